@@ -1,0 +1,178 @@
+/**
+ * The one output object of the program. Results go to stdout; logs, progress and errors to stderr.
+ * With --json, stdout carries exactly one JSON document (the result, or the error).
+ */
+import { appendFileSync } from 'node:fs';
+import type { Writable } from 'node:stream';
+import { Redactor } from '../core/redact.js';
+
+export interface Stream {
+  write(chunk: string): unknown;
+  isTTY?: boolean;
+}
+
+export interface Spinner {
+  /** Changes the text of a running spinner (or logs it when there is no spinner). */
+  update(text: string): void;
+  succeed(text?: string): void;
+  fail(text?: string): void;
+  stop(): void;
+}
+
+export interface IoOptions {
+  stdout: Stream;
+  stderr: Stream;
+  env: Record<string, string | undefined>;
+  json?: boolean;
+  verbose?: boolean;
+  /** false when --no-color was given. */
+  color?: boolean;
+  quiet?: boolean;
+}
+
+const ESC = '\u001b[';
+const paint = (open: number, close: number) => (s: string) => `${ESC}${open}m${s}${ESC}${close}m`;
+const STYLES = {
+  red: paint(31, 39),
+  green: paint(32, 39),
+  yellow: paint(33, 39),
+  cyan: paint(36, 39),
+  dim: paint(2, 22),
+  bold: paint(1, 22),
+};
+export type Style = keyof typeof STYLES;
+
+/** Decides whether a stream gets colour: NO_COLOR (non-empty) and --no-color win; FORCE_COLOR forces. */
+export function colorEnabled(stream: Stream, env: Record<string, string | undefined>, flag?: boolean): boolean {
+  if (flag === false) return false;
+  if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
+  const force = env.FORCE_COLOR;
+  if (force !== undefined) return force !== '0' && force !== 'false';
+  if (env.TERM === 'dumb') return false;
+  return stream.isTTY === true;
+}
+
+export class Io {
+  readonly json: boolean;
+  readonly verbose: boolean;
+  readonly redactor = new Redactor();
+  private readonly colorOut: boolean;
+  private readonly colorErr: boolean;
+  private resultWritten = false;
+  private readonly env: Record<string, string | undefined>;
+
+  constructor(private readonly opts: IoOptions) {
+    this.json = opts.json ?? false;
+    this.verbose = opts.verbose ?? false;
+    this.env = opts.env;
+    this.colorOut = colorEnabled(opts.stdout, opts.env, opts.color);
+    this.colorErr = colorEnabled(opts.stderr, opts.env, opts.color);
+    this.redactor.addFromObject(opts.env);
+  }
+
+  /** Whether we run under GitHub Actions. */
+  get githubActions(): boolean {
+    return this.env.GITHUB_ACTIONS === 'true';
+  }
+
+  /** Styles text for stderr (no-op without colour). */
+  style(style: Style, text: string): string {
+    return this.colorErr ? STYLES[style](text) : text;
+  }
+
+  /** Styles text for stdout (no-op without colour). */
+  styleOut(style: Style, text: string): string {
+    return this.colorOut && !this.json ? STYLES[style](text) : text;
+  }
+
+  private err(line: string): void {
+    this.opts.stderr.write(this.redactor.redact(line) + '\n');
+  }
+
+  /** A log line for people, on stderr. */
+  info(msg: string): void {
+    if (!this.opts.quiet) this.err(msg);
+  }
+
+  /** A success line, on stderr. */
+  success(msg: string): void {
+    this.info(`${this.style('green', '✔')} ${msg}`);
+  }
+
+  warn(msg: string): void {
+    this.err(`${this.style('yellow', 'warning:')} ${msg}`);
+    if (this.githubActions) this.err(`::warning::${escapeAnnotation(msg)}`);
+  }
+
+  /** An error message (with optional hint), on stderr; an ::error:: annotation under GitHub Actions. */
+  error(msg: string, hint?: string): void {
+    this.err(`${this.style('red', 'error:')} ${msg}`);
+    if (hint) this.err(`${this.style('dim', 'hint:')} ${hint}`);
+    if (this.githubActions) this.err(`::error::${escapeAnnotation(hint ? `${msg} (${hint})` : msg)}`);
+  }
+
+  /** Detail shown only with --verbose. */
+  debug(msg: string): void {
+    if (this.verbose) this.err(this.style('dim', msg));
+  }
+
+  /** Raw child-process output passed through to stderr (streamed training logs, dvc output). */
+  passthrough(chunk: string): void {
+    this.opts.stderr.write(this.redactor.redact(chunk));
+  }
+
+  /** Writes the command's result: the JSON document with --json, else the text (if any) on stdout. */
+  result(data: unknown, text?: string): void {
+    if (this.resultWritten) throw new Error('Io.result called twice');
+    this.resultWritten = true;
+    if (this.json) {
+      this.opts.stdout.write(this.redactor.redact(JSON.stringify(data, null, 2)) + '\n');
+    } else if (text !== undefined && text !== '') {
+      this.opts.stdout.write(this.redactor.redact(text.endsWith('\n') ? text : text + '\n'));
+    }
+  }
+
+  get hasResult(): boolean {
+    return this.resultWritten;
+  }
+
+  /** Appends Markdown to $GITHUB_STEP_SUMMARY when it is set. Returns whether it wrote. */
+  stepSummary(markdown: string): boolean {
+    const file = this.env.GITHUB_STEP_SUMMARY;
+    if (!file) return false;
+    appendFileSync(file, this.redactor.redact(markdown.endsWith('\n') ? markdown : markdown + '\n'));
+    return true;
+  }
+
+  /** Whether an animated spinner may be shown: a TTY stderr, not CI, not --json, not --verbose. */
+  get spinnerAllowed(): boolean {
+    return this.opts.stderr.isTTY === true && !this.json && !this.verbose && !this.env.CI && !this.opts.quiet;
+  }
+
+  /** Progress for long work: an ora spinner on a terminal, plain log lines elsewhere. */
+  async spinner(text: string): Promise<Spinner> {
+    if (!this.spinnerAllowed) {
+      this.info(`… ${text}`);
+      return {
+        update: (t) => this.info(`… ${t}`),
+        succeed: (t) => this.success(t ?? text),
+        fail: (t) => this.err(`${this.style('red', '✖')} ${t ?? text}`),
+        stop: () => {},
+      };
+    }
+    const { default: ora } = await import('ora');
+    const s = ora({ text, stream: this.opts.stderr as unknown as Writable, color: 'cyan', isEnabled: true }).start();
+    return {
+      update: (t) => {
+        s.text = this.redactor.redact(t);
+      },
+      succeed: (t) => void s.succeed(t && this.redactor.redact(t)),
+      fail: (t) => void s.fail(t && this.redactor.redact(t)),
+      stop: () => void s.stop(),
+    };
+  }
+}
+
+function escapeAnnotation(s: string): string {
+  return s.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
+}

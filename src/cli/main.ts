@@ -1,0 +1,191 @@
+/**
+ * argv -> command table -> command -> printed result and exit code.
+ * `main` never calls process.exit; the bin sets process.exitCode from its return value.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { Command, CommanderError, Option } from 'commander';
+import { COMMANDS, type CommandDef } from './commands.js';
+import type { CommandContext, GlobalOptions } from './context.js';
+import { ExitCode, MlopsError, exitCodeFor, isExpected } from './errors.js';
+import { Io, type Stream } from './io.js';
+
+export interface MainDeps {
+  stdout?: Stream;
+  stderr?: Stream;
+  env?: Record<string, string | undefined>;
+  cwd?: string;
+  /** Aborts the running command (tests use it to simulate Ctrl-C). */
+  signal?: AbortSignal;
+  /** Install SIGINT/SIGTERM handlers on this process (the bin does; tests need not). */
+  handleSignals?: boolean;
+}
+
+const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+
+export const VERSION = pkg.version;
+
+/** Runs the CLI and returns its exit code. */
+export async function main(argv: string[], deps: MainDeps = {}): Promise<number> {
+  const stdout = deps.stdout ?? process.stdout;
+  const stderr = deps.stderr ?? process.stderr;
+  const env = deps.env ?? process.env;
+  const baseCwd = deps.cwd ?? process.cwd();
+  let exitCode: number = ExitCode.OK;
+  let io: Io | undefined;
+
+  const abort = new AbortController();
+  if (deps.signal) deps.signal.addEventListener('abort', () => abort.abort(deps.signal?.reason), { once: true });
+  const cleanupSignals = deps.handleSignals ? installSignalHandlers(abort) : () => {};
+
+  const program = new Command('mlops')
+    .description(
+      'CI/CD for ML models: DVC data, MLflow-tracked training, a metric merge gate,\n' +
+        'guarded blue/green promotion to SageMaker, drift monitoring with rollback, audit trail.',
+    )
+    .version(VERSION, '-V, --version', 'print the version')
+    .option('-c, --config <path>', 'config file (default: searched upward from --cwd)')
+    .option('--json', 'print only the result, as one JSON document, on stdout', false)
+    .option('--no-color', 'no colour in output (NO_COLOR and FORCE_COLOR are honoured too)')
+    .option('-v, --verbose', 'show details and the causes of errors', false)
+    .option('-C, --cwd <dir>', 'run as if started in <dir>')
+    .showSuggestionAfterError(true)
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => void stdout.write(s),
+      writeErr: (s) => void stderr.write(s),
+    })
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 ok, 1 a check said no, 2 bad input, 3 a tool or service failed,\n' +
+        '            4 another promotion holds the lock, 130 interrupted.\n' +
+        'Docs: README.md; `mlops <command> --help` for each command.',
+    );
+
+  const register = (parent: Command, def: CommandDef) => {
+    const cmd = parent.command(def.name).summary(def.summary).description(def.description ?? def.summary);
+    cmd.exitOverride();
+    cmd.configureOutput({ writeOut: (s) => void stdout.write(s), writeErr: (s) => void stderr.write(s) });
+    cmd.showSuggestionAfterError(true);
+    for (const a of def.args ?? []) {
+      const name = a.variadic ? `${a.name}...` : a.name;
+      cmd.argument(a.required ? `<${name}>` : `[${name}]`, a.description);
+    }
+    for (const o of def.options ?? []) {
+      const opt = new Option(o.flags, o.description);
+      if (o.default !== undefined) opt.default(o.default);
+      if (o.choices) opt.choices(o.choices);
+      cmd.addOption(opt);
+    }
+    if (def.examples.length) {
+      cmd.addHelpText('after', `\nExamples:\n${def.examples.map((e) => `  $ ${e}`).join('\n')}\n`);
+    }
+    if (def.subcommands) {
+      for (const sub of def.subcommands) register(cmd, sub);
+      return;
+    }
+    cmd.action(async (...actionArgs: unknown[]) => {
+      const command = actionArgs[actionArgs.length - 1] as Command;
+      const opts = command.opts() as Record<string, unknown>;
+      const globals = command.optsWithGlobals() as unknown as GlobalOptions;
+      const positional = command.args;
+      io = new Io({ stdout, stderr, env, json: globals.json, verbose: globals.verbose, color: globals.color });
+      const cwd = globals.cwd ? path.resolve(baseCwd, globals.cwd) : baseCwd;
+      let configCache: ReturnType<CommandContext['loadConfig']> | undefined;
+      const ctx: CommandContext = {
+        io,
+        cwd,
+        env,
+        globals,
+        signal: abort.signal,
+        loadConfig: () => {
+          configCache ??= import('../config/load.js').then((m) =>
+            m.loadConfig({ cwd, env, configPath: globals.config }).then((loaded) => {
+              io!.redactor.addFromObject(loaded.config as unknown as Record<string, unknown>);
+              return loaded;
+            }),
+          );
+          return configCache;
+        },
+      };
+      const mod = await def.load!();
+      const result = await mod.run(ctx, positional, opts);
+      io.result(result.data, result.text);
+      exitCode = result.exitCode ?? ExitCode.OK;
+    });
+  };
+  for (const def of COMMANDS) register(program, def);
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // Help and version are "errors" to commander; usage problems exit 2 with commander's message.
+      exitCode = err.exitCode === 0 ? ExitCode.OK : ExitCode.BAD_INPUT;
+    } else {
+      exitCode = report(err, io ?? new Io({ stdout, stderr, env, json: argv.includes('--json'), verbose: argv.includes('--verbose') }));
+    }
+  } finally {
+    cleanupSignals();
+  }
+  return exitCode;
+}
+
+/** Prints an error once, in the right shape, and returns its exit code. */
+function report(err: unknown, io: Io): number {
+  const code = exitCodeFor(err);
+  if (isExpected(err)) {
+    if (err.source !== 'interrupted') io.error(err.message, err.hint);
+    else io.info(err.message);
+    if (io.verbose) printCauses(err, io);
+  } else {
+    const e = err instanceof Error ? err : new Error(String(err));
+    io.error(`internal error: ${e.message}`, 'This is a bug in mlops. Please report it with the output of `--verbose`.');
+    if (io.verbose && e.stack) io.info(e.stack);
+  }
+  if (io.json && !io.hasResult) {
+    const e = err instanceof MlopsError ? err : undefined;
+    io.result({
+      ok: false,
+      error: {
+        code: e?.code ?? 'INTERNAL',
+        message: err instanceof Error ? err.message : String(err),
+        hint: e?.hint,
+        details: e?.details,
+        exitCode: code,
+      },
+    });
+  }
+  return code;
+}
+
+function printCauses(err: Error, io: Io): void {
+  let cause = (err as { cause?: unknown }).cause;
+  let depth = 0;
+  while (cause !== undefined && depth < 5) {
+    const text = cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause);
+    io.info(io.style('dim', `  caused by: ${text}`));
+    cause = cause instanceof Error ? (cause as { cause?: unknown }).cause : undefined;
+    depth++;
+  }
+}
+
+function installSignalHandlers(abort: AbortController): () => void {
+  let count = 0;
+  const onSignal = (sig: NodeJS.Signals) => {
+    count++;
+    if (count === 1) {
+      abort.abort(sig);
+      return;
+    }
+    // A second signal means "now": the first one is still being handled gracefully.
+    process.exit(ExitCode.INTERRUPTED);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return () => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  };
+}

@@ -1,0 +1,22 @@
+/** Durations as people write them in config and flags. Pure. */
+
+const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+
+/** Converts a duration (seconds as a number, or "250ms", "90s", "15m", "24h", "7d") to milliseconds. */
+export function durationMs(d: number | string): number {
+  if (typeof d === 'number') return d * 1000;
+  const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)$/.exec(d.trim());
+  if (!m) throw new RangeError(`not a duration: "${d}" (use e.g. "90s", "15m", "24h")`);
+  return Number(m[1]) * UNIT_MS[m[2] as keyof typeof UNIT_MS];
+}
+
+/** Formats milliseconds compactly for people: 850ms, 12.3s, 4m 05s, 2h 10m. */
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)}ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)}s`;
+  const totalS = Math.round(ms / 1000);
+  if (totalS < 3600) return `${Math.floor(totalS / 60)}m ${String(totalS % 60).padStart(2, '0')}s`;
+  const totalM = Math.round(totalS / 60);
+  if (totalM < 1440) return `${Math.floor(totalM / 60)}h ${String(totalM % 60).padStart(2, '0')}m`;
+  return `${Math.floor(totalM / 1440)}d ${Math.floor((totalM % 1440) / 60)}h`;
+}
