@@ -1,0 +1,45 @@
+/**
+ * Builds AWS SDK clients from the config: region, endpoint overrides (the local sandbox or a VPC
+ * endpoint), path-style S3. Each client module is imported lazily, so commands that do not touch
+ * AWS never load the SDK. Credentials come from the SDK's default chain.
+ */
+import type { Config } from '../config/schema.js';
+
+export interface AwsSettings {
+  region: string;
+  endpoints: Config['aws']['endpoints'];
+}
+
+/** Resolves the region (config > AWS_REGION > AWS_DEFAULT_REGION > us-east-1) and endpoints. */
+export function awsSettings(config: Config, env: Record<string, string | undefined>): AwsSettings {
+  return {
+    region: config.aws.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1',
+    endpoints: config.aws.endpoints,
+  };
+}
+
+const common = (s: AwsSettings, endpoint?: string) => ({
+  region: s.region,
+  ...(endpoint ? { endpoint } : {}),
+  maxAttempts: 3,
+});
+
+export async function s3Client(s: AwsSettings) {
+  const { S3Client } = await import('@aws-sdk/client-s3');
+  return new S3Client({ ...common(s, s.endpoints.s3), forcePathStyle: Boolean(s.endpoints.s3) });
+}
+
+export async function sageMakerClient(s: AwsSettings) {
+  const { SageMakerClient } = await import('@aws-sdk/client-sagemaker');
+  return new SageMakerClient(common(s, s.endpoints.sagemaker));
+}
+
+export async function sageMakerRuntimeClient(s: AwsSettings) {
+  const { SageMakerRuntimeClient } = await import('@aws-sdk/client-sagemaker-runtime');
+  return new SageMakerRuntimeClient(common(s, s.endpoints.sagemakerRuntime ?? s.endpoints.sagemaker));
+}
+
+export async function cloudWatchClient(s: AwsSettings) {
+  const { CloudWatchClient } = await import('@aws-sdk/client-cloudwatch');
+  return new CloudWatchClient(common(s, s.endpoints.cloudwatch));
+}
