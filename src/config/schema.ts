@@ -41,6 +41,162 @@ const baseline = z
   ])
   .describe('How to find the production baseline: one of alias, stage, filter or runId.');
 
+// --- deploy (promote / rollback) -------------------------------------------------------------
+const percent = z.number().min(0).max(100);
+
+const cutover = z
+  .discriminatedUnion('type', [
+    z.object({ type: z.literal('all-at-once').describe('Shift all traffic to the new fleet in one step.') }).strict(),
+    z
+      .object({
+        type: z.literal('canary').describe('Shift a canary share first, wait, then the rest.'),
+        size: percent.default(10).describe('Canary size, in percent of capacity.'),
+        wait: duration.default('10m').describe('Wait after the canary step before shifting the rest (0-1h).'),
+      })
+      .strict(),
+    z
+      .object({
+        type: z.literal('linear').describe('Shift traffic in equal steps with a wait between them.'),
+        step: percent.default(20).describe('Step size, in percent of capacity.'),
+        wait: duration.default('5m').describe('Wait between steps (0-1h).'),
+      })
+      .strict(),
+  ])
+  .describe('How traffic moves to the candidate: all-at-once, canary {size, wait} or linear {step, wait}.');
+
+const deploy = z
+  .object({
+    region: z.string().min(1).optional().describe('Region of the endpoint. Default: aws.region.'),
+    endpointName: z
+      .string()
+      .regex(/^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/, 'a SageMaker endpoint name (letters, digits, hyphens, <= 63)')
+      .describe('SageMaker endpoint to deploy to (created by the first promotion).'),
+    executionRoleArn: z
+      .string()
+      .regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/, 'an IAM role ARN')
+      .describe('IAM role SageMaker assumes to pull the image and the model artifact.'),
+    image: z.string().min(1).describe('Serving container image URI (an MLflow pyfunc serving image).'),
+    instanceType: z.string().min(1).default('ml.m5.large').describe('Instance type of each variant.'),
+    instanceCount: z.number().int().positive().default(1).describe('Instances per variant.'),
+    variantName: z
+      .string()
+      .min(1)
+      .default('AllTraffic')
+      .describe('Production variant name; blue/green keeps the same name across configs.'),
+    artifacts: s3Uri.describe('Where promote uploads each candidate\'s model.tar.gz (s3://bucket/prefix).'),
+    dataCapture: z
+      .object({
+        destination: s3Uri.describe('S3 URI that data capture writes to.'),
+        samplingPercent: percent.default(100).describe('Share of requests captured, in percent.'),
+      })
+      .strict()
+      .describe('Data capture of requests and responses (the bake and monitor read it).'),
+    shadow: z
+      .object({
+        duration: duration.default('24h').describe('How long the shadow bakes before it is judged.'),
+        samplingPercent: percent.default(100).describe('Share of production requests copied to the shadow, in percent.'),
+      })
+      .strict()
+      .default({ duration: '24h', samplingPercent: 100 })
+      .describe('Shadow stage: the candidate receives a copy of live requests; its answers are discarded.'),
+    bake: z
+      .object({
+        maxErrorRateIncrease: z
+          .number()
+          .min(0)
+          .max(1)
+          .default(0.01)
+          .describe('Largest allowed (shadow error rate - production error rate), as a fraction.'),
+        latencyStatistic: z
+          .enum(['average', 'p50', 'p99'])
+          .default('p99')
+          .describe('Latency statistic compared between shadow and production.'),
+        maxLatencyRatio: z.number().positive().default(1.5).describe('Largest allowed shadow/production latency ratio.'),
+        minOutputAgreement: z
+          .number()
+          .min(0)
+          .max(1)
+          .default(0.95)
+          .describe('Smallest share of matched requests whose shadow output agrees with production.'),
+        outputTolerance: z
+          .number()
+          .nonnegative()
+          .default(1e-6)
+          .describe('Numeric outputs agree when their relative difference is at most this.'),
+        minComparedSamples: z
+          .number()
+          .int()
+          .nonnegative()
+          .default(100)
+          .describe('Fewest matched request pairs needed to judge; fewer fails the bake (fail closed).'),
+      })
+      .strict()
+      .default({
+        maxErrorRateIncrease: 0.01,
+        latencyStatistic: 'p99',
+        maxLatencyRatio: 1.5,
+        minOutputAgreement: 0.95,
+        outputTolerance: 1e-6,
+        minComparedSamples: 100,
+      })
+      .describe('When the shadow passes the bake.'),
+    cutover: cutover.default({ type: 'canary', size: 10, wait: '10m' }),
+    terminationWait: duration.default('5m').describe('How long the old fleet stays after the cutover (0-1h).'),
+    maxExecutionTimeout: duration.default('1h').describe('Longest the blue/green deployment may take (10m-8h).'),
+    alarms: z
+      .object({
+        errorRate5xx: z
+          .number()
+          .min(0)
+          .max(1)
+          .default(0.01)
+          .describe('Alarm when 5XX errors / invocations on the new fleet exceed this fraction.'),
+        latencyMs: z.number().positive().default(1000).describe('Alarm when the new fleet\'s p99 model latency exceeds this (ms).'),
+        drift: z
+          .number()
+          .min(0)
+          .max(1)
+          .default(0.3)
+          .describe('Alarm when the drift metric published by `mlops monitor` exceeds this share of drifted features.'),
+        period: duration.default('60s').describe('Alarm evaluation period.'),
+        evaluationPeriods: z.number().int().positive().default(1).describe('Periods over the threshold before the alarm fires.'),
+      })
+      .strict()
+      .default({ errorRate5xx: 0.01, latencyMs: 1000, drift: 0.3, period: '60s', evaluationPeriods: 1 })
+      .describe('CloudWatch alarms promote creates on the new fleet; any of them rolls the cutover back.'),
+    rollback: z
+      .object({
+        strategy: z
+          .enum(['config', 'keep-warm'])
+          .default('config')
+          .describe('config: UpdateEndpoint to the remembered config; keep-warm: keep the previous variant at weight 0 and roll back by weights only.'),
+      })
+      .strict()
+      .default({ strategy: 'config' })
+      .describe('How `mlops rollback` restores the previous model after a finished promotion.'),
+    state: z
+      .object({ uri: s3Uri.describe('Prefix of the deployment records (one JSON object per deployment).') })
+      .strict()
+      .describe('Where deployment state lives, visible to every machine.'),
+    lock: z
+      .object({
+        uri: s3Uri.describe('Prefix of the per-endpoint lock object.'),
+        expiry: duration.default('30m').describe('A lock older than this may be taken over (its holder is presumed dead).'),
+      })
+      .strict()
+      .describe('One writer per endpoint: a lock object taken with a conditional write.'),
+    audit: z
+      .object({
+        uri: s3Uri.describe('Prefix of the audit records (bucket created with Object Lock enabled).'),
+        retentionDays: z.number().int().positive().default(2557).describe('Object Lock retention of each record, in days (default 7 years).'),
+        mode: z.literal('COMPLIANCE').default('COMPLIANCE').describe('Object Lock mode: COMPLIANCE (nobody can shorten or delete).'),
+      })
+      .strict()
+      .describe('Append-only, hash-chained audit trail under Object Lock.'),
+  })
+  .strict()
+  .describe('SageMaker deployment target of `mlops promote` / `mlops rollback`.');
+
 export const configSchema = z
   .object({
     version: z.literal(1).default(1).describe('Config format version.'),
@@ -113,6 +269,7 @@ export const configSchema = z
       .strict()
       .default({ endpoints: {} })
       .describe('AWS access. Credentials come from the usual AWS chain (env, profile, role), never from this file.'),
+    deploy: deploy.optional(),
   })
   .strict();
 
@@ -120,3 +277,5 @@ export type Config = z.infer<typeof configSchema>;
 export type ConfigInput = z.input<typeof configSchema>;
 export type Gate = z.infer<typeof gate>;
 export type BaselineSpec = z.infer<typeof baseline>;
+export type DeployConfig = z.infer<typeof deploy>;
+export type CutoverSpec = z.infer<typeof cutover>;
