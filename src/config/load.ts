@@ -1,16 +1,26 @@
 /**
  * Finds the config file (cosmiconfig), parses it with positions (yaml), interpolates ${VAR},
  * validates it against the schema and turns every problem into a message that names the file,
- * line, dotted path, what was expected and what was found.
+ * line, dotted path, what was expected and what was found, and how to fix it.
+ *
+ * Search: from the working directory upward to the repository root (the nearest folder holding
+ * .git), first match wins; outside a repository only the working directory is searched. In each
+ * folder the places are tried in the order of SEARCH_PLACES. No global (home-folder) config.
+ *
+ * Relative paths inside the config resolve against the folder of the config file (`root`), not
+ * the working directory: use `resolveConfigPath`.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { cosmiconfig } from 'cosmiconfig';
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
-import type { z } from 'zod';
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node, type Pair } from 'yaml';
 import { UserError } from '../cli/errors.js';
-import { configSchema, type Config } from './schema.js';
+import type { Config } from './schema.js';
 import { interpolateString, type InterpolationProblem } from './interpolate.js';
+import { splitPath, validateConfig, type ConfigProblem } from './validate.js';
+
+export type { ConfigProblem } from './validate.js';
+export { closest } from './validate.js';
 
 export const SEARCH_PLACES = [
   'mlops.config.yaml',
@@ -30,14 +40,6 @@ export interface LoadedConfig {
   root: string;
 }
 
-export interface ConfigProblem {
-  /** Dotted path, e.g. compare.gates[0].direction ("" for the whole file). */
-  path: string;
-  message: string;
-  line?: number;
-  column?: number;
-}
-
 export interface LoadOptions {
   cwd: string;
   env: Record<string, string | undefined>;
@@ -46,16 +48,31 @@ export interface LoadOptions {
 
 /** Finds, loads and validates the config; throws UserError (exit 2) with every problem listed. */
 export async function loadConfig(opts: LoadOptions): Promise<LoadedConfig> {
-  const filepath = opts.configPath ? path.resolve(opts.cwd, opts.configPath) : await findConfig(opts.cwd);
-  if (!filepath) {
-    throw new UserError('CONFIG_NOT_FOUND', `No mlops config found in ${opts.cwd} or its parents (up to the repository root).`, {
-      hint: 'Run `npx mlops init` to create mlops.config.yaml, or pass --config PATH.',
-    });
-  }
-  if (!existsSync(filepath) || !statSync(filepath).isFile()) {
-    throw new UserError('CONFIG_NOT_FOUND', `Config file ${filepath} does not exist.`, {
-      hint: 'Check the --config path, or run `npx mlops init` to create one.',
-    });
+  let filepath: string;
+  if (opts.configPath) {
+    filepath = path.resolve(opts.cwd, opts.configPath);
+    if (!existsSync(filepath) || !statSync(filepath).isFile()) {
+      throw new UserError('CONFIG_NOT_FOUND', `Config file ${filepath} (from --config ${opts.configPath}) does not exist.`, {
+        hint: 'Check the --config path (relative paths start from the working directory), or run `npx mlops init` to create a config.',
+        details: { file: filepath },
+      });
+    }
+  } else {
+    const found = await findConfig(opts.cwd);
+    if (!found) {
+      const top = findRepoRoot(opts.cwd);
+      throw new UserError(
+        'CONFIG_NOT_FOUND',
+        top
+          ? `No mlops config found in ${opts.cwd} or its parents up to the repository root ${top}.`
+          : `No mlops config found in ${opts.cwd} (not inside a git repository, so parent folders were not searched).`,
+        {
+          hint: `Run \`npx mlops init\` to create mlops.config.yaml, or pass --config PATH. Looked for: ${SEARCH_PLACES.join(', ')} (package.json: an "mlops" key).`,
+          details: { cwd: opts.cwd, searched: SEARCH_PLACES },
+        },
+      );
+    }
+    filepath = found;
   }
   const text = readFileSync(filepath, 'utf8');
   const { config, problems } = parseConfigText(text, filepath, opts.env);
@@ -63,28 +80,45 @@ export async function loadConfig(opts: LoadOptions): Promise<LoadedConfig> {
   return { config, filepath, root: path.dirname(filepath) };
 }
 
+/** Resolves a path from the config against the config file's folder. */
+export function resolveConfigPath(loaded: Pick<LoadedConfig, 'root'>, p: string): string {
+  return path.resolve(loaded.root, p);
+}
+
 /** Walks up from cwd to the repository root (the folder with .git), like git does. */
-async function findConfig(cwd: string): Promise<string | undefined> {
+export async function findConfig(cwd: string): Promise<string | undefined> {
   const explorer = cosmiconfig('mlops', {
     searchPlaces: SEARCH_PLACES,
-    searchStrategy: 'global',
-    stopDir: findRepoRoot(cwd) ?? cwd,
+    // One folder per call: the walk (and where it stops) is ours, and cosmiconfig's 'global'
+    // strategy would also read a config from the user's home folder, a hidden input.
+    searchStrategy: 'none',
+    // An empty mlops.config.yaml is a mistake to report, not a reason to keep searching.
+    ignoreEmptySearchPlaces: false,
     // We only need to know where it is: parsing happens below, with positions.
     loaders: { '.yaml': () => ({}), '.yml': () => ({}), '.json': jsonKeyProbe, noExt: () => ({}) },
     cache: false,
   });
-  const found = await explorer.search(cwd);
-  return found?.filepath;
+  const stop = findRepoRoot(cwd) ?? path.resolve(cwd);
+  let dir = path.resolve(cwd);
+  for (;;) {
+    const found = await explorer.search(dir);
+    // An empty package.json is not a config.
+    if (found && !(found.isEmpty && path.basename(found.filepath) === 'package.json')) return found.filepath;
+    if (dir === stop) return undefined;
+    const parent = path.dirname(dir);
+    if (parent === dir) return undefined;
+    dir = parent;
+  }
 }
 
-/** cosmiconfig skips package.json without an `mlops` key only if the loader says so. */
+/** package.json counts only with an `mlops` key: cosmiconfig takes that key from what we return (absent: skip). */
 function jsonKeyProbe(filepath: string, content: string): unknown {
   if (path.basename(filepath) !== 'package.json') return {};
   try {
     const pkg = JSON.parse(content) as Record<string, unknown>;
-    return pkg.mlops === undefined ? null : pkg;
+    return pkg.mlops === undefined ? {} : { mlops: {} };
   } catch {
-    return null;
+    return {};
   }
 }
 
@@ -99,7 +133,10 @@ export function findRepoRoot(dir: string): string | undefined {
   }
 }
 
-/** Parses and validates config text. Pure apart from reading nothing: tests call it directly. */
+/**
+ * Parses, interpolates and validates config text. Reads nothing: tests call it directly.
+ * Interpolation and schema problems are reported together.
+ */
 export function parseConfigText(
   text: string,
   filepath: string,
@@ -109,8 +146,13 @@ export function parseConfigText(
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const problems: ConfigProblem[] = [];
   for (const e of doc.errors) {
-    const pos = e.linePos?.[0];
-    problems.push({ path: '', message: `syntax error: ${firstLine(e.message)}`, line: pos?.line, column: pos?.col });
+    const pos = lineCounter.linePos(e.pos[0]);
+    problems.push({
+      path: '',
+      message: `YAML syntax error: ${firstLine(e.message)}; check indentation, colons and quotes on this line and the one before`,
+      line: pos?.line,
+      column: pos?.col,
+    });
   }
   if (problems.length) return { problems };
 
@@ -121,43 +163,32 @@ export function parseConfigText(
     raw = (raw as Record<string, unknown> | null)?.mlops;
     root = isMap(doc.contents) ? ((doc.contents.get('mlops', true) as Node | undefined) ?? null) : null;
   }
-  if (raw === null || raw === undefined) {
-    return {
-      problems: [
-        {
-          path: '',
-          message: 'the config is empty; expected a mapping with at least `project` and `mlflow`',
-          line: 1,
-        },
-      ],
-    };
-  }
-  if (typeof raw !== 'object' || Array.isArray(raw)) {
-    return { problems: [{ path: '', message: `expected a mapping of settings, found ${describe(raw)}`, line: 1 }] };
+  const place = (p: ConfigProblem): ConfigProblem => ({ ...p, ...positionOf(root, p.path, p.at ?? 'value', lineCounter) });
+
+  if (raw === null || raw === undefined || typeof raw !== 'object' || Array.isArray(raw)) {
+    const { problems: shape } = validateConfig(raw);
+    return { problems: shape.map((p) => ({ ...p, line: p.line ?? positionOf(root, '', 'value', lineCounter).line ?? 1 })) };
   }
 
   const interp: Array<InterpolationProblem & { path: string }> = [];
   const value = interpolate(raw, env, '', interp);
   for (const p of interp) {
-    const pos = positionOf(doc, root, p.path, lineCounter);
-    problems.push({
-      path: p.path,
-      message: `environment variable ${p.variable} is not set (referenced as "${p.text}"); set it, or give a default with \${${p.variable}:-value}`,
-      ...pos,
-    });
+    problems.push(
+      place({
+        path: p.path,
+        message: `environment variable ${p.variable} is not set (referenced as "${p.text}"); set it, or give a default with \${${p.variable}:-value}`,
+      }),
+    );
   }
-  if (problems.length) return { problems };
 
-  const parsed = configSchema.safeParse(value);
-  if (!parsed.success) {
-    for (const issue of parsed.error.issues) {
-      for (const p of explainIssue(issue, value)) {
-        problems.push({ ...p, ...positionOf(doc, root, p.path, lineCounter) });
-      }
-    }
-    return { problems };
-  }
-  return { config: parsed.data, problems };
+  const result = validateConfig(value);
+  // A value whose variable is unset is already reported; its empty stand-in would only add noise.
+  const unset = new Set(interp.map((p) => p.path));
+  for (const p of result.problems) if (!unset.has(p.path)) problems.push(place(p));
+  // In file order, so the list reads top to bottom.
+  problems.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0));
+  if (problems.length) return { problems };
+  return { config: result.config, problems };
 }
 
 function interpolate(
@@ -181,154 +212,32 @@ function interpolate(
   return v;
 }
 
-function dotted(p: ReadonlyArray<PropertyKey>): string {
-  let out = '';
-  for (const seg of p) {
-    if (typeof seg === 'number') out += `[${seg}]`;
-    else out += out ? `.${String(seg)}` : String(seg);
-  }
-  return out;
-}
-
-function splitPath(p: string): Array<string | number> {
-  const out: Array<string | number> = [];
-  for (const m of p.matchAll(/([^.[\]]+)|\[(\d+)\]/g)) out.push(m[2] !== undefined ? Number(m[2]) : m[1]!);
-  return out;
-}
-
-function getAt(value: unknown, p: Array<string | number>): unknown {
-  let cur: unknown = value;
-  for (const seg of p) {
-    if (cur === null || typeof cur !== 'object') return undefined;
-    cur = (cur as Record<string | number, unknown>)[seg];
-  }
-  return cur;
-}
-
-/** Turns one zod issue into messages with "expected ... found ...", and suggestions for unknown keys. */
-function explainIssue(issue: z.core.$ZodIssue, value: unknown): Array<{ path: string; message: string }> {
-  const at = dotted(issue.path);
-  const found = getAt(value, issue.path as Array<string | number>);
-  switch (issue.code) {
-    case 'unrecognized_keys': {
-      const known = knownKeysAt(issue.path as Array<string | number>);
-      return issue.keys.map((key) => {
-        const suggestion = closest(key, known);
-        return {
-          path: at ? `${at}.${key}` : key,
-          message:
-            `unknown key "${key}"` +
-            (suggestion ? `; did you mean "${suggestion}"?` : known.length ? `; expected one of: ${known.join(', ')}` : ''),
-        };
-      });
-    }
-    case 'invalid_type':
-      return [
-        {
-          path: at,
-          message:
-            found === undefined
-              ? `required value is missing (expected ${issue.expected})`
-              : `expected ${issue.expected}, found ${describe(found)}`,
-        },
-      ];
-    case 'invalid_value':
-      return [{ path: at, message: `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}, found ${describe(found)}` }];
-    case 'invalid_union': {
-      // Report the branch that got furthest, or a summary.
-      return [{ path: at, message: `${issue.message}; found ${describe(found)}` }];
-    }
-    default:
-      return [{ path: at, message: `${issue.message}${found !== undefined ? `, found ${describe(found)}` : ''}` }];
-  }
-}
-
-/** The keys the schema allows at a path (for "did you mean"). */
-function knownKeysAt(p: Array<string | number>): string[] {
-  let schema: unknown = configSchema;
-  for (const seg of p) {
-    schema = unwrap(schema);
-    const def = (schema as { def?: { type?: string; shape?: Record<string, unknown>; element?: unknown } }).def;
-    if (typeof seg === 'number' && def?.type === 'array') schema = def.element;
-    else if (def?.shape && typeof seg === 'string') schema = def.shape[seg];
-    else return [];
-  }
-  schema = unwrap(schema);
-  const def = (schema as { def?: { shape?: Record<string, unknown>; options?: unknown[] } }).def;
-  if (def?.shape) return Object.keys(def.shape);
-  if (def?.options) return def.options.flatMap((o) => Object.keys((unwrap(o) as { def?: { shape?: object } }).def?.shape ?? {}));
-  return [];
-}
-
-function unwrap(schema: unknown): unknown {
-  let s = schema as { def?: { type?: string; innerType?: unknown } };
-  while (s?.def && ['default', 'optional', 'nullable', 'prefault', 'catch'].includes(s.def.type ?? '')) {
-    s = s.def.innerType as typeof s;
-  }
-  return s;
-}
-
-/** Closest candidate by edit distance, if it is close enough to be a likely typo. */
-export function closest(word: string, candidates: string[]): string | undefined {
-  let best: string | undefined;
-  let bestD = Infinity;
-  for (const c of candidates) {
-    const d = editDistance(word.toLowerCase(), c.toLowerCase());
-    if (d < bestD) {
-      bestD = d;
-      best = c;
-    }
-  }
-  return best !== undefined && bestD <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined;
-}
-
-function editDistance(a: string, b: string): number {
-  const dp = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = dp[0]!;
-    dp[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = dp[j]!;
-      dp[j] = Math.min(dp[j]! + 1, dp[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = tmp;
-    }
-  }
-  return dp[b.length]!;
-}
-
-function describe(v: unknown): string {
-  if (v === null) return 'null';
-  if (v === undefined) return 'nothing';
-  if (Array.isArray(v)) return `a list (${JSON.stringify(v).slice(0, 60)})`;
-  if (typeof v === 'object') return 'a mapping';
-  if (typeof v === 'string') return `the string ${JSON.stringify(v.length > 60 ? v.slice(0, 57) + '...' : v)}`;
-  return `${typeof v} ${String(v)}`;
-}
-
-function positionOf(
-  doc: Document,
-  root: Node | null,
-  dottedPath: string,
-  lc: LineCounter,
-): { line?: number; column?: number } {
+/**
+ * Line and column of a dotted path in the YAML document. `at: 'key'` points at the key (unknown
+ * keys, missing values); otherwise at the value. A path that does not exist (a missing key) points
+ * at the key of its nearest existing parent.
+ */
+function positionOf(root: Node | null, dottedPath: string, at: 'key' | 'value', lc: LineCounter): { line?: number; column?: number } {
   let node: unknown = root;
-  let lastGood: unknown = root;
-  for (const seg of splitPath(dottedPath)) {
+  let target: unknown = root;
+  const segs = splitPath(dottedPath);
+  for (let i = 0; i < segs.length; i++) {
+    const seg = segs[i];
+    const last = i === segs.length - 1;
     if (isMap(node)) {
-      const pair = node.items.find((it) => isScalar(it.key) && it.key.value === seg);
+      const pair = (node.items as Pair[]).find((it) => isScalar(it.key) && String(it.key.value) === String(seg));
       if (!pair) break;
-      // Point at the key when the value is absent or is the thing in question.
-      lastGood = pair.value ?? pair.key;
+      target = last && at === 'value' && pair.value ? pair.value : pair.key;
       node = pair.value;
     } else if (isSeq(node) && typeof seg === 'number') {
       const item = node.items[seg];
       if (!item) break;
-      lastGood = item;
+      target = item;
       node = item;
     } else break;
   }
-  const range = (lastGood as { range?: [number, number, number] } | null)?.range;
-  if (!range) return doc.contents ? { line: 1 } : {};
+  const range = (target as { range?: [number, number, number] } | null)?.range;
+  if (!range) return {};
   const pos = lc.linePos(range[0]);
   return { line: pos.line, column: pos.col };
 }
@@ -345,10 +254,10 @@ export function configError(filepath: string, problems: ConfigProblem[]): UserEr
   });
   return new UserError(
     'CONFIG_INVALID',
-    `Invalid config (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n${lines.join('\n')}`,
+    `Invalid config ${filepath} (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n${lines.join('\n')}`,
     {
       hint: 'Fix the lines above; `mlops config validate` re-checks, and mlops.config.example.yaml documents every field.',
-      details: { file: filepath, problems },
+      details: { file: filepath, problems: problems.map(({ at: _at, ...p }) => p) },
     },
   );
 }

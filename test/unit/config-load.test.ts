@@ -1,0 +1,215 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { findConfig, loadConfig, parseConfigText, resolveConfigPath } from '../../src/config/load.js';
+import { runCli } from '../support/cli.js';
+
+const made: string[] = [];
+afterAll(() => {
+  for (const d of made) rmSync(d, { recursive: true, force: true });
+});
+
+/** A temporary folder built from a file-tree literal; `.git/` entries make it a repository root. */
+function tree(files: Record<string, string>): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'mlops-config-'));
+  made.push(dir);
+  for (const [rel, text] of Object.entries(files)) {
+    const file = path.join(dir, rel);
+    if (rel.endsWith('/')) mkdirSync(file, { recursive: true });
+    else {
+      mkdirSync(path.dirname(file), { recursive: true });
+      writeFileSync(file, text);
+    }
+  }
+  return dir;
+}
+
+const env = { PATH: process.env.PATH, HOME: '/nonexistent' };
+const VALID = 'project: demo\nmlflow:\n  trackingUri: http://127.0.0.1:5000\n';
+
+/** Runs `mlops config validate` in a folder; asserts exit 2 and returns stderr. */
+async function invalid(files: Record<string, string>, extra: { env?: Record<string, string>; argv?: string[]; sub?: string } = {}) {
+  const dir = tree({ '.git/': '', ...files });
+  const cwd = path.join(dir, extra.sub ?? '');
+  const r = await runCli([...(extra.argv ?? []), 'config', 'validate'], { cwd, env: { ...env, ...extra.env } });
+  expect(r.code).toBe(2);
+  expect(r.stdout).toBe('');
+  expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
+  return { dir, stderr: r.stderr };
+}
+
+describe('config errors a new user meets (exit 2, file:line:col, dotted path, expected/found, fix)', () => {
+  it('wrong type', async () => {
+    const { dir, stderr } = await invalid({ 'mlops.config.yaml': 'project: demo\nmlflow:\n  retries: "3"\n' });
+    expect(stderr).toContain(`${path.join(dir, 'mlops.config.yaml')}:3:12  mlflow.retries: expected a number, found the string "3"; remove the quotes`);
+  });
+
+  it('unknown key points at the key itself, with did-you-mean', async () => {
+    const { dir, stderr } = await invalid({ 'mlops.config.yaml': 'project: demo\nmlflow:\n  trackingUrl:\n    http://x\n' });
+    expect(stderr).toContain(`${path.join(dir, 'mlops.config.yaml')}:3:3  mlflow.trackingUrl: unknown key "trackingUrl"; did you mean "trackingUri"?`);
+  });
+
+  it('a key in the wrong section says where it belongs', async () => {
+    const { stderr } = await invalid({ 'mlops.config.yaml': 'project: demo\ntrackingUri: http://x\n' });
+    expect(stderr).toMatch(/:2:1 {2}trackingUri: unknown key "trackingUri"; it belongs under mlflow; move it there/);
+  });
+
+  it('YAML syntax error', async () => {
+    const { stderr } = await invalid({ 'mlops.config.yaml': 'project: demo\nmlflow:\n  trackingUri: "http://x\n' });
+    expect(stderr).toMatch(/mlops\.config\.yaml:\d+:\d+ {2}YAML syntax error: /);
+  });
+
+  it('unset environment variable, reported together with schema problems', async () => {
+    const { stderr } = await invalid({
+      'mlops.config.yaml': 'project: demo\nmlflow:\n  trackingUri: ${MLFLOW_URL}\n  retries: lots\n',
+    });
+    expect(stderr).toContain('(2 problems)');
+    expect(stderr).toMatch(/:3:16 {2}mlflow\.trackingUri: environment variable MLFLOW_URL is not set \(referenced as "\$\{MLFLOW_URL\}"\); set it, or give a default with \$\{MLFLOW_URL:-value\}/);
+    expect(stderr).toMatch(/:4:12 {2}mlflow\.retries: expected a number, found the string "lots"/);
+  });
+
+  it('a set variable and a default are used', async () => {
+    const dir = tree({ '.git/': '', 'mlops.config.yaml': 'project: ${NAME}\nmlflow:\n  trackingUri: ${URI:-http://127.0.0.1:1}\n' });
+    const r = await runCli(['config', 'show', '--json'], { cwd: dir, env: { ...env, NAME: 'from-env' } });
+    expect(r.code).toBe(0);
+    expect(r.json().config.project).toBe('from-env');
+    expect(r.json().config.mlflow.trackingUri).toBe('http://127.0.0.1:1');
+  });
+
+  it('empty file', async () => {
+    const { stderr } = await invalid({ 'mlops.config.yaml': '' });
+    expect(stderr).toMatch(/mlops\.config\.yaml:1 {2}the config is empty .*npx mlops init/);
+  });
+
+  it('a file with only comments', async () => {
+    const { stderr } = await invalid({ 'mlops.config.yaml': '# nothing here yet\n# project: demo\n' });
+    expect(stderr).toContain('the config is empty');
+  });
+
+  it('a top-level list', async () => {
+    const { stderr } = await invalid({ 'mlops.config.yaml': '- project: demo\n' });
+    expect(stderr).toMatch(/:1 {2}expected a mapping of settings .*found a list/);
+  });
+
+  it('no config found names init and --config', async () => {
+    const { dir, stderr } = await invalid({ 'src/x.py': '' }, { sub: 'src' });
+    expect(stderr).toContain(`No mlops config found in ${path.join(dir, 'src')} or its parents up to the repository root ${dir}`);
+    expect(stderr).toContain('npx mlops init');
+    expect(stderr).toContain('--config PATH');
+  });
+
+  it('--config to a missing file', async () => {
+    const { stderr } = await invalid({ 'mlops.config.yaml': VALID }, { argv: ['--config', 'nope.yaml'] });
+    expect(stderr).toMatch(/Config file .*nope\.yaml \(from --config nope\.yaml\) does not exist/);
+  });
+
+  it('union (compare.baseline) says which shapes are accepted', async () => {
+    const { stderr } = await invalid({ 'mlops.config.yaml': 'project: demo\ncompare:\n  baseline: production\n' });
+    expect(stderr).toContain(
+      'compare.baseline: expected one of: { alias: string } | { stage: string } | { filter: string, experiment?: string } | { runId: string }; found the string "production"',
+    );
+  });
+
+  it('union with a misspelt key suggests the right one', async () => {
+    const { stderr } = await invalid({ 'mlops.config.yaml': 'project: demo\ncompare:\n  baseline:\n    alais: production\n' });
+    expect(stderr).toMatch(/compare\.baseline: expected one of: .*; did you mean "alias" \(not "alais"\)\?/);
+  });
+
+  it('union with the right key but a wrong value reports that branch', async () => {
+    const { stderr } = await invalid({ 'mlops.config.yaml': 'project: demo\ncompare:\n  baseline:\n    alias: 7\n' });
+    expect(stderr).toMatch(/:4:12 {2}compare\.baseline\.alias: expected a string, found the number 7; put it in quotes/);
+  });
+
+  it('--json prints one JSON document with every problem', async () => {
+    const dir = tree({ '.git/': '', 'mlops.config.yaml': 'projct: demo\nmlflow:\n  retries: -1\n' });
+    const r = await runCli(['config', 'validate', '--json'], { cwd: dir, env });
+    expect(r.code).toBe(2);
+    const doc = r.json();
+    expect(doc.ok).toBe(false);
+    expect(doc.error.code).toBe('CONFIG_INVALID');
+    expect(doc.error.details.problems).toEqual([
+      expect.objectContaining({ path: 'projct', line: 1, column: 1 }),
+      expect.objectContaining({ path: 'mlflow.retries', line: 3, message: 'expected a number >= 0, found the number -1' }),
+    ]);
+  });
+});
+
+describe('where the config is found', () => {
+  it('in a parent folder, searching upward to the repository root', async () => {
+    const dir = tree({ '.git/': '', 'mlops.config.yaml': VALID, 'a/b/c/': '' });
+    expect(await findConfig(path.join(dir, 'a/b/c'))).toBe(path.join(dir, 'mlops.config.yaml'));
+    const r = await runCli(['config', 'validate'], { cwd: path.join(dir, 'a/b/c'), env });
+    expect(r.code).toBe(0);
+  });
+
+  it('not above the repository root', async () => {
+    const dir = tree({ 'mlops.config.yaml': VALID, 'repo/.git/': '', 'repo/src/': '' });
+    expect(await findConfig(path.join(dir, 'repo/src'))).toBeUndefined();
+  });
+
+  it('outside a repository, only in the working directory', async () => {
+    const dir = tree({ 'mlops.config.yaml': VALID, 'sub/': '' });
+    expect(await findConfig(dir)).toBe(path.join(dir, 'mlops.config.yaml'));
+    expect(await findConfig(path.join(dir, 'sub'))).toBeUndefined();
+  });
+
+  it('an mlops key in package.json', async () => {
+    const dir = tree({ '.git/': '', 'package.json': JSON.stringify({ name: 'x', mlops: { project: 'pkg', mlflow: { retries: 1 } } }, null, 2) });
+    const loaded = await loadConfig({ cwd: dir, env });
+    expect(loaded.filepath).toBe(path.join(dir, 'package.json'));
+    expect(loaded.config.project).toBe('pkg');
+  });
+
+  it('a package.json without the key is skipped and the search goes on upward', async () => {
+    const dir = tree({ '.git/': '', 'mlops.config.yml': VALID, 'pkg/package.json': '{"name":"inner"}' });
+    expect(await findConfig(path.join(dir, 'pkg'))).toBe(path.join(dir, 'mlops.config.yml'));
+  });
+
+  it('errors in package.json point into the mlops key', async () => {
+    const { stderr } = await invalid({ 'package.json': '{\n  "name": "x",\n  "mlops": {\n    "projet": "p"\n  }\n}\n' });
+    expect(stderr).toMatch(/package\.json:4:5 {2}projet: unknown key "projet"; did you mean "project"\?/);
+  });
+
+  it('.mlopsrc as YAML and as JSON, and .mlopsrc.json', async () => {
+    for (const [name, text] of [
+      ['.mlopsrc', 'project: rc-yaml\n'],
+      ['.mlopsrc', '{"project": "rc-json"}'],
+      ['.mlopsrc.json', '{\n  "project": "rcjson"\n}'],
+    ] as const) {
+      const dir = tree({ '.git/': '', [name]: text });
+      const loaded = await loadConfig({ cwd: dir, env });
+      expect(loaded.filepath).toBe(path.join(dir, name));
+      expect(loaded.config.project).toMatch(/^rc/);
+    }
+    const { stderr } = await invalid({ '.mlopsrc.json': '{\n  "project": 5\n}' });
+    expect(stderr).toMatch(/\.mlopsrc\.json:2:14 {2}project: expected a string, found the number 5/);
+  });
+
+  it('mlops.config.yaml wins over package.json in the same folder', async () => {
+    const dir = tree({ '.git/': '', 'mlops.config.yaml': VALID, 'package.json': '{"mlops":{"project":"pkg"}}' });
+    expect(await findConfig(dir)).toBe(path.join(dir, 'mlops.config.yaml'));
+  });
+
+  it('relative paths resolve against the config file folder', async () => {
+    const dir = tree({ '.git/': '', 'mlops.config.yaml': VALID, 'deep/er/': '' });
+    const loaded = await loadConfig({ cwd: path.join(dir, 'deep/er'), env });
+    expect(loaded.root).toBe(dir);
+    expect(resolveConfigPath(loaded, loaded.config.train.holdout)).toBe(path.join(dir, 'data/holdout.csv'));
+  });
+});
+
+describe('parseConfigText', () => {
+  it('reports a missing required value at its parent key', () => {
+    const { problems } = parseConfigText('project: demo\ncompare:\n  gates:\n    - direction: higher\n', 'f.yaml', {});
+    expect(problems).toEqual([
+      expect.objectContaining({ path: 'compare.gates[0].metric', line: 4, message: expect.stringContaining('a required value is missing') }),
+    ]);
+  });
+
+  it('a duplicate key is a syntax error', () => {
+    const { problems } = parseConfigText('project: a\nproject: b\n', 'f.yaml', {});
+    expect(problems[0]!.message).toMatch(/YAML syntax error/);
+    expect(problems[0]!.line).toBe(2);
+  });
+});
