@@ -32,6 +32,24 @@ export interface CommandDef {
 
 export const COMMANDS: CommandDef[] = [
   {
+    name: 'pull',
+    summary: 'Fetch the DVC-versioned data (dvc pull with the remote, targets and jobs from config)',
+    description:
+      'Runs `dvc pull` (the `dvc` on PATH) in the folder of the config file, with `data.remote`,\n' +
+      '`data.targets` and `data.jobs` from config (flags and arguments override them), and streams\n' +
+      "DVC's output. Each DVC failure exits 3 with a message saying what to do: DVC not installed,\n" +
+      'not a DVC repository, no remote configured, unknown remote, missing remote plugin,\n' +
+      'authentication failure, files missing from the remote.',
+    examples: ['mlops pull', 'mlops pull data/raw.csv.dvc --jobs 8', 'mlops pull --remote backup --dry-run'],
+    args: [{ name: 'targets', description: 'DVC targets to pull (default: data.targets, else everything)', variadic: true }],
+    options: [
+      { flags: '-r, --remote <name>', description: 'DVC remote to pull from (default: data.remote, else the default remote)' },
+      { flags: '-j, --jobs <n>', description: 'parallel download jobs (default: data.jobs, else DVC\'s default)' },
+      { flags: '--dry-run', description: 'print the dvc command instead of running it', default: false },
+    ],
+    load: () => import('../commands/pull.js'),
+  },
+  {
     name: 'config',
     summary: 'Check and show the resolved configuration',
     examples: ['mlops config validate', 'mlops config show --json'],

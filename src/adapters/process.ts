@@ -1,0 +1,179 @@
+/**
+ * The one process runner. Every child process of mlops goes through `runProcess`:
+ * argv arrays only (never a shell), explicit cwd and env, output streamed to `io.passthrough`
+ * (and kept, capped, for error classification), the command echoed (redacted) with --verbose,
+ * abort forwarded as a signal, and a timeout. Expected outcomes (not found, non-zero exit, killed,
+ * timed out) are values in the result, not exceptions.
+ */
+import type { Io } from '../cli/io.js';
+
+export interface RunProcessOptions {
+  cwd: string;
+  /** The child's whole environment (nothing is inherited implicitly). `PATH` here finds the binary. */
+  env: Record<string, string | undefined>;
+  /** Output object: child output is streamed to `io.passthrough`, the command echoed by `io.debug`. */
+  io?: Io;
+  /** Stream the child's stdout/stderr to `io.passthrough` (default: true when `io` is given). */
+  stream?: boolean;
+  /** Aborting it sends the child `abortSignal` (or the signal named by the abort reason). */
+  signal?: AbortSignal;
+  /** Kill the child after this many milliseconds (SIGTERM, then SIGKILL after `killGraceMs`). */
+  timeoutMs?: number;
+  /** How long a child may take to exit after SIGTERM/SIGINT before SIGKILL. Default 10 s. */
+  killGraceMs?: number;
+  /** Signal sent on abort when the abort reason names none. Default SIGTERM. */
+  abortSignal?: NodeJS.Signals;
+  /** Keep at most this many characters of each of stdout/stderr (the tail). Default 256 KiB. */
+  maxCapture?: number;
+  /** Text written to the child's stdin (otherwise stdin is ignored: nothing ever prompts). */
+  input?: string;
+}
+
+export interface ProcessResult {
+  argv: string[];
+  /** The exit code, when the process exited by itself (or after a signal handler exited). */
+  exitCode?: number;
+  /** The signal that ended the process, if any. */
+  signal?: string;
+  /** The binary could not be found (ENOENT) or not be run (EACCES). */
+  notFound: boolean;
+  /** Spawn error code (ENOENT, EACCES...) when the process never started. */
+  spawnError?: string;
+  timedOut: boolean;
+  /** The abort signal fired while the process ran. */
+  aborted: boolean;
+  /** exitCode === 0 and nothing else went wrong. */
+  ok: boolean;
+  stdout: string;
+  stderr: string;
+  /** stdout and stderr interleaved as they arrived (capped tail). */
+  output: string;
+  durationMs: number;
+}
+
+const SIGNAL_NAMES = new Set(['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGKILL']);
+
+/** Quotes an argv for display (never for a shell: nothing is run through one). */
+export function formatCommand(argv: string[]): string {
+  return argv.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ');
+}
+
+class Tail {
+  text = '';
+  constructor(private readonly max: number) {}
+  push(s: string): void {
+    this.text += s;
+    if (this.text.length > this.max * 2) this.text = this.text.slice(-this.max);
+  }
+  value(): string {
+    return this.text.length > this.max ? this.text.slice(-this.max) : this.text;
+  }
+}
+
+/** Runs argv[0] with argv[1..] and resolves with what happened (never rejects for the child's sake). */
+export async function runProcess(argv: string[], opts: RunProcessOptions): Promise<ProcessResult> {
+  if (argv.length === 0) throw new Error('runProcess: empty argv');
+  const { execa } = await import('execa');
+  const started = Date.now();
+  const io = opts.io;
+  const stream = opts.stream ?? io !== undefined;
+  const max = opts.maxCapture ?? 256 * 1024;
+  const out = new Tail(max);
+  const err = new Tail(max);
+  const all = new Tail(max);
+  io?.debug(`$ ${formatCommand(argv)}${opts.cwd ? `   (in ${opts.cwd})` : ''}`);
+
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(opts.env)) if (v !== undefined) env[k] = v;
+
+  let aborted = false;
+  if (opts.signal?.aborted) {
+    return {
+      argv,
+      notFound: false,
+      timedOut: false,
+      aborted: true,
+      ok: false,
+      stdout: '',
+      stderr: '',
+      output: '',
+      durationMs: 0,
+    };
+  }
+
+  const child = execa(argv[0]!, argv.slice(1), {
+    cwd: opts.cwd,
+    env,
+    extendEnv: false,
+    reject: false,
+    buffer: false,
+    stripFinalNewline: false,
+    ...(opts.input !== undefined ? { input: opts.input } : { stdin: 'ignore' as const }),
+    timeout: opts.timeoutMs && opts.timeoutMs > 0 ? Math.ceil(opts.timeoutMs) : undefined,
+    killSignal: 'SIGTERM',
+    forceKillAfterDelay: opts.killGraceMs ?? 10_000,
+    windowsHide: true,
+  });
+
+  const attach = (s: NodeJS.ReadableStream | null, tail: Tail) => {
+    if (!s) return;
+    const decoder = new TextDecoder();
+    s.on('data', (chunk: Buffer) => {
+      const text = decoder.decode(chunk, { stream: true });
+      if (!text) return;
+      tail.push(text);
+      all.push(text);
+      if (stream) io?.passthrough(text);
+    });
+  };
+  attach(child.stdout, out);
+  attach(child.stderr, err);
+
+  const onAbort = () => {
+    aborted = true;
+    const reason = opts.signal?.reason;
+    const sig = typeof reason === 'string' && SIGNAL_NAMES.has(reason) ? (reason as NodeJS.Signals) : (opts.abortSignal ?? 'SIGTERM');
+    io?.debug(`forwarding ${sig} to ${argv[0]} (pid ${child.pid ?? '?'})`);
+    child.kill(sig);
+  };
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
+
+  try {
+    const r = await child;
+    const spawnError = r.exitCode === undefined && r.signal === undefined && typeof r.code === 'string' ? r.code : undefined;
+    return {
+      argv,
+      exitCode: r.exitCode,
+      signal: r.signal,
+      notFound: spawnError === 'ENOENT' || spawnError === 'EACCES',
+      spawnError,
+      timedOut: r.timedOut,
+      aborted,
+      ok: r.exitCode === 0 && !r.timedOut && !aborted,
+      stdout: out.value(),
+      stderr: err.value(),
+      output: all.value(),
+      durationMs: Date.now() - started,
+    };
+  } finally {
+    opts.signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+/** Finds an executable on a PATH string, without running anything. */
+export async function whichOnPath(name: string, pathEnv: string | undefined): Promise<string | undefined> {
+  const { access, constants } = await import('node:fs/promises');
+  const path = await import('node:path');
+  if (name.includes('/')) return name;
+  for (const dir of (pathEnv ?? '').split(path.delimiter)) {
+    if (!dir) continue;
+    const candidate = path.join(dir, name);
+    try {
+      await access(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+}

@@ -1,0 +1,43 @@
+/** `mlops pull`: `dvc pull` with the remote, targets and jobs from config; DVC failures made actionable. */
+import type { CommandRun } from '../cli/context.js';
+import { ExternalError, InterruptedError, UserError } from '../cli/errors.js';
+import { dvcPullArgv } from '../core/dvc-errors.js';
+import { formatCommand } from '../adapters/process.js';
+
+export const run: CommandRun = async (ctx, args, opts) => {
+  const { config, root } = await ctx.loadConfig();
+  let jobs = config.data.jobs;
+  if (opts.jobs !== undefined) {
+    jobs = Number(opts.jobs);
+    if (!Number.isInteger(jobs) || jobs <= 0) {
+      throw new UserError('BAD_JOBS', `--jobs must be a positive integer, got "${String(opts.jobs)}".`, { hint: 'e.g. --jobs 4' });
+    }
+  }
+  const spec = {
+    remote: (opts.remote as string | undefined) ?? config.data.remote,
+    targets: args.length ? args : config.data.targets,
+    jobs,
+  };
+  const argv = dvcPullArgv(spec);
+  const command = formatCommand(argv);
+
+  if (opts.dryRun) {
+    ctx.io.info(`would run: ${command}   (in ${root})`);
+    return { data: { dryRun: true, command: argv, cwd: root }, text: command };
+  }
+
+  const { dvcPull } = await import('../adapters/dvc.js');
+  ctx.io.info(`$ ${command}`);
+  const res = await dvcPull(spec, { cwd: root, env: ctx.env, io: ctx.io, signal: ctx.signal });
+  if (res.process.aborted) throw new InterruptedError('dvc pull was interrupted.');
+  if (res.failure) {
+    throw new ExternalError(res.failure.code, res.failure.message, {
+      hint: res.failure.hint,
+      details: { ...res.failure.details, command: argv, exitCode: res.process.exitCode },
+    });
+  }
+  ctx.io.success(`Data pulled (${(res.process.durationMs / 1000).toFixed(1)}s).`);
+  return {
+    data: { ok: true, command: argv, cwd: root, remote: spec.remote ?? null, targets: spec.targets, durationMs: res.process.durationMs },
+  };
+};
