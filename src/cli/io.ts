@@ -146,7 +146,7 @@ export class Io {
 
   /** Whether an animated spinner may be shown: a TTY stderr, not CI, not --json, not --verbose. */
   get spinnerAllowed(): boolean {
-    return this.opts.stderr.isTTY === true && !this.json && !this.verbose && !this.env.CI && !this.opts.quiet;
+    return this.opts.stderr.isTTY === true && !this.json && !this.verbose && !isCI(this.env) && !this.opts.quiet;
   }
 
   /** Progress for long work: an ora spinner on a terminal, plain log lines elsewhere. */
@@ -161,16 +161,28 @@ export class Io {
       };
     }
     const { default: ora } = await import('ora');
-    const s = ora({ text, stream: this.opts.stderr as unknown as Writable, color: 'cyan', isEnabled: true }).start();
+    // ora colours by its own detection (process.env); our decision (NO_COLOR, --no-color) wins.
+    const s = ora({
+      text: this.redactor.redact(text),
+      stream: this.opts.stderr as unknown as Writable,
+      color: this.colorErr ? 'cyan' : false,
+      isEnabled: true,
+    }).start();
     return {
       update: (t) => {
         s.text = this.redactor.redact(t);
       },
-      succeed: (t) => void s.succeed(t && this.redactor.redact(t)),
-      fail: (t) => void s.fail(t && this.redactor.redact(t)),
+      succeed: (t) => void s.stopAndPersist({ symbol: this.style('green', '✔'), text: this.redactor.redact(t ?? text) }),
+      fail: (t) => void s.stopAndPersist({ symbol: this.style('red', '✖'), text: this.redactor.redact(t ?? text) }),
       stop: () => void s.stop(),
     };
   }
+}
+
+/** Whether we run in CI: CI set to anything but "" / "false" / "0". */
+export function isCI(env: Record<string, string | undefined>): boolean {
+  const ci = env.CI;
+  return ci !== undefined && ci !== '' && ci !== 'false' && ci !== '0';
 }
 
 function escapeAnnotation(s: string): string {

@@ -4,6 +4,7 @@
  * loader adds file positions.
  */
 import type { z } from 'zod';
+import { isSecretKey, REDACTED } from '../core/redact.js';
 import { configSchema, type Config } from './schema.js';
 
 export interface ConfigProblem {
@@ -54,7 +55,10 @@ export function validateConfig(raw: unknown): { config?: Config; problems: Confi
 function explainIssue(issue: z.core.$ZodIssue, root: unknown, prefix: Segment[]): ConfigProblem[] {
   const segs = [...prefix, ...(issue.path as Segment[])];
   const at = dotted(segs);
-  const found = getAt(root, segs);
+  const raw = getAt(root, segs);
+  // Never echo the value of a secret-named key, even a wrong one.
+  const lastKey = [...segs].reverse().find((x) => typeof x === 'string');
+  const found = typeof lastKey === 'string' && isSecretKey(lastKey) && typeof raw !== 'object' && raw !== undefined ? SECRET_VALUE : raw;
   switch (issue.code) {
     case 'unrecognized_keys': {
       const known = knownKeysAt(segs);
@@ -294,8 +298,11 @@ function getAt(value: unknown, p: Segment[]): unknown {
   return cur;
 }
 
+const SECRET_VALUE = Symbol('secret');
+
 /** How a found value reads in a message. */
 export function describe(v: unknown): string {
+  if (v === SECRET_VALUE) return `a value (${REDACTED}, not shown: the key names a secret)`;
   if (v === null) return 'an empty value';
   if (v === undefined) return 'nothing';
   if (Array.isArray(v)) return `a list (${JSON.stringify(v).slice(0, 60)})`;
