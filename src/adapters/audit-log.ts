@@ -1,0 +1,98 @@
+/**
+ * The audit trail in S3: each record its own object, key = zero-padded sequence number, written
+ * with If-None-Match: * (two writers cannot both take a number) under Object Lock retention.
+ * One chain per endpoint: {audit.uri}/{endpoint}/000000000001.json ...
+ */
+import { ExternalError } from '../cli/errors.js';
+import { auditKey, sealRecord, seqOfKey, verifyChain, type AuditEvent, type AuditRecord, type ChainReport } from '../core/audit.js';
+import type { DeployConfig } from '../config/schema.js';
+import { joinKey, parseS3Uri, type ObjectStore, type Retention, type S3Location } from './s3-store.js';
+
+export interface AuditLog {
+  append(event: Omit<AuditEvent, 'endpoint'>): Promise<AuditRecord>;
+  /** The last n records, oldest first. */
+  tail(n: number): Promise<AuditRecord[]>;
+  verify(): Promise<ChainReport>;
+  location: S3Location;
+}
+
+export interface AuditLogOptions {
+  store: ObjectStore;
+  location: S3Location;
+  endpoint: string;
+  retentionDays: number;
+  mode?: Retention['mode'];
+  now?: () => Date;
+}
+
+/** The audit log of one endpoint from the deploy config. */
+export function auditLogFor(store: ObjectStore, deploy: DeployConfig, now?: () => Date): AuditLog {
+  return openAuditLog({ store, location: parseS3Uri(deploy.audit.uri), endpoint: deploy.endpointName, retentionDays: deploy.audit.retentionDays, mode: deploy.audit.mode, now });
+}
+
+export function openAuditLog(o: AuditLogOptions): AuditLog {
+  const now = o.now ?? (() => new Date());
+  const { bucket } = o.location;
+  const prefix = joinKey(o.location.prefix, o.endpoint);
+  const keys = async () => (await o.store.list(bucket, prefix + '/')).filter((k) => seqOfKey(k) !== undefined);
+  const read = async (key: string) => (await o.store.getJson<AuditRecord>(bucket, key))?.value;
+
+  return {
+    location: { bucket, prefix },
+    async append(event) {
+      for (let attempt = 0; attempt < 10; attempt++) {
+        const all = await keys();
+        const lastKey = all[all.length - 1];
+        const previous = lastKey ? await read(lastKey) : undefined;
+        const at = now();
+        const record = await sealRecord({ ...event, endpoint: o.endpoint }, previous, at);
+        if (lastKey && previous && record.seq !== seqOfKey(lastKey)! + 1) {
+          throw new ExternalError('AUDIT_CORRUPT', `audit record ${lastKey} holds seq ${previous.seq}; run \`mlops audit verify\``);
+        }
+        const until = new Date(at.getTime() + o.retentionDays * 86_400_000);
+        const put = await o.store.putJson(bucket, auditKey(prefix, record.seq), record, {
+          ifNoneMatch: '*',
+          retention: { mode: o.mode ?? 'COMPLIANCE', until },
+        });
+        if (put.ok) return record;
+        // Another writer took this sequence number: chain onto its record instead.
+      }
+      throw new ExternalError('AUDIT_CONTENDED', `could not append to the audit trail s3://${bucket}/${prefix}/`);
+    },
+    async tail(n) {
+      const all = await keys();
+      const out: AuditRecord[] = [];
+      for (const k of all.slice(-n)) {
+        const r = await read(k);
+        if (r) out.push(r);
+      }
+      return out;
+    },
+    async verify() {
+      const entries: { key: string; record: AuditRecord | undefined }[] = [];
+      for (const key of await keys()) {
+        let record: AuditRecord | undefined;
+        try {
+          record = await read(key);
+        } catch {
+          record = undefined;
+        }
+        entries.push({ key, record });
+      }
+      return verifyChain(entries);
+    },
+  };
+}
+
+/**
+ * Appends one event to the endpoint's audit trail (for compare and monitor). A no-op returning
+ * undefined when the config has no deploy section.
+ */
+export async function appendAudit(
+  store: ObjectStore,
+  deploy: DeployConfig | undefined,
+  event: Omit<AuditEvent, 'endpoint'>,
+): Promise<AuditRecord | undefined> {
+  if (!deploy) return undefined;
+  return auditLogFor(store, deploy).append(event);
+}
