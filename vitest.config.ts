@@ -1,10 +1,31 @@
 import { defineConfig } from 'vitest/config';
 
+// Two projects so that unit tests never wait for the peers: only when a file of the integration
+// project is selected does vitest run test/global-setup.ts (real MLflow + moto, shared by the run).
+// Tests that need `inject('mlflowUrl')` / `inject('motoUrl')` belong under test/integration/.
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts', 'src/**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'unit',
+          include: ['test/**/*.test.ts', 'src/**/*.test.ts'],
+          exclude: ['test/integration/**', '**/node_modules/**'],
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'integration',
+          include: ['test/integration/**/*.test.ts'],
+          globalSetup: ['test/global-setup.ts'],
+        },
+      },
+    ],
   },
 });

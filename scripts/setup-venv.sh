@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Creates or updates the project-local Python environment (.venv) that holds the test bed's
+# peers (mlflow, dvc, moto[server], scikit-learn...) from testbed/requirements.txt.
+# Idempotent and fast when nothing changed: the SHA-256 of the requirements file is stored in
+# .venv/.requirements.sha256 and the install is skipped while it matches.
+# Environment: PYTHON (interpreter to build the venv with, default python3), MLOPS_VENV (venv dir).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="${MLOPS_VENV:-$ROOT/.venv}"
+REQ="$ROOT/testbed/requirements.txt"
+PY="${PYTHON:-python3}"
+STAMP="$VENV/.requirements.sha256"
+
+log() { printf '[setup-venv] %s\n' "$*" >&2; }
+die() { printf '[setup-venv] error: %s\n' "$*" >&2; exit 1; }
+
+[ -f "$REQ" ] || die "missing $REQ"
+
+# The hash is computed with Python so the script needs neither sha256sum nor shasum.
+sha256_of() { "$1" -c 'import hashlib,sys; print(hashlib.sha256(open(sys.argv[1],"rb").read()).hexdigest())' "$2"; }
+
+venv_ok() { [ -x "$VENV/bin/python" ] && "$VENV/bin/python" -c 'import sys' >/dev/null 2>&1; }
+
+# Fast path: an intact venv made from exactly this requirements file.
+if venv_ok && [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$(sha256_of "$VENV/bin/python" "$REQ")" ]; then
+  log "up to date: $VENV"
+  exit 0
+fi
+
+# Two set-ups at once (npm test and npm run demo) must not install into the same venv together.
+if command -v flock >/dev/null 2>&1 && [ -z "${MLOPS_VENV_LOCKED:-}" ]; then
+  mkdir -p "$ROOT/.tmp"
+  exec 9>"$ROOT/.tmp/setup-venv.lock"
+  if ! flock -n 9; then
+    log "another set-up is running; waiting for it ($ROOT/.tmp/setup-venv.lock)"
+    flock 9
+  fi
+  export MLOPS_VENV_LOCKED=1
+  # Another process may have finished the work while we waited.
+  if venv_ok && [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$(sha256_of "$VENV/bin/python" "$REQ")" ]; then
+    log "up to date: $VENV"
+    exit 0
+  fi
+fi
+
+if ! venv_ok; then
+  command -v "$PY" >/dev/null 2>&1 || die "$PY not found; install Python >= 3.11 (or set PYTHON=/path/to/python3)"
+  "$PY" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' \
+    || die "$("$PY" --version 2>&1) is too old; Python >= 3.11 is needed (set PYTHON=/path/to/python3.11+)"
+  if [ -e "$VENV" ]; then
+    log "removing broken venv at $VENV"
+    rm -rf "$VENV"
+  fi
+  log "creating venv at $VENV with $("$PY" --version 2>&1)"
+  "$PY" -m venv "$VENV" || die "python3 -m venv failed (on Debian/Ubuntu: apt-get install python3-venv)"
+else
+  "$VENV/bin/python" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' \
+    || die "$VENV uses $("$VENV/bin/python" --version 2>&1); remove it and run this script again with Python >= 3.11"
+fi
+
+export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_INPUT=1
+rm -f "$STAMP"
+log "upgrading pip"
+"$VENV/bin/python" -m pip install --quiet --upgrade pip
+log "installing $(grep -cvE '^[[:space:]]*(#|$)' "$REQ") pinned packages from testbed/requirements.txt (first time: a few minutes)"
+# --root-user-action: CI runs as root inside a throwaway container; the warning is noise there.
+"$VENV/bin/python" -m pip install --quiet --root-user-action=ignore -r "$REQ"
+sha256_of "$VENV/bin/python" "$REQ" >"$STAMP"
+log "ready: $VENV ($("$VENV/bin/mlflow" --version 2>/dev/null || echo 'mlflow ?'))"

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# What `npm test` runs. On a fresh clone it does every set-up step itself:
+#   npm ci (when node_modules is missing or older than package-lock.json), the Python venv of the
+#   test bed, the build, then `vitest run` with any extra arguments passed through.
+# Exit code: vitest's (or the failing set-up step's).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+log() { printf '[test] %s\n' "$*" >&2; }
+
+# npm writes node_modules/.package-lock.json on every install, so its age tells whether
+# node_modules matches the committed lockfile.
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  log "npm ci"
+  npm ci --no-audit --no-fund
+fi
+
+bash scripts/setup-venv.sh
+
+log "npm run build"
+npm run --silent build
+
+# Tool set-up for other parts of the test suite goes here (one line each).
+
+log "vitest run $*"
+exec npx --no-install vitest run "$@"
