@@ -1,0 +1,995 @@
+/**
+ * MLflow REST client (tracking, model registry, proxied artifacts) over axios, loaded lazily.
+ *
+ * - Auth, as the Python client does it: MLFLOW_TRACKING_USERNAME/PASSWORD (basic) when both are
+ *   set, else MLFLOW_TRACKING_TOKEN (bearer). Credentials in the URI (http://u:p@host) become basic
+ *   auth too. MLFLOW_TRACKING_INSECURE_TLS=true skips TLS verification.
+ * - Each request has a timeout; connection errors, timeouts, 429 and 5xx are retried with
+ *   exponential backoff (and Retry-After when the server sends one).
+ * - MLflow's error codes become typed errors: MlflowNotFoundError, MlflowPermissionError,
+ *   MlflowUnavailableError, MlflowApiError (all ExternalError, exit 3) and
+ *   MlflowInvalidParameterError (UserError, exit 2: the input we passed on was rejected).
+ *   Lookups whose "not found" is an expected outcome (getRun, getExperimentByName,
+ *   getModelVersionByAlias, ...) return `undefined` (or a reason) instead of throwing.
+ * - No message or error detail ever carries a header or credentials; URIs are shown without
+ *   their user-info part.
+ */
+import { createWriteStream } from 'node:fs';
+import { cp, mkdir, rename, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { pipeline } from 'node:stream/promises';
+import type { Readable } from 'node:stream';
+import type { AxiosInstance, AxiosRequestConfig, AxiosResponse } from 'axios';
+import { ExternalError, InterruptedError, UserError } from '../cli/errors.js';
+import type { Config } from '../config/schema.js';
+import { durationMs } from '../core/duration.js';
+
+// ---------------------------------------------------------------------------------------------
+// Types (camelCase views of MLflow's JSON)
+
+export type RunStatus = 'RUNNING' | 'SCHEDULED' | 'FINISHED' | 'FAILED' | 'KILLED';
+export type ViewType = 'ACTIVE_ONLY' | 'DELETED_ONLY' | 'ALL';
+
+export interface Experiment {
+  experimentId: string;
+  name: string;
+  artifactLocation?: string;
+  lifecycleStage?: string;
+  tags: Record<string, string>;
+}
+
+export interface RunInfo {
+  runId: string;
+  experimentId: string;
+  runName?: string;
+  status: RunStatus;
+  startTime?: number;
+  endTime?: number;
+  artifactUri?: string;
+  lifecycleStage?: string;
+  userId?: string;
+}
+
+export interface Run {
+  info: RunInfo;
+  data: {
+    /** Latest value per metric key. NaN is NaN; MLflow stores +-Infinity as +-Number.MAX_VALUE. */
+    metrics: Record<string, number>;
+    params: Record<string, string>;
+    tags: Record<string, string>;
+  };
+}
+
+export interface Metric {
+  key: string;
+  value: number;
+  /** Milliseconds since the epoch (default: now). */
+  timestamp?: number;
+  step?: number;
+}
+
+export interface ModelVersion {
+  name: string;
+  version: string;
+  runId?: string;
+  source?: string;
+  status?: string;
+  currentStage?: string;
+  aliases: string[];
+  creationTimestamp?: number;
+  tags: Record<string, string>;
+  /** MLflow 3 logged-model id, when the version was made from one. */
+  modelId?: string;
+}
+
+export interface RegisteredModel {
+  name: string;
+  /** alias -> version */
+  aliases: Record<string, string>;
+  latestVersions: ModelVersion[];
+  tags: Record<string, string>;
+}
+
+export interface ArtifactFile {
+  path: string;
+  isDir: boolean;
+  fileSize?: number;
+}
+
+export interface SearchRunsRequest {
+  experimentIds: string[];
+  filter?: string;
+  orderBy?: string[];
+  /** Page size (MLflow's default 1000, maximum 50000). */
+  maxResults?: number;
+  pageToken?: string;
+  runViewType?: ViewType;
+}
+
+export interface SearchRunsPage {
+  runs: Run[];
+  nextPageToken?: string;
+}
+
+/** Outcome of an alias lookup: the version, or why there is none. */
+export type AliasLookup =
+  | { found: true; version: ModelVersion }
+  | { found: false; reason: 'model-not-found' | 'alias-not-found' };
+
+export interface MlflowClientOptions {
+  trackingUri: string;
+  /** Timeout of one request, in ms (default 30 s). */
+  timeoutMs?: number;
+  /** Retries after the first attempt on connection errors, timeouts, 429 and 5xx (default 3). */
+  retries?: number;
+  /** Where credentials come from (MLFLOW_TRACKING_TOKEN, _USERNAME, _PASSWORD, _INSECURE_TLS). */
+  env?: Record<string, string | undefined>;
+  /** First backoff delay in ms, doubled on each retry (default 500; tests use less). */
+  backoffMs?: number;
+  /** Aborts in-flight requests and backoff waits (InterruptedError). */
+  signal?: AbortSignal;
+  /** Told about each retry, e.g. to log it with --verbose. */
+  onRetry?: (info: { attempt: number; delayMs: number; reason: string; endpoint: string }) => void;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Errors
+
+interface MlflowErrorFields {
+  /** MLflow's error_code, e.g. RESOURCE_DOES_NOT_EXIST (absent for transport failures). */
+  mlflowCode?: string;
+  httpStatus?: number;
+  /** The REST path that failed, e.g. runs/get. */
+  endpoint: string;
+}
+
+/** MLflow answered with an error we do not special-case. Exit 3. */
+export class MlflowApiError extends ExternalError implements MlflowErrorFields {
+  readonly mlflowCode?: string;
+  readonly httpStatus?: number;
+  readonly endpoint: string;
+  constructor(code: string, message: string, f: MlflowErrorFields, hint?: string) {
+    super(code, message, { hint, details: { mlflowCode: f.mlflowCode, httpStatus: f.httpStatus, endpoint: f.endpoint } });
+    this.mlflowCode = f.mlflowCode;
+    this.httpStatus = f.httpStatus;
+    this.endpoint = f.endpoint;
+  }
+}
+
+/** RESOURCE_DOES_NOT_EXIST (or 404) where the caller did not expect "not found". Exit 3. */
+export class MlflowNotFoundError extends MlflowApiError {}
+
+/** 401/403, PERMISSION_DENIED, UNAUTHENTICATED. Exit 3. */
+export class MlflowPermissionError extends MlflowApiError {}
+
+/** Connection refused, DNS failure, timeout, or 5xx/429 after every retry. Exit 3. */
+export class MlflowUnavailableError extends MlflowApiError {}
+
+/** MLflow rejected a value we passed on (a filter, a name): bad input. Exit 2. */
+export class MlflowInvalidParameterError extends UserError implements MlflowErrorFields {
+  readonly mlflowCode?: string;
+  readonly httpStatus?: number;
+  readonly endpoint: string;
+  constructor(message: string, f: MlflowErrorFields, hint?: string) {
+    super('MLFLOW_INVALID_PARAMETER', message, {
+      hint,
+      details: { mlflowCode: f.mlflowCode, httpStatus: f.httpStatus, endpoint: f.endpoint },
+    });
+    this.mlflowCode = f.mlflowCode;
+    this.httpStatus = f.httpStatus;
+    this.endpoint = f.endpoint;
+  }
+}
+
+export type MlflowError = MlflowApiError | MlflowInvalidParameterError;
+
+/** Whether err is an MLflow "does not exist" answer. */
+export function isMlflowNotFound(err: unknown): err is MlflowNotFoundError {
+  return err instanceof MlflowNotFoundError;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+
+/** MLflow's log-batch limits per request. */
+export const LOG_BATCH_LIMITS = { metrics: 1000, params: 100, tags: 100, total: 1000 } as const;
+
+/** A URI without its user-info part (for messages and UI links). */
+export function safeUri(uri: string): string {
+  return uri.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@\s]*@/i, '$1');
+}
+
+function kvList(obj: Record<string, string> | undefined): { key: string; value: string }[] {
+  return Object.entries(obj ?? {}).map(([key, value]) => ({ key, value: String(value) }));
+}
+
+function kvRecord(list: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (Array.isArray(list)) for (const t of list as { key: string; value?: string }[]) out[t.key] = t.value ?? '';
+  return out;
+}
+
+/** MLflow's JSON numbers: numbers, or "NaN"/"Infinity"/"-Infinity" strings, or int64 as strings. */
+function num(v: unknown): number {
+  if (typeof v === 'number') return v;
+  if (typeof v === 'string') {
+    if (v === 'NaN') return NaN;
+    if (v === 'Infinity') return Infinity;
+    if (v === '-Infinity') return -Infinity;
+    return Number(v);
+  }
+  return NaN;
+}
+
+function optNum(v: unknown): number | undefined {
+  return v === undefined || v === null || v === '' ? undefined : num(v);
+}
+
+/** JSON for MLflow: non-finite doubles as the strings protobuf's JSON mapping expects. */
+function toJson(body: unknown): string {
+  return JSON.stringify(body, (_k, v: unknown) => {
+    if (typeof v === 'number' && !Number.isFinite(v)) return Number.isNaN(v) ? 'NaN' : v > 0 ? 'Infinity' : '-Infinity';
+    return v;
+  });
+}
+
+/** Parses an MLflow response body; tolerates bare NaN/Infinity tokens some servers emit. */
+function parseBody(text: string): unknown {
+  if (!text) return {};
+  try {
+    return JSON.parse(text);
+  } catch {
+    try {
+      return JSON.parse(text.replace(/(?<=[:,[]\s*)(-?Infinity|NaN)(?=\s*[,}\]])/g, '"$1"'));
+    } catch {
+      return undefined;
+    }
+  }
+}
+
+function parseRunInfo(i: Record<string, unknown>): RunInfo {
+  return {
+    runId: String(i.run_id ?? i.run_uuid),
+    experimentId: String(i.experiment_id),
+    runName: (i.run_name as string | undefined) ?? undefined,
+    status: (i.status as RunStatus) ?? 'RUNNING',
+    startTime: optNum(i.start_time),
+    endTime: optNum(i.end_time),
+    artifactUri: i.artifact_uri as string | undefined,
+    lifecycleStage: i.lifecycle_stage as string | undefined,
+    userId: i.user_id as string | undefined,
+  };
+}
+
+function parseRun(r: Record<string, unknown>): Run {
+  const data = (r.data ?? {}) as Record<string, unknown>;
+  const metrics: Record<string, number> = {};
+  if (Array.isArray(data.metrics)) for (const m of data.metrics as { key: string; value: unknown }[]) metrics[m.key] = num(m.value);
+  return {
+    info: parseRunInfo((r.info ?? {}) as Record<string, unknown>),
+    data: { metrics, params: kvRecord(data.params), tags: kvRecord(data.tags) },
+  };
+}
+
+function parseExperiment(e: Record<string, unknown>): Experiment {
+  return {
+    experimentId: String(e.experiment_id),
+    name: String(e.name),
+    artifactLocation: e.artifact_location as string | undefined,
+    lifecycleStage: e.lifecycle_stage as string | undefined,
+    tags: kvRecord(e.tags),
+  };
+}
+
+function parseModelVersion(v: Record<string, unknown>): ModelVersion {
+  return {
+    name: String(v.name),
+    version: String(v.version),
+    runId: (v.run_id as string | undefined) || undefined,
+    source: v.source as string | undefined,
+    status: v.status as string | undefined,
+    currentStage: v.current_stage as string | undefined,
+    aliases: Array.isArray(v.aliases) ? (v.aliases as string[]) : [],
+    creationTimestamp: optNum(v.creation_timestamp),
+    tags: kvRecord(v.tags),
+    modelId: (v.model_id as string | undefined) || undefined,
+  };
+}
+
+function parseRegisteredModel(m: Record<string, unknown>): RegisteredModel {
+  const aliases: Record<string, string> = {};
+  if (Array.isArray(m.aliases)) for (const a of m.aliases as { alias: string; version: string }[]) aliases[a.alias] = String(a.version);
+  return {
+    name: String(m.name),
+    aliases,
+    latestVersions: Array.isArray(m.latest_versions) ? (m.latest_versions as Record<string, unknown>[]).map(parseModelVersion) : [],
+    tags: kvRecord(m.tags),
+  };
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(new InterruptedError());
+    const t = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(t);
+      reject(new InterruptedError());
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** Transport error codes worth another attempt. */
+const RETRYABLE_NET = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENETDOWN',
+  'ERR_SOCKET_CONNECTION_TIMEOUT',
+]);
+
+interface Failure {
+  /** Whether another attempt may help. */
+  retryable: boolean;
+  /** Wait before the next attempt, from Retry-After. */
+  retryAfterMs?: number;
+  error: Error;
+}
+
+type Params = Record<string, string | number | boolean | undefined>;
+
+// ---------------------------------------------------------------------------------------------
+// The client
+
+/** The MLflow operations mlops uses. Create it with createMlflowClient or mlflowFromConfig. */
+export class MlflowClient {
+  /** The tracking server's base URL, without credentials or trailing slash. */
+  readonly baseUrl: string;
+  private readonly retries: number;
+  private readonly backoffMs: number;
+  private readonly timeoutMs: number;
+
+  constructor(
+    private readonly http: AxiosInstance,
+    private readonly opts: MlflowClientOptions,
+    baseUrl: string,
+  ) {
+    this.baseUrl = baseUrl;
+    this.retries = opts.retries ?? 3;
+    this.backoffMs = opts.backoffMs ?? 500;
+    this.timeoutMs = opts.timeoutMs ?? 30_000;
+  }
+
+  /** Link to a run in the MLflow UI. */
+  runUrl(runId: string, experimentId: string): string {
+    return `${this.baseUrl}/#/experiments/${encodeURIComponent(experimentId)}/runs/${encodeURIComponent(runId)}`;
+  }
+
+  /** Link to a registered model version in the MLflow UI. */
+  modelVersionUrl(name: string, version: string): string {
+    return `${this.baseUrl}/#/models/${encodeURIComponent(name)}/versions/${encodeURIComponent(version)}`;
+  }
+
+  // --- transport -------------------------------------------------------------------------------
+
+  /** One REST call with retries; returns the parsed body or throws a typed error. */
+  private async request<T = Record<string, unknown>>(
+    method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
+    endpoint: string,
+    payload?: { params?: Params; body?: unknown; api?: string },
+  ): Promise<T> {
+    const api = payload?.api ?? '/api/2.0/mlflow/';
+    const config: AxiosRequestConfig = {
+      method,
+      url: api + endpoint,
+      params: payload?.params,
+      data: payload?.body === undefined ? undefined : toJson(payload.body),
+      headers: payload?.body === undefined ? undefined : { 'Content-Type': 'application/json' },
+    };
+    const res = await this.send(config, endpoint);
+    return parseBody(res.data as string) as T;
+  }
+
+  /** Sends with retries; resolves with a 2xx response, else throws a typed error. */
+  private async send(config: AxiosRequestConfig, endpoint: string): Promise<AxiosResponse> {
+    for (let attempt = 0; ; attempt++) {
+      if (this.opts.signal?.aborted) throw new InterruptedError();
+      let failure: Failure;
+      try {
+        const res = await this.http.request({ ...config, signal: this.opts.signal });
+        if (res.status >= 200 && res.status < 300) return res;
+        failure = await this.httpFailure(res, endpoint);
+      } catch (err) {
+        if (this.opts.signal?.aborted) throw new InterruptedError();
+        failure = this.transportFailure(err, endpoint);
+      }
+      if (!failure.retryable || attempt >= this.retries) throw failure.error;
+      const backoff = Math.min(this.backoffMs * 2 ** attempt, 10_000);
+      const delayMs = Math.max(failure.retryAfterMs ?? 0, Math.round(backoff * (0.75 + Math.random() * 0.5)));
+      this.opts.onRetry?.({ attempt: attempt + 1, delayMs, reason: failure.error.message, endpoint });
+      await sleep(delayMs, this.opts.signal);
+    }
+  }
+
+  private transportFailure(err: unknown, endpoint: string): Failure {
+    const e = err as { code?: string; message?: string };
+    const code = e?.code ?? '';
+    const f = { endpoint };
+    const where = this.baseUrl;
+    if (code === 'ECONNABORTED' || code === 'ETIMEDOUT' || /timeout/i.test(e?.message ?? '')) {
+      return {
+        retryable: true,
+        error: new MlflowUnavailableError('MLFLOW_TIMEOUT', `MLflow at ${where} did not answer ${endpoint} within ${this.timeoutMs} ms.`, f,
+          'Check that the tracking server is healthy, or raise mlflow.timeout in the config.'),
+      };
+    }
+    if (code === 'ENOTFOUND') {
+      return {
+        retryable: false,
+        error: new MlflowUnavailableError('MLFLOW_UNREACHABLE', `Cannot resolve the MLflow host of ${where}.`, f,
+          'Check mlflow.trackingUri in the config or $MLFLOW_TRACKING_URI.'),
+      };
+    }
+    return {
+      retryable: RETRYABLE_NET.has(code),
+      error: new MlflowUnavailableError(
+        'MLFLOW_UNREACHABLE',
+        `Cannot reach MLflow at ${where} (${code || 'network error'}).`,
+        f,
+        'Check that the tracking server is running and that mlflow.trackingUri or $MLFLOW_TRACKING_URI points to it.',
+      ),
+    };
+  }
+
+  private async httpFailure(res: AxiosResponse, endpoint: string): Promise<Failure> {
+    const status = res.status;
+    let text = '';
+    if (typeof res.data === 'string') text = res.data;
+    else if (res.data && typeof (res.data as Readable).pipe === 'function') text = await readSome(res.data as Readable);
+    const body = parseBody(text) as { error_code?: string; message?: string } | undefined;
+    const mlflowCode = body?.error_code;
+    // Server messages may echo what we sent, never our headers; keep them short anyway.
+    const serverMsg = (body?.message ?? (text && !/^\s*</.test(text) ? text : '')).trim().slice(0, 500);
+    const f = { mlflowCode, httpStatus: status, endpoint };
+    const detail = serverMsg ? `: ${serverMsg}` : '';
+    const retryAfter = res.headers?.['retry-after'];
+    const retryAfterMs = retryAfter !== undefined && /^\d+(\.\d+)?$/.test(String(retryAfter)) ? Math.min(Number(retryAfter) * 1000, 30_000) : undefined;
+
+    if (status === 429 || mlflowCode === 'REQUEST_LIMIT_EXCEEDED') {
+      return {
+        retryable: true,
+        retryAfterMs,
+        error: new MlflowUnavailableError('MLFLOW_RATE_LIMITED', `MLflow rate-limited ${endpoint} (HTTP ${status})${detail}`, f,
+          'Retry later, or raise mlflow.retries in the config.'),
+      };
+    }
+    if (status === 401 || status === 403 || mlflowCode === 'PERMISSION_DENIED' || mlflowCode === 'UNAUTHENTICATED') {
+      return {
+        retryable: false,
+        error: new MlflowPermissionError('MLFLOW_PERMISSION_DENIED',
+          `MLflow denied ${endpoint} (HTTP ${status}${mlflowCode ? `, ${mlflowCode}` : ''})${detail}`, f,
+          'Set MLFLOW_TRACKING_TOKEN, or MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD, to credentials allowed to do this.'),
+      };
+    }
+    if (mlflowCode === 'RESOURCE_DOES_NOT_EXIST' || (status === 404 && !mlflowCode)) {
+      return {
+        retryable: false,
+        error: new MlflowNotFoundError('MLFLOW_NOT_FOUND', serverMsg ? `MLflow: ${serverMsg}` : `MLflow: ${endpoint} not found (HTTP 404)`, f,
+          status === 404 && !mlflowCode ? `Is ${this.baseUrl} an MLflow tracking server?` : undefined),
+      };
+    }
+    if (mlflowCode === 'INVALID_PARAMETER_VALUE' || mlflowCode === 'BAD_REQUEST' || mlflowCode === 'INVALID_STATE') {
+      return { retryable: false, error: new MlflowInvalidParameterError(`MLflow rejected ${endpoint}${detail}`, f) };
+    }
+    if (mlflowCode === 'RESOURCE_ALREADY_EXISTS') {
+      return { retryable: false, error: new MlflowApiError('MLFLOW_ALREADY_EXISTS', `MLflow: ${serverMsg || `${endpoint}: already exists`}`, f) };
+    }
+    if (status >= 500) {
+      return {
+        retryable: true,
+        retryAfterMs,
+        error: new MlflowUnavailableError('MLFLOW_SERVER_ERROR', `MLflow failed on ${endpoint} (HTTP ${status}${mlflowCode ? `, ${mlflowCode}` : ''})${detail}`, f,
+          'The tracking server had an internal error; check its logs and retry.'),
+      };
+    }
+    return {
+      retryable: false,
+      error: new MlflowApiError(`MLFLOW_${mlflowCode ?? `HTTP_${status}`}`, `MLflow refused ${endpoint} (HTTP ${status}${mlflowCode ? `, ${mlflowCode}` : ''})${detail}`, f),
+    };
+  }
+
+  // --- experiments -----------------------------------------------------------------------------
+
+  /** The experiment with this name, or undefined when there is none. */
+  async getExperimentByName(name: string): Promise<Experiment | undefined> {
+    try {
+      const r = await this.request<{ experiment: Record<string, unknown> }>('GET', 'experiments/get-by-name', { params: { experiment_name: name } });
+      return parseExperiment(r.experiment);
+    } catch (err) {
+      if (isMlflowNotFound(err)) return undefined;
+      throw err;
+    }
+  }
+
+  async getExperiment(experimentId: string): Promise<Experiment | undefined> {
+    try {
+      const r = await this.request<{ experiment: Record<string, unknown> }>('GET', 'experiments/get', { params: { experiment_id: experimentId } });
+      return parseExperiment(r.experiment);
+    } catch (err) {
+      if (isMlflowNotFound(err)) return undefined;
+      throw err;
+    }
+  }
+
+  /** Creates an experiment and returns its id. */
+  async createExperiment(name: string, opts: { artifactLocation?: string; tags?: Record<string, string> } = {}): Promise<string> {
+    const r = await this.request<{ experiment_id: string }>('POST', 'experiments/create', {
+      body: { name, artifact_location: opts.artifactLocation, tags: kvList(opts.tags) },
+    });
+    return String(r.experiment_id);
+  }
+
+  /** The experiment's id, creating it when missing (safe against a concurrent create). */
+  async getOrCreateExperiment(name: string, opts: { artifactLocation?: string; tags?: Record<string, string> } = {}): Promise<string> {
+    const found = await this.getExperimentByName(name);
+    if (found) {
+      if (found.lifecycleStage === 'deleted') {
+        throw new UserError('MLFLOW_EXPERIMENT_DELETED', `MLflow experiment "${name}" is deleted.`, {
+          hint: 'Restore it in the MLflow UI (or `mlflow experiments restore`), or use another experiment name.',
+        });
+      }
+      return found.experimentId;
+    }
+    try {
+      return await this.createExperiment(name, opts);
+    } catch (err) {
+      if (err instanceof MlflowApiError && err.mlflowCode === 'RESOURCE_ALREADY_EXISTS') {
+        const again = await this.getExperimentByName(name);
+        if (again) return again.experimentId;
+      }
+      throw err;
+    }
+  }
+
+  // --- runs ------------------------------------------------------------------------------------
+
+  async createRun(req: { experimentId: string; startTime?: number; tags?: Record<string, string>; runName?: string; userId?: string }): Promise<Run> {
+    const r = await this.request<{ run: Record<string, unknown> }>('POST', 'runs/create', {
+      body: {
+        experiment_id: req.experimentId,
+        start_time: req.startTime ?? Date.now(),
+        tags: kvList(req.tags),
+        run_name: req.runName,
+        user_id: req.userId,
+      },
+    });
+    return parseRun(r.run);
+  }
+
+  async updateRun(req: { runId: string; status?: RunStatus; endTime?: number; runName?: string }): Promise<RunInfo> {
+    const r = await this.request<{ run_info: Record<string, unknown> }>('POST', 'runs/update', {
+      body: { run_id: req.runId, run_uuid: req.runId, status: req.status, end_time: req.endTime, run_name: req.runName },
+    });
+    return parseRunInfo(r.run_info ?? {});
+  }
+
+  /** The run, or undefined when it does not exist. */
+  async getRun(runId: string): Promise<Run | undefined> {
+    try {
+      const r = await this.request<{ run: Record<string, unknown> }>('GET', 'runs/get', { params: { run_id: runId } });
+      return parseRun(r.run);
+    } catch (err) {
+      if (isMlflowNotFound(err)) return undefined;
+      // MLflow answers a malformed run id with INVALID_PARAMETER_VALUE on some stores.
+      if (err instanceof MlflowInvalidParameterError && /not found|invalid run/i.test(err.message)) return undefined;
+      throw err;
+    }
+  }
+
+  async setTag(runId: string, key: string, value: string): Promise<void> {
+    await this.request('POST', 'runs/set-tag', { body: { run_id: runId, run_uuid: runId, key, value } });
+  }
+
+  /** Logs metrics, params and tags, split into requests within MLflow's limits (sequentially, in order). */
+  async logBatch(
+    runId: string,
+    batch: { metrics?: Metric[]; params?: Record<string, string>; tags?: Record<string, string> },
+  ): Promise<void> {
+    const now = Date.now();
+    const metrics = (batch.metrics ?? []).map((m) => ({ key: m.key, value: m.value, timestamp: m.timestamp ?? now, step: m.step ?? 0 }));
+    const params = kvList(batch.params);
+    const tags = kvList(batch.tags);
+    for (const chunk of splitBatch(metrics, params, tags)) {
+      await this.request('POST', 'runs/log-batch', { body: { run_id: runId, ...chunk } });
+    }
+  }
+
+  /** One page of runs. */
+  async searchRuns(req: SearchRunsRequest): Promise<SearchRunsPage> {
+    const r = await this.request<{ runs?: Record<string, unknown>[]; next_page_token?: string }>('POST', 'runs/search', {
+      body: {
+        experiment_ids: req.experimentIds,
+        filter: req.filter || undefined,
+        run_view_type: req.runViewType ?? 'ACTIVE_ONLY',
+        max_results: req.maxResults,
+        order_by: req.orderBy,
+        page_token: req.pageToken,
+      },
+    });
+    return { runs: (r.runs ?? []).map(parseRun), nextPageToken: r.next_page_token || undefined };
+  }
+
+  /** Every page of a search, following page tokens. */
+  async *searchRunsPages(req: SearchRunsRequest): AsyncGenerator<SearchRunsPage> {
+    let pageToken = req.pageToken;
+    for (;;) {
+      const page = await this.searchRuns({ ...req, pageToken });
+      yield page;
+      if (!page.nextPageToken) return;
+      pageToken = page.nextPageToken;
+    }
+  }
+
+  // --- model registry --------------------------------------------------------------------------
+
+  /** The registered model, or undefined when there is none by that name. */
+  async getRegisteredModel(name: string): Promise<RegisteredModel | undefined> {
+    try {
+      const r = await this.request<{ registered_model: Record<string, unknown> }>('GET', 'registered-models/get', { params: { name } });
+      return parseRegisteredModel(r.registered_model);
+    } catch (err) {
+      if (isMlflowNotFound(err)) return undefined;
+      throw err;
+    }
+  }
+
+  async createRegisteredModel(name: string, opts: { tags?: Record<string, string>; description?: string } = {}): Promise<RegisteredModel> {
+    const r = await this.request<{ registered_model: Record<string, unknown> }>('POST', 'registered-models/create', {
+      body: { name, tags: kvList(opts.tags), description: opts.description },
+    });
+    return parseRegisteredModel(r.registered_model);
+  }
+
+  /** The registered model, created when missing (safe against a concurrent create). */
+  async getOrCreateRegisteredModel(name: string): Promise<RegisteredModel> {
+    const found = await this.getRegisteredModel(name);
+    if (found) return found;
+    try {
+      return await this.createRegisteredModel(name);
+    } catch (err) {
+      if (err instanceof MlflowApiError && err.mlflowCode === 'RESOURCE_ALREADY_EXISTS') {
+        const again = await this.getRegisteredModel(name);
+        if (again) return again;
+      }
+      throw err;
+    }
+  }
+
+  /**
+   * The version an alias points to. A missing model and a missing alias are values, not errors:
+   * MLflow answers the first with RESOURCE_DOES_NOT_EXIST and the second with
+   * INVALID_PARAMETER_VALUE "Registered model alias X not found".
+   */
+  async getModelVersionByAlias(name: string, alias: string): Promise<AliasLookup> {
+    try {
+      const r = await this.request<{ model_version: Record<string, unknown> }>('GET', 'registered-models/alias', { params: { name, alias } });
+      return { found: true, version: parseModelVersion(r.model_version) };
+    } catch (err) {
+      if (isMlflowNotFound(err)) {
+        return { found: false, reason: /alias/i.test(err.message) && !/registered model with name/i.test(err.message) ? 'alias-not-found' : 'model-not-found' };
+      }
+      if (err instanceof MlflowInvalidParameterError && /alias .* not found/i.test(err.message)) return { found: false, reason: 'alias-not-found' };
+      throw err;
+    }
+  }
+
+  async setRegisteredModelAlias(name: string, alias: string, version: string): Promise<void> {
+    await this.request('POST', 'registered-models/alias', { body: { name, alias, version: String(version) } });
+  }
+
+  async deleteRegisteredModelAlias(name: string, alias: string): Promise<void> {
+    // MLflow reads DELETE parameters from a JSON body, as its Python client sends them.
+    await this.request('DELETE', 'registered-models/alias', { body: { name, alias } });
+  }
+
+  /** The version, or undefined when it (or its model) does not exist. */
+  async getModelVersion(name: string, version: string): Promise<ModelVersion | undefined> {
+    try {
+      const r = await this.request<{ model_version: Record<string, unknown> }>('GET', 'model-versions/get', { params: { name, version: String(version) } });
+      return parseModelVersion(r.model_version);
+    } catch (err) {
+      if (isMlflowNotFound(err)) return undefined;
+      throw err;
+    }
+  }
+
+  /** Latest version per legacy stage (deprecated in MLflow; kept for stage-based baselines). */
+  async getLatestVersions(name: string, stages?: string[]): Promise<ModelVersion[]> {
+    try {
+      const r = await this.request<{ model_versions?: Record<string, unknown>[] }>('POST', 'registered-models/get-latest-versions', {
+        body: { name, stages },
+      });
+      return (r.model_versions ?? []).map(parseModelVersion);
+    } catch (err) {
+      if (isMlflowNotFound(err)) return [];
+      throw err;
+    }
+  }
+
+  async createModelVersion(req: {
+    name: string;
+    source: string;
+    runId?: string;
+    tags?: Record<string, string>;
+    description?: string;
+    runLink?: string;
+    modelId?: string;
+  }): Promise<ModelVersion> {
+    const r = await this.request<{ model_version: Record<string, unknown> }>('POST', 'model-versions/create', {
+      body: {
+        name: req.name,
+        source: req.source,
+        run_id: req.runId,
+        tags: kvList(req.tags),
+        description: req.description,
+        run_link: req.runLink,
+        model_id: req.modelId,
+      },
+    });
+    return parseModelVersion(r.model_version);
+  }
+
+  /** Where a version's files are (e.g. mlflow-artifacts:/1/models/m-.../artifacts). */
+  async getModelVersionDownloadUri(name: string, version: string): Promise<string> {
+    const r = await this.request<{ artifact_uri: string }>('GET', 'model-versions/get-download-uri', { params: { name, version: String(version) } });
+    return r.artifact_uri;
+  }
+
+  // --- artifacts -------------------------------------------------------------------------------
+
+  /** Files directly under `path` of a run's artifacts (the server resolves the store). */
+  async listArtifacts(runId: string, artifactPath?: string): Promise<ArtifactFile[]> {
+    const out: ArtifactFile[] = [];
+    let pageToken: string | undefined;
+    do {
+      const r = await this.request<{ files?: { path: string; is_dir?: boolean; file_size?: unknown }[]; next_page_token?: string }>(
+        'GET',
+        'artifacts/list',
+        { params: { run_id: runId, run_uuid: runId, path: artifactPath || undefined, page_token: pageToken } },
+      );
+      for (const f of r.files ?? []) out.push({ path: f.path, isDir: Boolean(f.is_dir), fileSize: optNum(f.file_size) });
+      pageToken = r.next_page_token || undefined;
+    } while (pageToken);
+    return out;
+  }
+
+  /**
+   * Turns runs:/, models:/ (name/version, name@alias, m-<id>) into a storage URI such as
+   * mlflow-artifacts:/... ; other URIs are returned as they are.
+   */
+  async resolveArtifactUri(uri: string): Promise<string> {
+    const runs = /^runs:\/([^/]+)(?:\/(.*))?$/.exec(uri);
+    if (runs) {
+      const run = await this.getRun(runs[1]!);
+      if (!run?.info.artifactUri) {
+        throw new MlflowNotFoundError('MLFLOW_NOT_FOUND', `MLflow run ${runs[1]} not found (from ${uri}).`, { endpoint: 'runs/get' });
+      }
+      return joinUri(run.info.artifactUri, runs[2]);
+    }
+    const models = /^models:\/(.+)$/.exec(uri);
+    if (models) {
+      const rest = models[1]!;
+      const logged = /^(m-[0-9a-f]+)(?:\/(.*))?$/.exec(rest);
+      if (logged) {
+        const r = await this.request<{ model?: { info?: { artifact_uri?: string } } }>('GET', `logged-models/${encodeURIComponent(logged[1]!)}`);
+        const base = r.model?.info?.artifact_uri;
+        if (!base) throw new MlflowNotFoundError('MLFLOW_NOT_FOUND', `MLflow logged model ${logged[1]} has no artifact location.`, { endpoint: 'logged-models' });
+        return joinUri(base, logged[2]);
+      }
+      const at = /^([^/@]+)@([^/]+)(?:\/(.*))?$/.exec(rest);
+      if (at) {
+        const found = await this.getModelVersionByAlias(at[1]!, at[2]!);
+        if (!found.found) {
+          throw new MlflowNotFoundError('MLFLOW_NOT_FOUND', `Registered model ${at[1]} has no alias "${at[2]}" (${found.reason}).`, { endpoint: 'registered-models/alias' });
+        }
+        return joinUri(await this.getModelVersionDownloadUri(at[1]!, found.version.version), at[3]);
+      }
+      const nv = /^([^/]+)\/([^/]+)(?:\/(.*))?$/.exec(rest);
+      if (nv) return joinUri(await this.getModelVersionDownloadUri(nv[1]!, nv[2]!), nv[3]);
+      throw new UserError('MLFLOW_BAD_URI', `Cannot resolve model URI ${uri}.`, { hint: 'Use models:/NAME/VERSION, models:/NAME@ALIAS or models:/m-ID.' });
+    }
+    return uri;
+  }
+
+  /** Files directly under an mlflow-artifacts: URI, via the server's proxied artifact API. */
+  async listProxiedArtifacts(uri: string): Promise<ArtifactFile[]> {
+    const rel = proxiedPath(uri);
+    const r = await this.request<{ files?: { path: string; is_dir?: boolean; file_size?: unknown }[] }>('GET', 'artifacts', {
+      api: '/api/2.0/mlflow-artifacts/',
+      params: { path: rel || undefined },
+    });
+    return (r.files ?? []).map((f) => ({ path: f.path, isDir: Boolean(f.is_dir), fileSize: optNum(f.file_size) }));
+  }
+
+  /**
+   * Downloads a file or a whole directory tree to `dest` (a directory is created at `dest`;
+   * a file is written to `dest`). Accepts mlflow-artifacts:, runs:/, models:/, file: and local
+   * paths. Returns the local files written, relative to dest (a file gives [""]).
+   */
+  async downloadArtifacts(uri: string, dest: string): Promise<string[]> {
+    const resolved = await this.resolveArtifactUri(uri);
+    if (/^file:/i.test(resolved) || path.isAbsolute(resolved)) {
+      const src = /^file:/i.test(resolved) ? fileURLToPath(resolved) : resolved;
+      await mkdir(path.dirname(dest), { recursive: true });
+      await cp(src, dest, { recursive: true });
+      return ['(copied)'];
+    }
+    if (!/^mlflow-artifacts:/i.test(resolved)) {
+      throw new UserError('MLFLOW_ARTIFACT_STORE_UNSUPPORTED', `Cannot download ${resolved}: only artifacts proxied by the tracking server (mlflow-artifacts:) and local files are supported.`, {
+        hint: 'Run the tracking server with artifact serving (the default, or --serve-artifacts) so model files are reachable through it.',
+      });
+    }
+    const written: string[] = [];
+    const walk = async (rel: string, local: string, rootRel: string): Promise<void> => {
+      const files = await this.listProxiedArtifacts(`mlflow-artifacts:/${rel}`);
+      if (files.length === 0) {
+        await this.downloadProxiedFile(rel, local);
+        written.push(path.relative(dest, local));
+        return;
+      }
+      await mkdir(local, { recursive: true });
+      for (const f of files) {
+        // The listing gives paths relative to the listed directory.
+        const name = path.posix.basename(f.path);
+        const childRel = `${rel}/${name}`;
+        if (f.isDir) await walk(childRel, path.join(local, name), rootRel);
+        else {
+          await this.downloadProxiedFile(childRel, path.join(local, name));
+          written.push(path.relative(dest, path.join(local, name)));
+        }
+      }
+    };
+    const rootRel = proxiedPath(resolved);
+    await walk(rootRel, dest, rootRel);
+    return written;
+  }
+
+  /** Streams one proxied artifact file to a local path (written to a temp name, then renamed). */
+  private async downloadProxiedFile(rel: string, local: string): Promise<void> {
+    const endpoint = `mlflow-artifacts/artifacts/${rel}`;
+    const res = await this.send(
+      { method: 'GET', url: `/api/2.0/mlflow-artifacts/artifacts/${rel.split('/').map(encodeURIComponent).join('/')}`, responseType: 'stream' },
+      endpoint,
+    );
+    await mkdir(path.dirname(local), { recursive: true });
+    const tmp = `${local}.part-${process.pid}`;
+    try {
+      await pipeline(res.data as Readable, createWriteStream(tmp));
+      await rename(tmp, local);
+    } catch (err) {
+      await rm(tmp, { force: true });
+      throw new MlflowUnavailableError('MLFLOW_DOWNLOAD_FAILED', `Download of ${rel} from MLflow failed: ${(err as Error).message}`, { endpoint });
+    }
+  }
+}
+
+function joinUri(base: string, sub?: string): string {
+  if (!sub) return base;
+  return `${base.replace(/\/+$/, '')}/${sub.replace(/^\/+/, '')}`;
+}
+
+/** The path inside the proxied store of an mlflow-artifacts: URI (no leading slash). */
+function proxiedPath(uri: string): string {
+  const m = /^mlflow-artifacts:(?:\/\/[^/]*)?\/?(.*)$/i.exec(uri);
+  if (!m) throw new UserError('MLFLOW_BAD_URI', `Not an mlflow-artifacts: URI: ${uri}`);
+  return m[1]!.replace(/\/+$/, '');
+}
+
+async function readSome(stream: Readable, limit = 4096): Promise<string> {
+  let text = '';
+  for await (const chunk of stream) {
+    text += String(chunk);
+    if (text.length >= limit) break;
+  }
+  stream.destroy();
+  return text;
+}
+
+/** Splits a log-batch into requests within MLflow's per-request limits. */
+export function splitBatch<M, P, T>(metrics: M[], params: P[], tags: T[]): { metrics: M[]; params: P[]; tags: T[] }[] {
+  const out: { metrics: M[]; params: P[]; tags: T[] }[] = [];
+  let mi = 0;
+  let pi = 0;
+  let ti = 0;
+  while (mi < metrics.length || pi < params.length || ti < tags.length) {
+    const p = params.slice(pi, pi + LOG_BATCH_LIMITS.params);
+    const t = tags.slice(ti, ti + LOG_BATCH_LIMITS.tags);
+    const room = Math.min(LOG_BATCH_LIMITS.metrics, LOG_BATCH_LIMITS.total - p.length - t.length);
+    const m = metrics.slice(mi, mi + room);
+    pi += p.length;
+    ti += t.length;
+    mi += m.length;
+    out.push({ metrics: m, params: p, tags: t });
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Factories
+
+/** Builds a client: validates the URI, sets auth from env, loads axios. */
+export async function createMlflowClient(opts: MlflowClientOptions): Promise<MlflowClient> {
+  const env = opts.env ?? {};
+  let url: URL;
+  try {
+    url = new URL(opts.trackingUri);
+  } catch {
+    url = new URL('invalid:');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new UserError('MLFLOW_URI_INVALID', `The MLflow tracking URI "${safeUri(opts.trackingUri)}" is not an http(s) URL.`, {
+      hint: 'mlops talks to a tracking server over REST: set mlflow.trackingUri (or $MLFLOW_TRACKING_URI) to e.g. http://mlflow.internal:5000.',
+    });
+  }
+  const headers: Record<string, string> = { Accept: 'application/json', 'User-Agent': 'mlops-cli' };
+  const user = env.MLFLOW_TRACKING_USERNAME || decodeURIComponent(url.username);
+  const pass = env.MLFLOW_TRACKING_PASSWORD || decodeURIComponent(url.password);
+  if (user && pass) headers.Authorization = `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
+  else if (env.MLFLOW_TRACKING_TOKEN) headers.Authorization = `Bearer ${env.MLFLOW_TRACKING_TOKEN}`;
+  url.username = '';
+  url.password = '';
+  const baseUrl = url.toString().replace(/\/+$/, '');
+  const timeoutMs = opts.timeoutMs ?? 30_000;
+
+  const { default: axios } = await import('axios');
+  const insecure = /^(true|1)$/i.test(env.MLFLOW_TRACKING_INSECURE_TLS ?? '');
+  const httpsAgent = insecure ? new (await import('node:https')).Agent({ rejectUnauthorized: false }) : undefined;
+  const http = axios.create({
+    baseURL: baseUrl,
+    timeout: timeoutMs,
+    headers,
+    // Statuses, bodies and NaN are handled by the client itself.
+    validateStatus: () => true,
+    responseType: 'text',
+    transformResponse: [(d: unknown) => d],
+    transitional: { clarifyTimeoutError: true, silentJSONParsing: true, forcedJSONParsing: false },
+    maxRedirects: 5,
+    httpsAgent,
+  });
+  return new MlflowClient(http, { ...opts, timeoutMs }, baseUrl);
+}
+
+/** The tracking URI from config, else $MLFLOW_TRACKING_URI; a UserError (exit 2) when neither is set. */
+export function trackingUriFrom(config: Config, env: Record<string, string | undefined>): string {
+  const uri = config.mlflow.trackingUri || env.MLFLOW_TRACKING_URI;
+  if (!uri) {
+    throw new UserError('MLFLOW_URI_MISSING', 'No MLflow tracking server configured.', {
+      hint: 'Set mlflow.trackingUri in mlops.config.yaml, or export MLFLOW_TRACKING_URI (e.g. http://127.0.0.1:5000).',
+    });
+  }
+  return uri;
+}
+
+/** The client every command uses: URI, timeout and retries from config, credentials from env. */
+export async function mlflowFromConfig(
+  config: Config,
+  env: Record<string, string | undefined>,
+  extra: Pick<MlflowClientOptions, 'signal' | 'onRetry' | 'backoffMs'> = {},
+): Promise<MlflowClient> {
+  return createMlflowClient({
+    trackingUri: trackingUriFrom(config, env),
+    timeoutMs: durationMs(config.mlflow.timeout),
+    retries: config.mlflow.retries,
+    env,
+    ...extra,
+  });
+}
