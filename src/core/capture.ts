@@ -1,0 +1,210 @@
+/**
+ * Decoding of SageMaker data-capture records into rows of feature values. Pure.
+ *
+ * A capture file holds one JSON object per line:
+ *   {"captureData": {"endpointInput":  {"observedContentType", "mode": "INPUT",  "data", "encoding"},
+ *                    "endpointOutput": {"observedContentType", "mode": "OUTPUT", "data", "encoding"}},
+ *    "eventMetadata": {"eventId", "inferenceId"?, "inferenceTime"}, "eventVersion": "0"}
+ * `encoding` is CSV (data is the CSV text), JSON (data is the JSON text) or BASE64 (data is the
+ * base64 of the body, read as CSV or JSON by its content type). Input and output may differ.
+ *
+ * A row is positional (an array: CSV cells, a list of values; the profile's column order names
+ * them) or named (an object). One record may hold several rows (CSV lines; JSON lists).
+ * JSON bodies understood: a list of rows, a single row, {"instances": ...}, {"inputs": ...},
+ * {"dataframe_split": {"columns", "data"}}, {"dataframe_records": [...]}, a pandas "split" object
+ * {"columns", "data"}, column-oriented objects {"a": [..], "b": [..]} (flattened to rows),
+ * {"predictions": ...} / {"outputs": ...} (MLflow and TF Serving responses), JSON Lines.
+ */
+
+export type Row = unknown[] | Record<string, unknown>;
+
+export interface CapturePayload {
+  observedContentType?: string;
+  mode?: string;
+  data?: string;
+  encoding?: string;
+}
+
+export interface CaptureRecord {
+  captureData?: { endpointInput?: CapturePayload; endpointOutput?: CapturePayload };
+  eventMetadata?: { eventId?: string; inferenceId?: string; inferenceTime?: string };
+  eventVersion?: string;
+}
+
+export interface DecodedRecord {
+  inputs: Row[];
+  outputs: Row[];
+}
+
+/** How many positional values an input and an output row carry (from the profile). */
+export interface RowLayout {
+  inputWidth: number;
+  outputWidth: number;
+}
+
+/** Parses CSV text (RFC 4180 quoting; \n or \r\n line ends; blank lines skipped) into rows of strings. */
+export function parseCsv(text: string): string[][] {
+  if (text.indexOf('"') < 0) {
+    if (text.indexOf('\n') < 0) return text === '' ? [] : [text.split(',')];
+    const rows: string[][] = [];
+    for (const line of text.split('\n')) {
+      const l = line.endsWith('\r') ? line.slice(0, -1) : line;
+      if (l !== '') rows.push(l.split(','));
+    }
+    return rows;
+  }
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let cell = '';
+  let quoted = false;
+  let i = 0;
+  let any = false;
+  while (i < text.length) {
+    const ch = text[i];
+    if (quoted) {
+      if (ch === '"') {
+        if (text[i + 1] === '"') {
+          cell += '"';
+          i++;
+        } else quoted = false;
+      } else cell += ch;
+    } else if (ch === '"') {
+      quoted = true;
+      any = true;
+    } else if (ch === ',') {
+      row.push(cell);
+      cell = '';
+      any = true;
+    } else if (ch === '\n' || ch === '\r') {
+      if (ch === '\r' && text[i + 1] === '\n') i++;
+      if (any || cell !== '') {
+        row.push(cell);
+        rows.push(row);
+      }
+      row = [];
+      cell = '';
+      any = false;
+    } else {
+      cell += ch;
+      any = true;
+    }
+    i++;
+  }
+  if (any || cell !== '') {
+    row.push(cell);
+    rows.push(row);
+  }
+  return rows;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Rows of a parsed JSON body (see the module comment for the shapes). */
+export function jsonRows(v: unknown, width: number): Row[] {
+  if (Array.isArray(v)) {
+    if (v.length === 0) return [];
+    const first = v[0];
+    if (Array.isArray(first)) return v as unknown[][];
+    if (isObject(first)) {
+      // A list of records; a record that is itself column-oriented would be unusual, keep as is.
+      return v as Record<string, unknown>[];
+    }
+    // A flat list of scalars: one value per row for single-value rows, else one row.
+    return width === 1 ? v.map((x) => [x]) : [v];
+  }
+  if (isObject(v)) {
+    if (isObject(v.dataframe_split)) return splitRows(v.dataframe_split);
+    if ('dataframe_records' in v) return jsonRows(v.dataframe_records, width);
+    if ('instances' in v) return jsonRows(v.instances, width);
+    if ('inputs' in v) return jsonRows(v.inputs, width);
+    if ('predictions' in v) return jsonRows(v.predictions, width);
+    if ('outputs' in v) return jsonRows(v.outputs, width);
+    if (Array.isArray(v.columns) && Array.isArray(v.data)) return splitRows(v);
+    const keys = Object.keys(v);
+    if (keys.length > 0 && keys.every((k) => Array.isArray(v[k]))) {
+      // Column-oriented: {"a": [1, 2], "b": [3, 4]} -> [{a: 1, b: 3}, {a: 2, b: 4}].
+      const n = Math.max(...keys.map((k) => (v[k] as unknown[]).length));
+      const rows: Record<string, unknown>[] = [];
+      for (let i = 0; i < n; i++) {
+        const r: Record<string, unknown> = {};
+        for (const k of keys) r[k] = (v[k] as unknown[])[i];
+        rows.push(r);
+      }
+      return rows;
+    }
+    return [v];
+  }
+  if (v === undefined) return [];
+  return [[v]];
+}
+
+function splitRows(o: Record<string, unknown>): Row[] {
+  const columns = o.columns as unknown[];
+  const data = (o.data ?? []) as unknown[];
+  return data.map((r) => {
+    const row: Record<string, unknown> = {};
+    const cells = Array.isArray(r) ? r : [r];
+    columns.forEach((c, i) => (row[String(c)] = cells[i]));
+    return row;
+  });
+}
+
+/** Decodes base64 to UTF-8 text (web-standard globals only, so core stays free of node:). */
+export function base64ToText(b64: string): string {
+  const bin = atob(b64.replace(/\s+/g, ''));
+  const bytes = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+  return new TextDecoder('utf-8').decode(bytes);
+}
+
+function parseJsonBody(text: string, contentType: string, width: number): Row[] {
+  const t = text.trim();
+  if (t === '') return [];
+  if (contentType.includes('jsonlines') || contentType.includes('x-ndjson')) {
+    return t.split('\n').flatMap((line) => (line.trim() ? jsonRows(JSON.parse(line), width) : []));
+  }
+  try {
+    return jsonRows(JSON.parse(t), width);
+  } catch (err) {
+    // JSON Lines sent with a plain JSON content type.
+    if (t.includes('\n')) return t.split('\n').flatMap((line) => (line.trim() ? jsonRows(JSON.parse(line), width) : []));
+    throw err;
+  }
+}
+
+/** Rows of one payload (endpointInput or endpointOutput). Throws on a body it cannot parse. */
+export function decodePayload(p: CapturePayload | undefined, width: number): Row[] {
+  if (!p || p.data === undefined || p.data === null) return [];
+  const encoding = (p.encoding ?? '').toUpperCase();
+  const contentType = (p.observedContentType ?? '').toLowerCase();
+  if (encoding === 'CSV') return parseCsv(p.data);
+  if (encoding === 'JSON') return parseJsonBody(p.data, contentType, width);
+  if (encoding === 'BASE64') {
+    const text = base64ToText(p.data);
+    if (contentType.includes('csv')) return parseCsv(text);
+    if (contentType.includes('json')) return parseJsonBody(text, contentType, width);
+    const t = text.trimStart();
+    return t.startsWith('{') || t.startsWith('[') ? parseJsonBody(text, contentType, width) : parseCsv(text);
+  }
+  throw new RangeError(`unknown capture encoding ${JSON.stringify(p.encoding)}`);
+}
+
+/** Input and output rows of one capture record. */
+export function decodeRecord(rec: CaptureRecord, layout: RowLayout): DecodedRecord {
+  const cd = rec.captureData;
+  if (!cd) throw new RangeError('not a capture record: no captureData');
+  const inputs = decodePayload(cd.endpointInput, layout.inputWidth);
+  let outputs = decodePayload(cd.endpointOutput, layout.outputWidth);
+  // One output line carrying one value per input row (e.g. XGBoost's CSV "0.1,0.7,0.3").
+  if (outputs.length === 1 && inputs.length > 1 && layout.outputWidth === 1) {
+    const only = outputs[0];
+    if (Array.isArray(only) && only.length === inputs.length) outputs = only.map((x) => [x]);
+  }
+  return { inputs, outputs };
+}
+
+/** The record's inference time in ms since the epoch (NaN when absent or unreadable). */
+export function recordTime(rec: CaptureRecord): number {
+  const t = rec.eventMetadata?.inferenceTime;
+  return t ? Date.parse(t) : NaN;
+}

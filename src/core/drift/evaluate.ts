@@ -1,0 +1,330 @@
+/**
+ * Live data against the baseline profile: the streaming live summary, the per-feature drift
+ * decision, and the dataset verdict. Pure.
+ */
+import {
+  CategoricalAccumulator,
+  NumericAccumulator,
+  type FeatureProfile,
+  type FeatureRole,
+  type Profile,
+} from './profile.js';
+import { DEFAULT_K, KllSketch } from './sketch.js';
+import {
+  alignCounts,
+  chiSquared,
+  jensenShannon,
+  ksDistance,
+  lInfinity,
+  normalizedWasserstein,
+  psi,
+  robustKs,
+  wasserstein,
+} from './stats.js';
+
+export type NumericMethod = 'ks' | 'psi' | 'wasserstein';
+export type CategoricalMethod = 'linf' | 'chi2' | 'js';
+export type DriftMethod = NumericMethod | CategoricalMethod;
+
+/**
+ * Default thresholds: a feature drifts when its statistic is above the threshold, except chi2,
+ * whose threshold is a significance level (drift when the p-value is below it).
+ */
+export const DEFAULT_THRESHOLDS: Record<DriftMethod, number> = {
+  ks: 0.1,
+  psi: 0.25,
+  wasserstein: 0.1,
+  linf: 0.1,
+  chi2: 0.01,
+  js: 0.1,
+};
+/** PSI between this and the alert threshold is a warning. */
+export const PSI_WARN = 0.1;
+
+export interface FeatureRule {
+  method?: DriftMethod;
+  threshold?: number;
+  /** Drift of this feature alone makes the dataset drift. */
+  critical?: boolean;
+  /** Leave this feature out of the verdict. */
+  ignore?: boolean;
+}
+
+export interface DriftOptions {
+  numericMethod: NumericMethod;
+  categoricalMethod: CategoricalMethod;
+  /** Apply Model Monitor's robust correction to KS (default true). */
+  ksRobust: boolean;
+  features: Record<string, FeatureRule>;
+  /** Fewer live records than this: "insufficient data", never drift. */
+  minSamples: number;
+  /** Dataset drift when the share of drifted input features is at least this (0..1). */
+  driftedShare: number;
+  /** Dataset drift when any output feature drifts. */
+  outputDrift: boolean;
+}
+
+export const DEFAULT_DRIFT_OPTIONS: DriftOptions = {
+  numericMethod: 'ks',
+  categoricalMethod: 'linf',
+  ksRobust: true,
+  features: {},
+  minSamples: 100,
+  driftedShare: 0.3,
+  outputDrift: true,
+};
+
+type Acc = { kind: 'numeric'; acc: NumericAccumulator } | { kind: 'categorical'; acc: CategoricalAccumulator };
+
+/** The streaming summary of live records, shaped by the profile (one pass, flat memory). */
+export class LiveSummary {
+  inputRows = 0;
+  outputRows = 0;
+  /** Named cells whose column is not in the profile. */
+  unknownCells = 0;
+  private readonly inputs: Acc[];
+  private readonly outputs: Acc[];
+  private readonly byName = new Map<string, Acc>();
+  private readonly inputByName = new Map<string, Acc>();
+  private readonly outputByName = new Map<string, Acc>();
+
+  constructor(
+    readonly profile: Profile,
+    k = DEFAULT_K,
+  ) {
+    const make = (f: FeatureProfile): Acc =>
+      f.kind === 'numeric'
+        ? { kind: 'numeric', acc: new NumericAccumulator(k, Float64Array.from(f.bins.edges)) }
+        : { kind: 'categorical', acc: new CategoricalAccumulator() };
+    for (const f of profile.features) this.byName.set(f.name, make(f));
+    const pick = (names: string[], m: Map<string, Acc>) =>
+      names.map((n) => {
+        const a = this.byName.get(n);
+        if (!a) throw new RangeError(`profile lists column "${n}" but has no feature for it`);
+        m.set(n, a);
+        return a;
+      });
+    this.inputs = pick(profile.inputColumns, this.inputByName);
+    this.outputs = pick(profile.outputColumns, this.outputByName);
+  }
+
+  /** The live accumulator of a feature (for reports and tests). */
+  feature(name: string): NumericAccumulator | CategoricalAccumulator | undefined {
+    return this.byName.get(name)?.acc;
+  }
+
+  addInput(row: unknown[] | Record<string, unknown>): void {
+    this.inputRows++;
+    this.addRow(row, this.inputs, this.inputByName);
+  }
+
+  addOutput(row: unknown[] | Record<string, unknown>): void {
+    this.outputRows++;
+    this.addRow(row, this.outputs, this.outputByName);
+  }
+
+  private addRow(row: unknown[] | Record<string, unknown>, positional: Acc[], named: Map<string, Acc>): void {
+    if (Array.isArray(row)) {
+      const n = positional.length;
+      for (let i = 0; i < n; i++) {
+        const a = positional[i];
+        const v = row[i];
+        if (a.kind === 'numeric') a.acc.add(v);
+        else a.acc.add(v);
+      }
+      return;
+    }
+    let matched = 0;
+    for (const key in row) {
+      const a = named.get(key) ?? this.byName.get(key);
+      if (!a) {
+        this.unknownCells++;
+        continue;
+      }
+      matched++;
+      a.acc.add(row[key]);
+    }
+    if (matched < positional.length) {
+      for (const [name, a] of named) if (!(name in row)) a.acc.add(undefined);
+    }
+  }
+}
+
+export interface FeatureDrift {
+  name: string;
+  role: FeatureRole;
+  kind: 'numeric' | 'categorical';
+  method: DriftMethod;
+  /** The statistic the decision uses (for chi2: the p-value). */
+  value: number;
+  threshold: number;
+  status: 'ok' | 'warn' | 'drift' | 'no-data' | 'ignored';
+  critical: boolean;
+  baselineCount: number;
+  liveCount: number;
+  liveMissing: number;
+  /** Every statistic of the feature's kind. */
+  stats: Record<string, number | string | unknown>;
+}
+
+export interface DatasetVerdict {
+  status: 'drift' | 'no-drift' | 'insufficient-data';
+  samples: number;
+  minSamples: number;
+  inputFeatures: number;
+  driftedInputs: string[];
+  driftedShare: number;
+  driftedShareThreshold: number;
+  criticalDrifted: string[];
+  outputDrifted: string[];
+  reasons: string[];
+}
+
+export interface DriftReport {
+  dataset: DatasetVerdict;
+  features: FeatureDrift[];
+}
+
+function methodFor(f: FeatureProfile, rule: FeatureRule, opts: DriftOptions): DriftMethod {
+  const m = rule.method ?? (f.kind === 'numeric' ? opts.numericMethod : opts.categoricalMethod);
+  const numeric = m === 'ks' || m === 'psi' || m === 'wasserstein';
+  if (numeric !== (f.kind === 'numeric')) {
+    // A method of the other kind was asked for (e.g. chi2 on a numeric feature): use the kind's default.
+    return f.kind === 'numeric' ? opts.numericMethod : opts.categoricalMethod;
+  }
+  return m;
+}
+
+const round = (x: number) => (Number.isFinite(x) ? Math.round(x * 1e6) / 1e6 : x);
+
+/** Compares one feature's live summary with its baseline. */
+export function featureDrift(f: FeatureProfile, live: NumericAccumulator | CategoricalAccumulator, rule: FeatureRule, opts: DriftOptions): FeatureDrift {
+  const method = methodFor(f, rule, opts);
+  const threshold = rule.threshold ?? DEFAULT_THRESHOLDS[method];
+  const base = {
+    name: f.name,
+    role: f.role,
+    kind: f.kind,
+    method,
+    threshold,
+    critical: rule.critical ?? false,
+    baselineCount: f.count,
+    liveCount: live.count,
+    liveMissing: live.missing,
+  };
+  const stats: Record<string, unknown> = {};
+  let value = NaN;
+  if (f.kind === 'numeric' && live instanceof NumericAccumulator) {
+    const bv = KllSketch.fromJSON(f.sketch).sortedView();
+    const lv = live.sketch.sortedView();
+    const d = ksDistance(bv, lv);
+    const dr = robustKs(d, f.count, live.count);
+    const p = psi(f.bins.counts, live.binCounts ?? []);
+    const w = wasserstein(bv, lv);
+    const m = live.moments;
+    Object.assign(stats, {
+      ks: round(d),
+      ksRobust: round(dr),
+      psi: round(p.psi),
+      ...(p.emptyBins.length ? { psiEmptyBins: p.emptyBins } : {}),
+      wasserstein: round(w),
+      wassersteinNormalized: round(normalizedWasserstein(w, f.std)),
+      baselineMean: round(f.mean),
+      liveMean: round(m.mean),
+      baselineStd: round(f.std),
+      liveStd: round(m.std),
+    });
+    value = method === 'ks' ? (opts.ksRobust ? dr : d) : method === 'psi' ? p.psi : normalizedWasserstein(w, f.std);
+  } else if (f.kind === 'categorical' && live instanceof CategoricalAccumulator) {
+    const { categories, b, l } = alignCounts(f.values, live.toRecord());
+    const li = lInfinity(b, l, categories);
+    const c = chiSquared(b, l);
+    const js = jensenShannon(b, l);
+    const unseen = categories.filter((cat, i) => b[i] === 0 && l[i] > 0);
+    Object.assign(stats, {
+      linf: round(li.distance),
+      ...(li.category !== undefined ? { linfCategory: li.category } : {}),
+      chi2: round(c.statistic),
+      chi2Dof: c.dof,
+      chi2PValue: c.pValue,
+      js: round(js),
+      ...(unseen.length ? { newCategories: unseen.slice(0, 20) } : {}),
+    });
+    value = method === 'linf' ? li.distance : method === 'chi2' ? c.pValue : js;
+  } else {
+    throw new RangeError(`feature "${f.name}": live summary kind does not match the profile`);
+  }
+  let status: FeatureDrift['status'];
+  if (rule.ignore) status = 'ignored';
+  else if (live.count === 0 || Number.isNaN(value)) status = 'no-data';
+  else if (method === 'chi2') status = value < threshold ? 'drift' : 'ok';
+  else if (value > threshold) status = 'drift';
+  else if (method === 'psi' && value > Math.min(PSI_WARN, threshold)) status = 'warn';
+  else status = 'ok';
+  return { ...base, value: round(value), status, stats };
+}
+
+/** Every feature's drift and the dataset verdict. */
+export function evaluateDrift(live: LiveSummary, options: Partial<DriftOptions> = {}): DriftReport {
+  const opts: DriftOptions = { ...DEFAULT_DRIFT_OPTIONS, ...options, features: { ...(options.features ?? {}) } };
+  const features = live.profile.features.map((f) => featureDrift(f, live.feature(f.name)!, opts.features[f.name] ?? {}, opts));
+  const samples = live.inputRows;
+  const inputs = features.filter((f) => f.role === 'input' && f.status !== 'ignored');
+  const driftedInputs = inputs.filter((f) => f.status === 'drift').map((f) => f.name);
+  const driftedShare = inputs.length ? driftedInputs.length / inputs.length : 0;
+  const criticalDrifted = features.filter((f) => f.critical && f.status === 'drift').map((f) => f.name);
+  const outputDrifted = features.filter((f) => f.role === 'output' && f.status === 'drift').map((f) => f.name);
+  const reasons: string[] = [];
+  let status: DatasetVerdict['status'];
+  if (samples < opts.minSamples) {
+    status = 'insufficient-data';
+    reasons.push(`${samples} records in the window, fewer than the minimum ${opts.minSamples}`);
+  } else {
+    if (inputs.length && driftedShare >= opts.driftedShare && driftedInputs.length > 0) {
+      reasons.push(`${driftedInputs.length} of ${inputs.length} input features drifted (${(driftedShare * 100).toFixed(0)}% >= ${(opts.driftedShare * 100).toFixed(0)}%)`);
+    }
+    if (criticalDrifted.length) reasons.push(`critical feature drifted: ${criticalDrifted.join(', ')}`);
+    if (opts.outputDrift && outputDrifted.length) reasons.push(`output drifted: ${outputDrifted.join(', ')}`);
+    status = reasons.length ? 'drift' : 'no-drift';
+  }
+  return {
+    dataset: {
+      status,
+      samples,
+      minSamples: opts.minSamples,
+      inputFeatures: inputs.length,
+      driftedInputs,
+      driftedShare: round(driftedShare),
+      driftedShareThreshold: opts.driftedShare,
+      criticalDrifted,
+      outputDrifted,
+      reasons,
+    },
+    features,
+  };
+}
+
+/** SageMaker Model Monitor's constraint_violations.json shape for the drifted features. */
+export function constraintViolations(report: DriftReport): { violations: Array<{ feature_name: string; constraint_check_type: string; description: string }> } {
+  return {
+    violations: report.features
+      .filter((f) => f.status === 'drift')
+      .map((f) => ({
+        feature_name: f.name,
+        constraint_check_type: 'baseline_drift_check',
+        description:
+          f.method === 'chi2'
+            ? `Chi-squared p-value ${f.value} of ${f.role} feature "${f.name}" is below the significance level ${f.threshold}.`
+            : `${METHOD_LABEL[f.method]} ${f.value} of ${f.role} feature "${f.name}" exceeds the threshold ${f.threshold}.`,
+      })),
+  };
+}
+
+export const METHOD_LABEL: Record<DriftMethod, string> = {
+  ks: 'Baseline drift distance (KS)',
+  psi: 'Population stability index',
+  wasserstein: 'Normalized Wasserstein distance',
+  linf: 'Baseline drift distance (L-infinity)',
+  chi2: 'Chi-squared p-value',
+  js: 'Jensen-Shannon divergence',
+};
