@@ -51,6 +51,8 @@ export interface MetricStatisticsQuery {
   /** Seconds. */
   period: number;
   statistics: Array<'Average' | 'Maximum' | 'Minimum' | 'Sum' | 'SampleCount'>;
+  /** Percentiles such as "p50", "p99" (promote's bake compares latency with them). */
+  extendedStatistics?: string[];
 }
 
 export interface Datapoint {
@@ -60,6 +62,8 @@ export interface Datapoint {
   minimum?: number;
   sum?: number;
   sampleCount?: number;
+  /** Percentile values, by name ("p99"), when asked for. */
+  extended?: Record<string, number>;
 }
 
 /** The CloudWatch calls mlops makes. */
@@ -71,6 +75,8 @@ export interface MetricsPort {
   describeAlarms(names: string[]): Promise<AlarmState[]>;
   /** Data points sorted by time. */
   getMetricStatistics(q: MetricStatisticsQuery): Promise<Datapoint[]>;
+  /** Forces an alarm's state (rollback uses it to make SageMaker stop a blue/green cutover). */
+  setAlarmState(name: string, state: 'OK' | 'ALARM' | 'INSUFFICIENT_DATA', reason: string): Promise<void>;
 }
 
 const dims = (d: Dimensions) => Object.entries(d).map(([Name, Value]) => ({ Name, Value }));
@@ -171,7 +177,8 @@ export async function cloudWatchMetrics(client: CloudWatchClient): Promise<Metri
             StartTime: q.start,
             EndTime: q.end,
             Period: q.period,
-            Statistics: q.statistics,
+            ...(q.statistics.length ? { Statistics: q.statistics } : {}),
+            ...(q.extendedStatistics?.length ? { ExtendedStatistics: q.extendedStatistics } : {}),
           }),
         );
         return (r.Datapoints ?? [])
@@ -182,10 +189,18 @@ export async function cloudWatchMetrics(client: CloudWatchClient): Promise<Metri
             minimum: p.Minimum,
             sum: p.Sum,
             sampleCount: p.SampleCount,
+            ...(p.ExtendedStatistics ? { extended: p.ExtendedStatistics } : {}),
           }))
           .sort((a, b) => a.timestamp.getTime() - b.timestamp.getTime());
       } catch (e) {
         throw cwError('GetMetricStatistics', e);
+      }
+    },
+    async setAlarmState(name, state, reason) {
+      try {
+        await client.send(new cw.SetAlarmStateCommand({ AlarmName: name, StateValue: state, StateReason: reason }));
+      } catch (e) {
+        throw cwError('SetAlarmState', e);
       }
     },
   };
@@ -209,6 +224,10 @@ export class MemoryMetrics implements MetricsPort {
         const a = this.alarms.get(n)!;
         return { name: n, state: a.state, namespace: a.namespace, metricName: a.metricName, dimensions: a.dimensions, threshold: a.threshold };
       });
+  }
+  async setAlarmState(name: string, state: 'OK' | 'ALARM' | 'INSUFFICIENT_DATA'): Promise<void> {
+    const a = this.alarms.get(name);
+    if (a) a.state = state;
   }
   async getMetricStatistics(q: MetricStatisticsQuery): Promise<Datapoint[]> {
     const same = (d: Dimensions) => Object.keys(q.dimensions).length === Object.keys(d).length && Object.entries(q.dimensions).every(([k, v]) => d[k] === v);

@@ -1,0 +1,186 @@
+/**
+ * The SageMaker calls promote and rollback make, and nothing else: a narrow port that tests can
+ * replace, implemented with `client.send(new XCommand(input))`. Inputs use SageMaker's own JSON
+ * shapes so `--dry-run` can print exactly what would be sent. "Already exists" on a create is
+ * success (every stage may be repeated); other failures are ExternalError (exit 3).
+ */
+import { ExternalError } from '../cli/errors.js';
+import type { EndpointStatus, EndpointView } from '../core/deployment.js';
+import type { SageMakerClient } from '@aws-sdk/client-sagemaker';
+
+export interface Tag {
+  Key: string;
+  Value: string;
+}
+
+export interface ProductionVariantSpec {
+  VariantName: string;
+  ModelName: string;
+  InitialInstanceCount: number;
+  InstanceType: string;
+  InitialVariantWeight: number;
+}
+
+export interface EndpointConfigSpec {
+  EndpointConfigName: string;
+  ProductionVariants: ProductionVariantSpec[];
+  ShadowProductionVariants?: ProductionVariantSpec[];
+  DataCaptureConfig?: {
+    EnableCapture: boolean;
+    InitialSamplingPercentage: number;
+    DestinationS3Uri: string;
+    CaptureOptions: { CaptureMode: 'Input' | 'Output' }[];
+    CaptureContentTypeHeader?: { CsvContentTypes?: string[]; JsonContentTypes?: string[] };
+  };
+  Tags?: Tag[];
+}
+
+export interface ModelSpec {
+  ModelName: string;
+  ExecutionRoleArn: string;
+  PrimaryContainer: { Image: string; ModelDataUrl: string; Environment?: Record<string, string> };
+  Tags?: Tag[];
+}
+
+export interface DeploymentConfigSpec {
+  BlueGreenUpdatePolicy: {
+    TrafficRoutingConfiguration: {
+      Type: 'ALL_AT_ONCE' | 'CANARY' | 'LINEAR';
+      WaitIntervalInSeconds: number;
+      CanarySize?: { Type: 'CAPACITY_PERCENT' | 'INSTANCE_COUNT'; Value: number };
+      LinearStepSize?: { Type: 'CAPACITY_PERCENT' | 'INSTANCE_COUNT'; Value: number };
+    };
+    TerminationWaitInSeconds: number;
+    MaximumExecutionTimeoutInSeconds: number;
+  };
+  AutoRollbackConfiguration?: { Alarms: { AlarmName: string }[] };
+}
+
+export interface UpdateEndpointSpec {
+  EndpointName: string;
+  EndpointConfigName: string;
+  DeploymentConfig?: DeploymentConfigSpec;
+}
+
+export interface EndpointConfigView {
+  name: string;
+  productionVariants: { name: string; model: string; weight?: number }[];
+  shadowVariants: { name: string; model: string }[];
+}
+
+/** The SageMaker port of promote and rollback. */
+export interface SageMakerPort {
+  createModel(spec: ModelSpec): Promise<void>;
+  describeModel(name: string): Promise<{ name: string; modelDataUrl?: string } | undefined>;
+  createEndpointConfig(spec: EndpointConfigSpec): Promise<void>;
+  describeEndpointConfig(name: string): Promise<EndpointConfigView | undefined>;
+  createEndpoint(spec: { EndpointName: string; EndpointConfigName: string; Tags?: Tag[] }): Promise<void>;
+  describeEndpoint(name: string): Promise<(EndpointView & { arn: string }) | undefined>;
+  updateEndpoint(spec: UpdateEndpointSpec): Promise<void>;
+  updateEndpointWeightsAndCapacities(spec: { EndpointName: string; DesiredWeightsAndCapacities: { VariantName: string; DesiredWeight: number }[] }): Promise<void>;
+  addTags(arn: string, tags: Tag[]): Promise<void>;
+  listTags(arn: string): Promise<Tag[]>;
+  deleteEndpointConfig(name: string): Promise<void>;
+}
+
+const errName = (e: unknown) => (e as { name?: string })?.name ?? '';
+const errMsg = (e: unknown) => (e instanceof Error ? e.message : String(e));
+const alreadyExists = (e: unknown) => /already exist|Cannot create already existing/i.test(errMsg(e));
+const notFound = (e: unknown) => /ValidationException|ResourceNotFound/.test(errName(e)) && /(could not find|not found|does not exist)/i.test(errMsg(e));
+
+function smError(op: string, e: unknown): ExternalError {
+  return new ExternalError('SAGEMAKER_ERROR', `SageMaker ${op} failed: ${errName(e) || 'error'}: ${errMsg(e)}`, {
+    hint: 'Check AWS credentials, the region, the deploy role\'s permissions and the names in deploy config.',
+    cause: e,
+  });
+}
+
+/** The port over a real SageMaker client. */
+export async function sageMakerPort(client: SageMakerClient): Promise<SageMakerPort> {
+  const sm = await import('@aws-sdk/client-sagemaker');
+  const call = async <T>(op: string, f: () => Promise<T>): Promise<T> => {
+    try {
+      return await f();
+    } catch (e) {
+      throw smError(op, e);
+    }
+  };
+  return {
+    async createModel(spec) {
+      try {
+        await client.send(new sm.CreateModelCommand(spec));
+      } catch (e) {
+        if (!alreadyExists(e)) throw smError('CreateModel', e);
+      }
+    },
+    async describeModel(name) {
+      try {
+        const out = await client.send(new sm.DescribeModelCommand({ ModelName: name }));
+        return { name: out.ModelName ?? name, modelDataUrl: out.PrimaryContainer?.ModelDataUrl };
+      } catch (e) {
+        if (notFound(e)) return undefined;
+        throw smError('DescribeModel', e);
+      }
+    },
+    async createEndpointConfig(spec) {
+      try {
+        await client.send(new sm.CreateEndpointConfigCommand(spec as never));
+      } catch (e) {
+        if (!alreadyExists(e)) throw smError('CreateEndpointConfig', e);
+      }
+    },
+    async describeEndpointConfig(name) {
+      try {
+        const out = await client.send(new sm.DescribeEndpointConfigCommand({ EndpointConfigName: name }));
+        return {
+          name,
+          productionVariants: (out.ProductionVariants ?? []).map((v) => ({ name: v.VariantName!, model: v.ModelName!, weight: v.InitialVariantWeight })),
+          shadowVariants: (out.ShadowProductionVariants ?? []).map((v) => ({ name: v.VariantName!, model: v.ModelName! })),
+        };
+      } catch (e) {
+        if (notFound(e)) return undefined;
+        throw smError('DescribeEndpointConfig', e);
+      }
+    },
+    async createEndpoint(spec) {
+      try {
+        await client.send(new sm.CreateEndpointCommand(spec));
+      } catch (e) {
+        if (!alreadyExists(e)) throw smError('CreateEndpoint', e);
+      }
+    },
+    async describeEndpoint(name) {
+      try {
+        const out = await client.send(new sm.DescribeEndpointCommand({ EndpointName: name }));
+        return {
+          name,
+          arn: out.EndpointArn ?? '',
+          status: (out.EndpointStatus ?? 'OutOfService') as EndpointStatus,
+          configName: out.EndpointConfigName ?? '',
+          failureReason: out.FailureReason,
+          variants: (out.ProductionVariants ?? []).map((v) => ({ name: v.VariantName!, weight: v.CurrentWeight, instances: v.CurrentInstanceCount })),
+          shadowVariants: (out.ShadowProductionVariants ?? []).map((v) => ({ name: v.VariantName!, weight: v.CurrentWeight })),
+        };
+      } catch (e) {
+        if (notFound(e)) return undefined;
+        throw smError('DescribeEndpoint', e);
+      }
+    },
+    updateEndpoint: (spec) => call('UpdateEndpoint', async () => void (await client.send(new sm.UpdateEndpointCommand(spec as never)))),
+    updateEndpointWeightsAndCapacities: (spec) =>
+      call('UpdateEndpointWeightsAndCapacities', async () => void (await client.send(new sm.UpdateEndpointWeightsAndCapacitiesCommand(spec)))),
+    addTags: (arn, tags) => call('AddTags', async () => void (await client.send(new sm.AddTagsCommand({ ResourceArn: arn, Tags: tags })))),
+    listTags: (arn) =>
+      call('ListTags', async () => {
+        const out = await client.send(new sm.ListTagsCommand({ ResourceArn: arn }));
+        return (out.Tags ?? []).map((t) => ({ Key: t.Key!, Value: t.Value ?? '' }));
+      }),
+    async deleteEndpointConfig(name) {
+      try {
+        await client.send(new sm.DeleteEndpointConfigCommand({ EndpointConfigName: name }));
+      } catch (e) {
+        if (!notFound(e)) throw smError('DeleteEndpointConfig', e);
+      }
+    },
+  };
+}

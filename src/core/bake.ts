@@ -1,0 +1,146 @@
+/**
+ * The bake verdict: is the shadow as good as production on the same traffic? Pure.
+ * Errors and latency come from CloudWatch per variant; output agreement from data capture, with
+ * requests matched by inference id where callers set one, and by the request payload otherwise.
+ */
+
+export interface VariantStats {
+  invocations: number;
+  errors: number;
+  /** Latency in microseconds (SageMaker's ModelLatency unit) for the configured statistic. */
+  latency: number | null;
+}
+
+export interface CapturedPair {
+  /** inferenceId, or undefined. */
+  inferenceId?: string;
+  /** The request payload as captured (data + encoding), the fallback match key. */
+  input: string;
+  output: string;
+  outputContentType?: string;
+}
+
+export interface BakeCriteria {
+  maxErrorRateIncrease: number;
+  maxLatencyRatio: number;
+  minOutputAgreement: number;
+  outputTolerance: number;
+  minComparedSamples: number;
+}
+
+export interface BakeVerdict {
+  passed: boolean;
+  reasons: string[];
+  measured: {
+    productionErrorRate: number | null;
+    shadowErrorRate: number | null;
+    latencyRatio: number | null;
+    outputAgreement: number | null;
+    comparedSamples: number;
+    shadowInvocations: number;
+  };
+}
+
+/** Pairs shadow records with production records for the same request. */
+export function matchPairs(production: CapturedPair[], shadow: CapturedPair[]): { prod: CapturedPair; shadow: CapturedPair }[] {
+  const byId = new Map<string, CapturedPair>();
+  const byInput = new Map<string, CapturedPair[]>();
+  for (const p of production) {
+    if (p.inferenceId) byId.set(p.inferenceId, p);
+    const list = byInput.get(p.input) ?? [];
+    list.push(p);
+    byInput.set(p.input, list);
+  }
+  const used = new Set<CapturedPair>();
+  const out: { prod: CapturedPair; shadow: CapturedPair }[] = [];
+  for (const s of shadow) {
+    let match = s.inferenceId ? byId.get(s.inferenceId) : undefined;
+    if (match && used.has(match)) match = undefined;
+    if (!match) match = (byInput.get(s.input) ?? []).find((p) => !used.has(p));
+    if (!match) continue;
+    used.add(match);
+    out.push({ prod: match, shadow: s });
+  }
+  return out;
+}
+
+/** Parses a model output into a flat list of scalars (JSON lists/objects, CSV lines). */
+export function outputValues(text: string): unknown[] {
+  const t = text.trim();
+  try {
+    return flatten(JSON.parse(t));
+  } catch {
+    return t.split(/[\r\n,]+/).map((c) => c.trim()).filter((c) => c !== '').map((c) => (Number.isFinite(Number(c)) ? Number(c) : c));
+  }
+}
+
+function flatten(v: unknown): unknown[] {
+  if (Array.isArray(v)) return v.flatMap(flatten);
+  if (v && typeof v === 'object') {
+    const o = v as Record<string, unknown>;
+    for (const k of ['predictions', 'outputs', 'output', 'prediction']) if (k in o) return flatten(o[k]);
+    return Object.keys(o).sort().flatMap((k) => flatten(o[k]));
+  }
+  return [v];
+}
+
+/** Whether two outputs agree: same length, numbers within a relative tolerance, others equal. */
+export function outputsAgree(a: string, b: string, tolerance: number): boolean {
+  const x = outputValues(a);
+  const y = outputValues(b);
+  if (x.length !== y.length) return false;
+  return x.every((v, i) => {
+    const w = y[i];
+    if (typeof v === 'number' && typeof w === 'number') {
+      return Math.abs(v - w) <= tolerance * Math.max(1, Math.abs(v), Math.abs(w));
+    }
+    return String(v) === String(w);
+  });
+}
+
+/** Judges the shadow against production. Missing evidence fails closed. */
+export function judgeBake(
+  c: BakeCriteria,
+  stats: { production: VariantStats; shadow: VariantStats },
+  pairs: { prod: CapturedPair; shadow: CapturedPair }[],
+): BakeVerdict {
+  const reasons: string[] = [];
+  const rate = (s: VariantStats) => (s.invocations > 0 ? s.errors / s.invocations : null);
+  const prodRate = rate(stats.production);
+  const shadowRate = rate(stats.shadow);
+  if (shadowRate === null) reasons.push('the shadow received no invocations');
+  else if (shadowRate - (prodRate ?? 0) > c.maxErrorRateIncrease) {
+    reasons.push(
+      `shadow error rate ${pct(shadowRate)} exceeds production's ${pct(prodRate ?? 0)} by more than ${pct(c.maxErrorRateIncrease)}`,
+    );
+  }
+  const ratio =
+    stats.shadow.latency !== null && stats.production.latency !== null && stats.production.latency > 0
+      ? stats.shadow.latency / stats.production.latency
+      : null;
+  if (ratio !== null && ratio > c.maxLatencyRatio) {
+    reasons.push(`shadow latency is ${ratio.toFixed(2)}x production's (max ${c.maxLatencyRatio}x)`);
+  }
+  const agreeing = pairs.filter((p) => outputsAgree(p.prod.output, p.shadow.output, c.outputTolerance)).length;
+  const agreement = pairs.length > 0 ? agreeing / pairs.length : null;
+  if (pairs.length < c.minComparedSamples) {
+    reasons.push(`only ${pairs.length} requests could be compared (need ${c.minComparedSamples})`);
+  }
+  if (agreement !== null && agreement < c.minOutputAgreement) {
+    reasons.push(`shadow agrees with production on ${pct(agreement)} of requests (need ${pct(c.minOutputAgreement)})`);
+  }
+  return {
+    passed: reasons.length === 0,
+    reasons,
+    measured: {
+      productionErrorRate: prodRate,
+      shadowErrorRate: shadowRate,
+      latencyRatio: ratio,
+      outputAgreement: agreement,
+      comparedSamples: pairs.length,
+      shadowInvocations: stats.shadow.invocations,
+    },
+  };
+}
+
+const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
