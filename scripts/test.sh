@@ -12,7 +12,10 @@ log() { printf '[test] %s\n' "$*" >&2; }
 
 # npm writes node_modules/.package-lock.json on every install, so its age tells whether
 # node_modules matches the committed lockfile.
-if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+if [ -L node_modules ]; then
+  # npm ci empties the folder a symlink points to (another checkout's node_modules): never here.
+  log "node_modules is a symlink: skipping npm ci"
+elif [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   log "npm ci"
   npm ci --no-audit --no-fund
 fi
