@@ -32,6 +32,35 @@ export interface CommandDef {
 
 export const COMMANDS: CommandDef[] = [
   {
+    name: 'init',
+    summary: 'Scaffold mlops into this repository (config, CI workflow, training code, DVC stage, IAM policy)',
+    description:
+      'Writes mlops.config.yaml, .github/workflows/mlops.yml (and/or .gitlab-ci.yml), src/prepare.py,\n' +
+      'src/train.py, src/evaluate.py, dvc.yaml, requirements.txt, iam/mlops-deploy-policy.json and\n' +
+      '.gitignore entries into the current folder. An existing file is never overwritten without\n' +
+      '--force (.gitignore and requirements.txt only get the missing lines); nothing prompts, and\n' +
+      'running it again is safe.',
+    examples: [
+      'npx mlops init',
+      'npx mlops init --name churn --endpoint churn-prod --ci both',
+      'npx mlops init --dry-run',
+    ],
+    options: [
+      { flags: '--name <name>', description: 'project name (default: the folder name)' },
+      { flags: '--experiment <name>', description: 'MLflow experiment (default: the project name)' },
+      { flags: '--model <name>', description: 'MLflow registered model (default: the project name)' },
+      { flags: '--endpoint <name>', description: 'SageMaker endpoint (default: <name>-prod)' },
+      { flags: '--ci <provider>', description: 'CI files to write', default: 'github', choices: ['github', 'gitlab', 'both', 'none'] },
+      { flags: '--region <region>', description: 'AWS region for the config and IAM policy (default: us-east-1)' },
+      { flags: '--account-id <id>', description: 'AWS account id for ARNs (default: a placeholder to edit)' },
+      { flags: '--bucket <name>', description: 'S3 bucket for models, data capture, state, locks (default: <name>-mlops)' },
+      { flags: '--audit-bucket <name>', description: 'S3 bucket with Object Lock for the audit trail (default: <name>-mlops-audit)' },
+      { flags: '--force', description: 'overwrite existing files that differ', default: false },
+      { flags: '--dry-run', description: 'list what would be written, write nothing', default: false },
+    ],
+    load: () => import('../commands/init.js'),
+  },
+  {
     name: 'pull',
     summary: 'Fetch the DVC-versioned data (dvc pull with the remote, targets and jobs from config)',
     description:
@@ -48,6 +77,19 @@ export const COMMANDS: CommandDef[] = [
       { flags: '--dry-run', description: 'print the dvc command instead of running it', default: false },
     ],
     load: () => import('../commands/pull.js'),
+  },
+  {
+    name: 'doctor',
+    summary: 'Check tools, config, MLflow and AWS access; say what to fix',
+    description:
+      'Checks Node (>= 20.19), git, DVC, Python (>= 3.9), the config, that the MLflow server answers\n' +
+      '(/health and the REST API, with the auth from MLFLOW_TRACKING_TOKEN or USERNAME/PASSWORD), and\n' +
+      'AWS credentials, region and endpoint overrides. One line per check, marked required or optional;\n' +
+      'DVC is required when the repo uses it, Python when train.command does, AWS when the config has a\n' +
+      'deploy or monitor section. Exits 0 when every required check passes, 1 otherwise.',
+    examples: ['mlops doctor', 'mlops doctor --json | jq \'.checks[] | select(.status != "ok")\'', 'mlops doctor --timeout 2'],
+    options: [{ flags: '--timeout <seconds>', description: 'timeout of each network check', default: '5' }],
+    load: () => import('../commands/doctor.js'),
   },
   {
     name: 'config',
