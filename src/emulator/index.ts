@@ -1,0 +1,328 @@
+/**
+ * The SageMaker emulator: one HTTP server on loopback that speaks SageMaker's control-plane
+ * protocol (awsJson1_1, `X-Amz-Target: SageMaker.<Op>`), SageMaker Runtime's InvokeEndpoint
+ * (restJson1, `POST /endpoints/{name}/invocations`) and a small admin API under `/_emulator/`.
+ * See SPEC.md beside this file.
+ */
+import { randomUUID } from 'node:crypto';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CaptureWriter } from './capture.js';
+import { Clock } from './clock.js';
+import { ControlPlane, DEFAULT_DURATIONS, type Durations } from './control-plane.js';
+import { ApiError, runtimeValidation, serialization } from './errors.js';
+import { MetricsPublisher } from './metrics.js';
+import { ModelServerPool } from './model-servers.js';
+import { faultKey, Runtime, type VariantFault } from './runtime.js';
+import { findBotocoreDataDir, loadServiceModel } from './service-model.js';
+import { Validator } from './validate.js';
+
+export { DEFAULT_DURATIONS, type Durations } from './control-plane.js';
+
+export interface EmulatorOptions {
+  /** Port to listen on (default: a free one). */
+  port?: number;
+  host?: '127.0.0.1' | string;
+  /** S3 endpoint (moto) for model artifacts and data capture. */
+  s3Endpoint: string;
+  /** CloudWatch endpoint (moto) for alarms and metrics. */
+  cloudWatchEndpoint: string;
+  region?: string;
+  /** The account id in ARNs (moto's default account). */
+  account?: string;
+  /** Credentials for S3 and CloudWatch (default: moto's dummy `testing` keys). */
+  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+  /** Emulated seconds per real second (default 1). */
+  timeScale?: number;
+  /** Emulated durations of the lifecycle phases, in seconds. */
+  durations?: Partial<Durations>;
+  /** botocore's `data` folder (default: found under the project's `.venv`). */
+  botocoreDataDir?: string;
+  /** The `mlflow` executable (default: the project's `.venv/bin/mlflow`). */
+  mlflowBin?: string;
+  /** Where models are downloaded and unpacked (default: a temp folder, removed on stop). */
+  workDir?: string;
+  /** Environment for the scoring servers (default: this process's). */
+  env?: Record<string, string | undefined>;
+  /** Data capture batching: write after this many real ms or records (defaults 1000 ms, 500). */
+  captureFlushIntervalMs?: number;
+  captureMaxRecords?: number;
+  /** Metrics batching interval in real ms (default 1000). */
+  metricsFlushIntervalMs?: number;
+  /** Real ms to wait for a scoring server to answer /ping (default 180 000). */
+  modelStartTimeoutMs?: number;
+  log?: (line: string) => void;
+}
+
+export interface RunningEmulator {
+  /** Base URL for the SageMaker client's `endpoint`. */
+  url: string;
+  /** Base URL for the SageMaker Runtime client's `endpoint` (the same server). */
+  runtimeUrl: string;
+  /** Flushes capture and metrics, stops every scoring server and the HTTP server. */
+  stop(): Promise<void>;
+}
+
+/** The package root: two levels above this file in src/emulator/ and in dist/emulator/. */
+const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+const JSON_11 = 'application/x-amz-json-1.1';
+
+/** Starts the emulator; resolves once it listens. */
+export async function startEmulator(opts: EmulatorOptions): Promise<RunningEmulator> {
+  const region = opts.region ?? 'us-east-1';
+  const account = opts.account ?? '123456789012';
+  const log = opts.log ?? (() => undefined);
+  const dataDir = opts.botocoreDataDir ?? findBotocoreDataDir([PACKAGE_ROOT]);
+  if (!dataDir) {
+    throw new Error(`botocore's data folder was not found under ${PACKAGE_ROOT}/.venv; pass botocoreDataDir`);
+  }
+  const sageMakerModel = loadServiceModel(dataDir, 'sagemaker');
+  const runtimeModel = loadServiceModel(dataDir, 'sagemaker-runtime');
+  const controlValidator = new Validator(sageMakerModel);
+  const runtimeValidator = new Validator(runtimeModel);
+  const mlflowBin = opts.mlflowBin ?? join(PACKAGE_ROOT, '.venv', 'bin', 'mlflow');
+  if (!existsSync(mlflowBin)) throw new Error(`mlflow not found at ${mlflowBin}; pass mlflowBin`);
+
+  const credentials = opts.credentials ?? { accessKeyId: 'testing', secretAccessKey: 'testing' };
+  const { S3Client } = await import('@aws-sdk/client-s3');
+  const { CloudWatchClient } = await import('@aws-sdk/client-cloudwatch');
+  const s3 = new S3Client({ region, endpoint: opts.s3Endpoint, forcePathStyle: true, credentials, maxAttempts: 3 });
+  const cloudWatch = new CloudWatchClient({ region, endpoint: opts.cloudWatchEndpoint, credentials, maxAttempts: 3 });
+
+  const ownWorkDir = !opts.workDir;
+  const workDir = opts.workDir ?? mkdtempSync(join(tmpdir(), 'mlops-sagemaker-emulator-'));
+  const clock = new Clock(opts.timeScale ?? 1);
+  const durations: Durations = { ...DEFAULT_DURATIONS, ...opts.durations };
+  const pool = new ModelServerPool({
+    s3, mlflowBin, workDir, log, env: opts.env ?? process.env, startTimeoutMs: opts.modelStartTimeoutMs,
+  });
+  const control = new ControlPlane({ clock, pool, s3, cloudWatch, region, account, durations, log });
+  const capture = new CaptureWriter(s3, {
+    flushIntervalMs: opts.captureFlushIntervalMs ?? 1000,
+    maxRecords: opts.captureMaxRecords ?? 500,
+  });
+  const metrics = new MetricsPublisher(cloudWatch, { flushIntervalMs: opts.metricsFlushIntervalMs ?? 1000 });
+  const faults = new Map<string, VariantFault>();
+  const runtime = new Runtime({ control, capture, metrics, faults, region, account });
+
+  const admin = async (method: string, path: string, body: any): Promise<unknown> => {
+    switch (`${method} ${path}`) {
+      case 'GET /_emulator/health':
+        return { ok: true };
+      case 'GET /_emulator/state':
+        return {
+          timeScale: clock.timeScale,
+          emulatedSeconds: clock.now() / 1000,
+          durations,
+          ...control.state(),
+          faults: Object.fromEntries(faults),
+          modelServers: await pool.describe(),
+          captureErrors: capture.errors,
+          metricErrors: metrics.errors,
+        };
+      case 'POST /_emulator/faults': {
+        if (!body.endpointName || !body.variantName) throw new ApiError(400, 'BadRequest', 'endpointName and variantName are required');
+        const key = faultKey(body.endpointName, body.variantName);
+        if (!body.latencyMs && !body.errorRate) faults.delete(key);
+        else faults.set(key, { latencyMs: body.latencyMs, errorRate: body.errorRate });
+        return { faults: Object.fromEntries(faults) };
+      }
+      case 'DELETE /_emulator/faults':
+        faults.clear();
+        return { faults: {} };
+      case 'POST /_emulator/health-check': {
+        if (!body.model) throw new ApiError(400, 'BadRequest', 'model (a model name or ModelDataUrl) is required');
+        if (body.healthy === false) control.unhealthy.add(body.model);
+        else control.unhealthy.delete(body.model);
+        return { unhealthy: [...control.unhealthy] };
+      }
+      case 'POST /_emulator/time-scale':
+        try {
+          clock.setTimeScale(Number(body.timeScale));
+        } catch (err) {
+          throw new ApiError(400, 'BadRequest', (err as Error).message);
+        }
+        return { timeScale: clock.timeScale };
+      case 'POST /_emulator/advance': {
+        const seconds = Number(body.seconds);
+        if (!(seconds >= 0)) throw new ApiError(400, 'BadRequest', 'seconds must be a number >= 0');
+        clock.advance(seconds);
+        return { emulatedSeconds: clock.now() / 1000 };
+      }
+      case 'POST /_emulator/flush':
+        await runtime.drain();
+        await Promise.all([capture.flush(), metrics.flush()]);
+        return { flushed: true };
+      case 'POST /_emulator/reset':
+        await runtime.drain();
+        await control.shutdown();
+        faults.clear();
+        capture.discard();
+        metrics.discard();
+        clock.setTimeScale(opts.timeScale ?? 1);
+        return { reset: true };
+      default:
+        throw new ApiError(404, 'NotFound', `no admin route ${method} ${path}`);
+    }
+  };
+
+  const server = createServer((req, res) => {
+    void handle(req, res).catch((err) => {
+      log(`internal error: ${(err as Error).stack ?? err}`);
+      if (!res.headersSent) sendError(res, new ApiError(500, 'InternalFailure', 'An internal error occurred in the emulator.'), JSON_11);
+    });
+  });
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const body = await readBody(req);
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (url.pathname.startsWith('/_emulator/')) {
+      try {
+        const parsed = body.length > 0 ? JSON.parse(body.toString('utf8')) : {};
+        sendJson(res, 200, await admin(req.method ?? 'GET', url.pathname, parsed), 'application/json');
+      } catch (err) {
+        sendError(res, err instanceof ApiError ? err : new ApiError(400, 'BadRequest', (err as Error).message), 'application/json');
+      }
+      return;
+    }
+    const invocation = /^\/endpoints\/([^/]+)\/invocations$/.exec(url.pathname);
+    if (invocation && req.method === 'POST') {
+      await handleInvoke(decodeURIComponent(invocation[1]), req, res, body);
+      return;
+    }
+    const target = String(req.headers['x-amz-target'] ?? '');
+    if (req.method === 'POST' && target.startsWith('SageMaker.')) {
+      const op = target.slice('SageMaker.'.length);
+      try {
+        if (!sageMakerModel.operations[op]) throw new ApiError(400, 'UnknownOperationException', `Unknown operation ${target}`);
+        let input: unknown;
+        try {
+          input = body.length > 0 ? JSON.parse(body.toString('utf8')) : {};
+        } catch {
+          throw serialization('The request body is not valid JSON.');
+        }
+        controlValidator.check(op, input);
+        sendJson(res, 200, await control.call(op, input as Record<string, unknown>), JSON_11);
+      } catch (err) {
+        if (!(err instanceof ApiError)) throw err;
+        sendError(res, err, JSON_11);
+      }
+      return;
+    }
+    sendError(res, new ApiError(404, 'UnknownOperationException', `No operation for ${req.method} ${url.pathname}`), JSON_11);
+  }
+
+  async function handleInvoke(endpointName: string, req: IncomingMessage, res: ServerResponse, body: Buffer) {
+    const header = (name: string) => {
+      const v = req.headers[name.toLowerCase()];
+      return Array.isArray(v) ? v.join(',') : v;
+    };
+    const input = {
+      EndpointName: endpointName,
+      Body: body,
+      ContentType: header('Content-Type'),
+      Accept: header('Accept'),
+      CustomAttributes: header('X-Amzn-SageMaker-Custom-Attributes'),
+      TargetModel: header('X-Amzn-SageMaker-Target-Model'),
+      TargetVariant: header('X-Amzn-SageMaker-Target-Variant'),
+      InferenceId: header('X-Amzn-SageMaker-Inference-Id'),
+    };
+    try {
+      try {
+        runtimeValidator.check('InvokeEndpoint', input);
+      } catch (err) {
+        // The runtime reports constraint failures as ValidationError, not ValidationException.
+        if (err instanceof ApiError) throw new ApiError(400, 'ValidationError', err.message);
+        throw err;
+      }
+      if (body.length > 6 * 1024 * 1024) throw runtimeValidation('Request payload is too large: the limit is 6 MB.');
+      const out = await runtime.invoke({
+        endpointName,
+        body,
+        contentType: input.ContentType ?? 'application/octet-stream',
+        accept: input.Accept,
+        targetVariant: input.TargetVariant,
+        inferenceId: input.InferenceId,
+        customAttributes: input.CustomAttributes,
+      });
+      res.writeHead(200, {
+        'Content-Type': out.contentType,
+        'X-Amzn-Invoked-Production-Variant': out.variant,
+        'x-amzn-RequestId': randomUUID(),
+        'Content-Length': out.body.length,
+      });
+      res.end(out.body);
+    } catch (err) {
+      if (!(err instanceof ApiError)) throw err;
+      sendError(res, err, 'application/json');
+    }
+  }
+
+  await new Promise<void>((resolveListen, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => resolveListen());
+  });
+  const { port } = server.address() as AddressInfo;
+  const url = `http://${opts.host ?? '127.0.0.1'}:${port}`;
+  log(`SageMaker emulator listening on ${url} (timeScale ${clock.timeScale})`);
+
+  let stopped: Promise<void> | undefined;
+  return {
+    url,
+    runtimeUrl: url,
+    stop: () => {
+      stopped ??= (async () => {
+        await new Promise<void>((r) => {
+          server.close(() => r());
+          server.closeAllConnections();
+        });
+        await runtime.drain();
+        await control.shutdown();
+        await pool.stopAll();
+        pool.dispose();
+        await Promise.all([capture.stop(), metrics.stop()]);
+        clock.dispose();
+        s3.destroy();
+        cloudWatch.destroy();
+        if (ownWorkDir) rmSync(workDir, { recursive: true, force: true });
+      })();
+      return stopped;
+    },
+  };
+}
+
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolveBody, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => resolveBody(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+function sendJson(res: ServerResponse, status: number, data: unknown, contentType: string): void {
+  const text = JSON.stringify(data ?? {});
+  res.writeHead(status, {
+    'Content-Type': contentType,
+    'Content-Length': Buffer.byteLength(text),
+    'x-amzn-RequestId': randomUUID(),
+  });
+  res.end(text);
+}
+
+/** An error as AWS's JSON protocols carry it: `__type` plus message, and x-amzn-ErrorType. */
+function sendError(res: ServerResponse, err: ApiError, contentType: string): void {
+  const text = JSON.stringify({ __type: err.code, message: err.message, Message: err.message, ...err.fields });
+  res.writeHead(err.status, {
+    'Content-Type': contentType,
+    'Content-Length': Buffer.byteLength(text),
+    'x-amzn-ErrorType': err.code,
+    'x-amzn-RequestId': randomUUID(),
+  });
+  res.end(text);
+}

@@ -1,0 +1,82 @@
+/**
+ * `node dist/emulator/main.js --s3-endpoint URL --cloudwatch-endpoint URL [--port N]
+ * [--time-scale X] [--region R] [--botocore-data DIR] [--mlflow PATH] [--verbose]`
+ * Starts the SageMaker emulator, prints its URL on stdout, stops cleanly on SIGINT/SIGTERM.
+ * (`--moto URL` sets both endpoints.)
+ */
+import { parseArgs } from 'node:util';
+import { startEmulator } from './index.js';
+
+const USAGE = `usage: sagemaker-emulator (--moto URL | --s3-endpoint URL --cloudwatch-endpoint URL)
+  [--port N] [--host 127.0.0.1] [--region us-east-1] [--time-scale X]
+  [--durations JSON] [--botocore-data DIR] [--mlflow PATH] [--verbose]`;
+
+export async function main(argv: string[]): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        moto: { type: 'string' },
+        's3-endpoint': { type: 'string' },
+        'cloudwatch-endpoint': { type: 'string' },
+        port: { type: 'string' },
+        host: { type: 'string' },
+        region: { type: 'string' },
+        'time-scale': { type: 'string' },
+        durations: { type: 'string' },
+        'botocore-data': { type: 'string' },
+        mlflow: { type: 'string' },
+        verbose: { type: 'boolean' },
+        help: { type: 'boolean' },
+      },
+    }));
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n${USAGE}\n`);
+    return 2;
+  }
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  const s3Endpoint = values['s3-endpoint'] ?? values.moto;
+  const cloudWatchEndpoint = values['cloudwatch-endpoint'] ?? values.moto;
+  if (!s3Endpoint || !cloudWatchEndpoint) {
+    process.stderr.write(`the S3 and CloudWatch endpoints are required\n${USAGE}\n`);
+    return 2;
+  }
+  const emulator = await startEmulator({
+    s3Endpoint,
+    cloudWatchEndpoint,
+    port: values.port ? Number(values.port) : undefined,
+    host: values.host,
+    region: values.region ?? process.env.AWS_REGION,
+    timeScale: values['time-scale'] ? Number(values['time-scale']) : undefined,
+    durations: values.durations ? JSON.parse(values.durations) : undefined,
+    botocoreDataDir: values['botocore-data'],
+    mlflowBin: values.mlflow,
+    env: process.env,
+    log: values.verbose ? (line) => process.stderr.write(`[sagemaker-emulator] ${line}\n`) : undefined,
+  });
+  process.stdout.write(`${emulator.url}\n`);
+  await new Promise<void>((resolve) => {
+    const onSignal = () => resolve();
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+  });
+  await emulator.stop();
+  return 0;
+}
+
+const isEntry = process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href;
+if (isEntry) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err) => {
+      process.stderr.write(`sagemaker-emulator: ${(err as Error).message}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

@@ -1,0 +1,301 @@
+/**
+ * Real inference: each distinct ModelDataUrl is downloaded from S3, unpacked, and served by one
+ * `mlflow models serve` process shared by every variant (of every endpoint) that uses it.
+ * Processes are reference-counted and stopped when the last fleet using them goes away.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { createWriteStream, existsSync, mkdirSync, openSync, closeSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { dirname, join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import type { Readable } from 'node:stream';
+import type { S3Client } from '@aws-sdk/client-s3';
+
+/** Why a model could not be served, worded as SageMaker's FailureReason. */
+export class ModelLoadError extends Error {}
+
+export interface InvokeResult {
+  status: number;
+  body: Buffer;
+  contentType: string;
+}
+
+export interface ModelServer {
+  readonly modelDataUrl: string;
+  readonly url: string;
+  invoke(body: Buffer, contentType: string, accept?: string): Promise<InvokeResult>;
+  ping(): Promise<boolean>;
+}
+
+export interface ModelServerPoolOptions {
+  s3: S3Client;
+  mlflowBin: string;
+  workDir: string;
+  /** Real milliseconds to wait for `GET /ping` to answer 200 (default 180 s). */
+  startTimeoutMs?: number;
+  /** Environment of the scoring servers (the venv's bin folder is put first on PATH). */
+  env: Record<string, string | undefined>;
+  log?: (line: string) => void;
+}
+
+/** Parses `s3://bucket/key` (the only form SageMaker accepts for ModelDataUrl). */
+export function parseS3Url(url: string): { bucket: string; key: string } {
+  const m = /^s3:\/\/([^/]+)\/(.+)$/.exec(url);
+  if (!m) throw new ModelLoadError(`Invalid S3 URL "${url}".`);
+  return { bucket: m[1], key: m[2] };
+}
+
+/**
+ * Watchdog that leads the scoring server's process group and kills the group when the emulator's
+ * process disappears, so a killed emulator leaves no scoring servers behind.
+ */
+const WATCHDOG = [
+  'import os, signal, subprocess, sys, time',
+  'parent = os.getppid()',
+  'child = subprocess.Popen(sys.argv[1:])',
+  'signal.signal(signal.SIGTERM, lambda *_: (os.killpg(0, signal.SIGKILL)))',
+  'while child.poll() is None:',
+  '    if os.getppid() != parent:',
+  '        os.killpg(0, signal.SIGKILL)',
+  '    time.sleep(0.5)',
+  'sys.exit(child.returncode)',
+].join('\n');
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+class MlflowServer implements ModelServer {
+  url = '';
+  private child: ChildProcess | undefined;
+  private exited = false;
+  private logFile = '';
+
+  constructor(
+    readonly modelDataUrl: string,
+    private readonly modelDir: string,
+    private readonly opts: ModelServerPoolOptions,
+  ) {}
+
+  async start(): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.startOnce();
+        return;
+      } catch (err) {
+        await this.stop();
+        if (!(err instanceof PortTakenError) || attempt >= 3) throw err;
+      }
+    }
+  }
+
+  private async startOnce(): Promise<void> {
+    const port = await freePort();
+    this.url = `http://127.0.0.1:${port}`;
+    this.logFile = join(dirname(this.modelDir), `serve-${port}.log`);
+    const out = openSync(this.logFile, 'w');
+    const binDir = dirname(this.opts.mlflowBin);
+    const python = join(binDir, 'python');
+    const path = this.opts.env.PATH ?? '';
+    const argv = [this.opts.mlflowBin, 'models', 'serve', '-m', this.modelDir, '--env-manager', 'local',
+      '-h', '127.0.0.1', '-p', String(port)];
+    const [cmd, ...args] = existsSync(python) ? [python, '-c', WATCHDOG, ...argv] : argv;
+    this.exited = false;
+    const child = spawn(cmd, args, {
+      cwd: dirname(this.modelDir),
+      // uvicorn is started by name, so the venv's bin folder must come first on PATH.
+      env: { ...this.opts.env, PATH: binDir === '.' ? path : `${binDir}:${path}`, PYTHONUNBUFFERED: '1' },
+      stdio: ['ignore', out, out],
+      detached: true,
+    });
+    closeSync(out);
+    this.child = child;
+    child.once('exit', () => {
+      this.exited = true;
+    });
+    const deadline = Date.now() + (this.opts.startTimeoutMs ?? 180_000);
+    while (Date.now() < deadline) {
+      if (this.exited) {
+        const log = this.logTail();
+        if (/address already in use/i.test(log)) throw new PortTakenError(log);
+        throw new ModelLoadError(log);
+      }
+      if (await this.ping()) return;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    throw new ModelLoadError(`the model server did not answer /ping within ${(this.opts.startTimeoutMs ?? 180_000) / 1000} s`);
+  }
+
+  logTail(): string {
+    try {
+      return readFileSync(this.logFile, 'utf8').split('\n').slice(-15).join('\n');
+    } catch {
+      return '';
+    }
+  }
+
+  async ping(): Promise<boolean> {
+    if (this.exited) return false;
+    try {
+      const res = await fetch(`${this.url}/ping`, { signal: AbortSignal.timeout(2000) });
+      await res.arrayBuffer();
+      return res.status === 200;
+    } catch {
+      return false;
+    }
+  }
+
+  async invoke(body: Buffer, contentType: string, accept?: string): Promise<InvokeResult> {
+    const headers: Record<string, string> = { 'content-type': contentType };
+    if (accept) headers.accept = accept;
+    const res = await fetch(`${this.url}/invocations`, { method: 'POST', body, headers });
+    return {
+      status: res.status,
+      body: Buffer.from(await res.arrayBuffer()),
+      contentType: res.headers.get('content-type') ?? 'application/octet-stream',
+    };
+  }
+
+  async stop(): Promise<void> {
+    const child = this.child;
+    this.child = undefined;
+    if (!child?.pid || this.exited) return;
+    const gone = new Promise<void>((r) => child.once('exit', () => r()));
+    try {
+      process.kill(-child.pid, 'SIGTERM');
+    } catch {
+      return;
+    }
+    const timer = setTimeout(() => {
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }, 5000);
+    await gone;
+    clearTimeout(timer);
+  }
+
+  /** Synchronous last resort on process exit. */
+  killNow(): void {
+    if (this.child?.pid && !this.exited) {
+      try {
+        process.kill(-this.child.pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  }
+}
+
+class PortTakenError extends Error {}
+
+interface Entry {
+  refs: number;
+  server: Promise<MlflowServer>;
+}
+
+export class ModelServerPool {
+  private entries = new Map<string, Entry>();
+  private readonly onExit = () => {
+    for (const e of this.entries.values()) void e.server.then((s) => s.killNow(), () => undefined);
+  };
+
+  constructor(private readonly opts: ModelServerPoolOptions) {
+    mkdirSync(opts.workDir, { recursive: true });
+    process.once('exit', this.onExit);
+  }
+
+  /** Starts (or shares) the scoring server for this model; throws ModelLoadError when it cannot. */
+  async acquire(modelDataUrl: string): Promise<ModelServer> {
+    let entry = this.entries.get(modelDataUrl);
+    if (!entry) {
+      const server = this.launch(modelDataUrl);
+      entry = { refs: 0, server };
+      this.entries.set(modelDataUrl, entry);
+      server.catch(() => {
+        if (this.entries.get(modelDataUrl)?.server === server) this.entries.delete(modelDataUrl);
+      });
+    }
+    entry.refs++;
+    try {
+      return await entry.server;
+    } catch (err) {
+      entry.refs--;
+      throw err;
+    }
+  }
+
+  /** Drops one reference; the process stops when nobody uses it any more. */
+  async release(modelDataUrl: string): Promise<void> {
+    const entry = this.entries.get(modelDataUrl);
+    if (!entry) return;
+    entry.refs--;
+    if (entry.refs > 0) return;
+    this.entries.delete(modelDataUrl);
+    await entry.server.then((s) => s.stop(), () => undefined);
+  }
+
+  /** What is running, for the admin API. */
+  async describe(): Promise<Array<{ modelDataUrl: string; url: string; refs: number }>> {
+    const out = [];
+    for (const [modelDataUrl, e] of this.entries) {
+      const s = await e.server.catch(() => undefined);
+      if (s) out.push({ modelDataUrl, url: s.url, refs: e.refs });
+    }
+    return out;
+  }
+
+  async stopAll(): Promise<void> {
+    const all = [...this.entries.values()];
+    this.entries.clear();
+    await Promise.all(all.map((e) => e.server.then((s) => s.stop(), () => undefined)));
+  }
+
+  dispose(): void {
+    process.removeListener('exit', this.onExit);
+  }
+
+  private async launch(modelDataUrl: string): Promise<MlflowServer> {
+    const dir = join(this.opts.workDir, createHash('sha256').update(modelDataUrl).digest('hex').slice(0, 16));
+    rmSync(dir, { recursive: true, force: true });
+    const modelDir = join(dir, 'model');
+    mkdirSync(modelDir, { recursive: true });
+    const archive = join(dir, 'model.tar.gz');
+    const { bucket, key } = parseS3Url(modelDataUrl);
+    const { GetObjectCommand } = await import('@aws-sdk/client-s3');
+    try {
+      const obj = await this.opts.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      await pipeline(obj.Body as Readable, createWriteStream(archive));
+    } catch (err) {
+      throw new ModelLoadError(
+        `Failed to download model data (bucket: ${bucket}, key: ${key}): ${(err as Error).name}: ${(err as Error).message}`,
+      );
+    }
+    const { execa } = await import('execa');
+    const untar = await execa('tar', ['-xzf', archive, '-C', modelDir], { reject: false, cwd: dir });
+    if (untar.exitCode !== 0) {
+      throw new ModelLoadError(
+        `Failed to extract model data archive from URL "${modelDataUrl}". Please ensure that the object located at the URL is a valid tar.gz archive`,
+      );
+    }
+    if (!existsSync(join(modelDir, 'MLmodel'))) {
+      throw new ModelLoadError(`No MLmodel file at the root of the model data archive "${modelDataUrl}".`);
+    }
+    this.opts.log?.(`starting mlflow scoring server for ${modelDataUrl}`);
+    const server = new MlflowServer(modelDataUrl, modelDir, this.opts);
+    await server.start();
+    this.opts.log?.(`scoring server for ${modelDataUrl} ready at ${server.url}`);
+    return server;
+  }
+}
