@@ -255,7 +255,12 @@ export function closest(word: string, candidates: string[]): string | undefined 
       best = c;
     }
   }
-  return best !== undefined && bestD <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined;
+  if (best !== undefined && bestD <= Math.max(2, Math.floor(word.length / 3))) return best;
+  // A shortened or lengthened name: "endpoint" for "endpointName", "trackingUriValue" for "trackingUri".
+  const w = word.toLowerCase();
+  if (w.length < 4) return undefined;
+  const contained = candidates.filter((c) => c.toLowerCase().includes(w) || w.includes(c.toLowerCase()));
+  return contained.length === 1 ? contained[0] : undefined;
 }
 
 function editDistance(a: string, b: string): number {

@@ -1,0 +1,258 @@
+/**
+ * `mlops doctor`: checks what the pipeline needs — Node, git, DVC, Python, the config, the MLflow
+ * server and AWS access — and says, for each problem, what to do. Exit 0 when every required
+ * check passes, 1 otherwise. Which checks are required depends on the project: DVC when the repo
+ * uses it, Python when the training command does, AWS when the config has a deploy section or a
+ * monitor section that names an endpoint or capture location.
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import type { CommandRun, CommandContext } from '../cli/context.js';
+import { MlopsError } from '../cli/errors.js';
+import type { LoadedConfig } from '../config/load.js';
+
+export type CheckStatus = 'ok' | 'fail' | 'warn' | 'skip';
+
+export interface Check {
+  name: string;
+  required: boolean;
+  status: CheckStatus;
+  /** What was found. */
+  summary: string;
+  /** What to do about it (for fail/warn). */
+  fix?: string;
+}
+
+const NODE_MIN = '20.19';
+const PYTHON_MIN = '3.9';
+
+export const run: CommandRun = async (ctx, _args, opts) => {
+  const timeoutMs = Math.max(0.1, Number(opts.timeout ?? 5)) * 1000;
+  const probe = await import('../adapters/probe.js');
+  const { io } = ctx;
+
+  // The config decides what else is required, so it comes first.
+  let loaded: LoadedConfig | undefined;
+  let configCheck: Check;
+  try {
+    loaded = await ctx.loadConfig();
+    configCheck = { name: 'config', required: true, status: 'ok', summary: `${loaded.filepath} is valid` };
+  } catch (err) {
+    if (!(err instanceof MlopsError)) throw err;
+    const first = err.message.split('\n').slice(0, 4).join(' ').replace(/\s+/g, ' ');
+    configCheck = { name: 'config', required: true, status: 'fail', summary: first, fix: err.hint };
+  }
+
+  const root = loaded?.root ?? ctx.cwd;
+  const probeOpts = { cwd: ctx.cwd, env: ctx.env, timeoutMs: 15_000 };
+  const usesDvc = [root, ctx.cwd].some((d) => existsSync(path.join(d, '.dvc')) || existsSync(path.join(d, 'dvc.yaml')));
+  const trainCmd = loaded?.config.train.command ?? ['python'];
+  const pythonName = /python/i.test(path.basename(trainCmd[0]!)) ? trainCmd[0]! : undefined;
+  // monitor has defaults, so it counts only when it names what to read.
+  const sections = (loaded?.config ?? {}) as { deploy?: unknown; monitor?: { endpoint?: string; capture?: string } };
+  const awsNeeded = sections.deploy !== undefined || Boolean(sections.monitor?.endpoint || sections.monitor?.capture);
+
+  const [git, dvc, python, mlflow, aws] = await Promise.all([
+    checkGit(probe, probeOpts),
+    checkDvc(probe, probeOpts, usesDvc),
+    checkPython(probe, probeOpts, pythonName),
+    checkMlflow(probe, ctx, loaded, timeoutMs),
+    checkAws(probe, ctx, loaded, awsNeeded, timeoutMs),
+  ]);
+  const checks: Check[] = [checkNode(probe, probe.runningNodeVersion()), git, dvc, python, configCheck, mlflow, ...aws];
+
+  const failed = checks.filter((c) => c.required && c.status === 'fail');
+  const warned = checks.filter((c) => c.status === 'warn' || (!c.required && c.status === 'fail'));
+  const ok = failed.length === 0;
+  const lines = checks.map((c) => formatCheck(c, io));
+  lines.push(
+    '',
+    ok
+      ? `All required checks passed${warned.length ? ` (${warned.length} warning${warned.length === 1 ? '' : 's'})` : ''}.`
+      : `${failed.length} required check${failed.length === 1 ? '' : 's'} failed: ${failed.map((c) => c.name).join(', ')}.`,
+  );
+  return { data: { ok, checks }, text: lines.join('\n'), exitCode: ok ? 0 : 1 };
+};
+
+type Probe = typeof import('../adapters/probe.js');
+type ProbeOpts = { cwd: string; env: Record<string, string | undefined>; timeoutMs: number };
+
+function formatCheck(c: Check, io: CommandContext['io']): string {
+  const symbol =
+    c.status === 'ok'
+      ? io.styleOut('green', '✔')
+      : c.status === 'fail' && c.required
+        ? io.styleOut('red', '✖')
+        : c.status === 'skip'
+          ? io.styleOut('dim', '-')
+          : io.styleOut('yellow', '!');
+  const kind = c.required ? 'required' : 'optional';
+  const head = `${symbol} ${c.name.padEnd(8)} ${io.styleOut('dim', `(${kind})`.padEnd(10))} ${c.summary}`;
+  return c.fix && c.status !== 'ok' ? `${head}\n${' '.repeat(22)}→ ${c.fix}` : head;
+}
+
+function checkNode(probe: Probe, version: string): Check {
+  const ok = probe.versionAtLeast(version, NODE_MIN);
+  return {
+    name: 'node',
+    required: true,
+    status: ok ? 'ok' : 'fail',
+    summary: ok ? `v${version}` : `v${version} is too old (need >= ${NODE_MIN})`,
+    fix: ok ? undefined : `Install Node.js ${NODE_MIN} or newer (e.g. \`nvm install 20\`).`,
+  };
+}
+
+async function checkGit(probe: Probe, opts: ProbeOpts): Promise<Check> {
+  const r = await probe.probeTool(['git', '--version'], opts);
+  if (!r.found) {
+    return { name: 'git', required: true, status: 'fail', summary: r.detail, fix: 'Install git (https://git-scm.com/downloads); training runs are tagged with the commit.' };
+  }
+  if (!r.version) return { name: 'git', required: true, status: 'fail', summary: r.detail, fix: 'Check that `git --version` works in this shell.' };
+  return { name: 'git', required: true, status: 'ok', summary: `git ${r.version}` };
+}
+
+async function checkDvc(probe: Probe, opts: ProbeOpts, required: boolean): Promise<Check> {
+  const r = await probe.probeTool(['dvc', '--version'], opts);
+  const why = required ? 'this repo uses DVC' : 'needed by `mlops pull` once the repo uses DVC';
+  if (!r.found) {
+    return {
+      name: 'dvc',
+      required,
+      status: required ? 'fail' : 'warn',
+      summary: `${r.detail} (${why})`,
+      fix: 'Install DVC: `pipx install dvc` or `pip install dvc` (plus the remote plugin, e.g. `dvc[s3]`).',
+    };
+  }
+  if (!r.version) return { name: 'dvc', required, status: required ? 'fail' : 'warn', summary: r.detail, fix: 'Check that `dvc --version` works in this shell.' };
+  return { name: 'dvc', required, status: 'ok', summary: `dvc ${r.version}${required ? '' : ' (this repo does not use DVC yet: no .dvc/)'}` };
+}
+
+async function checkPython(probe: Probe, opts: ProbeOpts, trainPython: string | undefined): Promise<Check> {
+  const required = trainPython !== undefined;
+  const candidates = trainPython ? [trainPython] : ['python3', 'python'];
+  let r: Awaited<ReturnType<Probe['probeTool']>> | undefined;
+  let used = candidates[0]!;
+  for (const c of candidates) {
+    used = c;
+    r = await probe.probeTool([c, '--version'], opts);
+    if (r.found) break;
+  }
+  const why = required ? `train.command runs ${trainPython}` : 'the training command does not use Python';
+  if (!r?.found) {
+    return {
+      name: 'python',
+      required,
+      status: required ? 'fail' : 'warn',
+      summary: `${used} not found on PATH (${why})`,
+      fix: `Install Python ${PYTHON_MIN}+ and make \`${used}\` run it (a virtual environment on PATH works), or set train.command.`,
+    };
+  }
+  if (!r.version || !probe.versionAtLeast(r.version, PYTHON_MIN)) {
+    return {
+      name: 'python',
+      required,
+      status: required ? 'fail' : 'warn',
+      summary: `${used}: ${r.detail} (need >= ${PYTHON_MIN})`,
+      fix: `Install Python ${PYTHON_MIN} or newer and put it first on PATH (or point train.command at it).`,
+    };
+  }
+  return { name: 'python', required, status: 'ok', summary: `${used} ${r.version}` };
+}
+
+async function checkMlflow(probe: Probe, ctx: CommandContext, loaded: LoadedConfig | undefined, timeoutMs: number): Promise<Check> {
+  const name = 'mlflow';
+  const uri = loaded?.config.mlflow.trackingUri ?? ctx.env.MLFLOW_TRACKING_URI;
+  if (!uri) {
+    return {
+      name,
+      required: true,
+      status: 'fail',
+      summary: 'no tracking server configured',
+      fix: 'Set mlflow.trackingUri in the config, or export MLFLOW_TRACKING_URI=http://HOST:5000.',
+    };
+  }
+  if (!/^https?:\/\//i.test(uri)) {
+    return {
+      name,
+      required: true,
+      status: 'fail',
+      summary: `${uri} is not an http(s) URL`,
+      fix: 'mlops talks to an MLflow tracking server over REST: start one (`mlflow server`) and use its http:// URL.',
+    };
+  }
+  const base = uri.replace(/\/+$/, '');
+  const health = await probe.probeHttp(`${base}/health`, { timeoutMs });
+  if (!health.answered) {
+    return {
+      name,
+      required: true,
+      status: 'fail',
+      summary: `${base} is unreachable (${health.detail})`,
+      fix: 'Start the MLflow server, or fix mlflow.trackingUri / MLFLOW_TRACKING_URI (and any proxy or VPN in the way).',
+    };
+  }
+  const api = await probe.probeHttp(`${base}/api/2.0/mlflow/experiments/search?max_results=1`, {
+    timeoutMs,
+    headers: probe.mlflowAuthHeaders(ctx.env),
+  });
+  if (api.status === 401 || api.status === 403) {
+    return {
+      name,
+      required: true,
+      status: 'fail',
+      summary: `${base} refused the credentials (HTTP ${api.status})`,
+      fix: 'Set MLFLOW_TRACKING_TOKEN, or MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD, to an account with access.',
+    };
+  }
+  if (!api.answered || !api.status || api.status >= 300) {
+    return {
+      name,
+      required: true,
+      status: 'fail',
+      summary: `${base} answers /health (HTTP ${health.status}) but not the MLflow REST API (${api.status ? `HTTP ${api.status}` : api.detail})`,
+      fix: 'Check that the URL is the tracking server itself (not a UI path or a proxy prefix).',
+    };
+  }
+  return { name, required: true, status: 'ok', summary: `${base} answers (REST API HTTP ${api.status})` };
+}
+
+async function checkAws(probe: Probe, ctx: CommandContext, loaded: LoadedConfig | undefined, required: boolean, timeoutMs: number): Promise<Check[]> {
+  const why = required ? '' : ' (needed once the config has a deploy section)';
+  const found = probe.findAwsCredentials(ctx.env);
+  const region = loaded?.config.aws.region ?? found.region;
+  const bad: CheckStatus = required ? 'fail' : 'warn';
+  const checks: Check[] = [];
+  if (found.source) {
+    checks.push({
+      name: 'aws',
+      required,
+      status: region ? 'ok' : bad,
+      summary: `credentials from ${found.source}${region ? `, region ${region}` : ', but no region'}`,
+      fix: region ? undefined : 'Set aws.region in the config, or AWS_REGION.',
+    });
+  } else {
+    checks.push({
+      name: 'aws',
+      required,
+      status: bad,
+      summary: `no credentials in the environment or the shared files for profile "${found.profile}"${why}`,
+      fix: 'Export AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, set AWS_PROFILE to a configured profile (`aws configure`), or run where a role is attached.',
+    });
+  }
+  const endpoints = Object.entries(loaded?.config.aws.endpoints ?? {}).filter(([, url]) => typeof url === 'string') as Array<[string, string]>;
+  for (const [service, url] of endpoints) {
+    const r = await probe.probeHttp(url, { timeoutMs });
+    checks.push(
+      r.answered
+        ? { name: `aws.${service}`, required, status: 'ok', summary: `${url} answers (HTTP ${r.status})` }
+        : {
+            name: `aws.${service}`,
+            required,
+            status: bad,
+            summary: `${url} is unreachable (${r.detail})`,
+            fix: `Start the service behind aws.endpoints.${service} (e.g. the local sandbox), or remove the override to use AWS.`,
+          },
+    );
+  }
+  return checks;
+}

@@ -1,0 +1,183 @@
+import { execFileSync } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { findAwsCredentials, versionAtLeast } from '../../src/adapters/probe.js';
+import { runCli } from '../support/cli.js';
+
+const dirs: string[] = [];
+const servers: Server[] = [];
+afterAll(async () => {
+  for (const s of servers) await new Promise((r) => s.close(r));
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+function tempDir(): string {
+  const d = mkdtempSync(path.join(tmpdir(), 'mlops-doctor-'));
+  dirs.push(d);
+  return d;
+}
+
+/** A PATH holding only the tools asked for: real git and python3, and optionally a stand-in dvc. */
+function toolPath(opts: { dvc: boolean }): string {
+  const bin = tempDir();
+  symlinkSync(execFileSync('sh', ['-c', 'command -v git'], { encoding: 'utf8' }).trim(), path.join(bin, 'git'));
+  // The interpreter itself, not a shim (pyenv's need bash and more on PATH).
+  const python = execFileSync('python3', ['-c', 'import os, sys; print(os.path.realpath(sys.executable))'], { encoding: 'utf8' }).trim();
+  symlinkSync(python, path.join(bin, 'python3'));
+  if (opts.dvc) {
+    writeFileSync(path.join(bin, 'dvc'), '#!/bin/sh\necho 3.59.1\n');
+    chmodSync(path.join(bin, 'dvc'), 0o755);
+  }
+  return bin;
+}
+
+/** A repo that uses DVC (so dvc is required) and trains with python3. */
+function repo(config: string): string {
+  const dir = tempDir();
+  mkdirSync(path.join(dir, '.git'));
+  mkdirSync(path.join(dir, '.dvc'));
+  writeFileSync(path.join(dir, 'mlops.config.yaml'), config);
+  return dir;
+}
+
+/** Stands in for MLflow: /health and experiments/search, which wants `Bearer good-token-1234` when `token` is set. */
+async function fakeMlflow(token?: string): Promise<string> {
+  const server = createServer((req, res) => {
+    if (req.url === '/health') return void res.end('OK');
+    if (req.url?.startsWith('/api/2.0/mlflow/experiments/search')) {
+      if (token && req.headers.authorization !== `Bearer ${token}`) {
+        res.statusCode = 401;
+        return void res.end('{"error_code":"UNAUTHENTICATED"}');
+      }
+      res.setHeader('content-type', 'application/json');
+      return void res.end('{"experiments":[]}');
+    }
+    res.statusCode = 404;
+    res.end();
+  });
+  servers.push(server);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+/** A loopback port nothing listens on. */
+async function closedPort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const port = (s.address() as AddressInfo).port;
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+const config = (uri: string, extra = '') => `project: demo\nmlflow:\n  trackingUri: ${uri}\ntrain:\n  command: [python3, train.py]\n${extra}`;
+
+describe('mlops doctor', () => {
+  let healthyUrl: string;
+  beforeAll(async () => {
+    healthyUrl = await fakeMlflow();
+  });
+
+  it('without dvc on PATH and with MLflow unreachable: says what to do, exits 1', async () => {
+    const port = await closedPort();
+    const dir = repo(config(`http://127.0.0.1:${port}`));
+    const r = await runCli(['doctor', '--timeout', '2'], { cwd: dir, env: { PATH: toolPath({ dvc: false }), HOME: tempDir() } });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/✔ node +\(required\) v\d+/);
+    expect(r.stdout).toMatch(/✔ git +\(required\) git \d/);
+    expect(r.stdout).toMatch(/✖ dvc +\(required\) dvc not found on PATH \(this repo uses DVC\)\n +→ Install DVC/);
+    expect(r.stdout).toMatch(/✔ python +\(required\) python3 3\.\d+/);
+    expect(r.stdout).toMatch(/✔ config +\(required\) .*mlops\.config\.yaml is valid/);
+    expect(r.stdout).toMatch(new RegExp(`✖ mlflow +\\(required\\) http://127\\.0\\.0\\.1:${port} is unreachable \\(ECONNREFUSED\\)\\n +→ Start the MLflow server`));
+    expect(r.stdout).toMatch(/! aws +\(optional\) no credentials/);
+    expect(r.stdout).toContain('2 required checks failed: dvc, mlflow.');
+  });
+
+  it('healthy setup: every required check passes, exit 0; --json gives the list', async () => {
+    const dir = repo(config(healthyUrl));
+    const env = { PATH: toolPath({ dvc: true }), HOME: tempDir(), AWS_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE', AWS_SECRET_ACCESS_KEY: 'not-a-real-secret-key', AWS_REGION: 'eu-west-1' };
+    const text = await runCli(['doctor'], { cwd: dir, env });
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(/✔ dvc +\(required\) dvc 3\.59\.1/);
+    expect(text.stdout).toMatch(/✔ mlflow +\(required\) http:\/\/127\.0\.0\.1:\d+ answers/);
+    expect(text.stdout).toMatch(/✔ aws +\(optional\) credentials from environment \(AWS_ACCESS_KEY_ID\), region eu-west-1/);
+    expect(text.stdout).toContain('All required checks passed.');
+    expect(text.stdout + text.stderr).not.toContain('not-a-real-secret-key');
+
+    const json = await runCli(['doctor', '--json'], { cwd: dir, env });
+    expect(json.code).toBe(0);
+    const doc = json.json();
+    expect(doc.ok).toBe(true);
+    expect(doc.checks.map((c: { name: string }) => c.name)).toEqual(['node', 'git', 'dvc', 'python', 'config', 'mlflow', 'aws']);
+    expect(doc.checks.every((c: { status: string }) => c.status === 'ok')).toBe(true);
+  });
+
+  it('MLflow auth: a rejected token fails with what to set, and the token is never printed', async () => {
+    const url = await fakeMlflow('good-token-1234');
+    const dir = repo(config(url));
+    const base = { PATH: toolPath({ dvc: true }), HOME: tempDir() };
+    const bad = await runCli(['doctor'], { cwd: dir, env: { ...base, MLFLOW_TRACKING_TOKEN: 'wrong-token-5678' } });
+    expect(bad.code).toBe(1);
+    expect(bad.stdout).toMatch(/✖ mlflow .* refused the credentials \(HTTP 401\)\n +→ Set MLFLOW_TRACKING_TOKEN/);
+    expect(bad.stdout + bad.stderr).not.toContain('wrong-token-5678');
+    const good = await runCli(['doctor', '--json'], { cwd: dir, env: { ...base, MLFLOW_TRACKING_TOKEN: 'good-token-1234' } });
+    expect(good.json().checks.find((c: { name: string }) => c.name === 'mlflow').status).toBe('ok');
+  });
+
+  it('when the config names an endpoint AWS is required, and an S3 endpoint override must answer', async () => {
+    const port = await closedPort();
+    const aws = [
+      'aws:',
+      '  region: us-east-1',
+      '  endpoints:',
+      `    s3: http://127.0.0.1:${port}`,
+      `    cloudwatch: ${healthyUrl}`,
+      'monitor:',
+      '  endpoint: demo-endpoint',
+      '',
+    ].join('\n');
+    const dir = repo(config(healthyUrl, aws));
+    const validate = await runCli(['config', 'validate'], { cwd: dir, env: { PATH: process.env.PATH } });
+    // Keep this test about doctor: adapt the monitor block above if its schema changes.
+    expect(validate.stderr).toBe(`✔ ${path.join(dir, 'mlops.config.yaml')} is valid\n`);
+    const r = await runCli(['doctor', '--json'], { cwd: dir, env: { PATH: toolPath({ dvc: true }), HOME: tempDir() } });
+    expect(r.code).toBe(1);
+    const checks = r.json().checks as Array<{ name: string; required: boolean; status: string; summary: string }>;
+    expect(checks.find((c) => c.name === 'aws')).toMatchObject({ required: true, status: 'fail' });
+    expect(checks.find((c) => c.name === 'aws.s3')).toMatchObject({ required: true, status: 'fail', summary: expect.stringContaining('ECONNREFUSED') });
+    expect(checks.find((c) => c.name === 'aws.cloudwatch')).toMatchObject({ status: 'ok' });
+  });
+
+  it('an invalid config is a failed required check, not a crash', async () => {
+    const dir = repo('project: demo\nmlfow: {}\n');
+    const r = await runCli(['doctor', '--json'], { cwd: dir, env: { PATH: toolPath({ dvc: true }), HOME: tempDir(), MLFLOW_TRACKING_URI: healthyUrl } });
+    expect(r.code).toBe(1);
+    const checks = r.json().checks as Array<{ name: string; status: string; summary: string }>;
+    expect(checks.find((c) => c.name === 'config')).toMatchObject({ status: 'fail', summary: expect.stringContaining('did you mean "mlflow"') });
+    // The env still names the server, so that check runs.
+    expect(checks.find((c) => c.name === 'mlflow')).toMatchObject({ status: 'ok' });
+  });
+});
+
+describe('probes', () => {
+  it('versionAtLeast', () => {
+    expect(versionAtLeast('20.19.0', '20.19')).toBe(true);
+    expect(versionAtLeast('20.9.0', '20.19')).toBe(false);
+    expect(versionAtLeast('3.10.1', '3.9')).toBe(true);
+    expect(versionAtLeast('3.8.18', '3.9')).toBe(false);
+  });
+
+  it('findAwsCredentials reads env, profiles and roles without a network call', () => {
+    const home = tempDir();
+    mkdirSync(path.join(home, '.aws'));
+    writeFileSync(path.join(home, '.aws/credentials'), '[default]\naws_access_key_id = AKIA\naws_secret_access_key = x\n');
+    writeFileSync(path.join(home, '.aws/config'), '[default]\nregion = eu-central-1\n[profile sso]\nsso_session = corp\nregion = us-west-2\n');
+    expect(findAwsCredentials({ HOME: home })).toEqual({ source: `profile "default" in ${path.join(home, '.aws/credentials')}`, profile: 'default', region: 'eu-central-1' });
+    expect(findAwsCredentials({ HOME: home, AWS_PROFILE: 'sso' })).toMatchObject({ source: expect.stringContaining('SSO'), region: 'us-west-2' });
+    expect(findAwsCredentials({ HOME: home, AWS_PROFILE: 'missing' }).source).toBeUndefined();
+    expect(findAwsCredentials({ HOME: tempDir(), AWS_WEB_IDENTITY_TOKEN_FILE: '/t', AWS_ROLE_ARN: 'arn' }).source).toMatch(/web identity/);
+  });
+});
