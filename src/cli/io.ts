@@ -9,6 +9,8 @@ import { Redactor } from '../core/redact.js';
 export interface Stream {
   write(chunk: string): unknown;
   isTTY?: boolean;
+  /** Terminal width, when a TTY. */
+  columns?: number;
 }
 
 export interface Spinner {

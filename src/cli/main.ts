@@ -4,10 +4,10 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError, Option, type OutputConfiguration } from 'commander';
 import { COMMANDS, type CommandDef } from './commands.js';
 import type { CommandContext, GlobalOptions } from './context.js';
-import { ExitCode, MlopsError, exitCodeFor, isExpected } from './errors.js';
+import { ExitCode, MlopsError, UserError, exitCodeFor, isExpected } from './errors.js';
 import { Io, type Stream } from './io.js';
 
 export interface MainDeps {
@@ -21,9 +21,36 @@ export interface MainDeps {
   handleSignals?: boolean;
 }
 
-const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+let version: string | undefined;
 
-export const VERSION = pkg.version;
+/** The package version (read on first use: no work at import time). */
+export function packageVersion(): string {
+  version ??= (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+  return version;
+}
+
+/** Help goes to the injected streams, wrapped to their width, never styled by commander's own detection. */
+function outputConfig(stdout: Stream, stderr: Stream): OutputConfiguration {
+  return {
+    writeOut: (s: string) => void stdout.write(s),
+    writeErr: (s: string) => void stderr.write(s),
+    getOutHelpWidth: () => (stdout.isTTY && stdout.columns ? stdout.columns : 80),
+    getErrHelpWidth: () => (stderr.isTTY && stderr.columns ? stderr.columns : 80),
+    getOutHasColors: () => false,
+    getErrHasColors: () => false,
+  };
+}
+
+/** The global flags as they appear in argv, for errors raised before commander parsed them. */
+function rawGlobals(argv: string[]): { json: boolean; verbose: boolean; color?: boolean } {
+  const end = argv.indexOf('--');
+  const flags = end === -1 ? argv : argv.slice(0, end);
+  return {
+    json: flags.includes('--json'),
+    verbose: flags.includes('--verbose') || flags.includes('-v'),
+    color: flags.includes('--no-color') ? false : undefined,
+  };
+}
 
 /** Runs the CLI and returns its exit code. */
 export async function main(argv: string[], deps: MainDeps = {}): Promise<number> {
@@ -43,22 +70,23 @@ export async function main(argv: string[], deps: MainDeps = {}): Promise<number>
       'CI/CD for ML models: DVC data, MLflow-tracked training, a metric merge gate,\n' +
         'guarded blue/green promotion to SageMaker, drift monitoring with rollback, audit trail.',
     )
-    .version(VERSION, '-V, --version', 'print the version')
-    .option('-c, --config <path>', 'config file (default: searched upward from --cwd)')
-    .option('--json', 'print only the result, as one JSON document, on stdout', false)
+    .version(packageVersion(), '-V, --version', 'print the version')
+    .option('-c, --config <path>', 'config file (default: searched upward from --cwd to the repository root)')
+    .option('--json', 'print only the result, as one JSON document, on stdout')
     .option('--no-color', 'no colour in output (NO_COLOR and FORCE_COLOR are honoured too)')
-    .option('-v, --verbose', 'show details and the causes of errors', false)
+    .option('-v, --verbose', 'show details and the causes of errors')
     .option('-C, --cwd <dir>', 'run as if started in <dir>')
     .showSuggestionAfterError(true)
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
-    .configureOutput({
-      writeOut: (s) => void stdout.write(s),
-      writeErr: (s) => void stderr.write(s),
-    })
+    .configureOutput(outputConfig(stdout, stderr))
     .addHelpText(
       'after',
-      '\nExit codes: 0 ok, 1 a check said no, 2 bad input, 3 a tool or service failed,\n' +
+      '\nExamples:\n' +
+        '  $ mlops doctor                       # check tools, credentials, config and connectivity\n' +
+        '  $ mlops config validate              # check the config file\n' +
+        '  $ mlops pull && mlops train && mlops compare --baseline production\n' +
+        '\nExit codes: 0 ok, 1 a check said no, 2 bad input, 3 a tool or service failed,\n' +
         '            4 another promotion holds the lock, 130 interrupted.\n' +
         'Docs: README.md; `mlops <command> --help` for each command.',
     );
@@ -66,15 +94,19 @@ export async function main(argv: string[], deps: MainDeps = {}): Promise<number>
   const register = (parent: Command, def: CommandDef) => {
     const cmd = parent.command(def.name).summary(def.summary).description(def.description ?? def.summary);
     cmd.exitOverride();
-    cmd.configureOutput({ writeOut: (s) => void stdout.write(s), writeErr: (s) => void stderr.write(s) });
+    cmd.configureOutput(outputConfig(stdout, stderr));
     cmd.showSuggestionAfterError(true);
     for (const a of def.args ?? []) {
       const name = a.variadic ? `${a.name}...` : a.name;
       cmd.argument(a.required ? `<${name}>` : `[${name}]`, a.description);
     }
+    // A boolean flag's `false` default is applied in the action, not by commander, which would
+    // print "(default: false)" after every flag.
+    const falseDefaults: string[] = [];
     for (const o of def.options ?? []) {
       const opt = new Option(o.flags, o.description);
-      if (o.default !== undefined) opt.default(o.default);
+      if (o.default === false && opt.isBoolean()) falseDefaults.push(opt.attributeName());
+      else if (o.default !== undefined) opt.default(o.default);
       if (o.choices) opt.choices(o.choices);
       cmd.addOption(opt);
     }
@@ -88,7 +120,10 @@ export async function main(argv: string[], deps: MainDeps = {}): Promise<number>
     cmd.action(async (...actionArgs: unknown[]) => {
       const command = actionArgs[actionArgs.length - 1] as Command;
       const opts = command.opts() as Record<string, unknown>;
+      for (const k of falseDefaults) opts[k] ??= false;
       const globals = command.optsWithGlobals() as unknown as GlobalOptions;
+      globals.json = globals.json === true;
+      globals.verbose = globals.verbose === true;
       const positional = command.args;
       io = new Io({ stdout, stderr, env, json: globals.json, verbose: globals.verbose, color: globals.color });
       const cwd = globals.cwd ? path.resolve(baseCwd, globals.cwd) : baseCwd;
@@ -121,10 +156,15 @@ export async function main(argv: string[], deps: MainDeps = {}): Promise<number>
     await program.parseAsync(argv, { from: 'user' });
   } catch (err) {
     if (err instanceof CommanderError) {
-      // Help and version are "errors" to commander; usage problems exit 2 with commander's message.
+      // Help and version are "errors" to commander; usage problems exit 2 with commander's message
+      // (already on stderr), and with --json also as the one JSON document on stdout.
       exitCode = err.exitCode === 0 ? ExitCode.OK : ExitCode.BAD_INPUT;
+      if (exitCode !== ExitCode.OK && rawGlobals(argv).json) {
+        const usage = new UserError('USAGE', err.message.replace(/^error: /, ''), { hint: 'run with --help for usage', details: { commander: err.code } });
+        new Io({ stdout, stderr, env, quiet: true, json: true }).result(errorDocument(usage, exitCode));
+      }
     } else {
-      exitCode = report(err, io ?? new Io({ stdout, stderr, env, json: argv.includes('--json'), verbose: argv.includes('--verbose') }));
+      exitCode = report(err, io ?? new Io({ stdout, stderr, env, ...rawGlobals(argv) }));
     }
   } finally {
     cleanupSignals();
@@ -144,20 +184,23 @@ function report(err: unknown, io: Io): number {
     io.error(`internal error: ${e.message}`, 'This is a bug in mlops. Please report it with the output of `--verbose`.');
     if (io.verbose && e.stack) io.info(e.stack);
   }
-  if (io.json && !io.hasResult) {
-    const e = err instanceof MlopsError ? err : undefined;
-    io.result({
-      ok: false,
-      error: {
-        code: e?.code ?? 'INTERNAL',
-        message: err instanceof Error ? err.message : String(err),
-        hint: e?.hint,
-        details: e?.details,
-        exitCode: code,
-      },
-    });
-  }
+  if (io.json && !io.hasResult) io.result(errorDocument(err, code));
   return code;
+}
+
+/** The --json document for an error. */
+function errorDocument(err: unknown, exitCode: number) {
+  const e = err instanceof MlopsError ? err : undefined;
+  return {
+    ok: false,
+    error: {
+      code: e?.code ?? 'INTERNAL',
+      message: err instanceof Error ? err.message : String(err),
+      hint: e?.hint,
+      details: e?.details,
+      exitCode,
+    },
+  };
 }
 
 function printCauses(err: Error, io: Io): void {
