@@ -1,0 +1,228 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { COMMANDS, type CommandDef } from '../../src/cli/commands.js';
+import type { CommandContext } from '../../src/cli/context.js';
+import { ExternalError, UserError } from '../../src/cli/errors.js';
+import { Io } from '../../src/cli/io.js';
+import { run as configShow } from '../../src/commands/config-show.js';
+import { runCli } from '../support/cli.js';
+
+const dirs: string[] = [];
+afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+function project(config: string): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'mlops-cli-'));
+  dirs.push(dir);
+  mkdirSync(path.join(dir, '.git'));
+  writeFileSync(path.join(dir, 'mlops.config.yaml'), config);
+  return dir;
+}
+
+const env = { PATH: process.env.PATH, HOME: '/nonexistent' };
+const STACK = /\n\s+at .+:\d+:\d+/;
+
+// Commands that exist only in this file, to drive main's error handling from a command.
+const testCommands: CommandDef[] = [
+  {
+    name: 'test-external',
+    summary: 'fails like a broken service',
+    examples: ['mlops test-external'],
+    load: async () => ({
+      run: async () => {
+        throw new ExternalError('SERVICE_DOWN', 'The service failed.', {
+          hint: 'Try later.',
+          cause: new Error('socket hang up', { cause: new Error('ECONNRESET 10.0.0.1') }),
+        });
+      },
+    }),
+  },
+  {
+    name: 'test-bug',
+    summary: 'fails like a bug',
+    examples: ['mlops test-bug'],
+    load: async () => ({
+      run: async () => {
+        throw new TypeError('cannot read properties of undefined');
+      },
+    }),
+  },
+];
+
+describe('errors', () => {
+  beforeAll(() => {
+    COMMANDS.push(...testCommands);
+  });
+  afterAll(() => {
+    for (const c of testCommands) COMMANDS.splice(COMMANDS.indexOf(c), 1);
+  });
+
+  it('a user error prints message and hint, no stack, exit 2', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'mlops-cli-'));
+    dirs.push(dir);
+    const r = await runCli(['config', 'validate'], { cwd: dir, env });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^error: No mlops config found/);
+    expect(r.stderr).toMatch(/\nhint: Run `npx mlops init`/);
+    expect(r.stderr).not.toMatch(STACK);
+    expect(r.stdout).toBe('');
+  });
+
+  it('an external error exits 3; causes only with --verbose', async () => {
+    const quiet = await runCli(['test-external'], { env });
+    expect(quiet.code).toBe(3);
+    expect(quiet.stderr).toBe('error: The service failed.\nhint: Try later.\n');
+    const verbose = await runCli(['--verbose', 'test-external'], { env });
+    expect(verbose.stderr).toContain('caused by: Error: socket hang up');
+    expect(verbose.stderr).toContain('caused by: Error: ECONNRESET 10.0.0.1');
+    expect(verbose.stderr).not.toMatch(STACK);
+  });
+
+  it('a bug says how to report it; the stack only with --verbose', async () => {
+    const r = await runCli(['test-bug'], { env });
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain('error: internal error: cannot read properties of undefined');
+    expect(r.stderr).toContain('This is a bug in mlops');
+    expect(r.stderr).not.toMatch(STACK);
+    expect((await runCli(['-v', 'test-bug'], { env })).stderr).toMatch(STACK);
+  });
+
+  it('--json: exactly one JSON document on stdout, also on every kind of error', async () => {
+    const cases: Array<[string[], number, string]> = [
+      [['--json', 'test-external'], 3, 'SERVICE_DOWN'],
+      [['--json', 'test-bug'], 3, 'INTERNAL'],
+      [['--json', 'config', 'validate', '--config', '/nonexistent/x.yaml'], 2, 'CONFIG_NOT_FOUND'],
+      [['--json', 'no-such-command'], 2, 'USAGE'],
+      [['--json', 'config', 'validate', '--bogus'], 2, 'USAGE'],
+    ];
+    for (const [argv, code, errorCode] of cases) {
+      const r = await runCli(argv, { env });
+      expect(r.code, argv.join(' ')).toBe(code);
+      const doc = r.json(); // throws unless stdout is exactly one JSON document
+      expect(doc).toMatchObject({ ok: false, error: { code: errorCode, exitCode: code } });
+    }
+  });
+
+  it('an unknown command exits 2 with a suggestion', async () => {
+    const r = await runCli(['confg', 'show'], { env });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("error: unknown command 'confg'");
+    expect(r.stderr).toContain('(Did you mean config?)');
+    const sub = await runCli(['config', 'shwo'], { env });
+    expect(sub.code).toBe(2);
+    expect(sub.stderr).toContain('(Did you mean show?)');
+  });
+
+  it('an unknown option exits 2 with a suggestion', async () => {
+    const r = await runCli(['config', 'show', '--jsn'], { env });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("error: unknown option '--jsn'");
+    expect(r.stderr).toContain('(Did you mean --json?)');
+  });
+
+  it('--version prints the version and exits 0', async () => {
+    const r = await runCli(['--version'], { env });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^\d+\.\d+\.\d+\n$/);
+  });
+});
+
+describe('secrets never appear', () => {
+  const secrets = { MLFLOW_TRACKING_TOKEN: 'mlflow-token-0123456789', AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCY' };
+
+  it('env secrets interpolated into the config are masked by config show (text and --json)', async () => {
+    const dir = project(
+      'project: ${AWS_SECRET_ACCESS_KEY}\nmlflow:\n  trackingUri: https://ci:${MLFLOW_TRACKING_TOKEN}@mlflow.example.com\n  experiment: ${MLFLOW_TRACKING_TOKEN}\n',
+    );
+    for (const argv of [['config', 'show'], ['config', 'show', '--json']]) {
+      const r = await runCli(argv, { cwd: dir, env: { ...env, ...secrets } });
+      expect(r.code).toBe(0);
+      const out = r.stdout + r.stderr;
+      expect(out).not.toContain(secrets.MLFLOW_TRACKING_TOKEN);
+      expect(out).not.toContain(secrets.AWS_SECRET_ACCESS_KEY);
+      expect(out).toContain('***');
+    }
+  });
+
+  it('...and in config errors, which echo what was found', async () => {
+    const dir = project('project: demo\nmlflow:\n  retries: ${AWS_SECRET_ACCESS_KEY}\n');
+    for (const argv of [['config', 'validate'], ['config', 'validate', '--json']]) {
+      const r = await runCli(argv, { cwd: dir, env: { ...env, ...secrets } });
+      expect(r.code).toBe(2);
+      expect(r.stdout + r.stderr).toContain('mlflow.retries: expected a number, found the string "***"');
+      expect(r.stdout + r.stderr).not.toContain(secrets.AWS_SECRET_ACCESS_KEY);
+    }
+  });
+
+  it('config show masks values under secret-named keys, in text and JSON', async () => {
+    // The schema has no secret-named field today; any that is added (or a free-form mapping such
+    // as an env block) goes through the same redaction.
+    for (const json of [false, true]) {
+      const out = { text: '', write(s: string) { this.text += s; return true; } };
+      const io = new Io({ stdout: out, stderr: out, env: {}, json });
+      const ctx = {
+        io,
+        loadConfig: async () => ({
+          filepath: '/x/mlops.config.yaml',
+          root: '/x',
+          config: { project: 'demo', train: { env: { WANDB_API_KEY: 'wandb-secret-value', apiKey: 'k-123456', registeredModel: 'keep-me', monkey: 'keep-too' } } },
+        }),
+      } as unknown as CommandContext;
+      const result = await configShow(ctx, [], {});
+      io.result(result.data, result.text);
+      expect(out.text).not.toMatch(/wandb-secret-value|k-123456/);
+      expect(out.text).toContain('keep-me');
+      expect(out.text).toContain('keep-too');
+      expect(out.text).toMatch(json ? /"WANDB_API_KEY": "\*\*\*"/ : /WANDB_API_KEY: "\*\*\*"/);
+    }
+  });
+});
+
+describe('help', () => {
+  it('mlops --help', async () => {
+    const r = await runCli(['--help'], { env });
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toMatchSnapshot();
+  });
+
+  it('mlops config --help', async () => {
+    const r = await runCli(['config', '--help'], { env });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatchInlineSnapshot(`
+      "Usage: mlops config [options] [command]
+
+      Check and show the resolved configuration
+
+      Options:
+        -h, --help      display help for command
+
+      Commands:
+        validate        Validate the config file and report every problem with its
+                        place
+        show            Print the resolved config (defaults filled, env interpolated,
+                        secrets redacted)
+        help [command]  display help for command
+
+      Examples:
+        $ mlops config validate
+        $ mlops config show --json
+
+      "
+    `);
+  });
+
+  it('every command has a one-line purpose and at least one example in its --help', async () => {
+    const walk = (defs: CommandDef[], prefix: string[]): Array<[string[], CommandDef]> =>
+      defs.flatMap((d) => [[[...prefix, d.name], d] as [string[], CommandDef], ...walk(d.subcommands ?? [], [...prefix, d.name])]);
+    for (const [argv, def] of walk(COMMANDS, [])) {
+      expect(def.summary.includes('\n'), argv.join(' ')).toBe(false);
+      expect(def.examples.length, argv.join(' ')).toBeGreaterThan(0);
+      const r = await runCli([...argv, '--help'], { env });
+      expect(r.code, argv.join(' ')).toBe(0);
+      expect(r.stdout, argv.join(' ')).toContain(`\nExamples:\n  $ ${def.examples[0]}`);
+      expect(r.stdout).not.toContain('(default: false)');
+    }
+  });
+});
