@@ -79,6 +79,31 @@ export const COMMANDS: CommandDef[] = [
     load: () => import('../commands/pull.js'),
   },
   {
+    name: 'train',
+    summary: 'Run the training command as a tracked MLflow run (tags, status, timeout, required metrics)',
+    description:
+      'Creates an MLflow run (experiment created if missing) tagged with the git commit, branch and\n' +
+      'dirty flag, the DVC data version (dvc.lock / *.dvc), a hash of the resolved config and the CI\n' +
+      'run URL; runs train.command (or the command after --) in the config folder with\n' +
+      'MLFLOW_TRACKING_URI, MLFLOW_EXPERIMENT_NAME and MLFLOW_RUN_ID set, streams its output, and\n' +
+      'marks the run FINISHED, FAILED or KILLED (never left RUNNING). SIGINT/SIGTERM are forwarded to\n' +
+      'the command; train.timeout kills it. Then every metric of compare.gates and\n' +
+      'train.requiredMetrics must have been logged. The run is recorded in .mlops/last-run.json\n' +
+      '(for compare and promote) and printed on stdout (its id; the whole record with --json).\n' +
+      '\n' +
+      'Exit codes: 0 trained, required metrics logged; 3 the training command exited non-zero\n' +
+      "(mlops exits 3, not the script's code: that is in the message, --json details and the run\n" +
+      "tag mlops.train.exit_code), could not start, timed out, or missed a required metric, or MLflow\n" +
+      'failed; 2 bad config; 130 interrupted (the run is marked KILLED).',
+    examples: ['mlops train', 'mlops train --timeout 45m', 'mlops train --json | jq -r .runId', 'mlops train -- python src/train.py --fast'],
+    args: [{ name: 'command', description: 'training command overriding train.command (after --)', variadic: true }],
+    options: [
+      { flags: '--timeout <duration>', description: 'kill training after this long (default: train.timeout)' },
+      { flags: '--dry-run', description: 'print the run\'s tags and the command, create nothing', default: false },
+    ],
+    load: () => import('../commands/train.js'),
+  },
+  {
     name: 'doctor',
     summary: 'Check tools, config, MLflow and AWS access; say what to fix',
     description:

@@ -31,11 +31,15 @@ export function slugify(s: string): string {
   return slug || 'model';
 }
 
-/** The lines of `wanted` that `existing` (a .gitignore) lacks, ignoring comments and blank lines. */
+/**
+ * The lines of `wanted` that `existing` (a .gitignore) lacks, ignoring comments and blank lines.
+ * `/x`, `x` and `x/` count as the same entry: close enough that adding another would be noise.
+ */
 export function missingLines(existing: string, wanted: string): string[] {
-  const have = new Set(existing.split(/\r?\n/).map((l) => l.trim()));
+  const norm = (l: string) => l.trim().replace(/^\//, '').replace(/\/$/, '');
+  const have = new Set(existing.split(/\r?\n/).map(norm));
   return wanted
     .split(/\r?\n/)
     .map((l) => l.trim())
-    .filter((l) => l && !l.startsWith('#') && !have.has(l) && !have.has(l.replace(/\/$/, '')) && !have.has(`/${l}`));
+    .filter((l) => l && !l.startsWith('#') && !have.has(norm(l)));
 }

@@ -1,0 +1,213 @@
+/**
+ * `mlops train`: creates the MLflow run itself (tagged with git, data, config and CI facts), runs
+ * the training command into it, and marks it FINISHED / FAILED / KILLED. Whatever happens (exit,
+ * non-zero exit, timeout, SIGINT/SIGTERM, an error in mlops itself) the run is never left RUNNING:
+ * the final status is set in a `finally`.
+ *
+ * Exit codes: 0 trained and every required metric logged; 3 the training command failed (its own
+ * exit code is in the message, the `--json` error details and the run's tag
+ * `mlops.train.exit_code`), could not start, timed out, or did not log a required metric, or
+ * MLflow failed; 2 bad config; 130 interrupted (SIGINT/SIGTERM, forwarded to the command).
+ */
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { CommandRun } from '../cli/context.js';
+import { ExternalError, InterruptedError, UserError } from '../cli/errors.js';
+import { durationMs, formatDuration } from '../core/duration.js';
+import { LAST_RUN_FILE, type LastRun } from '../core/last-run.js';
+import { buildRunTags, canonicalJson, missingMetrics, requiredMetrics, TAG } from '../core/run-tags.js';
+import { formatCommand, runProcess, type ProcessResult } from '../adapters/process.js';
+
+type FinalStatus = 'FINISHED' | 'FAILED' | 'KILLED';
+
+async function packageVersion(): Promise<string> {
+  const file = fileURLToPath(new URL('../../package.json', import.meta.url));
+  return (JSON.parse(await readFile(file, 'utf8')) as { version: string }).version;
+}
+
+export const run: CommandRun = async (ctx, args, opts) => {
+  const { config, root } = await ctx.loadConfig();
+  const { mlflowFromConfig, trackingUriFrom, safeUri } = await import('../adapters/mlflow.js');
+
+  const command = args.length ? args : config.train.command;
+  let timeoutMs: number;
+  try {
+    timeoutMs = durationMs((opts.timeout as string | undefined) ?? config.train.timeout);
+  } catch (err) {
+    throw new UserError('BAD_TIMEOUT', `--timeout: ${(err as Error).message}`, { hint: 'e.g. --timeout 45m' });
+  }
+  const experimentName = config.mlflow.experiment ?? config.project ?? path.basename(root);
+  const trackingUri = trackingUriFrom(config, ctx.env);
+  const required = requiredMetrics(config.compare.gates, config.train.requiredMetrics);
+
+  const [{ readGitInfo }, { detectCi }, { readDataVersion }] = await Promise.all([
+    import('../adapters/git.js'),
+    import('../adapters/ci.js'),
+    import('../adapters/dvc.js'),
+  ]);
+  const [git, data, version] = await Promise.all([readGitInfo(root, ctx.env), readDataVersion(root), packageVersion()]);
+  const ci = detectCi(ctx.env);
+  const configHash = createHash('sha256').update(canonicalJson(config)).digest('hex').slice(0, 16);
+  const script = command.find((a, i) => i > 0 && /\.(py|R|r|jl|sh|ipynb)$/.test(a));
+  const tags = buildRunTags({
+    git,
+    ci,
+    dataVersion: data.version,
+    configHash,
+    project: config.project,
+    command: formatCommand(command),
+    mlopsVersion: version,
+    sourceName: script,
+  });
+
+  if (opts.dryRun) {
+    ctx.io.info(`would create a run in experiment "${experimentName}" at ${safeUri(trackingUri)} with tags:`);
+    for (const [k, v] of Object.entries(tags)) ctx.io.info(`  ${k} = ${v}`);
+    ctx.io.info(`would run: ${formatCommand(command)}   (in ${root}, timeout ${formatDuration(timeoutMs)})`);
+    ctx.io.info(`would require metrics: ${required.join(', ') || '(none)'}`);
+    return {
+      data: { dryRun: true, experimentName, trackingUri: safeUri(trackingUri), command, cwd: root, timeoutMs, tags, requiredMetrics: required },
+      text: formatCommand(command),
+    };
+  }
+  if (!git.available) ctx.io.warn('Not a git repository (or git is missing): the run gets no commit, branch or dirty tags.');
+  else if (git.dirty) ctx.io.warn('The git work tree has uncommitted changes: the run is tagged mlops.git.dirty=true.');
+  if (!data.version) ctx.io.warn('No dvc.lock or *.dvc file found: the run gets no data version tag.');
+
+  // No abort signal on this client: after Ctrl-C we still have to mark the run KILLED.
+  const mlflow = await mlflowFromConfig(config, ctx.env, {
+    onRetry: (r) => ctx.io.debug(`MLflow ${r.endpoint}: ${r.reason}; retry ${r.attempt} in ${r.delayMs}ms`),
+  });
+  const experimentId = await mlflow.getOrCreateExperiment(experimentName);
+  const startedAt = new Date();
+  const created = await mlflow.createRun({ experimentId, startTime: startedAt.getTime(), tags });
+  const runId = created.info.runId;
+  const runUrl = mlflow.runUrl(runId, experimentId);
+  ctx.io.info(`MLflow run ${runId} (experiment "${experimentName}"): ${runUrl}`);
+
+  let final: FinalStatus = 'FAILED';
+  let failureTag: string | undefined = 'mlops-error';
+  let proc: ProcessResult | undefined;
+  let finalized = false;
+  const finalize = async () => {
+    if (finalized) return;
+    finalized = true;
+    const endedAt = new Date();
+    const extra: Record<string, string> = { [TAG.outcome]: final };
+    if (proc?.exitCode !== undefined) extra[TAG.exitCode] = String(proc.exitCode);
+    if (failureTag) extra[TAG.failure] = failureTag;
+    try {
+      await mlflow.logBatch(runId, { tags: extra });
+    } catch (err) {
+      ctx.io.warn(`could not tag the run's outcome: ${(err as Error).message}`);
+    }
+    await mlflow.updateRun({ runId, status: final, endTime: endedAt.getTime() });
+    const record: LastRun = {
+      runId,
+      experimentId,
+      experimentName,
+      trackingUri: safeUri(trackingUri),
+      runUrl,
+      status: final,
+      startedAt: startedAt.toISOString(),
+      endedAt: endedAt.toISOString(),
+      modelUri: `runs:/${runId}/model`,
+      gitCommit: tags[TAG.gitCommit],
+      dataVersion: data.version,
+      configHash,
+    };
+    const file = path.join(root, LAST_RUN_FILE);
+    await mkdir(path.dirname(file), { recursive: true });
+    const tmp = `${file}.${process.pid}.tmp`;
+    await writeFile(tmp, JSON.stringify(record, null, 2) + '\n');
+    await rename(tmp, file);
+    return record;
+  };
+
+  try {
+    if (ctx.signal.aborted) {
+      final = 'KILLED';
+      failureTag = 'interrupted';
+      throw new InterruptedError('Interrupted before training started; the run is marked KILLED.');
+    }
+    const env: Record<string, string | undefined> = {
+      ...ctx.env,
+      MLFLOW_TRACKING_URI: trackingUri,
+      MLFLOW_EXPERIMENT_NAME: experimentName,
+      MLFLOW_EXPERIMENT_ID: experimentId,
+      MLFLOW_RUN_ID: runId,
+      MLOPS_HOLDOUT: config.train.holdout,
+      // Python buffers a piped stdout; unbuffered, its logs stream as they happen.
+      PYTHONUNBUFFERED: ctx.env.PYTHONUNBUFFERED ?? '1',
+    };
+    ctx.io.info(`$ ${formatCommand(command)}`);
+    proc = await runProcess(command, { cwd: root, env, io: ctx.io, signal: ctx.signal, timeoutMs });
+    const took = formatDuration(proc.durationMs);
+
+    if (proc.aborted) {
+      final = 'KILLED';
+      failureTag = 'interrupted';
+      throw new InterruptedError(`Training interrupted after ${took}; the run ${runId} is marked KILLED.`);
+    }
+    if (proc.timedOut) {
+      final = 'KILLED';
+      failureTag = 'timeout';
+      throw new ExternalError('TRAIN_TIMEOUT', `Training did not finish within ${formatDuration(timeoutMs)} and was killed; the run ${runId} is marked KILLED.`, {
+        hint: 'Raise train.timeout in mlops.config.yaml (or pass --timeout), or make training faster.',
+        details: { runId, timeoutMs },
+      });
+    }
+    if (proc.notFound) {
+      failureTag = 'command-not-found';
+      throw new ExternalError('TRAIN_COMMAND_NOT_FOUND', `Cannot run the training command: \`${command[0]}\` was not found (${proc.spawnError}).`, {
+        hint: `Check train.command in mlops.config.yaml and that \`${command[0]}\` is on PATH (e.g. activate the virtual environment).`,
+        details: { runId, command },
+      });
+    }
+    if (proc.exitCode !== 0) {
+      failureTag = proc.signal ? 'killed' : 'exit-code';
+      const how = proc.signal ? `was killed by ${proc.signal}` : `exited with code ${proc.exitCode}`;
+      throw new ExternalError('TRAIN_FAILED', `The training command ${how} after ${took}; the run ${runId} is marked FAILED.`, {
+        hint: 'Its output is above. Fix the script and run `mlops train` again.',
+        details: { runId, exitCode: proc.exitCode, signal: proc.signal },
+      });
+    }
+
+    const logged = await mlflow.getRun(runId);
+    const missing = missingMetrics(required, logged?.data.metrics ?? {});
+    if (missing.length) {
+      failureTag = 'missing-metrics';
+      throw new ExternalError(
+        'TRAIN_METRICS_MISSING',
+        `The training run did not log ${missing.length === 1 ? 'the metric' : 'the metrics'} ${missing.map((m) => `"${m}"`).join(', ')}, which ${
+          missing.length === 1 ? 'is' : 'are'
+        } required (compare.gates / train.requiredMetrics); the run ${runId} is marked FAILED.`,
+        {
+          hint: 'Log it from the script into the run in MLFLOW_RUN_ID, e.g. `mlflow.log_metric("accuracy", acc)` inside `mlflow.start_run(run_id=os.environ["MLFLOW_RUN_ID"])`, or fix the metric name in the config.',
+          details: { runId, missing, logged: Object.keys(logged?.data.metrics ?? {}) },
+        },
+      );
+    }
+
+    final = 'FINISHED';
+    failureTag = undefined;
+    const record = (await finalize())!;
+    ctx.io.success(`Training finished in ${took}; run ${runId} is FINISHED (${required.length} required metric(s) logged).`);
+    const metrics = logged?.data.metrics ?? {};
+    return {
+      data: { ...record, durationMs: proc.durationMs, metrics, tags },
+      text: runId,
+    };
+  } finally {
+    // Every way out (success returned above, a thrown error, a bug) sets the final status once.
+    if (!finalized) {
+      try {
+        await finalize();
+      } catch (err) {
+        ctx.io.error(`could not mark the MLflow run ${runId} ${final}: ${(err as Error).message}`, 'Set its status in the MLflow UI.');
+      }
+    }
+  }
+};
