@@ -117,6 +117,92 @@ export const COMMANDS: CommandDef[] = [
     load: () => import('../commands/doctor.js'),
   },
   {
+    name: 'profile',
+    summary: 'Make the drift baseline profile of a dataset (CSV, JSON Lines, or a Model Monitor statistics.json)',
+    description:
+      'Reads a CSV file with a header row or a JSON Lines file (one object per record) in one pass and\n' +
+      'prints its profile as JSON: per numeric feature a KLL quantile sketch, counts on the baseline\n' +
+      'deciles, mean/std/min/max and missing count; per categorical feature its value counts. A column is\n' +
+      'numeric when every present value is a number. --prediction marks model-output columns, --label the\n' +
+      'label (the output baseline when there is no prediction column, else left out). A SageMaker Model\n' +
+      'Monitor statistics.json is converted instead. `mlops monitor --baseline` reads the result.',
+    examples: [
+      'mlops profile data/holdout.csv --label target --out .mlops/profile.json',
+      'mlops profile holdout.jsonl --prediction score --categorical region',
+      'mlops profile statistics.json --out profile.json',
+    ],
+    args: [{ name: 'file', description: 'CSV (with header), JSON Lines, or statistics.json', required: true }],
+    options: [
+      { flags: '-o, --out <file>', description: 'write the profile here instead of stdout' },
+      { flags: '--label <columns>', description: 'label column(s), comma-separated' },
+      { flags: '--prediction <columns>', description: 'prediction (model output) column(s), comma-separated' },
+      { flags: '--categorical <columns>', description: 'treat these columns as categorical even if numeric' },
+      { flags: '--ignore <columns>', description: 'leave these columns out' },
+      { flags: '--k <n>', description: 'KLL sketch size (rank error about 1.65% at 200)' },
+    ],
+    load: () => import('../commands/profile.js'),
+  },
+  {
+    name: 'monitor',
+    summary: 'Drift of live inputs and outputs against the training baseline; publish, report, roll back',
+    description:
+      'Streams the data capture of one endpoint variant for a time window (S3, or --capture-dir), compares\n' +
+      'every feature and output with the baseline profile (--baseline, monitor.baselineProfile, or the\n' +
+      'production model run\'s mlops/profile.json), publishes the drift to CloudWatch (namespace "mlops":\n' +
+      'DriftScore {EndpointName, VariantName}, FeatureDrift {.., Feature}), prints a table, writes a Markdown\n' +
+      'report and a constraint_violations.json, and after monitor.consecutiveWindows drifting windows in a\n' +
+      'row rolls the endpoint back. Exits 1 when the window drifts past the guards, 0 otherwise\n' +
+      '(including "insufficient data").',
+    examples: [
+      'mlops monitor',
+      'mlops monitor --since 6h --no-rollback',
+      'mlops monitor --baseline .mlops/profile.json --capture-dir ./capture --json',
+      'mlops monitor --from 2026-11-26T00:00:00Z --to 2026-11-26T12:00:00Z',
+    ],
+    options: [
+      { flags: '--baseline <file>', description: 'baseline profile file (default: monitor.baselineProfile, else the production model\'s run artifact)' },
+      { flags: '--capture-dir <path...>', description: 'local capture files or folders instead of S3' },
+      { flags: '--endpoint <name>', description: 'endpoint (default: monitor.endpoint, else deploy.endpointName)' },
+      { flags: '--variant <name>', description: 'variant (default: monitor.variant, else deploy.variantName)' },
+      { flags: '--since <duration>', description: 'window ending now, e.g. 1h, 30m (default: monitor.window)' },
+      { flags: '--from <time>', description: 'window start (ISO 8601)' },
+      { flags: '--to <time>', description: 'window end (ISO 8601, default now)' },
+      { flags: '--no-rollback', description: 'report and count, but never roll back' },
+      { flags: '--no-publish', description: 'do not publish CloudWatch metrics' },
+      { flags: '--violations <file>', description: 'where to write constraint_violations.json (default: monitor.violations)' },
+      { flags: '--report <file>', description: 'where to write the Markdown report (default: monitor.report)' },
+      { flags: '--dry-run', description: 'compute and report only: no metrics, no state update, no rollback', default: false },
+    ],
+    load: () => import('../commands/monitor.js'),
+  },
+  {
+    name: 'compare',
+    summary: 'Compare the candidate run with the production baseline in MLflow; exit 1 on a regression',
+    description:
+      'Resolves the baseline (compare.baseline, or --baseline: a registered-model alias such as\n' +
+      '`production`, a legacy stage, the latest FINISHED run matching a filter, or a run id) and the\n' +
+      'candidate (the run `mlops train` recorded in .mlops/last-run.json, or --run), evaluates every gate\n' +
+      'of compare.gates, prints a table, writes a Markdown report (compare.report, and\n' +
+      '$GITHUB_STEP_SUMMARY under GitHub Actions) with links to both runs. A gated metric that is missing\n' +
+      'or NaN fails. With no baseline yet, compare.noBaseline decides (pass with a warning, or fail).\n' +
+      'Exit codes: 0 every gate passed, 1 a regression, 2 bad input, 3 MLflow unreachable or failing.\n' +
+      '--baseline forms: production | alias:NAME | stage:Production | run:RUN_ID | RUN_ID |\n' +
+      '"filter:tags.`mlops.git.branch` = \'main\'".',
+    examples: [
+      'mlops compare',
+      'mlops compare --baseline production',
+      'mlops compare --baseline "filter:tags.`mlops.git.branch` = \'main\'" --run 3f2a...',
+      'mlops compare --baseline run:0123abcd... --json',
+    ],
+    options: [
+      { flags: '-b, --baseline <spec>', description: 'baseline: alias (default from compare.baseline), alias:NAME, stage:NAME, run:ID, filter:EXPR' },
+      { flags: '-r, --run <id>', description: 'candidate run id (default: the run recorded by mlops train)' },
+      { flags: '--if-no-baseline <policy>', description: 'when there is no baseline yet (default: compare.noBaseline)', choices: ['pass', 'fail'] },
+      { flags: '--report <file>', description: 'where to write the Markdown report (default: compare.report)' },
+    ],
+    load: () => import('../commands/compare.js'),
+  },
+  {
     name: 'config',
     summary: 'Check and show the resolved configuration',
     examples: ['mlops config validate', 'mlops config show --json'],

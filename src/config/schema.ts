@@ -34,7 +34,7 @@ const baseline = z
     z
       .object({
         filter: z.string().min(1).describe('MLflow search filter, e.g. "tags.`mlops.git.branch` = \'main\'".'),
-        experiment: z.string().optional().describe('Experiment to search (default: mlflow.experiment).'),
+        experiment: z.string().optional().describe('Experiment to search (default: the candidate run\'s experiment).'),
       })
       .strict(),
     z.object({ runId: z.string().min(1).describe('A fixed MLflow run id.') }).strict(),
@@ -197,6 +197,88 @@ const deploy = z
   .strict()
   .describe('SageMaker deployment target of `mlops promote` / `mlops rollback`.');
 
+// --- monitor (drift) ---------------------------------------------------------------------------
+const driftMethod = z
+  .enum(['ks', 'psi', 'wasserstein', 'linf', 'chi2', 'js'])
+  .describe(
+    'Drift statistic. Numeric: ks (Kolmogorov-Smirnov distance, robust-corrected), psi (population stability index on baseline deciles), ' +
+      'wasserstein (W1 divided by the baseline std). Categorical: linf (largest change of a category share), chi2 (chi-squared test; threshold is the significance level), js (Jensen-Shannon divergence, base 2).',
+  );
+
+const monitorDefaults = {
+  window: '1h',
+  numericMethod: 'ks' as const,
+  categoricalMethod: 'linf' as const,
+  ksRobust: true,
+  features: {},
+  minSamples: 100,
+  driftedShare: 0.3,
+  outputDrift: true,
+  consecutiveWindows: 3,
+  rollback: true,
+  publish: true,
+  sketchK: 200,
+  violations: '.mlops/constraint_violations.json',
+  report: '.mlops/monitor-report.md',
+};
+
+const monitor = z
+  .object({
+    endpoint: z.string().min(1).optional().describe('Endpoint whose data capture is monitored. Default: deploy.endpointName.'),
+    variant: z.string().min(1).optional().describe('Variant whose capture is read and whose drift is published. Default: deploy.variantName.'),
+    capture: s3Uri.optional().describe('Data-capture destination (s3://bucket/prefix; keys {prefix}/{endpoint}/{variant}/yyyy/mm/dd/hh/*.jsonl). Default: deploy.dataCapture.destination.'),
+    window: duration.default('1h').describe('Length of the monitored window, ending now (overridden by --since, --from/--to).'),
+    baselineProfile: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('Baseline profile file (from `mlops profile`). Default: the artifact mlops/profile.json of the production model\'s MLflow run (compare.baseline).'),
+    numericMethod: driftMethod.default('ks').describe('Statistic for numeric features: ks, psi or wasserstein.'),
+    categoricalMethod: driftMethod.default('linf').describe('Statistic for categorical features: linf, chi2 or js.'),
+    ksRobust: z.boolean().default(true).describe('Apply Model Monitor\'s robust KS correction max(0, D - 1.8*sqrt((n+m)/(n*m))).'),
+    features: z
+      .record(
+        z.string(),
+        z
+          .object({
+            method: driftMethod.optional(),
+            threshold: z.number().nonnegative().optional().describe('Drift threshold (defaults: ks 0.1, psi 0.25, wasserstein 0.1, linf 0.1, chi2 0.01, js 0.1).'),
+            critical: z.boolean().optional().describe('Drift of this feature alone makes the window drift.'),
+            ignore: z.boolean().optional().describe('Leave this feature out of the verdict.'),
+          })
+          .strict(),
+      )
+      .default({})
+      .describe('Per-feature overrides by feature (column) name; outputs (predictions) included.'),
+    minSamples: z.number().int().nonnegative().default(100).describe('Fewer records in the window than this is "insufficient data", never drift.'),
+    driftedShare: z
+      .number()
+      .min(0)
+      .max(1)
+      .default(0.3)
+      .describe('The window drifts when at least this share of input features drift (also when a critical feature or an output drifts).'),
+    outputDrift: z.boolean().default(true).describe('Whether drift of an output (prediction) alone makes the window drift.'),
+    consecutiveWindows: z
+      .number()
+      .int()
+      .positive()
+      .default(3)
+      .describe('Roll back only after this many consecutive drifting windows (the count is kept next to the deployment state).'),
+    rollback: z.boolean().default(true).describe('Roll back automatically when drift passes the guards (--no-rollback turns it off for a run).'),
+    publish: z
+      .boolean()
+      .default(true)
+      .describe('Publish drift to CloudWatch: namespace "mlops", metric DriftScore {EndpointName, VariantName} (the promote alarm watches it), FeatureDrift/FeatureDrifted {EndpointName, VariantName, Feature}, DatasetDrift and SampleCount {EndpointName, VariantName}.'),
+    stateUri: s3Uri
+      .optional()
+      .describe('Where the consecutive-drift count lives ({uri}/{endpoint}/monitor-state.json). Default: deploy.state.uri; without either, .mlops/ in the working directory.'),
+    sketchK: z.number().int().min(8).max(10000).default(200).describe('KLL sketch size for live data (rank error about 1.65% at 200).'),
+    violations: z.string().default('.mlops/constraint_violations.json').describe('Where to write the Model Monitor-style constraint_violations.json.'),
+    report: z.string().default('.mlops/monitor-report.md').describe('Where to write the Markdown report.'),
+  })
+  .strict()
+  .describe('Drift monitoring of live inputs and outputs against the training baseline (`mlops monitor`).');
+
 export const configSchema = z
   .object({
     version: z.literal(1).default(1).describe('Config format version.'),
@@ -270,6 +352,7 @@ export const configSchema = z
       .default({ endpoints: {} })
       .describe('AWS access. Credentials come from the usual AWS chain (env, profile, role), never from this file.'),
     deploy: deploy.optional(),
+    monitor: monitor.default(monitorDefaults),
   })
   .strict();
 
@@ -278,4 +361,5 @@ export type ConfigInput = z.input<typeof configSchema>;
 export type Gate = z.infer<typeof gate>;
 export type BaselineSpec = z.infer<typeof baseline>;
 export type DeployConfig = z.infer<typeof deploy>;
+export type MonitorConfig = z.infer<typeof monitor>;
 export type CutoverSpec = z.infer<typeof cutover>;

@@ -1,0 +1,83 @@
+/**
+ * One pass over capture lines into a live summary: parse, keep the records of the window, decode,
+ * accumulate. Pure (the lines come from an adapter). Unreadable lines are counted, not fatal.
+ */
+import { decodeRecord, recordTime, type CaptureRecord, type RowLayout } from '../capture.js';
+import type { LiveSummary } from './evaluate.js';
+
+export interface ScanOptions {
+  /** Keep records with from <= inferenceTime < to (ms since the epoch); no window keeps all. */
+  window?: { from: number; to: number };
+  /** Checked between batches; the scan stops with the abort reason. */
+  signal?: AbortSignal;
+  /** Called about every `progressEvery` records. */
+  onProgress?: (records: number) => void;
+  progressEvery?: number;
+}
+
+export interface ScanStats {
+  /** Lines read (non-empty). */
+  lines: number;
+  /** Records inside the window and decoded. */
+  records: number;
+  /** Records outside the window (or without a readable inferenceTime when a window is set). */
+  outsideWindow: number;
+  /** Lines that were not valid capture records. */
+  bad: number;
+  /** The first few problems, with their source. */
+  badExamples: string[];
+  /** Records whose output row count differs from their input row count. */
+  rowMismatch: number;
+  sources: number;
+}
+
+/** Feeds every capture line of `batches` into `live`. */
+export async function scanCapture(batches: AsyncIterable<{ source: string; lines: string[] }>, live: LiveSummary, opts: ScanOptions = {}): Promise<ScanStats> {
+  const layout: RowLayout = { inputWidth: live.profile.inputColumns.length, outputWidth: live.profile.outputColumns.length };
+  const stats: ScanStats = { lines: 0, records: 0, outsideWindow: 0, bad: 0, badExamples: [], rowMismatch: 0, sources: 0 };
+  const from = opts.window?.from ?? -Infinity;
+  const to = opts.window?.to ?? Infinity;
+  const filter = opts.window !== undefined;
+  const every = opts.progressEvery ?? 100_000;
+  let nextProgress = every;
+  let lastSource = '';
+  for await (const batch of batches) {
+    if (opts.signal?.aborted) throw opts.signal.reason instanceof Error ? opts.signal.reason : new Error(`aborted: ${String(opts.signal.reason)}`);
+    if (batch.source !== lastSource) {
+      stats.sources++;
+      lastSource = batch.source;
+    }
+    for (const line of batch.lines) {
+      if (line.length === 0 || (line.length < 3 && line.trim() === '')) continue;
+      stats.lines++;
+      let rec: CaptureRecord;
+      let decoded;
+      try {
+        rec = JSON.parse(line) as CaptureRecord;
+        if (filter) {
+          const t = recordTime(rec);
+          if (!(t >= from && t < to)) {
+            stats.outsideWindow++;
+            continue;
+          }
+        }
+        decoded = decodeRecord(rec, layout);
+      } catch (e) {
+        stats.bad++;
+        if (stats.badExamples.length < 5) stats.badExamples.push(`${batch.source}: ${e instanceof Error ? e.message : String(e)}`);
+        continue;
+      }
+      stats.records++;
+      const ins = decoded.inputs;
+      const outs = decoded.outputs;
+      for (let i = 0; i < ins.length; i++) live.addInput(ins[i]);
+      if (layout.outputWidth > 0) for (let i = 0; i < outs.length; i++) live.addOutput(outs[i]);
+      if (outs.length !== ins.length && outs.length > 0) stats.rowMismatch++;
+    }
+    if (opts.onProgress && stats.records >= nextProgress) {
+      opts.onProgress(stats.records);
+      nextProgress = stats.records + every;
+    }
+  }
+  return stats;
+}
