@@ -184,3 +184,141 @@ export async function sageMakerPort(client: SageMakerClient): Promise<SageMakerP
     },
   };
 }
+
+/**
+ * A behavioural in-memory SageMaker for unit tests and `--dry-run`: creates are idempotent,
+ * an endpoint is Creating/Updating for `busyPolls` DescribeEndpoint calls before it is InService,
+ * UpdateEndpoint is refused unless InService, and a blue/green update whose alarms are in ALARM
+ * when it finishes rolls back to the old config (RollingBack, then InService with a
+ * FailureReason), as SageMaker's AutoRollbackConfiguration does.
+ */
+export class MemorySageMaker implements SageMakerPort {
+  readonly calls: { op: string; input: unknown }[] = [];
+  readonly models = new Map<string, ModelSpec>();
+  readonly configs = new Map<string, EndpointConfigSpec>();
+  readonly endpoints = new Map<
+    string,
+    {
+      arn: string;
+      status: EndpointStatus;
+      configName: string;
+      pending?: { config: string; deployment?: DeploymentConfigSpec; polls: number; rollingBack?: boolean };
+      failureReason?: string;
+      weights: Map<string, number>;
+      tags: Tag[];
+    }
+  >();
+  constructor(
+    readonly opts: { busyPolls?: number; alarmState?: (name: string) => string | Promise<string>; failUpdates?: boolean } = {},
+  ) {}
+
+  private rec(op: string, input: unknown) {
+    this.calls.push({ op, input });
+  }
+  private weightsOf(config: string) {
+    return new Map((this.configs.get(config)?.ProductionVariants ?? []).map((v) => [v.VariantName, v.InitialVariantWeight]));
+  }
+
+  async createModel(spec: ModelSpec) {
+    this.rec('CreateModel', spec);
+    if (!this.models.has(spec.ModelName)) this.models.set(spec.ModelName, spec);
+  }
+  async describeModel(name: string) {
+    const m = this.models.get(name);
+    return m && { name, modelDataUrl: m.PrimaryContainer.ModelDataUrl };
+  }
+  async createEndpointConfig(spec: EndpointConfigSpec) {
+    this.rec('CreateEndpointConfig', spec);
+    for (const v of [...spec.ProductionVariants, ...(spec.ShadowProductionVariants ?? [])]) {
+      if (!this.models.has(v.ModelName)) throw new ExternalError('SAGEMAKER_ERROR', `Could not find model "${v.ModelName}"`);
+    }
+    if (!this.configs.has(spec.EndpointConfigName)) this.configs.set(spec.EndpointConfigName, spec);
+  }
+  async describeEndpointConfig(name: string) {
+    const c = this.configs.get(name);
+    return (
+      c && {
+        name,
+        productionVariants: c.ProductionVariants.map((v) => ({ name: v.VariantName, model: v.ModelName, weight: v.InitialVariantWeight })),
+        shadowVariants: (c.ShadowProductionVariants ?? []).map((v) => ({ name: v.VariantName, model: v.ModelName })),
+      }
+    );
+  }
+  async createEndpoint(spec: { EndpointName: string; EndpointConfigName: string; Tags?: Tag[] }) {
+    this.rec('CreateEndpoint', spec);
+    if (this.endpoints.has(spec.EndpointName)) return;
+    if (!this.configs.has(spec.EndpointConfigName)) throw new ExternalError('SAGEMAKER_ERROR', `Could not find endpoint configuration "${spec.EndpointConfigName}"`);
+    this.endpoints.set(spec.EndpointName, {
+      arn: `arn:aws:sagemaker:us-east-1:123456789012:endpoint/${spec.EndpointName.toLowerCase()}`,
+      status: 'Creating',
+      configName: spec.EndpointConfigName,
+      pending: { config: spec.EndpointConfigName, polls: this.opts.busyPolls ?? 1 },
+      weights: this.weightsOf(spec.EndpointConfigName),
+      tags: spec.Tags ?? [],
+    });
+  }
+  async describeEndpoint(name: string) {
+    const e = this.endpoints.get(name);
+    if (!e) return undefined;
+    if (e.pending) {
+      if (e.pending.polls > 0) e.pending.polls--;
+      else if (e.pending.rollingBack) {
+        e.status = 'InService';
+        e.pending = undefined;
+      } else {
+        const alarms = e.pending.deployment?.AutoRollbackConfiguration?.Alarms ?? [];
+        let fired: string | undefined;
+        for (const a of alarms) if ((await this.opts.alarmState?.(a.AlarmName)) === 'ALARM') fired = a.AlarmName;
+        if (fired || this.opts.failUpdates) {
+          e.status = 'RollingBack';
+          e.failureReason = fired ? `Rolled back: alarm ${fired} in ALARM` : 'update failed';
+          e.pending = { config: e.configName, polls: this.opts.busyPolls ?? 1, rollingBack: true };
+        } else {
+          e.status = 'InService';
+          e.configName = e.pending.config;
+          e.weights = this.weightsOf(e.configName);
+          e.failureReason = undefined;
+          e.pending = undefined;
+        }
+      }
+    }
+    const cfg = this.configs.get(e.configName)!;
+    return {
+      name,
+      arn: e.arn,
+      status: e.status,
+      configName: e.configName,
+      failureReason: e.failureReason,
+      variants: cfg.ProductionVariants.map((v) => ({ name: v.VariantName, weight: e.weights.get(v.VariantName), instances: v.InitialInstanceCount })),
+      shadowVariants: (cfg.ShadowProductionVariants ?? []).map((v) => ({ name: v.VariantName, weight: v.InitialVariantWeight })),
+    };
+  }
+  async updateEndpoint(spec: UpdateEndpointSpec) {
+    this.rec('UpdateEndpoint', spec);
+    const e = this.endpoints.get(spec.EndpointName);
+    if (!e) throw new ExternalError('SAGEMAKER_ERROR', `Could not find endpoint "${spec.EndpointName}"`);
+    if (e.status !== 'InService') throw new ExternalError('SAGEMAKER_ERROR', `Cannot update in-progress endpoint (${e.status})`);
+    if (!this.configs.has(spec.EndpointConfigName)) throw new ExternalError('SAGEMAKER_ERROR', `Could not find endpoint configuration "${spec.EndpointConfigName}"`);
+    e.status = 'Updating';
+    e.pending = { config: spec.EndpointConfigName, deployment: spec.DeploymentConfig, polls: this.opts.busyPolls ?? 1 };
+  }
+  async updateEndpointWeightsAndCapacities(spec: { EndpointName: string; DesiredWeightsAndCapacities: { VariantName: string; DesiredWeight: number }[] }) {
+    this.rec('UpdateEndpointWeightsAndCapacities', spec);
+    const e = this.endpoints.get(spec.EndpointName);
+    if (!e || e.status !== 'InService') throw new ExternalError('SAGEMAKER_ERROR', 'endpoint not InService');
+    for (const w of spec.DesiredWeightsAndCapacities) e.weights.set(w.VariantName, w.DesiredWeight);
+  }
+  async addTags(arn: string, tags: Tag[]) {
+    this.rec('AddTags', { arn, tags });
+    for (const e of this.endpoints.values()) {
+      if (e.arn === arn) e.tags = [...e.tags.filter((t) => !tags.some((n) => n.Key === t.Key)), ...tags];
+    }
+  }
+  async listTags(arn: string) {
+    return [...this.endpoints.values()].find((e) => e.arn === arn)?.tags ?? [];
+  }
+  async deleteEndpointConfig(name: string) {
+    this.rec('DeleteEndpointConfig', { name });
+    this.configs.delete(name);
+  }
+}

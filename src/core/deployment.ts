@@ -93,7 +93,6 @@ export type Action =
   | { kind: 'create-endpoint'; config: 'final' }
   | { kind: 'create-config'; config: 'shadow' | 'final' }
   | { kind: 'update-endpoint'; config: 'shadow' | 'final' | 'previous'; blueGreen: boolean; why: string }
-  | { kind: 'put-alarms' }
   | { kind: 'wait-endpoint'; status: EndpointStatus; why: string }
   | { kind: 'wait-bake'; until: string; remainingMs: number }
   | { kind: 'judge-bake' }

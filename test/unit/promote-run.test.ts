@@ -1,0 +1,338 @@
+/** promote and rollback over in-memory fakes of SageMaker, CloudWatch, S3 and MLflow. */
+import { describe, expect, it } from 'vitest';
+import { openAuditLog } from '../../src/adapters/audit-log.js';
+import { MemoryMetrics } from '../../src/adapters/cloudwatch.js';
+import { MemorySageMaker } from '../../src/adapters/sagemaker.js';
+import { MemoryStore } from '../../src/adapters/s3-store.js';
+import { configSchema, type DeployConfig } from '../../src/config/schema.js';
+import type { CapturedPair } from '../../src/core/bake.js';
+import {
+  deploymentStore,
+  runPromote,
+  runRollback,
+  SHADOW_VARIANT,
+  type DeployPorts,
+  type DeploySettings,
+  type RegistryPort,
+} from '../../src/core/deployment-run.js';
+
+function deployConfig(over: Record<string, unknown> = {}): DeployConfig {
+  return configSchema.parse({
+    deploy: {
+      endpointName: 'churn',
+      executionRoleArn: 'arn:aws:iam::123456789012:role/deploy',
+      image: 'img:1',
+      artifacts: 's3://models/churn',
+      dataCapture: { destination: 's3://capture/churn' },
+      state: { uri: 's3://state/deployments' },
+      lock: { uri: 's3://state/locks' },
+      audit: { uri: 's3://audit/trail' },
+      shadow: { duration: '1h' },
+      bake: { minComparedSamples: 3, latencyStatistic: 'average' },
+      cutover: { type: 'canary', size: 10, wait: '5m' },
+      ...over,
+    },
+  }).deploy!;
+}
+
+class FakeRegistry implements RegistryPort {
+  aliases = new Map<string, string>();
+  async getVersion(_n: string, version: string) {
+    return { version, runId: `run-${version}` };
+  }
+  async getAlias(_n: string, alias: string) {
+    return this.aliases.get(alias);
+  }
+  async setAlias(_n: string, alias: string, version: string) {
+    this.aliases.set(alias, version);
+  }
+  async deleteAlias(_n: string, alias: string) {
+    this.aliases.delete(alias);
+  }
+}
+
+interface World {
+  ports: DeployPorts;
+  sm: MemorySageMaker;
+  metrics: MemoryMetrics;
+  store: MemoryStore;
+  registry: FakeRegistry;
+  clock: { t: number };
+  /** What the shadow answers (production answers "1"). */
+  shadowAnswer: { value: string };
+}
+
+function world(opts: { alarmFires?: boolean; busyPolls?: number } = {}): World {
+  const clock = { t: Date.parse('2026-03-01T00:00:00Z') };
+  const metrics = new MemoryMetrics();
+  const sm = new MemorySageMaker({
+    busyPolls: opts.busyPolls ?? 2,
+    alarmState: async (name) => (opts.alarmFires ? 'ALARM' : (await metrics.describeAlarms([name]))[0]?.state ?? 'OK'),
+  });
+  const store = new MemoryStore(() => new Date(clock.t));
+  const registry = new FakeRegistry();
+  const shadowAnswer = { value: '1' };
+  const packager = {
+    async package(_c: unknown, dest: string) {
+      const m = /^s3:\/\/([^/]+)\/(.*)$/.exec(dest)!;
+      await store.putBytes(m[1], m[2], new Uint8Array([1, 2, 3]));
+    },
+  };
+  const capture = {
+    async read(_e: string, variant: string): Promise<CapturedPair[]> {
+      return Array.from({ length: 5 }, (_, i) => ({
+        inferenceId: `id-${i}`,
+        input: `${i},${i}`,
+        output: variant === SHADOW_VARIANT ? shadowAnswer.value : '1',
+      }));
+    },
+  };
+  const ports: DeployPorts = {
+    sagemaker: sm,
+    metrics,
+    store,
+    registry,
+    packager,
+    capture,
+    audit: openAuditLog({ store, location: { bucket: 'audit', prefix: 'trail' }, endpoint: 'churn', retentionDays: 1, now: () => new Date(clock.t) }),
+    clock: {
+      now: () => new Date(clock.t),
+      sleep: async (ms) => {
+        clock.t += ms;
+      },
+    },
+    log: () => {},
+  };
+  return { ports, sm, metrics, store, registry, clock, shadowAnswer };
+}
+
+const settings = (deploy: DeployConfig, waitBudgetMs = 60_000): DeploySettings => ({
+  deploy,
+  registeredModel: 'churn',
+  actor: 'test@host',
+  waitBudgetMs,
+  pollMs: 1000,
+});
+
+/** Publishes per-variant invocation metrics, as SageMaker would during the bake. */
+async function traffic(w: World, errorsOnShadow = 0) {
+  for (const v of ['AllTraffic', SHADOW_VARIANT]) {
+    const dims = { EndpointName: 'churn', VariantName: v };
+    await w.metrics.putMetricData('AWS/SageMaker', [
+      { name: 'Invocations', value: 100, dimensions: dims },
+      { name: 'Invocation5XXErrors', value: v === SHADOW_VARIANT ? errorsOnShadow : 0, dimensions: dims },
+      { name: 'ModelLatency', value: 2000, dimensions: dims },
+    ]);
+  }
+}
+
+const serving = async (w: World) => {
+  const ep = await w.sm.describeEndpoint('churn');
+  return ep?.variants.some((v) => (v.weight ?? 0) > 0) ?? false;
+};
+
+async function firstDeployment(w: World, deploy: DeployConfig) {
+  const r = await runPromote(w.ports, settings(deploy), { registeredModel: 'churn', version: '1' });
+  expect(r.outcome).toBe('done');
+  return r;
+}
+
+describe('promote over fakes', () => {
+  it('the first deployment creates the endpoint directly (no shadow) and moves the alias', async () => {
+    const w = world();
+    const r = await firstDeployment(w, deployConfig());
+    expect(r.deployment!.history.map((h) => h.stage)).toEqual(['package', 'cutover', 'done']);
+    expect(w.sm.calls.map((c) => c.op)).toEqual(['CreateModel', 'CreateEndpointConfig', 'CreateEndpoint']);
+    expect(w.registry.aliases.get('production')).toBe('1');
+    expect(await w.ports.audit.verify()).toMatchObject({ ok: true });
+    // Run again: nothing to do.
+    const again = await runPromote(w.ports, settings(deployConfig()), { registeredModel: 'churn', version: '1' });
+    expect(again.outcome).toBe('nothing');
+  });
+
+  it('happy path: shadow -> bake (waits, exits, resumes) -> canary -> done', async () => {
+    const w = world();
+    const d = deployConfig();
+    await firstDeployment(w, d);
+    const first = await runPromote(w.ports, settings(d), { registeredModel: 'churn', version: '2' });
+    expect(first.outcome).toBe('advanced');
+    expect(first.deployment!.stage).toBe('bake');
+    expect(first.waitingFor).toMatch(/^bake until/);
+    const ep = await w.sm.describeEndpoint('churn');
+    expect(ep!.configName).toBe(first.deployment!.names.shadowConfig);
+    expect(ep!.shadowVariants).toEqual([{ name: 'shadow', weight: 1 }]);
+
+    await traffic(w);
+    w.clock.t += 3_600_000;
+    const second = await runPromote(w.ports, settings(d), { registeredModel: 'churn', version: '2' });
+    expect(second.outcome).toBe('done');
+    const rec = second.deployment!;
+    expect(rec.bake?.passed).toBe(true);
+    expect(rec.history.map((h) => h.stage)).toEqual(['package', 'shadow', 'bake', 'cutover', 'done']);
+    const update = w.sm.calls.filter((c) => c.op === 'UpdateEndpoint').at(-1)!.input as any;
+    expect(update.DeploymentConfig.BlueGreenUpdatePolicy.TrafficRoutingConfiguration).toEqual({
+      Type: 'CANARY',
+      WaitIntervalInSeconds: 300,
+      CanarySize: { Type: 'CAPACITY_PERCENT', Value: 10 },
+    });
+    expect(update.DeploymentConfig.AutoRollbackConfiguration.Alarms).toHaveLength(3);
+    expect([...w.metrics.alarms.values()].map((a) => a.metricName)).toEqual(['Invocation5XXErrors', 'ModelLatency', 'DriftScore']);
+    expect(w.metrics.alarms.get(rec.names.alarms[0])!.dimensions.EndpointConfigName).toBe(rec.names.finalConfig);
+    expect((await w.sm.describeEndpoint('churn'))!.configName).toBe(rec.names.finalConfig);
+    expect(w.registry.aliases.get('production')).toBe('2');
+    const audit = await w.ports.audit.verify();
+    expect(audit.ok).toBe(true);
+    const actions = (await w.ports.audit.tail(50)).map((r) => r.action);
+    expect(actions).toEqual(expect.arrayContaining(['bake.passed', 'stage.cutover', 'cutover.started', 'stage.done', 'alias.moved']));
+  });
+
+  it('a failed bake (shadow disagrees) removes the shadow by itself and ends rolled back', async () => {
+    const w = world();
+    const d = deployConfig();
+    await firstDeployment(w, d);
+    const before = (await w.sm.describeEndpoint('churn'))!.configName;
+    await runPromote(w.ports, settings(d), { registeredModel: 'churn', version: '2' });
+    await traffic(w);
+    w.shadowAnswer.value = '0';
+    w.clock.t += 3_600_000;
+    const r = await runPromote(w.ports, settings(d), { registeredModel: 'churn', version: '2' });
+    expect(r.outcome).toBe('rolled-back');
+    expect(r.deployment!.bake!.reasons.join()).toMatch(/agrees with production on 0.00%/);
+    expect((await w.sm.describeEndpoint('churn'))!.configName).toBe(before);
+    expect(w.registry.aliases.get('production')).toBe('1');
+    expect((await w.ports.audit.tail(10)).map((x) => x.action)).toEqual(expect.arrayContaining(['bake.failed', 'shadow.removed', 'rollback.done']));
+  });
+
+  it('a failed bake (shadow errs) is caught by the error-rate criterion', async () => {
+    const w = world();
+    const d = deployConfig();
+    await firstDeployment(w, d);
+    await runPromote(w.ports, settings(d), { registeredModel: 'churn', version: '2' });
+    await traffic(w, 20);
+    w.clock.t += 3_600_000;
+    const r = await runPromote(w.ports, settings(d), { registeredModel: 'churn', version: '2' });
+    expect(r.outcome).toBe('rolled-back');
+    expect(r.deployment!.bake!.reasons.join()).toMatch(/error rate 20.00%/);
+  });
+
+  it('an alarm during the canary: SageMaker rolls back, promote drops the shadow and reports it', async () => {
+    const w = world({ alarmFires: true });
+    const d = deployConfig();
+    // The first deployment has no alarms (CreateEndpoint), so it succeeds.
+    await firstDeployment(w, d);
+    await runPromote(w.ports, settings(d), { registeredModel: 'churn', version: '2' });
+    await traffic(w);
+    w.clock.t += 3_600_000;
+    const r = await runPromote(w.ports, settings(d), { registeredModel: 'churn', version: '2' });
+    expect(r.outcome).toBe('rolled-back');
+    expect(r.deployment!.reason).toMatch(/SageMaker rolled the cutover back/);
+    const ep = await w.sm.describeEndpoint('churn');
+    expect(ep!.configName).toBe(r.deployment!.previous!.endpointConfig);
+    expect(w.registry.aliases.get('production')).toBe('1');
+  });
+
+  it('a second candidate while one is in progress is a conflict (exit 4)', async () => {
+    const w = world();
+    const d = deployConfig();
+    await firstDeployment(w, d);
+    await runPromote(w.ports, settings(d), { registeredModel: 'churn', version: '2' });
+    await expect(runPromote(w.ports, settings(d), { registeredModel: 'churn', version: '3' })).rejects.toMatchObject({ code: 'DEPLOYMENT_IN_PROGRESS' });
+  });
+
+  it('killed after any side effect and run again, it converges to done, always serving', async () => {
+    for (let killAfter = 0; ; killAfter++) {
+      const w = world();
+      const d = deployConfig({ shadow: { duration: '10s' } });
+      await firstDeployment(w, d);
+      await traffic(w);
+      // The "kill": every mutating call after the first `killAfter` ones throws, so the run stops
+      // exactly there, with whatever it wrote so far.
+      let budget = killAfter;
+      const killed = new Error('SIGKILL');
+      const guard = <T extends object>(o: T, names: string[]): T =>
+        new Proxy(o, {
+          get(target, prop, recv) {
+            const v = Reflect.get(target, prop, recv);
+            if (typeof v !== 'function' || !names.includes(String(prop))) return typeof v === 'function' ? v.bind(target) : v;
+            return (...args: unknown[]) => {
+              if (budget-- <= 0) throw killed;
+              return v.apply(target, args);
+            };
+          },
+        });
+      const mutating = ['createModel', 'createEndpointConfig', 'createEndpoint', 'updateEndpoint', 'addTags', 'putJson', 'putBytes', 'putMetricAlarm', 'setAlias'];
+      const crashing: DeployPorts = {
+        ...w.ports,
+        sagemaker: guard(w.sm, mutating),
+        store: guard(w.store, mutating),
+        metrics: guard(w.metrics, mutating),
+        registry: guard(w.registry, mutating),
+      };
+      crashing.audit = openAuditLog({ store: crashing.store, location: { bucket: 'audit', prefix: 'trail' }, endpoint: 'churn', retentionDays: 1 });
+      let crashed = false;
+      try {
+        await runPromote(crashing, settings(d), { registeredModel: 'churn', version: '2' });
+      } catch (e) {
+        if (e !== killed) throw e;
+        crashed = true;
+      }
+      expect(await serving(w)).toBe(true);
+      const r = await runPromote(w.ports, settings(d), { registeredModel: 'churn', version: '2' });
+      expect([r.outcome, killAfter]).toEqual([crashed ? 'done' : 'nothing', killAfter]);
+      expect(await serving(w)).toBe(true);
+      expect(w.registry.aliases.get('production')).toBe('2');
+      expect((await w.ports.audit.verify()).ok).toBe(true);
+      if (!crashed) break;
+      expect(killAfter).toBeLessThan(60);
+    }
+  });
+});
+
+describe('rollback over fakes', () => {
+  async function atStage(stage: 'shadow' | 'bake' | 'cutover' | 'done', d = deployConfig()) {
+    const w = world({ busyPolls: stage === 'cutover' ? 6 : 2 });
+    await firstDeployment(w, d);
+    const prevConfig = (await w.sm.describeEndpoint('churn'))!.configName;
+    if (stage === 'shadow') {
+      // Stop right after the shadow UpdateEndpoint: the endpoint is Updating.
+      await runPromote(w.ports, { ...settings(d), waitBudgetMs: 0 }, { registeredModel: 'churn', version: '2' });
+      expect((await deploymentStore(w.store, d).current())!.stage).toBe('shadow');
+    } else {
+      await runPromote(w.ports, settings(d), { registeredModel: 'churn', version: '2' });
+      if (stage !== 'bake') {
+        await traffic(w);
+        w.clock.t += 3_600_000;
+        await runPromote(w.ports, { ...settings(d), waitBudgetMs: stage === 'cutover' ? 0 : 60_000 }, { registeredModel: 'churn', version: '2' });
+      }
+    }
+    expect((await deploymentStore(w.store, d).current())!.stage).toBe(stage);
+    return { w, d, prevConfig };
+  }
+
+  for (const stage of ['shadow', 'bake', 'cutover', 'done'] as const) {
+    it(`from ${stage}: the previous config serves again, alias restored, audited`, async () => {
+      const { w, d, prevConfig } = await atStage(stage);
+      const r = await runRollback(w.ports, settings(d), 'test');
+      expect(r.outcome).toBe('rolled-back');
+      const ep = (await w.sm.describeEndpoint('churn'))!;
+      expect(ep.configName).toBe(prevConfig);
+      expect(ep.status).toBe('InService');
+      expect(w.registry.aliases.get('production')).toBe('1');
+      if (stage === 'cutover') expect(r.steps[0]).toMatch(/SetAlarmState/);
+      expect((await w.ports.audit.tail(1))[0].action).toBe('rollback.done');
+      expect((await w.ports.audit.verify()).ok).toBe(true);
+      expect((await runRollback(w.ports, settings(d), 'again')).outcome).toBe('nothing');
+    });
+  }
+
+  it('keep-warm: after done, rollback is a single weights-only SageMaker call', async () => {
+    const d = deployConfig({ rollback: { strategy: 'keep-warm' } });
+    const { w } = await atStage('done', d);
+    const before = w.sm.calls.length;
+    const r = await runRollback(w.ports, settings(d), 'drift');
+    expect(r.outcome).toBe('rolled-back');
+    expect(w.sm.calls.slice(before).map((c) => c.op)).toEqual(['UpdateEndpointWeightsAndCapacities']);
+    const ep = (await w.sm.describeEndpoint('churn'))!;
+    expect(Object.fromEntries(ep.variants.map((v) => [v.name, v.weight]))).toEqual({ AllTraffic: 0, 'AllTraffic-warm': 1 });
+  });
+});
