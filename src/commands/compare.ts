@@ -1,0 +1,113 @@
+/**
+ * `mlops compare`: the candidate run against the production baseline in MLflow. Prints the table,
+ * writes the Markdown report (compare.report, and $GITHUB_STEP_SUMMARY under GitHub Actions) and
+ * exits 1 on any regression (returned as exitCode, not thrown), 2 on bad input, 3 when MLflow fails.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { CommandRun } from '../cli/context.js';
+import { UserError } from '../cli/errors.js';
+import { mlflowFromConfig, type MlflowClient, type Run } from '../adapters/mlflow.js';
+import { describeBaselineSpec, parseBaselineFlag, resolveBaseline, type BaselineSpec } from '../core/baseline.js';
+import { renderMarkdown, renderTable, type CompareResult, type RunRef } from '../core/compare-report.js';
+import { evaluateGates, type NoBaselinePolicy } from '../core/gates.js';
+
+/** Where `mlops train` records its run, relative to the config file's folder. */
+export const LAST_RUN_FILE = path.join('.mlops', 'last-run.json');
+
+/** The run recorded by `mlops train`, or a UserError saying how to get one. */
+export function readLastRun(root: string): { runId: string; experimentId?: string } {
+  const file = path.join(root, LAST_RUN_FILE);
+  if (!existsSync(file)) {
+    throw new UserError('CANDIDATE_MISSING', `No candidate run: ${file} does not exist.`, {
+      hint: 'Run `mlops train` first (it records its run there), or pass the run to compare with --run RUN_ID.',
+    });
+  }
+  let parsed: { runId?: unknown; experimentId?: unknown };
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8')) as typeof parsed;
+  } catch (err) {
+    throw new UserError('CANDIDATE_INVALID', `${file} is not valid JSON: ${(err as Error).message}`, {
+      hint: 'Run `mlops train` again, or pass --run RUN_ID.',
+    });
+  }
+  if (typeof parsed?.runId !== 'string' || !parsed.runId) {
+    throw new UserError('CANDIDATE_INVALID', `${file} has no "runId".`, { hint: 'Run `mlops train` again, or pass --run RUN_ID.' });
+  }
+  return { runId: parsed.runId, experimentId: typeof parsed.experimentId === 'string' ? parsed.experimentId : undefined };
+}
+
+function ref(client: MlflowClient, run: { info: { runId: string; experimentId: string; runName?: string } }): RunRef {
+  return { runId: run.info.runId, experimentId: run.info.experimentId, runName: run.info.runName, url: client.runUrl(run.info.runId, run.info.experimentId) };
+}
+
+export const run: CommandRun = async (ctx, _args, opts) => {
+  const { io } = ctx;
+  const { config, root } = await ctx.loadConfig();
+  const spec: BaselineSpec = typeof opts.baseline === 'string' ? parseBaselineFlag(opts.baseline) : config.compare.baseline;
+  const policy = (opts.ifNoBaseline as NoBaselinePolicy | undefined) ?? config.compare.noBaseline;
+  const recorded = typeof opts.run === 'string' && opts.run ? { runId: opts.run.trim() } : readLastRun(root);
+  const client = await mlflowFromConfig(config, ctx.env, {
+    signal: ctx.signal,
+    onRetry: (r) => io.debug(`MLflow ${r.endpoint}: ${r.reason}; retry ${r.attempt} in ${r.delayMs} ms`),
+  });
+  const registeredModel = config.mlflow.registeredModel ?? config.project;
+
+  const getCandidate = async (): Promise<Run> => {
+    const found = await client.getRun(recorded.runId);
+    if (!found) {
+      throw new UserError('CANDIDATE_NOT_FOUND', `Candidate run ${recorded.runId} does not exist in MLflow at ${client.baseUrl}.`, {
+        hint: opts.run ? 'Check the --run id.' : 'Run `mlops train` again (the recorded run is gone), or pass --run RUN_ID.',
+      });
+    }
+    return found;
+  };
+  const resolve = (experimentId: string) =>
+    resolveBaseline(spec, { registeredModel, candidate: { runId: recorded.runId, experimentId } }, client);
+
+  // With the experiment known from last-run.json, both lookups run at once.
+  let candidate: Run;
+  let baseline: Awaited<ReturnType<typeof resolve>>;
+  if ('experimentId' in recorded && recorded.experimentId) {
+    [candidate, baseline] = await Promise.all([getCandidate(), resolve(recorded.experimentId)]);
+  } else {
+    candidate = await getCandidate();
+    baseline = await resolve(candidate.info.experimentId);
+  }
+  if (candidate.info.status !== 'FINISHED') io.warn(`Candidate run ${candidate.info.runId} is ${candidate.info.status}, not FINISHED.`);
+  if (baseline.found && baseline.run.info.runId === candidate.info.runId) {
+    io.warn(`The baseline (${baseline.description}) is the candidate run itself.`);
+  }
+
+  const evaluation = evaluateGates({
+    gates: config.compare.gates,
+    candidate: candidate.data.metrics,
+    baseline: baseline.found ? baseline.run.data.metrics : undefined,
+    noBaseline: policy,
+  });
+  const result: CompareResult = {
+    verdict: evaluation.verdict,
+    candidate: ref(client, candidate),
+    baseline: baseline.found ? { ...ref(client, baseline.run), description: baseline.description, source: baseline.source } : null,
+    noBaseline: baseline.found ? undefined : { policy, reason: baseline.reason, spec: describeBaselineSpec(spec, { registeredModel }) },
+    gates: evaluation.gates,
+    others: evaluation.others,
+    failed: evaluation.failed,
+    warnings: evaluation.warnings,
+  };
+  for (const w of result.warnings) io.warn(w);
+
+  const markdown = renderMarkdown(result);
+  const reportPath = path.resolve(root, typeof opts.report === 'string' ? opts.report : config.compare.report);
+  mkdirSync(path.dirname(reportPath), { recursive: true });
+  writeFileSync(reportPath, io.redactor.redact(markdown));
+  io.debug(`report written to ${reportPath}`);
+  if (io.stepSummary(markdown)) io.debug('report appended to $GITHUB_STEP_SUMMARY');
+
+  if (result.verdict === 'fail') io.error(`Regression: ${result.failed} of ${result.gates.length} gate(s) failed.`);
+  return {
+    data: { ok: result.verdict === 'pass', ...result, report: reportPath },
+    text: renderTable(result, (style, text) => io.styleOut(style, text)),
+    exitCode: result.verdict === 'fail' ? 1 : 0,
+  };
+};
