@@ -44,10 +44,17 @@ if command -v flock >/dev/null 2>&1 && [ -z "${MLOPS_VENV_LOCKED:-}" ]; then
   fi
 fi
 
+py_ok() { command -v "$1" >/dev/null 2>&1 && "$1" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' 2>/dev/null; }
+
 if ! venv_ok; then
+  if [ -z "${PYTHON:-}" ] && ! py_ok "$PY"; then
+    # python3 is missing or older than 3.11: take a newer interpreter when one is installed.
+    for candidate in python3.14 python3.13 python3.12 python3.11; do
+      if py_ok "$candidate"; then PY=$candidate; break; fi
+    done
+  fi
   command -v "$PY" >/dev/null 2>&1 || die "$PY not found; install Python >= 3.11 (or set PYTHON=/path/to/python3)"
-  "$PY" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' \
-    || die "$("$PY" --version 2>&1) is too old; Python >= 3.11 is needed (set PYTHON=/path/to/python3.11+)"
+  py_ok "$PY" || die "$("$PY" --version 2>&1 | head -n 1) is too old or not Python; Python >= 3.11 is needed (set PYTHON=/path/to/python3.11+)"
   if [ -e "$VENV" ]; then
     log "removing broken venv at $VENV"
     rm -rf "$VENV"
