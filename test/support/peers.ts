@@ -128,22 +128,29 @@ class PeerExitedError extends Error {}
 
 /**
  * Runs the peer under a small Python watchdog that leads a new process group: it kills the group
- * when its parent (this Node process) goes away, so an interrupted test run leaves no servers.
+ * and removes the temp folder (its cwd) when its parent (this Node process) goes away, so an
+ * interrupted test run leaves no servers behind.
  */
 const WATCHDOG = `
-import os, signal, subprocess, sys, time
+import os, shutil, signal, subprocess, sys, time
 parent = os.getppid()
 signal.signal(signal.SIGTERM, lambda *_: None)
 child = subprocess.Popen(sys.argv[1:])
+orphaned = False
 while child.poll() is None:
     if os.getppid() != parent:
+        orphaned = True
         os.killpg(0, signal.SIGTERM)
         break
     time.sleep(0.5)
 try:
-    sys.exit(child.wait(timeout=15))
+    code = child.wait(timeout=15)
 except subprocess.TimeoutExpired:
+    code = 1
     os.killpg(0, signal.SIGKILL)
+if orphaned:
+    shutil.rmtree(os.getcwd(), ignore_errors=True)
+sys.exit(code)
 `;
 
 async function startOnce(name: string, makeSpec: (port: number, dir: string) => LaunchSpec): Promise<Peer> {
