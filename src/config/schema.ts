@@ -232,7 +232,7 @@ const monitor = z
       .string()
       .min(1)
       .optional()
-      .describe('Baseline profile file (from `mlops profile`). Default: the artifact mlops/profile.json of the production model\'s MLflow run (compare.baseline).'),
+      .describe('Baseline profile file (from `mlops profile`), relative to the config file\'s folder. Default: the artifact mlops/profile.json of the production model\'s MLflow run (compare.baseline).'),
     numericMethod: driftMethod.default('ks').describe('Statistic for numeric features: ks, psi or wasserstein.'),
     categoricalMethod: driftMethod.default('linf').describe('Statistic for categorical features: linf, chi2 or js.'),
     ksRobust: z.boolean().default(true).describe('Apply Model Monitor\'s robust KS correction max(0, D - 1.8*sqrt((n+m)/(n*m))).'),
@@ -273,8 +273,8 @@ const monitor = z
       .optional()
       .describe('Where the consecutive-drift count lives ({uri}/{endpoint}/monitor-state.json). Default: deploy.state.uri; without either, .mlops/ in the working directory.'),
     sketchK: z.number().int().min(8).max(10000).default(200).describe('KLL sketch size for live data (rank error about 1.65% at 200).'),
-    violations: z.string().default('.mlops/constraint_violations.json').describe('Where to write the Model Monitor-style constraint_violations.json.'),
-    report: z.string().default('.mlops/monitor-report.md').describe('Where to write the Markdown report.'),
+    violations: z.string().default('.mlops/constraint_violations.json').describe('Where to write the Model Monitor-style constraint_violations.json. Relative to the config file\'s folder.'),
+    report: z.string().default('.mlops/monitor-report.md').describe('Where to write the Markdown report. Relative to the config file\'s folder.'),
   })
   .strict()
   .describe('Drift monitoring of live inputs and outputs against the training baseline (`mlops monitor`).');
@@ -313,10 +313,10 @@ export const configSchema = z
           .array(z.string().min(1))
           .min(1)
           .default(['python', 'src/train.py'])
-          .describe('Training command as an argv array (no shell).'),
+          .describe('Training command as an argv array (no shell), started in the config file\'s folder.'),
         timeout: duration.default('2h').describe('Kill the training command after this long.'),
         requiredMetrics: z.array(z.string().min(1)).default([]).describe('Metrics the run must log, besides those the gates need.'),
-        holdout: z.string().default('data/holdout.csv').describe('Holdout file the training script writes; its profile is the drift baseline.'),
+        holdout: z.string().default('data/holdout.csv').describe('Holdout file the training script writes; its profile is the drift baseline. Relative to the config file\'s folder.'),
       })
       .strict()
       .default({ command: ['python', 'src/train.py'], timeout: '2h', requiredMetrics: [], holdout: 'data/holdout.csv' })
@@ -329,7 +329,7 @@ export const configSchema = z
           .default('pass')
           .describe('What to do when there is no baseline yet (the first model): pass with a warning, or fail.'),
         gates: z.array(gate).default([]).describe('The merge gate: one entry per metric.'),
-        report: z.string().default('.mlops/compare-report.md').describe('Where to write the Markdown report.'),
+        report: z.string().default('.mlops/compare-report.md').describe('Where to write the Markdown report. Relative to the config file\'s folder.'),
       })
       .strict()
       .default({ baseline: { alias: 'production' }, noBaseline: 'pass', gates: [], report: '.mlops/compare-report.md' })

@@ -1,0 +1,118 @@
+/**
+ * What is generated from the zod schema must be current, and the example config must cover it.
+ * Regenerate with `npm run schema` (writes schema/mlops.config.schema.json and the README table).
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { parseConfigText } from '../../src/config/load.js';
+import {
+  configJsonSchema,
+  fieldRows,
+  JSON_SCHEMA_FILE,
+  jsonSchemaText,
+  leafPaths,
+  README_END,
+  README_START,
+  renderReference,
+  replaceBetweenMarkers,
+  type JsonNode,
+} from '../../src/config/json-schema.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const read = (f: string) => readFileSync(path.join(root, f), 'utf8');
+const REGENERATE = 'It is generated from src/config/schema.ts: run `npm run schema` and commit the result.';
+
+describe('generated from the schema', () => {
+  it(`${JSON_SCHEMA_FILE} is current`, () => {
+    expect(read(JSON_SCHEMA_FILE) === jsonSchemaText(), `${JSON_SCHEMA_FILE} is stale. ${REGENERATE}`).toBe(true);
+  });
+
+  it("README.md's configuration reference is current", () => {
+    const readme = read('README.md');
+    expect(readme.includes(README_START) && readme.includes(README_END), `README.md needs the ${README_START} / ${README_END} markers`).toBe(true);
+    const current = readme.slice(readme.indexOf(README_START) + README_START.length, readme.indexOf(README_END));
+    expect(current === renderReference(), `The configuration reference in README.md is stale. ${REGENERATE}`).toBe(true);
+  });
+
+  it('every field has a description', () => {
+    const missing: string[] = [];
+    const walk = (n: JsonNode, at: string) => {
+      for (const [k, v] of Object.entries(n.properties ?? {})) {
+        if (!v.description) missing.push(at ? `${at}.${k}` : k);
+        walk(v, at ? `${at}.${k}` : k);
+      }
+      for (const b of [...(n.anyOf ?? []), ...(n.oneOf ?? [])]) walk(b, at);
+      if (n.items) walk(n.items, `${at}[]`);
+      if (typeof n.additionalProperties === 'object') walk(n.additionalProperties, `${at}.<name>`);
+    };
+    walk(configJsonSchema(), '');
+    expect(missing, 'add .describe() to these fields in src/config/schema.ts').toEqual([]);
+  });
+
+  it('the JSON Schema is the input shape: fields with defaults are optional', () => {
+    const schema = configJsonSchema();
+    expect(schema.required ?? []).toEqual([]);
+    expect(schema.properties!.mlflow!.properties!.retries).toMatchObject({ type: 'integer', default: 3 });
+    expect(schema.additionalProperties).toBe(false);
+  });
+
+  it('replaceBetweenMarkers touches only the text between the markers', () => {
+    const text = `a\n${README_START}\nold\n${README_END}\nb\n`;
+    expect(replaceBetweenMarkers(text, '\nnew\n')).toBe(`a\n${README_START}\nnew\n${README_END}\nb\n`);
+    expect(() => replaceBetweenMarkers('no markers', 'x')).toThrow(/markers/);
+  });
+
+  it('the reference lists every field once', () => {
+    const paths = fieldRows().map((r) => r.path);
+    expect(new Set(paths).size).toBe(paths.length);
+    expect(paths).toContain('compare.gates[].metric');
+    expect(paths).toContain('mlflow.trackingUri');
+  });
+});
+
+/**
+ * The key paths written in a YAML file, including commented-out settings: a comment line
+ * `<indent># key: value` counts as the key at <indent> (uncommenting means deleting "# ").
+ * List items contribute `[]` (compare.gates[].metric).
+ */
+function examplePaths(text: string): string[] {
+  const out: string[] = [];
+  const stack: Array<{ indent: number; key: string }> = [];
+  for (const raw of text.split('\n')) {
+    const commented = /^(\s*)# (.*)$/.exec(raw);
+    const line = commented ? commented[1]! + commented[2]! : raw;
+    const m = /^(\s*)(- )?([A-Za-z_]\w*):(\s|$)/.exec(line);
+    if (!m) continue;
+    let indent = m[1]!.length;
+    if (m[2]) {
+      while (stack.length && stack[stack.length - 1]!.indent >= indent) stack.pop();
+      stack.push({ indent, key: '[]' });
+      indent += 2;
+    }
+    while (stack.length && stack[stack.length - 1]!.indent >= indent) stack.pop();
+    stack.push({ indent, key: m[3]! });
+    out.push(stack.map((f, i) => (f.key === '[]' || i === 0 ? f.key : `.${f.key}`)).join(''));
+  }
+  return out;
+}
+
+describe('mlops.config.example.yaml', () => {
+  const file = path.join(root, 'mlops.config.example.yaml');
+  const text = read('mlops.config.example.yaml');
+
+  it('is a valid config', () => {
+    const { problems } = parseConfigText(text, file, {});
+    expect(problems).toEqual([]);
+  });
+
+  it('shows every field of the schema (set, or as a commented-out line)', () => {
+    const written = examplePaths(text);
+    const missing = leafPaths().filter((leaf) => {
+      const pattern = new RegExp(`^${leaf.replace(/[.[\]]/g, (c) => `\\${c}`).replace(/<name>/g, '[^.\\[]+')}$`);
+      return !written.some((p) => pattern.test(p));
+    });
+    expect(missing, 'document these fields in mlops.config.example.yaml').toEqual([]);
+  });
+});
