@@ -203,6 +203,65 @@ export const COMMANDS: CommandDef[] = [
     load: () => import('../commands/compare.js'),
   },
   {
+    name: 'promote',
+    summary: 'Deploy the candidate to SageMaker: shadow bake, then a guarded blue/green cutover',
+    description:
+      'Advances the endpoint\'s deployment as far as it can now and exits 0 with the stage reached:\n' +
+      'package (model.tar.gz to S3, CreateModel) -> shadow (candidate beside production, data capture on)\n' +
+      '-> bake (after deploy.shadow.duration: errors, latency and output agreement vs production) ->\n' +
+      'cutover (blue/green UpdateEndpoint with auto-rollback on 5XX, latency and drift alarms) -> done\n' +
+      '(the production alias moves to the candidate). Run it again (a scheduled job) to continue.\n' +
+      'The first deployment of a new endpoint creates it directly. One writer per endpoint (S3 lock).\n' +
+      'Exit 1: the bake failed (rolled back by itself) or SageMaker rolled the cutover back on an alarm.',
+    examples: ['mlops promote', 'mlops promote --status', 'mlops promote --dry-run --run 3f2a...', 'mlops promote --version 7 --wait 30m'],
+    options: [
+      { flags: '--run <id>', description: 'MLflow run to promote (default: .mlops/last-run.json; registered as a new version if needed)' },
+      { flags: '--version <n>', description: 'registered model version to promote' },
+      { flags: '--status', description: 'show the endpoint and the deployment instead of advancing it', default: false },
+      { flags: '--dry-run', description: 'print each AWS call it would make, in order, and change nothing', default: false },
+      { flags: '--wait <duration>', description: 'how long this run may wait for SageMaker before exiting 0 (default 15m, at most half the lock expiry)' },
+      { flags: '--poll <duration>', description: 'how often to poll SageMaker while waiting (default 5s)' },
+    ],
+    load: () => import('../commands/promote.js'),
+  },
+  {
+    name: 'rollback',
+    summary: 'Restore the previous model on the endpoint now, whatever the deployment stage',
+    description:
+      'Drops a shadow, stops a cutover in flight (SageMaker\'s auto-rollback), or after a finished\n' +
+      'promotion restores the remembered endpoint config (or, with deploy.rollback.strategy keep-warm,\n' +
+      'shifts the weights back to the warm previous variant: a single call). Restores the production\n' +
+      'alias and appends the audit record.',
+    examples: ['mlops rollback', 'mlops rollback --reason "latency regression"', 'mlops rollback --dry-run'],
+    options: [
+      { flags: '--reason <text>', description: 'why, for the audit trail', default: 'manual rollback' },
+      { flags: '--dry-run', description: 'say what the next rollback step would be, change nothing', default: false },
+      { flags: '--wait <duration>', description: 'how long to wait for SageMaker before exiting (default 15m)' },
+      { flags: '--poll <duration>', description: 'how often to poll SageMaker while waiting (default 5s)' },
+    ],
+    load: () => import('../commands/rollback.js'),
+  },
+  {
+    name: 'status',
+    summary: 'Show the endpoint, its variants and weights, the deployment stage, timings and last audit entries',
+    examples: ['mlops status', 'mlops status --json'],
+    load: () => import('../commands/status.js'),
+  },
+  {
+    name: 'audit',
+    summary: 'Inspect the audit trail of promotions and rollbacks',
+    examples: ['mlops audit verify'],
+    subcommands: [
+      {
+        name: 'verify',
+        summary: 'Walk the hash chain of the endpoint\'s audit records; exit 1 on a gap, reordering or altered record',
+        examples: ['mlops audit verify', 'mlops audit verify --endpoint churn-prod --json'],
+        options: [{ flags: '--endpoint <name>', description: 'endpoint whose chain to verify (default: deploy.endpointName)' }],
+        load: () => import('../commands/audit-verify.js'),
+      },
+    ],
+  },
+  {
     name: 'config',
     summary: 'Check and show the resolved configuration',
     examples: ['mlops config validate', 'mlops config show --json'],

@@ -144,3 +144,35 @@ export function judgeBake(
 }
 
 const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
+
+/** One data-capture line as a pair for matching, or undefined when it is not one (or outside the window). */
+export function capturedPair(line: string, window?: { from: number; to: number }): CapturedPair | undefined {
+  let rec: {
+    captureData?: { endpointInput?: { data?: string; encoding?: string }; endpointOutput?: { data?: string; encoding?: string; observedContentType?: string } };
+    eventMetadata?: { inferenceId?: string; inferenceTime?: string };
+  };
+  try {
+    rec = JSON.parse(line);
+  } catch {
+    return undefined;
+  }
+  const input = rec?.captureData?.endpointInput;
+  const output = rec?.captureData?.endpointOutput;
+  if (!input?.data || output?.data === undefined) return undefined;
+  if (window && rec.eventMetadata?.inferenceTime) {
+    const t = Date.parse(rec.eventMetadata.inferenceTime);
+    if (Number.isFinite(t) && (t < window.from || t >= window.to)) return undefined;
+  }
+  const decode = (p: { data?: string; encoding?: string }) => (p.encoding === 'BASE64' ? base64Text(p.data ?? '') : (p.data ?? ''));
+  return {
+    inferenceId: rec.eventMetadata?.inferenceId || undefined,
+    input: decode(input).trim(),
+    output: decode(output),
+    outputContentType: output.observedContentType,
+  };
+}
+
+function base64Text(b64: string): string {
+  const bin = globalThis.atob(b64);
+  return new TextDecoder().decode(Uint8Array.from(bin, (c) => c.charCodeAt(0)));
+}
