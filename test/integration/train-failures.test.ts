@@ -1,0 +1,183 @@
+/**
+ * `mlops train` failure paths against the real MLflow server: each gives its documented exit code
+ * and an actionable message, and no run is ever left RUNNING.
+ */
+import { spawn } from 'node:child_process';
+import { readFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { runCli } from '../support/cli.js';
+import { builtBin, getRun, makeGitRepo, runsOfExperiment, uniqueName, venvEnv, waitForFile, writeTree } from './train-support.js';
+
+const SCRIPTS = {
+  // Exits non-zero after printing to stderr.
+  'fail.py': 'import sys\nprint("training blew up", file=sys.stderr)\nsys.exit(7)\n',
+  // Says it is running (its pid in a marker file), then waits; records the signal it gets.
+  'slow.py': [
+    'import os, signal, sys, time',
+    'marker = sys.argv[1]',
+    'def on(sig, frame):',
+    '    open(marker + ".signal", "w").write(signal.Signals(sig).name)',
+    '    sys.exit(128 + sig)',
+    'signal.signal(signal.SIGINT, on)',
+    'signal.signal(signal.SIGTERM, on)',
+    'open(marker, "w").write(str(os.getpid()))',
+    'print("training...", flush=True)',
+    'time.sleep(300)',
+    '',
+  ].join('\n'),
+  // Logs into the run mlops made, but only one of the two required metrics.
+  'partial.py': [
+    'import os, mlflow',
+    'with mlflow.start_run(run_id=os.environ["MLFLOW_RUN_ID"]):',
+    '    mlflow.log_metric("accuracy", 0.93)',
+    '    mlflow.log_param("lr", 0.1)',
+    '',
+  ].join('\n'),
+  'env.py': [
+    'import json, os',
+    'keys = ["MLFLOW_TRACKING_URI", "MLFLOW_EXPERIMENT_NAME", "MLFLOW_RUN_ID", "MLFLOW_TRACKING_TOKEN"]',
+    'json.dump({k: os.environ.get(k) for k in keys}, open("env.json", "w"))',
+    '',
+  ].join('\n'),
+};
+
+describe('mlops train failure paths', () => {
+  const mlflowUrl = inject('mlflowUrl');
+  const experiment = uniqueName('train-fail');
+  let repo: string;
+  const env = (extra: Record<string, string> = {}) => venvEnv({ MLFLOW_TRACKING_URI: mlflowUrl, ...extra });
+  const train = (args: string[], opts: { signal?: AbortSignal; env?: Record<string, string | undefined> } = {}) =>
+    runCli(['train', '--json', ...args], { cwd: repo, env: opts.env ?? env(), signal: opts.signal });
+  const marker = (name: string) => path.join(repo, `${name}.marker`);
+
+  beforeAll(() => {
+    repo = makeGitRepo('train-fail');
+    writeTree(repo, {
+      'mlops.config.yaml': [
+        'version: 1',
+        'project: train-failures',
+        'mlflow:',
+        `  experiment: ${experiment}`,
+        '  retries: 0',
+        'train:',
+        '  command: [python, fail.py]',
+        '  timeout: 10m',
+        '  requiredMetrics: [f1]',
+        'compare:',
+        '  gates:',
+        '    - metric: accuracy',
+        '      maxRelativeDrop: 0.01',
+        '',
+      ].join('\n'),
+      ...SCRIPTS,
+    });
+  });
+  afterAll(async () => {
+    // Whatever happened above: nothing of this file is still RUNNING.
+    const running = (await runsOfExperiment(mlflowUrl, experiment)).filter((r) => r.info.status === 'RUNNING');
+    rmSync(repo, { recursive: true, force: true });
+    expect(running.map((r) => r.info.run_id)).toEqual([]);
+  });
+
+  async function expectRun(runId: string, status: string, failure?: string) {
+    const { run, tags } = await getRun(mlflowUrl, runId);
+    expect(run.info.status).toBe(status);
+    expect(run.info.end_time).toBeGreaterThan(0);
+    if (failure) expect(tags['mlops.train.failure']).toBe(failure);
+    const last = JSON.parse(readFileSync(path.join(repo, '.mlops/last-run.json'), 'utf8'));
+    expect(last).toMatchObject({ runId, status });
+    return tags;
+  }
+
+  it('passes MLFLOW_TRACKING_URI, MLFLOW_EXPERIMENT_NAME, MLFLOW_RUN_ID and auth to the command', async () => {
+    const r = await train(['--', 'python', 'env.py'], { env: env({ MLFLOW_TRACKING_TOKEN: 'tok-secret-123' }) });
+    expect(r.code).toBe(3); // nothing logged
+    const seen = JSON.parse(readFileSync(path.join(repo, 'env.json'), 'utf8'));
+    expect(seen).toEqual({ MLFLOW_TRACKING_URI: mlflowUrl, MLFLOW_EXPERIMENT_NAME: experiment, MLFLOW_RUN_ID: r.json().error.details.runId, MLFLOW_TRACKING_TOKEN: 'tok-secret-123' });
+  }, 60_000);
+
+  it('the training script exits non-zero: exit 3, its code in the message, run FAILED', async () => {
+    const r = await train([]);
+    expect(r.code).toBe(3);
+    const err = r.json().error;
+    expect(err.code).toBe('TRAIN_FAILED');
+    expect(err.message).toContain('exited with code 7');
+    expect(err.details.exitCode).toBe(7);
+    expect(r.stderr).toContain('training blew up'); // streamed
+    const tags = await expectRun(err.details.runId, 'FAILED', 'exit-code');
+    expect(tags['mlops.train.exit_code']).toBe('7');
+  }, 60_000);
+
+  it('the command does not exist: exit 3 with a hint, run FAILED', async () => {
+    const r = await train(['--', 'no-such-trainer-xyz']);
+    expect(r.code).toBe(3);
+    expect(r.json().error).toMatchObject({ code: 'TRAIN_COMMAND_NOT_FOUND', hint: expect.stringContaining('train.command') });
+    await expectRun(r.json().error.details.runId, 'FAILED', 'command-not-found');
+  }, 60_000);
+
+  it('a required metric is missing: exit 3 naming it, run FAILED', async () => {
+    const r = await train(['--', 'python', 'partial.py']);
+    expect(r.code).toBe(3);
+    const err = r.json().error;
+    expect(err.code).toBe('TRAIN_METRICS_MISSING');
+    expect(err.message).toContain('"f1"');
+    expect(err.details.missing).toEqual(['f1']);
+    expect(err.hint).toContain('MLFLOW_RUN_ID');
+    await expectRun(err.details.runId, 'FAILED', 'missing-metrics');
+  }, 120_000);
+
+  it('the timeout kills the command: exit 3, run KILLED', async () => {
+    const r = await train(['--timeout', '3s', '--', 'python', 'slow.py', marker('timeout')]);
+    expect(r.code).toBe(3);
+    const err = r.json().error;
+    expect(err.code).toBe('TRAIN_TIMEOUT');
+    expect(err.hint).toContain('train.timeout');
+    expect(readFileSync(`${marker('timeout')}.signal`, 'utf8')).toBe('SIGTERM');
+    await expectRun(err.details.runId, 'KILLED', 'timeout');
+  }, 120_000);
+
+  it('an abort (Ctrl-C) is forwarded as SIGINT: exit 130, run KILLED', async () => {
+    const ac = new AbortController();
+    const pending = train(['--', 'python', 'slow.py', marker('abort')], { signal: ac.signal });
+    await waitForFile(marker('abort'));
+    ac.abort('SIGINT');
+    const r = await pending;
+    expect(r.code).toBe(130);
+    expect(readFileSync(`${marker('abort')}.signal`, 'utf8')).toBe('SIGINT');
+    const last = JSON.parse(readFileSync(path.join(repo, '.mlops/last-run.json'), 'utf8'));
+    await expectRun(last.runId, 'KILLED', 'interrupted');
+  }, 120_000);
+
+  it('a real SIGTERM to `node bin/mlops.js train` is forwarded: exit 130, run KILLED, no child left', async () => {
+    const bin = builtBin();
+    const child = spawn(process.execPath, [bin, 'train', '--', 'python', 'slow.py', marker('sigterm')], {
+      cwd: repo,
+      env: env() as NodeJS.ProcessEnv,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+    const exited = new Promise<number | null>((res) => child.once('exit', (code) => res(code)));
+    await waitForFile(marker('sigterm'));
+    const pythonPid = Number(readFileSync(marker('sigterm'), 'utf8'));
+    child.kill('SIGTERM');
+    expect(await exited, stderr).toBe(130);
+    expect(readFileSync(`${marker('sigterm')}.signal`, 'utf8')).toBe('SIGTERM');
+    expect(() => process.kill(pythonPid, 0)).toThrow();
+    const last = JSON.parse(readFileSync(path.join(repo, '.mlops/last-run.json'), 'utf8'));
+    await expectRun(last.runId, 'KILLED', 'interrupted');
+  }, 300_000);
+
+  it('MLflow unreachable: exit 3 before anything runs', async () => {
+    const r = await train([], { env: venvEnv({ MLFLOW_TRACKING_URI: 'http://127.0.0.1:9' }) });
+    expect(r.code).toBe(3);
+    expect(r.json().error.message).toMatch(/MLflow|127\.0\.0\.1:9/);
+  }, 60_000);
+
+  it('no tracking URI: exit 2 with a hint', async () => {
+    const r = await train([], { env: venvEnv() });
+    expect(r.code).toBe(2);
+    expect(r.json().error.code).toBe('MLFLOW_URI_MISSING');
+  });
+});
