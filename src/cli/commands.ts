@@ -36,8 +36,8 @@ export const COMMANDS: CommandDef[] = [
     summary: 'Scaffold mlops into this repository (config, CI workflow, training code, DVC stage, IAM policy)',
     description:
       'Writes mlops.config.yaml, .github/workflows/mlops.yml (and/or .gitlab-ci.yml), src/prepare.py,\n' +
-      'src/train.py, src/evaluate.py, dvc.yaml, requirements.txt, iam/mlops-deploy-policy.json and\n' +
-      '.gitignore entries into the current folder. An existing file is never overwritten without\n' +
+      'src/train.py, src/evaluate.py, dvc.yaml, requirements.txt, iam/mlops-deploy-policy.json,\n' +
+      'iam/mlops-data-policy.json and .gitignore entries into the current folder. An existing file is never overwritten without\n' +
       '--force (.gitignore and requirements.txt only get the missing lines); nothing prompts, and\n' +
       'running it again is safe.',
     examples: [

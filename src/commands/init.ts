@@ -32,6 +32,7 @@ export const SCAFFOLD: ScaffoldFile[] = [
   { template: 'dvc.yaml', dest: 'dvc.yaml' },
   { template: 'requirements.txt', dest: 'requirements.txt', mode: 'requirements' },
   { template: 'iam/mlops-deploy-policy.json', dest: 'iam/mlops-deploy-policy.json' },
+  { template: 'iam/mlops-data-policy.json', dest: 'iam/mlops-data-policy.json' },
   // npm drops files named .gitignore from packages, hence the name of the template.
   { template: 'gitignore', dest: '.gitignore', mode: 'append' },
 ];

@@ -126,6 +126,9 @@ describe('mlops init', () => {
       expect([s.Action].flat().every((a) => ['cloudwatch:PutMetricData', 'cloudwatch:GetMetricStatistics'].includes(a))).toBe(true);
     }
     expect(statements.find((s) => s.Action === 'cloudwatch:PutMetricData')!.Condition).toEqual({ StringEquals: { 'cloudwatch:namespace': 'mlops' } });
+    // The CI data role may only read the DVC remote.
+    const data = JSON.parse(readFileSync(path.join(dir, 'iam/mlops-data-policy.json'), 'utf8'));
+    expect((data.Statement as { Action: string }[]).map((s) => s.Action).sort()).toEqual(['s3:GetObject', 's3:ListBucket']);
     const sagemaker = statements.find((s) => [s.Action].flat().includes('sagemaker:UpdateEndpoint'))!;
     expect([sagemaker.Resource].flat().every((r) => r.startsWith('arn:aws:sagemaker:us-east-1:111122223333:') && r.includes('fraud-prod'))).toBe(true);
   });
