@@ -53,6 +53,11 @@ export interface EmulatorOptions {
   captureMaxRecords?: number;
   /** Metrics batching interval in real ms (default 1000). */
   metricsFlushIntervalMs?: number;
+  /**
+   * Also publish each metric with EndpointName + EndpointConfigName + VariantName (default false:
+   * moto matches dimensions as a subset, so queries by EndpointName + VariantName would count twice).
+   */
+  metricsWithEndpointConfigName?: boolean;
   /** Real ms to wait for a scoring server to answer /ping (default 180 000). */
   modelStartTimeoutMs?: number;
   log?: (line: string) => void;
@@ -106,7 +111,10 @@ export async function startEmulator(opts: EmulatorOptions): Promise<RunningEmula
     flushIntervalMs: opts.captureFlushIntervalMs ?? 1000,
     maxRecords: opts.captureMaxRecords ?? 500,
   });
-  const metrics = new MetricsPublisher(cloudWatch, { flushIntervalMs: opts.metricsFlushIntervalMs ?? 1000 });
+  const metrics = new MetricsPublisher(cloudWatch, {
+    flushIntervalMs: opts.metricsFlushIntervalMs ?? 1000,
+    withEndpointConfigName: opts.metricsWithEndpointConfigName,
+  });
   const faults = new Map<string, VariantFault>();
   const runtime = new Runtime({ control, capture, metrics, faults, region, account });
 

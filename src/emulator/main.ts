@@ -4,6 +4,8 @@
  * Starts the SageMaker emulator, prints its URL on stdout, stops cleanly on SIGINT/SIGTERM.
  * (`--moto URL` sets both endpoints.)
  */
+import { realpathSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startEmulator } from './index.js';
 
@@ -68,8 +70,15 @@ export async function main(argv: string[]): Promise<number> {
   return 0;
 }
 
-const isEntry = process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href;
-if (isEntry) {
+function isEntry(): boolean {
+  try {
+    return Boolean(process.argv[1]) && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href;
+  } catch {
+    return false;
+  }
+}
+
+if (isEntry()) {
   main(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;

@@ -1,8 +1,10 @@
 /**
  * SageMaker's invocation metrics, published to CloudWatch in batches: namespace `AWS/SageMaker`,
- * dimensions EndpointName + VariantName (and, as SageMaker adds for deployment guardrails,
- * EndpointName + EndpointConfigName + VariantName). Each flush sends one statistic set per metric
- * and series, so a flush interval of a minute gives SageMaker's one-minute resolution.
+ * dimensions EndpointName + VariantName; optionally also EndpointName + EndpointConfigName +
+ * VariantName, the series SageMaker's deployment-guardrail docs alarm on for the new fleet. That
+ * second series is off by default because moto matches GetMetricStatistics dimensions as a subset
+ * (real CloudWatch matches them exactly), so a query by EndpointName + VariantName would count
+ * every invocation twice. Each flush sends one statistic set per metric and series.
  */
 import type { CloudWatchClient, MetricDatum } from '@aws-sdk/client-cloudwatch';
 
@@ -39,7 +41,7 @@ export class MetricsPublisher {
 
   constructor(
     private readonly cw: CloudWatchClient,
-    opts: { flushIntervalMs: number },
+    private readonly opts: { flushIntervalMs: number; withEndpointConfigName?: boolean },
   ) {
     this.timer = setInterval(() => void this.flush(), opts.flushIntervalMs);
     this.timer.unref();
@@ -53,10 +55,10 @@ export class MetricsPublisher {
       ModelLatency: inv.modelLatencyUs,
       OverheadLatency: inv.overheadLatencyUs,
     };
-    const dimSets: Array<Record<string, string>> = [
-      { EndpointName: inv.endpoint, VariantName: inv.variant },
-      { EndpointName: inv.endpoint, EndpointConfigName: inv.endpointConfig, VariantName: inv.variant },
-    ];
+    const dimSets: Array<Record<string, string>> = [{ EndpointName: inv.endpoint, VariantName: inv.variant }];
+    if (this.opts.withEndpointConfigName) {
+      dimSets.push({ EndpointName: inv.endpoint, EndpointConfigName: inv.endpointConfig, VariantName: inv.variant });
+    }
     for (const dims of dimSets) {
       for (const [metric, v] of Object.entries(values)) {
         if (v === undefined) continue;

@@ -1,0 +1,400 @@
+/**
+ * The issue's "done when" flow through the real SDK clients: create -> invoke (real MLflow
+ * predictions) -> shadow -> canary update -> alarm-triggered rollback -> linear update -> delete,
+ * with data capture read back from moto's S3 and metrics from moto's CloudWatch.
+ *
+ * Models: "linear" predicts 2a + 3b + 1 (9 for a=1, b=2), "constant" always 7.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  CreateEndpointCommand,
+  CreateEndpointConfigCommand,
+  CreateModelCommand,
+  DeleteEndpointCommand,
+  DescribeEndpointCommand,
+  ListEndpointsCommand,
+  UpdateEndpointCommand,
+  UpdateEndpointWeightsAndCapacitiesCommand,
+  type ProductionVariant,
+} from '@aws-sdk/client-sagemaker';
+import { InvokeEndpointCommand } from '@aws-sdk/client-sagemaker-runtime';
+import { GetMetricStatisticsCommand, PutMetricAlarmCommand, SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
+import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { startBed, status, waitForEndpoint, type Bed } from './helpers.js';
+
+let bed: Bed;
+const EP = 'churn-endpoint';
+const ALARM = 'churn-endpoint-new-fleet-errors';
+const CSV = Buffer.from('a,b\n1,2\n');
+
+const variant = (name: string, model: string, extra: Partial<ProductionVariant> = {}): ProductionVariant => ({
+  VariantName: name,
+  ModelName: model,
+  InstanceType: 'ml.m5.large',
+  InitialInstanceCount: 2,
+  InitialVariantWeight: 1,
+  ...extra,
+});
+
+beforeAll(async () => {
+  bed = await startBed(['linear', 'constant', 'broken'], {
+    timeScale: 100,
+    durations: {
+      createEndpoint: 60,
+      provisionFleet: 60,
+      activateTraffic: 10,
+      rollback: 30,
+      updateWeights: 10,
+      deleteEndpoint: 10,
+      alarmPollInterval: 10,
+    },
+    captureFlushIntervalMs: 200,
+    metricsFlushIntervalMs: 200,
+  });
+  for (const [name, kind] of [['model-v1', 'linear'], ['model-v2', 'constant']]) {
+    await bed.sm.send(
+      new CreateModelCommand({
+        ModelName: name,
+        ExecutionRoleArn: 'arn:aws:iam::123456789012:role/sagemaker',
+        PrimaryContainer: { Image: '123456789012.dkr.ecr.us-east-1.amazonaws.com/mlflow-pyfunc:3.17.2', ModelDataUrl: bed.models[kind] },
+      }),
+    );
+  }
+  await bed.cloudWatch.send(
+    new PutMetricAlarmCommand({
+      AlarmName: ALARM,
+      Namespace: 'AWS/SageMaker',
+      MetricName: 'Invocation5XXErrors',
+      Dimensions: [{ Name: 'EndpointName', Value: EP }],
+      Statistic: 'Sum',
+      Period: 60,
+      EvaluationPeriods: 1,
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    }),
+  );
+}, 180_000);
+
+afterAll(async () => {
+  await bed?.stop();
+});
+
+/** Invocations per variant as the runtime reported them (to check the published metrics). */
+const served: Record<string, number> = {};
+/** While the shadow config serves, every request its production variant answers (9) is mirrored. */
+let shadowLive = false;
+
+async function invoke(body: Buffer, contentType: string, extra: { TargetVariant?: string; InferenceId?: string } = {}) {
+  const out = await bed.runtime.send(
+    new InvokeEndpointCommand({ EndpointName: EP, Body: body, ContentType: contentType, Accept: 'application/json', ...extra }),
+  );
+  served[out.InvokedProductionVariant!] = (served[out.InvokedProductionVariant!] ?? 0) + 1;
+  const predictions = JSON.parse(Buffer.from(out.Body!).toString('utf8')).predictions as number[];
+  if (shadowLive && predictions[0] === 9) served.shadow = (served.shadow ?? 0) + 1;
+  return {
+    predictions,
+    variant: out.InvokedProductionVariant,
+    contentType: out.ContentType,
+  };
+}
+
+/** Lists the capture objects for a variant and parses every line. */
+async function captureLines(prefix: string, variantName: string): Promise<{ keys: string[]; records: any[] }> {
+  const listed = await bed.s3.send(new ListObjectsV2Command({ Bucket: bed.bucket, Prefix: `${prefix}/${EP}/${variantName}/` }));
+  const keys = (listed.Contents ?? []).map((o) => o.Key!);
+  const records: any[] = [];
+  for (const key of keys) {
+    const obj = await bed.s3.send(new GetObjectCommand({ Bucket: bed.bucket, Key: key }));
+    const text = await obj.Body!.transformToString();
+    for (const line of text.split('\n').filter(Boolean)) records.push(JSON.parse(line));
+  }
+  return { keys, records };
+}
+
+describe('a deployment from creation to deletion', () => {
+  it('creates an endpoint that serves real predictions', async () => {
+    await bed.sm.send(new CreateEndpointConfigCommand({ EndpointConfigName: 'cfg-v1', ProductionVariants: [variant('prod', 'model-v1')] }));
+    const created = await bed.sm.send(new CreateEndpointCommand({ EndpointName: EP, EndpointConfigName: 'cfg-v1' }));
+    expect(created.EndpointArn).toBe(`arn:aws:sagemaker:us-east-1:123456789012:endpoint/${EP}`);
+    const creating = await bed.sm.send(new DescribeEndpointCommand({ EndpointName: EP }));
+    expect(creating.EndpointStatus).toBe('Creating');
+    expect(creating.PendingDeploymentSummary?.ProductionVariants?.[0].VariantStatus?.[0].Status).toBe('Creating');
+
+    const ready = await waitForEndpoint(bed.sm, EP, (d) => d.EndpointStatus !== 'Creating');
+    expect(ready.EndpointStatus).toBe('InService');
+    expect(ready.ProductionVariants?.[0]).toMatchObject({
+      VariantName: 'prod', CurrentWeight: 1, DesiredWeight: 1, CurrentInstanceCount: 2, DesiredInstanceCount: 2,
+    });
+    expect(ready.PendingDeploymentSummary).toBeUndefined();
+    const listed = await bed.sm.send(new ListEndpointsCommand({ StatusEquals: 'InService' }));
+    expect(listed.Endpoints?.map((e) => e.EndpointName)).toEqual([EP]);
+
+    const csv = await invoke(CSV, 'text/csv');
+    expect(csv).toMatchObject({ predictions: [9], variant: 'prod', contentType: 'application/json' });
+    const json = await invoke(Buffer.from(JSON.stringify({ dataframe_split: { columns: ['a', 'b'], data: [[1, 2], [0, 0]] } })), 'application/json');
+    expect(json.predictions).toEqual([9, 1]);
+    const inputs = await invoke(Buffer.from(JSON.stringify({ inputs: [[1, 1]] })), 'application/json');
+    expect(inputs.predictions).toEqual([6]);
+  }, 120_000);
+
+  it('reports a request the model rejects as a ModelError with the original status', async () => {
+    const err = await bed.runtime
+      .send(new InvokeEndpointCommand({ EndpointName: EP, Body: Buffer.from('{"nope": 1}'), ContentType: 'application/json' }))
+      .catch((e) => e);
+    served.prod = (served.prod ?? 0) + 1;
+    expect(err.name).toBe('ModelError');
+    expect(err.$metadata.httpStatusCode).toBe(424);
+    expect(err.OriginalStatusCode).toBe(400);
+    expect(err.message).toMatch(/^Received client error \(400\) from primary with message "/);
+  });
+
+  it('mirrors requests to a shadow variant and captures both', async () => {
+    await bed.sm.send(
+      new CreateEndpointConfigCommand({
+        EndpointConfigName: 'cfg-shadow',
+        ProductionVariants: [variant('prod', 'model-v1')],
+        ShadowProductionVariants: [variant('shadow', 'model-v2')],
+        DataCaptureConfig: {
+          InitialSamplingPercentage: 100,
+          DestinationS3Uri: `s3://${bed.bucket}/capture`,
+          CaptureOptions: [{ CaptureMode: 'Input' }, { CaptureMode: 'Output' }],
+          CaptureContentTypeHeader: { CsvContentTypes: ['text/csv'], JsonContentTypes: ['application/json'] },
+        },
+      }),
+    );
+    await bed.sm.send(new UpdateEndpointCommand({ EndpointName: EP, EndpointConfigName: 'cfg-shadow' }));
+    expect((await bed.sm.send(new DescribeEndpointCommand({ EndpointName: EP }))).EndpointStatus).toBe('Updating');
+    const d = await waitForEndpoint(bed.sm, EP, status('InService'));
+    expect(d.EndpointConfigName).toBe('cfg-shadow');
+    expect(d.ShadowProductionVariants?.[0]).toMatchObject({ VariantName: 'shadow', CurrentWeight: 1 });
+    expect(d.DataCaptureConfig).toMatchObject({
+      EnableCapture: true, CaptureStatus: 'Started', CurrentSamplingPercentage: 100, DestinationS3Uri: `s3://${bed.bucket}/capture`,
+    });
+
+    shadowLive = true;
+    for (let i = 0; i < 5; i++) {
+      const r = await invoke(CSV, 'text/csv', { InferenceId: `req-${i}` });
+      expect(r).toMatchObject({ predictions: [9], variant: 'prod' });
+    }
+    await bed.admin('POST', 'flush');
+    const prod = await captureLines('capture', 'prod');
+    const shadow = await captureLines('capture', 'shadow');
+    const keyPattern = new RegExp(`^capture/${EP}/(prod|shadow)/\\d{4}/\\d{2}/\\d{2}/\\d{2}/\\d{2}-\\d{2}-\\d{3}-[0-9a-f-]{36}\\.jsonl$`);
+    for (const key of [...prod.keys, ...shadow.keys]) expect(key).toMatch(keyPattern);
+    expect(prod.records).toHaveLength(5);
+    expect(shadow.records).toHaveLength(5);
+    const first = prod.records.find((r) => r.eventMetadata.inferenceId === 'req-0');
+    expect(first).toEqual({
+      captureData: {
+        endpointInput: { observedContentType: 'text/csv', mode: 'INPUT', data: 'a,b\n1,2\n', encoding: 'CSV' },
+        endpointOutput: { observedContentType: 'application/json', mode: 'OUTPUT', data: '{"predictions": [9.0]}', encoding: 'JSON' },
+      },
+      eventMetadata: { eventId: expect.stringMatching(/^[0-9a-f-]{36}$/), inferenceId: 'req-0', inferenceTime: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/) },
+      eventVersion: '0',
+    });
+    // The shadow saw the same requests and answered with its own model.
+    const shadowFirst = shadow.records.find((r) => r.eventMetadata.inferenceId === 'req-0');
+    expect(shadowFirst.eventMetadata.eventId).toBe(first.eventMetadata.eventId);
+    expect(JSON.parse(shadowFirst.captureData.endpointOutput.data)).toEqual({ predictions: [7] });
+  }, 120_000);
+
+  it('rolls a canary update back when its alarm fires', async () => {
+    await bed.sm.send(
+      new CreateEndpointConfigCommand({ EndpointConfigName: 'cfg-v2', ProductionVariants: [variant('prod', 'model-v2')] }),
+    );
+    await bed.cloudWatch.send(new SetAlarmStateCommand({ AlarmName: ALARM, StateValue: 'OK', StateReason: 'test' }));
+    await bed.sm.send(
+      new UpdateEndpointCommand({
+        EndpointName: EP,
+        EndpointConfigName: 'cfg-v2',
+        DeploymentConfig: {
+          BlueGreenUpdatePolicy: {
+            TrafficRoutingConfiguration: { Type: 'CANARY', CanarySize: { Type: 'INSTANCE_COUNT', Value: 1 }, WaitIntervalInSeconds: 3600 },
+            TerminationWaitInSeconds: 0,
+            MaximumExecutionTimeoutInSeconds: 28800,
+          },
+          AutoRollbackConfiguration: { Alarms: [{ AlarmName: ALARM }] },
+        },
+      }),
+    );
+    // One instance of two: half the traffic goes to the new fleet while the canary bakes (an hour,
+    // 36 s of real time at this scale: the test acts well within it).
+    const baking = await waitForEndpoint(bed.sm, EP, (d) => d.PendingDeploymentSummary?.ProductionVariants?.[0].VariantStatus?.[0].Status === 'Baking');
+    expect(baking.EndpointStatus).toBe('Updating');
+    expect(baking.EndpointConfigName).toBe('cfg-shadow');
+    expect(baking.PendingDeploymentSummary?.EndpointConfigName).toBe('cfg-v2');
+    expect(baking.PendingDeploymentSummary?.ProductionVariants?.[0]).toMatchObject({ VariantName: 'prod', CurrentWeight: 0.5, DesiredWeight: 1 });
+    expect(baking.ProductionVariants?.[0]).toMatchObject({ VariantName: 'prod', CurrentWeight: 0.5 });
+    expect(baking.LastDeploymentConfig?.BlueGreenUpdatePolicy?.TrafficRoutingConfiguration?.Type).toBe('CANARY');
+
+    const seen = new Set<number>();
+    for (let i = 0; i < 40 && seen.size < 2; i++) seen.add((await invoke(CSV, 'text/csv')).predictions[0]);
+    expect([...seen].sort()).toEqual([7, 9]);
+
+    await bed.cloudWatch.send(new SetAlarmStateCommand({ AlarmName: ALARM, StateValue: 'ALARM', StateReason: 'test: errors on the new fleet' }));
+    const rolling = await waitForEndpoint(bed.sm, EP, (d) => d.EndpointStatus !== 'Updating');
+    expect(rolling.EndpointStatus).toBe('RollingBack');
+    const back = await waitForEndpoint(bed.sm, EP, status('InService'));
+    expect(back.EndpointConfigName).toBe('cfg-shadow');
+    expect(back.FailureReason).toContain(ALARM);
+    expect(back.PendingDeploymentSummary).toBeUndefined();
+    for (let i = 0; i < 10; i++) expect((await invoke(CSV, 'text/csv')).predictions).toEqual([9]);
+  }, 120_000);
+
+  it('shows weight 0 and routes by TargetVariant', async () => {
+    await bed.sm.send(
+      new CreateEndpointConfigCommand({
+        EndpointConfigName: 'cfg-ab',
+        ProductionVariants: [variant('a', 'model-v1', { InitialInstanceCount: 1 }), variant('b', 'model-v2', { InitialInstanceCount: 1 })],
+      }),
+    );
+    await bed.sm.send(new UpdateEndpointCommand({ EndpointName: EP, EndpointConfigName: 'cfg-ab' }));
+    shadowLive = false;
+    await waitForEndpoint(bed.sm, EP, status('InService'));
+    await bed.sm.send(
+      new UpdateEndpointWeightsAndCapacitiesCommand({ EndpointName: EP, DesiredWeightsAndCapacities: [{ VariantName: 'b', DesiredWeight: 0 }] }),
+    );
+    const updating = await bed.sm.send(new DescribeEndpointCommand({ EndpointName: EP }));
+    expect(updating.EndpointStatus).toBe('Updating');
+    expect(updating.ProductionVariants?.find((v) => v.VariantName === 'b')).toMatchObject({ CurrentWeight: 1, DesiredWeight: 0 });
+    const d = await waitForEndpoint(bed.sm, EP, status('InService'));
+    expect(d.ProductionVariants?.map((v) => [v.VariantName, v.CurrentWeight, v.DesiredWeight])).toEqual([['a', 1, 1], ['b', 0, 0]]);
+    for (let i = 0; i < 10; i++) expect(await invoke(CSV, 'text/csv')).toMatchObject({ predictions: [9], variant: 'a' });
+    expect(await invoke(CSV, 'text/csv', { TargetVariant: 'b' })).toMatchObject({ predictions: [7], variant: 'b' });
+  }, 120_000);
+
+  it('completes a linear update step by step', async () => {
+    await bed.cloudWatch.send(new SetAlarmStateCommand({ AlarmName: ALARM, StateValue: 'OK', StateReason: 'test' }));
+    await bed.sm.send(
+      new UpdateEndpointCommand({
+        EndpointName: EP,
+        EndpointConfigName: 'cfg-v2',
+        DeploymentConfig: {
+          BlueGreenUpdatePolicy: {
+            TrafficRoutingConfiguration: { Type: 'LINEAR', LinearStepSize: { Type: 'CAPACITY_PERCENT', Value: 50 }, WaitIntervalInSeconds: 3600 },
+            TerminationWaitInSeconds: 600,
+          },
+          AutoRollbackConfiguration: { Alarms: [{ AlarmName: ALARM }] },
+        },
+      }),
+    );
+    // Each step bakes for an hour (36 s of real time): the admin clock skips it.
+    for (const share of [0.5, 1]) {
+      const d = await waitForEndpoint(
+        bed.sm, EP,
+        (x) => x.PendingDeploymentSummary?.ProductionVariants?.[0].VariantStatus?.[0].Status === 'Baking' &&
+          x.PendingDeploymentSummary.ProductionVariants[0].CurrentWeight === share,
+      );
+      expect(d.EndpointStatus).toBe('Updating');
+      expect(d.ProductionVariants?.[0].CurrentWeight).toBe(1 - share);
+      await bed.admin('POST', 'advance', { seconds: 3600 });
+    }
+    // Cut over; the old fleet waits TerminationWaitInSeconds before it goes.
+    const terminating = await waitForEndpoint(bed.sm, EP, (x) => x.ProductionVariants?.[0].VariantStatus?.[0].Status === 'Deleting');
+    expect(terminating.EndpointStatus).toBe('Updating');
+    await bed.admin('POST', 'advance', { seconds: 600 });
+    const done = await waitForEndpoint(bed.sm, EP, status('InService'));
+    expect(done.EndpointConfigName).toBe('cfg-v2');
+    expect(done.FailureReason).toBeUndefined();
+    expect(done.ShadowProductionVariants).toBeUndefined();
+    expect(done.DataCaptureConfig).toBeUndefined();
+    for (let i = 0; i < 5; i++) expect((await invoke(CSV, 'text/csv')).predictions).toEqual([7]);
+  }, 120_000);
+
+  it('injects latency and errors per variant through the admin API', async () => {
+    await bed.admin('POST', 'faults', { endpointName: EP, variantName: 'prod', errorRate: 1, latencyMs: 300 });
+    const started = Date.now();
+    const err = await bed.runtime.send(new InvokeEndpointCommand({ EndpointName: EP, Body: CSV, ContentType: 'text/csv' })).catch((e) => e);
+    served.prod += 1;
+    expect(Date.now() - started).toBeGreaterThanOrEqual(300);
+    expect(err.name).toBe('ModelError');
+    expect(err.OriginalStatusCode).toBe(500);
+    await bed.admin('DELETE', 'faults');
+    expect((await invoke(CSV, 'text/csv')).predictions).toEqual([7]);
+  });
+
+  it('publishes invocation metrics to CloudWatch', async () => {
+    await bed.admin('POST', 'flush');
+    const stats = async (metric: string, variantName: string, stat: 'Sum' | 'Average') => {
+      const out = await bed.cloudWatch.send(
+        new GetMetricStatisticsCommand({
+          Namespace: 'AWS/SageMaker',
+          MetricName: metric,
+          Dimensions: [{ Name: 'EndpointName', Value: EP }, { Name: 'VariantName', Value: variantName }],
+          StartTime: new Date(Date.now() - 3_600_000),
+          EndTime: new Date(Date.now() + 60_000),
+          Period: 3600,
+          Statistics: [stat],
+        }),
+      );
+      return out.Datapoints ?? [];
+    };
+    const sum = async (metric: string, variantName: string) =>
+      (await stats(metric, variantName, 'Sum')).reduce((s, p) => s + (p.Sum ?? 0), 0);
+    for (const name of ['prod', 'a', 'b', 'shadow']) expect(await sum('Invocations', name)).toBe(served[name]);
+    expect(await sum('Invocation4XXErrors', 'prod')).toBe(1);
+    expect(await sum('Invocation5XXErrors', 'prod')).toBe(1);
+    expect(await sum('Invocation5XXErrors', 'a')).toBe(0);
+    const latency = await stats('ModelLatency', 'prod', 'Average');
+    expect(latency[0].Unit).toBe('Microseconds');
+    expect(latency[0].Average).toBeGreaterThan(100);
+  });
+
+  it('rolls an update back when the new model fails its health check, and reports a failed rollback', async () => {
+    await bed.sm.send(
+      new CreateModelCommand({ ModelName: 'model-sick', PrimaryContainer: { Image: 'mlflow-pyfunc', ModelDataUrl: bed.models.linear } }),
+    );
+    await bed.admin('POST', 'health-check', { model: 'model-sick', healthy: false });
+    await bed.sm.send(new CreateEndpointConfigCommand({ EndpointConfigName: 'cfg-sick', ProductionVariants: [variant('a', 'model-sick')] }));
+    await bed.sm.send(new UpdateEndpointCommand({ EndpointName: EP, EndpointConfigName: 'cfg-sick' }));
+    const back = await waitForEndpoint(bed.sm, EP, status('InService'));
+    expect(back.EndpointConfigName).toBe('cfg-v2');
+    expect(back.FailureReason).toBe(
+      'The primary container for production variant a did not pass the ping health check. Please check CloudWatch logs for this endpoint.',
+    );
+    // Now the old fleet is sick too: the rollback itself fails.
+    await bed.admin('POST', 'health-check', { model: bed.models.constant, healthy: false });
+    await bed.sm.send(new UpdateEndpointCommand({ EndpointName: EP, EndpointConfigName: 'cfg-sick' }));
+    const stuck = await waitForEndpoint(bed.sm, EP, status('UpdateRollbackFailed'));
+    expect(stuck.FailureReason).toContain('The rollback failed');
+    const refused = await bed.sm.send(new UpdateEndpointCommand({ EndpointName: EP, EndpointConfigName: 'cfg-v2' })).catch((e) => e);
+    expect(refused.name).toBe('ValidationException');
+  }, 60_000);
+
+  it('deletes the endpoint and stops its scoring servers', async () => {
+    await bed.sm.send(new DeleteEndpointCommand({ EndpointName: EP }));
+    expect((await bed.sm.send(new DescribeEndpointCommand({ EndpointName: EP }))).EndpointStatus).toBe('Deleting');
+    const deadline = Date.now() + 30_000;
+    let err: any;
+    while (Date.now() < deadline) {
+      err = await bed.sm.send(new DescribeEndpointCommand({ EndpointName: EP })).then(() => undefined, (e) => e);
+      if (err) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(err?.name).toBe('ValidationException');
+    const state = await bed.admin('GET', 'state');
+    expect(state.endpoints).toEqual([]);
+    expect(state.modelServers).toEqual([]);
+  }, 60_000);
+});
+
+describe('models that cannot be served', () => {
+  it('fails CreateEndpoint when the scoring server cannot load the model', async () => {
+    await bed.sm.send(
+      new CreateModelCommand({ ModelName: 'model-broken', PrimaryContainer: { Image: 'mlflow-pyfunc', ModelDataUrl: bed.models.broken } }),
+    );
+    await bed.sm.send(new CreateEndpointConfigCommand({ EndpointConfigName: 'cfg-broken', ProductionVariants: [variant('main', 'model-broken')] }));
+    await bed.sm.send(new CreateEndpointCommand({ EndpointName: 'broken-endpoint', EndpointConfigName: 'cfg-broken' }));
+    const failed = await waitForEndpoint(bed.sm, 'broken-endpoint', (d) => d.EndpointStatus !== 'Creating');
+    expect(failed.EndpointStatus).toBe('Failed');
+    expect(failed.FailureReason).toBe(
+      'The primary container for production variant main did not pass the ping health check. Please check CloudWatch logs for this endpoint.',
+    );
+    const invoked = await bed.runtime
+      .send(new InvokeEndpointCommand({ EndpointName: 'broken-endpoint', Body: CSV, ContentType: 'text/csv' }))
+      .catch((e) => e);
+    expect(invoked.name).toBe('ValidationError');
+    await bed.sm.send(new DeleteEndpointCommand({ EndpointName: 'broken-endpoint' }));
+    expect((await bed.admin('GET', 'state')).modelServers).toEqual([]);
+  }, 90_000);
+});
