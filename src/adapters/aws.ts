@@ -8,6 +8,11 @@ import type { Config } from '../config/schema.js';
 export interface AwsSettings {
   region: string;
   endpoints: Config['aws']['endpoints'];
+  /**
+   * Static keys from the command's env (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY/AWS_SESSION_TOKEN),
+   * so the env a command was given is the one used, not the process's; absent: the SDK's chain.
+   */
+  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
 }
 
 /** Resolves the region (config > AWS_REGION > AWS_DEFAULT_REGION > us-east-1) and endpoints. */
@@ -15,12 +20,22 @@ export function awsSettings(config: Config, env: Record<string, string | undefin
   return {
     region: config.aws.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1',
     endpoints: config.aws.endpoints,
+    ...(env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY
+      ? {
+          credentials: {
+            accessKeyId: env.AWS_ACCESS_KEY_ID,
+            secretAccessKey: env.AWS_SECRET_ACCESS_KEY,
+            ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}),
+          },
+        }
+      : {}),
   };
 }
 
 const common = (s: AwsSettings, endpoint?: string) => ({
   region: s.region,
   ...(endpoint ? { endpoint } : {}),
+  ...(s.credentials ? { credentials: s.credentials } : {}),
   maxAttempts: 3,
 });
 
