@@ -4,11 +4,12 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { Command, CommanderError, Option, type OutputConfiguration } from 'commander';
+import type { Command, OutputConfiguration } from 'commander';
 import { COMMANDS, type CommandDef } from './commands.js';
 import type { CommandContext, GlobalOptions } from './context.js';
 import { ExitCode, MlopsError, UserError, exitCodeFor, isExpected } from './errors.js';
-import { Io, type Stream } from './io.js';
+import type { Io, Stream } from './io.js';
+import { AFTER_HELP, GLOBAL_OPTIONS, PROGRAM_DESCRIPTION, isRootHelp, isVersion, renderRootHelp } from './root-help.js';
 
 export interface MainDeps {
   stdout?: Stream;
@@ -58,6 +59,19 @@ export async function main(argv: string[], deps: MainDeps = {}): Promise<number>
   const stderr = deps.stderr ?? process.stderr;
   const env = deps.env ?? process.env;
   const baseCwd = deps.cwd ?? process.cwd();
+
+  // `mlops --help` and `mlops --version` are answered without loading commander (the largest part
+  // of start-up); the rendering is tested to be identical to commander's.
+  if (isRootHelp(argv)) {
+    stdout.write(renderRootHelp(stdout.isTTY && stdout.columns ? stdout.columns : 80));
+    return ExitCode.OK;
+  }
+  if (isVersion(argv)) {
+    stdout.write(`${packageVersion()}\n`);
+    return ExitCode.OK;
+  }
+
+  const [{ Command, CommanderError, Option }, { Io }] = await Promise.all([import('commander'), import('./io.js')]);
   let exitCode: number = ExitCode.OK;
   let io: Io | undefined;
 
@@ -65,31 +79,16 @@ export async function main(argv: string[], deps: MainDeps = {}): Promise<number>
   if (deps.signal) deps.signal.addEventListener('abort', () => abort.abort(deps.signal?.reason), { once: true });
   const cleanupSignals = deps.handleSignals ? installSignalHandlers(abort) : () => {};
 
-  const program = new Command('mlops')
-    .description(
-      'CI/CD for ML models: DVC data, MLflow-tracked training, a metric merge gate,\n' +
-        'guarded blue/green promotion to SageMaker, drift monitoring with rollback, audit trail.',
-    )
-    .version(packageVersion(), '-V, --version', 'print the version')
-    .option('-c, --config <path>', 'config file (default: searched upward from --cwd to the repository root)')
-    .option('--json', 'print only the result, as one JSON document, on stdout')
-    .option('--no-color', 'no colour in output (NO_COLOR and FORCE_COLOR are honoured too)')
-    .option('-v, --verbose', 'show details and the causes of errors')
-    .option('-C, --cwd <dir>', 'run as if started in <dir>')
+  const program = new Command('mlops').description(PROGRAM_DESCRIPTION);
+  const [versionOption, ...globalOptions] = GLOBAL_OPTIONS;
+  program.version(packageVersion(), versionOption!.flags, versionOption!.description);
+  for (const o of globalOptions) program.option(o.flags, o.description);
+  program
     .showSuggestionAfterError(true)
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .configureOutput(outputConfig(stdout, stderr))
-    .addHelpText(
-      'after',
-      '\nExamples:\n' +
-        '  $ mlops doctor                       # check tools, credentials, config and connectivity\n' +
-        '  $ mlops config validate              # check the config file\n' +
-        '  $ mlops pull && mlops train && mlops compare --baseline production\n' +
-        '\nExit codes: 0 ok, 1 a check said no, 2 bad input, 3 a tool or service failed,\n' +
-        '            4 another promotion holds the lock, 130 interrupted.\n' +
-        'Docs: README.md; `mlops <command> --help` for each command.',
-    );
+    .addHelpText('after', AFTER_HELP);
 
   const register = (parent: Command, def: CommandDef) => {
     const cmd = parent.command(def.name).summary(def.summary).description(def.description ?? def.summary);

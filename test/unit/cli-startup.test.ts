@@ -1,5 +1,6 @@
 /**
- * `mlops --help` must not load command modules or heavy dependencies.
+ * `mlops --help` must not load command modules or heavy dependencies (and, since it is answered
+ * from the command table, not even commander: see src/cli/root-help.ts).
  *
  * Method: build the sources into a temp folder (so the test does not depend on, or write, the
  * shared dist/), then run the real bin in a fresh `node` with `--import` of a tiny script that
@@ -67,11 +68,17 @@ const HEAVY = ['zod', 'yaml', 'cosmiconfig', 'execa', 'ora', 'axios', '@aws-sdk'
 const pkg = (urls: string[]) => new Set(urls.flatMap((u) => /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(u)?.[1] ?? []));
 
 describe('start-up', () => {
-  it('`mlops --help` loads commander and the CLI core, and no command module or heavy dependency', () => {
+  it('`mlops --help` loads only the CLI core: no package (not even commander), no command module', () => {
     const urls = loaded(['--help']);
     const packages = pkg(urls);
-    expect(packages).toEqual(new Set(['commander']));
+    expect(packages).toEqual(new Set());
     expect(urls.some((u) => u.includes('/dist/cli/main.js'))).toBe(true);
+    expect(urls.filter((u) => u.includes('/dist/commands/') || u.includes('/dist/config/') || u.includes('/dist/adapters/'))).toEqual([]);
+  });
+
+  it('`mlops config --help` loads commander, and still no command module or heavy dependency', () => {
+    const urls = loaded(['config', '--help']);
+    expect(pkg(urls)).toEqual(new Set(['commander']));
     expect(urls.filter((u) => u.includes('/dist/commands/') || u.includes('/dist/config/') || u.includes('/dist/adapters/'))).toEqual([]);
   });
 
