@@ -15,7 +15,7 @@
  *   their user-info part.
  */
 import { createWriteStream } from 'node:fs';
-import { cp, mkdir, rename, rm } from 'node:fs/promises';
+import { cp, mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pipeline } from 'node:stream/promises';
@@ -879,6 +879,35 @@ export class MlflowClient {
       await rm(tmp, { force: true });
       throw new MlflowUnavailableError('MLFLOW_DOWNLOAD_FAILED', `Download of ${rel} from MLflow failed: ${(err as Error).message}`, { endpoint });
     }
+  }
+
+  /**
+   * Uploads one file into a run's artifacts at `artifactPath` (e.g. "mlops/profile.json"), through
+   * the server's proxied artifact API (mlflow-artifacts:), or by writing it for a local file store.
+   */
+  async uploadArtifact(runId: string, artifactPath: string, content: string | Buffer, contentType = 'application/octet-stream'): Promise<void> {
+    const resolved = await this.resolveArtifactUri(`runs:/${runId}/${artifactPath.replace(/^\/+/, '')}`);
+    if (/^file:/i.test(resolved) || path.isAbsolute(resolved)) {
+      const local = /^file:/i.test(resolved) ? fileURLToPath(resolved) : resolved;
+      await mkdir(path.dirname(local), { recursive: true });
+      await writeFile(local, content);
+      return;
+    }
+    if (!/^mlflow-artifacts:/i.test(resolved)) {
+      throw new UserError('MLFLOW_ARTIFACT_STORE_UNSUPPORTED', `Cannot upload to ${resolved}: only artifacts proxied by the tracking server (mlflow-artifacts:) and local files are supported.`, {
+        hint: 'Run the tracking server with artifact serving (the default, or --serve-artifacts).',
+      });
+    }
+    const rel = proxiedPath(resolved);
+    await this.send(
+      {
+        method: 'PUT',
+        url: `/api/2.0/mlflow-artifacts/artifacts/${rel.split('/').map(encodeURIComponent).join('/')}`,
+        data: content,
+        headers: { 'Content-Type': contentType },
+      },
+      `mlflow-artifacts/artifacts/${rel}`,
+    );
   }
 }
 

@@ -191,6 +191,8 @@ export const run: CommandRun = async (ctx, args, opts) => {
       );
     }
 
+    await logHoldoutProfile(ctx, mlflow, runId, path.resolve(root, config.train.holdout));
+
     final = 'FINISHED';
     failureTag = undefined;
     const record = (await finalize())!;
@@ -211,3 +213,44 @@ export const run: CommandRun = async (ctx, args, opts) => {
     }
   }
 };
+
+/**
+ * Profiles the holdout file the script wrote (train.holdout) and logs it as the run artifact
+ * mlops/profile.json: the drift baseline `mlops monitor` reads from the production model's run.
+ * Columns named `prediction` are the model's outputs, `target`/`label` the label. Best effort: a
+ * missing or unreadable holdout is a warning (monitor then needs --baseline), not a failed run.
+ */
+async function logHoldoutProfile(
+  ctx: Parameters<CommandRun>[0],
+  mlflow: { uploadArtifact(runId: string, p: string, c: string, t?: string): Promise<void>; setTag(runId: string, k: string, v: string): Promise<void> },
+  runId: string,
+  file: string,
+): Promise<void> {
+  const { profileFile, PROFILE_ARTIFACT_PATH } = await import('./profile.js');
+  let header: string[];
+  try {
+    const fh = await (await import('node:fs/promises')).open(file, 'r');
+    try {
+      const buf = Buffer.alloc(64 * 1024);
+      const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
+      header = buf.subarray(0, bytesRead).toString('utf8').split(/\r?\n/)[0]!.split(',').map((c) => c.trim().replace(/^"|"$/g, ''));
+    } finally {
+      await fh.close();
+    }
+  } catch {
+    ctx.io.warn(`The training command wrote no holdout file ${file} (train.holdout): this run has no drift baseline for \`mlops monitor\`.`);
+    return;
+  }
+  try {
+    const profile = await profileFile(file, {
+      outputs: header.filter((c) => c === 'prediction'),
+      labels: header.filter((c) => c === 'target' || c === 'label'),
+      signal: ctx.signal,
+    });
+    await mlflow.uploadArtifact(runId, PROFILE_ARTIFACT_PATH, JSON.stringify(profile), 'application/json');
+    await mlflow.setTag(runId, TAG.profile, PROFILE_ARTIFACT_PATH);
+    ctx.io.info(`Drift baseline: profile of ${path.basename(file)} (${profile.rows} rows) logged as ${PROFILE_ARTIFACT_PATH}.`);
+  } catch (err) {
+    ctx.io.warn(`Could not profile the holdout ${file}: ${(err as Error).message}. \`mlops monitor\` will need --baseline for this model.`);
+  }
+}

@@ -29,6 +29,8 @@ export const TAG = {
   outcome: 'mlops.train.outcome',
   exitCode: 'mlops.train.exit_code',
   failure: 'mlops.train.failure',
+  /** Set when the holdout's drift profile was logged (its artifact path). */
+  profile: 'mlops.profile',
 } as const;
 
 /** Builds the run's tags; absent facts are left out rather than written as empty strings. */

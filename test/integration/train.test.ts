@@ -94,6 +94,15 @@ describe('init -> dvc push -> pull -> train (the scaffold, for real)', () => {
     // The holdout (features + label + prediction) is the drift baseline.
     const header = readFileSync(path.join(repo, 'data/holdout.csv'), 'utf8').split('\n')[0]!.split(',');
     expect(header).toEqual(expect.arrayContaining(['mean_radius', 'target', 'prediction']));
+    // The holdout's drift profile is where monitor looks for it.
+    expect(tags['mlops.profile']).toBe('mlops/profile.json');
+    const artifactUri = (run.info as { artifact_uri?: string }).artifact_uri!;
+    const rel = artifactUri.replace(/^mlflow-artifacts:\/*/, '');
+    const profile = await fetch(`${mlflowUrl}/api/2.0/mlflow-artifacts/artifacts/${rel}/mlops/profile.json`).then((res) => res.json() as Promise<{ rows: number; outputColumns: string[]; inputColumns: string[] }>);
+    expect(profile.rows).toBe(114);
+    expect(profile.outputColumns).toEqual(['prediction']);
+    expect(profile.inputColumns).toContain('mean_radius');
+    expect(profile.inputColumns).not.toContain('target');
     // The model is where promote looks for it.
     const artifacts = await fetch(`${mlflowUrl}/api/2.0/mlflow/logged-models/search`, {
       method: 'POST',
