@@ -126,7 +126,7 @@ export class Validator {
         if (shape.pattern) {
           const re = compilePattern(shape.pattern);
           if (re && !re.test(value)) {
-            const shown = shape.pattern.startsWith('^') ? shape.pattern : `^${shape.pattern}`;
+            const shown = /^(\^|\\A)/.test(shape.pattern) ? shape.pattern : `^${shape.pattern}`;
             fail(`satisfy regular expression pattern: ${shown}`);
           }
         }
