@@ -113,6 +113,19 @@ export class Io {
     if (this.githubActions) this.err(`::error::${escapeAnnotation(hint ? `${msg} (${hint})` : msg)}`);
   }
 
+  /**
+   * A GitHub Actions annotation tied to a place in a file (shown inline on the pull request).
+   * No-op outside GitHub Actions. `file` should be relative to the repository root.
+   */
+  annotate(level: 'error' | 'warning' | 'notice', msg: string, where: { file: string; line?: number; col?: number; title?: string }): void {
+    if (!this.githubActions) return;
+    const props = [`file=${escapeProperty(where.file)}`];
+    if (where.line) props.push(`line=${where.line}`);
+    if (where.line && where.col) props.push(`col=${where.col}`);
+    if (where.title) props.push(`title=${escapeProperty(where.title)}`);
+    this.err(`::${level} ${props.join(',')}::${escapeAnnotation(msg)}`);
+  }
+
   /** Detail shown only with --verbose. */
   debug(msg: string): void {
     if (this.verbose) this.err(this.style('dim', msg));
@@ -185,6 +198,10 @@ export class Io {
 export function isCI(env: Record<string, string | undefined>): boolean {
   const ci = env.CI;
   return ci !== undefined && ci !== '' && ci !== 'false' && ci !== '0';
+}
+
+function escapeProperty(s: string): string {
+  return escapeAnnotation(s).replace(/:/g, '%3A').replace(/,/g, '%2C');
 }
 
 function escapeAnnotation(s: string): string {

@@ -163,7 +163,7 @@ export async function main(argv: string[], deps: MainDeps = {}): Promise<number>
         new Io({ stdout, stderr, env, quiet: true, json: true }).result(errorDocument(usage, exitCode));
       }
     } else {
-      exitCode = report(err, io ?? new Io({ stdout, stderr, env, ...rawGlobals(argv) }));
+      exitCode = report(err, io ?? new Io({ stdout, stderr, env, ...rawGlobals(argv) }), env);
     }
   } finally {
     cleanupSignals();
@@ -172,11 +172,12 @@ export async function main(argv: string[], deps: MainDeps = {}): Promise<number>
 }
 
 /** Prints an error once, in the right shape, and returns its exit code. */
-function report(err: unknown, io: Io): number {
+function report(err: unknown, io: Io, env: Record<string, string | undefined>): number {
   const code = exitCodeFor(err);
   if (isExpected(err)) {
     if (err.source !== 'interrupted') io.error(err.message, err.hint);
     else io.info(err.message);
+    annotateProblems(err, io, env);
     if (io.verbose) printCauses(err, io);
   } else {
     const e = err instanceof Error ? err : new Error(String(err));
@@ -185,6 +186,17 @@ function report(err: unknown, io: Io): number {
   }
   if (io.json && !io.hasResult) io.result(errorDocument(err, code));
   return code;
+}
+
+/** Under GitHub Actions, each config problem also becomes an annotation on its file and line. */
+function annotateProblems(err: MlopsError, io: Io, env: Record<string, string | undefined>): void {
+  const file = err.details?.file;
+  const problems = err.details?.problems;
+  if (!io.githubActions || typeof file !== 'string' || !Array.isArray(problems)) return;
+  const rel = path.relative(env.GITHUB_WORKSPACE || path.dirname(file), file) || path.basename(file);
+  for (const p of problems as Array<{ path?: string; message: string; line?: number; column?: number }>) {
+    io.annotate('error', `${p.path ? `${p.path}: ` : ''}${p.message}`, { file: rel, line: p.line, col: p.column, title: 'mlops config' });
+  }
 }
 
 /** The --json document for an error. */

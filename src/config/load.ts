@@ -256,7 +256,7 @@ export function configError(filepath: string, problems: ConfigProblem[]): UserEr
     'CONFIG_INVALID',
     `Invalid config ${filepath} (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n${lines.join('\n')}`,
     {
-      hint: 'Fix the lines above; `mlops config validate` re-checks, and mlops.config.example.yaml documents every field.',
+      hint: 'Fix the lines above and re-check with `mlops config validate`; mlops.config.example.yaml (in the mlops package) documents every field.',
       details: { file: filepath, problems: problems.map(({ at: _at, ...p }) => p) },
     },
   );

@@ -213,3 +213,12 @@ describe('parseConfigText', () => {
     expect(problems[0]!.line).toBe(2);
   });
 });
+
+describe('under GitHub Actions', () => {
+  it('each config problem is also an ::error annotation on its file and line', async () => {
+    const dir = tree({ '.git/': '', 'ci/mlops.config.yaml': 'project: demo\nmlflow:\n  retries: "3"\n' });
+    const r = await runCli(['config', 'validate', '--config', 'ci/mlops.config.yaml'], { cwd: dir, env: { ...env, GITHUB_ACTIONS: 'true', GITHUB_WORKSPACE: dir } });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('::error file=ci/mlops.config.yaml,line=3,col=12,title=mlops config::mlflow.retries: expected a number, found the string "3"; remove the quotes\n');
+  });
+});

@@ -166,3 +166,15 @@ describe('spinner', () => {
     expect(err.text).not.toContain(`${ESC}3`); // no colour codes
   });
 });
+
+describe('annotations on a place', () => {
+  it('file, line and column, escaped; nothing outside GitHub Actions', () => {
+    const err = new Sink();
+    const io = new Io({ stdout: new Sink(), stderr: err, env: { GITHUB_ACTIONS: 'true' } });
+    io.annotate('error', 'bad: value', { file: 'ci/mlops,x.yaml', line: 3, col: 5, title: 'mlops config' });
+    expect(err.text).toBe('::error file=ci/mlops%2Cx.yaml,line=3,col=5,title=mlops config::bad: value\n');
+    const quiet = new Sink();
+    new Io({ stdout: new Sink(), stderr: quiet, env: {} }).annotate('error', 'x', { file: 'f' });
+    expect(quiet.text).toBe('');
+  });
+});
