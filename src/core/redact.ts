@@ -42,6 +42,8 @@ export function redactObject<T>(value: T): T {
   return value;
 }
 
+const NOT_SECRETS = new Set(['true', 'false', 'yes', 'no', 'null', 'none', 'undefined', 'enabled', 'disabled', 'off']);
+
 /** Replaces known secret values, and credential-shaped text, in a string. */
 export class Redactor {
   private readonly secrets = new Set<string>();
@@ -49,8 +51,9 @@ export class Redactor {
 
   /** Registers a literal secret (e.g. an MLflow token) to be masked wherever it appears. */
   add(secret: string | undefined | null): void {
-    // Very short values would mask ordinary text ("1", "true"); they are not real secrets anyway.
-    if (!secret || secret.length < 4) return;
+    // Very short values, flags and small numbers would mask ordinary text (and break JSON output:
+    // SOME_TOKEN=true would turn every `true` into ***); they are not real secrets anyway.
+    if (!secret || secret.length < 4 || NOT_SECRETS.has(secret.toLowerCase()) || /^\d{1,7}$/.test(secret)) return;
     // Also the forms it takes inside JSON output and URLs.
     for (const form of [secret, JSON.stringify(secret).slice(1, -1), encodeURIComponent(secret)]) this.secrets.add(form);
     this.sorted = undefined;

@@ -45,6 +45,12 @@ describe('Redactor', () => {
     expect(r.redact('ab')).toBe('ab');
   });
 
+  it('ignores flag-like and small numeric values, which would mangle ordinary output', () => {
+    const r = new Redactor();
+    r.addFromObject({ HF_HUB_DISABLE_TOKEN: 'true', SOME_TOKEN_TTL_KEY: '3600', ANOTHER_SECRET: 'false' });
+    expect(r.redact('{"ksRobust": true, "ttl": 3600, "x": false}')).toBe('{"ksRobust": true, "ttl": 3600, "x": false}');
+  });
+
   it('masks credential-shaped text it was not told about', () => {
     const r = new Redactor();
     expect(r.redact('Authorization: Bearer eyJhbGciOi.x.y')).toBe(`Authorization: Bearer ${REDACTED}`);
