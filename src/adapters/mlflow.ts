@@ -17,10 +17,11 @@
 import { createWriteStream } from 'node:fs';
 import { cp, mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
-import type { AxiosInstance, AxiosRequestConfig, AxiosResponse } from 'axios';
+import type { AxiosInstance, AxiosRequestConfig, AxiosResponse, AxiosStatic } from 'axios';
 import { ExternalError, InterruptedError, UserError } from '../cli/errors.js';
 import type { Config } from '../config/schema.js';
 import { durationMs } from '../core/duration.js';
@@ -979,7 +980,9 @@ export async function createMlflowClient(opts: MlflowClientOptions): Promise<Mlf
   const baseUrl = url.toString().replace(/\/+$/, '');
   const timeoutMs = opts.timeoutMs ?? 30_000;
 
-  const { default: axios } = await import('axios');
+  // axios's CommonJS bundle: one file, loaded in about half the time of its ESM module graph
+  // (this is on the critical path of every command that talks to MLflow).
+  const axios = createRequire(import.meta.url)('axios') as AxiosStatic;
   const insecure = /^(true|1)$/i.test(env.MLFLOW_TRACKING_INSECURE_TLS ?? '');
   const httpsAgent = insecure ? new (await import('node:https')).Agent({ rejectUnauthorized: false }) : undefined;
   const http = axios.create({

@@ -11,9 +11,7 @@ import { mlflowFromConfig, type MlflowClient, type Run } from '../adapters/mlflo
 import { describeBaselineSpec, parseBaselineFlag, resolveBaseline, type BaselineSpec } from '../core/baseline.js';
 import { renderMarkdown, renderTable, type CompareResult, type RunRef } from '../core/compare-report.js';
 import { evaluateGates, type NoBaselinePolicy } from '../core/gates.js';
-
-/** Where `mlops train` records its run, relative to the config file's folder. */
-export const LAST_RUN_FILE = path.join('.mlops', 'last-run.json');
+import { LAST_RUN_FILE } from '../core/last-run.js';
 
 /** The run recorded by `mlops train`, or a UserError saying how to get one. */
 export function readLastRun(root: string): { runId: string; experimentId?: string } {
@@ -65,11 +63,14 @@ export const run: CommandRun = async (ctx, _args, opts) => {
   const resolve = (experimentId: string) =>
     resolveBaseline(spec, { registeredModel, candidate: { runId: recorded.runId, experimentId } }, client);
 
-  // With the experiment known from last-run.json, both lookups run at once.
+  // Both lookups run at once unless a filter needs the candidate's experiment and only the
+  // candidate run can tell it (--run without last-run.json).
   let candidate: Run;
   let baseline: Awaited<ReturnType<typeof resolve>>;
-  if ('experimentId' in recorded && recorded.experimentId) {
-    [candidate, baseline] = await Promise.all([getCandidate(), resolve(recorded.experimentId)]);
+  const knownExperiment = 'experimentId' in recorded ? recorded.experimentId : undefined;
+  const needsExperiment = 'filter' in spec && !spec.experiment;
+  if (knownExperiment || !needsExperiment) {
+    [candidate, baseline] = await Promise.all([getCandidate(), resolve(knownExperiment ?? '')]);
   } else {
     candidate = await getCandidate();
     baseline = await resolve(candidate.info.experimentId);
