@@ -125,6 +125,11 @@ function md(text: string): string {
   return text.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\n/g, ' ').replace(/([<>*_`[\]])/g, '\\$1');
 }
 
+/** A metric name as inline code; GitHub needs \\| for a pipe even inside code in a table. */
+function code(text: string): string {
+  return `\`${text.replace(/`/g, "'").replace(/\|/g, '\\|')}\``;
+}
+
 function link(text: string, url: string): string {
   return `[${md(text)}](${url.replace(/\(/g, '%28').replace(/\)/g, '%29').replace(/\s/g, '%20')})`;
 }
@@ -155,7 +160,7 @@ export function renderMarkdown(result: CompareResult, opts: { title?: string } =
     const head = withVerdict ? HEADER : HEADER.slice(0, 6);
     const lines = [`| ${head.map((h) => h[0]!.toUpperCase() + h.slice(1)).join(' | ')} |`, `| ${head.map((_, i) => (i >= 1 && i <= 4 ? '---:' : '---')).join(' | ')} |`];
     for (const r of rs) {
-      const cells = r.cells.slice(0, head.length).map((c, i) => (i === 0 ? `\`${c.replace(/`/g, "'")}\`` : md(c)));
+      const cells = r.cells.slice(0, head.length).map((c, i) => (i === 0 ? code(c) : md(c)));
       if (withVerdict) cells[6] = MD_VERDICT[r.verdict ?? 'info'];
       lines.push(`| ${cells.join(' | ')} |`);
     }
@@ -166,7 +171,7 @@ export function renderMarkdown(result: CompareResult, opts: { title?: string } =
   const failures = result.gates.filter((g) => g.verdict === 'fail');
   if (failures.length) {
     out.push('');
-    for (const f of failures) out.push(`- ❌ \`${f.metric.replace(/`/g, "'")}\`: ${md(f.reasons.join('; '))}`);
+    for (const f of failures) out.push(`- ❌ ${code(f.metric)}: ${md(f.reasons.join('; '))}`);
   }
   if (others.length) {
     out.push('');
