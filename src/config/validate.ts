@@ -61,12 +61,15 @@ function explainIssue(issue: z.core.$ZodIssue, root: unknown, prefix: Segment[])
   const found = typeof lastKey === 'string' && isSecretKey(lastKey) && typeof raw !== 'object' && raw !== undefined ? SECRET_VALUE : raw;
   switch (issue.code) {
     case 'unrecognized_keys': {
-      const known = knownKeysAt(segs);
+      const known = knownKeysAt(segs, found);
       return issue.keys.map((key) => {
         const suggestion = closest(key, known);
-        const elsewhere = suggestion ? undefined : findKeyElsewhere(key);
+        // A key of another alternative of the same union (cutover `size` with `type: linear`).
+        const otherShape = !suggestion && knownKeysAt(segs).includes(key);
+        const elsewhere = suggestion || otherShape ? undefined : findKeyElsewhere(key, at);
         let fix: string;
         if (suggestion) fix = `did you mean "${suggestion}"? Rename it`;
+        else if (otherShape) fix = `it does not go with the other settings here (allowed with them: ${known.join(', ')})`;
         else if (elsewhere) fix = `it belongs under ${elsewhere}; move it there`;
         else if (known.length) fix = `allowed keys here: ${known.join(', ')}; remove it or fix its spelling`;
         else fix = 'remove it';
@@ -114,6 +117,20 @@ function explainIssue(issue: z.core.$ZodIssue, root: unknown, prefix: Segment[])
  * one branch, report that branch's own problems; otherwise list the accepted shapes.
  */
 function explainUnion(issue: z.core.$ZodIssueInvalidUnion, root: unknown, segs: Segment[], found: unknown): ConfigProblem[] {
+  // A discriminated union whose discriminator (e.g. cutover `type`) matched no alternative.
+  const discriminator = (issue as { discriminator?: string }).discriminator;
+  if (discriminator && issue.errors.length === 0) {
+    const values = discriminatorValues(segs.slice(0, -1), discriminator);
+    if (values.length) {
+      const suggestion = typeof found === 'string' ? closest(found, values.map(String)) : undefined;
+      return [
+        {
+          path: dotted(segs),
+          message: `expected one of ${values.map((v) => JSON.stringify(v)).join(', ')}, found ${describe(found)}${suggestion ? `; did you mean "${suggestion}"?` : ''}`,
+        },
+      ];
+    }
+  }
   const branches = issue.errors;
   // A branch that rejected the value only for its content (not its type, not its keys) is the one meant.
   const fits = branches.filter(
@@ -210,23 +227,48 @@ function schemaAt(p: Segment[]): AnySchema | undefined {
   return schema as AnySchema;
 }
 
-/** The keys the schema allows at a path (for "did you mean"). */
-export function knownKeysAt(p: Segment[]): string[] {
+/**
+ * The keys the schema allows at a path (for "did you mean"). For a union, the keys of the
+ * alternative the value picks by its literal fields (cutover `type: linear`), else of all of them.
+ */
+export function knownKeysAt(p: Segment[], value?: unknown): string[] {
   const def = unwrap(schemaAt(p))?.def;
   if (def?.shape) return Object.keys(def.shape as object);
-  if (def?.options) return (def.options as unknown[]).flatMap((o) => Object.keys((unwrap(o)?.def?.shape as object) ?? {}));
+  if (def?.options) {
+    const options = def.options as unknown[];
+    const shapeOf = (o: unknown) => (unwrap(o)?.def?.shape as Record<string, unknown> | undefined) ?? {};
+    const picked = options.filter((o) => {
+      const literals = Object.entries(shapeOf(o)).filter(([, f]) => unwrap(f)?.def?.type === 'literal');
+      return (
+        literals.length > 0 &&
+        value !== null &&
+        typeof value === 'object' &&
+        literals.every(([k, f]) => ((unwrap(f)?.def?.values as unknown[]) ?? []).includes((value as Record<string, unknown>)[k]))
+      );
+    });
+    return [...new Set((picked.length === 1 ? picked : options).flatMap((o) => Object.keys(shapeOf(o))))];
+  }
   return [];
 }
 
+/** The values a discriminated union at a path accepts for its discriminator key. */
+function discriminatorValues(p: Segment[], key: string): unknown[] {
+  const def = unwrap(schemaAt(p))?.def;
+  return ((def?.options as unknown[] | undefined) ?? []).flatMap((o) => {
+    const field = (unwrap(o)?.def?.shape as Record<string, unknown> | undefined)?.[key];
+    return (unwrap(field)?.def?.values as unknown[] | undefined) ?? [];
+  });
+}
+
 /** Where else in the schema a key exists (e.g. trackingUri at the top level belongs under mlflow). */
-function findKeyElsewhere(key: string): string | undefined {
+function findKeyElsewhere(key: string, except: string): string | undefined {
   const hits: string[] = [];
   const walk = (schema: unknown, at: string, depth: number) => {
     if (depth > 4) return;
     const def = unwrap(schema)?.def;
     if (def?.shape) {
       for (const [k, v] of Object.entries(def.shape as Record<string, unknown>)) {
-        if (k === key && at) hits.push(at);
+        if (k === key && at && at !== except) hits.push(at);
         walk(v, at ? `${at}.${k}` : k, depth + 1);
       }
     } else if (def?.type === 'array') walk(def.element, `${at}[]`, depth + 1);

@@ -222,3 +222,20 @@ describe('under GitHub Actions', () => {
     expect(r.stderr).toContain('::error file=ci/mlops.config.yaml,line=3,col=12,title=mlops config::mlflow.retries: expected a number, found the string "3"; remove the quotes\n');
   });
 });
+
+describe('discriminated unions (deploy.cutover)', () => {
+  const deploy = (cutover: string) => `project: demo\ndeploy:\n  cutover:\n${cutover}`;
+  it('a wrong discriminator lists the accepted values, with did-you-mean', () => {
+    const { problems } = parseConfigText(deploy('    type: canery\n'), 'f.yaml', {});
+    expect(problems).toContainEqual(
+      expect.objectContaining({ path: 'deploy.cutover.type', line: 4, message: 'expected one of "all-at-once", "canary", "linear", found the string "canery"; did you mean "canary"?' }),
+    );
+  });
+
+  it('a key of another alternative says what goes with the chosen one', () => {
+    const { problems } = parseConfigText(deploy('    type: linear\n    size: 5\n'), 'f.yaml', {});
+    expect(problems).toContainEqual(
+      expect.objectContaining({ path: 'deploy.cutover.size', line: 5, message: 'unknown key "size"; it does not go with the other settings here (allowed with them: type, step, wait)' }),
+    );
+  });
+});
