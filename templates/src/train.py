@@ -11,6 +11,7 @@ writes the holdout set with labels and predictions to data/holdout.csv: the base
 """
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 import mlflow
@@ -70,6 +71,11 @@ def main() -> int:
 
         signature = infer_signature(x_holdout, model.predict(x_holdout))
         mlflow.sklearn.log_model(model, name="model", signature=signature, input_example=x_holdout.head(3))
+        # MLflow 3 keeps logged models apart from the run's artifacts; a copy under the run's
+        # "model/" makes runs:/<run id>/model resolve over plain REST too (what promote registers).
+        with tempfile.TemporaryDirectory() as tmp:
+            mlflow.sklearn.save_model(model, os.path.join(tmp, "model"), signature=signature, input_example=x_holdout.head(3))
+            mlflow.log_artifacts(os.path.join(tmp, "model"), artifact_path="model")
     return 0
 
 

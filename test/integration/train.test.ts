@@ -103,7 +103,10 @@ describe('init -> dvc push -> pull -> train (the scaffold, for real)', () => {
     expect(profile.outputColumns).toEqual(['prediction']);
     expect(profile.inputColumns).toContain('mean_radius');
     expect(profile.inputColumns).not.toContain('target');
-    // The model is where promote looks for it.
+    // The model is where promote looks for it: runs:/<id>/model resolves over REST...
+    const listed = await fetch(`${mlflowUrl}/api/2.0/mlflow/artifacts/list?run_id=${out.runId}&path=model`).then((res) => res.json() as Promise<{ files?: { path: string }[] }>);
+    expect(listed.files?.map((f) => f.path)).toContain('model/MLmodel');
+    // ...and it is an MLflow logged model of the run too.
     const artifacts = await fetch(`${mlflowUrl}/api/2.0/mlflow/logged-models/search`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
