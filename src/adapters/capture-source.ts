@@ -8,11 +8,17 @@
  * the caller (the hour of a file is when it was written, so a record near an hour boundary may sit
  * in the neighbouring hour's file; one hour before the window is listed too for that reason).
  */
-import { createReadStream } from 'node:fs';
+import { createReadStream, existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { ExternalError, InterruptedError, UserError } from '../cli/errors.js';
+import type { AwsSettings } from './aws.js';
+import { LiveSummary } from '../core/drift/evaluate.js';
+import type { Profile } from '../core/drift/profile.js';
+import { emptyScanStats, mergeScanStats, scanCapture as scanLines, type ScanStats } from '../core/drift/scan.js';
 
 /** A batch of complete lines and where they came from. */
 export interface LineBatch {
@@ -31,21 +37,42 @@ export interface CaptureFileRef {
   /** s3://bucket/key or a local path. */
   name: string;
   size?: number;
+  /** A line-aligned byte range of a local file: [start, end). */
+  range?: { start: number; end: number };
 }
 
-/** Splits a stream of byte or string chunks into batches of lines (the last line may lack its \n). */
+/**
+ * Splits a stream of byte or string chunks into batches of lines (the last line may lack its \n).
+ * Bytes are cut after the chunk's last newline before decoding: a newline byte is never part of a
+ * multi-byte UTF-8 sequence, so no character is split.
+ */
 export async function* splitLines(chunks: AsyncIterable<Uint8Array | string>, source: string, signal?: AbortSignal): AsyncGenerator<LineBatch> {
-  const decoder = new TextDecoder('utf-8');
+  let carry: Buffer | undefined;
   let rest = '';
   for await (const chunk of chunks) {
     if (signal?.aborted) throw new InterruptedError();
-    const text = rest + (typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true }));
+    let text: string;
+    if (typeof chunk === 'string') {
+      text = rest + chunk;
+    } else {
+      const buf: Buffer = carry ? Buffer.concat([carry, chunk]) : Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+      const nl = buf.lastIndexOf(10);
+      if (nl < 0) {
+        carry = buf;
+        continue;
+      }
+      carry = nl + 1 < buf.length ? buf.subarray(nl + 1) : undefined;
+      text = buf.toString('utf8', 0, nl);
+      const lines = text.split('\n');
+      yield { source, lines };
+      continue;
+    }
     const lines = text.split('\n');
     rest = lines.pop() ?? '';
     if (lines.length) yield { source, lines };
   }
-  rest += decoder.decode();
-  if (rest.trim() !== '') yield { source, lines: [rest] };
+  const tail = rest + (carry ? carry.toString('utf8') : '');
+  if (tail.trim() !== '') yield { source, lines: [tail] };
 }
 
 // ---- local -------------------------------------------------------------------------------------
@@ -76,13 +103,52 @@ export async function localCaptureFiles(paths: string[]): Promise<CaptureFileRef
 /** Streams the lines of local files. */
 export async function* localCaptureLines(files: CaptureFileRef[], signal?: AbortSignal): AsyncGenerator<LineBatch> {
   for (const f of files) {
-    const stream = createReadStream(f.name, { highWaterMark: 1 << 20 });
+    const stream = createReadStream(f.name, { highWaterMark: 1 << 20, ...(f.range ? { start: f.range.start, end: f.range.end - 1 } : {}) });
     try {
       yield* splitLines(stream as AsyncIterable<Uint8Array>, f.name, signal);
     } finally {
       stream.destroy();
     }
   }
+}
+
+/**
+ * Cuts local files larger than `target` bytes into line-aligned ranges (each cut moved to just
+ * after the next newline), so that one big file can be scanned by several threads.
+ */
+export async function splitLocalFiles(files: CaptureFileRef[], target: number): Promise<CaptureFileRef[]> {
+  const { open } = await import('node:fs/promises');
+  const out: CaptureFileRef[] = [];
+  for (const f of files) {
+    const size = f.size ?? 0;
+    if (f.range || size <= target * 1.5) {
+      out.push(f);
+      continue;
+    }
+    const fh = await open(f.name, 'r');
+    try {
+      const cuts = [0];
+      const buf = Buffer.alloc(64 * 1024);
+      for (let want = target; want < size; want += target) {
+        let at = Math.max(want, cuts[cuts.length - 1]);
+        let found = -1;
+        while (found < 0 && at < size) {
+          const { bytesRead } = await fh.read(buf, 0, buf.length, at);
+          if (bytesRead === 0) break;
+          const nl = buf.subarray(0, bytesRead).indexOf(10);
+          if (nl >= 0) found = at + nl + 1;
+          else at += bytesRead;
+        }
+        if (found < 0 || found >= size) break;
+        if (found > cuts[cuts.length - 1]) cuts.push(found);
+      }
+      cuts.push(size);
+      for (let i = 0; i + 1 < cuts.length; i++) out.push({ name: f.name, size: cuts[i + 1] - cuts[i], range: { start: cuts[i], end: cuts[i + 1] } });
+    } finally {
+      await fh.close();
+    }
+  }
+  return out;
 }
 
 // ---- S3 ----------------------------------------------------------------------------------------
@@ -186,5 +252,105 @@ export async function* s3CaptureLines(client: S3Client, objects: CaptureFileRef[
     } finally {
       (body as { destroy?: () => void }).destroy?.();
     }
+  }
+}
+
+// ---- scanning, in parallel when it pays --------------------------------------------------------
+
+export type CaptureFiles = { kind: 'local'; files: CaptureFileRef[] } | { kind: 's3'; settings: AwsSettings; objects: CaptureFileRef[] };
+
+/** What one worker thread scans. */
+export interface ScanJob {
+  profile: Profile;
+  k: number;
+  window?: TimeWindow;
+  source: CaptureFiles;
+}
+
+export interface ScanOptions {
+  window?: TimeWindow;
+  signal?: AbortSignal;
+  /** Worker threads to use at most (default: the machine's parallelism, up to 4). 1 scans in this thread. */
+  workers?: number;
+  /** Only input at least this large is split across threads (start-up of a worker costs ~50 ms). */
+  minParallelBytes?: number;
+  onProgress?: (records: number) => void;
+  /** S3 client for in-thread S3 scans. */
+  s3?: S3Client;
+}
+
+const WORKER_URL = new URL('./capture-source-worker.js', import.meta.url);
+
+/**
+ * Scans capture files into `live`. Large inputs are split across worker threads (files balanced by
+ * size); each builds its own summary and the summaries are merged (sketches are mergeable, bins and
+ * moments add up). The worker entry exists in the built package; elsewhere (tests on the sources)
+ * the scan runs in this thread.
+ */
+export async function scanCapture(source: CaptureFiles, live: LiveSummary, opts: ScanOptions = {}): Promise<ScanStats> {
+  let refs = source.kind === 'local' ? source.files : source.objects;
+  const bytes = refs.reduce((s, f) => s + (f.size ?? 0), 0);
+  const threads = opts.workers ?? Math.min(availableParallelism(), 4);
+  const parallel = threads > 1 && bytes >= (opts.minParallelBytes ?? 32 * 1024 * 1024) && existsSync(fileURLToPath(WORKER_URL));
+  if (parallel && source.kind === 'local') {
+    source = { kind: 'local', files: await splitLocalFiles(source.files, Math.ceil(bytes / (threads * 2))) };
+    refs = source.files;
+  }
+  const workers = Math.min(threads, refs.length);
+  if (!parallel || workers < 2) {
+    let batches: AsyncIterable<LineBatch>;
+    if (source.kind === 'local') batches = localCaptureLines(source.files, opts.signal);
+    else {
+      const client = opts.s3 ?? (await (await import('./aws.js')).s3Client(source.settings));
+      batches = s3CaptureLines(client, source.objects, opts.signal);
+    }
+    return scanLines(batches, live, { window: opts.window, signal: opts.signal, onProgress: opts.onProgress });
+  }
+  // Largest first, each to the least loaded share.
+  const shares: CaptureFileRef[][] = Array.from({ length: workers }, () => []);
+  const load = new Array<number>(workers).fill(0);
+  for (const f of [...refs].sort((a, b) => (b.size ?? 0) - (a.size ?? 0))) {
+    const i = load.indexOf(Math.min(...load));
+    shares[i].push(f);
+    load[i] += f.size ?? 1;
+  }
+  const { Worker } = await import('node:worker_threads');
+  const running = shares.map((files) => {
+    const job: ScanJob = {
+      profile: live.profile,
+      k: live.k,
+      window: opts.window,
+      source: source.kind === 'local' ? { kind: 'local', files } : { kind: 's3', settings: source.settings, objects: files },
+    };
+    const w = new Worker(WORKER_URL, { workerData: job });
+    const done = new Promise<{ state: ReturnType<LiveSummary['toState']>; stats: ScanStats }>((resolve, reject) => {
+      w.once('message', (m: { ok: boolean; state: ReturnType<LiveSummary['toState']>; stats: ScanStats; error?: { message: string; code?: string; source?: string; hint?: string } }) => {
+        if (m.ok) resolve(m);
+        else if (m.error?.source === 'user') reject(new UserError(m.error.code ?? 'CAPTURE_ERROR', m.error.message, { hint: m.error.hint }));
+        else reject(new ExternalError(m.error?.code ?? 'CAPTURE_SCAN_FAILED', m.error?.message ?? 'capture scan failed', { hint: m.error?.hint }));
+      });
+      w.once('error', reject);
+      w.once('exit', (code) => reject(new ExternalError('CAPTURE_SCAN_FAILED', `a capture scan worker exited with code ${code} before it answered`)));
+    });
+    return { w, done };
+  });
+  const onAbort = () => running.forEach((r) => void r.w.terminate());
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    let stats = emptyScanStats();
+    const results = await Promise.all(running.map((r) => r.done));
+    if (opts.signal?.aborted) throw new InterruptedError();
+    for (const r of results) {
+      live.mergeState(r.state);
+      stats = mergeScanStats(stats, r.stats);
+    }
+    opts.onProgress?.(stats.records);
+    return stats;
+  } catch (e) {
+    if (opts.signal?.aborted) throw new InterruptedError();
+    throw e;
+  } finally {
+    opts.signal?.removeEventListener('abort', onAbort);
+    await Promise.all(running.map((r) => r.w.terminate()));
   }
 }

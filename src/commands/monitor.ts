@@ -24,9 +24,8 @@ import { durationMs, formatDuration } from '../core/duration.js';
 import { constraintViolations, evaluateDrift, LiveSummary, METHOD_LABEL, type DriftOptions, type DriftReport } from '../core/drift/evaluate.js';
 import { driftMetrics, driftScore, DRIFT_NAMESPACE } from '../core/drift/metrics.js';
 import { profileProblem, type Profile } from '../core/drift/profile.js';
-import { scanCapture, type ScanStats } from '../core/drift/scan.js';
+import type { ScanStats } from '../core/drift/scan.js';
 import { advanceState, afterRollback, initialState, rollbackDue, type MonitorState } from '../core/drift/windows.js';
-import type { LineBatch } from '../adapters/capture-source.js';
 import type { MetricsPort } from '../adapters/cloudwatch.js';
 import { PROFILE_ARTIFACT_PATH } from './profile.js';
 
@@ -52,8 +51,8 @@ export interface MonitorStateStore {
 
 export interface MonitorPorts {
   baseline(): Promise<{ profile: Profile; source: string }>;
-  /** The capture lines of the window (already listed for S3). */
-  capture(): Promise<{ batches: AsyncIterable<LineBatch>; files: number; bytes: number; describe: string }>;
+  /** Lists the capture files of the window and scans them into `live` (in parallel when large). */
+  scan(live: LiveSummary, opts: { window?: { from: number; to: number }; signal?: AbortSignal; onProgress?: (n: number) => void }): Promise<{ stats: ScanStats; files: number; bytes: number; describe: string }>;
   metrics?: MetricsPort;
   state: MonitorStateStore;
   rollback: RollbackPort;
@@ -98,13 +97,13 @@ export interface MonitorOutcome {
 export async function monitorWindow(input: MonitorInput, ports: MonitorPorts, io?: Io): Promise<MonitorOutcome> {
   const { profile, source } = await ports.baseline();
   const live = new LiveSummary(profile, input.sketchK);
-  const cap = await ports.capture();
   const t0 = performance.now();
-  const scan = await scanCapture(cap.batches, live, {
+  const cap = await ports.scan(live, {
     window: input.window,
     signal: input.signal,
     onProgress: (n) => io?.debug(`… ${n.toLocaleString('en-US')} records`),
   });
+  const scan = cap.stats;
   const report = evaluateDrift(live, input.drift);
   const elapsedMs = performance.now() - t0;
   const now = ports.now();
@@ -345,12 +344,13 @@ export const run: CommandRun = async (ctx, _args, opts) => {
 
   const baselineFile = (opts.baseline as string | undefined) ? path.resolve(ctx.cwd, String(opts.baseline)) : m.baselineProfile ? path.resolve(root, m.baselineProfile) : undefined;
 
-  // Capture source.
-  const capture: MonitorPorts['capture'] = async () => {
+  // Capture source: local files, or the window's hour prefixes in S3.
+  const scan: MonitorPorts['scan'] = async (live, o) => {
     const src = await import('../adapters/capture-source.js');
     if (local) {
       const files = await src.localCaptureFiles(captureDirs!);
-      return { batches: src.localCaptureLines(files, ctx.signal), files: files.length, bytes: files.reduce((s, f) => s + (f.size ?? 0), 0), describe: captureDirs!.join(', ') };
+      const stats = await src.scanCapture({ kind: 'local', files }, live, o);
+      return { stats, files: files.length, bytes: files.reduce((s, f) => s + (f.size ?? 0), 0), describe: captureDirs!.join(', ') };
     }
     const dest = m.capture ?? config.deploy?.dataCapture.destination;
     if (!dest) throw new UserError('MONITOR_NO_CAPTURE', 'No data-capture location.', { hint: 'Set monitor.capture or deploy.dataCapture.destination, or pass --capture-dir.' });
@@ -358,12 +358,8 @@ export const run: CommandRun = async (ctx, _args, opts) => {
     const loc = parseS3Uri(dest);
     const client = await aws!.s3Client(settings!);
     const objects = await src.listCaptureObjects({ client, bucket: loc.bucket, prefix: loc.prefix, endpoint, variants: [variant], window: window!, signal: ctx.signal });
-    return {
-      batches: src.s3CaptureLines(client, objects, ctx.signal),
-      files: objects.length,
-      bytes: objects.reduce((s, f) => s + (f.size ?? 0), 0),
-      describe: `${dest.replace(/\/$/, '')}/${endpoint}/${variant}/`,
-    };
+    const stats = await src.scanCapture({ kind: 's3', settings: settings!, objects }, live, { ...o, s3: client });
+    return { stats, files: objects.length, bytes: objects.reduce((s, f) => s + (f.size ?? 0), 0), describe: `${dest.replace(/\/$/, '')}/${endpoint}/${variant}/` };
   };
 
   // State store: S3 next to the deployment state, else a local file.
@@ -393,7 +389,7 @@ export const run: CommandRun = async (ctx, _args, opts) => {
 
   const ports: MonitorPorts = {
     baseline: async () => (baselineFile ? { profile: await readProfile(baselineFile), source: path.relative(ctx.cwd, baselineFile) || baselineFile } : baselineFromMlflow(config, ctx)),
-    capture,
+    scan,
     metrics,
     state,
     rollback: rollbackNotAvailable,

@@ -203,6 +203,71 @@ export function decodeRecord(rec: CaptureRecord, layout: RowLayout): DecodedReco
   return { inputs, outputs };
 }
 
+/**
+ * The value of the first `"key": "..."` string field in line[from, to), or undefined. Only valid on
+ * a line without backslashes: then no string holds a quote, so a quoted key can only be a key.
+ */
+function stringField(line: string, key: string, from: number, to: number): string | undefined {
+  const k = line.indexOf(key, from);
+  if (k < 0 || k >= to) return undefined;
+  return stringAt(line, k + key.length, to);
+}
+
+/** The quoted string after `: ` at position i (just past a key). */
+function stringAt(line: string, i: number, to: number): string | undefined {
+  while (line.charCodeAt(i) === 32) i++;
+  if (line.charCodeAt(i) !== 58 /* : */) return undefined;
+  i++;
+  while (line.charCodeAt(i) === 32) i++;
+  if (line.charCodeAt(i) !== 34 /* " */) return undefined;
+  const end = line.indexOf('"', i + 1);
+  if (end < 0 || end > to) return undefined;
+  return line.slice(i + 1, end);
+}
+
+function fastPayload(line: string, from: number, to: number): CapturePayload | undefined {
+  const data = stringField(line, '"data"', from, to);
+  const encoding = stringField(line, '"encoding"', from, to);
+  if (data === undefined || encoding === undefined) return undefined;
+  return { data, encoding, observedContentType: stringField(line, '"observedContentType"', from, to) };
+}
+
+/** The payloads and inference time of a capture line, read without JSON.parse (see decodeLineFast). */
+export interface FastLine {
+  time: string | undefined;
+  input: CapturePayload;
+  output?: CapturePayload;
+}
+
+/**
+ * JSON.parse + field access for the common case, without building the record object: a line with
+ * no backslash (no escaped characters, so no JSON body inside a string) whose fields are found by
+ * position. Returns undefined when the line needs the full parser.
+ */
+export function readLineFast(line: string): FastLine | undefined {
+  if (line.indexOf('\\') >= 0) return undefined;
+  const pIn = line.indexOf('"endpointInput"');
+  if (pIn < 0) return undefined;
+  const pOut = line.indexOf('"endpointOutput"');
+  const inEnd = pOut > pIn ? pOut : line.length;
+  const input = fastPayload(line, pIn, inEnd);
+  if (!input) return undefined;
+  let output: CapturePayload | undefined;
+  if (pOut >= 0) {
+    output = fastPayload(line, pOut, pOut > pIn ? line.length : pIn);
+    if (!output) return undefined;
+  }
+  // eventMetadata usually comes last: search from the end.
+  const tk = line.lastIndexOf('"inferenceTime"');
+  const time = tk < 0 ? undefined : stringAt(line, tk + 15, line.length);
+  return { time, input, output };
+}
+
+/** Whether a payload is one CSV row without quoting (the case rows can be read straight from the text). */
+export function isPlainCsvRow(p: CapturePayload | undefined): boolean {
+  return p !== undefined && p.encoding === 'CSV' && p.data !== undefined && p.data.indexOf('\n') < 0 && p.data.indexOf('"') < 0;
+}
+
 /** The record's inference time in ms since the epoch (NaN when absent or unreadable). */
 export function recordTime(rec: CaptureRecord): number {
   const t = rec.eventMetadata?.inferenceTime;

@@ -5,6 +5,9 @@
 import {
   CategoricalAccumulator,
   NumericAccumulator,
+  parseNumberRange,
+  type CategoricalState,
+  type NumericState,
   type FeatureProfile,
   type FeatureRole,
   type Profile,
@@ -74,6 +77,13 @@ export const DEFAULT_DRIFT_OPTIONS: DriftOptions = {
   outputDrift: true,
 };
 
+export interface LiveState {
+  inputRows: number;
+  outputRows: number;
+  unknownCells: number;
+  features: Record<string, NumericState | CategoricalState>;
+}
+
 type Acc = { kind: 'numeric'; acc: NumericAccumulator } | { kind: 'categorical'; acc: CategoricalAccumulator };
 
 /** The streaming summary of live records, shaped by the profile (one pass, flat memory). */
@@ -90,7 +100,7 @@ export class LiveSummary {
 
   constructor(
     readonly profile: Profile,
-    k = DEFAULT_K,
+    readonly k = DEFAULT_K,
   ) {
     const make = (f: FeatureProfile): Acc =>
       f.kind === 'numeric'
@@ -108,6 +118,26 @@ export class LiveSummary {
     this.outputs = pick(profile.outputColumns, this.outputByName);
   }
 
+  /** A structured-cloneable snapshot, to merge summaries made in parallel (worker threads). */
+  toState(): LiveState {
+    const features: LiveState['features'] = {};
+    for (const [name, a] of this.byName) features[name] = a.acc.toState();
+    return { inputRows: this.inputRows, outputRows: this.outputRows, unknownCells: this.unknownCells, features };
+  }
+
+  /** Folds in another summary of the same profile. */
+  mergeState(o: LiveState): void {
+    this.inputRows += o.inputRows;
+    this.outputRows += o.outputRows;
+    this.unknownCells += o.unknownCells;
+    for (const [name, st] of Object.entries(o.features)) {
+      const a = this.byName.get(name);
+      if (!a) continue;
+      if (a.kind === 'numeric' && st.kind === 'numeric') a.acc.mergeState(st);
+      else if (a.kind === 'categorical' && st.kind === 'categorical') a.acc.mergeState(st);
+    }
+  }
+
   /** The live accumulator of a feature (for reports and tests). */
   feature(name: string): NumericAccumulator | CategoricalAccumulator | undefined {
     return this.byName.get(name)?.acc;
@@ -121,6 +151,38 @@ export class LiveSummary {
   addOutput(row: unknown[] | Record<string, unknown>): void {
     this.outputRows++;
     this.addRow(row, this.outputs, this.outputByName);
+  }
+
+  /** One CSV row of input cells, without quotes or newlines (the capture hot path). */
+  addInputCsv(text: string): void {
+    this.inputRows++;
+    this.addCsv(text, this.inputs);
+  }
+
+  /** One CSV row of output cells, without quotes or newlines. */
+  addOutputCsv(text: string): void {
+    this.outputRows++;
+    this.addCsv(text, this.outputs);
+  }
+
+  private addCsv(text: string, positional: Acc[]): void {
+    const len = text.length;
+    let s = 0;
+    for (let i = 0; i < positional.length; i++) {
+      const a = positional[i];
+      if (s > len) {
+        a.acc.add(undefined);
+        continue;
+      }
+      let e = text.indexOf(',', s);
+      if (e < 0) e = len;
+      if (a.kind === 'numeric') {
+        const x = parseNumberRange(text, s, e);
+        if (x === undefined) a.acc.missing++;
+        else a.acc.addNumber(x);
+      } else a.acc.add(text.slice(s, e));
+      s = e + 1;
+    }
   }
 
   private addRow(row: unknown[] | Record<string, unknown>, positional: Acc[], named: Map<string, Acc>): void {

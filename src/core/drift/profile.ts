@@ -77,6 +77,50 @@ export function toNumber(v: unknown): number | undefined {
   return undefined;
 }
 
+const POW10 = Array.from({ length: 23 }, (_, i) => 10 ** i);
+
+/**
+ * Parses text[s, e) as a number (surrounding spaces ignored), undefined when missing or not a
+ * finite number. Plain decimals of at most 15 digits take an exact fast path (Clinger's: an
+ * integer mantissa < 2^53 divided by an exactly representable power of ten is correctly rounded);
+ * anything else goes through Number().
+ */
+export function parseNumberRange(text: string, s: number, e: number): number | undefined {
+  while (s < e && text.charCodeAt(s) === 32) s++;
+  while (e > s && text.charCodeAt(e - 1) === 32) e--;
+  if (s === e) return undefined;
+  let i = s;
+  let neg = false;
+  const c0 = text.charCodeAt(i);
+  if (c0 === 45) {
+    neg = true;
+    i++;
+  } else if (c0 === 43) i++;
+  let m = 0;
+  let digits = 0;
+  let frac = 0;
+  let dot = false;
+  let plain = i < e;
+  for (; i < e; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 48 && c <= 57) {
+      m = m * 10 + (c - 48);
+      digits++;
+      if (dot) frac++;
+    } else if (c === 46 && !dot) dot = true;
+    else {
+      plain = false;
+      break;
+    }
+  }
+  if (plain && digits > 0 && digits <= 15) {
+    const v = frac ? m / POW10[frac] : m;
+    return neg ? -v : v;
+  }
+  const x = +text.slice(s, e);
+  return Number.isFinite(x) ? x : undefined;
+}
+
 /** Whether a raw cell counts as missing (null, undefined, empty, NaN). */
 export function isMissing(v: unknown): boolean {
   if (v === null || v === undefined) return true;
@@ -134,6 +178,42 @@ export class NumericAccumulator {
     if (this.count === 0) return { mean: NaN, std: NaN, min: NaN, max: NaN };
     return { mean: this.mean, std: Math.sqrt(this.m2 / this.count), min: this.sketch.min, max: this.sketch.max };
   }
+
+  /** A structured-cloneable snapshot (to merge summaries made in parallel). */
+  toState(): NumericState {
+    return { kind: 'numeric', count: this.count, missing: this.missing, mean: this.mean, m2: this.m2, sketch: this.sketch.toJSON(), bins: this.binCounts ? Array.from(this.binCounts) : undefined };
+  }
+
+  /** Folds in another accumulator's snapshot (Chan et al.'s pairwise update for the moments). */
+  mergeState(o: NumericState): void {
+    this.missing += o.missing;
+    if (o.count > 0) {
+      const n = this.count + o.count;
+      const d = o.mean - this.mean;
+      this.mean += (d * o.count) / n;
+      this.m2 += o.m2 + (d * d * this.count * o.count) / n;
+      this.count = n;
+      this.sketch.merge(KllSketch.fromJSON(o.sketch));
+    }
+    if (this.binCounts && o.bins) for (let i = 0; i < this.binCounts.length; i++) this.binCounts[i] += o.bins[i] ?? 0;
+  }
+}
+
+export interface NumericState {
+  kind: 'numeric';
+  count: number;
+  missing: number;
+  mean: number;
+  m2: number;
+  sketch: SketchJson;
+  bins?: number[];
+}
+
+export interface CategoricalState {
+  kind: 'categorical';
+  count: number;
+  missing: number;
+  counts: Array<[string, number]>;
 }
 
 /** Streaming value counts of one categorical feature (capped). */
@@ -160,6 +240,21 @@ export class CategoricalAccumulator {
 
   toRecord(): Record<string, number> {
     return Object.fromEntries(this.counts);
+  }
+
+  toState(): CategoricalState {
+    return { kind: 'categorical', count: this.count, missing: this.missing, counts: [...this.counts] };
+  }
+
+  mergeState(o: CategoricalState): void {
+    this.missing += o.missing;
+    this.count += o.count;
+    for (const [v, c] of o.counts) {
+      const have = this.counts.get(v);
+      if (have !== undefined) this.counts.set(v, have + c);
+      else if (this.counts.size < MAX_CATEGORIES) this.counts.set(v, c);
+      else this.counts.set(OTHER_CATEGORY, (this.counts.get(OTHER_CATEGORY) ?? 0) + c);
+    }
   }
 }
 

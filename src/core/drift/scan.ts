@@ -2,7 +2,7 @@
  * One pass over capture lines into a live summary: parse, keep the records of the window, decode,
  * accumulate. Pure (the lines come from an adapter). Unreadable lines are counted, not fatal.
  */
-import { decodeRecord, recordTime, type CaptureRecord, type RowLayout } from '../capture.js';
+import { decodeRecord, isPlainCsvRow, readLineFast, recordTime, type CaptureRecord, type DecodedRecord, type RowLayout } from '../capture.js';
 import type { LiveSummary } from './evaluate.js';
 
 export interface ScanOptions {
@@ -50,18 +50,36 @@ export async function scanCapture(batches: AsyncIterable<{ source: string; lines
     for (const line of batch.lines) {
       if (line.length === 0 || (line.length < 3 && line.trim() === '')) continue;
       stats.lines++;
-      let rec: CaptureRecord;
-      let decoded;
+      let decoded: DecodedRecord;
       try {
-        rec = JSON.parse(line) as CaptureRecord;
-        if (filter) {
-          const t = recordTime(rec);
-          if (!(t >= from && t < to)) {
-            stats.outsideWindow++;
+        const fast = readLineFast(line);
+        if (fast) {
+          if (filter) {
+            const t = fast.time === undefined ? NaN : Date.parse(fast.time);
+            if (!(t >= from && t < to)) {
+              stats.outsideWindow++;
+              continue;
+            }
+          }
+          if (isPlainCsvRow(fast.input) && (fast.output === undefined || isPlainCsvRow(fast.output))) {
+            // The hot path: one CSV row in, one CSV row out, read straight from the text.
+            live.addInputCsv(fast.input.data!);
+            if (fast.output && layout.outputWidth > 0) live.addOutputCsv(fast.output.data!);
+            stats.records++;
             continue;
           }
+          decoded = decodeRecord({ captureData: { endpointInput: fast.input, endpointOutput: fast.output } }, layout);
+        } else {
+          const rec = JSON.parse(line) as CaptureRecord;
+          if (filter) {
+            const t = recordTime(rec);
+            if (!(t >= from && t < to)) {
+              stats.outsideWindow++;
+              continue;
+            }
+          }
+          decoded = decodeRecord(rec, layout);
         }
-        decoded = decodeRecord(rec, layout);
       } catch (e) {
         stats.bad++;
         if (stats.badExamples.length < 5) stats.badExamples.push(`${batch.source}: ${e instanceof Error ? e.message : String(e)}`);
@@ -80,4 +98,22 @@ export async function scanCapture(batches: AsyncIterable<{ source: string; lines
     }
   }
   return stats;
+}
+
+/** Sums the statistics of scans made in parallel. */
+export function mergeScanStats(a: ScanStats, b: ScanStats): ScanStats {
+  return {
+    lines: a.lines + b.lines,
+    records: a.records + b.records,
+    outsideWindow: a.outsideWindow + b.outsideWindow,
+    bad: a.bad + b.bad,
+    badExamples: [...a.badExamples, ...b.badExamples].slice(0, 5),
+    rowMismatch: a.rowMismatch + b.rowMismatch,
+    sources: a.sources + b.sources,
+  };
+}
+
+/** Empty statistics (the start of a merge). */
+export function emptyScanStats(): ScanStats {
+  return { lines: 0, records: 0, outsideWindow: 0, bad: 0, badExamples: [], rowMismatch: 0, sources: 0 };
 }

@@ -1,10 +1,11 @@
 /**
  * A mergeable quantile sketch (KLL: Karnin, Lang, Liberty, "Optimal quantile approximation in
- * streams", 2016, in the lazy form of Liberty's reference implementation). Pure.
+ * streams", 2016, as in Liberty's reference implementation, non-lazy). Pure.
  *
- * Items live in compactors; an item at level h stands for 2^h input values. When the sketch is
- * full, the lowest over-full level is sorted and every other item (random offset) moves up a level.
- * Until the first compaction the sketch is exact: it holds every value (up to about 3k of them).
+ * Items live in compactors; an item at level h stands for 2^h input values. When the bottom level
+ * is full, every level at its capacity (k * (2/3)^depth, bottom up) is sorted and every other item
+ * (random offset) moves up a level.
+ * Until the first compaction the sketch is exact: it holds every value (at least the first 1024).
  *
  * Error: with k = 200 the rank of any value is within about 1.65% of n of its true rank with
  * probability 0.99, for all values at once (`rankError(k)`, DataSketches' empirical fit
@@ -14,6 +15,9 @@
 
 export const DEFAULT_K = 200;
 const C = 2 / 3;
+const numeric = (a: number, b: number) => a - b;
+/** Smallest capacity of the bottom level (exact values). */
+const LEVEL0 = 1024;
 
 /** The normalized rank error bound (fraction of n, 99% confidence, all ranks at once) of a KLL sketch of size k. */
 export function rankError(k: number): number {
@@ -42,9 +46,13 @@ export class KllSketch {
   n = 0;
   min = Infinity;
   max = -Infinity;
+  /** Level 0 lives in a typed buffer (the hot path: every update, sorted in place on compaction). */
+  private buf0: Float64Array;
+  private len0 = 0;
+  /** levels[h] for h >= 1 (levels[0] is always empty: see buf0). */
   private levels: number[][] = [[]];
-  private size = 0;
-  private maxSize = 0;
+  /** Capacity of the bottom level: reaching it triggers a compaction. */
+  private cap0: number;
   private seed: number;
   private view?: SortedView;
 
@@ -52,7 +60,8 @@ export class KllSketch {
     if (!(k >= 8)) throw new RangeError(`sketch size k must be >= 8, got ${k}`);
     this.k = Math.floor(k);
     this.seed = seed >>> 0 || 1;
-    this.maxSize = this.capacity(0);
+    this.cap0 = this.capacity(0);
+    this.buf0 = new Float64Array(this.cap0 + 1);
   }
 
   /** Whether no compaction has happened yet (every value is held exactly). */
@@ -62,12 +71,17 @@ export class KllSketch {
 
   /** Number of items held (memory). */
   get retained(): number {
-    return this.size;
+    let size = this.len0;
+    for (let h = 1; h < this.levels.length; h++) size += this.levels[h].length;
+    return size;
   }
 
   private capacity(h: number): number {
     const depth = this.levels.length - h - 1;
-    return Math.ceil(Math.pow(C, depth) * this.k) + 1;
+    const c = Math.ceil(Math.pow(C, depth) * this.k) + 1;
+    // A larger bottom level only adds exact items (weight 1), so it can only lower the error; it
+    // makes compactions rare and batched (one in-place typed-array sort per ~LEVEL0 updates).
+    return h === 0 ? Math.max(c, LEVEL0) : c;
   }
 
   private coin(): boolean {
@@ -84,69 +98,80 @@ export class KllSketch {
 
   /** Adds one value (NaN and infinities are the caller's to filter). */
   update(x: number): void {
-    this.levels[0].push(x);
+    this.buf0[this.len0++] = x;
     this.n++;
     if (x < this.min) this.min = x;
     if (x > this.max) this.max = x;
     this.view = undefined;
-    if (++this.size >= this.maxSize) this.compress();
+    if (this.len0 >= this.cap0) this.compress();
+  }
+
+  private growBuf0(need: number): void {
+    const next = new Float64Array(Math.max(need, this.buf0.length * 2));
+    next.set(this.buf0.subarray(0, this.len0));
+    this.buf0 = next;
   }
 
   private grow(): void {
     this.levels.push([]);
-    let total = 0;
-    for (let h = 0; h < this.levels.length; h++) total += this.capacity(h);
-    this.maxSize = total;
+    this.cap0 = this.capacity(0);
   }
 
+  private levelLength(h: number): number {
+    return h === 0 ? this.len0 : this.levels[h].length;
+  }
+
+  /** Compacts every level at or over its capacity, bottom up (the original, non-lazy KLL). */
   private compress(): void {
     for (let h = 0; h < this.levels.length; h++) {
-      const level = this.levels[h];
-      if (level.length >= this.capacity(h)) {
-        if (h + 1 >= this.levels.length) this.grow();
-        const sorted = Float64Array.from(level).sort();
-        const odd = sorted.length % 2 === 1;
-        // An odd item out (the largest) stays at this level, as in the reference implementation.
-        const end = odd ? sorted.length - 1 : sorted.length;
-        const up = this.levels[h + 1];
-        for (let i = this.coin() ? 1 : 0; i < end; i += 2) up.push(sorted[i]);
-        this.levels[h] = odd ? [sorted[sorted.length - 1]] : [];
-        let size = 0;
-        for (const l of this.levels) size += l.length;
-        this.size = size;
-        if (this.size < this.maxSize) break;
-      }
+      if (this.levelLength(h) < this.capacity(h)) continue;
+      if (h + 1 >= this.levels.length) this.grow();
+      // Upper levels hold a few sorted runs: the adaptive (TimSort) Array sort is near-linear on them.
+      const sorted = h === 0 ? this.buf0.subarray(0, this.len0).sort() : this.levels[h].sort(numeric);
+      const len = sorted.length;
+      const odd = len % 2 === 1;
+      // An odd item out (the largest) stays at this level, as in the reference implementation.
+      const end = odd ? len - 1 : len;
+      const up = this.levels[h + 1];
+      for (let i = this.coin() ? 1 : 0; i < end; i += 2) up.push(sorted[i]);
+      if (h === 0) {
+        if (odd) this.buf0[0] = sorted[len - 1];
+        this.len0 = odd ? 1 : 0;
+      } else this.levels[h] = odd ? [sorted[len - 1]] : [];
     }
+    this.cap0 = this.capacity(0);
+    if (this.buf0.length < this.cap0 + 1) this.growBuf0(this.cap0 + 1);
+  }
+
+  /** Every held item with its level (weight 2^level). */
+  private forEachItem(fn: (x: number, h: number) => void): void {
+    for (let i = 0; i < this.len0; i++) fn(this.buf0[i], 0);
+    for (let h = 1; h < this.levels.length; h++) for (const x of this.levels[h]) fn(x, h);
   }
 
   /** Folds another sketch into this one (both keep their error bounds; k is this sketch's). */
   merge(other: KllSketch): void {
     while (this.levels.length < other.levels.length) this.grow();
-    for (let h = 0; h < other.levels.length; h++) for (const x of other.levels[h]) this.levels[h].push(x);
+    other.forEachItem((x, h) => {
+      if (h === 0) {
+        if (this.len0 === this.buf0.length) this.growBuf0(this.len0 + 1);
+        this.buf0[this.len0++] = x;
+      } else this.levels[h].push(x);
+    });
     this.n += other.n;
     if (other.n > 0) {
       this.min = Math.min(this.min, other.min);
       this.max = Math.max(this.max, other.max);
     }
-    let size = 0;
-    for (const l of this.levels) size += l.length;
-    this.size = size;
     this.view = undefined;
-    while (this.size >= this.maxSize) {
-      const before = this.size;
-      this.compress();
-      if (this.size >= before) break;
-    }
+    this.compress();
   }
 
   /** The sorted items and their cumulative weights (cached until the next update). */
   sortedView(): SortedView {
     if (this.view) return this.view;
     const pairs: Array<[number, number]> = [];
-    for (let h = 0; h < this.levels.length; h++) {
-      const w = 2 ** h;
-      for (const x of this.levels[h]) pairs.push([x, w]);
-    }
+    this.forEachItem((x, h) => pairs.push([x, 2 ** h]));
     pairs.sort((a, b) => a[0] - b[0]);
     const values = new Float64Array(pairs.length);
     const cum = new Float64Array(pairs.length);
@@ -178,23 +203,21 @@ export class KllSketch {
   }
 
   toJSON(): SketchJson {
-    return { k: this.k, n: this.n, min: this.min, max: this.max, levels: this.levels.map((l) => [...l]) };
+    return { k: this.k, n: this.n, min: this.min, max: this.max, levels: [Array.from(this.buf0.subarray(0, this.len0)), ...this.levels.slice(1).map((l) => [...l])] };
   }
 
   /** Rebuilds a sketch from its serialized form (as stored in a profile). */
   static fromJSON(j: SketchJson): KllSketch {
     const s = new KllSketch(j.k);
-    s.levels = j.levels.map((l) => [...l]);
-    if (s.levels.length === 0) s.levels = [[]];
+    const levels = j.levels.length ? j.levels : [[]];
+    s.levels = [[], ...levels.slice(1).map((l) => [...l])];
+    s.buf0 = Float64Array.from(levels[0]);
+    s.len0 = levels[0].length;
     s.n = j.n;
     s.min = j.n > 0 ? j.min : Infinity;
     s.max = j.n > 0 ? j.max : -Infinity;
-    let size = 0;
-    let total = 0;
-    for (const l of s.levels) size += l.length;
-    for (let h = 0; h < s.levels.length; h++) total += s.capacity(h);
-    s.size = size;
-    s.maxSize = total;
+    s.cap0 = s.capacity(0);
+    if (s.buf0.length < s.cap0 + 1) s.growBuf0(s.cap0 + 1);
     return s;
   }
 
