@@ -8,7 +8,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { CommandRun, CommandContext } from '../cli/context.js';
-import { MlopsError } from '../cli/errors.js';
+import { MlopsError, UserError } from '../cli/errors.js';
 import type { LoadedConfig } from '../config/load.js';
 
 export type CheckStatus = 'ok' | 'fail' | 'warn' | 'skip';
@@ -27,7 +27,11 @@ const NODE_MIN = '20.19';
 const PYTHON_MIN = '3.9';
 
 export const run: CommandRun = async (ctx, _args, opts) => {
-  const timeoutMs = Math.max(0.1, Number(opts.timeout ?? 5)) * 1000;
+  const seconds = Number(opts.timeout ?? 5);
+  if (!Number.isFinite(seconds) || seconds <= 0) {
+    throw new UserError('BAD_TIMEOUT', `--timeout must be a positive number of seconds, got "${String(opts.timeout)}".`, { hint: 'e.g. --timeout 2' });
+  }
+  const timeoutMs = seconds * 1000;
   const probe = await import('../adapters/probe.js');
   const { io } = ctx;
 
@@ -44,7 +48,8 @@ export const run: CommandRun = async (ctx, _args, opts) => {
   }
 
   const root = loaded?.root ?? ctx.cwd;
-  const probeOpts = { cwd: ctx.cwd, env: ctx.env, timeoutMs: 15_000 };
+  // Tools run where mlops runs them: in the config's folder (a relative train.command[0] resolves there).
+  const probeOpts = { cwd: root, env: ctx.env, timeoutMs: 15_000 };
   const usesDvc = [root, ctx.cwd].some((d) => existsSync(path.join(d, '.dvc')) || existsSync(path.join(d, 'dvc.yaml')));
   const trainCmd = loaded?.config.train.command ?? ['python'];
   const pythonName = /python/i.test(path.basename(trainCmd[0]!)) ? trainCmd[0]! : undefined;

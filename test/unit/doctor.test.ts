@@ -181,3 +181,11 @@ describe('probes', () => {
     expect(findAwsCredentials({ HOME: tempDir(), AWS_WEB_IDENTITY_TOKEN_FILE: '/t', AWS_ROLE_ARN: 'arn' }).source).toMatch(/web identity/);
   });
 });
+
+describe('doctor options', () => {
+  it('a bad --timeout is a usage error (exit 2)', async () => {
+    const r = await runCli(['doctor', '--timeout', 'soon'], { env: { PATH: process.env.PATH } });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--timeout must be a positive number of seconds, got "soon"');
+  });
+});
