@@ -135,7 +135,11 @@ export async function runProcess(argv: string[], opts: RunProcessOptions): Promi
     const sig = typeof reason === 'string' && SIGNAL_NAMES.has(reason) ? (reason as NodeJS.Signals) : (opts.abortSignal ?? 'SIGTERM');
     io?.debug(`forwarding ${sig} to ${argv[0]} (pid ${child.pid ?? '?'})`);
     child.kill(sig);
+    // A child that ignores the signal is killed for good after the grace period.
+    escalation = setTimeout(() => child.kill('SIGKILL'), opts.killGraceMs ?? 10_000);
+    escalation.unref();
   };
+  let escalation: NodeJS.Timeout | undefined;
   opts.signal?.addEventListener('abort', onAbort, { once: true });
 
   try {
@@ -157,6 +161,7 @@ export async function runProcess(argv: string[], opts: RunProcessOptions): Promi
     };
   } finally {
     opts.signal?.removeEventListener('abort', onAbort);
+    if (escalation) clearTimeout(escalation);
   }
 }
 
