@@ -397,7 +397,12 @@ export class MlflowClient {
       headers: payload?.body === undefined ? undefined : { 'Content-Type': 'application/json' },
     };
     const res = await this.send(config, endpoint);
-    return parseBody(res.data as string) as T;
+    const body = parseBody(res.data as string);
+    if (body === null || typeof body !== 'object') {
+      throw new MlflowApiError('MLFLOW_BAD_RESPONSE', `${this.baseUrl} answered ${endpoint} with something that is not MLflow's JSON.`, { endpoint, httpStatus: res.status },
+        'Check that mlflow.trackingUri (or $MLFLOW_TRACKING_URI) points to the MLflow tracking server, not a login page or proxy.');
+    }
+    return body as T;
   }
 
   /** Sends with retries; resolves with a 2xx response, else throws a typed error. */
@@ -481,11 +486,19 @@ export class MlflowClient {
           'Set MLFLOW_TRACKING_TOKEN, or MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD, to credentials allowed to do this.'),
       };
     }
-    if (mlflowCode === 'RESOURCE_DOES_NOT_EXIST' || (status === 404 && !mlflowCode)) {
+    if (mlflowCode === 'RESOURCE_DOES_NOT_EXIST') {
       return {
         retryable: false,
-        error: new MlflowNotFoundError('MLFLOW_NOT_FOUND', serverMsg ? `MLflow: ${serverMsg}` : `MLflow: ${endpoint} not found (HTTP 404)`, f,
-          status === 404 && !mlflowCode ? `Is ${this.baseUrl} an MLflow tracking server?` : undefined),
+        error: new MlflowNotFoundError('MLFLOW_NOT_FOUND', serverMsg ? `MLflow: ${serverMsg}` : `MLflow: ${endpoint}: not found`, f),
+      };
+    }
+    if (status === 404) {
+      // A 404 without MLflow's error body is the URL, not the resource: a proxy prefix, another
+      // service, or a server too old for this endpoint. Never "the run does not exist".
+      return {
+        retryable: false,
+        error: new MlflowApiError('MLFLOW_ENDPOINT_NOT_FOUND', `${this.baseUrl} answered 404 to ${endpoint}: not an MLflow REST endpoint.`, f,
+          'Check that mlflow.trackingUri (or $MLFLOW_TRACKING_URI) is the MLflow tracking server\'s base URL, including any path prefix.'),
       };
     }
     if (mlflowCode === 'INVALID_PARAMETER_VALUE' || mlflowCode === 'BAD_REQUEST' || mlflowCode === 'INVALID_STATE') {

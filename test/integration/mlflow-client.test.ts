@@ -280,6 +280,29 @@ describe('failures', () => {
     }
   });
 
+  it('a server that is not MLflow: a plain 404 or an HTML page is exit 3, never "not found"', async () => {
+    const other = await tinyServer((req, res) => {
+      if (req.url?.startsWith('/api/2.0/mlflow/runs/get')) {
+        res.statusCode = 404;
+        return res.end('Not Found');
+      }
+      res.setHeader('content-type', 'text/html');
+      res.end('<html><body>Sign in</body></html>');
+    });
+    try {
+      const c = await createMlflowClient({ trackingUri: other.url, retries: 0 });
+      const notMlflow = await c.getRun('abc').catch((e: unknown) => e);
+      expect(notMlflow).not.toBeInstanceOf(MlflowNotFoundError);
+      expect(notMlflow).toMatchObject({ code: 'MLFLOW_ENDPOINT_NOT_FOUND' });
+      expect(exitCodeFor(notMlflow)).toBe(3);
+      const html = await c.getExperimentByName('x').catch((e: unknown) => e);
+      expect(html).toMatchObject({ code: 'MLFLOW_BAD_RESPONSE' });
+      expect(exitCodeFor(html)).toBe(3);
+    } finally {
+      await other.close();
+    }
+  });
+
   it('rejects a tracking URI that is not http(s) as bad input', async () => {
     const err = await createMlflowClient({ trackingUri: 'file:///tmp/mlruns' }).catch((e: unknown) => e);
     expect(exitCodeFor(err)).toBe(2);
