@@ -158,6 +158,8 @@ export async function main(argv: string[], deps: MainDeps = {}): Promise<number>
       // Help and version are "errors" to commander; usage problems exit 2 with commander's message
       // (already on stderr), and with --json also as the one JSON document on stdout.
       exitCode = err.exitCode === 0 ? ExitCode.OK : ExitCode.BAD_INPUT;
+      const nested = err.code === 'commander.unknownCommand' ? nestedCommandFor(err.message) : undefined;
+      if (nested) stderr.write(`(Did you mean \`mlops ${nested}\`?)\n`);
       if (exitCode !== ExitCode.OK && rawGlobals(argv).json) {
         const usage = new UserError('USAGE', err.message.replace(/^error: /, ''), { hint: 'run with --help for usage', details: { commander: err.code } });
         new Io({ stdout, stderr, env, quiet: true, json: true }).result(errorDocument(usage, exitCode));
@@ -169,6 +171,17 @@ export async function main(argv: string[], deps: MainDeps = {}): Promise<number>
     cleanupSignals();
   }
   return exitCode;
+}
+
+/** `mlops validate` -> "config validate": a subcommand named like the unknown top-level word. */
+function nestedCommandFor(message: string): string | undefined {
+  const word = /unknown command '([^']+)'/.exec(message)?.[1];
+  if (!word || /Did you mean/.test(message)) return undefined;
+  for (const parent of COMMANDS) {
+    const sub = parent.subcommands?.find((s) => s.name === word);
+    if (sub) return `${parent.name} ${sub.name}`;
+  }
+  return undefined;
 }
 
 /** Prints an error once, in the right shape, and returns its exit code. */

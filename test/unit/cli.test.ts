@@ -114,6 +114,13 @@ describe('errors', () => {
     expect(sub.stderr).toContain('(Did you mean show?)');
   });
 
+  it('a subcommand typed at the top level suggests its full name', async () => {
+    const r = await runCli(['validate'], { env });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("error: unknown command 'validate'");
+    expect(r.stderr).toContain('(Did you mean `mlops config validate`?)');
+  });
+
   it('an unknown option exits 2 with a suggestion', async () => {
     const r = await runCli(['config', 'show', '--jsn'], { env });
     expect(r.code).toBe(2);
