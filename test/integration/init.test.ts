@@ -117,7 +117,7 @@ describe('mlops init', () => {
     const actions = statements.flatMap((s) => [s.Action].flat());
     expect(actions.every((a) => !a.includes('*'))).toBe(true);
     expect(actions).toEqual(
-      expect.arrayContaining(['sagemaker:CreateModel', 'sagemaker:UpdateEndpoint', 'cloudwatch:PutMetricData', 'cloudwatch:PutMetricAlarm', 'cloudwatch:DescribeAlarms', 'cloudwatch:GetMetricStatistics', 'iam:PassRole', 's3:PutObject']),
+      expect.arrayContaining(['sagemaker:CreateModel', 'sagemaker:UpdateEndpoint', 'cloudwatch:PutMetricData', 'cloudwatch:PutMetricAlarm', 'cloudwatch:DescribeAlarms', 'cloudwatch:GetMetricStatistics', 'cloudwatch:SetAlarmState', 'iam:PassRole', 's3:PutObject', 's3:PutObjectRetention']),
     );
     const pass = statements.find((s) => [s.Action].flat().includes('iam:PassRole'))!;
     expect(pass.Resource).toBe('arn:aws:iam::111122223333:role/fraud-sagemaker-execution');
