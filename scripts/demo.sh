@@ -2,11 +2,14 @@
 # `npm run demo`: the end-to-end demo on the local stack, with every set-up step done here.
 #   1. set-up: npm ci (when needed), the Python venv, the build
 #   2. starts a real MLflow tracking server and moto (S3, CloudWatch) on free loopback ports
-#   3. writes a demo project (git repo + mlops.config.yaml pointing at them) in a temp folder
-#   4. runs the pipeline commands that exist today, and says which ones are not built yet
+#   3. in a new git repo in a temp folder: mlops init, config validate, doctor; DVC data pushed to a
+#      local-folder remote; mlops pull; mlops train; mlops compare (first model: no baseline);
+#      then a deliberately worse model, which the merge gate must block (exit 1)
+#   4. says which steps are not in the demo yet, and where everything is
 #   5. stops everything it started, also on Ctrl-C or an error
+# Exit code: 0 when every step behaved as expected (the blocked regression included).
 # Options: --keep   keep the servers running after the demo until Ctrl-C (to browse MLflow).
-# The demo grows as commands land: add each step where the pipeline section says so.
+# The demo grows as commands land: add each step where section 3 says so.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -17,7 +20,7 @@ KEEP=0
 for arg in "$@"; do
   case "$arg" in
     --keep) KEEP=1 ;;
-    -h|--help) sed -n '2,10p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) printf 'demo: unknown option %s (try --help)\n' "$arg" >&2; exit 2 ;;
   esac
 done
@@ -114,70 +117,84 @@ start_server moto "$WORK/logs/moto.log" "$VENV_BIN/moto_server" -H 127.0.0.1 -p 
 wait_ready moto "$MOTO_URL/moto-api/" 30 "$WORK/logs/moto.log"
 wait_ready mlflow "$MLFLOW_URL/health" 90 "$WORK/logs/mlflow.log"
 
-# --- 3. the demo project -----------------------------------------------------------------------
-say "demo project in $WORK/project"
+# --- 3. the demo project: what a team does on day one -----------------------------------------
 PROJECT="$WORK/project"
-git -C "$PROJECT" init -q
-cat >"$PROJECT/mlops.config.yaml" <<'YAML'
-# Demo config: the local MLflow and moto started by scripts/demo.sh (URLs come from the env).
-version: 1
-project: demo
-mlflow:
-  trackingUri: ${MLFLOW_TRACKING_URI}
-  experiment: demo
-  registeredModel: demo-model
-compare:
-  baseline:
-    alias: production
-  gates:
-    - metric: accuracy
-      direction: higher
-      maxRelativeDrop: 0.01
-aws:
-  region: us-east-1
-  endpoints:
-    s3: ${MLOPS_DEMO_MOTO_URL}
-    cloudwatch: ${MLOPS_DEMO_MOTO_URL}
-YAML
-log "mlops.config.yaml written"
-
+DVC_REMOTE="$WORK/dvc-remote"
+mkdir -p "$DVC_REMOTE"
 export MLFLOW_TRACKING_URI="$MLFLOW_URL"
-export MLOPS_DEMO_MOTO_URL="$MOTO_URL"
 # Dummy credentials that only moto accepts; nothing here reaches AWS.
 export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1
 export AWS_EC2_METADATA_DISABLED=true AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true
+# The scaffold's training command is `python src/train.py`, and `dvc` is a tool like git: both
+# come from the project's venv here (a team uses its own environment).
+export PATH="$VENV_BIN:$PATH"
+export GIT_AUTHOR_NAME=demo GIT_AUTHOR_EMAIL=demo@example.invalid GIT_COMMITTER_NAME=demo GIT_COMMITTER_EMAIL=demo@example.invalid
 
 mlops() { node "$ROOT/bin/mlops.js" --cwd "$PROJECT" "$@"; }
-HELP="$(node "$ROOT/bin/mlops.js" --help 2>&1 || true)"
-has_command() { printf '%s\n' "$HELP" | grep -Eq "^[[:space:]]+$1([[:space:]]|\$)"; }
-run_step() { # title argv...
-  local title=$1
-  shift
-  say "$title: mlops $*"
-  mlops "$@"
-}
+step() { say "$*"; }
+in_project() { (cd "$PROJECT" && "$@"); }
 
-# --- 4. the pipeline, as far as it is built ----------------------------------------------------
-run_step "check the config" config validate
-run_step "the resolved config" config show
-if has_command doctor; then
-  run_step "environment checks" doctor
+step "a new git repository for the demo: $PROJECT"
+git init -q -b main "$PROJECT" 2>/dev/null || { git init -q "$PROJECT" && git -C "$PROJECT" checkout -q -b main; }
+
+step "mlops init: config, CI workflow, training code, DVC stage, IAM policy"
+mlops init --name demo --ci github
+
+step "mlops config validate"
+mlops config validate
+
+step "mlops doctor (a failed check here is reported, not fatal: the demo has no real AWS)"
+mlops doctor || log "doctor exit code $? (see above)"
+
+step "DVC: the data is made by the scaffold's prepare stage and pushed to a local-folder remote"
+in_project dvc init -q
+in_project dvc remote add -q -d storage "$DVC_REMOTE"
+in_project dvc repro -q prepare
+in_project dvc push -q
+in_project git add -A
+in_project git commit -q -m "mlops init + data"
+rm -f "$PROJECT/data/raw.csv"
+log "data/raw.csv deleted locally; pulling it back"
+
+step "mlops pull"
+mlops pull
+
+step "mlops train: the scaffolded src/train.py as a tracked MLflow run"
+BASELINE_RUN="$(mlops train)"
+log "baseline run: $BASELINE_RUN ($MLFLOW_URL/#/experiments)"
+
+step "mlops compare: the first model has no production baseline yet (policy: pass)"
+mlops compare
+
+step "a bad change: the model is regularised far too hard (C=1.0 -> C=0.0001)"
+sed -i.bak 's/"C": 1.0,/"C": 0.0001,/' "$PROJECT/src/train.py" && rm -f "$PROJECT/src/train.py.bak"
+grep -q '"C": 0.0001,' "$PROJECT/src/train.py" || { log "could not edit src/train.py"; exit 1; }
+in_project git commit -q -am "make the model worse"
+CANDIDATE_RUN="$(mlops train)"
+log "candidate run: $CANDIDATE_RUN"
+
+step "mlops compare against the baseline run: the merge gate must say no (exit 1)"
+set +e
+mlops compare --baseline "run:$BASELINE_RUN"
+gate=$?
+set -e
+if [ "$gate" = 1 ]; then
+  log "the gate blocked the regression (exit 1), as CI would"
+else
+  log "expected exit 1 from the gate, got $gate"
+  exit 1
 fi
-# Steps still being built; each one moves above this line, with whatever it needs, when it lands.
-NOT_YET=()
-for cmd in pull train compare promote monitor rollback; do
-  has_command "$cmd" || NOT_YET+=("$cmd")
-done
-if [ "${#NOT_YET[@]}" -gt 0 ]; then
-  say "not in the demo yet: ${NOT_YET[*]} (being built)"
-fi
+
+# Next steps of the pipeline go here as they can run on the local stack.
+say "not in the demo yet: promote, monitor, rollback (they need the SageMaker emulator wired in)"
 
 # --- 5. where things are -----------------------------------------------------------------------
 say "where things are"
 log "MLflow UI and API:  $MLFLOW_URL"
 log "moto (S3, CloudWatch): $MOTO_URL"
-log "demo project:       $PROJECT"
+log "demo project:       $PROJECT (DVC remote: $DVC_REMOTE)"
 log "server logs:        $WORK/logs"
+[ "$KEEP" = 1 ] || log "(all of it is stopped and removed when the demo ends; npm run demo -- --keep to browse it)"
 if [ "$KEEP" = 1 ]; then
   say "servers keep running; press Ctrl-C to stop them"
   while true; do sleep 3600; done
