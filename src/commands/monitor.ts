@@ -8,7 +8,7 @@
  * Publishes to CloudWatch (see src/core/drift/metrics.ts for names and dimensions), prints a
  * table, writes a Markdown report, the step summary and a constraint_violations.json, keeps the
  * consecutive-drift count (S3 next to the deployment state, else .mlops/), and after
- * monitor.consecutiveWindows drifting windows in a row calls the rollback port.
+ * monitor.consecutiveWindows drifting windows in a row rolls back as `mlops rollback` does.
  *
  * Exit codes: 1 when the window drifted (after the minimum-sample guard), whether or not the
  * consecutive-window guard let it roll back yet; 0 for no drift and for insufficient data.
@@ -16,7 +16,7 @@
 import { mkdir, readFile, writeFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { ExternalError, MlopsError, UserError } from '../cli/errors.js';
+import { MlopsError, UserError } from '../cli/errors.js';
 import type { CommandContext, CommandRun } from '../cli/context.js';
 import type { Io } from '../cli/io.js';
 import { configSchema, type Config } from '../config/schema.js';
@@ -213,12 +213,27 @@ export function renderMarkdown(o: MonitorOutcome): string {
 
 // ---- wiring ------------------------------------------------------------------------------------
 
-/** The default rollback port until `mlops rollback` exists: it refuses, loudly. */
-export const rollbackNotAvailable: RollbackPort = async () => {
-  throw new ExternalError('ROLLBACK_NOT_AVAILABLE', 'Drift passed the guards and a rollback is due, but rollback is not available in this build of mlops.', {
-    hint: 'Roll back by hand (restore the previous endpoint config), or run with --no-rollback to only report.',
-  });
-};
+/**
+ * The rollback port of the CLI: `mlops rollback`'s rollbackEndpoint for the endpoint the deploy
+ * section manages (with its lock and audit record). Monitoring another endpoint, or a config
+ * without a deploy section, cannot roll back: that is said plainly rather than skipped.
+ */
+function cliRollback(ctx: CommandContext, config: Config): RollbackPort {
+  return async (req) => {
+    if (!config.deploy) {
+      throw new UserError('ROLLBACK_NOT_CONFIGURED', `Drift passed the guards and a rollback of ${req.endpoint} is due, but the config has no deploy section to roll back with.`, {
+        hint: 'Add the deploy section (the endpoint `mlops promote` manages), or run with --no-rollback (monitor.rollback: false) to only report.',
+      });
+    }
+    if (config.deploy.endpointName !== req.endpoint) {
+      throw new UserError('ROLLBACK_NOT_CONFIGURED', `Drift on ${req.endpoint} is due a rollback, but deploy manages ${config.deploy.endpointName}; monitor rolls back only that endpoint.`, {
+        hint: 'Monitor deploy.endpointName, or run with --no-rollback.',
+      });
+    }
+    const { rollbackPort } = await import('./rollback.js');
+    return rollbackPort(ctx)(req);
+  };
+}
 
 async function loadConfigOrDefaults(ctx: CommandContext): Promise<{ config: Config; root: string }> {
   try {
@@ -392,7 +407,7 @@ export const run: CommandRun = async (ctx, _args, opts) => {
     scan,
     metrics,
     state,
-    rollback: rollbackNotAvailable,
+    rollback: cliRollback(ctx, config),
     now: () => now,
   };
 

@@ -162,10 +162,10 @@ describe('mlops monitor over local capture files', () => {
     expect(o.rollback).toEqual({ due: true, performed: false, detail: expect.stringMatching(/disabled/) });
   });
 
-  it('a due rollback goes through the rollback port (not available in this build: exit 3, said plainly)', async () => {
+  it('a due rollback without a deploy section to roll back with fails plainly (exit 2), not silently', async () => {
     const r = await runCli(['monitor', '--baseline', 'profile.json', '--capture-dir', 'shifted', '--json'], { cwd: dir, env });
-    expect(r.code).toBe(3);
-    expect(r.json().error.code).toBe('ROLLBACK_NOT_AVAILABLE');
+    expect(r.code).toBe(2);
+    expect(r.json().error.code).toBe('ROLLBACK_NOT_CONFIGURED');
   });
 
   it('too few records: insufficient data, exit 0, the count is left alone', async () => {
