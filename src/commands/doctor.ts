@@ -93,7 +93,7 @@ function formatCheck(c: Check, io: CommandContext['io']): string {
           : io.styleOut('yellow', '!');
   const kind = c.required ? 'required' : 'optional';
   const head = `${symbol} ${c.name.padEnd(8)} ${io.styleOut('dim', `(${kind})`.padEnd(10))} ${c.summary}`;
-  return c.fix && c.status !== 'ok' ? `${head}\n${' '.repeat(22)}→ ${c.fix}` : head;
+  return c.fix && c.status !== 'ok' ? `${head} → ${c.fix}` : head;
 }
 
 function checkNode(probe: Probe, version: string): Check {

@@ -88,10 +88,10 @@ describe('mlops doctor', () => {
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/✔ node +\(required\) v\d+/);
     expect(r.stdout).toMatch(/✔ git +\(required\) git \d/);
-    expect(r.stdout).toMatch(/✖ dvc +\(required\) dvc not found on PATH \(this repo uses DVC\)\n +→ Install DVC/);
+    expect(r.stdout).toMatch(/✖ dvc +\(required\) dvc not found on PATH \(this repo uses DVC\) → Install DVC/);
     expect(r.stdout).toMatch(/✔ python +\(required\) python3 3\.\d+/);
     expect(r.stdout).toMatch(/✔ config +\(required\) .*mlops\.config\.yaml is valid/);
-    expect(r.stdout).toMatch(new RegExp(`✖ mlflow +\\(required\\) http://127\\.0\\.0\\.1:${port} is unreachable \\(ECONNREFUSED\\)\\n +→ Start the MLflow server`));
+    expect(r.stdout).toMatch(new RegExp(`✖ mlflow +\\(required\\) http://127\\.0\\.0\\.1:${port} is unreachable \\(ECONNREFUSED\\) → Start the MLflow server`));
     expect(r.stdout).toMatch(/! aws +\(optional\) no credentials/);
     expect(r.stdout).toContain('2 required checks failed: dvc, mlflow.');
   });
@@ -121,7 +121,7 @@ describe('mlops doctor', () => {
     const base = { PATH: toolPath({ dvc: true }), HOME: tempDir() };
     const bad = await runCli(['doctor'], { cwd: dir, env: { ...base, MLFLOW_TRACKING_TOKEN: 'wrong-token-5678' } });
     expect(bad.code).toBe(1);
-    expect(bad.stdout).toMatch(/✖ mlflow .* refused the credentials \(HTTP 401\)\n +→ Set MLFLOW_TRACKING_TOKEN/);
+    expect(bad.stdout).toMatch(/✖ mlflow .* refused the credentials \(HTTP 401\) → Set MLFLOW_TRACKING_TOKEN/);
     expect(bad.stdout + bad.stderr).not.toContain('wrong-token-5678');
     const good = await runCli(['doctor', '--json'], { cwd: dir, env: { ...base, MLFLOW_TRACKING_TOKEN: 'good-token-1234' } });
     expect(good.json().checks.find((c: { name: string }) => c.name === 'mlflow').status).toBe('ok');
