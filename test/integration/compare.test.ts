@@ -13,6 +13,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { runCli } from '../support/cli.js';
 import { runPython } from '../support/python.js';
+import { venvPython } from '../support/peers.js';
 
 const url = inject('mlflowUrl');
 const id = randomUUID().slice(0, 8);
@@ -202,6 +203,22 @@ describe('baseline by alias (the default: production)', () => {
     const r = await compare(project(), ['--run', fx.exact, '--baseline', 'prodution']);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(`Registered model ${MODEL} has no alias "prodution" (it has: production, staging).`);
+  });
+});
+
+describe('after mlops train', () => {
+  it('compares the run train recorded (no --run), against the production alias', async () => {
+    const p = project();
+    const code = 'import mlflow; mlflow.log_metric("accuracy", 0.95); mlflow.log_metric("loss", 0.52)';
+    const cfg = readFileSync(path.join(p, 'mlops.config.yaml'), 'utf8');
+    writeFileSync(path.join(p, 'mlops.config.yaml'), `${cfg}train:\n  command: ${JSON.stringify([venvPython, '-c', code])}\n`);
+    const t = await runCli(['train'], { cwd: p, env: env() });
+    expect(t.code, t.stderr).toBe(0);
+    const recorded = JSON.parse(readFileSync(path.join(p, '.mlops', 'last-run.json'), 'utf8')) as { runId: string };
+    const r = await compare(p, ['--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.json()).toMatchObject({ candidate: { runId: recorded.runId }, baseline: { runId: fx.b1 }, verdict: 'pass' });
+    expect(r.json().gates.map((g: { candidate: number }) => g.candidate)).toEqual([0.95, 0.52]);
   });
 });
 
