@@ -115,6 +115,13 @@ describe('init -> dvc push -> pull -> train (the scaffold, for real)', () => {
     expect(artifacts.models?.some((m) => m.info.name === 'model' && m.info.source_run_id === out.runId)).toBe(true);
   }, 180_000);
 
+  it('compare picks up the run train recorded (the first model: no baseline yet, so it passes)', async () => {
+    const last = JSON.parse(readFileSync(path.join(repo, '.mlops/last-run.json'), 'utf8'));
+    const r = await runCli(['compare', '--json'], { cwd: repo, env: env() });
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.stringify(r.json())).toContain(last.runId);
+  }, 120_000);
+
   it('the same data gives the same data version; CI facts become tags', async () => {
     const first = (await runsOfExperiment(mlflowUrl, name))[0]!;
     const ciEnv = env();
