@@ -146,13 +146,12 @@ export function parseConfigText(
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const problems: ConfigProblem[] = [];
   for (const e of doc.errors) {
-    const pos = lineCounter.linePos(e.pos[0]);
-    problems.push({
-      path: '',
-      message: `YAML syntax error: ${firstLine(e.message)}; check indentation, colons and quotes on this line and the one before`,
-      line: pos?.line,
-      column: pos?.col,
-    });
+    let at = e.pos[0];
+    // yaml reports an unclosed quote at the end of the text; the opening quote is the useful place.
+    const quote = e.code === 'MISSING_CHAR' ? /closing (["'])/.exec(e.message)?.[1] : undefined;
+    if (quote) at = Math.max(0, text.lastIndexOf(quote, at - 1));
+    const pos = lineCounter.linePos(at);
+    problems.push({ path: '', message: `YAML syntax error: ${firstLine(e.message)}; ${yamlFix(e.code)}`, line: pos.line, column: pos.col });
   }
   if (problems.length) return { problems };
 
@@ -240,6 +239,26 @@ function positionOf(root: Node | null, dottedPath: string, at: 'key' | 'value', 
   if (!range) return {};
   const pos = lc.linePos(range[0]);
   return { line: pos.line, column: pos.col };
+}
+
+/** What to do about a YAML syntax error, by the parser's error code. */
+function yamlFix(code: string): string {
+  switch (code) {
+    case 'MISSING_CHAR':
+      return 'add the missing closing character';
+    case 'TAB_AS_INDENT':
+      return 'indent with spaces, not tabs';
+    case 'MULTILINE_IMPLICIT_KEY':
+      return 'a setting needs a colon after its key (`key: value`); check this line and the one before';
+    case 'BLOCK_AS_IMPLICIT_KEY':
+      return 'put a value that contains ": " in quotes';
+    case 'DUPLICATE_KEY':
+      return 'a key may appear once per mapping: remove or merge one of them';
+    case 'BAD_INDENT':
+      return 'indent nested settings by the same number of spaces, deeper than their parent key';
+    default:
+      return 'check indentation, colons and quotes on this line and the one before';
+  }
 }
 
 function firstLine(s: string): string {

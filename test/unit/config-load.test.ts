@@ -56,8 +56,11 @@ describe('config errors a new user meets (exit 2, file:line:col, dotted path, ex
   });
 
   it('YAML syntax error', async () => {
-    const { stderr } = await invalid({ 'mlops.config.yaml': 'project: demo\nmlflow:\n  trackingUri: "http://x\n' });
-    expect(stderr).toMatch(/mlops\.config\.yaml:\d+:\d+ {2}YAML syntax error: /);
+    const { stderr } = await invalid({ 'mlops.config.yaml': 'project: demo\nmlflow:\n  trackingUri: "http://x\n  retries: 2\n' });
+    // At the opening quote, not at the end of the file where the parser noticed.
+    expect(stderr).toMatch(/mlops\.config\.yaml:3:16 {2}YAML syntax error: Missing closing "quote; add the missing closing character/);
+    const tabs = await invalid({ 'mlops.config.yaml': 'mlflow:\n\tretries: 2\n' });
+    expect(tabs.stderr).toMatch(/mlops\.config\.yaml:2:1 {2}YAML syntax error: .*; indent with spaces, not tabs/);
   });
 
   it('unset environment variable, reported together with schema problems', async () => {
