@@ -13,7 +13,33 @@ const USAGE = `usage: sagemaker-emulator (--moto URL | --s3-endpoint URL --cloud
   [--port N] [--host 127.0.0.1] [--region us-east-1] [--time-scale X]
   [--durations JSON] [--botocore-data DIR] [--mlflow PATH] [--verbose]`;
 
-export async function main(argv: string[]): Promise<number> {
+export interface MainDeps {
+  stdout: { write(chunk: string): unknown };
+  stderr: { write(chunk: string): unknown };
+  env: Record<string, string | undefined>;
+  /** Resolves when the emulator should stop (default: the first SIGINT or SIGTERM). */
+  stopSignal: Promise<void>;
+}
+
+function processDeps(): MainDeps {
+  return {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    env: process.env,
+    stopSignal: new Promise<void>((resolve) => {
+      const onSignal = () => {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+        resolve();
+      };
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
+    }),
+  };
+}
+
+/** Runs the emulator until the stop signal; returns the exit code (2 for bad flags). */
+export async function main(argv: string[], deps: MainDeps = processDeps()): Promise<number> {
   let values;
   try {
     ({ values } = parseArgs({
@@ -34,17 +60,17 @@ export async function main(argv: string[]): Promise<number> {
       },
     }));
   } catch (err) {
-    process.stderr.write(`${(err as Error).message}\n${USAGE}\n`);
+    deps.stderr.write(`${(err as Error).message}\n${USAGE}\n`);
     return 2;
   }
   if (values.help) {
-    process.stdout.write(`${USAGE}\n`);
+    deps.stdout.write(`${USAGE}\n`);
     return 0;
   }
   const s3Endpoint = values['s3-endpoint'] ?? values.moto;
   const cloudWatchEndpoint = values['cloudwatch-endpoint'] ?? values.moto;
   if (!s3Endpoint || !cloudWatchEndpoint) {
-    process.stderr.write(`the S3 and CloudWatch endpoints are required\n${USAGE}\n`);
+    deps.stderr.write(`the S3 and CloudWatch endpoints are required\n${USAGE}\n`);
     return 2;
   }
   const emulator = await startEmulator({
@@ -52,20 +78,16 @@ export async function main(argv: string[]): Promise<number> {
     cloudWatchEndpoint,
     port: values.port ? Number(values.port) : undefined,
     host: values.host,
-    region: values.region ?? process.env.AWS_REGION,
+    region: values.region ?? deps.env.AWS_REGION,
     timeScale: values['time-scale'] ? Number(values['time-scale']) : undefined,
     durations: values.durations ? JSON.parse(values.durations) : undefined,
     botocoreDataDir: values['botocore-data'],
     mlflowBin: values.mlflow,
-    env: process.env,
-    log: values.verbose ? (line) => process.stderr.write(`[sagemaker-emulator] ${line}\n`) : undefined,
+    env: deps.env,
+    log: values.verbose ? (line) => deps.stderr.write(`[sagemaker-emulator] ${line}\n`) : undefined,
   });
-  process.stdout.write(`${emulator.url}\n`);
-  await new Promise<void>((resolve) => {
-    const onSignal = () => resolve();
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
-  });
+  deps.stdout.write(`${emulator.url}\n`);
+  await deps.stopSignal;
   await emulator.stop();
   return 0;
 }

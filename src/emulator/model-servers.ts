@@ -157,7 +157,8 @@ class MlflowServer implements ModelServer {
   async invoke(body: Buffer, contentType: string, accept?: string): Promise<InvokeResult> {
     const headers: Record<string, string> = { 'content-type': contentType };
     if (accept) headers.accept = accept;
-    const res = await fetch(`${this.url}/invocations`, { method: 'POST', body, headers });
+    // SageMaker gives a container 60 s to answer an invocation.
+    const res = await fetch(`${this.url}/invocations`, { method: 'POST', body, headers, signal: AbortSignal.timeout(60_000) });
     return {
       status: res.status,
       body: Buffer.from(await res.arrayBuffer()),

@@ -159,7 +159,9 @@ export class Runtime {
       }
     } catch (err) {
       outcome = '5xx';
-      result = { ok: false, error: modelError(500, `Could not reach the model server: ${(err as Error).message}`) };
+      result = (err as Error).name === 'TimeoutError'
+        ? { ok: false, error: new ApiError(424, 'ModelError', 'Your invocation timed out while waiting for a response from container primary.', { LogStreamArn: logStreamArn }) }
+        : { ok: false, error: modelError(500, `Could not reach the model server: ${(err as Error).message}`) };
     }
     const end = process.hrtime.bigint();
     const modelUs = Number(end - modelStart) / 1000;

@@ -15,6 +15,7 @@ import {
   ListEndpointsCommand,
   UpdateEndpointCommand,
   UpdateEndpointWeightsAndCapacitiesCommand,
+  waitUntilEndpointInService,
   type ProductionVariant,
 } from '@aws-sdk/client-sagemaker';
 import { InvokeEndpointCommand } from '@aws-sdk/client-sagemaker-runtime';
@@ -73,7 +74,7 @@ beforeAll(async () => {
       ComparisonOperator: 'GreaterThanOrEqualToThreshold',
     }),
   );
-}, 180_000);
+}, 400_000);
 
 afterAll(async () => {
   await bed?.stop();
@@ -164,7 +165,10 @@ describe('a deployment from creation to deletion', () => {
     );
     await bed.sm.send(new UpdateEndpointCommand({ EndpointName: EP, EndpointConfigName: 'cfg-shadow' }));
     expect((await bed.sm.send(new DescribeEndpointCommand({ EndpointName: EP }))).EndpointStatus).toBe('Updating');
-    const d = await waitForEndpoint(bed.sm, EP, status('InService'));
+    // The SDK's own waiter (botocore's waiters-2.json) sees it through.
+    const waited = await waitUntilEndpointInService({ client: bed.sm, maxWaitTime: 120, minDelay: 1, maxDelay: 1 }, { EndpointName: EP });
+    expect(waited.state).toBe('SUCCESS');
+    const d = await bed.sm.send(new DescribeEndpointCommand({ EndpointName: EP }));
     expect(d.EndpointConfigName).toBe('cfg-shadow');
     expect(d.ShadowProductionVariants?.[0]).toMatchObject({ VariantName: 'shadow', CurrentWeight: 1 });
     expect(d.DataCaptureConfig).toMatchObject({
@@ -227,6 +231,10 @@ describe('a deployment from creation to deletion', () => {
     expect(baking.ProductionVariants?.[0]).toMatchObject({ VariantName: 'prod', CurrentWeight: 0.5 });
     expect(baking.LastDeploymentConfig?.BlueGreenUpdatePolicy?.TrafficRoutingConfiguration?.Type).toBe('CANARY');
 
+    // Old fleet (v1 + shadow v2) and new fleet (v2) share one scoring process per model.
+    const servers = (await bed.admin('GET', 'state')).modelServers as Array<{ modelDataUrl: string; refs: number }>;
+    expect(servers.map((m) => [m.modelDataUrl, m.refs]).sort()).toEqual([[bed.models.constant, 2], [bed.models.linear, 1]]);
+
     const seen = new Set<number>();
     for (let i = 0; i < 40 && seen.size < 2; i++) seen.add((await invoke(CSV, 'text/csv')).predictions[0]);
     expect([...seen].sort()).toEqual([7, 9]);
@@ -246,6 +254,11 @@ describe('a deployment from creation to deletion', () => {
       new CreateEndpointConfigCommand({
         EndpointConfigName: 'cfg-ab',
         ProductionVariants: [variant('a', 'model-v1', { InitialInstanceCount: 1 }), variant('b', 'model-v2', { InitialInstanceCount: 1 })],
+        DataCaptureConfig: {
+          InitialSamplingPercentage: 0,
+          DestinationS3Uri: `s3://${bed.bucket}/capture-sampled-out`,
+          CaptureOptions: [{ CaptureMode: 'InputAndOutput' }],
+        },
       }),
     );
     await bed.sm.send(new UpdateEndpointCommand({ EndpointName: EP, EndpointConfigName: 'cfg-ab' }));
@@ -261,6 +274,10 @@ describe('a deployment from creation to deletion', () => {
     expect(d.ProductionVariants?.map((v) => [v.VariantName, v.CurrentWeight, v.DesiredWeight])).toEqual([['a', 1, 1], ['b', 0, 0]]);
     for (let i = 0; i < 10; i++) expect(await invoke(CSV, 'text/csv')).toMatchObject({ predictions: [9], variant: 'a' });
     expect(await invoke(CSV, 'text/csv', { TargetVariant: 'b' })).toMatchObject({ predictions: [7], variant: 'b' });
+    // Sampling at 0% captures nothing.
+    await bed.admin('POST', 'flush');
+    const none = await bed.s3.send(new ListObjectsV2Command({ Bucket: bed.bucket, Prefix: 'capture-sampled-out/' }));
+    expect(none.KeyCount).toBe(0);
   }, 120_000);
 
   it('completes a linear update step by step', async () => {

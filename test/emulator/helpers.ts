@@ -1,10 +1,10 @@
 /** Shared set-up of the emulator's tests: moto, test models in its S3, the emulator, SDK clients. */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DescribeEndpointCommand, SageMakerClient, type DescribeEndpointCommandOutput } from '@aws-sdk/client-sagemaker';
@@ -31,15 +31,37 @@ export interface Bed {
   stop(): Promise<void>;
 }
 
-/** Trains the requested tiny models with the venv's Python (one process for all of them). */
-async function makeModels(kinds: ModelKind[]): Promise<{ dir: string; files: Record<string, Buffer> }> {
-  const dir = mkdtempSync(join(tmpdir(), 'mlops-emulator-models-'));
-  await promisify(execFile)(venvPython, [join(REPO_ROOT, 'test/emulator/fixtures/make-model.py'), dir, ...kinds], {
-    timeout: 120_000,
-  });
+const SCRIPT = join(REPO_ROOT, 'test/emulator/fixtures/make-model.py');
+
+/**
+ * Trains the requested tiny models with the venv's Python (one process for all of them). Importing
+ * MLflow and scikit-learn takes seconds (a minute on a busy machine), so the archives are cached in
+ * the repo's ignored .tmp/ folder, keyed by the script and the venv's package versions.
+ */
+async function makeModels(kinds: ModelKind[]): Promise<Record<string, Buffer>> {
+  const key = createHash('sha256')
+    .update(readFileSync(SCRIPT))
+    .update(readFileSync(join(REPO_ROOT, 'testbed', 'requirements.txt')))
+    .update(kinds.join(','))
+    .digest('hex')
+    .slice(0, 16);
+  const cache = join(REPO_ROOT, '.tmp', 'emulator-models', key);
+  if (!existsSync(join(cache, 'done'))) {
+    const dir = mkdtempSync(join(tmpdir(), 'mlops-emulator-models-'));
+    try {
+      await promisify(execFile)(venvPython, [SCRIPT, dir, ...kinds], { timeout: 300_000 });
+    } catch (err) {
+      const e = err as Error & { stderr?: string };
+      throw new Error(`make-model.py failed: ${e.message}\n${e.stderr ?? ''}`);
+    }
+    mkdirSync(cache, { recursive: true });
+    for (const k of kinds) copyFileSync(join(dir, k, 'model.tar.gz'), join(cache, `${k}.tar.gz`));
+    writeFileSync(join(cache, 'done'), '');
+    rmSync(dir, { recursive: true, force: true });
+  }
   const files: Record<string, Buffer> = {};
-  for (const k of kinds) files[k] = readFileSync(join(dir, k, 'model.tar.gz'));
-  return { dir, files };
+  for (const k of kinds) files[k] = readFileSync(join(cache, `${k}.tar.gz`));
+  return files;
 }
 
 /** Starts moto and the emulator, uploads the model archives, returns real SDK clients. */
@@ -50,12 +72,11 @@ export async function startBed(kinds: ModelKind[], opts: Partial<EmulatorOptions
   const bucket = `emulator-${randomUUID().slice(0, 8)}`;
   await s3.send(new CreateBucketCommand({ Bucket: bucket }));
   const models: Record<string, string> = {};
-  for (const [kind, body] of Object.entries(made?.files ?? {})) {
+  for (const [kind, body] of Object.entries(made ?? {})) {
     const key = `models/${kind}/model.tar.gz`;
     await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
     models[kind] = `s3://${bucket}/${key}`;
   }
-  if (made) rmSync(made.dir, { recursive: true, force: true });
   const emulator = await startEmulator({ s3Endpoint: moto.url, cloudWatchEndpoint: moto.url, region, ...opts });
   const sm = new SageMakerClient({ region, endpoint: emulator.url, credentials, maxAttempts: 1 });
   const runtime = new SageMakerRuntimeClient({ region, endpoint: emulator.runtimeUrl, credentials, maxAttempts: 1 });

@@ -21,6 +21,11 @@ import {
 } from '@aws-sdk/client-sagemaker';
 import { InvokeEndpointCommand } from '@aws-sdk/client-sagemaker-runtime';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { SageMakerClient } from '@aws-sdk/client-sagemaker';
+import { startEmulator } from '../../src/emulator/index.js';
+import { main } from '../../src/emulator/main.js';
+
+const startEmulatorFor = (motoUrl: string) => startEmulator({ s3Endpoint: motoUrl, cloudWatchEndpoint: motoUrl });
 import { startBed, type Bed } from './helpers.js';
 
 let bed: Bed;
@@ -201,5 +206,62 @@ describe('resources', () => {
       ),
     );
     expect(shadowErr.name).toBe('ValidationException');
+  });
+});
+
+describe('admin API', () => {
+  it('resets every resource and the time scale, and rejects bad input', async () => {
+    const own = await startEmulatorFor(bed.moto.url);
+    try {
+      const sm = new SageMakerClient({ region: 'us-east-1', endpoint: own.url, credentials: { accessKeyId: 'a', secretAccessKey: 'b' } });
+      await sm.send(new CreateModelCommand({ ModelName: 'temp', PrimaryContainer: { Image: 'i', ModelDataUrl: modelUrl } }));
+      const post = (path: string, body: unknown) =>
+        fetch(`${own.url}/_emulator/${path}`, { method: 'POST', body: JSON.stringify(body) });
+      expect((await post('time-scale', { timeScale: 500 })).status).toBe(200);
+      expect((await post('time-scale', { timeScale: -1 })).status).toBe(400);
+      expect((await post('advance', { seconds: 'soon' })).status).toBe(400);
+      expect((await post('reset', {})).status).toBe(200);
+      const state = (await (await fetch(`${own.url}/_emulator/state`)).json()) as { models: string[]; timeScale: number };
+      expect(state).toMatchObject({ models: [], timeScale: 1 });
+      expect((await rejection(sm.send(new DescribeModelCommand({ ModelName: 'temp' })))).name).toBe('ValidationException');
+      sm.destroy();
+    } finally {
+      await own.stop();
+    }
+  });
+});
+
+describe('the CLI entry', () => {
+  const sink = () => {
+    const out = { text: '', write: (c: string) => ((out.text += c), true) };
+    return out;
+  };
+
+  it('starts from flags, prints its URL, and stops on the signal', async () => {
+    const stdout = sink();
+    const stderr = sink();
+    let stop!: () => void;
+    const stopSignal = new Promise<void>((r) => (stop = r));
+    const running = main(['--moto', bed.moto.url, '--time-scale', '60', '--verbose'], {
+      stdout, stderr, env: { PATH: process.env.PATH, HOME: process.env.HOME }, stopSignal,
+    });
+    const deadline = Date.now() + 20_000;
+    while (!stdout.text.includes('\n') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    const url = stdout.text.trim();
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    const state = (await (await fetch(`${url}/_emulator/state`)).json()) as { timeScale: number };
+    expect(state.timeScale).toBe(60);
+    stop();
+    expect(await running).toBe(0);
+    expect(stderr.text).toContain('SageMaker emulator listening on');
+    await expect(fetch(`${url}/_emulator/health`)).rejects.toThrow();
+  });
+
+  it('exits 2 on bad flags', async () => {
+    const stderr = sink();
+    const code = await main(['--port'], { stdout: sink(), stderr, env: {}, stopSignal: Promise.resolve() });
+    expect(code).toBe(2);
+    expect(await main([], { stdout: sink(), stderr, env: {}, stopSignal: Promise.resolve() })).toBe(2);
+    expect(stderr.text).toContain('usage: sagemaker-emulator');
   });
 });
