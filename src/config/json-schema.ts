@@ -35,7 +35,6 @@ export function configJsonSchema(): JsonNode {
   const { $schema, ...rest } = generated;
   return {
     $schema,
-    $id: 'https://github.com/mlops/mlops/schema/mlops.config.schema.json',
     title: 'mlops configuration (mlops.config.yaml)',
     description:
       'Generated from src/config/schema.ts by `npm run schema`; do not edit. Relative paths in the config resolve against the folder of the config file.',
