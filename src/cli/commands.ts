@@ -179,15 +179,21 @@ export const COMMANDS: CommandDef[] = [
     name: 'compare',
     summary: 'Compare the candidate run with the production baseline in MLflow; exit 1 on a regression',
     description:
-      'Resolves the baseline (compare.baseline, or --baseline: a registered-model alias such as\n' +
-      '`production`, a legacy stage, the latest FINISHED run matching a filter, or a run id) and the\n' +
-      'candidate (the run `mlops train` recorded in .mlops/last-run.json, or --run), evaluates every gate\n' +
-      'of compare.gates, prints a table, writes a Markdown report (compare.report, and\n' +
-      '$GITHUB_STEP_SUMMARY under GitHub Actions) with links to both runs. A gated metric that is missing\n' +
-      'or NaN fails. With no baseline yet, compare.noBaseline decides (pass with a warning, or fail).\n' +
-      'Exit codes: 0 every gate passed, 1 a regression, 2 bad input, 3 MLflow unreachable or failing.\n' +
-      '--baseline forms: production | alias:NAME | stage:Production | run:RUN_ID | RUN_ID |\n' +
-      '"filter:tags.`mlops.git.branch` = \'main\'".',
+      'Compares the candidate (the run `mlops train` recorded in .mlops/last-run.json,\n' +
+      'or --run) with the baseline (compare.baseline, or --baseline), evaluates every\n' +
+      'gate of compare.gates, prints a table and writes a Markdown report with links to\n' +
+      'both runs (compare.report, and $GITHUB_STEP_SUMMARY under GitHub Actions).\n' +
+      'A gated metric that is missing or NaN fails. With no baseline yet (the first\n' +
+      'model), compare.noBaseline decides: pass with a warning, or fail.\n' +
+      '\n' +
+      '--baseline forms:\n' +
+      '  production, alias:NAME     the registered-model version with that alias\n' +
+      '  stage:Production           the latest version in a legacy stage\n' +
+      '  run:RUN_ID, RUN_ID         that run\n' +
+      '  "filter:EXPR"              the latest FINISHED run matching an MLflow filter\n' +
+      '\n' +
+      'Exit codes: 0 every gate passed, 1 a regression, 2 bad input,\n' +
+      '3 MLflow unreachable or failing. Details: docs/compare.md.',
     examples: [
       'mlops compare',
       'mlops compare --baseline production',
