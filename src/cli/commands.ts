@@ -219,10 +219,10 @@ export const COMMANDS: CommandDef[] = [
       '(the production alias moves to the candidate). Run it again (a scheduled job) to continue.\n' +
       'The first deployment of a new endpoint creates it directly. One writer per endpoint (S3 lock).\n' +
       'Exit 1: the bake failed (rolled back by itself) or SageMaker rolled the cutover back on an alarm.',
-    examples: ['mlops promote', 'mlops promote --status', 'mlops promote --dry-run --run 3f2a...', 'mlops promote --version 7 --wait 30m'],
+    examples: ['mlops promote', 'mlops promote --status', 'mlops promote --dry-run --run 3f2a...', 'mlops promote --model-version 7 --wait 30m'],
     options: [
       { flags: '--run <id>', description: 'MLflow run to promote (default: .mlops/last-run.json; registered as a new version if needed)' },
-      { flags: '--version <n>', description: 'registered model version to promote' },
+      { flags: '--model-version <n>', description: 'registered model version to promote' },
       { flags: '--status', description: 'show the endpoint and the deployment instead of advancing it', default: false },
       { flags: '--dry-run', description: 'print each AWS call it would make, in order, and change nothing', default: false },
       { flags: '--wait <duration>', description: 'how long this run may wait for SageMaker before exiting 0 (default 15m, at most half the lock expiry)' },

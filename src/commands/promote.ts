@@ -176,7 +176,7 @@ export function lockFor(ctx: CommandContext, w: Wiring, command: string): Promis
   });
 }
 
-/** The candidate: --version, else --run / .mlops/last-run.json (registered if needed), else the deployment in progress. */
+/** The candidate: --model-version, else --run / .mlops/last-run.json (registered if needed), else the deployment in progress. */
 async function resolveCandidate(
   ctx: CommandContext,
   w: Wiring,
@@ -185,9 +185,9 @@ async function resolveCandidate(
   current: DeploymentRecord | undefined,
 ): Promise<ModelRef | undefined> {
   const name = w.settings.registeredModel;
-  if (typeof opts.version === 'string') {
-    const v = await ports.registry.getVersion(name, opts.version);
-    if (!v) throw new UserError('MODEL_VERSION_NOT_FOUND', `${name} version ${opts.version} does not exist in MLflow.`, { hint: 'Check --version.' });
+  if (typeof opts.modelVersion === 'string') {
+    const v = await ports.registry.getVersion(name, opts.modelVersion);
+    if (!v) throw new UserError('MODEL_VERSION_NOT_FOUND', `${name} version ${opts.modelVersion} does not exist in MLflow.`, { hint: 'Check --model-version.' });
     return { registeredModel: name, version: v.version, runId: v.runId };
   }
   const { root } = await ctx.loadConfig();
@@ -232,7 +232,7 @@ export const run: CommandRun = async (ctx, _args, opts) => {
     if (!candidate) {
       return {
         data: { outcome: 'nothing', endpoint: w.deploy.endpointName, deployment: current ?? null },
-        text: `nothing to promote: no deployment in progress on ${w.deploy.endpointName} and no candidate (run \`mlops train\`, or pass --run/--version)`,
+        text: `nothing to promote: no deployment in progress on ${w.deploy.endpointName} and no candidate (run \`mlops train\`, or pass --run/--model-version)`,
       };
     }
     const result = await runPromote(ports, w.settings, candidate);
@@ -319,7 +319,7 @@ async function dryRun(ctx: CommandContext, w: Wiring, opts: Record<string, unkno
 
 /** Like resolveCandidate, without registering anything. */
 async function resolveCandidateDry(ctx: CommandContext, w: Wiring, ports: DeployPorts, opts: Record<string, unknown>, current?: DeploymentRecord): Promise<ModelRef | undefined> {
-  if (typeof opts.version === 'string' || (!opts.run && !existsSync(path.join((await ctx.loadConfig()).root, LAST_RUN_FILE)))) {
+  if (typeof opts.modelVersion === 'string' || (!opts.run && !existsSync(path.join((await ctx.loadConfig()).root, LAST_RUN_FILE)))) {
     return resolveCandidate(ctx, w, ports, opts, current);
   }
   const runId = typeof opts.run === 'string' ? opts.run : (JSON.parse(readFileSync(path.join((await ctx.loadConfig()).root, LAST_RUN_FILE), 'utf8')) as { runId: string }).runId;

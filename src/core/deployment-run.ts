@@ -238,7 +238,7 @@ export async function runPromote(p: DeployPorts, s: DeploySettings, candidate: M
     throw new ConflictError(
       'DEPLOYMENT_IN_PROGRESS',
       `deployment ${rec.id} of version ${rec.candidate.version} is at stage ${rec.stage} on ${d.endpointName}`,
-      { hint: 'Let it finish (run `mlops promote` without --run/--version), or `mlops rollback` it first.', details: { deployment: rec.id } },
+      { hint: 'Let it finish (run `mlops promote` without --run/--model-version), or `mlops rollback` it first.', details: { deployment: rec.id } },
     );
   }
   if (rec && rec.stage === 'done' && rec.candidate.version === candidate.version && rec.aliasMoved) {

@@ -1,0 +1,298 @@
+/**
+ * `mlops promote` / `rollback` / `status` / `audit verify` end to end, through the real AWS SDK
+ * clients, against the SageMaker emulator (which validates every request against SageMaker's
+ * service model, so any malformed call promote or rollback makes fails these tests), moto (S3 with
+ * Object Lock, CloudWatch) and the real MLflow server.
+ *
+ * One endpoint lives through the file, in order: first deployment -> happy path (shadow, bake on
+ * live traffic, canary, done) -> lock held (exit 4) -> rollback after done -> bake failure (the
+ * shadow disagrees) -> alarm during the canary -> dry-run plan -> audit verified, then tampered.
+ * Models: "linear" predicts 2a + 3b + 1; "constant" always 7.
+ */
+import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CloudWatchClient, DescribeAlarmsCommand, SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
+import { DescribeEndpointCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
+import { InvokeEndpointCommand, SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { acquireLock } from '../../src/adapters/lock.js';
+import { s3Store } from '../../src/adapters/s3-store.js';
+import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
+import { runCli } from '../support/cli.js';
+import { motoEnv } from '../support/peers.js';
+import { runPython } from '../support/python.js';
+
+const id = randomUUID().slice(0, 8);
+const EP = `promote-${id}`;
+const MODEL = `promote-model-${id}`;
+const bucket = `promote-${id}`;
+const auditBucket = `promote-audit-${id}`;
+const credentials = { accessKeyId: 'testing', secretAccessKey: 'testing' };
+
+let emulator: RunningEmulator;
+let dir: string;
+let env: Record<string, string | undefined>;
+let s3: S3Client;
+let cw: CloudWatchClient;
+let sm: SageMakerClient;
+let runtime: SageMakerRuntimeClient;
+
+function writeConfig(over: { shadow?: string; cutoverWait?: string } = {}) {
+  writeFileSync(
+    join(dir, 'mlops.config.yaml'),
+    `version: 1
+project: ${MODEL}
+mlflow:
+  trackingUri: ${inject('mlflowUrl')}
+  registeredModel: ${MODEL}
+aws:
+  region: us-east-1
+  endpoints:
+    sagemaker: ${emulator.url}
+    s3: ${inject('motoUrl')}
+    cloudwatch: ${inject('motoUrl')}
+deploy:
+  endpointName: ${EP}
+  executionRoleArn: arn:aws:iam::123456789012:role/deploy
+  image: 123456789012.dkr.ecr.us-east-1.amazonaws.com/mlflow-pyfunc:latest
+  instanceType: ml.m5.large
+  artifacts: s3://${bucket}/models
+  dataCapture:
+    destination: s3://${bucket}/capture
+  shadow:
+    duration: ${over.shadow ?? '6s'}
+  bake:
+    latencyStatistic: average
+    maxLatencyRatio: 20
+    minComparedSamples: 10
+  cutover:
+    type: canary
+    size: 50
+    wait: ${over.cutoverWait ?? '60s'}
+  terminationWait: 0s
+  maxExecutionTimeout: 2h
+  state:
+    uri: s3://${bucket}/state
+  lock:
+    uri: s3://${bucket}/locks
+  audit:
+    uri: s3://${auditBucket}/trail
+    retentionDays: 1
+`,
+  );
+}
+
+const promote = (...args: string[]) => runCli(['promote', '--wait', '120s', '--poll', '200ms', ...args], { cwd: dir, env });
+
+/** Sends CSV requests to the endpoint until stopped (some with an inference id, some without). */
+function traffic(): { stop(): Promise<number> } {
+  let running = true;
+  let sent = 0;
+  const loop = (async () => {
+    for (let i = 0; running; i++) {
+      const ep = await sm.send(new DescribeEndpointCommand({ EndpointName: EP })).catch(() => undefined);
+      if (ep?.EndpointStatus !== 'InService' && ep?.EndpointStatus !== 'Updating') {
+        await new Promise((r) => setTimeout(r, 100));
+        continue;
+      }
+      try {
+        await runtime.send(
+          new InvokeEndpointCommand({
+            EndpointName: EP,
+            ContentType: 'text/csv',
+            Accept: 'application/json',
+            Body: Buffer.from(`a,b\n${i % 7},${i % 5}\n`),
+            ...(i % 2 ? { InferenceId: `req-${id}-${i}` } : {}),
+          }),
+        );
+        sent++;
+      } catch {
+        // the endpoint may be between fleets
+      }
+      await new Promise((r) => setTimeout(r, 40));
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await loop;
+      return sent;
+    },
+  };
+}
+
+async function endpointConfig(): Promise<string> {
+  return (await sm.send(new DescribeEndpointCommand({ EndpointName: EP }))).EndpointConfigName!;
+}
+
+async function alias(): Promise<string | undefined> {
+  const res = await fetch(`${inject('mlflowUrl')}/api/2.0/mlflow/registered-models/alias?name=${MODEL}&alias=production`);
+  if (!res.ok) return undefined;
+  return ((await res.json()) as { model_version: { version: string } }).model_version.version;
+}
+
+beforeAll(async () => {
+  const motoUrl = inject('motoUrl');
+  s3 = new S3Client({ region: 'us-east-1', endpoint: motoUrl, forcePathStyle: true, credentials });
+  cw = new CloudWatchClient({ region: 'us-east-1', endpoint: motoUrl, credentials });
+  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  await s3.send(new CreateBucketCommand({ Bucket: auditBucket, ObjectLockEnabledForBucket: true }));
+  // Four versions: linear, linear, constant (disagrees with production), linear.
+  await runPython(
+    `
+import mlflow, mlflow.sklearn, numpy as np
+from sklearn.linear_model import LinearRegression
+mlflow.set_experiment("promote-${id}")
+x = np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
+for kind in ["linear", "linear", "constant", "linear"]:
+    y = 2 * x[:, 0] + 3 * x[:, 1] + 1 if kind == "linear" else np.full(4, 7.0)
+    with mlflow.start_run():
+        mlflow.sklearn.log_model(LinearRegression().fit(x, y), name="model", registered_model_name="${MODEL}")
+`,
+    { MLFLOW_TRACKING_URI: inject('mlflowUrl') },
+    { timeoutMs: 180_000 },
+  );
+  emulator = await startEmulator({
+    s3Endpoint: motoUrl,
+    cloudWatchEndpoint: motoUrl,
+    timeScale: 100,
+    durations: { createEndpoint: 20, provisionFleet: 20, activateTraffic: 10, rollback: 10, updateWeights: 5, alarmPollInterval: 5 },
+    captureFlushIntervalMs: 200,
+    metricsFlushIntervalMs: 200,
+  });
+  sm = new SageMakerClient({ region: 'us-east-1', endpoint: emulator.url, credentials });
+  runtime = new SageMakerRuntimeClient({ region: 'us-east-1', endpoint: emulator.runtimeUrl, credentials });
+  dir = mkdtempSync(join(tmpdir(), 'mlops-promote-'));
+  env = { PATH: process.env.PATH, HOME: process.env.HOME, USER: 'tester', ...motoEnv(motoUrl), AWS_ENDPOINT_URL: undefined };
+  writeConfig();
+}, 300_000);
+
+afterAll(async () => {
+  await emulator?.stop();
+  for (const c of [s3, cw, sm, runtime]) c?.destroy();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe.sequential('promote on the emulator', () => {
+  it('the first deployment creates the endpoint directly and moves the alias', async () => {
+    const r = await promote('--model-version', '1', '--json');
+    
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    expect(r.json()).toMatchObject({ outcome: 'done', stage: 'done' });
+    expect(r.json().steps.join('\n')).toMatch(/CreateEndpoint /);
+    expect(r.json().steps.join('\n')).not.toMatch(/UpdateEndpoint/);
+    expect(await alias()).toBe('1');
+    const again = await promote('--model-version', '1', '--json');
+    expect(again.json().outcome).toBe('nothing');
+  }, 240_000);
+
+  it('happy path: shadow -> bake on live traffic -> canary -> done', async () => {
+    const load = traffic();
+    const r = await promote('--model-version', '2', '--json');
+    const sent = await load.stop();
+    expect(r.code, r.stderr).toBe(0);
+    const out = r.json();
+    expect(out.outcome).toBe('done');
+    expect(out.bake.passed).toBe(true);
+    expect(out.bake.measured.comparedSamples).toBeGreaterThanOrEqual(10);
+    expect(out.bake.measured.outputAgreement).toBe(1);
+    expect(sent).toBeGreaterThan(10);
+    expect(await endpointConfig()).toMatch(/-v2-final$/);
+    expect(await alias()).toBe('2');
+    const status = await runCli(['status', '--json'], { cwd: dir, env });
+    expect(status.code).toBe(0);
+    expect(status.json().deployment.history.map((h: { stage: string }) => h.stage)).toEqual(['package', 'shadow', 'bake', 'cutover', 'done']);
+    expect(status.json().audit.length).toBeGreaterThan(0);
+  }, 240_000);
+
+  it('a promote while another holds the lock exits 4 naming the holder', async () => {
+    const store = await s3Store(s3);
+    const held = await acquireLock({
+      store,
+      location: { bucket, prefix: 'locks' },
+      endpoint: EP,
+      me: { token: 'other', who: 'someone@elsewhere', pid: 7, command: 'promote' },
+      expiryMs: 60_000,
+    });
+    try {
+      for (const argv of [['promote', '--model-version', '3'], ['rollback']]) {
+        const r = await runCli(argv, { cwd: dir, env });
+        expect(r.code).toBe(4);
+        expect(r.stderr).toMatch(/locked by someone@elsewhere pid 7/);
+      }
+    } finally {
+      await held.release();
+    }
+  });
+
+  it('rollback after done restores the previous config and alias', async () => {
+    const r = await runCli(['rollback', '--reason', 'test', '--wait', '120s', '--poll', '200ms', '--json'], { cwd: dir, env });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.json().performed).toBe(true);
+    expect(await endpointConfig()).toMatch(/-v1-final$/);
+    expect(await alias()).toBe('1');
+  }, 240_000);
+
+  it('a shadow that disagrees with production fails the bake, rolls back by itself, exits 1', async () => {
+    const load = traffic();
+    const r = await promote('--model-version', '3', '--json');
+    await load.stop();
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.json()).toMatchObject({ outcome: 'rolled-back', stage: 'rolled-back' });
+    expect(r.json().bake.reasons.join()).toMatch(/agrees with production/);
+    expect(await endpointConfig()).toMatch(/-v1-final$/);
+    expect(await alias()).toBe('1');
+  }, 240_000);
+
+  it('an alarm during the canary makes SageMaker roll back; promote reports it and exits 1', async () => {
+    writeConfig({ cutoverWait: '1800s' });
+    const load = traffic();
+    let fired = false;
+    const firer = (async () => {
+      for (let i = 0; i < 2000 && !fired; i++) {
+        const alarms = await cw.send(new DescribeAlarmsCommand({ AlarmNamePrefix: EP }));
+        const mine = (alarms.MetricAlarms ?? []).find((a) => /-v4-5xx$/.test(a.AlarmName!));
+        const ep = await sm.send(new DescribeEndpointCommand({ EndpointName: EP })).catch(() => undefined);
+        if (mine && ep?.EndpointStatus === 'Updating') {
+          await cw.send(new SetAlarmStateCommand({ AlarmName: mine.AlarmName!, StateValue: 'ALARM', StateReason: 'test' }));
+          fired = true;
+        }
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    })();
+    const r = await promote('--model-version', '4', '--json');
+    await firer;
+    await load.stop();
+    writeConfig();
+    expect(fired).toBe(true);
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.json().outcome).toBe('rolled-back');
+    expect(r.stderr).toMatch(/rolled back/);
+    expect(await endpointConfig()).toMatch(/-v1-final$/);
+  }, 240_000);
+
+  it('--dry-run prints the calls a new promotion would make, and changes nothing', async () => {
+    const before = await endpointConfig();
+    const r = await runCli(['promote', '--model-version', '2', '--dry-run'], { cwd: dir, env });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/1\. S3 PutObject .*state/);
+    expect(r.stdout).toMatch(/SageMaker CreateModel .*-v2-model/);
+    expect(r.stdout).toMatch(/SageMaker CreateEndpointConfig .*-v2-shadow/);
+    expect(r.stdout).toMatch(/SageMaker UpdateEndpoint .* -> .*-v2-shadow/);
+    expect(await endpointConfig()).toBe(before);
+  }, 120_000);
+
+  it('audit verify: the chain of everything above is intact; a forged record is detected', async () => {
+    const ok = await runCli(['audit', 'verify', '--json'], { cwd: dir, env });
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.json().records).toBeGreaterThan(15);
+    const key = `trail/${EP}/000000000003.json`;
+    await s3.send(new PutObjectCommand({ Bucket: auditBucket, Key: key, Body: JSON.stringify({ forged: true }) }));
+    const bad = await runCli(['audit', 'verify', '--json'], { cwd: dir, env });
+    expect(bad.code).toBe(1);
+    expect(bad.json().problems.map((p: { kind: string }) => p.kind)).toContain('broken-link');
+  });
+});
