@@ -119,10 +119,18 @@ export const run: CommandRun = async (ctx, args, opts) => {
       configHash,
     };
     const file = path.join(root, LAST_RUN_FILE);
-    await mkdir(path.dirname(file), { recursive: true });
-    const tmp = `${file}.${process.pid}.tmp`;
-    await writeFile(tmp, JSON.stringify(record, null, 2) + '\n');
-    await rename(tmp, file);
+    try {
+      await mkdir(path.dirname(file), { recursive: true });
+      const tmp = `${file}.${process.pid}.tmp`;
+      await writeFile(tmp, JSON.stringify(record, null, 2) + '\n');
+      await rename(tmp, file);
+    } catch (err) {
+      throw new ExternalError('LAST_RUN_NOT_WRITTEN', `The run ${runId} is ${final}, but it could not be recorded in ${file}: ${(err as Error).message}`, {
+        hint: `Make ${path.dirname(file)} a writable folder, or pass the run to the next step explicitly (\`mlops compare --run ${runId}\`).`,
+        details: { runId, status: final },
+        cause: err,
+      });
+    }
     return record;
   };
 

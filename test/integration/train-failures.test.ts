@@ -7,7 +7,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { runCli } from '../support/cli.js';
-import { builtBin, getRun, makeGitRepo, runsOfExperiment, uniqueName, venvEnv, waitForFile, writeTree } from './train-support.js';
+import { builtBin, getRun, removeBuiltBin, makeGitRepo, runsOfExperiment, uniqueName, venvEnv, waitForFile, writeTree } from './train-support.js';
 
 const SCRIPTS = {
   // Exits non-zero after printing to stderr.
@@ -77,6 +77,7 @@ describe('mlops train failure paths', () => {
     // Whatever happened above: nothing of this file is still RUNNING.
     const running = (await runsOfExperiment(mlflowUrl, experiment)).filter((r) => r.info.status === 'RUNNING');
     rmSync(repo, { recursive: true, force: true });
+    removeBuiltBin();
     expect(running.map((r) => r.info.run_id)).toEqual([]);
   });
 
@@ -168,6 +169,25 @@ describe('mlops train failure paths', () => {
     const last = JSON.parse(readFileSync(path.join(repo, '.mlops/last-run.json'), 'utf8'));
     await expectRun(last.runId, 'KILLED', 'interrupted');
   }, 300_000);
+
+  it('an error in mlops after training (run record not writable) still ends the run, exit 3 with a hint', async () => {
+    const dir = makeGitRepo('train-crash');
+    try {
+      writeTree(dir, {
+        'mlops.config.yaml': `version: 1\nproject: crash\nmlflow:\n  experiment: ${experiment}\n`,
+        '.mlops': 'a file where the .mlops folder should be\n',
+      });
+      const r = await runCli(['train', '--json', '--', 'python', '-c', 'print("trained")'], { cwd: dir, env: env() });
+      expect(r.code).toBe(3);
+      const err = r.json().error;
+      expect(err.code).toBe('LAST_RUN_NOT_WRITTEN');
+      expect(err.hint).toContain(`--run ${err.details.runId}`);
+      const { run } = await getRun(mlflowUrl, err.details.runId);
+      expect(run.info.status).toBe('FINISHED');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 
   it('MLflow unreachable: exit 3 before anything runs', async () => {
     const r = await train([], { env: venvEnv({ MLFLOW_TRACKING_URI: 'http://127.0.0.1:9' }) });

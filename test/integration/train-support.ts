@@ -3,7 +3,7 @@
  * MLflow server read back over REST, and a built `bin/mlops.js` for tests that send real signals.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { REPO_ROOT, VENV_BIN } from '../support/peers.js';
@@ -134,4 +134,9 @@ export function builtBin(): string {
     copyFileSync(path.join(REPO_ROOT, 'bin', 'mlops.js'), path.join(root, 'bin', 'mlops.js'));
   }
   return path.join(root, 'bin', 'mlops.js');
+}
+
+/** Removes the private build of `builtBin` (if this process made one). */
+export function removeBuiltBin(): void {
+  rmSync(path.join(REPO_ROOT, '.tmp', `mlops-build-${process.pid}`), { recursive: true, force: true });
 }
