@@ -411,7 +411,10 @@ export class ControlPlane {
     if (ep.status === 'Failed' || !ep.active) {
       throw validation(`Cannot update endpoint "${ep.arn}" because it is in status ${ep.status}.`);
     }
-    if (ep.status !== 'InService') throw validation(`Cannot update in-progress endpoint "${ep.arn}".`);
+    // UpdateRollbackFailed is left by a new UpdateEndpoint, as SageMaker's docs prescribe.
+    if (ep.status !== 'InService' && ep.status !== 'UpdateRollbackFailed') {
+      throw validation(`Cannot update in-progress endpoint "${ep.arn}".`);
+    }
     const config = this.getConfig(input.EndpointConfigName);
     const deployment: Obj | undefined = input.RetainDeploymentConfig ? ep.lastDeploymentConfig : input.DeploymentConfig;
     if (deployment?.RollingUpdatePolicy) {

@@ -374,8 +374,18 @@ describe('a deployment from creation to deletion', () => {
     await bed.sm.send(new UpdateEndpointCommand({ EndpointName: EP, EndpointConfigName: 'cfg-sick' }));
     const stuck = await waitForEndpoint(bed.sm, EP, status('UpdateRollbackFailed'));
     expect(stuck.FailureReason).toContain('The rollback failed');
-    const refused = await bed.sm.send(new UpdateEndpointCommand({ EndpointName: EP, EndpointConfigName: 'cfg-v2' })).catch((e) => e);
+    expect((await bed.runtime.send(new InvokeEndpointCommand({ EndpointName: EP, Body: CSV, ContentType: 'text/csv' }))).InvokedProductionVariant).toBe('prod');
+    served.prod += 1;
+    const refused = await bed.sm
+      .send(new UpdateEndpointWeightsAndCapacitiesCommand({ EndpointName: EP, DesiredWeightsAndCapacities: [{ VariantName: 'prod', DesiredWeight: 2 }] }))
+      .catch((e) => e);
     expect(refused.name).toBe('ValidationException');
+    // A new UpdateEndpoint is the way out.
+    await bed.admin('POST', 'health-check', { model: bed.models.constant, healthy: true });
+    await bed.sm.send(new UpdateEndpointCommand({ EndpointName: EP, EndpointConfigName: 'cfg-v2' }));
+    const healed = await waitForEndpoint(bed.sm, EP, status('InService'));
+    expect(healed.EndpointConfigName).toBe('cfg-v2');
+    expect(healed.FailureReason).toBeUndefined();
   }, 60_000);
 
   it('deletes the endpoint and stops its scoring servers', async () => {
