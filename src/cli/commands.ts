@@ -35,11 +35,12 @@ export const COMMANDS: CommandDef[] = [
     name: 'init',
     summary: 'Scaffold mlops into this repository (config, CI workflow, training code, DVC stage, IAM policy)',
     description:
-      'Writes mlops.config.yaml, .github/workflows/mlops.yml (and/or .gitlab-ci.yml), src/prepare.py,\n' +
-      'src/train.py, src/evaluate.py, dvc.yaml, requirements.txt, iam/mlops-deploy-policy.json,\n' +
-      'iam/mlops-data-policy.json and .gitignore entries into the current folder. An existing file is never overwritten without\n' +
-      '--force (.gitignore and requirements.txt only get the missing lines); nothing prompts, and\n' +
-      'running it again is safe.',
+      'Writes mlops.config.yaml, .github/workflows/mlops.yml (and/or .gitlab-ci.yml),\n' +
+      'src/prepare.py, src/train.py, src/evaluate.py, dvc.yaml, requirements.txt,\n' +
+      'iam/mlops-deploy-policy.json, iam/mlops-data-policy.json and .gitignore\n' +
+      'entries into the current folder. An existing file is never overwritten without\n' +
+      '--force (.gitignore and requirements.txt only get the missing lines); nothing\n' +
+      'prompts, and running it again is safe.',
     examples: [
       'npx mlops init',
       'npx mlops init --name churn --endpoint churn-prod --ci both',
@@ -64,11 +65,12 @@ export const COMMANDS: CommandDef[] = [
     name: 'pull',
     summary: 'Fetch the DVC-versioned data (dvc pull with the remote, targets and jobs from config)',
     description:
-      'Runs `dvc pull` (the `dvc` on PATH) in the folder of the config file, with `data.remote`,\n' +
-      '`data.targets` and `data.jobs` from config (flags and arguments override them), and streams\n' +
-      "DVC's output. Each DVC failure exits 3 with a message saying what to do: DVC not installed,\n" +
-      'not a DVC repository, no remote configured, unknown remote, missing remote plugin,\n' +
-      'authentication failure, files missing from the remote.',
+      'Runs `dvc pull` (the `dvc` on PATH) in the folder of the config file, with\n' +
+      'data.remote, data.targets and data.jobs from config (flags and arguments\n' +
+      'override them), and streams DVC\'s output. Each DVC failure exits 3 with a\n' +
+      'message saying what to do: DVC not installed, not a DVC repository, no remote\n' +
+      'configured, unknown remote, missing remote plugin, authentication failure,\n' +
+      'files missing from the remote.',
     examples: ['mlops pull', 'mlops pull data/raw.csv.dvc --jobs 8', 'mlops pull --remote backup --dry-run'],
     args: [{ name: 'targets', description: 'DVC targets to pull (default: data.targets, else everything)', variadic: true }],
     options: [
@@ -82,19 +84,23 @@ export const COMMANDS: CommandDef[] = [
     name: 'train',
     summary: 'Run the training command as a tracked MLflow run (tags, status, timeout, required metrics)',
     description:
-      'Creates an MLflow run (experiment created if missing) tagged with the git commit, branch and\n' +
-      'dirty flag, the DVC data version (dvc.lock / *.dvc), a hash of the resolved config and the CI\n' +
-      'run URL; runs train.command (or the command after --) in the config folder with\n' +
-      'MLFLOW_TRACKING_URI, MLFLOW_EXPERIMENT_NAME and MLFLOW_RUN_ID set, streams its output, and\n' +
-      'marks the run FINISHED, FAILED or KILLED (never left RUNNING). SIGINT/SIGTERM are forwarded to\n' +
-      'the command; train.timeout kills it. Then every metric of compare.gates and\n' +
-      'train.requiredMetrics must have been logged. The run is recorded in .mlops/last-run.json\n' +
-      '(for compare and promote) and printed on stdout (its id; the whole record with --json).\n' +
+      'Creates an MLflow run (experiment created if missing) tagged with the git\n' +
+      'commit, branch and dirty flag, the DVC data version (dvc.lock / *.dvc), a hash\n' +
+      'of the resolved config and the CI run URL; runs train.command (or the command\n' +
+      'after --) in the config folder with MLFLOW_TRACKING_URI,\n' +
+      'MLFLOW_EXPERIMENT_NAME and MLFLOW_RUN_ID set, streams its output, and marks\n' +
+      'the run FINISHED, FAILED or KILLED (never left RUNNING). SIGINT/SIGTERM are\n' +
+      'forwarded to the command; train.timeout kills it. Then every metric of\n' +
+      'compare.gates and train.requiredMetrics must have been logged, and the holdout\n' +
+      '(train.holdout) is profiled as the run artifact mlops/profile.json (the drift\n' +
+      'baseline). The run is recorded in .mlops/last-run.json (for compare and\n' +
+      'promote) and its id printed on stdout (the whole record with --json).\n' +
       '\n' +
-      'Exit codes: 0 trained, required metrics logged; 3 the training command exited non-zero\n' +
-      "(mlops exits 3, not the script's code: that is in the message, --json details and the run\n" +
-      "tag mlops.train.exit_code), could not start, timed out, or missed a required metric, or MLflow\n" +
-      'failed; 2 bad config; 130 interrupted (the run is marked KILLED).',
+      'Exit codes: 0 trained and required metrics logged; 3 the training command\n' +
+      'exited non-zero (mlops exits 3, not the script\'s own code, which is in the\n' +
+      'message, the --json error details and the run tag mlops.train.exit_code),\n' +
+      'could not start, timed out, or missed a required metric, or MLflow failed; 2\n' +
+      'bad config; 130 interrupted (the run is marked KILLED).',
     examples: ['mlops train', 'mlops train --timeout 45m', 'mlops train --json | jq -r .runId', 'mlops train -- python src/train.py --fast'],
     args: [{ name: 'command', description: 'training command overriding train.command (after --)', variadic: true }],
     options: [
