@@ -274,6 +274,16 @@ describe('a deployment from creation to deletion', () => {
     expect(d.ProductionVariants?.map((v) => [v.VariantName, v.CurrentWeight, v.DesiredWeight])).toEqual([['a', 1, 1], ['b', 0, 0]]);
     for (let i = 0; i < 10; i++) expect(await invoke(CSV, 'text/csv')).toMatchObject({ predictions: [9], variant: 'a' });
     expect(await invoke(CSV, 'text/csv', { TargetVariant: 'b' })).toMatchObject({ predictions: [7], variant: 'b' });
+    // RetainAllVariantProperties keeps the running weights of variants with the same name.
+    await bed.sm.send(
+      new CreateEndpointConfigCommand({
+        EndpointConfigName: 'cfg-ab2',
+        ProductionVariants: [variant('a', 'model-v1', { InitialInstanceCount: 1 }), variant('b', 'model-v2', { InitialInstanceCount: 3 })],
+      }),
+    );
+    await bed.sm.send(new UpdateEndpointCommand({ EndpointName: EP, EndpointConfigName: 'cfg-ab2', RetainAllVariantProperties: true }));
+    const retained = await waitForEndpoint(bed.sm, EP, (x) => x.EndpointStatus === 'InService' && x.EndpointConfigName === 'cfg-ab2');
+    expect(retained.ProductionVariants?.map((v) => [v.VariantName, v.CurrentWeight, v.CurrentInstanceCount])).toEqual([['a', 1, 1], ['b', 0, 1]]);
     // Sampling at 0% captures nothing.
     await bed.admin('POST', 'flush');
     const none = await bed.s3.send(new ListObjectsV2Command({ Bucket: bed.bucket, Prefix: 'capture-sampled-out/' }));
