@@ -170,11 +170,25 @@ function median(xs) {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
+/** Children's user+sys CPU so far, in ms (Linux /proc; 10 ms resolution), else undefined. */
+function childCpuMs() {
+  try {
+    const f = readFileSync('/proc/self/stat', 'utf8');
+    const fields = f.slice(f.lastIndexOf(')') + 2).split(' ');
+    // fields[0] is field 3 (state); cutime and cstime are fields 16 and 17.
+    return ((Number(fields[13]) + Number(fields[14])) * 1000) / 100;
+  } catch {
+    return undefined;
+  }
+}
+
 function time(cmd, args, opts) {
+  const c0 = childCpuMs();
   const t = process.hrtime.bigint();
   const r = spawnSync(cmd, args, { ...opts, encoding: 'utf8' });
   const ms = Number(process.hrtime.bigint() - t) / 1e6;
-  return { ms, status: r.status, stdout: r.stdout, stderr: r.stderr };
+  const c1 = childCpuMs();
+  return { ms, cpuMs: c0 === undefined ? undefined : c1 - c0, status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
 const PY_FILTER = `
@@ -288,17 +302,30 @@ try {
     }
   }
   const samples = Object.fromEntries(Object.keys(cases).map((k) => [k, []]));
-  for (let i = 0; i < REPS; i++) for (const [name, fn] of Object.entries(cases)) samples[name].push(fn().ms);
+  const cpu = Object.fromEntries(Object.keys(cases).map((k) => [k, []]));
+  const load0 = (await import('node:os')).loadavg()[0];
+  for (let i = 0; i < REPS; i++) {
+    for (const [name, fn] of Object.entries(cases)) {
+      const r = fn();
+      samples[name].push(r.ms);
+      if (r.cpuMs !== undefined) cpu[name].push(r.cpuMs);
+    }
+  }
+  const load1 = (await import('node:os')).loadavg()[0];
 
-  const fmt = (ms) => `${ms.toFixed(0).padStart(6)} ms`;
+  const fmt = (ms) => (ms === undefined || Number.isNaN(ms) ? '     —' : `${ms.toFixed(0).padStart(6)} ms`);
   console.log('');
   console.log(`experiment: ${RUNS.toLocaleString('en-US')} runs${cached ? ' (cached database)' : ` (seeded in ${(ids.seededMs / 1000).toFixed(0)} s)`}; median of ${REPS} runs each, interleaved, after a warm-up`);
-  console.log(`baseline by               mlops compare   python mlflow client   ratio (python / mlops)`);
+  console.log(`machine: ${(await import('node:os')).cpus().length} cores, 1-min load average ${load0.toFixed(1)} -> ${load1.toFixed(1)} (wall times stretch with load; CPU times much less)`);
+  console.log('');
+  console.log('baseline by                        mlops wall   python wall   ratio   mlops CPU   python CPU');
   for (const kind of ['filter', 'alias']) {
     const m = median(samples[`${kind}: mlops`]);
     const p = median(samples[`${kind}: python`]);
-    const label = kind === 'filter' ? "filter (latest FINISHED on main)" : 'alias (production)';
-    console.log(`${label.padEnd(34)} ${fmt(m)}   ${fmt(p).padStart(12)}        ${(p / m).toFixed(1)}x   ${m < 1000 ? 'mlops < 1 s' : 'mlops >= 1 s (target missed)'}`);
+    const mc = cpu[`${kind}: mlops`].length ? median(cpu[`${kind}: mlops`]) : undefined;
+    const pc = cpu[`${kind}: python`].length ? median(cpu[`${kind}: python`]) : undefined;
+    const label = kind === 'filter' ? 'filter (latest FINISHED on main)' : 'alias (production)';
+    console.log(`${label.padEnd(33)} ${fmt(m)}  ${fmt(p).padStart(11)}  ${(p / m).toFixed(1).padStart(5)}x  ${fmt(mc).padStart(10)}  ${fmt(pc).padStart(11)}   ${m < 1000 ? 'mlops < 1 s' : 'mlops >= 1 s'}`);
   }
 } finally {
   server?.stop();
