@@ -49,7 +49,7 @@ describe('init -> dvc push -> pull -> train (the scaffold, for real)', () => {
     git(repo, ['add', '-A']);
     git(repo, ['commit', '-q', '-m', 'scaffold']);
     expect(git(repo, ['status', '--porcelain'])).toBe('');
-  });
+  }, 180_000);
 
   it('pull brings the data back after the local copy and cache are deleted', async () => {
     rmSync(path.join(repo, 'data/raw.csv'));
@@ -58,7 +58,7 @@ describe('init -> dvc push -> pull -> train (the scaffold, for real)', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.json()).toMatchObject({ ok: true, command: ['dvc', 'pull'] });
     expect(sha256(path.join(repo, 'data/raw.csv'))).toBe(rawHash);
-  }, 120_000);
+  }, 180_000);
 
   it('train runs the scaffolded src/train.py as a FINISHED MLflow run with tags, params and metrics', async () => {
     const head = git(repo, ['rev-parse', 'HEAD']).trim();
@@ -113,7 +113,7 @@ describe('init -> dvc push -> pull -> train (the scaffold, for real)', () => {
       body: JSON.stringify({ experiment_ids: [run.info.experiment_id] }),
     }).then((res) => res.json() as Promise<{ models?: { info: { name: string; source_run_id: string } }[] }>);
     expect(artifacts.models?.some((m) => m.info.name === 'model' && m.info.source_run_id === out.runId)).toBe(true);
-  }, 180_000);
+  }, 300_000);
 
   it('compare picks up the run train recorded (the first model: no baseline yet, so it passes)', async () => {
     const last = JSON.parse(readFileSync(path.join(repo, '.mlops/last-run.json'), 'utf8'));
