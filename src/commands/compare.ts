@@ -49,7 +49,8 @@ export const run: CommandRun = async (ctx, _args, opts) => {
     signal: ctx.signal,
     onRetry: (r) => io.debug(`MLflow ${r.endpoint}: ${r.reason}; retry ${r.attempt} in ${r.delayMs} ms`),
   });
-  const registeredModel = config.mlflow.registeredModel ?? config.project;
+  // The same fallbacks as train's experiment name: the project, else the repo folder's name.
+  const registeredModel = config.mlflow.registeredModel ?? config.project ?? path.basename(root);
 
   const getCandidate = async (): Promise<Run> => {
     const found = await client.getRun(recorded.runId);
