@@ -6,10 +6,12 @@
 //
 // Usage: npm run build && node bench/drift.mjs [records] [--no-s3] [--no-pandas]
 // Records per second = records / wall time of the whole child process (start-up, reading,
-// decoding, statistics, report). Peak memory = max RSS of the child (/usr/bin/time -v).
+// decoding, statistics, report). Peak memory = max RSS of the child (/usr/bin/time -v). CPU
+// seconds (user + system, all threads) are printed too, with the load average: on a shared
+// machine the wall time depends on what else runs, the CPU time much less.
 import { spawn, spawnSync } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -45,9 +47,9 @@ const rand = () => {
 };
 const normal = () => Math.sqrt(-2 * Math.log(rand() || 1e-12)) * Math.cos(2 * Math.PI * rand());
 const names = Array.from({ length: FEATURES }, (_, i) => `f${i}`);
-/** One row: 10 features (feature j ~ N(j, 1); with shift, f0 and f1 move by 1 std) and a score. */
+/** One row: 10 features (feature j ~ N(j, 1); with shift, f0..f3 move by 1 std) and a score. */
 function row(shift) {
-  const xs = names.map((_, j) => j + normal() + (shift && j < 2 ? 1 : 0));
+  const xs = names.map((_, j) => j + normal() + (shift && j < 4 ? 1 : 0));
   const score = 1 / (1 + Math.exp(-(xs[0] - xs[1] + 1)));
   return { xs, score };
 }
@@ -71,7 +73,7 @@ async function writeCapture() {
     const out = createWriteStream(path.join(captureDir, `capture-${String(f).padStart(3, '0')}.jsonl`), { highWaterMark: 1 << 22 });
     let buf = '';
     for (let i = 0; i < perFile && n < RECORDS; i++, n++) {
-      // The second half of the window is shifted: the monitor must find drift in f0 and f1.
+      // The second half of the window is shifted: the monitor must find drift in f0..f3 (40% of the inputs).
       const r = row(n >= RECORDS / 2);
       const time = new Date(t0 + Math.floor((n / RECORDS) * 3_500_000)).toISOString();
       buf +=
@@ -102,7 +104,10 @@ function timed(argv, opts = {}) {
     child.on('close', (code) => {
       const wall = Number(process.hrtime.bigint() - t0) / 1e9;
       const rss = /Maximum resident set size \(kbytes\): (\d+)/.exec(stderr);
-      resolve({ wall, rssMb: rss ? Number(rss[1]) / 1024 : NaN, code, stdout, stderr });
+      const user = /User time \(seconds\): ([\d.]+)/.exec(stderr);
+      const sys = /System time \(seconds\): ([\d.]+)/.exec(stderr);
+      const cpu = user && sys ? Number(user[1]) + Number(sys[1]) : NaN;
+      resolve({ wall, cpu, rssMb: rss ? Number(rss[1]) / 1024 : NaN, code, stdout, stderr });
     });
   });
 }
@@ -129,6 +134,8 @@ for col in base.columns:
 print(json.dumps({'records': int(m), 'seconds': time.time() - t0, 'ks': out}))
 `;
 
+const loadStart = loadavg()[0].toFixed(1);
+
 async function main() {
   log(`work dir ${work}`);
   let t = Date.now();
@@ -149,7 +156,7 @@ async function main() {
   if (local.code !== 1 && local.code !== 0) throw new Error(`monitor (local) exited ${local.code}: ${local.stderr.slice(-2000)}`);
   const lo = JSON.parse(local.stdout);
   if (lo.capture.records !== RECORDS) throw new Error(`monitor read ${lo.capture.records} records, expected ${RECORDS}`);
-  results.local = { wall: local.wall, rssMb: local.rssMb, rps: RECORDS / local.wall, inner: lo.recordsPerSecond, status: lo.status, drifted: lo.features.filter((f) => f.status === 'drift').map((f) => f.name) };
+  results.local = { cpu: local.cpu, wall: local.wall, rssMb: local.rssMb, rps: RECORDS / local.wall, inner: lo.recordsPerSecond, status: lo.status, drifted: lo.features.filter((f) => f.status === 'drift').map((f) => f.name) };
   log(`monitor local: ${local.wall.toFixed(2)} s, ${fmtInt(results.local.rps)} records/s, peak ${results.local.rssMb.toFixed(0)} MB, verdict ${lo.status} (${results.local.drifted.join(', ')})`);
 
   // pandas / scipy.
@@ -157,7 +164,7 @@ async function main() {
     const pd = await timed([python, '-c', PANDAS, path.join(work, 'capture'), path.join(work, 'holdout.csv')]);
     if (pd.code !== 0) throw new Error(`pandas script failed: ${pd.stderr.slice(-2000)}`);
     const po = JSON.parse(pd.stdout.trim().split('\n').pop());
-    results.pandas = { wall: pd.wall, rssMb: pd.rssMb, rps: RECORDS / pd.wall, ks: po.ks };
+    results.pandas = { cpu: pd.cpu, wall: pd.wall, rssMb: pd.rssMb, rps: RECORDS / pd.wall, ks: po.ks };
     log(`pandas/scipy: ${pd.wall.toFixed(2)} s, ${fmtInt(results.pandas.rps)} records/s, peak ${pd.rssMb.toFixed(0)} MB`);
     // Same answer? Robust KS from the sketches vs exact, per feature.
     results.ksAgreement = Math.max(...lo.features.filter((f) => f.name in po.ks).map((f) => Math.abs(f.stats.ksRobust - po.ks[f.name])));
@@ -193,21 +200,24 @@ async function main() {
       if (s3run.code !== 1 && s3run.code !== 0) throw new Error(`monitor (S3) exited ${s3run.code}: ${s3run.stderr.slice(-2000)}`);
       const so = JSON.parse(s3run.stdout);
       if (so.capture.records !== RECORDS) throw new Error(`monitor (S3) read ${so.capture.records} records, expected ${RECORDS}`);
-      results.s3 = { wall: s3run.wall, rssMb: s3run.rssMb, rps: RECORDS / s3run.wall, status: so.status };
+      results.s3 = { cpu: s3run.cpu, wall: s3run.wall, rssMb: s3run.rssMb, rps: RECORDS / s3run.wall, status: so.status };
       log(`monitor S3: ${s3run.wall.toFixed(2)} s, ${fmtInt(results.s3.rps)} records/s, peak ${s3run.rssMb.toFixed(0)} MB`);
     } finally {
       moto.kill('SIGTERM');
     }
   }
 
+  const cpuCol = (r) => `cpu ${r.cpu.toFixed(2)} s (${fmtInt(RECORDS / r.cpu)} records per cpu-second)`;
   const lines = [
-    `bench/drift: ${fmtInt(RECORDS)} capture records, ${FEATURES} features + 1 output, ${(bytes / 1e6).toFixed(0)} MB of JSON lines in ${FILES} files`,
-    `  mlops monitor, local files : ${results.local.wall.toFixed(2)} s  ${fmtInt(results.local.rps)} records/s (scan alone ${fmtInt(results.local.inner)}/s)  peak RSS ${results.local.rssMb.toFixed(0)} MB  verdict ${results.local.status} [${results.local.drifted.join(', ')}]`,
+    `bench/drift: ${fmtInt(RECORDS)} capture records, ${FEATURES} features + 1 output, ${(bytes / 1e6).toFixed(0)} MB of JSON lines in ${FILES} files; ${availableParallelism()} cores, load average ${loadStart} at start, ${loadavg()[0].toFixed(1)} at end`,
+    `  mlops monitor, local files : ${results.local.wall.toFixed(2)} s  ${fmtInt(results.local.rps)} records/s (scan alone ${fmtInt(results.local.inner)}/s)  ${cpuCol(results.local)}  peak RSS ${results.local.rssMb.toFixed(0)} MB  verdict ${results.local.status} [drifted: ${results.local.drifted.join(', ')}]`,
   ];
-  if (results.s3) lines.push(`  mlops monitor, moto S3     : ${results.s3.wall.toFixed(2)} s  ${fmtInt(results.s3.rps)} records/s  peak RSS ${results.s3.rssMb.toFixed(0)} MB  verdict ${results.s3.status}`);
+  if (results.s3) lines.push(`  mlops monitor, moto S3     : ${results.s3.wall.toFixed(2)} s  ${fmtInt(results.s3.rps)} records/s  ${cpuCol(results.s3)}  peak RSS ${results.s3.rssMb.toFixed(0)} MB  verdict ${results.s3.status}`);
   if (results.pandas) {
-    lines.push(`  pandas + scipy ks_2samp    : ${results.pandas.wall.toFixed(2)} s  ${fmtInt(results.pandas.rps)} records/s  peak RSS ${results.pandas.rssMb.toFixed(0)} MB`);
-    lines.push(`  ratio (monitor local / pandas): ${(results.local.rps / results.pandas.rps).toFixed(1)}x faster, ${(results.pandas.rssMb / results.local.rssMb).toFixed(1)}x less memory`);
+    lines.push(`  pandas + scipy ks_2samp    : ${results.pandas.wall.toFixed(2)} s  ${fmtInt(results.pandas.rps)} records/s  ${cpuCol(results.pandas)}  peak RSS ${results.pandas.rssMb.toFixed(0)} MB`);
+    lines.push(
+      `  ratio (monitor local / pandas): ${(results.local.rps / results.pandas.rps).toFixed(1)}x faster by wall time, ${(results.pandas.cpu / results.local.cpu).toFixed(1)}x less cpu, ${(results.pandas.rssMb / results.local.rssMb).toFixed(1)}x less memory`,
+    );
     lines.push(`  largest |robust KS (sketch) - robust KS (exact, scipy)| over the features: ${results.ksAgreement.toFixed(4)}`);
   }
   lines.push(

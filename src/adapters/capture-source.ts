@@ -55,15 +55,22 @@ export async function* splitLines(chunks: AsyncIterable<Uint8Array | string>, so
     if (typeof chunk === 'string') {
       text = rest + chunk;
     } else {
-      const buf: Buffer = carry ? Buffer.concat([carry, chunk]) : Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-      const nl = buf.lastIndexOf(10);
-      if (nl < 0) {
-        carry = buf;
+      const buf: Buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+      const last = buf.lastIndexOf(10);
+      if (last < 0) {
+        carry = carry ? Buffer.concat([carry, buf]) : buf;
         continue;
       }
-      carry = nl + 1 < buf.length ? buf.subarray(nl + 1) : undefined;
-      text = buf.toString('utf8', 0, nl);
-      const lines = text.split('\n');
+      let start = 0;
+      let lines: string[];
+      if (carry) {
+        // Only the line split across chunks is copied, never the whole chunk.
+        const first = buf.indexOf(10);
+        const head = Buffer.concat([carry, buf.subarray(0, first)]).toString('utf8');
+        start = first + 1;
+        lines = start <= last ? [head, ...buf.toString('utf8', start, last).split('\n')] : [head];
+      } else lines = buf.toString('utf8', 0, last).split('\n');
+      carry = last + 1 < buf.length ? buf.subarray(last + 1) : undefined;
       yield { source, lines };
       continue;
     }

@@ -226,10 +226,17 @@ function stringAt(line: string, i: number, to: number): string | undefined {
 }
 
 function fastPayload(line: string, from: number, to: number): CapturePayload | undefined {
-  const data = stringField(line, '"data"', from, to);
-  const encoding = stringField(line, '"encoding"', from, to);
-  if (data === undefined || encoding === undefined) return undefined;
-  return { data, encoding, observedContentType: stringField(line, '"observedContentType"', from, to) };
+  const dk = line.indexOf('"data"', from);
+  if (dk < 0 || dk >= to) return undefined;
+  const data = stringAt(line, dk + 6, to);
+  if (data === undefined) return undefined;
+  // Keys usually come in SageMaker's order (observedContentType, mode, data, encoding): look after
+  // the data first, then anywhere in the object.
+  const encoding = stringField(line, '"encoding"', dk + 8 + data.length, to) ?? stringField(line, '"encoding"', from, to);
+  if (encoding === undefined) return undefined;
+  // The content type matters only to read BASE64 (and JSON Lines) bodies.
+  const observedContentType = encoding === 'CSV' ? undefined : stringField(line, '"observedContentType"', from, to);
+  return observedContentType === undefined ? { data, encoding } : { data, encoding, observedContentType };
 }
 
 /** The payloads and inference time of a capture line, read without JSON.parse (see decodeLineFast). */

@@ -121,23 +121,28 @@ export class KllSketch {
     return h === 0 ? this.len0 : this.levels[h].length;
   }
 
-  /** Compacts every level at or over its capacity, bottom up (the original, non-lazy KLL). */
+  /**
+   * Compacts every level at or over its capacity, bottom up (the original, non-lazy KLL). Levels
+   * above the bottom are kept sorted, so compacting them needs no sort and the items they pass up
+   * are merged in linear time; only the bottom level (unsorted, typed) is sorted.
+   */
   private compress(): void {
     for (let h = 0; h < this.levels.length; h++) {
       if (this.levelLength(h) < this.capacity(h)) continue;
       if (h + 1 >= this.levels.length) this.grow();
-      // Upper levels hold a few sorted runs: the adaptive (TimSort) Array sort is near-linear on them.
-      const sorted = h === 0 ? this.buf0.subarray(0, this.len0).sort() : this.levels[h].sort(numeric);
+      const sorted: ArrayLike<number> = h === 0 ? this.buf0.subarray(0, this.len0).sort() : this.levels[h];
       const len = sorted.length;
       const odd = len % 2 === 1;
       // An odd item out (the largest) stays at this level, as in the reference implementation.
       const end = odd ? len - 1 : len;
-      const up = this.levels[h + 1];
-      for (let i = this.coin() ? 1 : 0; i < end; i += 2) up.push(sorted[i]);
+      const run: number[] = [];
+      for (let i = this.coin() ? 1 : 0; i < end; i += 2) run.push(sorted[i]);
+      const last = sorted[len - 1];
       if (h === 0) {
-        if (odd) this.buf0[0] = sorted[len - 1];
+        if (odd) this.buf0[0] = last;
         this.len0 = odd ? 1 : 0;
-      } else this.levels[h] = odd ? [sorted[len - 1]] : [];
+      } else this.levels[h] = odd ? [last] : [];
+      this.levels[h + 1] = mergeSorted(this.levels[h + 1], run);
     }
     this.cap0 = this.capacity(0);
     if (this.buf0.length < this.cap0 + 1) this.growBuf0(this.cap0 + 1);
@@ -163,6 +168,7 @@ export class KllSketch {
       this.min = Math.min(this.min, other.min);
       this.max = Math.max(this.max, other.max);
     }
+    for (let h = 1; h < this.levels.length; h++) this.levels[h].sort(numeric);
     this.view = undefined;
     this.compress();
   }
@@ -210,7 +216,7 @@ export class KllSketch {
   static fromJSON(j: SketchJson): KllSketch {
     const s = new KllSketch(j.k);
     const levels = j.levels.length ? j.levels : [[]];
-    s.levels = [[], ...levels.slice(1).map((l) => [...l])];
+    s.levels = [[], ...levels.slice(1).map((l) => [...l].sort(numeric))];
     s.buf0 = Float64Array.from(levels[0]);
     s.len0 = levels[0].length;
     s.n = j.n;
@@ -235,6 +241,20 @@ export class KllSketch {
     });
     return KllSketch.fromJSON({ k, n, min, max, levels });
   }
+}
+
+/** Merges two sorted arrays into a new sorted array. */
+function mergeSorted(a: number[], b: number[]): number[] {
+  if (a.length === 0) return b;
+  if (b.length === 0) return a;
+  const out = new Array<number>(a.length + b.length);
+  let i = 0;
+  let j = 0;
+  let k = 0;
+  while (i < a.length && j < b.length) out[k++] = a[i] <= b[j] ? a[i++] : b[j++];
+  while (i < a.length) out[k++] = a[i++];
+  while (j < b.length) out[k++] = b[j++];
+  return out;
 }
 
 /** Index of the first element > x in a sorted array. */
