@@ -132,6 +132,8 @@ export class ControlPlane {
   readonly tags = new Map<string, Array<{ Key: string; Value?: string }>>();
   /** Model names or ModelDataUrls whose containers fail the ping health check (admin knob). */
   readonly unhealthy = new Set<string>();
+  /** Why scoring servers could not start (their log tails), newest last, for the admin API. */
+  readonly modelErrors: Array<{ modelDataUrl: string; time: string; error: string }> = [];
 
   constructor(private readonly d: ControlPlaneDeps) {}
 
@@ -647,6 +649,8 @@ export class ControlPlane {
           v.server = await this.d.pool.acquire(v.modelDataUrl);
         } catch (err) {
           this.d.log(`model ${v.modelName} (${v.modelDataUrl}) could not be served: ${(err as Error).message}`);
+          this.modelErrors.push({ modelDataUrl: v.modelDataUrl, time: new Date().toISOString(), error: (err as Error).message });
+          if (this.modelErrors.length > 20) this.modelErrors.shift();
           const msg = (err as Error).message;
           throw new ModelLoadError(/^Failed to |^Invalid S3|^No MLmodel/.test(msg) ? msg : healthCheckFailure(v.name));
         }

@@ -40,9 +40,15 @@ export interface EmulatorOptions {
   timeScale?: number;
   /** Emulated durations of the lifecycle phases, in seconds. */
   durations?: Partial<Durations>;
-  /** botocore's `data` folder (default: found under the project's `.venv`). */
+  /**
+   * The Python virtual environment with botocore and mlflow (default: the package's `.venv`, as
+   * the test bed makes it). Its `lib/python*\/site-packages/botocore/data` and `bin/mlflow` are used
+   * unless the two options below say otherwise.
+   */
+  venv?: string;
+  /** botocore's `data` folder (default: found in `venv`). */
   botocoreDataDir?: string;
-  /** The `mlflow` executable (default: the project's `.venv/bin/mlflow`). */
+  /** The `mlflow` executable (default: `venv/bin/mlflow`). */
   mlflowBin?: string;
   /** Where models are downloaded and unpacked (default: a temp folder, removed on stop). */
   workDir?: string;
@@ -82,16 +88,17 @@ export async function startEmulator(opts: EmulatorOptions): Promise<RunningEmula
   const region = opts.region ?? 'us-east-1';
   const account = opts.account ?? '123456789012';
   const log = opts.log ?? (() => undefined);
-  const dataDir = opts.botocoreDataDir ?? findBotocoreDataDir([PACKAGE_ROOT]);
+  const venv = opts.venv ?? join(PACKAGE_ROOT, '.venv');
+  const dataDir = opts.botocoreDataDir ?? findBotocoreDataDir([venv]);
   if (!dataDir) {
-    throw new Error(`botocore's data folder was not found under ${PACKAGE_ROOT}/.venv; pass botocoreDataDir`);
+    throw new Error(`botocore's data folder was not found in ${venv}; pass venv or botocoreDataDir`);
   }
   const sageMakerModel = loadServiceModel(dataDir, 'sagemaker');
   const runtimeModel = loadServiceModel(dataDir, 'sagemaker-runtime');
   const controlValidator = new Validator(sageMakerModel);
   const runtimeValidator = new Validator(runtimeModel);
-  const mlflowBin = opts.mlflowBin ?? join(PACKAGE_ROOT, '.venv', 'bin', 'mlflow');
-  if (!existsSync(mlflowBin)) throw new Error(`mlflow not found at ${mlflowBin}; pass mlflowBin`);
+  const mlflowBin = opts.mlflowBin ?? join(venv, 'bin', 'mlflow');
+  if (!existsSync(mlflowBin)) throw new Error(`mlflow not found at ${mlflowBin}; pass venv or mlflowBin`);
 
   const credentials = opts.credentials ?? { accessKeyId: 'testing', secretAccessKey: 'testing' };
   const { S3Client } = await import('@aws-sdk/client-s3');
@@ -130,6 +137,7 @@ export async function startEmulator(opts: EmulatorOptions): Promise<RunningEmula
           ...control.state(),
           faults: Object.fromEntries(faults),
           modelServers: await pool.describe(),
+          modelErrors: control.modelErrors,
           captureErrors: capture.errors,
           metricErrors: metrics.errors,
         };

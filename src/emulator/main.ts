@@ -1,6 +1,6 @@
 /**
  * `node dist/emulator/main.js --s3-endpoint URL --cloudwatch-endpoint URL [--port N]
- * [--time-scale X] [--region R] [--botocore-data DIR] [--mlflow PATH] [--verbose]`
+ * [--time-scale X] [--region R] [--venv DIR] [--botocore-data DIR] [--mlflow PATH] [--verbose]`
  * Starts the SageMaker emulator, prints its URL on stdout, stops cleanly on SIGINT/SIGTERM.
  * (`--moto URL` sets both endpoints.)
  */
@@ -11,7 +11,7 @@ import { startEmulator } from './index.js';
 
 const USAGE = `usage: sagemaker-emulator (--moto URL | --s3-endpoint URL --cloudwatch-endpoint URL)
   [--port N] [--host 127.0.0.1] [--region us-east-1] [--time-scale X]
-  [--durations JSON] [--botocore-data DIR] [--mlflow PATH] [--verbose]`;
+  [--durations JSON] [--venv DIR] [--botocore-data DIR] [--mlflow PATH] [--verbose]`;
 
 export interface MainDeps {
   stdout: { write(chunk: string): unknown };
@@ -53,6 +53,7 @@ export async function main(argv: string[], deps: MainDeps = processDeps()): Prom
         region: { type: 'string' },
         'time-scale': { type: 'string' },
         durations: { type: 'string' },
+        venv: { type: 'string' },
         'botocore-data': { type: 'string' },
         mlflow: { type: 'string' },
         verbose: { type: 'boolean' },
@@ -81,6 +82,7 @@ export async function main(argv: string[], deps: MainDeps = processDeps()): Prom
     region: values.region ?? deps.env.AWS_REGION,
     timeScale: values['time-scale'] ? Number(values['time-scale']) : undefined,
     durations: values.durations ? JSON.parse(values.durations) : undefined,
+    venv: values.venv,
     botocoreDataDir: values['botocore-data'],
     mlflowBin: values.mlflow,
     env: deps.env,

@@ -137,7 +137,7 @@ class MlflowServer implements ModelServer {
 
   logTail(): string {
     try {
-      return readFileSync(this.logFile, 'utf8').split('\n').slice(-15).join('\n');
+      return readFileSync(this.logFile, 'utf8').split('\n').slice(-40).join('\n');
     } catch {
       return '';
     }

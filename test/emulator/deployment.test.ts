@@ -432,6 +432,9 @@ describe('models that cannot be served', () => {
       .catch((e) => e);
     expect(invoked.name).toBe('ValidationError');
     await bed.sm.send(new DeleteEndpointCommand({ EndpointName: 'broken-endpoint' }));
-    expect((await bed.admin('GET', 'state')).modelServers).toEqual([]);
+    const state = await bed.admin('GET', 'state');
+    expect(state.modelServers).toEqual([]);
+    // The scoring server's own complaint is kept for whoever debugs it.
+    expect(state.modelErrors.at(-1)).toMatchObject({ modelDataUrl: bed.models.broken, error: expect.stringContaining('no_such_module_anywhere') });
   }, 90_000);
 });
