@@ -189,6 +189,15 @@ describe('mlops train failure paths', () => {
     }
   }, 60_000);
 
+  it('--dry-run shows the tags and the command and creates no run', async () => {
+    const before = (await runsOfExperiment(mlflowUrl, experiment)).length;
+    const r = await train(['--dry-run']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.json()).toMatchObject({ dryRun: true, experimentName: experiment, command: ['python', 'fail.py'], requiredMetrics: ['accuracy', 'f1'] });
+    expect(r.json().tags['mlops.config.hash']).toMatch(/^[0-9a-f]{16}$/);
+    expect((await runsOfExperiment(mlflowUrl, experiment)).length).toBe(before);
+  });
+
   it('MLflow unreachable: exit 3 before anything runs', async () => {
     const r = await train([], { env: venvEnv({ MLFLOW_TRACKING_URI: 'http://127.0.0.1:9' }) });
     expect(r.code).toBe(3);
