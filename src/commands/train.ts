@@ -81,6 +81,7 @@ export const run: CommandRun = async (ctx, args, opts) => {
     onRetry: (r) => ctx.io.debug(`MLflow ${r.endpoint}: ${r.reason}; retry ${r.attempt} in ${r.delayMs}ms`),
   });
   const experimentId = await mlflow.getOrCreateExperiment(experimentName);
+  if (ctx.signal.aborted) throw new InterruptedError('Interrupted before the run was created.');
   const startedAt = new Date();
   const created = await mlflow.createRun({ experimentId, startTime: startedAt.getTime(), tags });
   const runId = created.info.runId;
