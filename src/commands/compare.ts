@@ -45,9 +45,15 @@ export const run: CommandRun = async (ctx, _args, opts) => {
   const spec: BaselineSpec = typeof opts.baseline === 'string' ? parseBaselineFlag(opts.baseline) : config.compare.baseline;
   const policy = (opts.ifNoBaseline as NoBaselinePolicy | undefined) ?? config.compare.noBaseline;
   const recorded = typeof opts.run === 'string' && opts.run ? { runId: opts.run.trim() } : readLastRun(root);
+  const retriesSaid = new Set<number>();
   const client = await mlflowFromConfig(config, ctx.env, {
     signal: ctx.signal,
-    onRetry: (r) => io.debug(`MLflow ${r.endpoint}: ${r.reason}; retry ${r.attempt} in ${r.delayMs} ms`),
+    // Two lookups run at once and retry alike: say it once per attempt.
+    onRetry: (r) => {
+      if (retriesSaid.has(r.attempt)) return;
+      retriesSaid.add(r.attempt);
+      io.info(io.style('dim', `${r.reason} Retry ${r.attempt}/${config.mlflow.retries} in ${r.delayMs} ms.`));
+    },
   });
   // The same fallbacks as train's experiment name: the project, else the repo folder's name.
   const registeredModel = config.mlflow.registeredModel ?? config.project ?? path.basename(root);
