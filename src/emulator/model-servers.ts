@@ -79,6 +79,8 @@ class MlflowServer implements ModelServer {
   private child: ChildProcess | undefined;
   private exited = false;
   private logFile = '';
+  /** Set by cancel(): a start in progress gives up and kills what it spawned. */
+  private cancelled = false;
 
   constructor(
     readonly modelDataUrl: string,
@@ -93,7 +95,7 @@ class MlflowServer implements ModelServer {
         return;
       } catch (err) {
         await this.stop();
-        if (!(err instanceof PortTakenError) || attempt >= 3) throw err;
+        if (!(err instanceof PortTakenError) || attempt >= 3 || this.cancelled) throw err;
       }
     }
   }
@@ -124,6 +126,7 @@ class MlflowServer implements ModelServer {
     });
     const deadline = Date.now() + (this.opts.startTimeoutMs ?? 180_000);
     while (Date.now() < deadline) {
+      if (this.cancelled) throw new ModelLoadError('the emulator stopped while the model server was starting');
       if (this.exited) {
         const log = this.logTail();
         if (/address already in use/i.test(log)) throw new PortTakenError(log);
@@ -166,6 +169,12 @@ class MlflowServer implements ModelServer {
     };
   }
 
+  /** Stops the server, also while it is still starting. */
+  async cancel(): Promise<void> {
+    this.cancelled = true;
+    await this.stop();
+  }
+
   async stop(): Promise<void> {
     const child = this.child;
     this.child = undefined;
@@ -204,6 +213,9 @@ class PortTakenError extends Error {}
 interface Entry {
   refs: number;
   server: Promise<MlflowServer>;
+  /** The server once its process is being started (so stopAll can kill a start in progress). */
+  instance?: MlflowServer;
+  cancelled: boolean;
 }
 
 export class ModelServerPool {
@@ -221,8 +233,10 @@ export class ModelServerPool {
   async acquire(modelDataUrl: string): Promise<ModelServer> {
     let entry = this.entries.get(modelDataUrl);
     if (!entry) {
-      const server = this.launch(modelDataUrl);
-      entry = { refs: 0, server };
+      const fresh: Entry = { refs: 0, server: Promise.resolve(undefined as never), cancelled: false };
+      const server = this.launch(modelDataUrl, fresh);
+      fresh.server = server;
+      entry = fresh;
       this.entries.set(modelDataUrl, entry);
       server.catch(() => {
         if (this.entries.get(modelDataUrl)?.server === server) this.entries.delete(modelDataUrl);
@@ -260,6 +274,10 @@ export class ModelServerPool {
   async stopAll(): Promise<void> {
     const all = [...this.entries.values()];
     this.entries.clear();
+    for (const e of all) {
+      e.cancelled = true;
+      void e.instance?.cancel();
+    }
     await Promise.all(all.map((e) => e.server.then((s) => s.stop(), () => undefined)));
   }
 
@@ -267,7 +285,7 @@ export class ModelServerPool {
     process.removeListener('exit', this.onExit);
   }
 
-  private async launch(modelDataUrl: string): Promise<MlflowServer> {
+  private async launch(modelDataUrl: string, entry: Entry): Promise<MlflowServer> {
     const dir = join(this.opts.workDir, createHash('sha256').update(modelDataUrl).digest('hex').slice(0, 16));
     rmSync(dir, { recursive: true, force: true });
     const modelDir = join(dir, 'model');
@@ -293,8 +311,10 @@ export class ModelServerPool {
     if (!existsSync(join(modelDir, 'MLmodel'))) {
       throw new ModelLoadError(`No MLmodel file at the root of the model data archive "${modelDataUrl}".`);
     }
+    if (entry.cancelled) throw new ModelLoadError('the emulator stopped while the model was being downloaded');
     this.opts.log?.(`starting mlflow scoring server for ${modelDataUrl}`);
     const server = new MlflowServer(modelDataUrl, modelDir, this.opts);
+    entry.instance = server;
     await server.start();
     this.opts.log?.(`scoring server for ${modelDataUrl} ready at ${server.url}`);
     return server;

@@ -21,6 +21,8 @@ import {
 import { InvokeEndpointCommand } from '@aws-sdk/client-sagemaker-runtime';
 import { GetMetricStatisticsCommand, PutMetricAlarmCommand, SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
 import { startBed, status, waitForEndpoint, type Bed } from './helpers.js';
 
 let bed: Bed;
@@ -438,3 +440,28 @@ describe('models that cannot be served', () => {
     expect(state.modelErrors.at(-1)).toMatchObject({ modelDataUrl: bed.models.broken, error: expect.stringContaining('no_such_module_anywhere') });
   }, 90_000);
 });
+
+describe('stop', () => {
+  /** Pids whose command line mentions the unpacked model of this ModelDataUrl. */
+  const scoringPids = (modelDataUrl: string) => {
+    const dir = createHash('sha256').update(modelDataUrl).digest('hex').slice(0, 16);
+    return readdirSync('/proc').filter((pid) => {
+      if (!/^\d+$/.test(pid)) return false;
+      try {
+        return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(`${dir}/model`);
+      } catch {
+        return false;
+      }
+    });
+  };
+
+  it('kills every scoring server, even one still starting', async () => {
+    await bed.sm.send(new CreateEndpointCommand({ EndpointName: 'late-endpoint', EndpointConfigName: 'cfg-v1' }));
+    const deadline = Date.now() + 60_000;
+    while (scoringPids(bed.models.linear).length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(scoringPids(bed.models.linear).length).toBeGreaterThan(0);
+    await bed.emulator.stop();
+    expect(scoringPids(bed.models.linear)).toEqual([]);
+  }, 90_000);
+});
+
