@@ -409,6 +409,16 @@ export class ControlPlane {
   }
 
   private updateEndpoint(input: Obj): Obj {
+    const bg = input.DeploymentConfig?.BlueGreenUpdatePolicy;
+    if (bg?.MaximumExecutionTimeoutInSeconds !== undefined) {
+      // SageMaker documents that the timeout must exceed the waits it has to contain.
+      const waits = (bg.TrafficRoutingConfiguration?.WaitIntervalInSeconds ?? 0) + (bg.TerminationWaitInSeconds ?? 0);
+      if (bg.MaximumExecutionTimeoutInSeconds <= waits) {
+        throw validation(
+          `MaximumExecutionTimeoutInSeconds (${bg.MaximumExecutionTimeoutInSeconds}) must be larger than the sum of WaitIntervalInSeconds and TerminationWaitInSeconds (${waits}).`,
+        );
+      }
+    }
     const ep = this.getEndpoint(input.EndpointName);
     if (ep.status === 'Failed' || !ep.active) {
       throw validation(`Cannot update endpoint "${ep.arn}" because it is in status ${ep.status}.`);

@@ -105,6 +105,26 @@ describe('validation against the service model', () => {
     );
   });
 
+  it('rejects a maximum execution time shorter than the waits it must contain', async () => {
+    const err = await rejection(
+      bed.sm.send(
+        new UpdateEndpointCommand({
+          EndpointName: 'ep-none',
+          EndpointConfigName: 'c-ok',
+          DeploymentConfig: {
+            BlueGreenUpdatePolicy: {
+              TrafficRoutingConfiguration: { Type: 'ALL_AT_ONCE', WaitIntervalInSeconds: 600 },
+              TerminationWaitInSeconds: 300,
+              MaximumExecutionTimeoutInSeconds: 900,
+            },
+          },
+        }),
+      ),
+    );
+    expect(err.name).toBe('ValidationException');
+    expect(err.message).toContain('MaximumExecutionTimeoutInSeconds (900) must be larger than');
+  });
+
   it('checks enums and nested list members with their index', async () => {
     const err = await rejection(
       bed.sm.send(
