@@ -13,7 +13,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import path from 'node:path';
 import type { CommandContext, CommandResult, CommandRun } from '../cli/context.js';
-import { UserError } from '../cli/errors.js';
+import { ConflictError, UserError } from '../cli/errors.js';
 import type { Config, DeployConfig } from '../config/schema.js';
 import { auditLogFor, openAuditLog, type AuditLog } from '../adapters/audit-log.js';
 import { awsSettings, cloudWatchClient, s3Client, sageMakerClient } from '../adapters/aws.js';
@@ -128,13 +128,12 @@ export async function wire(ctx: CommandContext, opts: Record<string, unknown> = 
   const metrics = await cloudWatchMetrics(await cloudWatchClient(aws));
   const audit = auditLogFor(store, deploy);
   const actor = actorOf(ctx);
-  const lockExpiry = durationMs(deploy.lock.expiry);
-  const wait = typeof opts.wait === 'string' ? durationMs(opts.wait) : Math.min(15 * 60_000, lockExpiry / 2);
+  const wait = typeof opts.wait === 'string' ? durationMs(opts.wait) : 15 * 60_000;
   const settings: DeploySettings = {
     deploy,
     registeredModel: registeredModelOf(config),
     actor: actor.actor,
-    waitBudgetMs: Math.min(wait, lockExpiry / 2),
+    waitBudgetMs: wait,
     pollMs: typeof opts.poll === 'string' ? durationMs(opts.poll) : 5_000,
   };
   let mlflow: MlflowClient | undefined;
@@ -163,6 +162,20 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     const t = setTimeout(resolve, ms);
     signal?.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
   });
+}
+
+/** Renews the lock at a third of its expiry while a run waits; ConflictError when it was lost. */
+export function heartbeatFor(lock: HeldLock, expiryMs: number): () => Promise<void> {
+  let last = Date.now();
+  return async () => {
+    if (Date.now() - last < expiryMs / 3) return;
+    if (!(await lock.renew())) {
+      throw new ConflictError('LOCK_LOST', `the endpoint lock expired and was taken over while this run waited`, {
+        hint: 'Another promote or rollback now holds it; check `mlops status`.',
+      });
+    }
+    last = Date.now();
+  };
 }
 
 /** Takes the endpoint's lock for a command (ConflictError, exit 4, when held). */
@@ -226,7 +239,7 @@ export const run: CommandRun = async (ctx, _args, opts) => {
   if (opts.dryRun) return dryRun(ctx, w, opts);
   const lock = await lockFor(ctx, w, 'promote');
   try {
-    const ports = await w.ports();
+    const ports = { ...(await w.ports()), heartbeat: heartbeatFor(lock, durationMs(w.deploy.lock.expiry)) };
     const current = await deploymentStore(w.store, w.deploy).current();
     const candidate = await resolveCandidate(ctx, w, ports, opts, current && !isTerminal(current.stage) ? current : undefined);
     if (!candidate) {

@@ -8,7 +8,8 @@
 import type { CommandContext, CommandRun } from '../cli/context.js';
 import { decideRollback } from '../core/deployment.js';
 import { deploymentStore, runRollback, warmVariantName } from '../core/deployment-run.js';
-import { lockFor, wire } from './promote.js';
+import { durationMs } from '../core/duration.js';
+import { heartbeatFor, lockFor, wire } from './promote.js';
 
 export interface RollbackRequest {
   reason: string;
@@ -36,7 +37,7 @@ export async function rollbackEndpoint(ctx: CommandContext, req: RollbackRequest
   }
   const lock = await lockFor(ctx, w, 'rollback');
   try {
-    const ports = await w.ports();
+    const ports = { ...(await w.ports()), heartbeat: heartbeatFor(lock, durationMs(w.deploy.lock.expiry)) };
     const settings = req.waitMs !== undefined ? { ...w.settings, waitBudgetMs: req.waitMs } : w.settings;
     const r = await runRollback(ports, settings, req.reason);
     const detail =

@@ -60,6 +60,8 @@ export interface DeployPorts {
   clock: Clock;
   log(msg: string): void;
   signal?: AbortSignal;
+  /** Called while waiting: keeps the endpoint lock alive (throws when it was lost). */
+  heartbeat?(): Promise<void>;
 }
 
 export interface DeploySettings {
@@ -261,12 +263,14 @@ export async function runPromote(p: DeployPorts, s: DeploySettings, candidate: M
         return { outcome: rec.stage === 'done' ? 'done' : advanced ? 'advanced' : 'nothing', deployment: rec, steps };
       case 'wait-endpoint':
         if (budgetLeft <= 0) return { outcome: advanced ? 'advanced' : 'waiting', deployment: rec, steps, waitingFor: action.why };
+        await p.heartbeat?.();
         await p.clock.sleep(Math.min(s.pollMs, budgetLeft), p.signal);
         continue;
       case 'wait-bake':
         if (action.remainingMs > budgetLeft) {
           return { outcome: advanced ? 'advanced' : 'waiting', deployment: rec, steps, waitingFor: `bake until ${action.until}` };
         }
+        await p.heartbeat?.();
         await p.clock.sleep(Math.min(action.remainingMs, s.pollMs * 10), p.signal);
         continue;
       case 'fail': {
@@ -499,6 +503,7 @@ export async function runRollback(p: DeployPorts, s: DeploySettings, reason: str
         if (p.clock.now().getTime() - started > s.waitBudgetMs) {
           return { outcome: 'waiting', deployment: rec, steps, waitingFor: `endpoint is ${a.status}` };
         }
+        await p.heartbeat?.();
         await p.clock.sleep(s.pollMs, p.signal);
         continue;
       case 'stop-cutover':

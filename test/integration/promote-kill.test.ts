@@ -1,0 +1,189 @@
+/**
+ * SIGKILL at every stage boundary, then run again: `node bin/mlops.js promote` (the built CLI, as
+ * a scheduled CI job runs it) is killed the moment its deployment record shows a new stage, and
+ * run again until it reports done. A killed holder leaves its lock behind: the next runs exit 4
+ * until the lock expires (deploy.lock.expiry is short here), then one takes it over. Throughout,
+ * the endpoint keeps a serving production variant, and at the end the audit chain is intact.
+ *
+ * Needs `npm run build` (dist/) first; the test builds it when dist/cli/main.js is missing.
+ */
+import { CreateBucketCommand, GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { DescribeEndpointCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
+import { InvokeEndpointCommand, SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
+import { execFileSync, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, inject, it } from 'vitest';
+import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
+import { runCli } from '../support/cli.js';
+import { motoEnv, REPO_ROOT } from '../support/peers.js';
+import { runPython } from '../support/python.js';
+
+const id = randomUUID().slice(0, 8);
+const EP = `kill-${id}`;
+const MODEL = `kill-model-${id}`;
+const bucket = `kill-${id}`;
+const auditBucket = `kill-audit-${id}`;
+const credentials = { accessKeyId: 'testing', secretAccessKey: 'testing' };
+
+let emulator: RunningEmulator;
+let dir: string;
+let env: Record<string, string | undefined>;
+let s3: S3Client;
+let sm: SageMakerClient;
+let runtime: SageMakerRuntimeClient;
+
+beforeAll(async () => {
+  if (!existsSync(join(REPO_ROOT, 'dist/cli/main.js'))) execFileSync('npm', ['run', 'build'], { cwd: REPO_ROOT, stdio: 'ignore' });
+  const motoUrl = inject('motoUrl');
+  s3 = new S3Client({ region: 'us-east-1', endpoint: motoUrl, forcePathStyle: true, credentials });
+  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  await s3.send(new CreateBucketCommand({ Bucket: auditBucket, ObjectLockEnabledForBucket: true }));
+  await runPython(
+    `
+import mlflow, mlflow.sklearn, numpy as np
+from sklearn.linear_model import LinearRegression
+mlflow.set_experiment("kill-${id}")
+x = np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
+for _ in range(2):
+    with mlflow.start_run():
+        mlflow.sklearn.log_model(LinearRegression().fit(x, 2 * x[:, 0] + 3 * x[:, 1] + 1), name="model", registered_model_name="${MODEL}")
+`,
+    { MLFLOW_TRACKING_URI: inject('mlflowUrl') },
+    { timeoutMs: 180_000 },
+  );
+  emulator = await startEmulator({
+    s3Endpoint: motoUrl,
+    cloudWatchEndpoint: motoUrl,
+    timeScale: 100,
+    durations: { createEndpoint: 20, provisionFleet: 20, activateTraffic: 10, rollback: 10, updateWeights: 5, alarmPollInterval: 5 },
+    captureFlushIntervalMs: 200,
+    metricsFlushIntervalMs: 200,
+  });
+  sm = new SageMakerClient({ region: 'us-east-1', endpoint: emulator.url, credentials });
+  runtime = new SageMakerRuntimeClient({ region: 'us-east-1', endpoint: emulator.runtimeUrl, credentials });
+  dir = mkdtempSync(join(tmpdir(), 'mlops-kill-'));
+  env = { PATH: process.env.PATH, HOME: process.env.HOME, USER: 'tester', ...motoEnv(motoUrl), AWS_ENDPOINT_URL: undefined };
+  writeFileSync(
+    join(dir, 'mlops.config.yaml'),
+    `version: 1
+project: ${MODEL}
+mlflow: { trackingUri: '${inject('mlflowUrl')}', registeredModel: ${MODEL} }
+aws:
+  region: us-east-1
+  endpoints: { sagemaker: '${emulator.url}', s3: '${motoUrl}', cloudwatch: '${motoUrl}' }
+deploy:
+  endpointName: ${EP}
+  executionRoleArn: arn:aws:iam::123456789012:role/deploy
+  image: mlflow-pyfunc:latest
+  artifacts: s3://${bucket}/models
+  dataCapture: { destination: 's3://${bucket}/capture' }
+  shadow: { duration: 4s }
+  bake: { latencyStatistic: average, maxLatencyRatio: 20, minComparedSamples: 5 }
+  cutover: { type: canary, size: 50, wait: 120s }
+  terminationWait: 0s
+  state: { uri: 's3://${bucket}/state' }
+  lock: { uri: 's3://${bucket}/locks', expiry: 4s }
+  audit: { uri: 's3://${auditBucket}/trail', retentionDays: 1 }
+`,
+  );
+}, 300_000);
+
+afterAll(async () => {
+  await emulator?.stop();
+  for (const c of [s3, sm, runtime]) c?.destroy();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+async function stage(): Promise<string | undefined> {
+  try {
+    const ptr = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: `state/${EP}/current.json` }));
+    const { id: dep } = JSON.parse(await ptr.Body!.transformToString());
+    const rec = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: `state/${EP}/deployments/${dep}.json` }));
+    const r = JSON.parse(await rec.Body!.transformToString());
+    return `${r.candidate.version}:${r.stage}`;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether the endpoint has a production variant with traffic (and is not Failed). */
+async function serving(): Promise<boolean> {
+  const ep = await sm.send(new DescribeEndpointCommand({ EndpointName: EP }));
+  // During a blue/green cutover the traffic may be on the new fleet (PendingDeploymentSummary).
+  const variants = [...(ep.ProductionVariants ?? []), ...(ep.PendingDeploymentSummary?.ProductionVariants ?? [])];
+  const ok = ep.EndpointStatus !== 'Failed' && variants.some((v) => (v.CurrentWeight ?? 0) > 0);
+  if (!ok) console.log('NOT SERVING', JSON.stringify(ep));
+  return ok;
+}
+
+it('killed at every stage boundary and run again, promote converges to done, always serving', async () => {
+  // The lock (4 s) is renewed while a run waits, so one run may wait far longer than its expiry.
+  const first = await runCli(['promote', '--model-version', '1', '--wait', '120s', '--poll', '200ms', '--json'], { cwd: dir, env });
+  expect(first.code, first.stderr).toBe(0);
+  expect(first.json().stage).toBe('done');
+
+  let traffic = true;
+  const load = (async () => {
+    for (let i = 0; traffic; i++) {
+      await runtime
+        .send(new InvokeEndpointCommand({ EndpointName: EP, ContentType: 'text/csv', Body: Buffer.from(`a,b\n${i % 7},${i % 5}\n`) }))
+        .catch(() => undefined);
+      await new Promise((r) => setTimeout(r, 40));
+    }
+  })();
+
+  const kills: string[] = [];
+  const exits: number[] = [];
+  let done = false;
+  for (let run = 0; run < 60 && !done; run++) {
+    const before = await stage();
+    const child = spawn(process.execPath, [join(REPO_ROOT, 'bin/mlops.js'), 'promote', '--model-version', '2', '--wait', '2s', '--poll', '100ms', '--json'], {
+      cwd: dir,
+      env: env as NodeJS.ProcessEnv,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
+    const exited = new Promise<number>((res) => child.once('exit', (code, sig) => res(code ?? (sig ? 137 : 1))));
+    let killedAt: string | undefined;
+    // Kill the moment the record shows a stage this run did not start from.
+    const watcher = (async () => {
+      for (;;) {
+        const now = await stage();
+        if (child.exitCode !== null || child.signalCode !== null) return;
+        if (now && now !== before && !now.endsWith(':done') && !kills.includes(now)) {
+          child.kill('SIGKILL');
+          killedAt = now;
+          return;
+        }
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    })();
+    const code = await exited;
+    await watcher;
+    expect(await serving()).toBe(true);
+    if (killedAt) {
+      kills.push(killedAt);
+      // The killed run's lock stays until it expires.
+      await new Promise((r) => setTimeout(r, 4_100));
+      continue;
+    }
+    exits.push(code);
+    expect([0, 4]).toContain(code);
+    if (code === 0 && JSON.parse(stdout).stage === 'done') done = true;
+    else if (code === 4) await new Promise((r) => setTimeout(r, 1_000));
+  }
+  traffic = false;
+  await load;
+  console.info(`killed at ${kills.join(', ')}; later runs exited ${exits.join(', ')}`);
+  expect(done).toBe(true);
+  expect(kills).toEqual(expect.arrayContaining(['2:shadow', '2:bake', '2:cutover']));
+  const status = await runCli(['status', '--json'], { cwd: dir, env });
+  expect(status.json().deployment).toMatchObject({ stage: 'done', candidate: { version: '2' } });
+  expect(status.json().endpoint.configName).toMatch(/-v2-final$/);
+  const verify = await runCli(['audit', 'verify', '--json'], { cwd: dir, env });
+  expect(verify.code, verify.stderr).toBe(0);
+}, 600_000);
