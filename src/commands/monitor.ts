@@ -267,7 +267,7 @@ async function readProfile(file: string): Promise<Profile> {
 }
 
 async function baselineFromMlflow(config: Config, ctx: CommandContext): Promise<{ profile: Profile; source: string }> {
-  const { mlflowFromConfig } = await import('../adapters/mlflow.js');
+  const { mlflowFromConfig, isMlflowNotFound } = await import('../adapters/mlflow.js');
   const client = await mlflowFromConfig(config, ctx.env, { signal: ctx.signal });
   const spec = config.compare.baseline;
   let runId: string | undefined;
@@ -292,6 +292,8 @@ async function baselineFromMlflow(config: Config, ctx: CommandContext): Promise<
     try {
       await client.downloadArtifacts(`runs:/${runId}/${PROFILE_ARTIFACT_PATH}`, dest);
     } catch (e) {
+      // A missing artifact is the user's to fix; an unreachable or failing MLflow stays exit 3.
+      if (!isMlflowNotFound(e)) throw e;
       throw new UserError('MONITOR_NO_BASELINE', `The production model ${what} has no ${PROFILE_ARTIFACT_PATH} artifact: ${(e as Error).message}`, {
         hint: '`mlops train` logs it from train.holdout; for older runs make one with `mlops profile` and pass --baseline.',
         cause: e,
