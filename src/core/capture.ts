@@ -40,6 +40,21 @@ export interface DecodedRecord {
 export interface RowLayout {
   inputWidth: number;
   outputWidth: number;
+  /** Known column names: a first CSV row made only of them is a header (MLflow's scoring server wants one). */
+  names?: ReadonlySet<string>;
+}
+
+/** CSV rows, with a header row (every cell a known column name) turned into named rows. */
+export function csvRows(text: string, names?: ReadonlySet<string>): Row[] {
+  const rows = parseCsv(text);
+  if (!names || rows.length === 0) return rows;
+  const head = rows[0].map((c) => c.trim());
+  if (!head.every((c) => names.has(c))) return rows;
+  return rows.slice(1).map((r) => {
+    const o: Record<string, unknown> = {};
+    head.forEach((c, i) => (o[c] = r[i]));
+    return o;
+  });
 }
 
 /** Parses CSV text (RFC 4180 quoting; \n or \r\n line ends; blank lines skipped) into rows of strings. */
@@ -173,18 +188,18 @@ function parseJsonBody(text: string, contentType: string, width: number): Row[] 
 }
 
 /** Rows of one payload (endpointInput or endpointOutput). Throws on a body it cannot parse. */
-export function decodePayload(p: CapturePayload | undefined, width: number): Row[] {
+export function decodePayload(p: CapturePayload | undefined, width: number, names?: ReadonlySet<string>): Row[] {
   if (!p || p.data === undefined || p.data === null) return [];
   const encoding = (p.encoding ?? '').toUpperCase();
   const contentType = (p.observedContentType ?? '').toLowerCase();
-  if (encoding === 'CSV') return parseCsv(p.data);
+  if (encoding === 'CSV') return csvRows(p.data, names);
   if (encoding === 'JSON') return parseJsonBody(p.data, contentType, width);
   if (encoding === 'BASE64') {
     const text = base64ToText(p.data);
-    if (contentType.includes('csv')) return parseCsv(text);
+    if (contentType.includes('csv')) return csvRows(text, names);
     if (contentType.includes('json')) return parseJsonBody(text, contentType, width);
     const t = text.trimStart();
-    return t.startsWith('{') || t.startsWith('[') ? parseJsonBody(text, contentType, width) : parseCsv(text);
+    return t.startsWith('{') || t.startsWith('[') ? parseJsonBody(text, contentType, width) : csvRows(text, names);
   }
   throw new RangeError(`unknown capture encoding ${JSON.stringify(p.encoding)}`);
 }
@@ -193,8 +208,8 @@ export function decodePayload(p: CapturePayload | undefined, width: number): Row
 export function decodeRecord(rec: CaptureRecord, layout: RowLayout): DecodedRecord {
   const cd = rec.captureData;
   if (!cd) throw new RangeError('not a capture record: no captureData');
-  const inputs = decodePayload(cd.endpointInput, layout.inputWidth);
-  let outputs = decodePayload(cd.endpointOutput, layout.outputWidth);
+  const inputs = decodePayload(cd.endpointInput, layout.inputWidth, layout.names);
+  let outputs = decodePayload(cd.endpointOutput, layout.outputWidth, layout.names);
   // One output line carrying one value per input row (e.g. XGBoost's CSV "0.1,0.7,0.3").
   if (outputs.length === 1 && inputs.length > 1 && layout.outputWidth === 1) {
     const only = outputs[0];

@@ -28,6 +28,18 @@ describe('CSV', () => {
     expect(d.outputs).toEqual([['0.1'], ['0.9']]);
   });
 
+  it('a header row of known column names makes named rows (MLflow scoring wants a header)', () => {
+    const names = new Set(['a', 'b', 'c', 'score']);
+    const d = decodeRecord(
+      rec({ observedContentType: 'text/csv', data: 'a,b,c\n1,2,3\n4,5,6\n', encoding: 'CSV' }, { observedContentType: 'application/json', data: '{"predictions": [0.5, 0.7]}', encoding: 'JSON' }),
+      { ...layout, names },
+    );
+    expect(d.inputs).toEqual([{ a: '1', b: '2', c: '3' }, { a: '4', b: '5', c: '6' }]);
+    expect(d.outputs).toEqual([[0.5], [0.7]]);
+    // Not every cell a known name: data, not a header.
+    expect(decodeRecord(rec({ data: 'a,x,c\n1,2,3', encoding: 'CSV' }, {}), { ...layout, names }).inputs).toHaveLength(2);
+  });
+
   it('one CSV output line holding one value per input row', () => {
     const d = decodeRecord(
       rec({ observedContentType: 'text/csv', data: '1,2,3\n4,5,6', encoding: 'CSV' }, { observedContentType: 'text/csv', data: '0.1,0.9', encoding: 'CSV' }),

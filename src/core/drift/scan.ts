@@ -33,7 +33,11 @@ export interface ScanStats {
 
 /** Feeds every capture line of `batches` into `live`. */
 export async function scanCapture(batches: AsyncIterable<{ source: string; lines: string[] }>, live: LiveSummary, opts: ScanOptions = {}): Promise<ScanStats> {
-  const layout: RowLayout = { inputWidth: live.profile.inputColumns.length, outputWidth: live.profile.outputColumns.length };
+  const layout: RowLayout = {
+    inputWidth: live.profile.inputColumns.length,
+    outputWidth: live.profile.outputColumns.length,
+    names: new Set(live.profile.features.map((f) => f.name)),
+  };
   const stats: ScanStats = { lines: 0, records: 0, outsideWindow: 0, bad: 0, badExamples: [], rowMismatch: 0, sources: 0 };
   const from = opts.window?.from ?? -Infinity;
   const to = opts.window?.to ?? Infinity;
