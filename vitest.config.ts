@@ -15,7 +15,15 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['test/**/*.test.ts', 'src/**/*.test.ts'],
-          exclude: ['test/integration/**', '**/node_modules/**'],
+          exclude: ['test/integration/**', 'test/emulator/**', '**/node_modules/**'],
+        },
+      },
+      {
+        // The SageMaker emulator's own tests start their own moto and model servers.
+        extends: true,
+        test: {
+          name: 'emulator',
+          include: ['test/emulator/**/*.test.ts'],
         },
       },
       {
