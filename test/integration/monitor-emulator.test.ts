@@ -1,0 +1,211 @@
+/**
+ * `mlops monitor` end to end on the SageMaker emulator with real traffic: an endpoint serving the
+ * promoted model (v1, then v2 through shadow, bake and canary) receives requests drawn from the
+ * baseline (no drift), then shifted requests: drift is reported, the endpoint is rolled back to v1
+ * by `mlops rollback`'s code path, and the audit trail records it. Capture is written by the
+ * emulator in SageMaker's format (CSV with a header in, JSON out) to moto's S3.
+ */
+import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { DescribeEndpointCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
+import { InvokeEndpointCommand, SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
+import { runCli } from '../support/cli.js';
+import { motoEnv } from '../support/peers.js';
+import { runPython } from '../support/python.js';
+
+const id = randomUUID().slice(0, 8);
+const EP = `drift-${id}`;
+const MODEL = `drift-model-${id}`;
+const bucket = `drift-${id}`;
+const auditBucket = `drift-audit-${id}`;
+const credentials = { accessKeyId: 'testing', secretAccessKey: 'testing' };
+
+let emulator: RunningEmulator;
+let dir: string;
+let env: Record<string, string | undefined>;
+let s3: S3Client;
+let sm: SageMakerClient;
+let runtime: SageMakerRuntimeClient;
+
+/** Sends CSV requests (with the header MLflow's scoring server needs) until stopped. */
+function traffic(shift: number): { stop(): Promise<number> } {
+  let running = true;
+  let sent = 0;
+  const loop = (async () => {
+    for (let i = 0; running; i++) {
+      const ep = await sm.send(new DescribeEndpointCommand({ EndpointName: EP })).catch(() => undefined);
+      if (ep?.EndpointStatus !== 'InService' && ep?.EndpointStatus !== 'Updating') {
+        await new Promise((r) => setTimeout(r, 100));
+        continue;
+      }
+      try {
+        await runtime.send(
+          new InvokeEndpointCommand({ EndpointName: EP, ContentType: 'text/csv', Accept: 'application/json', Body: Buffer.from(`a,b\n${(i % 7) + shift},${(i % 5) + shift}\n`) }),
+        );
+        sent++;
+      } catch {
+        // the endpoint may be between fleets
+      }
+      await new Promise((r) => setTimeout(r, 30));
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await loop;
+      return sent;
+    },
+  };
+}
+
+/** Runs traffic for `ms` and returns the window [from, to) that holds exactly it (second resolution). */
+async function window(shift: number, ms: number): Promise<{ from: string; to: string; sent: number }> {
+  const from = new Date(Math.ceil((Date.now() + 1) / 1000) * 1000);
+  await new Promise((r) => setTimeout(r, from.getTime() - Date.now()));
+  const load = traffic(shift);
+  await new Promise((r) => setTimeout(r, ms));
+  const sent = await load.stop();
+  const to = new Date(Math.ceil((Date.now() + 1) / 1000) * 1000);
+  // Let the capture flush and the next window start in a later second.
+  await new Promise((r) => setTimeout(r, Math.max(1500, to.getTime() - Date.now() + 500)));
+  return { from: from.toISOString(), to: to.toISOString(), sent };
+}
+
+async function endpointConfig(): Promise<string> {
+  return (await sm.send(new DescribeEndpointCommand({ EndpointName: EP }))).EndpointConfigName!;
+}
+
+const promote = (...args: string[]) => runCli(['promote', '--wait', '120s', '--poll', '200ms', ...args], { cwd: dir, env });
+
+beforeAll(async () => {
+  const motoUrl = inject('motoUrl');
+  s3 = new S3Client({ region: 'us-east-1', endpoint: motoUrl, forcePathStyle: true, credentials });
+  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  await s3.send(new CreateBucketCommand({ Bucket: auditBucket, ObjectLockEnabledForBucket: true }));
+  await runPython(
+    `
+import mlflow, mlflow.sklearn, numpy as np
+from sklearn.linear_model import LinearRegression
+mlflow.set_experiment("drift-${id}")
+x = np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
+for _ in range(2):
+    with mlflow.start_run():
+        mlflow.sklearn.log_model(LinearRegression().fit(x, 2 * x[:, 0] + 3 * x[:, 1] + 1), name="model", registered_model_name="${MODEL}")
+`,
+    { MLFLOW_TRACKING_URI: inject('mlflowUrl') },
+    { timeoutMs: 180_000 },
+  );
+  emulator = await startEmulator({
+    s3Endpoint: motoUrl,
+    cloudWatchEndpoint: motoUrl,
+    timeScale: 100,
+    durations: { createEndpoint: 20, provisionFleet: 20, activateTraffic: 10, rollback: 10, updateWeights: 5, alarmPollInterval: 5 },
+    captureFlushIntervalMs: 200,
+    metricsFlushIntervalMs: 200,
+  });
+  sm = new SageMakerClient({ region: 'us-east-1', endpoint: emulator.url, credentials });
+  runtime = new SageMakerRuntimeClient({ region: 'us-east-1', endpoint: emulator.runtimeUrl, credentials });
+  dir = mkdtempSync(join(tmpdir(), 'mlops-monitor-emu-'));
+  env = { PATH: process.env.PATH, HOME: process.env.HOME, USER: 'tester', ...motoEnv(motoUrl), AWS_ENDPOINT_URL: undefined };
+  // The holdout the model was trained for: a in 0..6, b in 0..4, prediction 2a + 3b + 1.
+  const holdout = Array.from({ length: 700 }, (_, i) => `${i % 7},${i % 5},${2 * (i % 7) + 3 * (i % 5) + 1}`);
+  writeFileSync(join(dir, 'holdout.csv'), 'a,b,pred\n' + holdout.join('\n') + '\n');
+  writeFileSync(
+    join(dir, 'mlops.config.yaml'),
+    `version: 1
+project: ${MODEL}
+mlflow:
+  trackingUri: ${inject('mlflowUrl')}
+  registeredModel: ${MODEL}
+aws:
+  region: us-east-1
+  endpoints:
+    sagemaker: ${emulator.url}
+    s3: ${motoUrl}
+    cloudwatch: ${motoUrl}
+deploy:
+  endpointName: ${EP}
+  executionRoleArn: arn:aws:iam::123456789012:role/deploy
+  image: 123456789012.dkr.ecr.us-east-1.amazonaws.com/mlflow-pyfunc:latest
+  instanceType: ml.m5.large
+  artifacts: s3://${bucket}/models
+  dataCapture:
+    destination: s3://${bucket}/capture
+  shadow:
+    duration: 6s
+  bake:
+    latencyStatistic: average
+    maxLatencyRatio: 20
+    minComparedSamples: 10
+  cutover:
+    type: all-at-once
+  terminationWait: 0s
+  maxExecutionTimeout: 2h
+  state:
+    uri: s3://${bucket}/state
+  lock:
+    uri: s3://${bucket}/locks
+  audit:
+    uri: s3://${auditBucket}/trail
+    retentionDays: 1
+monitor:
+  baselineProfile: profile.json
+  minSamples: 20
+  consecutiveWindows: 1
+`,
+  );
+  const p = await runCli(['profile', 'holdout.csv', '--prediction', 'pred', '--out', 'profile.json'], { cwd: dir, env });
+  expect(p.code, p.stderr).toBe(0);
+}, 300_000);
+
+afterAll(async () => {
+  await emulator?.stop();
+  for (const c of [s3, sm, runtime]) c?.destroy();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe.sequential('monitor on the emulator', () => {
+  it('deploys v1, then promotes v2 through shadow and bake', async () => {
+    const first = await promote('--model-version', '1', '--json');
+    expect(first.code, first.stderr + first.stdout).toBe(0);
+    const load = traffic(0);
+    const second = await promote('--model-version', '2', '--json');
+    await load.stop();
+    expect(second.code, second.stderr).toBe(0);
+    expect(second.json().outcome).toBe('done');
+    expect(await endpointConfig()).toMatch(/-v2-final$/);
+  }, 300_000);
+
+  it('baseline-like traffic: no drift, exit 0, nothing rolled back', async () => {
+    const w = await window(0, 4000);
+    expect(w.sent).toBeGreaterThanOrEqual(20);
+    const r = await runCli(['monitor', '--from', w.from, '--to', w.to, '--json'], { cwd: dir, env });
+    expect(r.code, r.stderr).toBe(0);
+    const o = r.json();
+    expect(o.status).toBe('no-drift');
+    expect(o.capture.records).toBe(w.sent);
+    expect(o.features.find((f: { name: string }) => f.name === 'pred').liveCount).toBe(w.sent);
+    expect(o.rollback.performed).toBe(false);
+    expect(await endpointConfig()).toMatch(/-v2-final$/);
+  }, 120_000);
+
+  it('shifted traffic: drift reported, the endpoint rolled back to v1, the rollback audited', async () => {
+    const w = await window(6, 4000);
+    const r = await runCli(['monitor', '--from', w.from, '--to', w.to, '--json'], { cwd: dir, env });
+    expect(r.code, r.stderr).toBe(1);
+    const o = r.json();
+    expect(o.status).toBe('drift');
+    expect(o.dataset.driftedInputs).toEqual(['a', 'b']);
+    expect(o.dataset.outputDrifted).toEqual(['pred']);
+    expect(o.rollback).toMatchObject({ due: true, performed: true });
+    expect(o.consecutive).toBe(0);
+    expect(await endpointConfig()).toMatch(/-v1-final$/);
+    const status = await runCli(['status', '--json'], { cwd: dir, env });
+    expect(JSON.stringify(status.json().audit)).toMatch(/drift in 1 consecutive windows/);
+  }, 180_000);
+});
