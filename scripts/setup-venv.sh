@@ -3,7 +3,10 @@
 # peers (mlflow, dvc, moto[server], scikit-learn...) from testbed/requirements.txt.
 # Idempotent and fast when nothing changed: the SHA-256 of the requirements file is stored in
 # .venv/.requirements.sha256 and the install is skipped while it matches.
-# Environment: PYTHON (interpreter to build the venv with, default python3), MLOPS_VENV (venv dir).
+# Environment: PYTHON (interpreter to build the venv with, default python3), MLOPS_VENV (venv dir),
+# MLOPS_VENV_LOCK (lock file, default .tmp/setup-venv.lock; `mlops sandbox up` puts it beside its
+# venv, as an installed package's folder may not be writable). The one implementation of the
+# venv set-up: `mlops sandbox up` runs this script too (it ships in the npm package).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -30,10 +33,11 @@ fi
 
 # Two set-ups at once (npm test and npm run demo) must not install into the same venv together.
 if command -v flock >/dev/null 2>&1 && [ -z "${MLOPS_VENV_LOCKED:-}" ]; then
-  mkdir -p "$ROOT/.tmp"
-  exec 9>"$ROOT/.tmp/setup-venv.lock"
+  LOCK="${MLOPS_VENV_LOCK:-$ROOT/.tmp/setup-venv.lock}"
+  mkdir -p "$(dirname "$LOCK")"
+  exec 9>"$LOCK"
   if ! flock -n 9; then
-    log "another set-up is running; waiting for it ($ROOT/.tmp/setup-venv.lock)"
+    log "another set-up is running; waiting for it ($LOCK)"
     flock 9
   fi
   export MLOPS_VENV_LOCKED=1

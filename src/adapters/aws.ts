@@ -15,11 +15,27 @@ export interface AwsSettings {
   credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
 }
 
-/** Resolves the region (config > AWS_REGION > AWS_DEFAULT_REGION > us-east-1) and endpoints. */
+/**
+ * Resolves the region (config > AWS_REGION > AWS_DEFAULT_REGION > us-east-1) and each endpoint
+ * (config > the AWS SDKs' service-specific AWS_ENDPOINT_URL_<SERVICE> > AWS_ENDPOINT_URL), so the
+ * variables `mlops sandbox env` prints point mlops where they point the AWS CLI. Resolved here
+ * rather than left to the SDK because an S3 override also needs path-style addressing.
+ */
 export function awsSettings(config: Config, env: Record<string, string | undefined>): AwsSettings {
+  const ignoreEnv = env.AWS_IGNORE_CONFIGURED_ENDPOINT_URLS === 'true';
+  const fromEnv = (service: string) => (ignoreEnv ? undefined : env[`AWS_ENDPOINT_URL_${service}`] || env.AWS_ENDPOINT_URL || undefined);
+  const e = config.aws.endpoints;
+  const endpoints: Config['aws']['endpoints'] = {
+    ...e,
+    s3: e.s3 ?? fromEnv('S3'),
+    sagemaker: e.sagemaker ?? fromEnv('SAGEMAKER'),
+    sagemakerRuntime: e.sagemakerRuntime ?? (ignoreEnv ? undefined : env.AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME) ?? e.sagemaker,
+    cloudwatch: e.cloudwatch ?? fromEnv('CLOUDWATCH'),
+  };
+  for (const k of Object.keys(endpoints) as Array<keyof typeof endpoints>) if (endpoints[k] === undefined) delete endpoints[k];
   return {
     region: config.aws.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1',
-    endpoints: config.aws.endpoints,
+    endpoints,
     ...(env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY
       ? {
           credentials: {

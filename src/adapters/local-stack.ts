@@ -1,0 +1,575 @@
+/**
+ * The local stack: a real MLflow tracking server (sqlite, proxied artifacts), moto (S3,
+ * CloudWatch) and the SageMaker emulator, each on a free loopback port. One implementation for
+ * the test bed (test/support/peers.ts), the demo and `mlops sandbox`.
+ *
+ * Two modes:
+ * - attached: each server runs under a small Python watchdog that kills its process group and
+ *   removes its temp folder when the parent (this Node process) goes away, so an interrupted test
+ *   or demo leaves nothing behind;
+ * - detached: each server leads its own process group and outlives the command; what runs where
+ *   (pids, ports, URLs, folders) is written to `<dir>/state.json`, logs beside it
+ *   (`mlops sandbox up` / `down`).
+ *
+ * The Python programs come from a virtual environment made by scripts/setup-venv.sh (the one
+ * implementation of the pinned, hash-checked install): the repository's `.venv`, or for an
+ * npm-installed mlops a cache folder (see resolveVenv).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { homedir, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The package root: two levels above this file (src/adapters/ and dist/adapters/ alike). */
+export const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** Dummy credentials and region that only moto and the emulator accept. */
+export const SANDBOX_REGION = 'us-east-1';
+export const SANDBOX_CREDENTIALS = { accessKeyId: 'testing', secretAccessKey: 'testing' };
+
+export type StackMode = 'attached' | 'detached';
+
+/** A running server: its base URL (no trailing slash) and how to stop it. */
+export interface Peer {
+  name: string;
+  url: string;
+  /** Process id of the watchdog (attached) or the server (detached); it leads the process group. */
+  pid: number;
+  /** Where its combined stdout/stderr goes. */
+  logPath: string;
+  /** Kills the whole process group (and, attached, removes the temp folder). Safe to call twice. */
+  stop(): Promise<void>;
+  /** The combined stdout/stderr so far (for error messages). */
+  log(): string;
+}
+
+export interface PeerOptions {
+  /** The Python virtual environment with mlflow and moto. */
+  venv: string;
+  /** attached (default): dies with this process; detached: outlives it. */
+  mode?: StackMode;
+  /** Folder for data and the log. Attached default: a new temp folder, removed on stop. Required when detached. */
+  dir?: string;
+  /** How long to wait for the server to answer (defaults: MLflow 90 s, moto 30 s, emulator 60 s). */
+  readyTimeoutMs?: number;
+  /** Extra environment for the server process. */
+  env?: Record<string, string | undefined>;
+  /** The base environment (default: this process's). */
+  baseEnv?: Record<string, string | undefined>;
+}
+
+// --- the virtual environment --------------------------------------------------------------------
+
+export interface VenvChoice {
+  dir: string;
+  /** Why this one: the --venv flag, MLOPS_SANDBOX_VENV, the repository's .venv, or the cache folder. */
+  source: 'option' | 'env' | 'repo' | 'cache';
+}
+
+/** The venv to use: option > $MLOPS_SANDBOX_VENV > the package's .venv (a clone) > $XDG_CACHE_HOME/mlops/sandbox-venv (or ~/.cache/...). */
+export function resolveVenv(env: Record<string, string | undefined>, option?: string): VenvChoice {
+  if (option) return { dir: resolve(option), source: 'option' };
+  if (env.MLOPS_SANDBOX_VENV) return { dir: resolve(env.MLOPS_SANDBOX_VENV), source: 'env' };
+  const repo = join(PACKAGE_ROOT, '.venv');
+  if (existsSync(join(repo, 'bin', 'mlflow'))) return { dir: repo, source: 'repo' };
+  const cache = env.XDG_CACHE_HOME || join(env.HOME || homedir(), '.cache');
+  return { dir: join(cache, 'mlops', 'sandbox-venv'), source: 'cache' };
+}
+
+/** Whether the venv has the programs the stack runs. */
+export function venvReady(venv: string): boolean {
+  return ['python', 'mlflow', 'moto_server'].every((p) => existsSync(join(venv, 'bin', p)));
+}
+
+/**
+ * Creates or updates the venv from the package's testbed/requirements.txt by running
+ * scripts/setup-venv.sh (idempotent: a hash of the requirements file is kept in the venv, so a
+ * current venv costs a second). Its progress lines go to `log`. Throws with the script's last
+ * lines when it fails.
+ */
+export async function ensureVenv(
+  venv: string,
+  opts: { env: Record<string, string | undefined>; log?: (line: string) => void; signal?: AbortSignal },
+): Promise<void> {
+  const script = join(PACKAGE_ROOT, 'scripts', 'setup-venv.sh');
+  if (!existsSync(script)) throw new Error(`${script} is missing from the mlops package`);
+  mkdirSync(dirname(venv), { recursive: true });
+  const child = spawn('bash', [script], {
+    cwd: PACKAGE_ROOT,
+    env: { ...opts.env, MLOPS_VENV: venv, MLOPS_VENV_LOCK: `${venv}.lock` },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    signal: opts.signal,
+  });
+  let tailText = '';
+  const onData = (chunk: Buffer) => {
+    const text = chunk.toString('utf8');
+    tailText = (tailText + text).slice(-4000);
+    for (const line of text.split('\n')) if (line.trim()) opts.log?.(line);
+  };
+  child.stdout.on('data', onData);
+  child.stderr.on('data', onData);
+  const code = await new Promise<number>((res, rej) => {
+    child.once('error', rej);
+    child.once('close', (c, sig) => res(c ?? (sig ? 128 : 1)));
+  });
+  if (code !== 0) throw new Error(`setting up the Python environment at ${venv} failed (exit ${code}):\n${tailText}`);
+}
+
+// --- servers ------------------------------------------------------------------------------------
+
+/** The MLflow tracking server: sqlite backend and proxied artifacts in its folder, one worker. Ready on GET /health. */
+export function startMlflow(opts: PeerOptions): Promise<Peer> {
+  const mlflow = requireVenvBin(opts.venv, 'mlflow');
+  return startWithRetry('mlflow', opts, (port, dir) => {
+    mkdirSync(join(dir, 'artifacts'), { recursive: true });
+    return {
+      argv: [
+        mlflow, 'server',
+        '--host', '127.0.0.1',
+        '--port', String(port),
+        '--workers', '1',
+        '--backend-store-uri', `sqlite:///${join(dir, 'mlflow.db')}`,
+        '--serve-artifacts',
+        '--artifacts-destination', join(dir, 'artifacts'),
+      ],
+      // MLflow 3.x starts a job runner with seven huey consumers by default; nothing here needs it.
+      env: { MLFLOW_SERVER_ENABLE_JOB_EXECUTION: 'false' },
+      readyPath: '/health',
+      readyTimeoutMs: opts.readyTimeoutMs ?? 90_000,
+    };
+  });
+}
+
+/** `moto_server` (S3, CloudWatch, ...). Ready on GET /moto-api/. */
+export function startMoto(opts: PeerOptions): Promise<Peer> {
+  const moto = requireVenvBin(opts.venv, 'moto_server');
+  return startWithRetry('moto', opts, (port) => ({
+    argv: [moto, '-H', '127.0.0.1', '-p', String(port)],
+    env: {},
+    readyPath: '/moto-api/',
+    readyTimeoutMs: opts.readyTimeoutMs ?? 30_000,
+  }));
+}
+
+export interface EmulatorPeerOptions extends PeerOptions {
+  motoUrl: string;
+  /** Emulated seconds per real second. */
+  timeScale?: number;
+  /** Emulated durations of the lifecycle phases (seconds). */
+  durations?: Record<string, number>;
+}
+
+/** The built emulator entry (dist/emulator/main.js). */
+export function emulatorEntry(): string {
+  return join(PACKAGE_ROOT, 'dist', 'emulator', 'main.js');
+}
+
+/** The SageMaker emulator as a child process `node dist/emulator/main.js`. Ready on GET /_emulator/health. */
+export function startEmulatorPeer(opts: EmulatorPeerOptions): Promise<Peer> {
+  const entry = emulatorEntry();
+  if (!existsSync(entry)) throw new Error(`${entry} not found: build mlops first (npm run build)`);
+  return startWithRetry('emulator', opts, (port) => ({
+    argv: [
+      process.execPath, entry,
+      '--moto', opts.motoUrl,
+      '--host', '127.0.0.1',
+      '--port', String(port),
+      '--region', SANDBOX_REGION,
+      '--venv', opts.venv,
+      ...(opts.timeScale ? ['--time-scale', String(opts.timeScale)] : []),
+      ...(opts.durations ? ['--durations', JSON.stringify(opts.durations)] : []),
+    ],
+    env: { AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing', AWS_REGION: SANDBOX_REGION },
+    readyPath: '/_emulator/health',
+    readyTimeoutMs: opts.readyTimeoutMs ?? 60_000,
+  }));
+}
+
+/** Throws a clear error when the venv or one of its programs is missing. */
+export function requireVenvBin(venv: string, name: string): string {
+  const bin = join(venv, 'bin', name);
+  if (!existsSync(bin)) {
+    throw new Error(
+      `${bin} not found: the Python environment of the local stack is missing or incomplete; ` +
+        `run scripts/setup-venv.sh in a clone (npm test and npm run demo do it), or \`mlops sandbox up\`, which makes it`,
+    );
+  }
+  return bin;
+}
+
+interface LaunchSpec {
+  argv: string[];
+  env: Record<string, string>;
+  readyPath: string;
+  readyTimeoutMs: number;
+}
+
+class PeerExitedError extends Error {}
+
+/**
+ * A free port is found by binding port 0 and closing it, so another process can take it before
+ * the server binds; when the server exits because the address is in use, it starts again on another.
+ */
+async function startWithRetry(name: string, opts: PeerOptions, spec: (port: number, dir: string) => LaunchSpec): Promise<Peer> {
+  let lastError: unknown;
+  for (let attempt = 1; attempt <= 3; attempt++) {
+    try {
+      return await startOnce(name, opts, spec);
+    } catch (err) {
+      lastError = err;
+      if (!(err instanceof PeerExitedError && /address already in use|Errno 98|EADDRINUSE/i.test(err.message))) break;
+    }
+  }
+  throw lastError;
+}
+
+/**
+ * The attached mode's watchdog: it leads a new process group, runs the server, and when its
+ * parent goes away kills the group and removes its temp folder (its cwd).
+ */
+const WATCHDOG = `
+import os, shutil, signal, subprocess, sys, time
+parent = os.getppid()
+signal.signal(signal.SIGTERM, lambda *_: None)
+child = subprocess.Popen(sys.argv[1:])
+orphaned = False
+while child.poll() is None:
+    if os.getppid() != parent:
+        orphaned = True
+        os.killpg(0, signal.SIGTERM)
+        break
+    time.sleep(0.5)
+try:
+    code = child.wait(timeout=15)
+except subprocess.TimeoutExpired:
+    code = 1
+    os.killpg(0, signal.SIGKILL)
+if orphaned and os.environ.get("MLOPS_WATCHDOG_RMTREE") == "1":
+    shutil.rmtree(os.getcwd(), ignore_errors=True)
+sys.exit(code)
+`;
+
+async function startOnce(name: string, opts: PeerOptions, makeSpec: (port: number, dir: string) => LaunchSpec): Promise<Peer> {
+  const mode = opts.mode ?? 'attached';
+  if (mode === 'detached' && !opts.dir) throw new Error('a detached server needs a folder');
+  const ownDir = !opts.dir;
+  const dir = opts.dir ?? mkdtempSync(join(tmpdir(), `mlops-${name}-`));
+  mkdirSync(dir, { recursive: true });
+  const port = await freePort();
+  const spec = makeSpec(port, dir);
+  const url = `http://127.0.0.1:${port}`;
+  const logPath = join(dir, `${name}.log`);
+  const logFd = openSync(logPath, 'a');
+  const env = { ...(opts.baseEnv ?? process.env), PYTHONUNBUFFERED: '1', ...spec.env, ...opts.env };
+  let child: ChildProcess;
+  try {
+    const [cmd, ...args] =
+      mode === 'attached' ? [join(opts.venv, 'bin', 'python'), '-c', WATCHDOG, ...spec.argv] : spec.argv;
+    child = spawn(cmd!, args, {
+      cwd: dir,
+      env: mode === 'attached' && ownDir ? { ...env, MLOPS_WATCHDOG_RMTREE: '1' } : env,
+      stdio: ['ignore', logFd, logFd],
+      detached: true,
+    });
+  } finally {
+    closeSync(logFd);
+  }
+  child.unref();
+
+  let exited: { code: number | null; signal: string | null } | undefined;
+  const exitPromise = new Promise<void>((res) => {
+    child.once('exit', (code, signal) => {
+      exited = { code, signal };
+      res();
+    });
+    child.once('error', (err) => {
+      exited = { code: null, signal: String(err) };
+      res();
+    });
+  });
+
+  const readLog = () => {
+    try {
+      return readFileSync(logPath, 'utf8');
+    } catch {
+      return '';
+    }
+  };
+
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    if (!exited && child.pid) {
+      killGroup(child.pid, 'SIGTERM');
+      const timer = setTimeout(() => killGroup(child.pid!, 'SIGKILL'), 10_000);
+      await exitPromise;
+      clearTimeout(timer);
+    }
+    // Stragglers of the group (if the watchdog died first) get no second chance.
+    if (child.pid) killGroup(child.pid, 'SIGKILL');
+    if (ownDir) rmSync(dir, { recursive: true, force: true });
+  };
+
+  const deadline = Date.now() + spec.readyTimeoutMs;
+  while (true) {
+    if (exited) {
+      const log = readLog();
+      await stop();
+      throw new PeerExitedError(
+        `${name} exited before it was ready (code ${exited.code}, signal ${exited.signal}); ` +
+          `command: ${spec.argv.join(' ')}\n--- ${name} log ---\n${tail(log)}`,
+      );
+    }
+    if (await answers(url + spec.readyPath)) break;
+    if (Date.now() > deadline) {
+      const log = readLog();
+      await stop();
+      throw new Error(
+        `${name} did not answer ${url}${spec.readyPath} within ${spec.readyTimeoutMs / 1000} s; ` +
+          `command: ${spec.argv.join(' ')}\n--- ${name} log ---\n${tail(log)}`,
+      );
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return { name, url, pid: child.pid!, logPath, stop, log: readLog };
+}
+
+function killGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // already gone
+  }
+}
+
+function groupAlive(pid: number): boolean {
+  try {
+    process.kill(-pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Whether GET url answers 200 within 2 s. */
+export async function answers(url: string): Promise<boolean> {
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(2_000) });
+    await res.arrayBuffer();
+    return res.status === 200;
+  } catch {
+    return false;
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const srv = createServer();
+    srv.unref();
+    srv.once('error', rej);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => res(port));
+    });
+  });
+}
+
+function tail(text: string, max = 4_000): string {
+  return text.length > max ? '...' + text.slice(-max) : text;
+}
+
+// --- the whole stack ----------------------------------------------------------------------------
+
+export interface StackOptions {
+  venv: string;
+  mode: StackMode;
+  /** Detached: the state folder (`.mlops/sandbox`). Attached: optional; each server gets a temp folder. */
+  dir?: string;
+  timeScale?: number;
+  durations?: Record<string, number>;
+  baseEnv?: Record<string, string | undefined>;
+  /** Progress lines. */
+  log?: (line: string) => void;
+}
+
+export interface StackUrls {
+  mlflow: string;
+  moto: string;
+  emulator: string;
+}
+
+export interface LocalStack {
+  urls: StackUrls;
+  peers: { mlflow: Peer; moto: Peer; emulator: Peer };
+  /** Stops the emulator first (it flushes capture and metrics to moto), then MLflow and moto. */
+  stop(): Promise<void>;
+}
+
+/** What `mlops sandbox up` leaves in `<dir>/state.json`. */
+export interface SandboxState {
+  version: 1;
+  startedAt: string;
+  dir: string;
+  venv: string;
+  timeScale: number;
+  region: string;
+  urls: StackUrls;
+  processes: Array<{ name: string; pid: number; url: string; log: string }>;
+}
+
+export const SANDBOX_STATE_FILE = 'state.json';
+
+/** Starts MLflow and moto in parallel, then the emulator (it needs moto); stops what started when one fails. */
+export async function startLocalStack(opts: StackOptions): Promise<LocalStack> {
+  const log = opts.log ?? (() => {});
+  const sub = (name: string) => (opts.mode === 'detached' ? join(opts.dir!, name) : undefined);
+  const common = { venv: opts.venv, mode: opts.mode, baseEnv: opts.baseEnv };
+  log('starting MLflow and moto');
+  const started = await Promise.allSettled([
+    startMlflow({ ...common, dir: sub('mlflow') }),
+    startMoto({ ...common, dir: sub('moto') }),
+  ]);
+  const ok = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  const failed = started.flatMap((r) => (r.status === 'rejected' ? [r.reason as Error] : []));
+  if (failed.length) {
+    await Promise.all(ok.map((p) => p.stop()));
+    throw failed.length === 1 ? failed[0] : new AggregateError(failed, failed.map((e) => e.message).join('\n'));
+  }
+  const [mlflow, moto] = ok as [Peer, Peer];
+  log(`MLflow ready at ${mlflow.url}; moto ready at ${moto.url}`);
+  log('starting the SageMaker emulator');
+  let emulator: Peer;
+  try {
+    emulator = await startEmulatorPeer({ ...common, dir: sub('emulator'), motoUrl: moto.url, timeScale: opts.timeScale, durations: opts.durations });
+  } catch (err) {
+    await Promise.all([mlflow.stop(), moto.stop()]);
+    throw err;
+  }
+  log(`SageMaker emulator ready at ${emulator.url}`);
+  return {
+    urls: { mlflow: mlflow.url, moto: moto.url, emulator: emulator.url },
+    peers: { mlflow, moto, emulator },
+    async stop() {
+      await emulator.stop();
+      await Promise.all([mlflow.stop(), moto.stop()]);
+    },
+  };
+}
+
+/** Writes `<dir>/state.json` for a detached stack. */
+export function writeSandboxState(dir: string, stack: LocalStack, extra: { venv: string; timeScale: number }): SandboxState {
+  const state: SandboxState = {
+    version: 1,
+    startedAt: new Date().toISOString(),
+    dir,
+    venv: extra.venv,
+    timeScale: extra.timeScale,
+    region: SANDBOX_REGION,
+    urls: stack.urls,
+    processes: Object.values(stack.peers).map((p) => ({ name: p.name, pid: p.pid, url: p.url, log: p.logPath })),
+  };
+  writeFileSync(join(dir, SANDBOX_STATE_FILE), JSON.stringify(state, null, 2) + '\n');
+  return state;
+}
+
+/** The recorded state of a sandbox, or undefined when there is none. */
+export function readSandboxState(dir: string): SandboxState | undefined {
+  const file = join(dir, SANDBOX_STATE_FILE);
+  if (!existsSync(file)) return undefined;
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as SandboxState;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Which recorded processes still run and which still answer. */
+export async function probeSandbox(state: SandboxState): Promise<Array<{ name: string; pid: number; url: string; alive: boolean; answers: boolean }>> {
+  const paths: Record<string, string> = { mlflow: '/health', moto: '/moto-api/', emulator: '/_emulator/health' };
+  return Promise.all(
+    state.processes.map(async (p) => ({ ...p, alive: groupAlive(p.pid), answers: await answers(p.url + (paths[p.name] ?? '/')) })),
+  );
+}
+
+/** Stops the process groups a detached stack recorded (emulator first), SIGKILL after 10 s. Returns the names stopped. */
+export async function stopSandbox(state: SandboxState): Promise<string[]> {
+  const order = [...state.processes].sort((a, b) => (a.name === 'emulator' ? -1 : b.name === 'emulator' ? 1 : 0));
+  const stopped: string[] = [];
+  for (const batch of [order.filter((p) => p.name === 'emulator'), order.filter((p) => p.name !== 'emulator')]) {
+    const live = batch.filter((p) => groupAlive(p.pid));
+    for (const p of live) killGroup(p.pid, 'SIGTERM');
+    const deadline = Date.now() + 10_000;
+    while (live.some((p) => groupAlive(p.pid)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    for (const p of live) killGroup(p.pid, 'SIGKILL');
+    stopped.push(...live.map((p) => p.name));
+  }
+  return stopped;
+}
+
+// --- what points clients at the stack -----------------------------------------------------------
+
+/**
+ * The environment that points mlops, the AWS CLI and SDKs (service-specific endpoint variables)
+ * and MLflow at the stack, with dummy credentials.
+ */
+export function stackEnv(urls: StackUrls): Record<string, string> {
+  return {
+    MLFLOW_TRACKING_URI: urls.mlflow,
+    AWS_ACCESS_KEY_ID: SANDBOX_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: SANDBOX_CREDENTIALS.secretAccessKey,
+    AWS_REGION: SANDBOX_REGION,
+    AWS_DEFAULT_REGION: SANDBOX_REGION,
+    AWS_ENDPOINT_URL: urls.moto,
+    AWS_ENDPOINT_URL_S3: urls.moto,
+    AWS_ENDPOINT_URL_CLOUDWATCH: urls.moto,
+    AWS_ENDPOINT_URL_SAGEMAKER: urls.emulator,
+    AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME: urls.emulator,
+    MLFLOW_S3_ENDPOINT_URL: urls.moto,
+    AWS_EC2_METADATA_DISABLED: 'true',
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+  };
+}
+
+/** The buckets a config's deploy section needs: plain ones and the audit bucket (Object Lock). */
+export function bucketsOf(deploy: {
+  artifacts: string;
+  dataCapture: { destination: string };
+  state: { uri: string };
+  lock: { uri: string };
+  audit: { uri: string };
+}): { plain: string[]; objectLock: string[] } {
+  const bucket = (uri: string) => /^s3:\/\/([^/]+)/.exec(uri)?.[1];
+  const audit = bucket(deploy.audit.uri);
+  const plain = new Set(
+    [deploy.artifacts, deploy.dataCapture.destination, deploy.state.uri, deploy.lock.uri].map(bucket).filter((b): b is string => Boolean(b) && b !== audit),
+  );
+  return { plain: [...plain], objectLock: audit ? [audit] : [] };
+}
+
+/** Creates the buckets in moto (existing ones are left as they are). Returns the names created. */
+export async function ensureBuckets(motoUrl: string, buckets: { plain: string[]; objectLock: string[] }): Promise<string[]> {
+  const { S3Client, CreateBucketCommand, HeadBucketCommand } = await import('@aws-sdk/client-s3');
+  const s3 = new S3Client({ region: SANDBOX_REGION, endpoint: motoUrl, forcePathStyle: true, credentials: SANDBOX_CREDENTIALS });
+  const created: string[] = [];
+  try {
+    const make = async (name: string, objectLock: boolean) => {
+      try {
+        await s3.send(new HeadBucketCommand({ Bucket: name }));
+        return;
+      } catch {
+        // missing: create it
+      }
+      await s3.send(new CreateBucketCommand({ Bucket: name, ...(objectLock ? { ObjectLockEnabledForBucket: true } : {}) }));
+      created.push(name);
+    };
+    for (const b of buckets.plain) await make(b, false);
+    for (const b of buckets.objectLock) await make(b, true);
+  } finally {
+    s3.destroy();
+  }
+  return created;
+}
