@@ -274,6 +274,51 @@ export const COMMANDS: CommandDef[] = [
     ],
   },
   {
+    name: 'sandbox',
+    summary: 'Run the local stack (MLflow, moto for S3/CloudWatch, a SageMaker emulator) to rehearse without AWS',
+    examples: ['mlops sandbox up', 'eval "$(mlops sandbox env)"', 'mlops sandbox status', 'mlops sandbox down'],
+    subcommands: [
+      {
+        name: 'up',
+        summary: 'Start MLflow, moto and the SageMaker emulator in the background; create the config\'s buckets',
+        description:
+          'Starts a real MLflow tracking server (sqlite, artifacts on disk), moto (S3,\n' +
+          'CloudWatch) and the SageMaker emulator on free loopback ports, waits until\n' +
+          'they answer, creates the S3 buckets the config\'s deploy section names (the\n' +
+          'audit bucket with Object Lock) and prints what runs where. The servers keep\n' +
+          'running after the command; state, logs and MLflow\'s data are in\n' +
+          '.mlops/sandbox/ under the project. Running it again while up says so.\n' +
+          'The Python programs come from the clone\'s .venv, else a venv made in\n' +
+          '$XDG_CACHE_HOME/mlops/sandbox-venv (~/.cache/...; --venv or\n' +
+          'MLOPS_SANDBOX_VENV override it) from the pinned testbed/requirements.txt.',
+        examples: ['mlops sandbox up', 'mlops sandbox up --time-scale 60', 'mlops sandbox up --venv ~/venvs/mlops --json'],
+        options: [
+          { flags: '--time-scale <x>', description: 'emulated SageMaker seconds per real second (default 10)' },
+          { flags: '--venv <dir>', description: 'Python virtual environment to use or create' },
+        ],
+        load: () => import('../commands/sandbox.js').then((m) => ({ run: m.up })),
+      },
+      {
+        name: 'down',
+        summary: 'Stop the sandbox\'s servers and remove its state, logs and MLflow data',
+        examples: ['mlops sandbox down'],
+        load: () => import('../commands/sandbox.js').then((m) => ({ run: m.down })),
+      },
+      {
+        name: 'env',
+        summary: 'Print export lines that point mlops, the AWS CLI/SDKs and MLflow at the sandbox',
+        examples: ['eval "$(mlops sandbox env)"', 'mlops sandbox env --json'],
+        load: () => import('../commands/sandbox.js').then((m) => ({ run: m.env })),
+      },
+      {
+        name: 'status',
+        summary: 'Show whether each sandbox server runs and answers; exit 1 when one does not',
+        examples: ['mlops sandbox status', 'mlops sandbox status --json'],
+        load: () => import('../commands/sandbox.js').then((m) => ({ run: m.status })),
+      },
+    ],
+  },
+  {
     name: 'config',
     summary: 'Check and show the resolved configuration',
     examples: ['mlops config validate', 'mlops config show --json'],

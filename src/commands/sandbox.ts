@@ -1,0 +1,172 @@
+/**
+ * `mlops sandbox up|down|env|status`: the local stack (real MLflow, moto for S3 and CloudWatch,
+ * the SageMaker emulator) as servers that outlive the command, so a team can rehearse its own
+ * pipeline without AWS. State (process groups, ports, URLs, folders) lives in
+ * `.mlops/sandbox/state.json` under the project (the config file's folder, else the working
+ * directory), logs and MLflow's data beside it.
+ */
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import type { CommandContext, CommandResult, CommandRun } from '../cli/context.js';
+import { MlopsError, UserError } from '../cli/errors.js';
+import type { Config } from '../config/schema.js';
+import type { SandboxState } from '../adapters/local-stack.js';
+
+/** Default emulated seconds per real second: a new endpoint (240 emulated s) is InService in about 24 s. */
+export const DEFAULT_TIME_SCALE = 10;
+
+interface Project {
+  root: string;
+  dir: string;
+  config?: Config;
+}
+
+/** The project folder and its sandbox folder; a missing config is fine, a broken one is not. */
+async function project(ctx: CommandContext): Promise<Project> {
+  try {
+    const { root, config } = await ctx.loadConfig();
+    return { root, dir: path.join(root, '.mlops', 'sandbox'), config };
+  } catch (err) {
+    if (err instanceof MlopsError && err.code === 'CONFIG_NOT_FOUND' && !ctx.globals.config) {
+      return { root: ctx.cwd, dir: path.join(ctx.cwd, '.mlops', 'sandbox') };
+    }
+    throw err;
+  }
+}
+
+function describe(state: SandboxState): string[] {
+  return [
+    `MLflow (tracking + UI)  ${state.urls.mlflow}`,
+    `moto (S3, CloudWatch)   ${state.urls.moto}`,
+    `SageMaker emulator      ${state.urls.emulator}  (time x${state.timeScale})`,
+    `state and logs          ${state.dir}`,
+  ];
+}
+
+/** Creates the S3 buckets the config's deploy section names (audit bucket with Object Lock). */
+async function buckets(ctx: CommandContext, p: Project, motoUrl: string): Promise<string[]> {
+  if (!p.config?.deploy) return [];
+  const { bucketsOf, ensureBuckets } = await import('../adapters/local-stack.js');
+  const created = await ensureBuckets(motoUrl, bucketsOf(p.config.deploy));
+  if (created.length) ctx.io.info(`created S3 bucket(s) in moto: ${created.join(', ')}`);
+  return created;
+}
+
+export const up: CommandRun = async (ctx, _args, opts) => {
+  const stack = await import('../adapters/local-stack.js');
+  const p = await project(ctx);
+  const timeScale = opts.timeScale !== undefined ? Number(opts.timeScale) : DEFAULT_TIME_SCALE;
+  if (!(timeScale > 0)) throw new UserError('BAD_OPTION', `--time-scale must be a positive number, not ${String(opts.timeScale)}.`);
+
+  const existing = stack.readSandboxState(p.dir);
+  if (existing) {
+    const probes = await stack.probeSandbox(existing);
+    if (probes.every((x) => x.answers)) {
+      const created = await buckets(ctx, p, existing.urls.moto);
+      ctx.io.info('the sandbox is already up');
+      return {
+        data: { alreadyUp: true, ...existing, bucketsCreated: created },
+        text: ['already up:', ...describe(existing).map((l) => `  ${l}`)].join('\n'),
+      };
+    }
+    const down = probes.filter((x) => !x.answers).map((x) => x.name);
+    ctx.io.warn(`the recorded sandbox is incomplete (${down.join(', ')} not answering): restarting it`);
+    await stack.stopSandbox(existing);
+  }
+
+  const venv = stack.resolveVenv(ctx.env, typeof opts.venv === 'string' ? opts.venv : undefined);
+  if (venv.source === 'cache' || !stack.venvReady(venv.dir)) {
+    ctx.io.info(
+      `Python environment for MLflow, moto and DVC: ${venv.dir}` +
+        (stack.venvReady(venv.dir) ? ' (checking it is current)' : ' (first time: pip installs the pinned packages, about a minute or more)'),
+    );
+    await stack.ensureVenv(venv.dir, { env: ctx.env, log: (l) => ctx.io.info(`  ${l}`), signal: ctx.signal });
+  }
+
+  rmSync(p.dir, { recursive: true, force: true });
+  mkdirSync(p.dir, { recursive: true });
+  const t0 = Date.now();
+  let started;
+  try {
+    started = await stack.startLocalStack({
+      venv: venv.dir,
+      mode: 'detached',
+      dir: p.dir,
+      timeScale,
+      baseEnv: ctx.env,
+      log: (l) => ctx.io.info(l),
+    });
+  } catch (err) {
+    throw new UserError('SANDBOX_START_FAILED', `The sandbox did not start: ${(err as Error).message}`, {
+      hint: `Logs are in ${p.dir}. Check that ${venv.dir} is complete (remove it to have it made again).`,
+    });
+  }
+  const state = stack.writeSandboxState(p.dir, started, { venv: venv.dir, timeScale });
+  let created: string[] = [];
+  try {
+    created = await buckets(ctx, p, state.urls.moto);
+  } catch (err) {
+    ctx.io.warn(`could not create the config's buckets in moto: ${(err as Error).message}`);
+  }
+  ctx.io.success(`sandbox up in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  return {
+    data: { alreadyUp: false, ...state, bucketsCreated: created },
+    text: [
+      ...describe(state),
+      '',
+      'Point mlops, the AWS CLI and MLflow at it:  eval "$(mlops sandbox env)"',
+      'Stop it:                                   mlops sandbox down',
+    ].join('\n'),
+  };
+};
+
+export const down: CommandRun = async (ctx) => {
+  const stack = await import('../adapters/local-stack.js');
+  const p = await project(ctx);
+  const state = stack.readSandboxState(p.dir);
+  if (!state) {
+    const leftover = existsSync(p.dir);
+    if (leftover) rmSync(p.dir, { recursive: true, force: true });
+    return { data: { wasUp: false, stopped: [], dir: p.dir }, text: `no sandbox recorded in ${p.dir}: nothing to stop` };
+  }
+  const stopped = await stack.stopSandbox(state);
+  rmSync(p.dir, { recursive: true, force: true });
+  return {
+    data: { wasUp: true, stopped, dir: p.dir },
+    text: `stopped ${stopped.length ? stopped.join(', ') : 'nothing (no process was running)'}; removed ${p.dir} (its MLflow data and logs)`,
+  };
+};
+
+/** Single-quoted for sh: values are URLs and fixed words, but quoting keeps `eval` safe anyway. */
+const shQuote = (v: string) => `'${v.replace(/'/g, `'\\''`)}'`;
+
+export const env: CommandRun = async (ctx) => {
+  const stack = await import('../adapters/local-stack.js');
+  const p = await project(ctx);
+  const state = stack.readSandboxState(p.dir);
+  if (!state) {
+    throw new UserError('SANDBOX_NOT_RUNNING', `No sandbox is recorded in ${p.dir}.`, { hint: 'Start it with `mlops sandbox up`.' });
+  }
+  const vars = stack.stackEnv(state.urls);
+  return { data: vars, text: Object.entries(vars).map(([k, v]) => `export ${k}=${shQuote(v)}`).join('\n') };
+};
+
+export const status: CommandRun = async (ctx): Promise<CommandResult> => {
+  const stack = await import('../adapters/local-stack.js');
+  const p = await project(ctx);
+  const state = stack.readSandboxState(p.dir);
+  if (!state) return { data: { up: false, dir: p.dir, processes: [] }, text: `sandbox: down (nothing recorded in ${p.dir})` };
+  const probes = await stack.probeSandbox(state);
+  const upNow = probes.every((x) => x.answers);
+  return {
+    data: { up: upNow, ...state, processes: probes },
+    text: [
+      `sandbox: ${upNow ? 'up' : 'degraded'} since ${state.startedAt}`,
+      ...probes.map((x) => `  ${x.name.padEnd(9)} ${x.url}  pid ${x.pid}  ${x.answers ? 'answering' : x.alive ? 'running, not answering' : 'stopped'}`),
+      `  logs in ${state.dir}`,
+    ].join('\n'),
+    exitCode: upNow ? 0 : 1,
+  };
+};
+
+export const run: CommandRun = up;
