@@ -4,8 +4,14 @@
  * baseline (no drift), then shifted requests: drift is reported, the endpoint is rolled back to v1
  * by `mlops rollback`'s code path, and the audit trail records it. Capture is written by the
  * emulator in SageMaker's format (CSV with a header in, JSON out) to moto's S3.
+ * Then, during a canary, the DriftScore monitor publishes is the metric promote's drift alarm
+ * watches; moto does not evaluate alarms, so the test sets the alarm state the data calls for, and
+ * the emulator's blue/green deployment rolls back on it.
  */
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { CloudWatchClient, DescribeAlarmsCommand, SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
+import { readFileSync } from 'node:fs';
+import { cloudWatchMetrics } from '../../src/adapters/cloudwatch.js';
 import { DescribeEndpointCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { InvokeEndpointCommand, SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { randomUUID } from 'node:crypto';
@@ -31,6 +37,7 @@ let env: Record<string, string | undefined>;
 let s3: S3Client;
 let sm: SageMakerClient;
 let runtime: SageMakerRuntimeClient;
+let cw: CloudWatchClient;
 
 /** Sends CSV requests (with the header MLflow's scoring server needs) until stopped. */
 function traffic(shift: number): { stop(): Promise<number> } {
@@ -93,7 +100,7 @@ import mlflow, mlflow.sklearn, numpy as np
 from sklearn.linear_model import LinearRegression
 mlflow.set_experiment("drift-${id}")
 x = np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
-for _ in range(2):
+for _ in range(3):
     with mlflow.start_run():
         mlflow.sklearn.log_model(LinearRegression().fit(x, 2 * x[:, 0] + 3 * x[:, 1] + 1), name="model", registered_model_name="${MODEL}")
 `,
@@ -109,6 +116,7 @@ for _ in range(2):
     metricsFlushIntervalMs: 200,
   });
   sm = new SageMakerClient({ region: 'us-east-1', endpoint: emulator.url, credentials });
+  cw = new CloudWatchClient({ region: 'us-east-1', endpoint: motoUrl, credentials });
   runtime = new SageMakerRuntimeClient({ region: 'us-east-1', endpoint: emulator.runtimeUrl, credentials });
   dir = mkdtempSync(join(tmpdir(), 'mlops-monitor-emu-'));
   env = { PATH: process.env.PATH, HOME: process.env.HOME, USER: 'tester', ...motoEnv(motoUrl), AWS_ENDPOINT_URL: undefined };
@@ -164,6 +172,7 @@ monitor:
 }, 300_000);
 
 afterAll(async () => {
+  cw?.destroy();
   await emulator?.stop();
   for (const c of [s3, sm, runtime]) c?.destroy();
   if (dir) rmSync(dir, { recursive: true, force: true });
@@ -208,4 +217,54 @@ describe.sequential('monitor on the emulator', () => {
     const status = await runCli(['status', '--json'], { cwd: dir, env });
     expect(JSON.stringify(status.json().audit)).toMatch(/drift in 1 consecutive windows/);
   }, 180_000);
+
+  it('during a canary, the DriftScore monitor publishes feeds promote\'s drift alarm; the alarm rolls the canary back', async () => {
+    const cfg = join(dir, 'mlops.config.yaml');
+    const original = readFileSync(cfg, 'utf8');
+    writeFileSync(cfg, original.replace('  cutover:\n    type: all-at-once', '  cutover:\n    type: canary\n    size: 50\n    wait: 1800s'));
+    try {
+      const load = traffic(0);
+      let checked: { datapoint: number; threshold: number } | undefined;
+      let monitorCode: number | undefined;
+      const watcher = (async () => {
+        for (let i = 0; i < 3000 && !checked; i++) {
+          const alarms = await cw.send(new DescribeAlarmsCommand({ AlarmNamePrefix: EP }));
+          const drift = (alarms.MetricAlarms ?? []).find((a) => /-v3-drift$/.test(a.AlarmName!));
+          const ep = await sm.send(new DescribeEndpointCommand({ EndpointName: EP })).catch(() => undefined);
+          if (drift && ep?.EndpointStatus === 'Updating') {
+            // The canary is live: shifted traffic, then a monitor window (reporting only: promote holds the lock).
+            const w = await window(6, 3000);
+            const m = await runCli(['monitor', '--from', w.from, '--to', w.to, '--no-rollback', '--json'], { cwd: dir, env });
+            monitorCode = m.code;
+            const metrics = await cloudWatchMetrics(cw);
+            const points = await metrics.getMetricStatistics({
+              namespace: drift.Namespace!,
+              metricName: drift.MetricName!,
+              dimensions: Object.fromEntries((drift.Dimensions ?? []).map((d) => [d.Name!, d.Value!])),
+              start: new Date(Date.now() - 10 * 60_000),
+              end: new Date(Date.now() + 60_000),
+              period: 60,
+              statistics: [drift.Statistic as 'Maximum'],
+            });
+            checked = { datapoint: Math.max(...points.map((p) => p.maximum ?? 0)), threshold: drift.Threshold! };
+            if (checked.datapoint > checked.threshold) {
+              await cw.send(new SetAlarmStateCommand({ AlarmName: drift.AlarmName!, StateValue: 'ALARM', StateReason: `DriftScore ${checked.datapoint} > ${checked.threshold}` }));
+            }
+          }
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      })();
+      const r = await promote('--model-version', '3', '--json');
+      await watcher;
+      await load.stop();
+      expect(monitorCode).toBe(1);
+      expect(checked).toBeDefined();
+      expect(checked!.datapoint).toBeGreaterThan(checked!.threshold);
+      expect(r.code, r.stderr).toBe(1);
+      expect(r.json().outcome).toBe('rolled-back');
+      expect(await endpointConfig()).toMatch(/-v1-final$/);
+    } finally {
+      writeFileSync(cfg, original);
+    }
+  }, 300_000);
 });
