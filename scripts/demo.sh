@@ -4,7 +4,8 @@
 #   2. starts a real MLflow tracking server and moto (S3, CloudWatch) on free loopback ports
 #   3. in a new git repo in a temp folder: mlops init, config validate, doctor; DVC data pushed to a
 #      local-folder remote; mlops pull; mlops train; mlops compare (first model: no baseline);
-#      then a deliberately worse model, which the merge gate must block (exit 1)
+#      mlops profile + monitor on simulated capture files (like the holdout: no drift; shifted:
+#      drift, exit 1); then a deliberately worse model, which the merge gate must block (exit 1)
 #   4. says which steps are not in the demo yet, and where everything is
 #   5. stops everything it started, also on Ctrl-C or an error
 # Exit code: 0 when every step behaved as expected (the blocked regression included).
@@ -122,6 +123,7 @@ PROJECT="$WORK/project"
 DVC_REMOTE="$WORK/dvc-remote"
 mkdir -p "$DVC_REMOTE"
 export MLFLOW_TRACKING_URI="$MLFLOW_URL"
+export MLOPS_DEMO_MOTO_URL="$MOTO_URL"
 # Dummy credentials that only moto accepts; nothing here reaches AWS.
 export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1
 export AWS_EC2_METADATA_DISABLED=true AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true
@@ -140,11 +142,23 @@ git init -q -b main "$PROJECT" 2>/dev/null || { git init -q "$PROJECT" && git -C
 step "mlops init: config, CI workflow, training code, DVC stage, IAM policy"
 mlops init --name demo --ci github
 
+step "the config's AWS endpoints point at moto (S3 for state, CloudWatch for drift metrics)"
+# The YAML document API keeps init's comments.
+(cd "$ROOT" && node -e '
+  const fs = require("node:fs"), YAML = require("yaml");
+  const file = process.argv[1], doc = YAML.parseDocument(fs.readFileSync(file, "utf8"));
+  doc.setIn(["aws", "endpoints", "s3"], "${MLOPS_DEMO_MOTO_URL}");
+  doc.setIn(["aws", "endpoints", "cloudwatch"], "${MLOPS_DEMO_MOTO_URL}");
+  fs.writeFileSync(file, String(doc));
+' "$PROJECT/mlops.config.yaml")
+"$VENV_BIN/python" -c 'import boto3, sys; boto3.client("s3", endpoint_url=sys.argv[1], region_name="us-east-1").create_bucket(Bucket=sys.argv[2])' "$MOTO_URL" demo-mlops
+log "aws.endpoints.s3/cloudwatch: \${MLOPS_DEMO_MOTO_URL} ($MOTO_URL); bucket demo-mlops created in moto"
+
 step "mlops config validate"
 mlops config validate
 
-step "mlops doctor (a failed check here is reported, not fatal: the demo has no real AWS)"
-mlops doctor || log "doctor exit code $? (see above)"
+step "mlops doctor: tools, config, MLflow and AWS (here moto) must all answer"
+mlops doctor
 
 step "DVC: the data is made by the scaffold's prepare stage and pushed to a local-folder remote"
 in_project dvc init -q
@@ -166,6 +180,55 @@ log "baseline run: $BASELINE_RUN ($MLFLOW_URL/#/experiments)"
 step "mlops compare: the first model has no production baseline yet (policy: pass)"
 mlops compare
 
+step "mlops profile: the drift baseline of the holdout set train.py wrote"
+mlops profile data/holdout.csv --label target --prediction prediction --out .mlops/profile.json
+
+# There is no endpoint in the demo yet, so its traffic is simulated: capture files in SageMaker's
+# data-capture format, rows drawn from the holdout set (optionally scaled), stamped "now".
+cat >"$WORK/make-capture.py" <<'PY'
+import csv, datetime, json, os, random, sys
+holdout, out, scale = sys.argv[1], sys.argv[2], float(sys.argv[3])
+rows = list(csv.DictReader(open(holdout)))
+inputs = [c for c in rows[0] if c not in ("target", "prediction")]
+rng = random.Random(7)
+now = datetime.datetime.now(datetime.timezone.utc)
+os.makedirs(out, exist_ok=True)
+with open(os.path.join(out, "capture.jsonl"), "w") as f:
+    for i in range(400):
+        r = rng.choice(rows)
+        t = (now - datetime.timedelta(seconds=400 - i)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        f.write(json.dumps({
+            "captureData": {
+                "endpointInput": {"observedContentType": "text/csv", "mode": "INPUT", "encoding": "CSV",
+                                  "data": ",".join(str(float(r[c]) * scale) for c in inputs)},
+                "endpointOutput": {"observedContentType": "text/csv", "mode": "OUTPUT", "encoding": "CSV",
+                                   "data": r["prediction"]},
+            },
+            "eventMetadata": {"eventId": "e%d" % i, "inferenceTime": t},
+            "eventVersion": "0",
+        }) + "\n")
+PY
+"$VENV_BIN/python" "$WORK/make-capture.py" "$PROJECT/data/holdout.csv" "$WORK/capture-like" 1.0
+"$VENV_BIN/python" "$WORK/make-capture.py" "$PROJECT/data/holdout.csv" "$WORK/capture-shifted" 1.3
+
+step "mlops monitor on simulated traffic like the holdout: no drift (exit 0)"
+mlops monitor --baseline .mlops/profile.json --capture-dir "$WORK/capture-like" --since 1h --no-rollback
+
+step "mlops monitor on simulated traffic with inputs 30% larger: drift (exit 1)"
+set +e
+mlops monitor --baseline .mlops/profile.json --capture-dir "$WORK/capture-shifted" --since 1h --no-rollback
+drift=$?
+set -e
+if [ "$drift" = 1 ]; then
+  series=$("$VENV_BIN/python" -c 'import boto3, sys; print(len(boto3.client("cloudwatch", endpoint_url=sys.argv[1], region_name="us-east-1").list_metrics(Namespace="mlops")["Metrics"]))' "$MOTO_URL")
+  [ "$series" -gt 0 ] || { log "expected drift metrics in CloudWatch (moto), found none"; exit 1; }
+  log "drift detected (exit 1); CloudWatch (moto) holds $series metric series in namespace mlops"
+  log "with an endpoint, consecutive drifting windows roll it back"
+else
+  log "expected exit 1 from monitor, got $drift"
+  exit 1
+fi
+
 step "a bad change: the model is regularised far too hard (C=1.0 -> C=0.0001)"
 sed -i.bak 's/"C": 1.0,/"C": 0.0001,/' "$PROJECT/src/train.py" && rm -f "$PROJECT/src/train.py.bak"
 grep -q '"C": 0.0001,' "$PROJECT/src/train.py" || { log "could not edit src/train.py"; exit 1; }
@@ -186,7 +249,7 @@ else
 fi
 
 # Next steps of the pipeline go here as they can run on the local stack.
-say "not in the demo yet: promote, monitor, rollback (they need the SageMaker emulator wired in)"
+say "not in the demo yet: promote, rollback, and monitor of a live endpoint (they need the SageMaker emulator wired in)"
 
 # --- 5. where things are -----------------------------------------------------------------------
 say "where things are"
