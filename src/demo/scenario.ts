@@ -1,0 +1,443 @@
+/**
+ * The pipeline's whole story on the local stack, written once: `npm run demo` plays it for a
+ * person (src/demo/run.ts) and test/e2e/pipeline.test.ts asserts on what each step observed.
+ *
+ * In a new git repository made by `mlops init`: the data is pushed to a DVC local remote and
+ * pulled back; a first model is trained and deployed (the first promote creates the endpoint and
+ * sets the `production` alias); a worse candidate is blocked by `compare` (exit 1); a better one
+ * passes and is promoted through shadow, bake and canary while traffic flows; then the live
+ * inputs shift and `monitor` detects the drift and rolls back. Every mlops command runs in-process
+ * through the CLI's own `main`, exactly as typed.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { main } from '../cli/main.js';
+import { renderText, type MonitorOutcome } from '../commands/monitor.js';
+import { bucketsOf, ensureBuckets, SANDBOX_CREDENTIALS, SANDBOX_REGION, stackEnv, type StackUrls } from '../adapters/local-stack.js';
+
+export interface ScenarioOptions {
+  /** An empty folder for the project and the DVC remote. */
+  workDir: string;
+  /** The Python venv whose bin folder holds python (with mlflow, scikit-learn) and dvc. */
+  venv: string;
+  urls: StackUrls;
+  /** PATH, HOME and the like (the stack's variables are added). */
+  baseEnv: Record<string, string | undefined>;
+  /** A step starts. */
+  onStep?: (title: string) => void;
+  /** A line for people (command output included when echo is on). */
+  print?: (line: string) => void;
+  /** Echo each command and its output through print (the demo does; the test keeps it quiet). */
+  echo?: boolean;
+  signal?: AbortSignal;
+}
+
+export interface CommandRun {
+  argv: string[];
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface StepReport<T = Record<string, unknown>> {
+  name: string;
+  title: string;
+  ms: number;
+  /** One line for the summary. */
+  summary: string;
+  observed: T;
+}
+
+export interface Observations {
+  project: { dir: string; endpoint: string; registeredModel: string; auditBucket: string };
+  pull: { code: number; restored: boolean };
+  first: { trainCode: number; compareCode: number; promoteCode: number; outcome: string; alias?: string; endpointStatus?: string };
+  worse: { trainCode: number; compareCode: number; table: string };
+  better: { trainCode: number; compareCode: number; table: string };
+  promote: { code: number; outcome: string; stage?: string; stages: string[]; bakePassed?: boolean; comparedSamples?: number; alias?: string; endpointConfig?: string; requests: number };
+  drift: { code: number; status?: string; driftedInputs: number; outputDrifted: string[]; rolledBack: boolean; alias?: string; endpointConfig?: string; requests: number; report: string };
+  audit: { code: number; ok: boolean; records: number; location?: string; statusText: string };
+}
+
+export interface ScenarioResult {
+  steps: StepReport[];
+  observed: Observations;
+}
+
+/** A step did not behave as the story needs; carries what was observed so far. */
+export class ScenarioError extends Error {
+  constructor(
+    message: string,
+    readonly step: string,
+    readonly observed: Partial<Observations>,
+  ) {
+    super(message);
+  }
+}
+
+const NAME = 'demo';
+const ENDPOINT = 'demo-prod';
+const BUCKET = 'demo-mlops';
+const AUDIT_BUCKET = 'demo-mlops-audit';
+
+/** Regularisation of each model: the first is deliberately strong (weaker), the worse far too strong, the better the scaffold's. */
+const C = { first: '0.03', worse: '0.001', better: '1.0' };
+
+/** Config changes for a compressed clock on a loaded laptop (the rest is what `mlops init` wrote). */
+const TUNING: Array<[string[], unknown]> = [
+  [['deploy', 'shadow', 'duration'], '20s'],
+  [['deploy', 'bake'], { latencyStatistic: 'average', maxLatencyRatio: 10, minOutputAgreement: 0.9, minComparedSamples: 30 }],
+  [['deploy', 'cutover'], { type: 'canary', size: 25, wait: '300s' }],
+  [['deploy', 'terminationWait'], '0s'],
+  [['deploy', 'maxExecutionTimeout'], '8h'],
+  [['deploy', 'lock', 'expiry'], '10m'],
+  [['deploy', 'audit', 'retentionDays'], 1],
+  [['monitor'], { minSamples: 50, consecutiveWindows: 1 }],
+];
+
+export async function runScenario(opts: ScenarioOptions): Promise<ScenarioResult> {
+  const print = opts.print ?? (() => {});
+  const project = path.join(opts.workDir, 'project');
+  const remote = path.join(opts.workDir, 'dvc-remote');
+  mkdirSync(project, { recursive: true });
+  mkdirSync(remote, { recursive: true });
+  const venvBin = path.join(opts.venv, 'bin');
+  const env: Record<string, string | undefined> = {
+    ...opts.baseEnv,
+    ...stackEnv(opts.urls),
+    PATH: `${venvBin}${path.delimiter}${opts.baseEnv.PATH ?? ''}`,
+    GIT_AUTHOR_NAME: 'demo',
+    GIT_AUTHOR_EMAIL: 'demo@example.invalid',
+    GIT_COMMITTER_NAME: 'demo',
+    GIT_COMMITTER_EMAIL: 'demo@example.invalid',
+    USER: opts.baseEnv.USER ?? 'demo',
+    PYTHONDONTWRITEBYTECODE: '1',
+  };
+  const steps: StepReport[] = [];
+  const observed: Partial<Observations> = {
+    project: { dir: project, endpoint: ENDPOINT, registeredModel: NAME, auditBucket: AUDIT_BUCKET },
+  };
+
+  /** Runs `mlops ...argv` in the project; echoes stderr (and stdout unless it is --json) for people. */
+  const mlops = async (argv: string[], o: { quiet?: boolean } = {}): Promise<CommandRun> => {
+    const echo = opts.echo && !o.quiet;
+    const isJson = argv.includes('--json');
+    if (echo) print(`$ mlops ${argv.join(' ')}`);
+    const sink = (show: boolean) => ({
+      text: '',
+      write(c: string) {
+        this.text += c;
+        if (show) for (const l of c.replace(/\n$/, '').split('\n')) print(`  ${l}`);
+        return true;
+      },
+    });
+    const out = sink(Boolean(echo) && !isJson);
+    const err = sink(Boolean(echo));
+    // A signal of its own per command: main() listens on the one it is given until it aborts.
+    const own = new AbortController();
+    const forward = () => own.abort(opts.signal?.reason);
+    opts.signal?.addEventListener('abort', forward, { once: true });
+    let code: number;
+    try {
+      code = await main(argv, { stdout: out, stderr: err, env, cwd: project, signal: own.signal });
+    } finally {
+      opts.signal?.removeEventListener('abort', forward);
+    }
+    if (opts.signal?.aborted) throw new Error('interrupted');
+    return { argv, code, stdout: out.text, stderr: err.text };
+  };
+  const parse = <T>(r: CommandRun): T => {
+    try {
+      return JSON.parse(r.stdout) as T;
+    } catch {
+      throw new ScenarioError(`\`mlops ${r.argv.join(' ')}\` printed no JSON (exit ${r.code}): ${r.stderr.slice(-2000)}`, 'json', observed);
+    }
+  };
+  const json = async <T>(argv: string[]): Promise<T> => parse<T>(await mlops([...argv, '--json'], { quiet: true }));
+  const sh = (cmd: string, args: string[], cwd = project) => run(cmd, args, { cwd, env, signal: opts.signal, echo: opts.echo ? print : undefined });
+
+  const step = async <T extends Record<string, unknown>>(name: string, title: string, body: () => Promise<{ summary: string; observed: T }>) => {
+    opts.onStep?.(title);
+    const t0 = Date.now();
+    const r = await body();
+    const report: StepReport = { name, title, ms: Date.now() - t0, summary: r.summary, observed: r.observed };
+    steps.push(report);
+    return r.observed;
+  };
+  const fail = (stepName: string, message: string): never => {
+    throw new ScenarioError(message, stepName, observed);
+  };
+  const expectCode = (stepName: string, r: CommandRun, want: number) => {
+    if (r.code !== want) fail(stepName, `\`mlops ${r.argv.join(' ')}\` exited ${r.code}, expected ${want}:\n${r.stderr.slice(-3000)}`);
+  };
+  const setC = async (c: string, message: string) => {
+    const file = path.join(project, 'src', 'train.py');
+    const src = readFileSync(file, 'utf8');
+    const next = src.replace(/"C": [0-9.]+,/, `"C": ${c},`);
+    if (next === src && !src.includes(`"C": ${c},`)) fail('train', 'could not find "C" in src/train.py');
+    writeFileSync(file, next);
+    print(`src/train.py: LogisticRegression C=${c} (${message})`);
+    await sh('git', ['commit', '-q', '-am', message]);
+  };
+  const alias = async () => {
+    const res = await fetch(`${opts.urls.mlflow}/api/2.0/mlflow/registered-models/alias?name=${NAME}&alias=production`);
+    if (!res.ok) return undefined;
+    return ((await res.json()) as { model_version: { version: string } }).model_version.version;
+  };
+  const statusJson = () =>
+    json<{
+      endpoint: { status: string; configName: string } | null;
+      deployment: { stage: string; history: Array<{ stage: string }>; bake?: { passed: boolean; measured?: { comparedSamples?: number } } } | null;
+    }>(['status']);
+
+  // --- 0. the project ---------------------------------------------------------------------------
+  await step('project', 'a new git repository, scaffolded by `mlops init`, its data versioned in DVC', async () => {
+    await sh('git', ['init', '-q', '-b', 'main', project], opts.workDir);
+    const init = await mlops(['init', '--name', NAME, '--account-id', '123456789012', '--ci', 'both']);
+    expectCode('project', init, 0);
+    const { parseDocument } = await import('yaml');
+    const file = path.join(project, 'mlops.config.yaml');
+    const doc = parseDocument(readFileSync(file, 'utf8'));
+    for (const [at, value] of TUNING) doc.setIn(at, value);
+    writeFileSync(file, `# Tuned by the demo for a compressed clock (see src/demo/scenario.ts).\n${doc.toString()}`);
+    print('mlops.config.yaml tuned for the demo: shadow 20s, canary 25% with a 300s bake (6 s at the emulator\'s x50 clock), monitor one window, 50 samples');
+    const validate = await mlops(['config', 'validate']);
+    expectCode('project', validate, 0);
+    const created = await ensureBuckets(opts.urls.moto, bucketsOf({
+      artifacts: `s3://${BUCKET}/models`, dataCapture: { destination: `s3://${BUCKET}/datacapture` },
+      state: { uri: `s3://${BUCKET}/deployments` }, lock: { uri: `s3://${BUCKET}/locks` }, audit: { uri: `s3://${AUDIT_BUCKET}/audit` },
+    }));
+    print(`S3 buckets in moto: ${created.join(', ')} (the audit bucket with Object Lock)`);
+    await sh('dvc', ['init', '-q']);
+    await sh('dvc', ['remote', 'add', '-q', '-d', 'storage', remote]);
+    await sh('dvc', ['repro', '-q', 'prepare']);
+    await sh('dvc', ['push', '-q']);
+    await sh('git', ['add', '-A']);
+    await sh('git', ['commit', '-q', '-m', 'mlops init + data']);
+    return { summary: `${project} (DVC remote ${remote})`, observed: {} };
+  });
+
+  // --- 1. pull ----------------------------------------------------------------------------------
+  observed.pull = await step('pull', '1. pull the data: `mlops pull` (dvc pull from the remote)', async () => {
+    rmSync(path.join(project, 'data', 'raw.csv'), { force: true });
+    print('data/raw.csv deleted locally, as on a fresh CI runner');
+    const r = await mlops(['pull']);
+    const restored = existsSync(path.join(project, 'data', 'raw.csv'));
+    const o = { code: r.code, restored };
+    observed.pull = o;
+    expectCode('pull', r, 0);
+    if (!restored) fail('pull', 'data/raw.csv was not restored');
+    return { summary: 'data/raw.csv restored from the DVC remote', observed: o };
+  });
+
+  // --- 2. the first model, deployed -------------------------------------------------------------
+  observed.first = await step('first', '2. train a first model, register it as production and deploy it', async () => {
+    await setC(C.first, 'first model: strong regularisation');
+    const train = await mlops(['train']);
+    expectCode('first', train, 0);
+    const compare = await mlops(['compare']);
+    const promote = await mlops(['promote', '--wait', '10m', '--poll', '1s']);
+    const st = await statusJson();
+    const o = {
+      trainCode: train.code, compareCode: compare.code, promoteCode: promote.code,
+      outcome: st.deployment?.stage ?? 'none', alias: await alias(), endpointStatus: st.endpoint?.status,
+    };
+    observed.first = o;
+    expectCode('first', compare, 0);
+    expectCode('first', promote, 0);
+    if (o.alias !== '1') fail('first', `the production alias is ${o.alias ?? 'unset'}, expected version 1`);
+    return { summary: `v1 deployed: endpoint ${ENDPOINT} ${o.endpointStatus}, production -> v${o.alias}`, observed: o };
+  });
+
+  // --- 3. a worse candidate, blocked --------------------------------------------------------------
+  observed.worse = await step('worse', '3. a worse candidate: `mlops compare` blocks it (exit 1)', async () => {
+    await setC(C.worse, 'regularise far too hard');
+    const train = await mlops(['train']);
+    expectCode('worse', train, 0);
+    const compare = await mlops(['compare']);
+    const o = { trainCode: train.code, compareCode: compare.code, table: compare.stdout };
+    observed.worse = o;
+    expectCode('worse', compare, 1);
+    return { summary: 'compare exited 1: the merge would be blocked', observed: o };
+  });
+
+  // --- 4. a better candidate, passes --------------------------------------------------------------
+  observed.better = await step('better', '4. a better candidate: `mlops compare` passes', async () => {
+    await setC(C.better, 'the scaffold\'s regularisation');
+    const train = await mlops(['train']);
+    expectCode('better', train, 0);
+    const compare = await mlops(['compare']);
+    const o = { trainCode: train.code, compareCode: compare.code, table: compare.stdout };
+    observed.better = o;
+    expectCode('better', compare, 0);
+    return { summary: 'compare exited 0: the merge may go ahead', observed: o };
+  });
+
+  const holdout = readHoldout(path.join(project, 'data', 'holdout.csv'));
+  const traffic = (shift: number) => startTraffic(opts.urls.emulator, ENDPOINT, holdout, shift);
+
+  // --- 5. promote through shadow, bake, canary ----------------------------------------------------
+  observed.promote = await step('promote', '5. promote: shadow, bake, canary, done, while traffic flows', async () => {
+    const load = traffic(1);
+    print('traffic: holdout rows sent to the endpoint in the background');
+    let promote: CommandRun;
+    try {
+      promote = await mlops(['promote', '--wait', '10m', '--poll', '1s', '--json']);
+    } finally {
+      await load.stop();
+    }
+    const p = parse<{ outcome: string; stage: string | null; bake: { passed: boolean; measured?: { comparedSamples?: number } } | null }>(promote);
+    print(`${ENDPOINT}: stage reached ${p.stage}, outcome ${p.outcome}`);
+    const st = await statusJson();
+    const o = {
+      code: promote.code,
+      outcome: p.outcome,
+      stage: p.stage ?? undefined,
+      stages: st.deployment?.history.map((h) => h.stage) ?? [],
+      bakePassed: p.bake?.passed,
+      comparedSamples: p.bake?.measured?.comparedSamples,
+      alias: await alias(),
+      endpointConfig: st.endpoint?.configName,
+      requests: load.sent(),
+    };
+    observed.promote = o;
+    print(`${load.sent()} requests sent during the promotion; stages: ${o.stages.join(' -> ')}`);
+    expectCode('promote', promote, 0);
+    if (o.stage !== 'done') fail('promote', `the deployment is at stage ${o.stage}, expected done`);
+    return { summary: `v${o.alias} live after ${o.stages.join(' -> ')} (bake on ${o.comparedSamples ?? '?'} compared requests)`, observed: o };
+  });
+
+  // --- 6. drift, rollback -----------------------------------------------------------------------
+  observed.drift = await step('drift', '6. the live inputs shift: `mlops monitor` detects drift and rolls back', async () => {
+    const from = nextSecond();
+    await sleep(from.getTime() - Date.now());
+    const load = traffic(1.6);
+    print('traffic: every feature now 1.6 times larger than in training');
+    const t0 = Date.now();
+    while ((load.sent() < 80 || Date.now() - t0 < 3000) && Date.now() - t0 < 90_000 && !opts.signal?.aborted) await sleep(250);
+    await load.stop();
+    const to = nextSecond();
+    // The emulator writes capture files every second: let the last ones land.
+    await sleep(Math.max(2500, to.getTime() - Date.now() + 1500));
+    const monitor = await mlops(['monitor', '--from', from.toISOString(), '--to', to.toISOString(), '--json']);
+    const m = parse<MonitorOutcome & { reportFile: string }>(monitor);
+    if (opts.echo) for (const l of renderText(m).split('\n')) print(`  ${l}`);
+    const st = await statusJson();
+    const o = {
+      code: monitor.code,
+      status: m.status,
+      driftedInputs: m.dataset.driftedInputs.length,
+      outputDrifted: m.dataset.outputDrifted,
+      rolledBack: m.rollback.performed,
+      alias: await alias(),
+      endpointConfig: st.endpoint?.configName,
+      requests: load.sent(),
+      report: existsSync(m.reportFile) ? readFileSync(m.reportFile, 'utf8') : '',
+    };
+    observed.drift = o;
+    expectCode('drift', monitor, 1);
+    if (!o.rolledBack) fail('drift', 'monitor did not roll back');
+    return { summary: `drift on ${load.sent()} shifted requests: rolled back to v${o.alias} (${o.endpointConfig})`, observed: o };
+  });
+
+  // --- 7. where things are ----------------------------------------------------------------------
+  observed.audit = await step('audit', 'the endpoint now, and the audit trail', async () => {
+    const status = await mlops(['status']);
+    const verify = await mlops(['audit', 'verify']);
+    const v = await json<{ ok: boolean; records: number; location: string }>(['audit', 'verify']);
+    const o = { code: verify.code, ok: v.ok, records: v.records, location: v.location, statusText: status.stdout };
+    observed.audit = o;
+    expectCode('audit', verify, 0);
+    return { summary: `${v.records} audit records at ${v.location}, hash chain intact`, observed: o };
+  });
+
+  return { steps, observed: observed as Observations };
+}
+
+// --- helpers --------------------------------------------------------------------------------------
+
+/** The holdout the last model was trained with: feature columns only (no label, no prediction). */
+function readHoldout(file: string): { header: string[]; rows: number[][] } {
+  const [head, ...lines] = readFileSync(file, 'utf8').trim().split('\n');
+  const cols = head!.split(',');
+  const keep = cols.map((c, i) => (c === 'target' || c === 'label' || c === 'prediction' ? -1 : i)).filter((i) => i >= 0);
+  return { header: keep.map((i) => cols[i]!), rows: lines.map((l) => { const v = l.split(','); return keep.map((i) => Number(v[i])); }) };
+}
+
+/**
+ * Sends one holdout row per request (CSV with the header MLflow's scoring server needs), every
+ * feature multiplied by `scale`, while the endpoint is InService or Updating.
+ */
+function startTraffic(emulatorUrl: string, endpoint: string, data: { header: string[]; rows: number[][] }, scale: number) {
+  let running = true;
+  let sent = 0;
+  const loop = (async () => {
+    const { SageMakerRuntimeClient, InvokeEndpointCommand } = await import('@aws-sdk/client-sagemaker-runtime');
+    const { SageMakerClient, DescribeEndpointCommand } = await import('@aws-sdk/client-sagemaker');
+    const cfg = { region: SANDBOX_REGION, endpoint: emulatorUrl, credentials: SANDBOX_CREDENTIALS, maxAttempts: 1 };
+    const runtime = new SageMakerRuntimeClient(cfg);
+    const sm = new SageMakerClient(cfg);
+    try {
+      for (let i = 0; running; i++) {
+        const ep = await sm.send(new DescribeEndpointCommand({ EndpointName: endpoint })).catch(() => undefined);
+        if (ep?.EndpointStatus !== 'InService' && ep?.EndpointStatus !== 'Updating') {
+          await sleep(200);
+          continue;
+        }
+        const row = data.rows[i % data.rows.length]!.map((x) => String(+(x * scale).toPrecision(8)));
+        try {
+          await runtime.send(new InvokeEndpointCommand({
+            EndpointName: endpoint, ContentType: 'text/csv', Accept: 'application/json',
+            Body: Buffer.from(`${data.header.join(',')}\n${row.join(',')}\n`),
+            InferenceId: `demo-${i}`,
+          }));
+          sent++;
+        } catch {
+          // between fleets
+        }
+        await sleep(40);
+      }
+    } finally {
+      runtime.destroy();
+      sm.destroy();
+    }
+  })();
+  return {
+    sent: () => sent,
+    async stop() {
+      running = false;
+      await loop;
+      return sent;
+    },
+  };
+}
+
+function nextSecond(): Date {
+  return new Date(Math.ceil((Date.now() + 1) / 1000) * 1000);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, Math.max(0, ms)));
+}
+
+/** Runs a program (argv, no shell); throws with its output when it fails. */
+function run(
+  cmd: string,
+  args: string[],
+  o: { cwd: string; env: Record<string, string | undefined>; signal?: AbortSignal; echo?: (line: string) => void },
+): Promise<string> {
+  o.echo?.(`$ ${cmd} ${args.join(' ')}`);
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { cwd: o.cwd, env: o.env as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'], signal: o.signal });
+    let out = '';
+    const onData = (c: Buffer) => {
+      out += c.toString('utf8');
+      if (o.echo) for (const l of c.toString('utf8').replace(/\n$/, '').split('\n')) if (l.trim()) o.echo(`  ${l}`);
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.once('error', reject);
+    child.once('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`${cmd} ${args.join(' ')} exited ${code}:\n${out.slice(-3000)}`))));
+  });
+}
