@@ -37,13 +37,23 @@ export function openAuditLog(o: AuditLogOptions): AuditLog {
   const keys = async () => (await o.store.list(bucket, prefix + '/')).filter((k) => seqOfKey(k) !== undefined);
   const read = async (key: string) => (await o.store.getJson<AuditRecord>(bucket, key))?.value;
 
+  // The record this log appended last: the next append chains onto it without listing the
+  // chain again; when another writer got there first (412), it lists and reads as usual.
+  let lastWritten: AuditRecord | undefined;
   return {
     location: { bucket, prefix },
     async append(event) {
       for (let attempt = 0; attempt < 10; attempt++) {
-        const all = await keys();
-        const lastKey = all[all.length - 1];
-        const previous = lastKey ? await read(lastKey) : undefined;
+        let lastKey: string | undefined;
+        let previous: AuditRecord | undefined;
+        if (lastWritten && attempt === 0) {
+          previous = lastWritten;
+          lastKey = auditKey(prefix, lastWritten.seq);
+        } else {
+          const all = await keys();
+          lastKey = all[all.length - 1];
+          previous = lastKey ? await read(lastKey) : undefined;
+        }
         const at = now();
         const record = await sealRecord({ ...event, endpoint: o.endpoint }, previous, at);
         if (lastKey && previous && record.seq !== seqOfKey(lastKey)! + 1) {
@@ -54,7 +64,10 @@ export function openAuditLog(o: AuditLogOptions): AuditLog {
           ifNoneMatch: '*',
           retention: { mode: o.mode ?? 'COMPLIANCE', until },
         });
-        if (put.ok) return record;
+        if (put.ok) {
+          lastWritten = record;
+          return record;
+        }
         // Another writer took this sequence number: chain onto its record instead.
       }
       throw new ExternalError('AUDIT_CONTENDED', `could not append to the audit trail s3://${bucket}/${prefix}/`);

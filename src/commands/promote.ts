@@ -86,21 +86,47 @@ export function registryOver(mlflow: MlflowClient): RegistryPort {
   };
 }
 
-/** Capture pairs of one variant from the data-capture destination in S3. */
+/**
+ * Capture pairs of one variant from the data-capture destination in S3. Capture files are many
+ * and small (SageMaker writes one per batch), so they are fetched 16 at a time.
+ */
 export function s3CapturePort(ctx: CommandContext, deploy: DeployConfig, client: Awaited<ReturnType<typeof s3Client>>): CapturePort {
   return {
     async read(endpoint, variant, since, until) {
-      const { listCaptureObjects, s3CaptureLines } = await import('../adapters/capture-source.js');
+      const { hourPrefixes } = await import('../adapters/capture-source.js');
+      const { GetObjectCommand, ListObjectsV2Command } = await import('@aws-sdk/client-s3');
       const { bucket, prefix } = parseS3Uri(deploy.dataCapture.destination);
       const window = { from: since.getTime(), to: until.getTime() + 1 };
-      const objects = await listCaptureObjects({ client, bucket, prefix, endpoint, variants: [variant], window, signal: ctx.signal });
-      const out: CapturedPair[] = [];
-      for await (const batch of s3CaptureLines(client, objects, ctx.signal)) {
-        for (const line of batch.lines) {
-          const p = capturedPair(line, window);
-          if (p) out.push(p);
-        }
+      // An object last modified before the window began holds no record from inside it.
+      const objects: { name: string }[] = [];
+      for (const hour of hourPrefixes(window)) {
+        let token: string | undefined;
+        do {
+          const r = await client.send(
+            new ListObjectsV2Command({ Bucket: bucket, Prefix: [prefix, endpoint, variant, hour].filter(Boolean).join('/'), ContinuationToken: token }),
+            { abortSignal: ctx.signal },
+          );
+          for (const c of r.Contents ?? []) {
+            if (c.Key && (!c.LastModified || c.LastModified.getTime() >= window.from - 1000)) objects.push({ name: `s3://${bucket}/${c.Key}` });
+          }
+          token = r.IsTruncated ? r.NextContinuationToken : undefined;
+        } while (token);
       }
+      const out: CapturedPair[] = [];
+      let next = 0;
+      const worker = async () => {
+        while (next < objects.length) {
+          const obj = objects[next++];
+          const key = obj.name.slice(`s3://${bucket}/`.length);
+          const res = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: ctx.signal });
+          const text = await res.Body!.transformToString('utf8');
+          for (const line of text.split('\n')) {
+            const p = line.trim() ? capturedPair(line, window) : undefined;
+            if (p) out.push(p);
+          }
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(16, objects.length) }, worker));
       return out;
     },
   };

@@ -252,7 +252,8 @@ export async function runPromote(p: DeployPorts, s: DeploySettings, candidate: M
 
   let advanced = false;
   const started = p.clock.now().getTime();
-  for (let i = 0; i < 200; i++) {
+  // Waits are bounded by the wait budget; actions by a generous cap (a loop would be a bug).
+  for (let acts = 0; acts < 200; ) {
     if (p.signal?.aborted) break;
     const ep = await p.sagemaker.describeEndpoint(d.endpointName);
     const now = p.clock.now();
@@ -282,6 +283,7 @@ export async function runPromote(p: DeployPorts, s: DeploySettings, candidate: M
         });
       }
       default:
+        acts++;
         rec = await act(p, s, rec, action, steps, states);
         advanced = true;
         if (rec.stage === 'rolled-back') {
@@ -491,7 +493,8 @@ export async function runRollback(p: DeployPorts, s: DeploySettings, reason: str
   const started = p.clock.now().getTime();
   await p.audit.append({ kind: 'rollback', action: 'rollback.started', deploymentId: rec.id, actor: s.actor, details: { stage: rec.stage, reason } });
   let stopped = false;
-  for (let i = 0; i < 10_000; i++) {
+  // Waits are bounded by the wait budget; each other step is taken at most a few times.
+  for (let acts = 0; acts < 50; ) {
     if (p.signal?.aborted) break;
     const ep = await p.sagemaker.describeEndpoint(d.endpointName);
     const a = decideRollback(rec, { now: p.clock.now(), endpoint: ep }, { strategy: d.rollback.strategy, warmVariant: warmVariantName(d.variantName), aliasRestored });
@@ -516,10 +519,12 @@ export async function runRollback(p: DeployPorts, s: DeploySettings, reason: str
         await p.clock.sleep(s.pollMs, p.signal);
         continue;
       case 'update-endpoint':
+        acts++;
         await p.sagemaker.updateEndpoint({ EndpointName: d.endpointName, EndpointConfigName: rec.previous!.endpointConfig });
         steps.push(`SageMaker UpdateEndpoint ${d.endpointName} -> ${rec.previous!.endpointConfig}`);
         continue;
       case 'weights':
+        acts++;
         await p.sagemaker.updateEndpointWeightsAndCapacities({
           EndpointName: d.endpointName,
           DesiredWeightsAndCapacities: [
@@ -530,6 +535,7 @@ export async function runRollback(p: DeployPorts, s: DeploySettings, reason: str
         steps.push(`SageMaker UpdateEndpointWeightsAndCapacities ${d.endpointName} ${warmVariantName(d.variantName)}=1 ${d.variantName}=0`);
         continue;
       case 'restore-alias': {
+        acts++;
         const cur = await p.registry.getAlias(s.registeredModel, alias);
         if (cur === rec.candidate.version) {
           if (rec.previousAliasVersion) await p.registry.setAlias(s.registeredModel, alias, rec.previousAliasVersion);
