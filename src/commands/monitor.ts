@@ -16,7 +16,7 @@
 import { mkdir, readFile, writeFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { MlopsError, UserError } from '../cli/errors.js';
+import { InterruptedError, MlopsError, UserError } from '../cli/errors.js';
 import type { CommandContext, CommandRun } from '../cli/context.js';
 import type { Io } from '../cli/io.js';
 import { configSchema, type Config } from '../config/schema.js';
@@ -366,7 +366,7 @@ export const run: CommandRun = async (ctx, _args, opts) => {
     const src = await import('../adapters/capture-source.js');
     if (local) {
       const files = await src.localCaptureFiles(captureDirs!);
-      const stats = await src.scanCapture({ kind: 'local', files }, live, o);
+      const stats = await src.scanCapture({ kind: 'local', files }, live, { ...o, workers: m.workers || undefined });
       return { stats, files: files.length, bytes: files.reduce((s, f) => s + (f.size ?? 0), 0), describe: captureDirs!.join(', ') };
     }
     const dest = m.capture ?? config.deploy?.dataCapture.destination;
@@ -375,7 +375,7 @@ export const run: CommandRun = async (ctx, _args, opts) => {
     const loc = parseS3Uri(dest);
     const client = await aws!.s3Client(settings!);
     const objects = await src.listCaptureObjects({ client, bucket: loc.bucket, prefix: loc.prefix, endpoint, variants: [variant], window: window!, signal: ctx.signal });
-    const stats = await src.scanCapture({ kind: 's3', settings: settings!, objects }, live, { ...o, s3: client });
+    const stats = await src.scanCapture({ kind: 's3', settings: settings!, objects }, live, { ...o, s3: client, workers: m.workers || undefined });
     return { stats, files: objects.length, bytes: objects.reduce((s, f) => s + (f.size ?? 0), 0), describe: `${dest.replace(/\/$/, '')}/${endpoint}/${variant}/` };
   };
 
@@ -443,6 +443,7 @@ export const run: CommandRun = async (ctx, _args, opts) => {
     spinner.succeed(`Read ${outcome.capture.records.toLocaleString('en-US')} records in ${formatDuration(outcome.elapsedMs)} (${outcome.recordsPerSecond.toLocaleString('en-US')}/s)`);
   } catch (e) {
     spinner.fail('Drift check failed');
+    if (ctx.signal.aborted && !(e instanceof MlopsError)) throw new InterruptedError('Interrupted while reading capture data; nothing was published or rolled back.');
     throw e;
   }
 

@@ -218,6 +218,7 @@ const monitorDefaults = {
   rollback: true,
   publish: true,
   sketchK: 200,
+  workers: 0,
   violations: '.mlops/constraint_violations.json',
   report: '.mlops/monitor-report.md',
 };
@@ -273,6 +274,13 @@ const monitor = z
       .optional()
       .describe('Where the consecutive-drift count lives ({uri}/{endpoint}/monitor-state.json). Default: deploy.state.uri; without either, .mlops/ in the working directory.'),
     sketchK: z.number().int().min(8).max(10000).default(200).describe('KLL sketch size for live data (rank error about 1.65% at 200).'),
+    workers: z
+      .number()
+      .int()
+      .min(0)
+      .max(16)
+      .default(0)
+      .describe('Worker threads that read capture data in parallel (0: one per core, at most 4; 1: read in the main thread).'),
     violations: z.string().default('.mlops/constraint_violations.json').describe('Where to write the Model Monitor-style constraint_violations.json. Relative to the config file\'s folder.'),
     report: z.string().default('.mlops/monitor-report.md').describe('Where to write the Markdown report. Relative to the config file\'s folder.'),
   })
