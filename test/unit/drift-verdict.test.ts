@@ -4,7 +4,7 @@ import { constraintViolations, evaluateDrift, LiveSummary } from '../../src/core
 import { driftMetrics } from '../../src/core/drift/metrics.js';
 import { isModelMonitorStatistics, profileFromModelMonitor } from '../../src/core/drift/model-monitor.js';
 import { parseNumberRange, profileProblem, ProfileBuilder, type Profile } from '../../src/core/drift/profile.js';
-import { scanCapture } from '../../src/core/drift/scan.js';
+import { scanCapture, windowTest } from '../../src/core/drift/scan.js';
 import { advanceState, afterRollback, initialState, rollbackDue } from '../../src/core/drift/windows.js';
 import { decodeRecord, readLineFast, recordTime, type CaptureRecord } from '../../src/core/capture.js';
 
@@ -193,6 +193,23 @@ describe('scan', () => {
     expect(st).toMatchObject({ lines: 4, records: 2, outsideWindow: 1, bad: 1, rowMismatch: 1, sources: 2 });
     expect(st.badExamples[0]).toMatch(/^a: /);
     expect(live.inputRows).toBe(3);
+  });
+});
+
+describe('window test on inference times', () => {
+  it('agrees with Date.parse for canonical and other forms, at and around the boundaries', () => {
+    const from = Date.parse('2026-11-26T10:00:00.500Z');
+    const to = Date.parse('2026-11-26T11:00:00Z');
+    const inWindow = windowTest(from, to);
+    const times = [
+      '2026-11-26T09:59:59Z', '2026-11-26T10:00:00Z', '2026-11-26T10:00:00.499Z', '2026-11-26T10:00:00.500Z', '2026-11-26T10:00:00.9Z',
+      '2026-11-26T10:00:01Z', '2026-11-26T10:30:00.123Z', '2026-11-26T10:59:59.999Z', '2026-11-26T11:00:00Z', '2026-11-26T11:00:00.001Z',
+      '2026-11-27T00:00:00Z', '2026-11-26T10:30:00+00:00', '2026-11-26T12:30:00+02:00', '2026-11-26T10:30:00.000000Z', 'garbage',
+    ];
+    for (const t of times) {
+      const x = Date.parse(t);
+      expect(inWindow(t), t).toBe(x >= from && x < to);
+    }
   });
 });
 

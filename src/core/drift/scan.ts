@@ -42,6 +42,7 @@ export async function scanCapture(batches: AsyncIterable<{ source: string; lines
   const from = opts.window?.from ?? -Infinity;
   const to = opts.window?.to ?? Infinity;
   const filter = opts.window !== undefined;
+  const inWindow = windowTest(from, to);
   const every = opts.progressEvery ?? 100_000;
   let nextProgress = every;
   let lastSource = '';
@@ -58,12 +59,9 @@ export async function scanCapture(batches: AsyncIterable<{ source: string; lines
       try {
         const fast = readLineFast(line);
         if (fast) {
-          if (filter) {
-            const t = fast.time === undefined ? NaN : Date.parse(fast.time);
-            if (!(t >= from && t < to)) {
-              stats.outsideWindow++;
-              continue;
-            }
+          if (filter && !(fast.time !== undefined && inWindow(fast.time))) {
+            stats.outsideWindow++;
+            continue;
           }
           if (isPlainCsvRow(fast.input) && (fast.output === undefined || isPlainCsvRow(fast.output))) {
             // The hot path: one CSV row in, one CSV row out, read straight from the text.
@@ -120,4 +118,33 @@ export function mergeScanStats(a: ScanStats, b: ScanStats): ScanStats {
 /** Empty statistics (the start of a merge). */
 export function emptyScanStats(): ScanStats {
   return { lines: 0, records: 0, outsideWindow: 0, bad: 0, badExamples: [], rowMismatch: 0, sources: 0 };
+}
+
+/**
+ * A test of whether an inference time (ISO 8601 string) falls in [from, to). Canonical UTC strings
+ * (YYYY-MM-DDTHH:MM:SS[.fff]Z, SageMaker's form) are compared as text up to the second, which
+ * orders them like time; only strings in the boundary seconds, or in another form, are parsed.
+ */
+export function windowTest(from: number, to: number): (t: string) => boolean {
+  const iso19 = (ms: number) => (Number.isFinite(ms) ? new Date(ms).toISOString().slice(0, 19) : undefined);
+  const f19 = iso19(from);
+  const t19 = iso19(to);
+  const parsed = (t: string) => {
+    const x = Date.parse(t);
+    return x >= from && x < to;
+  };
+  return (t) => {
+    const n = t.length;
+    const canonical = n >= 20 && t.charCodeAt(n - 1) === 90 /* Z */ && t.charCodeAt(10) === 84 /* T */ && t.charCodeAt(4) === 45 && (n === 20 || t.charCodeAt(19) === 46);
+    if (!canonical) return parsed(t);
+    if (f19 !== undefined) {
+      if (t < f19) return false;
+      if (t.startsWith(f19)) return parsed(t);
+    }
+    if (t19 !== undefined) {
+      if (t.startsWith(t19)) return parsed(t);
+      if (t > t19) return false;
+    }
+    return true;
+  };
 }
