@@ -50,6 +50,24 @@ export function requireDeploy(config: Config): DeployConfig {
   return config.deploy;
 }
 
+/** Blue/green limits SageMaker enforces at call time, checked before anything is deployed. */
+export function checkDeployLimits(d: DeployConfig): void {
+  const secs = (x: string | number) => Math.round(durationMs(x) / 1000);
+  const wait = d.cutover.type === 'all-at-once' ? 0 : secs(d.cutover.wait);
+  const termination = secs(d.terminationWait);
+  const max = secs(d.maxExecutionTimeout);
+  const problems: string[] = [];
+  if (wait > 3600) problems.push(`deploy.cutover.wait is ${wait} s; SageMaker allows 0-3600`);
+  if (termination > 3600) problems.push(`deploy.terminationWait is ${termination} s; SageMaker allows 0-3600`);
+  if (max < 600 || max > 28_800) problems.push(`deploy.maxExecutionTimeout is ${max} s; SageMaker allows 600-28800`);
+  if (max <= wait + termination) problems.push(`deploy.maxExecutionTimeout (${max} s) must be larger than cutover.wait + terminationWait (${wait + termination} s)`);
+  if (problems.length) {
+    throw new UserError('DEPLOY_CONFIG_INVALID', `The deploy config breaks SageMaker's blue/green limits: ${problems.join('; ')}.`, {
+      hint: 'Fix these values in mlops.config.yaml.',
+    });
+  }
+}
+
 export function registeredModelOf(config: Config): string {
   const name = config.mlflow.registeredModel ?? config.project;
   if (!name) throw new UserError('REGISTERED_MODEL_MISSING', 'No registered model name.', { hint: 'Set mlflow.registeredModel (or project) in the config.' });
@@ -147,6 +165,7 @@ export interface Wiring {
 export async function wire(ctx: CommandContext, opts: Record<string, unknown> = {}): Promise<Wiring> {
   const { config } = await ctx.loadConfig();
   const deploy = requireDeploy(config);
+  checkDeployLimits(deploy);
   const aws = awsSettings({ ...config, aws: { ...config.aws, region: deploy.region ?? config.aws.region } }, ctx.env);
   const s3 = await s3Client(aws);
   const store = await s3Store(s3);

@@ -50,14 +50,14 @@ const cutover = z
     z
       .object({
         type: z.literal('canary').describe('Shift a canary share first, wait, then the rest.'),
-        size: percent.default(10).describe('Canary size, in percent of capacity.'),
+        size: z.number().min(1).max(50).default(10).describe('Canary size, in percent of the new fleet\'s capacity (at most 50).'),
         wait: duration.default('10m').describe('Wait after the canary step before shifting the rest (0-1h).'),
       })
       .strict(),
     z
       .object({
         type: z.literal('linear').describe('Shift traffic in equal steps with a wait between them.'),
-        step: percent.default(20).describe('Step size, in percent of capacity.'),
+        step: z.number().min(10).max(50).default(20).describe('Step size, in percent of the new fleet\'s capacity (10-50).'),
         wait: duration.default('5m').describe('Wait between steps (0-1h).'),
       })
       .strict(),

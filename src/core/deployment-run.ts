@@ -180,7 +180,7 @@ export function deploymentConfigSpec(d: DeployConfig, alarms: string[]): Deploym
     BlueGreenUpdatePolicy: {
       TrafficRoutingConfiguration: routing,
       TerminationWaitInSeconds: secs(d.terminationWait),
-      MaximumExecutionTimeoutInSeconds: Math.min(28_800, Math.max(600, secs(d.maxExecutionTimeout))),
+      MaximumExecutionTimeoutInSeconds: secs(d.maxExecutionTimeout),
     },
     AutoRollbackConfiguration: { Alarms: alarms.map((AlarmName) => ({ AlarmName })) },
   };

@@ -34,3 +34,16 @@ describe('deploy config', () => {
     expect(configSchema.parse({}).deploy).toBeUndefined();
   });
 });
+
+describe('blue/green limits', () => {
+  it('rejects canary sizes above 50% and linear steps outside 10-50%', () => {
+    expect(configSchema.safeParse({ deploy: { ...minimal, cutover: { type: 'canary', size: 60 } } }).success).toBe(false);
+    expect(configSchema.safeParse({ deploy: { ...minimal, cutover: { type: 'linear', step: 5 } } }).success).toBe(false);
+  });
+  it('promote refuses a max execution timeout that does not exceed the waits', async () => {
+    const { checkDeployLimits } = await import('../../src/commands/promote.js');
+    const d = configSchema.parse({ deploy: { ...minimal, cutover: { type: 'canary', size: 10, wait: '50m' }, terminationWait: '10m', maxExecutionTimeout: '1h' } }).deploy!;
+    expect(() => checkDeployLimits(d)).toThrow(/must be larger than cutover.wait \+ terminationWait \(3600 s\)/);
+    expect(() => checkDeployLimits(configSchema.parse({ deploy: minimal }).deploy!)).not.toThrow();
+  });
+});
