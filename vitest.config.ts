@@ -15,7 +15,7 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['test/**/*.test.ts', 'src/**/*.test.ts'],
-          exclude: ['test/integration/**', 'test/emulator/**', '**/node_modules/**'],
+          exclude: ['test/integration/**', 'test/emulator/**', 'test/e2e/**', '**/node_modules/**'],
         },
       },
       {
@@ -32,6 +32,16 @@ export default defineConfig({
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
           globalSetup: ['test/global-setup.ts'],
+        },
+      },
+      {
+        // The demo's scenario end to end on a local stack of its own (src/adapters/local-stack.ts).
+        extends: true,
+        test: {
+          name: 'e2e',
+          include: ['test/e2e/**/*.test.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 20 * 60_000,
         },
       },
     ],
