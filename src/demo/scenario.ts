@@ -192,7 +192,7 @@ export async function runScenario(opts: ScenarioOptions): Promise<ScenarioResult
     }>(['status']);
 
   // --- 0. the project ---------------------------------------------------------------------------
-  await step('project', 'a new git repository, scaffolded by `mlops init`, its data versioned in DVC', async () => {
+  await step('project', 'a new git repository, scaffolded by `mlops init`, its data versioned in DVC, checked by `mlops doctor`', async () => {
     await sh('git', ['init', '-q', '-b', 'main', project], opts.workDir);
     const init = await mlops(['init', '--name', NAME, '--account-id', '123456789012', '--ci', 'both']);
     expectCode('project', init, 0);
@@ -215,6 +215,8 @@ export async function runScenario(opts: ScenarioOptions): Promise<ScenarioResult
     await sh('dvc', ['push', '-q']);
     await sh('git', ['add', '-A']);
     await sh('git', ['commit', '-q', '-m', 'mlops init + data']);
+    const doctor = await mlops(['doctor']);
+    expectCode('project', doctor, 0);
     return { summary: `${project} (DVC remote ${remote})`, observed: {} };
   });
 
