@@ -1,0 +1,90 @@
+/**
+ * `mlops sandbox up|env|status|down` in a project made by `mlops init`: the servers outlive the
+ * command (detached), `up` again says so, `env` points mlops at them (status and audit verify
+ * reach the emulator and moto through AWS_ENDPOINT_URL_* alone), `down` stops every process.
+ */
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../support/cli.js';
+
+let dir: string;
+const env = { PATH: process.env.PATH, HOME: process.env.HOME, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
+const cli = (...argv: string[]) => runCli(argv, { cwd: dir, env });
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(-pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'mlops-sandbox-'));
+  mkdirSync(join(dir, '.git'));
+  const init = await cli('init', '--name', 'sbx', '--account-id', '123456789012', '--ci', 'none');
+  expect(init.code, init.stderr).toBe(0);
+});
+
+afterAll(async () => {
+  await cli('sandbox', 'down');
+  rmSync(dir, { recursive: true, force: true });
+}, 60_000);
+
+describe.sequential('mlops sandbox', () => {
+  let state: { urls: { mlflow: string; moto: string; emulator: string }; processes: Array<{ name: string; pid: number }> };
+
+  it('up starts MLflow, moto and the emulator, records them, and creates the config\'s buckets', async () => {
+    const r = await cli('sandbox', 'up', '--time-scale', '20', '--json');
+    expect(r.code, r.stderr).toBe(0);
+    state = r.json();
+    expect(r.json()).toMatchObject({ alreadyUp: false, timeScale: 20, bucketsCreated: ['sbx-mlops', 'sbx-mlops-audit'] });
+    expect(state.processes.map((p) => p.name).sort()).toEqual(['emulator', 'mlflow', 'moto']);
+    expect(JSON.parse(readFileSync(join(dir, '.mlops', 'sandbox', 'state.json'), 'utf8')).urls).toEqual(state.urls);
+    expect((await fetch(`${state.urls.mlflow}/health`)).status).toBe(200);
+    expect((await fetch(`${state.urls.emulator}/_emulator/health`)).status).toBe(200);
+  }, 180_000);
+
+  it('up again says it is already up', async () => {
+    const r = await cli('sandbox', 'up', '--json');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.json()).toMatchObject({ alreadyUp: true, urls: state.urls });
+    expect(r.stderr).toMatch(/already up/);
+  });
+
+  it('env prints export lines; with them alone mlops reaches the emulator and moto', async () => {
+    const text = await cli('sandbox', 'env');
+    expect(text.stdout).toContain(`export AWS_ENDPOINT_URL_SAGEMAKER='${state.urls.emulator}'`);
+    expect(text.stdout).toContain(`export MLFLOW_TRACKING_URI='${state.urls.mlflow}'`);
+    const vars = (await cli('sandbox', 'env', '--json')).json<Record<string, string>>();
+    const withEnv = { ...env, ...vars };
+    const status = await runCli(['status', '--json'], { cwd: dir, env: withEnv });
+    expect(status.code, status.stderr).toBe(0);
+    expect(status.json()).toMatchObject({ endpoint: null, deployment: null });
+    const audit = await runCli(['audit', 'verify', '--json'], { cwd: dir, env: withEnv });
+    expect(audit.code, audit.stderr).toBe(0);
+    expect(audit.json()).toMatchObject({ ok: true, records: 0 });
+  }, 60_000);
+
+  it('status reports each server answering', async () => {
+    const r = await cli('sandbox', 'status', '--json');
+    expect(r.code).toBe(0);
+    expect(r.json().processes.every((p: { answers: boolean }) => p.answers)).toBe(true);
+  });
+
+  it('down stops every process group and removes the state', async () => {
+    const r = await cli('sandbox', 'down', '--json');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.json().stopped.sort()).toEqual(['emulator', 'mlflow', 'moto']);
+    for (const p of state.processes) expect(alive(p.pid), p.name).toBe(false);
+    expect(existsSync(join(dir, '.mlops', 'sandbox'))).toBe(false);
+    const st = await cli('sandbox', 'status', '--json');
+    expect(st.json().up).toBe(false);
+    const e = await cli('sandbox', 'env');
+    expect(e.code).toBe(2);
+    expect(e.stderr).toMatch(/mlops sandbox up/);
+  }, 60_000);
+});
