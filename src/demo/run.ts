@@ -5,7 +5,7 @@
  * also on Ctrl-C or an error. Exit 0 when every step behaved as the story says, 1 when one did
  * not, 130 when interrupted.
  */
-import { mkdtempSync, realpathSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -76,7 +76,7 @@ export async function demo(argv: string[], env: Record<string, string | undefine
     for (const l of result.observed.audit.statusText.trimEnd().split('\n')) print(`  ${l}`);
     print(`audit records:    ${result.observed.audit.location} (${result.observed.audit.records} records, chain intact: mlops audit verify)`);
     print(`the project:      ${result.observed.project.dir}`);
-    print(`server logs:      ${path.dirname(stack.peers.mlflow.logPath)}, ${path.dirname(stack.peers.moto.logPath)}, ${path.dirname(stack.peers.emulator.logPath)}`);
+    print(`server logs:      ${Object.values(stack.peers).map((p) => p.logPath).join(', ')}`);
     if (keep && !abort.signal.aborted) {
       say('the servers keep running (--keep); press Ctrl-C to stop them');
       await new Promise<void>((r) => abort.signal.addEventListener('abort', () => r(), { once: true }));
@@ -95,11 +95,22 @@ export async function demo(argv: string[], env: Record<string, string | undefine
     }
   } finally {
     if (stack) {
+      if (code !== 0 && code !== 130) {
+        // The servers' folders go with them: keep their logs beside the project.
+        mkdirSync(path.join(workDir, 'logs'), { recursive: true });
+        for (const p of Object.values(stack.peers)) {
+          try {
+            copyFileSync(p.logPath, path.join(workDir, 'logs', path.basename(p.logPath)));
+          } catch {
+            // no log yet
+          }
+        }
+      }
       say('stopping the servers');
       await stack.stop();
     }
     if (code === 0 || code === 130) rmSync(workDir, { recursive: true, force: true });
-    else stderr.write(`kept for inspection: ${workDir}\n`);
+    else stderr.write(`kept for inspection: ${workDir} (the project, the DVC remote, the servers' logs in logs/)\n`);
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
