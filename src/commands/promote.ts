@@ -204,8 +204,11 @@ export async function wire(ctx: CommandContext, opts: Record<string, unknown> = 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     if (signal?.aborted) return resolve();
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
+    // The listener goes when the timer fires: a wait polls many times on one signal, and leaked
+    // listeners made Node print MaxListenersExceededWarning during every long promote.
+    const onAbort = () => (clearTimeout(t), resolve());
+    const t = setTimeout(() => (signal?.removeEventListener('abort', onAbort), resolve()), ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
   });
 }
 
