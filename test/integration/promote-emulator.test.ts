@@ -274,6 +274,38 @@ describe.sequential('promote on the emulator', () => {
     expect(await endpointConfig()).toMatch(/-v1-final$/);
   }, 240_000);
 
+  it('rollback from the bake, and from a cutover in flight (stopped through its alarm)', async () => {
+    // Bake: a long shadow period leaves the deployment baking when promote exits.
+    writeConfig({ shadow: '1h' });
+    let load = traffic();
+    let r = await promote('--model-version', '4', '--json');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.json()).toMatchObject({ outcome: 'advanced', stage: 'bake' });
+    let rb = await runCli(['rollback', '--wait', '120s', '--poll', '200ms', '--json'], { cwd: dir, env });
+    expect(rb.code, rb.stderr).toBe(0);
+    expect(rb.json().performed).toBe(true);
+    expect(await endpointConfig()).toMatch(/-v1-final$/);
+
+    // Cutover in flight: bake on traffic, then a short bake period and a promote that only starts
+    // the (long) canary before it exits.
+    r = await promote('--model-version', '4', '--json');
+    expect(r.json().stage).toBe('bake');
+    await new Promise((res) => setTimeout(res, 5_000)); // traffic for the bake to judge
+    writeConfig({ shadow: '0s', cutoverWait: '1800s' });
+    r = await runCli(['promote', '--wait', '1s', '--poll', '200ms', '--json'], { cwd: dir, env });
+    await load.stop();
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.json().stage, JSON.stringify(r.json())).toBe('cutover');
+    expect((await sm.send(new DescribeEndpointCommand({ EndpointName: EP }))).EndpointStatus).toBe('Updating');
+    rb = await runCli(['rollback', '--wait', '120s', '--poll', '200ms', '--json'], { cwd: dir, env });
+    writeConfig();
+    expect(rb.code, rb.stderr).toBe(0);
+    expect(rb.json().performed).toBe(true);
+    expect(rb.json().steps.join('\n')).toMatch(/SetAlarmState .*-v4-5xx ALARM/);
+    expect(await endpointConfig()).toMatch(/-v1-final$/);
+    expect(await alias()).toBe('1');
+  }, 300_000);
+
   it('--dry-run prints the calls a new promotion would make, and changes nothing', async () => {
     const before = await endpointConfig();
     const r = await runCli(['promote', '--model-version', '2', '--dry-run'], { cwd: dir, env });
