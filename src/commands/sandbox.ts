@@ -78,7 +78,7 @@ export const up: CommandRun = async (ctx, _args, opts) => {
   if (venv.source === 'cache' || !stack.venvReady(venv.dir)) {
     ctx.io.info(
       `Python environment for MLflow, moto and DVC: ${venv.dir}` +
-        (stack.venvReady(venv.dir) ? ' (checking it is current)' : ' (first time: pip installs the pinned packages, about a minute or more)'),
+        (stack.venvReady(venv.dir) ? ' (checking it is current)' : ' (first time: pip installs the pinned packages, 1.2 GB; a few minutes, about 6 on a busy 2-core machine)'),
     );
     await stack.ensureVenv(venv.dir, { env: ctx.env, log: (l) => ctx.io.info(`  ${l}`), signal: ctx.signal });
   }
