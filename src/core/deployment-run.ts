@@ -311,7 +311,12 @@ async function startDeployment(
       });
     }
     const cfg = await p.sagemaker.describeEndpointConfig(ep.configName);
-    const prod = cfg?.productionVariants.find((v) => v.name === d.variantName) ?? cfg?.productionVariants[0];
+    // The variant serving now: after a weights-only rollback that is the warm one, not variantName.
+    const live = [...ep.variants].sort((x, y) => (y.weight ?? 0) - (x.weight ?? 0))[0]?.name;
+    const prod =
+      cfg?.productionVariants.find((v) => v.name === live) ??
+      cfg?.productionVariants.find((v) => v.name === d.variantName) ??
+      cfg?.productionVariants[0];
     if (!prod) throw new ExternalError('ENDPOINT_CONFIG_UNREADABLE', `cannot read the production variant of ${ep.configName}`);
     previous = { endpointConfig: ep.configName, model: prod.model };
   }

@@ -334,5 +334,9 @@ describe('rollback over fakes', () => {
     expect(w.sm.calls.slice(before).map((c) => c.op)).toEqual(['UpdateEndpointWeightsAndCapacities']);
     const ep = (await w.sm.describeEndpoint('churn'))!;
     expect(Object.fromEntries(ep.variants.map((v) => [v.name, v.weight]))).toEqual({ AllTraffic: 0, 'AllTraffic-warm': 1 });
+    // The next promotion shadows the model that serves now (the warm one), not the rolled-back one.
+    await runPromote(w.ports, settings(d), { registeredModel: 'churn', version: '3' });
+    const next = (await deploymentStore(w.store, d).current())!;
+    expect(next.previous!.model).toMatch(/-v1-model$/);
   });
 });
