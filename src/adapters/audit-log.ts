@@ -7,14 +7,9 @@ import { ExternalError } from '../cli/errors.js';
 import { auditKey, sealRecord, seqOfKey, verifyChain, type AuditEvent, type AuditRecord, type ChainReport } from '../core/audit.js';
 import type { DeployConfig } from '../config/schema.js';
 import { joinKey, parseS3Uri, type ObjectStore, type Retention, type S3Location } from './s3-store.js';
+import type { AuditLog } from '../core/ports.js';
+export type { AuditLog } from '../core/ports.js';
 
-export interface AuditLog {
-  append(event: Omit<AuditEvent, 'endpoint'>): Promise<AuditRecord>;
-  /** The last n records, oldest first. */
-  tail(n: number): Promise<AuditRecord[]>;
-  verify(): Promise<ChainReport>;
-  location: S3Location;
-}
 
 export interface AuditLogOptions {
   store: ObjectStore;

@@ -5,79 +5,9 @@
  */
 import { ExternalError } from '../cli/errors.js';
 import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import type { Dimensions, MetricDatum, AlarmSpec, AlarmState, MetricStatisticsQuery, Datapoint, MetricsPort } from '../core/ports.js';
+export type { Dimensions, MetricDatum, AlarmSpec, AlarmState, MetricStatisticsQuery, Datapoint, MetricsPort } from '../core/ports.js';
 
-export type Dimensions = Record<string, string>;
-
-export interface MetricDatum {
-  name: string;
-  value: number;
-  dimensions: Dimensions;
-  unit?: 'None' | 'Count' | 'Percent' | 'Seconds' | 'Milliseconds';
-  timestamp?: Date;
-}
-
-export interface AlarmSpec {
-  name: string;
-  description?: string;
-  namespace: string;
-  metricName: string;
-  dimensions: Dimensions;
-  statistic: 'Average' | 'Maximum' | 'Minimum' | 'Sum' | 'SampleCount';
-  /** Seconds. */
-  period: number;
-  evaluationPeriods: number;
-  threshold: number;
-  comparison: 'GreaterThanThreshold' | 'GreaterThanOrEqualToThreshold' | 'LessThanThreshold' | 'LessThanOrEqualToThreshold';
-  treatMissingData?: 'breaching' | 'notBreaching' | 'ignore' | 'missing';
-  tags?: Record<string, string>;
-}
-
-export interface AlarmState {
-  name: string;
-  state: 'OK' | 'ALARM' | 'INSUFFICIENT_DATA' | string;
-  reason?: string;
-  namespace?: string;
-  metricName?: string;
-  dimensions: Dimensions;
-  threshold?: number;
-}
-
-export interface MetricStatisticsQuery {
-  namespace: string;
-  metricName: string;
-  dimensions: Dimensions;
-  start: Date;
-  end: Date;
-  /** Seconds. */
-  period: number;
-  statistics: Array<'Average' | 'Maximum' | 'Minimum' | 'Sum' | 'SampleCount'>;
-  /** Percentiles such as "p50", "p99" (promote's bake compares latency with them). */
-  extendedStatistics?: string[];
-}
-
-export interface Datapoint {
-  timestamp: Date;
-  average?: number;
-  maximum?: number;
-  minimum?: number;
-  sum?: number;
-  sampleCount?: number;
-  /** Percentile values, by name ("p99"), when asked for. */
-  extended?: Record<string, number>;
-}
-
-/** The CloudWatch calls mlops makes. */
-export interface MetricsPort {
-  /** Publishes data points (batched by 1000, CloudWatch's limit per call). */
-  putMetricData(namespace: string, data: MetricDatum[]): Promise<void>;
-  putMetricAlarm(spec: AlarmSpec): Promise<void>;
-  /** Alarms by name (unknown names are simply absent). */
-  describeAlarms(names: string[]): Promise<AlarmState[]>;
-  /** Data points sorted by time. */
-  getMetricStatistics(q: MetricStatisticsQuery): Promise<Datapoint[]>;
-  /** Forces an alarm's state (rollback uses it to make SageMaker stop a blue/green cutover). */
-  setAlarmState(name: string, state: 'OK' | 'ALARM' | 'INSUFFICIENT_DATA', reason: string): Promise<void>;
-}
 
 const dims = (d: Dimensions) => Object.entries(d).map(([Name, Value]) => ({ Name, Value }));
 const fromDims = (d?: Array<{ Name?: string; Value?: string }>): Dimensions =>

@@ -6,12 +6,9 @@
  */
 import { ExternalError } from '../cli/errors.js';
 import type { S3Client } from '@aws-sdk/client-s3';
+import type { S3Location, PutCondition, Retention, PutOutcome, HeadResult, ObjectStore } from '../core/ports.js';
+export type { S3Location, PutCondition, Retention, PutOutcome, HeadResult, ObjectStore } from '../core/ports.js';
 
-export interface S3Location {
-  bucket: string;
-  /** Key prefix without leading or trailing slash ("" for the bucket root). */
-  prefix: string;
-}
 
 /** Parses s3://bucket/prefix into its parts. */
 export function parseS3Uri(uri: string): S3Location {
@@ -25,39 +22,6 @@ export function joinKey(prefix: string, key: string): string {
   return prefix ? `${prefix}/${key}` : key;
 }
 
-export interface PutCondition {
-  /** Write only if no object exists at the key (If-None-Match: *). */
-  ifNoneMatch?: '*';
-  /** Write only if the current object has this ETag (If-Match). */
-  ifMatch?: string;
-}
-
-export interface Retention {
-  mode: 'COMPLIANCE' | 'GOVERNANCE';
-  until: Date;
-}
-
-export type PutOutcome = { ok: true; etag: string; versionId?: string } | { ok: false; reason: 'precondition-failed' };
-
-export interface HeadResult {
-  etag: string;
-  size: number;
-  versionId?: string;
-  lockMode?: string;
-  retainUntil?: Date;
-}
-
-/** The S3 calls mlops makes. */
-export interface ObjectStore {
-  getJson<T>(bucket: string, key: string): Promise<{ value: T; etag: string } | undefined>;
-  putJson(bucket: string, key: string, value: unknown, opts?: PutCondition & { retention?: Retention }): Promise<PutOutcome>;
-  putBytes(bucket: string, key: string, body: Uint8Array, contentType?: string): Promise<{ etag: string }>;
-  head(bucket: string, key: string): Promise<HeadResult | undefined>;
-  /** Every key under the prefix, in S3's (lexicographic) order. */
-  list(bucket: string, prefix: string): Promise<string[]>;
-  /** Deletes the object; with ifMatch, only if it still has that ETag. */
-  delete(bucket: string, key: string, opts?: { ifMatch?: string }): Promise<PutOutcome>;
-}
 
 const status = (e: unknown): number | undefined => (e as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
 const errName = (e: unknown): string => (e as { name?: string; Code?: string })?.name ?? (e as { Code?: string })?.Code ?? '';

@@ -7,81 +7,9 @@
 import { ExternalError } from '../cli/errors.js';
 import type { EndpointStatus, EndpointView } from '../core/deployment.js';
 import type { SageMakerClient } from '@aws-sdk/client-sagemaker';
+import type { Tag, ProductionVariantSpec, EndpointConfigSpec, ModelSpec, DeploymentConfigSpec, UpdateEndpointSpec, EndpointConfigView, SageMakerPort } from '../core/ports.js';
+export type { Tag, ProductionVariantSpec, EndpointConfigSpec, ModelSpec, DeploymentConfigSpec, UpdateEndpointSpec, EndpointConfigView, SageMakerPort } from '../core/ports.js';
 
-export interface Tag {
-  Key: string;
-  Value: string;
-}
-
-export interface ProductionVariantSpec {
-  VariantName: string;
-  ModelName: string;
-  InitialInstanceCount: number;
-  InstanceType: string;
-  InitialVariantWeight: number;
-}
-
-export interface EndpointConfigSpec {
-  EndpointConfigName: string;
-  ProductionVariants: ProductionVariantSpec[];
-  ShadowProductionVariants?: ProductionVariantSpec[];
-  DataCaptureConfig?: {
-    EnableCapture: boolean;
-    InitialSamplingPercentage: number;
-    DestinationS3Uri: string;
-    CaptureOptions: { CaptureMode: 'Input' | 'Output' }[];
-    CaptureContentTypeHeader?: { CsvContentTypes?: string[]; JsonContentTypes?: string[] };
-  };
-  Tags?: Tag[];
-}
-
-export interface ModelSpec {
-  ModelName: string;
-  ExecutionRoleArn: string;
-  PrimaryContainer: { Image: string; ModelDataUrl: string; Environment?: Record<string, string> };
-  Tags?: Tag[];
-}
-
-export interface DeploymentConfigSpec {
-  BlueGreenUpdatePolicy: {
-    TrafficRoutingConfiguration: {
-      Type: 'ALL_AT_ONCE' | 'CANARY' | 'LINEAR';
-      WaitIntervalInSeconds: number;
-      CanarySize?: { Type: 'CAPACITY_PERCENT' | 'INSTANCE_COUNT'; Value: number };
-      LinearStepSize?: { Type: 'CAPACITY_PERCENT' | 'INSTANCE_COUNT'; Value: number };
-    };
-    TerminationWaitInSeconds: number;
-    MaximumExecutionTimeoutInSeconds: number;
-  };
-  AutoRollbackConfiguration?: { Alarms: { AlarmName: string }[] };
-}
-
-export interface UpdateEndpointSpec {
-  EndpointName: string;
-  EndpointConfigName: string;
-  DeploymentConfig?: DeploymentConfigSpec;
-}
-
-export interface EndpointConfigView {
-  name: string;
-  productionVariants: { name: string; model: string; weight?: number }[];
-  shadowVariants: { name: string; model: string }[];
-}
-
-/** The SageMaker port of promote and rollback. */
-export interface SageMakerPort {
-  createModel(spec: ModelSpec): Promise<void>;
-  describeModel(name: string): Promise<{ name: string; modelDataUrl?: string } | undefined>;
-  createEndpointConfig(spec: EndpointConfigSpec): Promise<void>;
-  describeEndpointConfig(name: string): Promise<EndpointConfigView | undefined>;
-  createEndpoint(spec: { EndpointName: string; EndpointConfigName: string; Tags?: Tag[] }): Promise<void>;
-  describeEndpoint(name: string): Promise<(EndpointView & { arn: string }) | undefined>;
-  updateEndpoint(spec: UpdateEndpointSpec): Promise<void>;
-  updateEndpointWeightsAndCapacities(spec: { EndpointName: string; DesiredWeightsAndCapacities: { VariantName: string; DesiredWeight: number }[] }): Promise<void>;
-  addTags(arn: string, tags: Tag[]): Promise<void>;
-  listTags(arn: string): Promise<Tag[]>;
-  deleteEndpointConfig(name: string): Promise<void>;
-}
 
 const errName = (e: unknown) => (e as { name?: string })?.name ?? '';
 const errMsg = (e: unknown) => (e instanceof Error ? e.message : String(e));

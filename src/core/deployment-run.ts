@@ -7,10 +7,7 @@
  */
 import { ConflictError, CheckFailedError, ExternalError, UserError } from '../cli/errors.js';
 import type { DeployConfig } from '../config/schema.js';
-import type { AuditLog } from '../adapters/audit-log.js';
-import type { MetricsPort } from '../adapters/cloudwatch.js';
-import type { ObjectStore } from '../adapters/s3-store.js';
-import type { DeploymentConfigSpec, EndpointConfigSpec, ProductionVariantSpec, SageMakerPort } from '../adapters/sagemaker.js';
+import type { AuditLog, MetricsPort, ObjectStore, DeploymentConfigSpec, EndpointConfigSpec, ProductionVariantSpec, SageMakerPort } from './ports.js';
 import { judgeBake, matchPairs, type CapturedPair, type VariantStats } from './bake.js';
 import { durationMs } from './duration.js';
 import {

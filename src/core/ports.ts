@@ -1,0 +1,212 @@
+/**
+ * The ports: the interfaces through which core logic reaches the outside world. Adapters in
+ * src/adapters implement them over the real services (and in-memory fakes for tests); core code
+ * depends only on these types, never on an adapter.
+ */
+import type { EndpointView } from './deployment.js';
+import type { AuditEvent, AuditRecord, ChainReport } from './audit.js';
+
+// --- SageMaker (promote and rollback) ---
+
+export interface Tag {
+  Key: string;
+  Value: string;
+}
+
+export interface ProductionVariantSpec {
+  VariantName: string;
+  ModelName: string;
+  InitialInstanceCount: number;
+  InstanceType: string;
+  InitialVariantWeight: number;
+}
+
+export interface EndpointConfigSpec {
+  EndpointConfigName: string;
+  ProductionVariants: ProductionVariantSpec[];
+  ShadowProductionVariants?: ProductionVariantSpec[];
+  DataCaptureConfig?: {
+    EnableCapture: boolean;
+    InitialSamplingPercentage: number;
+    DestinationS3Uri: string;
+    CaptureOptions: { CaptureMode: 'Input' | 'Output' }[];
+    CaptureContentTypeHeader?: { CsvContentTypes?: string[]; JsonContentTypes?: string[] };
+  };
+  Tags?: Tag[];
+}
+
+export interface ModelSpec {
+  ModelName: string;
+  ExecutionRoleArn: string;
+  PrimaryContainer: { Image: string; ModelDataUrl: string; Environment?: Record<string, string> };
+  Tags?: Tag[];
+}
+
+export interface DeploymentConfigSpec {
+  BlueGreenUpdatePolicy: {
+    TrafficRoutingConfiguration: {
+      Type: 'ALL_AT_ONCE' | 'CANARY' | 'LINEAR';
+      WaitIntervalInSeconds: number;
+      CanarySize?: { Type: 'CAPACITY_PERCENT' | 'INSTANCE_COUNT'; Value: number };
+      LinearStepSize?: { Type: 'CAPACITY_PERCENT' | 'INSTANCE_COUNT'; Value: number };
+    };
+    TerminationWaitInSeconds: number;
+    MaximumExecutionTimeoutInSeconds: number;
+  };
+  AutoRollbackConfiguration?: { Alarms: { AlarmName: string }[] };
+}
+
+export interface UpdateEndpointSpec {
+  EndpointName: string;
+  EndpointConfigName: string;
+  DeploymentConfig?: DeploymentConfigSpec;
+}
+
+export interface EndpointConfigView {
+  name: string;
+  productionVariants: { name: string; model: string; weight?: number }[];
+  shadowVariants: { name: string; model: string }[];
+}
+
+/** The SageMaker port of promote and rollback. */
+export interface SageMakerPort {
+  createModel(spec: ModelSpec): Promise<void>;
+  describeModel(name: string): Promise<{ name: string; modelDataUrl?: string } | undefined>;
+  createEndpointConfig(spec: EndpointConfigSpec): Promise<void>;
+  describeEndpointConfig(name: string): Promise<EndpointConfigView | undefined>;
+  createEndpoint(spec: { EndpointName: string; EndpointConfigName: string; Tags?: Tag[] }): Promise<void>;
+  describeEndpoint(name: string): Promise<(EndpointView & { arn: string }) | undefined>;
+  updateEndpoint(spec: UpdateEndpointSpec): Promise<void>;
+  updateEndpointWeightsAndCapacities(spec: { EndpointName: string; DesiredWeightsAndCapacities: { VariantName: string; DesiredWeight: number }[] }): Promise<void>;
+  addTags(arn: string, tags: Tag[]): Promise<void>;
+  listTags(arn: string): Promise<Tag[]>;
+  deleteEndpointConfig(name: string): Promise<void>;
+}
+
+// --- CloudWatch (monitor publishes drift; promote makes and reads alarms) ---
+
+export type Dimensions = Record<string, string>;
+
+export interface MetricDatum {
+  name: string;
+  value: number;
+  dimensions: Dimensions;
+  unit?: 'None' | 'Count' | 'Percent' | 'Seconds' | 'Milliseconds';
+  timestamp?: Date;
+}
+
+export interface AlarmSpec {
+  name: string;
+  description?: string;
+  namespace: string;
+  metricName: string;
+  dimensions: Dimensions;
+  statistic: 'Average' | 'Maximum' | 'Minimum' | 'Sum' | 'SampleCount';
+  /** Seconds. */
+  period: number;
+  evaluationPeriods: number;
+  threshold: number;
+  comparison: 'GreaterThanThreshold' | 'GreaterThanOrEqualToThreshold' | 'LessThanThreshold' | 'LessThanOrEqualToThreshold';
+  treatMissingData?: 'breaching' | 'notBreaching' | 'ignore' | 'missing';
+  tags?: Record<string, string>;
+}
+
+export interface AlarmState {
+  name: string;
+  state: 'OK' | 'ALARM' | 'INSUFFICIENT_DATA' | string;
+  reason?: string;
+  namespace?: string;
+  metricName?: string;
+  dimensions: Dimensions;
+  threshold?: number;
+}
+
+export interface MetricStatisticsQuery {
+  namespace: string;
+  metricName: string;
+  dimensions: Dimensions;
+  start: Date;
+  end: Date;
+  /** Seconds. */
+  period: number;
+  statistics: Array<'Average' | 'Maximum' | 'Minimum' | 'Sum' | 'SampleCount'>;
+  /** Percentiles such as "p50", "p99" (promote's bake compares latency with them). */
+  extendedStatistics?: string[];
+}
+
+export interface Datapoint {
+  timestamp: Date;
+  average?: number;
+  maximum?: number;
+  minimum?: number;
+  sum?: number;
+  sampleCount?: number;
+  /** Percentile values, by name ("p99"), when asked for. */
+  extended?: Record<string, number>;
+}
+
+/** The CloudWatch calls mlops makes. */
+export interface MetricsPort {
+  /** Publishes data points (batched by 1000, CloudWatch's limit per call). */
+  putMetricData(namespace: string, data: MetricDatum[]): Promise<void>;
+  putMetricAlarm(spec: AlarmSpec): Promise<void>;
+  /** Alarms by name (unknown names are simply absent). */
+  describeAlarms(names: string[]): Promise<AlarmState[]>;
+  /** Data points sorted by time. */
+  getMetricStatistics(q: MetricStatisticsQuery): Promise<Datapoint[]>;
+  /** Forces an alarm's state (rollback uses it to make SageMaker stop a blue/green cutover). */
+  setAlarmState(name: string, state: 'OK' | 'ALARM' | 'INSUFFICIENT_DATA', reason: string): Promise<void>;
+}
+
+// --- S3 (deployment state, lock, audit) ---
+
+export interface S3Location {
+  bucket: string;
+  /** Key prefix without leading or trailing slash ("" for the bucket root). */
+  prefix: string;
+}
+
+export interface PutCondition {
+  /** Write only if no object exists at the key (If-None-Match: *). */
+  ifNoneMatch?: '*';
+  /** Write only if the current object has this ETag (If-Match). */
+  ifMatch?: string;
+}
+
+export interface Retention {
+  mode: 'COMPLIANCE' | 'GOVERNANCE';
+  until: Date;
+}
+
+export type PutOutcome = { ok: true; etag: string; versionId?: string } | { ok: false; reason: 'precondition-failed' };
+
+export interface HeadResult {
+  etag: string;
+  size: number;
+  versionId?: string;
+  lockMode?: string;
+  retainUntil?: Date;
+}
+
+/** The S3 calls mlops makes. */
+export interface ObjectStore {
+  getJson<T>(bucket: string, key: string): Promise<{ value: T; etag: string } | undefined>;
+  putJson(bucket: string, key: string, value: unknown, opts?: PutCondition & { retention?: Retention }): Promise<PutOutcome>;
+  putBytes(bucket: string, key: string, body: Uint8Array, contentType?: string): Promise<{ etag: string }>;
+  head(bucket: string, key: string): Promise<HeadResult | undefined>;
+  /** Every key under the prefix, in S3's (lexicographic) order. */
+  list(bucket: string, prefix: string): Promise<string[]>;
+  /** Deletes the object; with ifMatch, only if it still has that ETag. */
+  delete(bucket: string, key: string, opts?: { ifMatch?: string }): Promise<PutOutcome>;
+}
+
+// --- Audit trail ---
+
+export interface AuditLog {
+  append(event: Omit<AuditEvent, 'endpoint'>): Promise<AuditRecord>;
+  /** The last n records, oldest first. */
+  tail(n: number): Promise<AuditRecord[]>;
+  verify(): Promise<ChainReport>;
+  location: S3Location;
+}
+
