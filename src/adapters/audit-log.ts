@@ -3,7 +3,7 @@
  * with If-None-Match: * (two writers cannot both take a number) under Object Lock retention.
  * One chain per endpoint: {audit.uri}/{endpoint}/000000000001.json ...
  */
-import { ExternalError } from '../cli/errors.js';
+import { ExternalError } from '../core/errors.js';
 import { auditKey, sealRecord, seqOfKey, verifyChain, type AuditEvent, type AuditRecord, type ChainReport } from '../core/audit.js';
 import type { DeployConfig } from '../config/schema.js';
 import { joinKey, parseS3Uri, type ObjectStore, type Retention, type S3Location } from './s3-store.js';

@@ -7,7 +7,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { LiveSummary } from '../core/drift/evaluate.js';
 import { scanCapture } from '../core/drift/scan.js';
 import { localCaptureLines, s3CaptureLines, type ScanJob } from './capture-source.js';
-import { MlopsError } from '../cli/errors.js';
+import { MlopsError } from '../core/errors.js';
 
 const job = workerData as ScanJob;
 try {

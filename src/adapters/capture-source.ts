@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { ExternalError, InterruptedError, UserError } from '../cli/errors.js';
+import { ExternalError, InterruptedError, UserError } from '../core/errors.js';
 import type { AwsSettings } from './aws.js';
 import { LiveSummary } from '../core/drift/evaluate.js';
 import type { Profile } from '../core/drift/profile.js';

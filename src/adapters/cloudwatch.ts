@@ -3,7 +3,7 @@
  * promote creates and reads alarms on the new fleet). Built on @aws-sdk/client-cloudwatch
  * (`client.send(new XCommand(input))`), loaded lazily. Failures are ExternalError (exit 3).
  */
-import { ExternalError } from '../cli/errors.js';
+import { ExternalError } from '../core/errors.js';
 import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { Dimensions, MetricDatum, AlarmSpec, AlarmState, MetricStatisticsQuery, Datapoint, MetricsPort } from '../core/ports.js';
 export type { Dimensions, MetricDatum, AlarmSpec, AlarmState, MetricStatisticsQuery, Datapoint, MetricsPort } from '../core/ports.js';

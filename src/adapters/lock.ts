@@ -2,7 +2,7 @@
  * The endpoint lock in S3: taken with If-None-Match: *, an expired one taken over with If-Match
  * on its ETag, released (deleted) only while it is still ours.
  */
-import { ConflictError, ExternalError } from '../cli/errors.js';
+import { ConflictError, ExternalError } from '../core/errors.js';
 import { decideTake, describeHolder, lockKey, newHolder, type LockHolder } from '../core/lock.js';
 import type { ObjectStore, S3Location } from './s3-store.js';
 

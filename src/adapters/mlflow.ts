@@ -22,7 +22,7 @@ import { fileURLToPath } from 'node:url';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
 import type { AxiosInstance, AxiosRequestConfig, AxiosResponse, AxiosStatic } from 'axios';
-import { ExternalError, InterruptedError, UserError } from '../cli/errors.js';
+import { ExternalError, InterruptedError, UserError } from '../core/errors.js';
 import type { Config } from '../config/schema.js';
 import { durationMs } from '../core/duration.js';
 

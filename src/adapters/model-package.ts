@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
-import { ExternalError } from '../cli/errors.js';
+import { ExternalError } from '../core/errors.js';
 import type { ModelRef } from '../core/deployment.js';
 import type { PackagerPort } from '../core/deployment-run.js';
 import type { MlflowClient } from './mlflow.js';

@@ -4,7 +4,7 @@
  * @aws-sdk/client-s3 (`client.send(new XCommand(input))`), loaded lazily. Expected outcomes (a
  * missing object, a failed precondition) are values; anything else is an ExternalError (exit 3).
  */
-import { ExternalError } from '../cli/errors.js';
+import { ExternalError } from '../core/errors.js';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { S3Location, PutCondition, Retention, PutOutcome, HeadResult, ObjectStore } from '../core/ports.js';
 export type { S3Location, PutCondition, Retention, PutOutcome, HeadResult, ObjectStore } from '../core/ports.js';

@@ -4,7 +4,7 @@
  * shapes so `--dry-run` can print exactly what would be sent. "Already exists" on a create is
  * success (every stage may be repeated); other failures are ExternalError (exit 3).
  */
-import { ExternalError } from '../cli/errors.js';
+import { ExternalError } from '../core/errors.js';
 import type { EndpointStatus, EndpointView } from '../core/deployment.js';
 import type { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import type { Tag, ProductionVariantSpec, EndpointConfigSpec, ModelSpec, DeploymentConfigSpec, UpdateEndpointSpec, EndpointConfigView, SageMakerPort } from '../core/ports.js';

@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { Command, OutputConfiguration } from 'commander';
 import { COMMANDS, type CommandDef } from './commands.js';
 import type { CommandContext, GlobalOptions } from './context.js';
-import { ExitCode, MlopsError, UserError, exitCodeFor, isExpected } from './errors.js';
+import { ExitCode, MlopsError, UserError, exitCodeFor, isExpected } from '../core/errors.js';
 import type { Io, Stream } from './io.js';
 import { AFTER_HELP, GLOBAL_OPTIONS, PROGRAM_DESCRIPTION, isRootHelp, isVersion, renderRootHelp } from './root-help.js';
 

@@ -6,7 +6,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { CommandRun } from '../cli/context.js';
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../core/errors.js';
 import { mlflowFromConfig, type MlflowClient, type Run } from '../adapters/mlflow.js';
 import { describeBaselineSpec, parseBaselineFlag, resolveBaseline, type BaselineSpec } from '../core/baseline.js';
 import { renderMarkdown, renderTable, type CompareResult, type RunRef } from '../core/compare-report.js';

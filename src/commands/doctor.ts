@@ -8,7 +8,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { CommandRun, CommandContext } from '../cli/context.js';
-import { MlopsError, UserError } from '../cli/errors.js';
+import { MlopsError, UserError } from '../core/errors.js';
 import type { LoadedConfig } from '../config/load.js';
 
 export type CheckStatus = 'ok' | 'fail' | 'warn' | 'skip';

@@ -8,7 +8,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { CommandRun } from '../cli/context.js';
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../core/errors.js';
 import { missingLines, renderTemplate, slugify } from '../core/template.js';
 
 export type CiChoice = 'github' | 'gitlab' | 'both' | 'none';

@@ -16,7 +16,7 @@
 import { mkdir, readFile, writeFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { InterruptedError, MlopsError, UserError } from '../cli/errors.js';
+import { InterruptedError, MlopsError, UserError } from '../core/errors.js';
 import type { CommandContext, CommandRun } from '../cli/context.js';
 import type { Io } from '../cli/io.js';
 import { configSchema, type Config } from '../config/schema.js';

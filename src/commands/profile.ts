@@ -8,7 +8,7 @@
 import { createReadStream } from 'node:fs';
 import { mkdir, open, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../core/errors.js';
 import type { CommandRun } from '../cli/context.js';
 import { splitLines } from '../adapters/capture-source.js';
 import { parseCsv } from '../core/capture.js';

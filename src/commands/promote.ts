@@ -13,7 +13,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import path from 'node:path';
 import type { CommandContext, CommandResult, CommandRun } from '../cli/context.js';
-import { ConflictError, UserError } from '../cli/errors.js';
+import { ConflictError, UserError } from '../core/errors.js';
 import type { Config, DeployConfig } from '../config/schema.js';
 import { auditLogFor, openAuditLog, type AuditLog } from '../adapters/audit-log.js';
 import { awsSettings, cloudWatchClient, s3Client, sageMakerClient } from '../adapters/aws.js';

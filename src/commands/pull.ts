@@ -1,6 +1,6 @@
 /** `mlops pull`: `dvc pull` with the remote, targets and jobs from config; DVC failures made actionable. */
 import type { CommandRun } from '../cli/context.js';
-import { ExternalError, InterruptedError, UserError } from '../cli/errors.js';
+import { ExternalError, InterruptedError, UserError } from '../core/errors.js';
 import { dvcPullArgv } from '../core/dvc-errors.js';
 import { formatCommand } from '../adapters/process.js';
 

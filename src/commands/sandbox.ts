@@ -8,7 +8,7 @@
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type { CommandContext, CommandResult, CommandRun } from '../cli/context.js';
-import { MlopsError, UserError } from '../cli/errors.js';
+import { MlopsError, UserError } from '../core/errors.js';
 import type { Config } from '../config/schema.js';
 import type { SandboxState } from '../adapters/local-stack.js';
 

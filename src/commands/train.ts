@@ -14,7 +14,7 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { CommandRun } from '../cli/context.js';
-import { ExternalError, InterruptedError, UserError } from '../cli/errors.js';
+import { ExternalError, InterruptedError, UserError } from '../core/errors.js';
 import { durationMs, formatDuration } from '../core/duration.js';
 import { LAST_RUN_FILE, type LastRun } from '../core/last-run.js';
 import { buildRunTags, canonicalJson, missingMetrics, requiredMetrics, TAG } from '../core/run-tags.js';

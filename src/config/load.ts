@@ -14,7 +14,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { cosmiconfig } from 'cosmiconfig';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node, type Pair } from 'yaml';
-import { UserError } from '../cli/errors.js';
+import { UserError } from '../core/errors.js';
 import type { Config } from './schema.js';
 import { interpolateString, type InterpolationProblem } from './interpolate.js';
 import { splitPath, validateConfig, type ConfigProblem } from './validate.js';

@@ -12,7 +12,7 @@
  *   itself; none means "no baseline".
  * - runId: that run; a run that does not exist is bad input.
  */
-import { UserError } from '../cli/errors.js';
+import { UserError } from './errors.js';
 
 export type BaselineSpec = { alias: string } | { stage: string } | { filter: string; experiment?: string } | { runId: string };
 

@@ -5,7 +5,7 @@
  * real SDK clients. No node: imports. (The port types live with their adapters; only types are
  * imported from there.)
  */
-import { ConflictError, CheckFailedError, ExternalError, UserError } from '../cli/errors.js';
+import { ConflictError, CheckFailedError, ExternalError, UserError } from './errors.js';
 import type { DeployConfig } from '../config/schema.js';
 import type { AuditLog, MetricsPort, ObjectStore, DeploymentConfigSpec, EndpointConfigSpec, ProductionVariantSpec, SageMakerPort } from './ports.js';
 import { judgeBake, matchPairs, type CapturedPair, type VariantStats } from './bake.js';

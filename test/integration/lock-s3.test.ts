@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { acquireLock } from '../../src/adapters/lock.js';
 import { s3Store, type ObjectStore } from '../../src/adapters/s3-store.js';
-import { ConflictError } from '../../src/cli/errors.js';
+import { ConflictError } from '../../src/core/errors.js';
 
 let client: S3Client;
 let store: ObjectStore;

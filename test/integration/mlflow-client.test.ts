@@ -18,7 +18,7 @@ import {
   splitBatch,
   type MlflowClient,
 } from '../../src/adapters/mlflow.js';
-import { exitCodeFor } from '../../src/cli/errors.js';
+import { exitCodeFor } from '../../src/core/errors.js';
 import { runPython } from '../support/python.js';
 
 const url = inject('mlflowUrl');

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COMMANDS, type CommandDef } from '../../src/cli/commands.js';
 import type { CommandContext } from '../../src/cli/context.js';
-import { ExternalError, UserError } from '../../src/cli/errors.js';
+import { ExternalError, UserError } from '../../src/core/errors.js';
 import { Io } from '../../src/cli/io.js';
 import { run as configShow } from '../../src/commands/config-show.js';
 import { runCli } from '../support/cli.js';

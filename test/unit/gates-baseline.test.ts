@@ -1,7 +1,7 @@
 /** Baseline choice (core/baseline.ts) against an in-memory MLflow, and the --baseline parser. */
 import { describe, expect, it } from 'vitest';
 import { baselineSearch, canonicalStage, parseBaselineFlag, resolveBaseline, type BaselinePort, type RunLike } from '../../src/core/baseline.js';
-import { exitCodeFor, UserError } from '../../src/cli/errors.js';
+import { exitCodeFor, UserError } from '../../src/core/errors.js';
 
 const RUN = (id: string, start: number, extra: Partial<RunLike['info']> = {}, tags: Record<string, string> = {}): RunLike => ({
   info: { runId: id, experimentId: '1', status: 'FINISHED', startTime: start, runName: `name-${id}`, ...extra },

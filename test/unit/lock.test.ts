@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { acquireLock } from '../../src/adapters/lock.js';
 import { MemoryStore } from '../../src/adapters/s3-store.js';
-import { ConflictError } from '../../src/cli/errors.js';
+import { ConflictError } from '../../src/core/errors.js';
 import { decideTake, isExpired, lockKey } from '../../src/core/lock.js';
 
 const loc = { bucket: 'state', prefix: 'locks' };
