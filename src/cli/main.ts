@@ -91,7 +91,7 @@ export async function main(argv: string[], deps: MainDeps = {}): Promise<number>
     .addHelpText('after', AFTER_HELP);
 
   const register = (parent: Command, def: CommandDef) => {
-    const cmd = parent.command(def.name).summary(def.summary).description(def.description ?? def.summary);
+    const cmd = parent.command(def.name).summary(def.summary).description(reflow(def.description ?? def.summary));
     cmd.exitOverride();
     cmd.configureOutput(outputConfig(stdout, stderr));
     cmd.showSuggestionAfterError(true);
@@ -255,4 +255,19 @@ function installSignalHandlers(abort: AbortController): () => void {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   };
+}
+
+/**
+ * Joins the hard-wrapped lines of a help description into paragraphs, so commander can wrap them
+ * to the terminal's width. Blank lines, indented lines (lists) and lines after a colon stay.
+ */
+export function reflow(text: string): string {
+  const out: string[] = [];
+  for (const line of text.split('\n')) {
+    const prev = out[out.length - 1];
+    const joinable = prev !== undefined && prev.trim() !== '' && !prev.endsWith(':') && line.trim() !== '' && !/^\s/.test(line);
+    if (joinable) out[out.length - 1] = `${prev} ${line.trim()}`;
+    else out.push(line);
+  }
+  return out.join('\n');
 }
