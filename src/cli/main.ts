@@ -259,13 +259,14 @@ function installSignalHandlers(abort: AbortController): () => void {
 
 /**
  * Joins the hard-wrapped lines of a help description into paragraphs, so commander can wrap them
- * to the terminal's width. Blank lines, indented lines (lists) and lines after a colon stay.
+ * to the terminal's width. Blank lines, indented lines (lists), the line after a list and lines after a colon stay.
  */
 export function reflow(text: string): string {
   const out: string[] = [];
   for (const line of text.split('\n')) {
     const prev = out[out.length - 1];
-    const joinable = prev !== undefined && prev.trim() !== '' && !prev.endsWith(':') && line.trim() !== '' && !/^\s/.test(line);
+    const joinable =
+      prev !== undefined && prev.trim() !== '' && !prev.endsWith(':') && !/^\s/.test(prev) && line.trim() !== '' && !/^\s/.test(line);
     if (joinable) out[out.length - 1] = `${prev} ${line.trim()}`;
     else out.push(line);
   }
