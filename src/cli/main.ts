@@ -2,6 +2,7 @@
  * argv -> command table -> command -> printed result and exit code.
  * `main` never calls process.exit; the bin sets process.exitCode from its return value.
  */
+import { setMaxListeners } from 'node:events';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Command, OutputConfiguration } from 'commander';
@@ -76,6 +77,9 @@ export async function main(argv: string[], deps: MainDeps = {}): Promise<number>
   let io: Io | undefined;
 
   const abort = new AbortController();
+  // Every concurrent request (S3 reads 16 at a time, MLflow calls) listens for the interrupt; that
+  // is not a leak, so raise Node's default of 10 listeners before it warns.
+  setMaxListeners(64, abort.signal);
   if (deps.signal) deps.signal.addEventListener('abort', () => abort.abort(deps.signal?.reason), { once: true });
   const cleanupSignals = deps.handleSignals ? installSignalHandlers(abort) : () => {};
 
