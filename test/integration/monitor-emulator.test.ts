@@ -8,20 +8,18 @@
  * watches; moto does not evaluate alarms, so the test sets the alarm state the data calls for, and
  * the emulator's blue/green deployment rolls back on it.
  */
-import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { CloudWatchClient, DescribeAlarmsCommand, SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
 import { readFileSync } from 'node:fs';
 import { cloudWatchMetrics } from '../../src/adapters/cloudwatch.js';
 import { DescribeEndpointCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
-import { InvokeEndpointCommand, SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
+import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
+import type { RunningEmulator } from '../../src/emulator/index.js';
 import { runCli } from '../support/cli.js';
-import { motoEnv } from '../support/peers.js';
+import { startDeployBed, startTraffic, type DeployBed } from '../support/deploy-bed.js';
 import { runPython } from '../support/python.js';
 
 const id = randomUUID().slice(0, 8);
@@ -29,46 +27,18 @@ const EP = `drift-${id}`;
 const MODEL = `drift-model-${id}`;
 const bucket = `drift-${id}`;
 const auditBucket = `drift-audit-${id}`;
-const credentials = { accessKeyId: 'testing', secretAccessKey: 'testing' };
 
+let bed: DeployBed;
 let emulator: RunningEmulator;
 let dir: string;
 let env: Record<string, string | undefined>;
-let s3: S3Client;
+
 let sm: SageMakerClient;
 let runtime: SageMakerRuntimeClient;
 let cw: CloudWatchClient;
 
 /** Sends CSV requests (with the header MLflow's scoring server needs) until stopped. */
-function traffic(shift: number): { stop(): Promise<number> } {
-  let running = true;
-  let sent = 0;
-  const loop = (async () => {
-    for (let i = 0; running; i++) {
-      const ep = await sm.send(new DescribeEndpointCommand({ EndpointName: EP })).catch(() => undefined);
-      if (ep?.EndpointStatus !== 'InService' && ep?.EndpointStatus !== 'Updating') {
-        await new Promise((r) => setTimeout(r, 100));
-        continue;
-      }
-      try {
-        await runtime.send(
-          new InvokeEndpointCommand({ EndpointName: EP, ContentType: 'text/csv', Accept: 'application/json', Body: Buffer.from(`a,b\n${(i % 7) + shift},${(i % 5) + shift}\n`) }),
-        );
-        sent++;
-      } catch {
-        // the endpoint may be between fleets
-      }
-      await new Promise((r) => setTimeout(r, 30));
-    }
-  })();
-  return {
-    async stop() {
-      running = false;
-      await loop;
-      return sent;
-    },
-  };
-}
+const traffic = (shift: number) => startTraffic({ sm, runtime }, EP, (i) => ({ csv: `a,b\n${(i % 7) + shift},${(i % 5) + shift}\n` }), 30);
 
 /** Runs traffic for `ms` and returns the window [from, to) that holds exactly it (second resolution). */
 async function window(shift: number, ms: number): Promise<{ from: string; to: string; sent: number }> {
@@ -91,9 +61,8 @@ const promote = (...args: string[]) => runCli(['promote', '--wait', '120s', '--p
 
 beforeAll(async () => {
   const motoUrl = inject('motoUrl');
-  s3 = new S3Client({ region: 'us-east-1', endpoint: motoUrl, forcePathStyle: true, credentials });
-  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
-  await s3.send(new CreateBucketCommand({ Bucket: auditBucket, ObjectLockEnabledForBucket: true }));
+  bed = await startDeployBed({ motoUrl, bucket, auditBucket, dirPrefix: 'mlops-monitor-emu-' });
+  ({ emulator, cw, sm, runtime, dir, env } = bed);
   await runPython(
     `
 import mlflow, mlflow.sklearn, numpy as np
@@ -107,19 +76,6 @@ for _ in range(3):
     { MLFLOW_TRACKING_URI: inject('mlflowUrl') },
     { timeoutMs: 180_000 },
   );
-  emulator = await startEmulator({
-    s3Endpoint: motoUrl,
-    cloudWatchEndpoint: motoUrl,
-    timeScale: 100,
-    durations: { createEndpoint: 20, provisionFleet: 20, activateTraffic: 10, rollback: 10, updateWeights: 5, alarmPollInterval: 5 },
-    captureFlushIntervalMs: 200,
-    metricsFlushIntervalMs: 200,
-  });
-  sm = new SageMakerClient({ region: 'us-east-1', endpoint: emulator.url, credentials });
-  cw = new CloudWatchClient({ region: 'us-east-1', endpoint: motoUrl, credentials });
-  runtime = new SageMakerRuntimeClient({ region: 'us-east-1', endpoint: emulator.runtimeUrl, credentials });
-  dir = mkdtempSync(join(tmpdir(), 'mlops-monitor-emu-'));
-  env = { PATH: process.env.PATH, HOME: process.env.HOME, USER: 'tester', ...motoEnv(motoUrl), AWS_ENDPOINT_URL: undefined };
   // The holdout the model was trained for: a in 0..6, b in 0..4, prediction 2a + 3b + 1.
   const holdout = Array.from({ length: 700 }, (_, i) => `${i % 7},${i % 5},${2 * (i % 7) + 3 * (i % 5) + 1}`);
   writeFileSync(join(dir, 'holdout.csv'), 'a,b,pred\n' + holdout.join('\n') + '\n');
@@ -172,10 +128,7 @@ monitor:
 }, 300_000);
 
 afterAll(async () => {
-  cw?.destroy();
-  await emulator?.stop();
-  for (const c of [s3, sm, runtime]) c?.destroy();
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  await bed?.stop();
 });
 
 describe.sequential('monitor on the emulator', () => {

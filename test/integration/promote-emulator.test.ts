@@ -9,20 +9,19 @@
  * shadow disagrees) -> alarm during the canary -> dry-run plan -> audit verified, then tampered.
  * Models: "linear" predicts 2a + 3b + 1; "constant" always 7.
  */
-import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { CloudWatchClient, DescribeAlarmsCommand, SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
 import { DescribeEndpointCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
-import { InvokeEndpointCommand, SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
+import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { acquireLock } from '../../src/adapters/lock.js';
 import { s3Store } from '../../src/adapters/s3-store.js';
-import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
+import type { RunningEmulator } from '../../src/emulator/index.js';
 import { runCli } from '../support/cli.js';
-import { motoEnv } from '../support/peers.js';
+import { startDeployBed, startTraffic, type DeployBed } from '../support/deploy-bed.js';
 import { runPython } from '../support/python.js';
 
 const id = randomUUID().slice(0, 8);
@@ -30,8 +29,8 @@ const EP = `promote-${id}`;
 const MODEL = `promote-model-${id}`;
 const bucket = `promote-${id}`;
 const auditBucket = `promote-audit-${id}`;
-const credentials = { accessKeyId: 'testing', secretAccessKey: 'testing' };
 
+let bed: DeployBed;
 let emulator: RunningEmulator;
 let dir: string;
 let env: Record<string, string | undefined>;
@@ -88,41 +87,7 @@ deploy:
 const promote = (...args: string[]) => runCli(['promote', '--wait', '120s', '--poll', '200ms', ...args], { cwd: dir, env });
 
 /** Sends CSV requests to the endpoint until stopped (some with an inference id, some without). */
-function traffic(): { stop(): Promise<number> } {
-  let running = true;
-  let sent = 0;
-  const loop = (async () => {
-    for (let i = 0; running; i++) {
-      const ep = await sm.send(new DescribeEndpointCommand({ EndpointName: EP })).catch(() => undefined);
-      if (ep?.EndpointStatus !== 'InService' && ep?.EndpointStatus !== 'Updating') {
-        await new Promise((r) => setTimeout(r, 100));
-        continue;
-      }
-      try {
-        await runtime.send(
-          new InvokeEndpointCommand({
-            EndpointName: EP,
-            ContentType: 'text/csv',
-            Accept: 'application/json',
-            Body: Buffer.from(`a,b\n${i % 7},${i % 5}\n`),
-            ...(i % 2 ? { InferenceId: `req-${id}-${i}` } : {}),
-          }),
-        );
-        sent++;
-      } catch {
-        // the endpoint may be between fleets
-      }
-      await new Promise((r) => setTimeout(r, 40));
-    }
-  })();
-  return {
-    async stop() {
-      running = false;
-      await loop;
-      return sent;
-    },
-  };
-}
+const traffic = () => startTraffic({ sm, runtime }, EP, (i) => ({ csv: `a,b\n${i % 7},${i % 5}\n`, inferenceId: i % 2 ? `req-${id}-${i}` : undefined }), 40);
 
 async function endpointConfig(): Promise<string> {
   return (await sm.send(new DescribeEndpointCommand({ EndpointName: EP }))).EndpointConfigName!;
@@ -135,11 +100,8 @@ async function alias(): Promise<string | undefined> {
 }
 
 beforeAll(async () => {
-  const motoUrl = inject('motoUrl');
-  s3 = new S3Client({ region: 'us-east-1', endpoint: motoUrl, forcePathStyle: true, credentials });
-  cw = new CloudWatchClient({ region: 'us-east-1', endpoint: motoUrl, credentials });
-  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
-  await s3.send(new CreateBucketCommand({ Bucket: auditBucket, ObjectLockEnabledForBucket: true }));
+  bed = await startDeployBed({ motoUrl: inject('motoUrl'), bucket, auditBucket, dirPrefix: 'mlops-promote-' });
+  ({ emulator, s3, cw, sm, runtime, dir, env } = bed);
   // Four versions: linear, linear, constant (disagrees with production), linear.
   await runPython(
     `
@@ -155,25 +117,11 @@ for kind in ["linear", "linear", "constant", "linear"]:
     { MLFLOW_TRACKING_URI: inject('mlflowUrl') },
     { timeoutMs: 180_000 },
   );
-  emulator = await startEmulator({
-    s3Endpoint: motoUrl,
-    cloudWatchEndpoint: motoUrl,
-    timeScale: 100,
-    durations: { createEndpoint: 20, provisionFleet: 20, activateTraffic: 10, rollback: 10, updateWeights: 5, alarmPollInterval: 5 },
-    captureFlushIntervalMs: 200,
-    metricsFlushIntervalMs: 200,
-  });
-  sm = new SageMakerClient({ region: 'us-east-1', endpoint: emulator.url, credentials });
-  runtime = new SageMakerRuntimeClient({ region: 'us-east-1', endpoint: emulator.runtimeUrl, credentials });
-  dir = mkdtempSync(join(tmpdir(), 'mlops-promote-'));
-  env = { PATH: process.env.PATH, HOME: process.env.HOME, USER: 'tester', ...motoEnv(motoUrl), AWS_ENDPOINT_URL: undefined };
   writeConfig();
 }, 300_000);
 
 afterAll(async () => {
-  await emulator?.stop();
-  for (const c of [s3, cw, sm, runtime]) c?.destroy();
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  await bed?.stop();
 });
 
 describe.sequential('promote on the emulator', () => {

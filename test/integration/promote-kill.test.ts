@@ -7,18 +7,18 @@
  *
  * Needs `npm run build` (dist/) first; the test builds it when dist/cli/main.js is missing.
  */
-import { CreateBucketCommand, GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DescribeEndpointCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
-import { InvokeEndpointCommand, SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
+import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { execFileSync, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, inject, it } from 'vitest';
-import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
+import type { RunningEmulator } from '../../src/emulator/index.js';
 import { runCli } from '../support/cli.js';
-import { motoEnv, REPO_ROOT } from '../support/peers.js';
+import { startDeployBed, startTraffic, type DeployBed } from '../support/deploy-bed.js';
+import { REPO_ROOT } from '../support/peers.js';
 import { runPython } from '../support/python.js';
 
 const id = randomUUID().slice(0, 8);
@@ -26,8 +26,8 @@ const EP = `kill-${id}`;
 const MODEL = `kill-model-${id}`;
 const bucket = `kill-${id}`;
 const auditBucket = `kill-audit-${id}`;
-const credentials = { accessKeyId: 'testing', secretAccessKey: 'testing' };
 
+let bed: DeployBed;
 let emulator: RunningEmulator;
 let dir: string;
 let env: Record<string, string | undefined>;
@@ -38,9 +38,8 @@ let runtime: SageMakerRuntimeClient;
 beforeAll(async () => {
   if (!existsSync(join(REPO_ROOT, 'dist/cli/main.js'))) execFileSync('npm', ['run', 'build'], { cwd: REPO_ROOT, stdio: 'ignore' });
   const motoUrl = inject('motoUrl');
-  s3 = new S3Client({ region: 'us-east-1', endpoint: motoUrl, forcePathStyle: true, credentials });
-  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
-  await s3.send(new CreateBucketCommand({ Bucket: auditBucket, ObjectLockEnabledForBucket: true }));
+  bed = await startDeployBed({ motoUrl, bucket, auditBucket, dirPrefix: 'mlops-kill-' });
+  ({ emulator, s3, sm, runtime, dir, env } = bed);
   await runPython(
     `
 import mlflow, mlflow.sklearn, numpy as np
@@ -54,18 +53,6 @@ for _ in range(2):
     { MLFLOW_TRACKING_URI: inject('mlflowUrl') },
     { timeoutMs: 180_000 },
   );
-  emulator = await startEmulator({
-    s3Endpoint: motoUrl,
-    cloudWatchEndpoint: motoUrl,
-    timeScale: 100,
-    durations: { createEndpoint: 20, provisionFleet: 20, activateTraffic: 10, rollback: 10, updateWeights: 5, alarmPollInterval: 5 },
-    captureFlushIntervalMs: 200,
-    metricsFlushIntervalMs: 200,
-  });
-  sm = new SageMakerClient({ region: 'us-east-1', endpoint: emulator.url, credentials });
-  runtime = new SageMakerRuntimeClient({ region: 'us-east-1', endpoint: emulator.runtimeUrl, credentials });
-  dir = mkdtempSync(join(tmpdir(), 'mlops-kill-'));
-  env = { PATH: process.env.PATH, HOME: process.env.HOME, USER: 'tester', ...motoEnv(motoUrl), AWS_ENDPOINT_URL: undefined };
   writeFileSync(
     join(dir, 'mlops.config.yaml'),
     `version: 1
@@ -92,9 +79,7 @@ deploy:
 }, 300_000);
 
 afterAll(async () => {
-  await emulator?.stop();
-  for (const c of [s3, sm, runtime]) c?.destroy();
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  await bed?.stop();
 });
 
 async function stage(): Promise<string | undefined> {
@@ -125,15 +110,7 @@ it('killed at every stage boundary and run again, promote converges to done, alw
   expect(first.code, first.stderr).toBe(0);
   expect(first.json().stage).toBe('done');
 
-  let traffic = true;
-  const load = (async () => {
-    for (let i = 0; traffic; i++) {
-      await runtime
-        .send(new InvokeEndpointCommand({ EndpointName: EP, ContentType: 'text/csv', Body: Buffer.from(`a,b\n${i % 7},${i % 5}\n`) }))
-        .catch(() => undefined);
-      await new Promise((r) => setTimeout(r, 40));
-    }
-  })();
+  const load = startTraffic({ sm, runtime }, EP, (i) => ({ csv: `a,b\n${i % 7},${i % 5}\n` }), 40);
 
   const kills: string[] = [];
   const exits: number[] = [];
@@ -176,8 +153,7 @@ it('killed at every stage boundary and run again, promote converges to done, alw
     if (code === 0 && JSON.parse(stdout).stage === 'done') done = true;
     else if (code === 4) await new Promise((r) => setTimeout(r, 1_000));
   }
-  traffic = false;
-  await load;
+  await load.stop();
   console.info(`killed at ${kills.join(', ')}; later runs exited ${exits.join(', ')}`);
   expect(done).toBe(true);
   expect(kills).toEqual(expect.arrayContaining(['2:shadow', '2:bake', '2:cutover']));
