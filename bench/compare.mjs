@@ -52,9 +52,20 @@ async function startMlflow(dir) {
   mkdirSync(path.join(dir, 'artifacts'), { recursive: true });
   const child = spawn(
     path.join(venvBin, 'mlflow'),
-    ['server', '--host', '127.0.0.1', '--port', String(port), '--workers', '2',
-      '--backend-store-uri', `sqlite:///${path.join(dir, 'mlflow.db')}`,
-      '--serve-artifacts', '--artifacts-destination', path.join(dir, 'artifacts')],
+    [
+      'server',
+      '--host',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--workers',
+      '2',
+      '--backend-store-uri',
+      `sqlite:///${path.join(dir, 'mlflow.db')}`,
+      '--serve-artifacts',
+      '--artifacts-destination',
+      path.join(dir, 'artifacts'),
+    ],
     { cwd: dir, detached: true, stdio: 'ignore', env: { ...process.env, MLFLOW_SERVER_ENABLE_JOB_EXECUTION: 'false' } },
   );
   const url = `http://127.0.0.1:${port}`;
@@ -150,15 +161,29 @@ async function seedRest(url, { experimentId: exp, ids, seededMs }) {
   let prodIdx = RUNS - 1 - ((RUNS - 1) % 4) - 40;
   if (prodIdx % 20 === 7) prodIdx -= 4;
   await api(url, 'POST', 'registered-models/create', { name: 'bench-model' });
-  const mv = await api(url, 'POST', 'model-versions/create', { name: 'bench-model', source: `mlflow-artifacts:/${exp}/${ids[prodIdx]}/artifacts/model`, run_id: ids[prodIdx] });
+  const mv = await api(url, 'POST', 'model-versions/create', {
+    name: 'bench-model',
+    source: `mlflow-artifacts:/${exp}/${ids[prodIdx]}/artifacts/model`,
+    run_id: ids[prodIdx],
+  });
   await api(url, 'POST', 'registered-models/alias', { name: 'bench-model', alias: 'production', version: mv.model_version.version });
   // The candidate: newest run of all, on a feature branch.
   const start0 = 1_700_000_000_000;
-  const cand = await api(url, 'POST', 'runs/create', { experiment_id: exp, start_time: start0 + RUNS * 1000, run_name: 'candidate', tags: [{ key: 'mlops.git.branch', value: 'feature-x' }] });
+  const cand = await api(url, 'POST', 'runs/create', {
+    experiment_id: exp,
+    start_time: start0 + RUNS * 1000,
+    run_name: 'candidate',
+    tags: [{ key: 'mlops.git.branch', value: 'feature-x' }],
+  });
   const candId = cand.run.info.run_id;
   await api(url, 'POST', 'runs/log-batch', {
     run_id: candId,
-    metrics: ['accuracy', 'f1', 'loss', 'latency_ms'].map((key, k) => ({ key, value: [0.889, 0.74, 0.41, 25][k], timestamp: Date.now(), step: 0 })),
+    metrics: ['accuracy', 'f1', 'loss', 'latency_ms'].map((key, k) => ({
+      key,
+      value: [0.889, 0.74, 0.41, 25][k],
+      timestamp: Date.now(),
+      step: 0,
+    })),
   });
   await api(url, 'POST', 'runs/update', { run_id: candId, status: 'FINISHED', end_time: start0 + RUNS * 1000 + 900 });
   return { experimentId: exp, candidate: candId, production: ids[prodIdx], seededMs };
@@ -250,7 +275,12 @@ try {
     ids = await seedRest(server.url, seeded);
     mkdirSync(cacheDir, { recursive: true });
     // sqlite in WAL mode may keep recent writes in -wal: copy via the sqlite backup API.
-    spawnSync(path.join(venvBin, 'python'), ['-c', `import sqlite3,sys\ns=sqlite3.connect(sys.argv[1]);d=sqlite3.connect(sys.argv[2]);s.backup(d);d.close()`, path.join(dbDir, 'mlflow.db'), path.join(cacheDir, 'mlflow.db')]);
+    spawnSync(path.join(venvBin, 'python'), [
+      '-c',
+      `import sqlite3,sys\ns=sqlite3.connect(sys.argv[1]);d=sqlite3.connect(sys.argv[2]);s.backup(d);d.close()`,
+      path.join(dbDir, 'mlflow.db'),
+      path.join(cacheDir, 'mlflow.db'),
+    ]);
     writeFileSync(path.join(cacheDir, 'ids.json'), JSON.stringify(ids));
   }
 
@@ -283,7 +313,8 @@ try {
   const node = process.execPath;
   const mlops = path.join(root, 'bin', 'mlops.js');
   const cases = {
-    'filter: mlops': () => time(node, [mlops, 'compare', '--baseline', "filter:tags.`mlops.git.branch` = 'main'", '--json'], { cwd: proj, env }),
+    'filter: mlops': () =>
+      time(node, [mlops, 'compare', '--baseline', "filter:tags.`mlops.git.branch` = 'main'", '--json'], { cwd: proj, env }),
     'filter: python': () => time(path.join(venvBin, 'python'), [pyFilter, server.url, ids.candidate, ids.experimentId], { cwd: proj, env }),
     'alias: mlops': () => time(node, [mlops, 'compare', '--baseline', 'production', '--json'], { cwd: proj, env }),
     'alias: python': () => time(path.join(venvBin, 'python'), [pyAlias, server.url, ids.candidate], { cwd: proj, env }),
@@ -295,7 +326,8 @@ try {
     if (name.endsWith('mlops')) {
       const out = JSON.parse(r.stdout);
       const want = name.startsWith('filter') ? undefined : ids.production;
-      if (!out.baseline || (want && out.baseline.runId !== want)) throw new Error(`${name}: unexpected baseline ${JSON.stringify(out.baseline)}`);
+      if (!out.baseline || (want && out.baseline.runId !== want))
+        throw new Error(`${name}: unexpected baseline ${JSON.stringify(out.baseline)}`);
       console.log(`${name.padEnd(15)} baseline ${out.baseline.runName ?? out.baseline.runId}, verdict ${out.verdict} (exit ${r.status})`);
     } else {
       console.log(`${name.padEnd(15)} ${r.stdout.trim().split('\n').join('; ')} (exit ${r.status})`);
@@ -315,8 +347,12 @@ try {
 
   const fmt = (ms) => (ms === undefined || Number.isNaN(ms) ? '     —' : `${ms.toFixed(0).padStart(6)} ms`);
   console.log('');
-  console.log(`experiment: ${RUNS.toLocaleString('en-US')} runs${cached ? ' (cached database)' : ` (seeded in ${(ids.seededMs / 1000).toFixed(0)} s)`}; median of ${REPS} runs each, interleaved, after a warm-up`);
-  console.log(`machine: ${(await import('node:os')).cpus().length} cores, 1-min load average ${load0.toFixed(1)} -> ${load1.toFixed(1)} (wall times stretch with load; CPU times much less)`);
+  console.log(
+    `experiment: ${RUNS.toLocaleString('en-US')} runs${cached ? ' (cached database)' : ` (seeded in ${(ids.seededMs / 1000).toFixed(0)} s)`}; median of ${REPS} runs each, interleaved, after a warm-up`,
+  );
+  console.log(
+    `machine: ${(await import('node:os')).cpus().length} cores, 1-min load average ${load0.toFixed(1)} -> ${load1.toFixed(1)} (wall times stretch with load; CPU times much less)`,
+  );
   console.log('');
   console.log('baseline by                        mlops wall   python wall   ratio   mlops CPU   python CPU');
   for (const kind of ['filter', 'alias']) {
@@ -325,7 +361,9 @@ try {
     const mc = cpu[`${kind}: mlops`].length ? median(cpu[`${kind}: mlops`]) : undefined;
     const pc = cpu[`${kind}: python`].length ? median(cpu[`${kind}: python`]) : undefined;
     const label = kind === 'filter' ? 'filter (latest FINISHED on main)' : 'alias (production)';
-    console.log(`${label.padEnd(33)} ${fmt(m)}  ${fmt(p).padStart(11)}  ${(p / m).toFixed(1).padStart(5)}x  ${fmt(mc).padStart(10)}  ${fmt(pc).padStart(11)}   ${m < 1000 ? 'mlops < 1 s' : 'mlops >= 1 s'}`);
+    console.log(
+      `${label.padEnd(33)} ${fmt(m)}  ${fmt(p).padStart(11)}  ${(p / m).toFixed(1).padStart(5)}x  ${fmt(mc).padStart(10)}  ${fmt(pc).padStart(11)}   ${m < 1000 ? 'mlops < 1 s' : 'mlops >= 1 s'}`,
+    );
   }
 } finally {
   server?.stop();

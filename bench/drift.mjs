@@ -94,7 +94,11 @@ async function writeCapture() {
 /** Runs argv under /usr/bin/time -v; returns wall seconds, max RSS in MB, exit code, stdout. */
 function timed(argv, opts = {}) {
   return new Promise((resolve, reject) => {
-    const child = spawn('/usr/bin/time', ['-v', ...argv], { cwd: opts.cwd ?? work, env: { ...process.env, NO_COLOR: '1', ...(opts.env ?? {}) }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('/usr/bin/time', ['-v', ...argv], {
+      cwd: opts.cwd ?? work,
+      env: { ...process.env, NO_COLOR: '1', ...(opts.env ?? {}) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c) => (stdout += c));
@@ -142,22 +146,47 @@ async function main() {
   writeHoldout();
   await writeCapture();
   const bytes = readdirSync(captureDir).reduce((s, f) => s + statSync(path.join(captureDir, f)).size, 0);
-  log(`generated ${fmtInt(RECORDS)} capture records (${(bytes / 1e6).toFixed(0)} MB in ${FILES} files) in ${((Date.now() - t) / 1000).toFixed(1)} s`);
+  log(
+    `generated ${fmtInt(RECORDS)} capture records (${(bytes / 1e6).toFixed(0)} MB in ${FILES} files) in ${((Date.now() - t) / 1000).toFixed(1)} s`,
+  );
 
-  const prof = spawnSync(process.execPath, [path.join(root, 'bin/mlops.js'), 'profile', 'holdout.csv', '--prediction', 'score', '--out', 'profile.json'], { cwd: work, encoding: 'utf8' });
+  const prof = spawnSync(
+    process.execPath,
+    [path.join(root, 'bin/mlops.js'), 'profile', 'holdout.csv', '--prediction', 'score', '--out', 'profile.json'],
+    { cwd: work, encoding: 'utf8' },
+  );
   if (prof.status !== 0) throw new Error(`profile failed: ${prof.stderr}`);
   writeFileSync(path.join(work, 'mlops.config.yaml'), 'monitor:\n  publish: false\n  rollback: false\n');
 
   const results = {};
-  const common = ['--baseline', 'profile.json', '--from', '2026-11-26T10:00:00Z', '--to', '2026-11-26T11:00:00Z', '--json', '--no-rollback'];
+  const common = [
+    '--baseline',
+    'profile.json',
+    '--from',
+    '2026-11-26T10:00:00Z',
+    '--to',
+    '2026-11-26T11:00:00Z',
+    '--json',
+    '--no-rollback',
+  ];
 
   // Local files.
   const local = await timed(mlops('monitor', ...common, '--capture-dir', 'capture', '--dry-run'));
   if (local.code !== 1 && local.code !== 0) throw new Error(`monitor (local) exited ${local.code}: ${local.stderr.slice(-2000)}`);
   const lo = JSON.parse(local.stdout);
   if (lo.capture.records !== RECORDS) throw new Error(`monitor read ${lo.capture.records} records, expected ${RECORDS}`);
-  results.local = { cpu: local.cpu, wall: local.wall, rssMb: local.rssMb, rps: RECORDS / local.wall, inner: lo.recordsPerSecond, status: lo.status, drifted: lo.features.filter((f) => f.status === 'drift').map((f) => f.name) };
-  log(`monitor local: ${local.wall.toFixed(2)} s, ${fmtInt(results.local.rps)} records/s, peak ${results.local.rssMb.toFixed(0)} MB, verdict ${lo.status} (${results.local.drifted.join(', ')})`);
+  results.local = {
+    cpu: local.cpu,
+    wall: local.wall,
+    rssMb: local.rssMb,
+    rps: RECORDS / local.wall,
+    inner: lo.recordsPerSecond,
+    status: lo.status,
+    drifted: lo.features.filter((f) => f.status === 'drift').map((f) => f.name),
+  };
+  log(
+    `monitor local: ${local.wall.toFixed(2)} s, ${fmtInt(results.local.rps)} records/s, peak ${results.local.rssMb.toFixed(0)} MB, verdict ${lo.status} (${results.local.drifted.join(', ')})`,
+  );
 
   // pandas / scipy.
   if (withPandas) {
@@ -173,7 +202,10 @@ async function main() {
   // moto's S3.
   if (withS3) {
     const port = 40000 + Math.floor(Math.random() * 20000);
-    const moto = spawn(path.join(root, '.venv/bin/moto_server'), ['-H', '127.0.0.1', '-p', String(port)], { stdio: 'ignore', detached: false });
+    const moto = spawn(path.join(root, '.venv/bin/moto_server'), ['-H', '127.0.0.1', '-p', String(port)], {
+      stdio: 'ignore',
+      detached: false,
+    });
     const url = `http://127.0.0.1:${port}`;
     try {
       for (let i = 0; i < 120; i++) {
@@ -183,13 +215,29 @@ async function main() {
         await new Promise((r) => setTimeout(r, 250));
       }
       const { S3Client, CreateBucketCommand, PutObjectCommand } = await import('@aws-sdk/client-s3');
-      const env = { AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing', AWS_REGION: 'us-east-1', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
+      const env = {
+        AWS_ACCESS_KEY_ID: 'testing',
+        AWS_SECRET_ACCESS_KEY: 'testing',
+        AWS_REGION: 'us-east-1',
+        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      };
       Object.assign(process.env, env);
-      const s3 = new S3Client({ region: 'us-east-1', endpoint: url, forcePathStyle: true, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
+      const s3 = new S3Client({
+        region: 'us-east-1',
+        endpoint: url,
+        forcePathStyle: true,
+        credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+      });
       await s3.send(new CreateBucketCommand({ Bucket: 'bench-capture' }));
       t = Date.now();
       for (const f of readdirSync(captureDir)) {
-        await s3.send(new PutObjectCommand({ Bucket: 'bench-capture', Key: `capture/bench-ep/AllTraffic/2026/11/26/10/${f}`, Body: readFileSync(path.join(captureDir, f)) }));
+        await s3.send(
+          new PutObjectCommand({
+            Bucket: 'bench-capture',
+            Key: `capture/bench-ep/AllTraffic/2026/11/26/10/${f}`,
+            Body: readFileSync(path.join(captureDir, f)),
+          }),
+        );
       }
       log(`uploaded ${FILES} objects to moto in ${((Date.now() - t) / 1000).toFixed(1)} s`);
       writeFileSync(
@@ -212,9 +260,14 @@ async function main() {
     `bench/drift: ${fmtInt(RECORDS)} capture records, ${FEATURES} features + 1 output, ${(bytes / 1e6).toFixed(0)} MB of JSON lines in ${FILES} files; ${availableParallelism()} cores, load average ${loadStart} at start, ${loadavg()[0].toFixed(1)} at end`,
     `  mlops monitor, local files : ${results.local.wall.toFixed(2)} s  ${fmtInt(results.local.rps)} records/s (scan alone ${fmtInt(results.local.inner)}/s)  ${cpuCol(results.local)}  peak RSS ${results.local.rssMb.toFixed(0)} MB  verdict ${results.local.status} [drifted: ${results.local.drifted.join(', ')}]`,
   ];
-  if (results.s3) lines.push(`  mlops monitor, moto S3     : ${results.s3.wall.toFixed(2)} s  ${fmtInt(results.s3.rps)} records/s  ${cpuCol(results.s3)}  peak RSS ${results.s3.rssMb.toFixed(0)} MB  verdict ${results.s3.status}`);
+  if (results.s3)
+    lines.push(
+      `  mlops monitor, moto S3     : ${results.s3.wall.toFixed(2)} s  ${fmtInt(results.s3.rps)} records/s  ${cpuCol(results.s3)}  peak RSS ${results.s3.rssMb.toFixed(0)} MB  verdict ${results.s3.status}`,
+    );
   if (results.pandas) {
-    lines.push(`  pandas + scipy ks_2samp    : ${results.pandas.wall.toFixed(2)} s  ${fmtInt(results.pandas.rps)} records/s  ${cpuCol(results.pandas)}  peak RSS ${results.pandas.rssMb.toFixed(0)} MB`);
+    lines.push(
+      `  pandas + scipy ks_2samp    : ${results.pandas.wall.toFixed(2)} s  ${fmtInt(results.pandas.rps)} records/s  ${cpuCol(results.pandas)}  peak RSS ${results.pandas.rssMb.toFixed(0)} MB`,
+    );
     lines.push(
       `  ratio (monitor local / pandas): ${(results.local.rps / results.pandas.rps).toFixed(1)}x faster by wall time, ${(results.pandas.cpu / results.local.cpu).toFixed(1)}x less cpu, ${(results.pandas.rssMb / results.local.rssMb).toFixed(1)}x less memory`,
     );

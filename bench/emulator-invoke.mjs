@@ -46,17 +46,27 @@ try {
   const credentials = { accessKeyId: 'testing', secretAccessKey: 'testing' };
   const s3 = new S3Client({ region: 'us-east-1', endpoint: motoUrl, forcePathStyle: true, credentials });
   await s3.send(new CreateBucketCommand({ Bucket: 'bench' }));
-  await s3.send(new PutObjectCommand({ Bucket: 'bench', Key: 'm/model.tar.gz', Body: readFileSync(path.join(work, 'linear', 'model.tar.gz')) }));
+  await s3.send(
+    new PutObjectCommand({ Bucket: 'bench', Key: 'm/model.tar.gz', Body: readFileSync(path.join(work, 'linear', 'model.tar.gz')) }),
+  );
 
   emulator = await startEmulator({ s3Endpoint: motoUrl, cloudWatchEndpoint: motoUrl, timeScale: 1e6, env: process.env });
   const client = new sm.SageMakerClient({ region: 'us-east-1', endpoint: emulator.url, credentials });
   const runtime = new rt.SageMakerRuntimeClient({ region: 'us-east-1', endpoint: emulator.runtimeUrl, credentials });
-  await client.send(new sm.CreateModelCommand({ ModelName: 'm', PrimaryContainer: { Image: 'mlflow', ModelDataUrl: 's3://bench/m/model.tar.gz' } }));
-  await client.send(new sm.CreateEndpointConfigCommand({
-    EndpointConfigName: 'c',
-    ProductionVariants: [{ VariantName: 'v', ModelName: 'm', InstanceType: 'ml.m5.large', InitialInstanceCount: 1 }],
-    DataCaptureConfig: { InitialSamplingPercentage: 100, DestinationS3Uri: 's3://bench/capture', CaptureOptions: [{ CaptureMode: 'InputAndOutput' }] },
-  }));
+  await client.send(
+    new sm.CreateModelCommand({ ModelName: 'm', PrimaryContainer: { Image: 'mlflow', ModelDataUrl: 's3://bench/m/model.tar.gz' } }),
+  );
+  await client.send(
+    new sm.CreateEndpointConfigCommand({
+      EndpointConfigName: 'c',
+      ProductionVariants: [{ VariantName: 'v', ModelName: 'm', InstanceType: 'ml.m5.large', InitialInstanceCount: 1 }],
+      DataCaptureConfig: {
+        InitialSamplingPercentage: 100,
+        DestinationS3Uri: 's3://bench/capture',
+        CaptureOptions: [{ CaptureMode: 'InputAndOutput' }],
+      },
+    }),
+  );
   const t0 = Date.now();
   await client.send(new sm.CreateEndpointCommand({ EndpointName: 'e', EndpointConfigName: 'c' }));
   await sm.waitUntilEndpointInService({ client, maxWaitTime: 300, minDelay: 1, maxDelay: 1 }, { EndpointName: 'e' });

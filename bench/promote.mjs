@@ -42,7 +42,20 @@ const [motoPort, mlflowPort] = [await freePort(), await freePort()];
 const moto = spawn(path.join(venv, 'moto_server'), ['-H', '127.0.0.1', '-p', String(motoPort)], { stdio: 'ignore' });
 const mlflow = spawn(
   path.join(venv, 'mlflow'),
-  ['server', '--host', '127.0.0.1', '--port', String(mlflowPort), '--workers', '1', '--backend-store-uri', `sqlite:///${work}/mlflow.db`, '--serve-artifacts', '--artifacts-destination', `${work}/artifacts`],
+  [
+    'server',
+    '--host',
+    '127.0.0.1',
+    '--port',
+    String(mlflowPort),
+    '--workers',
+    '1',
+    '--backend-store-uri',
+    `sqlite:///${work}/mlflow.db`,
+    '--serve-artifacts',
+    '--artifacts-destination',
+    `${work}/artifacts`,
+  ],
   { stdio: 'ignore', env: { ...process.env, MLFLOW_SERVER_ENABLE_JOB_EXECUTION: 'false' } },
 );
 const motoUrl = `http://127.0.0.1:${motoPort}`;
@@ -50,7 +63,10 @@ const mlflowUrl = `http://127.0.0.1:${mlflowPort}`;
 let emulator;
 const ms = (x) => `${x.toFixed(0).padStart(6)} ms`;
 try {
-  for (const [url, what] of [[`${motoUrl}/moto-api/`, 'moto'], [`${mlflowUrl}/health`, 'mlflow']]) {
+  for (const [url, what] of [
+    [`${motoUrl}/moto-api/`, 'moto'],
+    [`${mlflowUrl}/health`, 'mlflow'],
+  ]) {
     for (let i = 0; ; i++) {
       try {
         if ((await fetch(url)).ok) break;
@@ -60,8 +76,12 @@ try {
     }
   }
   const env = {
-    PATH: process.env.PATH, HOME: process.env.HOME, USER: 'bench',
-    AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing', AWS_REGION: 'us-east-1',
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    USER: 'bench',
+    AWS_ACCESS_KEY_ID: 'testing',
+    AWS_SECRET_ACCESS_KEY: 'testing',
+    AWS_REGION: 'us-east-1',
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
   };
   const credentials = { accessKeyId: 'testing', secretAccessKey: 'testing' };
@@ -70,25 +90,41 @@ try {
   await s3.send(new CreateBucketCommand({ Bucket: 'bench-audit', ObjectLockEnabledForBucket: true }));
   execFileSync(
     path.join(venv, 'python'),
-    ['-c', `
+    [
+      '-c',
+      `
 import mlflow, mlflow.sklearn, numpy as np
 from sklearn.linear_model import LinearRegression
 x = np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
 for _ in range(5):
     with mlflow.start_run():
         mlflow.sklearn.log_model(LinearRegression().fit(x, 2 * x[:, 0] + 3 * x[:, 1] + 1), name="model", registered_model_name="bench")
-`],
+`,
+    ],
     { env: { ...process.env, MLFLOW_TRACKING_URI: mlflowUrl }, stdio: 'ignore' },
   );
   emulator = await startEmulator({
-    s3Endpoint: motoUrl, cloudWatchEndpoint: motoUrl, timeScale: 1,
-    durations: { createEndpoint: 0, provisionFleet: 0, activateTraffic: 0, rollback: 0, updateWeights: 0, deleteEndpoint: 0, alarmPollInterval: 1 },
-    captureFlushIntervalMs: 100, metricsFlushIntervalMs: 100,
+    s3Endpoint: motoUrl,
+    cloudWatchEndpoint: motoUrl,
+    timeScale: 1,
+    durations: {
+      createEndpoint: 0,
+      provisionFleet: 0,
+      activateTraffic: 0,
+      rollback: 0,
+      updateWeights: 0,
+      deleteEndpoint: 0,
+      alarmPollInterval: 1,
+    },
+    captureFlushIntervalMs: 100,
+    metricsFlushIntervalMs: 100,
   });
   const runtime = new rt.SageMakerRuntimeClient({ region: 'us-east-1', endpoint: emulator.runtimeUrl, credentials });
 
   const config = (strategy) =>
-    writeFileSync(path.join(work, 'mlops.config.yaml'), `version: 1
+    writeFileSync(
+      path.join(work, 'mlops.config.yaml'),
+      `version: 1
 project: bench
 mlflow: { trackingUri: '${mlflowUrl}', registeredModel: bench }
 aws: { region: us-east-1, endpoints: { sagemaker: '${emulator.url}', s3: '${motoUrl}', cloudwatch: '${motoUrl}' } }
@@ -106,13 +142,18 @@ deploy:
   state: { uri: 's3://bench/state' }
   lock: { uri: 's3://bench/locks' }
   audit: { uri: 's3://bench-audit/trail', retentionDays: 1 }
-`);
+`,
+    );
 
   const ctxFor = () => {
     const io = new Io({ stdout: process.stdout, stderr: { write: () => true }, env });
     let cached;
     return {
-      io, cwd: work, env, globals: { json: false, color: false, verbose: false }, signal: benchSignal(),
+      io,
+      cwd: work,
+      env,
+      globals: { json: false, color: false, verbose: false },
+      signal: benchSignal(),
       loadConfig: () => (cached ??= loadConfig({ cwd: work, env })),
     };
   };
@@ -137,7 +178,14 @@ deploy:
         };
       },
     });
-    const clock = { now: () => new Date(), sleep: async (msec) => { const t0 = performance.now(); await new Promise((r) => setTimeout(r, msec)); t.waited += performance.now() - t0; } };
+    const clock = {
+      now: () => new Date(),
+      sleep: async (msec) => {
+        const t0 = performance.now();
+        await new Promise((r) => setTimeout(r, msec));
+        t.waited += performance.now() - t0;
+      },
+    };
     // Stage boundaries: every save of the deployment record with a new stage.
     const stages = [];
     let current;
@@ -157,16 +205,24 @@ deploy:
       },
     });
     // The bake's reads, timed apart: CloudWatch statistics and data capture.
-    const timed = (name, f) => async (...args) => {
-      const t0 = performance.now();
-      try {
-        return await f(...args);
-      } finally {
-        t[name] = (t[name] ?? 0) + performance.now() - t0;
-      }
-    };
+    const timed =
+      (name, f) =>
+      async (...args) => {
+        const t0 = performance.now();
+        try {
+          return await f(...args);
+        } finally {
+          t[name] = (t[name] ?? 0) + performance.now() - t0;
+        }
+      };
     const metrics = { ...p.metrics, getMetricStatistics: timed('cloudwatchMs', p.metrics.getMetricStatistics.bind(p.metrics)) };
-    const capture = { read: timed('captureMs', async (...a) => { const r = await p.capture.read(...a); t.pairs = (t.pairs ?? 0) + r.length; return r; }) };
+    const capture = {
+      read: timed('captureMs', async (...a) => {
+        const r = await p.capture.read(...a);
+        t.pairs = (t.pairs ?? 0) + r.length;
+        return r;
+      }),
+    };
     const ports = { ...p, sagemaker, store, clock, metrics, capture };
     const finish = () => {
       if (current) stages.push({ stage: current.stage, wall: performance.now() - current.t0, waited: t.waited - current.waited0 });
@@ -180,14 +236,21 @@ deploy:
   const load = async (endpoint) => {
     traffic = true;
     for (let i = 0; traffic; i++) {
-      await runtime.send(new rt.InvokeEndpointCommand({ EndpointName: endpoint, ContentType: 'text/csv', Body: Buffer.from(`a,b\n${i % 5},${i % 3}\n`) })).catch(() => {});
+      await runtime
+        .send(
+          new rt.InvokeEndpointCommand({ EndpointName: endpoint, ContentType: 'text/csv', Body: Buffer.from(`a,b\n${i % 5},${i % 3}\n`) }),
+        )
+        .catch(() => {});
       await new Promise((r) => setTimeout(r, 20));
     }
   };
 
   const print = (title, stages) => {
     console.log(title);
-    for (const s of stages) console.log(`  ${s.stage.padEnd(12)} wall ${ms(s.wall)}   waiting for SageMaker/bake ${ms(s.waited)}   promote's own ${ms(s.wall - s.waited)}`);
+    for (const s of stages)
+      console.log(
+        `  ${s.stage.padEnd(12)} wall ${ms(s.wall)}   waiting for SageMaker/bake ${ms(s.waited)}   promote's own ${ms(s.wall - s.waited)}`,
+      );
   };
 
   for (const strategy of ['config', 'keep-warm']) {
@@ -203,13 +266,17 @@ deploy:
     traffic = false;
     await loading;
     print(`[${strategy}] promotion v${v0 + 1}: ${r.outcome} in ${ms(performance.now() - t0)}`, b.finish());
-    console.log(`  bake reads: CloudWatch ${ms(b.t.cloudwatchMs ?? 0)}, data capture ${ms(b.t.captureMs ?? 0)} (${b.t.pairs ?? 0} records)`);
+    console.log(
+      `  bake reads: CloudWatch ${ms(b.t.cloudwatchMs ?? 0)}, data capture ${ms(b.t.captureMs ?? 0)} (${b.t.pairs ?? 0} records)`,
+    );
     b.t.calls.length = 0;
     const w0 = b.t.waited;
     t0 = performance.now();
     const rb = await runRollback(b.ports, b.w.settings, 'bench');
     const wall = performance.now() - t0;
-    console.log(`[${strategy}] rollback after done: ${rb.outcome} in ${ms(wall)} (waiting for SageMaker ${ms(b.t.waited - w0)}); SageMaker calls that change something: ${b.t.calls.join(', ')}`);
+    console.log(
+      `[${strategy}] rollback after done: ${rb.outcome} in ${ms(wall)} (waiting for SageMaker ${ms(b.t.waited - w0)}); SageMaker calls that change something: ${b.t.calls.join(', ')}`,
+    );
     b.finish();
   }
 } finally {

@@ -10,7 +10,6 @@ import { joinKey, parseS3Uri, type ObjectStore, type Retention, type S3Location 
 import type { AuditLog } from '../core/ports.js';
 export type { AuditLog } from '../core/ports.js';
 
-
 export interface AuditLogOptions {
   store: ObjectStore;
   location: S3Location;
@@ -22,7 +21,14 @@ export interface AuditLogOptions {
 
 /** The audit log of one endpoint from the deploy config. */
 export function auditLogFor(store: ObjectStore, deploy: DeployConfig, now?: () => Date): AuditLog {
-  return openAuditLog({ store, location: parseS3Uri(deploy.audit.uri), endpoint: deploy.endpointName, retentionDays: deploy.audit.retentionDays, mode: deploy.audit.mode, now });
+  return openAuditLog({
+    store,
+    location: parseS3Uri(deploy.audit.uri),
+    endpoint: deploy.endpointName,
+    retentionDays: deploy.audit.retentionDays,
+    mode: deploy.audit.mode,
+    now,
+  });
 }
 
 export function openAuditLog(o: AuditLogOptions): AuditLog {

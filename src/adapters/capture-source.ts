@@ -46,7 +46,11 @@ export interface CaptureFileRef {
  * Bytes are cut after the chunk's last newline before decoding: a newline byte is never part of a
  * multi-byte UTF-8 sequence, so no character is split.
  */
-export async function* splitLines(chunks: AsyncIterable<Uint8Array | string>, source: string, signal?: AbortSignal): AsyncGenerator<LineBatch> {
+export async function* splitLines(
+  chunks: AsyncIterable<Uint8Array | string>,
+  source: string,
+  signal?: AbortSignal,
+): AsyncGenerator<LineBatch> {
   let carry: Buffer | undefined;
   let rest = '';
   for await (const chunk of chunks) {
@@ -92,7 +96,9 @@ export async function localCaptureFiles(paths: string[]): Promise<CaptureFileRef
     try {
       st = await stat(p);
     } catch {
-      throw new UserError('CAPTURE_NOT_FOUND', `Capture path ${p} does not exist.`, { hint: 'Pass a folder of data-capture .jsonl files (or files) to --capture-dir.' });
+      throw new UserError('CAPTURE_NOT_FOUND', `Capture path ${p} does not exist.`, {
+        hint: 'Pass a folder of data-capture .jsonl files (or files) to --capture-dir.',
+      });
     }
     if (st.isDirectory()) {
       const entries = (await readdir(p, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name));
@@ -150,7 +156,8 @@ export async function splitLocalFiles(files: CaptureFileRef[], target: number): 
         if (found > cuts[cuts.length - 1]) cuts.push(found);
       }
       cuts.push(size);
-      for (let i = 0; i + 1 < cuts.length; i++) out.push({ name: f.name, size: cuts[i + 1] - cuts[i], range: { start: cuts[i], end: cuts[i + 1] } });
+      for (let i = 0; i + 1 < cuts.length; i++)
+        out.push({ name: f.name, size: cuts[i + 1] - cuts[i], range: { start: cuts[i], end: cuts[i + 1] } });
     } finally {
       await fh.close();
     }
@@ -331,13 +338,27 @@ export async function scanCapture(source: CaptureFiles, live: LiveSummary, opts:
     };
     const w = new Worker(WORKER_URL, { workerData: job });
     const done = new Promise<{ state: ReturnType<LiveSummary['toState']>; stats: ScanStats }>((resolve, reject) => {
-      w.once('message', (m: { ok: boolean; state: ReturnType<LiveSummary['toState']>; stats: ScanStats; error?: { message: string; code?: string; source?: string; hint?: string } }) => {
-        if (m.ok) resolve(m);
-        else if (m.error?.source === 'user') reject(new UserError(m.error.code ?? 'CAPTURE_ERROR', m.error.message, { hint: m.error.hint }));
-        else reject(new ExternalError(m.error?.code ?? 'CAPTURE_SCAN_FAILED', m.error?.message ?? 'capture scan failed', { hint: m.error?.hint }));
-      });
+      w.once(
+        'message',
+        (m: {
+          ok: boolean;
+          state: ReturnType<LiveSummary['toState']>;
+          stats: ScanStats;
+          error?: { message: string; code?: string; source?: string; hint?: string };
+        }) => {
+          if (m.ok) resolve(m);
+          else if (m.error?.source === 'user')
+            reject(new UserError(m.error.code ?? 'CAPTURE_ERROR', m.error.message, { hint: m.error.hint }));
+          else
+            reject(
+              new ExternalError(m.error?.code ?? 'CAPTURE_SCAN_FAILED', m.error?.message ?? 'capture scan failed', { hint: m.error?.hint }),
+            );
+        },
+      );
       w.once('error', reject);
-      w.once('exit', (code) => reject(new ExternalError('CAPTURE_SCAN_FAILED', `a capture scan worker exited with code ${code} before it answered`)));
+      w.once('exit', (code) =>
+        reject(new ExternalError('CAPTURE_SCAN_FAILED', `a capture scan worker exited with code ${code} before it answered`)),
+      );
     });
     return { w, done };
   });

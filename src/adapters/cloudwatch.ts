@@ -8,7 +8,6 @@ import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { Dimensions, MetricDatum, AlarmSpec, AlarmState, MetricStatisticsQuery, Datapoint, MetricsPort } from '../core/ports.js';
 export type { Dimensions, MetricDatum, AlarmSpec, AlarmState, MetricStatisticsQuery, Datapoint, MetricsPort } from '../core/ports.js';
 
-
 const dims = (d: Dimensions) => Object.entries(d).map(([Name, Value]) => ({ Name, Value }));
 const fromDims = (d?: Array<{ Name?: string; Value?: string }>): Dimensions =>
   Object.fromEntries((d ?? []).map((x) => [x.Name ?? '', x.Value ?? '']));
@@ -152,7 +151,14 @@ export class MemoryMetrics implements MetricsPort {
       .filter((n) => this.alarms.has(n))
       .map((n) => {
         const a = this.alarms.get(n)!;
-        return { name: n, state: a.state, namespace: a.namespace, metricName: a.metricName, dimensions: a.dimensions, threshold: a.threshold };
+        return {
+          name: n,
+          state: a.state,
+          namespace: a.namespace,
+          metricName: a.metricName,
+          dimensions: a.dimensions,
+          threshold: a.threshold,
+        };
       });
   }
   async setAlarmState(name: string, state: 'OK' | 'ALARM' | 'INSUFFICIENT_DATA'): Promise<void> {
@@ -160,7 +166,8 @@ export class MemoryMetrics implements MetricsPort {
     if (a) a.state = state;
   }
   async getMetricStatistics(q: MetricStatisticsQuery): Promise<Datapoint[]> {
-    const same = (d: Dimensions) => Object.keys(q.dimensions).length === Object.keys(d).length && Object.entries(q.dimensions).every(([k, v]) => d[k] === v);
+    const same = (d: Dimensions) =>
+      Object.keys(q.dimensions).length === Object.keys(d).length && Object.entries(q.dimensions).every(([k, v]) => d[k] === v);
     const pts = this.data.filter((d) => d.namespace === q.namespace && d.name === q.metricName && same(d.dimensions));
     if (pts.length === 0) return [];
     const vals = pts.map((p) => p.value);

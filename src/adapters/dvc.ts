@@ -31,9 +31,12 @@ export async function dvcPull(spec: PullSpec, opts: DvcRunOptions): Promise<DvcP
   const proc = await runProcess(argv, { cwd: opts.cwd, env: opts.env, io: opts.io, signal: opts.signal });
   const failure = proc.aborted
     ? classifyDvcFailure({ signal: proc.signal ?? 'SIGTERM', output: proc.output })
-    : classifyDvcFailure({ exitCode: proc.exitCode, signal: proc.signal, notFound: proc.notFound, output: proc.output }, {
-        remote: spec.remote,
-      });
+    : classifyDvcFailure(
+        { exitCode: proc.exitCode, signal: proc.signal, notFound: proc.notFound, output: proc.output },
+        {
+          remote: spec.remote,
+        },
+      );
   return { argv, ok: failure === undefined, failure, process: proc };
 }
 
@@ -59,7 +62,7 @@ export async function readDataVersion(root: string): Promise<DataVersion> {
     if (!Array.isArray(outs)) return;
     for (const o of outs as Array<Record<string, unknown>>) {
       const p = typeof o?.path === 'string' ? o.path : undefined;
-      const h = (o?.md5 ?? o?.etag ?? o?.checksum ?? o?.hash) as unknown;
+      const h = o?.md5 ?? o?.etag ?? o?.checksum ?? o?.hash;
       if (p && typeof h === 'string') outputs[path.posix.join(base, p)] = h;
     }
   };

@@ -126,13 +126,19 @@ export function startMlflow(opts: PeerOptions): Promise<Peer> {
     mkdirSync(join(dir, 'artifacts'), { recursive: true });
     return {
       argv: [
-        mlflow, 'server',
-        '--host', '127.0.0.1',
-        '--port', String(port),
-        '--workers', '1',
-        '--backend-store-uri', `sqlite:///${join(dir, 'mlflow.db')}`,
+        mlflow,
+        'server',
+        '--host',
+        '127.0.0.1',
+        '--port',
+        String(port),
+        '--workers',
+        '1',
+        '--backend-store-uri',
+        `sqlite:///${join(dir, 'mlflow.db')}`,
         '--serve-artifacts',
-        '--artifacts-destination', join(dir, 'artifacts'),
+        '--artifacts-destination',
+        join(dir, 'artifacts'),
       ],
       // MLflow 3.x starts a job runner with seven huey consumers by default; nothing here needs it.
       env: { MLFLOW_SERVER_ENABLE_JOB_EXECUTION: 'false' },
@@ -172,12 +178,18 @@ export function startEmulatorPeer(opts: EmulatorPeerOptions): Promise<Peer> {
   if (!existsSync(entry)) throw new Error(`${entry} not found: build mlops first (npm run build)`);
   return startWithRetry('emulator', opts, (port) => ({
     argv: [
-      process.execPath, entry,
-      '--moto', opts.motoUrl,
-      '--host', '127.0.0.1',
-      '--port', String(port),
-      '--region', SANDBOX_REGION,
-      '--venv', opts.venv,
+      process.execPath,
+      entry,
+      '--moto',
+      opts.motoUrl,
+      '--host',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--region',
+      SANDBOX_REGION,
+      '--venv',
+      opts.venv,
       ...(opts.timeScale ? ['--time-scale', String(opts.timeScale)] : []),
       ...(opts.durations ? ['--durations', JSON.stringify(opts.durations)] : []),
     ],
@@ -265,9 +277,8 @@ async function startOnce(name: string, opts: PeerOptions, makeSpec: (port: numbe
   const env = { ...(opts.baseEnv ?? process.env), PYTHONUNBUFFERED: '1', ...spec.env, ...opts.env };
   let child: ChildProcess;
   try {
-    const [cmd, ...args] =
-      mode === 'attached' ? [join(opts.venv, 'bin', 'python'), '-c', WATCHDOG, ...spec.argv] : spec.argv;
-    child = spawn(cmd!, args, {
+    const [cmd, ...args] = mode === 'attached' ? [join(opts.venv, 'bin', 'python'), '-c', WATCHDOG, ...spec.argv] : spec.argv;
+    child = spawn(cmd, args, {
       cwd: dir,
       env: mode === 'attached' && ownDir ? { ...env, MLOPS_WATCHDOG_RMTREE: '1' } : env,
       stdio: ['ignore', logFd, logFd],
@@ -429,10 +440,7 @@ export async function startLocalStack(opts: StackOptions): Promise<LocalStack> {
   const sub = (name: string) => (opts.mode === 'detached' ? join(opts.dir!, name) : undefined);
   const common = { venv: opts.venv, mode: opts.mode, baseEnv: opts.baseEnv };
   log('starting MLflow and moto');
-  const started = await Promise.allSettled([
-    startMlflow({ ...common, dir: sub('mlflow') }),
-    startMoto({ ...common, dir: sub('moto') }),
-  ]);
+  const started = await Promise.allSettled([startMlflow({ ...common, dir: sub('mlflow') }), startMoto({ ...common, dir: sub('moto') })]);
   const ok = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
   const failed = started.flatMap((r) => (r.status === 'rejected' ? [r.reason as Error] : []));
   if (failed.length) {
@@ -444,7 +452,13 @@ export async function startLocalStack(opts: StackOptions): Promise<LocalStack> {
   log('starting the SageMaker emulator');
   let emulator: Peer;
   try {
-    emulator = await startEmulatorPeer({ ...common, dir: sub('emulator'), motoUrl: moto.url, timeScale: opts.timeScale, durations: opts.durations });
+    emulator = await startEmulatorPeer({
+      ...common,
+      dir: sub('emulator'),
+      motoUrl: moto.url,
+      timeScale: opts.timeScale,
+      durations: opts.durations,
+    });
   } catch (err) {
     await Promise.all([mlflow.stop(), moto.stop()]);
     throw err;
@@ -488,7 +502,9 @@ export function readSandboxState(dir: string): SandboxState | undefined {
 }
 
 /** Which recorded processes still run and which still answer. */
-export async function probeSandbox(state: SandboxState): Promise<Array<{ name: string; pid: number; url: string; alive: boolean; answers: boolean }>> {
+export async function probeSandbox(
+  state: SandboxState,
+): Promise<Array<{ name: string; pid: number; url: string; alive: boolean; answers: boolean }>> {
   const paths: Record<string, string> = { mlflow: '/health', moto: '/moto-api/', emulator: '/_emulator/health' };
   return Promise.all(
     state.processes.map(async (p) => ({ ...p, alive: groupAlive(p.pid), answers: await answers(p.url + (paths[p.name] ?? '/')) })),
@@ -545,7 +561,9 @@ export function bucketsOf(deploy: {
   const bucket = (uri: string) => /^s3:\/\/([^/]+)/.exec(uri)?.[1];
   const audit = bucket(deploy.audit.uri);
   const plain = new Set(
-    [deploy.artifacts, deploy.dataCapture.destination, deploy.state.uri, deploy.lock.uri].map(bucket).filter((b): b is string => Boolean(b) && b !== audit),
+    [deploy.artifacts, deploy.dataCapture.destination, deploy.state.uri, deploy.lock.uri]
+      .map(bucket)
+      .filter((b): b is string => Boolean(b) && b !== audit),
   );
   return { plain: [...plain], objectLock: audit ? [audit] : [] };
 }

@@ -114,9 +114,7 @@ export interface SearchRunsPage {
 }
 
 /** Outcome of an alias lookup: the version, or why there is none. */
-export type AliasLookup =
-  | { found: true; version: ModelVersion }
-  | { found: false; reason: 'model-not-found' | 'alias-not-found' };
+export type AliasLookup = { found: true; version: ModelVersion } | { found: false; reason: 'model-not-found' | 'alias-not-found' };
 
 export interface MlflowClientOptions {
   trackingUri: string;
@@ -399,8 +397,12 @@ export class MlflowClient {
     const res = await this.send(config, endpoint);
     const body = parseBody(res.data as string);
     if (body === null || typeof body !== 'object') {
-      throw new MlflowApiError('MLFLOW_BAD_RESPONSE', `${this.baseUrl} answered ${endpoint} with something that is not MLflow's JSON.`, { endpoint, httpStatus: res.status },
-        'Check that mlflow.trackingUri (or $MLFLOW_TRACKING_URI) points to the MLflow tracking server, not a login page or proxy.');
+      throw new MlflowApiError(
+        'MLFLOW_BAD_RESPONSE',
+        `${this.baseUrl} answered ${endpoint} with something that is not MLflow's JSON.`,
+        { endpoint, httpStatus: res.status },
+        'Check that mlflow.trackingUri (or $MLFLOW_TRACKING_URI) points to the MLflow tracking server, not a login page or proxy.',
+      );
     }
     return body as T;
   }
@@ -434,15 +436,23 @@ export class MlflowClient {
     if (code === 'ECONNABORTED' || code === 'ETIMEDOUT' || /timeout/i.test(e?.message ?? '')) {
       return {
         retryable: true,
-        error: new MlflowUnavailableError('MLFLOW_TIMEOUT', `MLflow at ${where} did not answer ${endpoint} within ${this.timeoutMs} ms.`, f,
-          'Check that the tracking server is healthy, or raise mlflow.timeout in the config.'),
+        error: new MlflowUnavailableError(
+          'MLFLOW_TIMEOUT',
+          `MLflow at ${where} did not answer ${endpoint} within ${this.timeoutMs} ms.`,
+          f,
+          'Check that the tracking server is healthy, or raise mlflow.timeout in the config.',
+        ),
       };
     }
     if (code === 'ENOTFOUND') {
       return {
         retryable: false,
-        error: new MlflowUnavailableError('MLFLOW_UNREACHABLE', `Cannot resolve the MLflow host of ${where}.`, f,
-          'Check mlflow.trackingUri in the config or $MLFLOW_TRACKING_URI.'),
+        error: new MlflowUnavailableError(
+          'MLFLOW_UNREACHABLE',
+          `Cannot resolve the MLflow host of ${where}.`,
+          f,
+          'Check mlflow.trackingUri in the config or $MLFLOW_TRACKING_URI.',
+        ),
       };
     }
     return {
@@ -468,22 +478,30 @@ export class MlflowClient {
     const f = { mlflowCode, httpStatus: status, endpoint };
     const detail = serverMsg ? `: ${serverMsg}` : '';
     const retryAfter = res.headers?.['retry-after'];
-    const retryAfterMs = retryAfter !== undefined && /^\d+(\.\d+)?$/.test(String(retryAfter)) ? Math.min(Number(retryAfter) * 1000, 30_000) : undefined;
+    const retryAfterMs =
+      retryAfter !== undefined && /^\d+(\.\d+)?$/.test(String(retryAfter)) ? Math.min(Number(retryAfter) * 1000, 30_000) : undefined;
 
     if (status === 429 || mlflowCode === 'REQUEST_LIMIT_EXCEEDED') {
       return {
         retryable: true,
         retryAfterMs,
-        error: new MlflowUnavailableError('MLFLOW_RATE_LIMITED', `MLflow rate-limited ${endpoint} (HTTP ${status})${detail}`, f,
-          'Retry later, or raise mlflow.retries in the config.'),
+        error: new MlflowUnavailableError(
+          'MLFLOW_RATE_LIMITED',
+          `MLflow rate-limited ${endpoint} (HTTP ${status})${detail}`,
+          f,
+          'Retry later, or raise mlflow.retries in the config.',
+        ),
       };
     }
     if (status === 401 || status === 403 || mlflowCode === 'PERMISSION_DENIED' || mlflowCode === 'UNAUTHENTICATED') {
       return {
         retryable: false,
-        error: new MlflowPermissionError('MLFLOW_PERMISSION_DENIED',
-          `MLflow denied ${endpoint} (HTTP ${status}${mlflowCode ? `, ${mlflowCode}` : ''})${detail}`, f,
-          'Set MLFLOW_TRACKING_TOKEN, or MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD, to credentials allowed to do this.'),
+        error: new MlflowPermissionError(
+          'MLFLOW_PERMISSION_DENIED',
+          `MLflow denied ${endpoint} (HTTP ${status}${mlflowCode ? `, ${mlflowCode}` : ''})${detail}`,
+          f,
+          'Set MLFLOW_TRACKING_TOKEN, or MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD, to credentials allowed to do this.',
+        ),
       };
     }
     if (mlflowCode === 'RESOURCE_DOES_NOT_EXIST') {
@@ -497,27 +515,42 @@ export class MlflowClient {
       // service, or a server too old for this endpoint. Never "the run does not exist".
       return {
         retryable: false,
-        error: new MlflowApiError('MLFLOW_ENDPOINT_NOT_FOUND', `${this.baseUrl} answered 404 to ${endpoint}: not an MLflow REST endpoint.`, f,
-          'Check that mlflow.trackingUri (or $MLFLOW_TRACKING_URI) is the MLflow tracking server\'s base URL, including any path prefix.'),
+        error: new MlflowApiError(
+          'MLFLOW_ENDPOINT_NOT_FOUND',
+          `${this.baseUrl} answered 404 to ${endpoint}: not an MLflow REST endpoint.`,
+          f,
+          "Check that mlflow.trackingUri (or $MLFLOW_TRACKING_URI) is the MLflow tracking server's base URL, including any path prefix.",
+        ),
       };
     }
     if (mlflowCode === 'INVALID_PARAMETER_VALUE' || mlflowCode === 'BAD_REQUEST' || mlflowCode === 'INVALID_STATE') {
       return { retryable: false, error: new MlflowInvalidParameterError(`MLflow rejected ${endpoint}${detail}`, f) };
     }
     if (mlflowCode === 'RESOURCE_ALREADY_EXISTS') {
-      return { retryable: false, error: new MlflowApiError('MLFLOW_ALREADY_EXISTS', `MLflow: ${serverMsg || `${endpoint}: already exists`}`, f) };
+      return {
+        retryable: false,
+        error: new MlflowApiError('MLFLOW_ALREADY_EXISTS', `MLflow: ${serverMsg || `${endpoint}: already exists`}`, f),
+      };
     }
     if (status >= 500) {
       return {
         retryable: true,
         retryAfterMs,
-        error: new MlflowUnavailableError('MLFLOW_SERVER_ERROR', `MLflow failed on ${endpoint} (HTTP ${status}${mlflowCode ? `, ${mlflowCode}` : ''})${detail}`, f,
-          'The tracking server had an internal error; check its logs and retry.'),
+        error: new MlflowUnavailableError(
+          'MLFLOW_SERVER_ERROR',
+          `MLflow failed on ${endpoint} (HTTP ${status}${mlflowCode ? `, ${mlflowCode}` : ''})${detail}`,
+          f,
+          'The tracking server had an internal error; check its logs and retry.',
+        ),
       };
     }
     return {
       retryable: false,
-      error: new MlflowApiError(`MLFLOW_${mlflowCode ?? `HTTP_${status}`}`, `MLflow refused ${endpoint} (HTTP ${status}${mlflowCode ? `, ${mlflowCode}` : ''})${detail}`, f),
+      error: new MlflowApiError(
+        `MLFLOW_${mlflowCode ?? `HTTP_${status}`}`,
+        `MLflow refused ${endpoint} (HTTP ${status}${mlflowCode ? `, ${mlflowCode}` : ''})${detail}`,
+        f,
+      ),
     };
   }
 
@@ -526,7 +559,9 @@ export class MlflowClient {
   /** The experiment with this name, or undefined when there is none. */
   async getExperimentByName(name: string): Promise<Experiment | undefined> {
     try {
-      const r = await this.request<{ experiment: Record<string, unknown> }>('GET', 'experiments/get-by-name', { params: { experiment_name: name } });
+      const r = await this.request<{ experiment: Record<string, unknown> }>('GET', 'experiments/get-by-name', {
+        params: { experiment_name: name },
+      });
       return parseExperiment(r.experiment);
     } catch (err) {
       if (isMlflowNotFound(err)) return undefined;
@@ -536,7 +571,9 @@ export class MlflowClient {
 
   async getExperiment(experimentId: string): Promise<Experiment | undefined> {
     try {
-      const r = await this.request<{ experiment: Record<string, unknown> }>('GET', 'experiments/get', { params: { experiment_id: experimentId } });
+      const r = await this.request<{ experiment: Record<string, unknown> }>('GET', 'experiments/get', {
+        params: { experiment_id: experimentId },
+      });
       return parseExperiment(r.experiment);
     } catch (err) {
       if (isMlflowNotFound(err)) return undefined;
@@ -576,7 +613,13 @@ export class MlflowClient {
 
   // --- runs ------------------------------------------------------------------------------------
 
-  async createRun(req: { experimentId: string; startTime?: number; tags?: Record<string, string>; runName?: string; userId?: string }): Promise<Run> {
+  async createRun(req: {
+    experimentId: string;
+    startTime?: number;
+    tags?: Record<string, string>;
+    runName?: string;
+    userId?: string;
+  }): Promise<Run> {
     const r = await this.request<{ run: Record<string, unknown> }>('POST', 'runs/create', {
       body: {
         experiment_id: req.experimentId,
@@ -695,13 +738,19 @@ export class MlflowClient {
    */
   async getModelVersionByAlias(name: string, alias: string): Promise<AliasLookup> {
     try {
-      const r = await this.request<{ model_version: Record<string, unknown> }>('GET', 'registered-models/alias', { params: { name, alias } });
+      const r = await this.request<{ model_version: Record<string, unknown> }>('GET', 'registered-models/alias', {
+        params: { name, alias },
+      });
       return { found: true, version: parseModelVersion(r.model_version) };
     } catch (err) {
       if (isMlflowNotFound(err)) {
-        return { found: false, reason: /alias/i.test(err.message) && !/registered model with name/i.test(err.message) ? 'alias-not-found' : 'model-not-found' };
+        return {
+          found: false,
+          reason: /alias/i.test(err.message) && !/registered model with name/i.test(err.message) ? 'alias-not-found' : 'model-not-found',
+        };
       }
-      if (err instanceof MlflowInvalidParameterError && /alias .* not found/i.test(err.message)) return { found: false, reason: 'alias-not-found' };
+      if (err instanceof MlflowInvalidParameterError && /alias .* not found/i.test(err.message))
+        return { found: false, reason: 'alias-not-found' };
       throw err;
     }
   }
@@ -718,7 +767,9 @@ export class MlflowClient {
   /** The version, or undefined when it (or its model) does not exist. */
   async getModelVersion(name: string, version: string): Promise<ModelVersion | undefined> {
     try {
-      const r = await this.request<{ model_version: Record<string, unknown> }>('GET', 'model-versions/get', { params: { name, version: String(version) } });
+      const r = await this.request<{ model_version: Record<string, unknown> }>('GET', 'model-versions/get', {
+        params: { name, version: String(version) },
+      });
       return parseModelVersion(r.model_version);
     } catch (err) {
       if (isMlflowNotFound(err)) return undefined;
@@ -764,7 +815,9 @@ export class MlflowClient {
 
   /** Where a version's files are (e.g. mlflow-artifacts:/1/models/m-.../artifacts). */
   async getModelVersionDownloadUri(name: string, version: string): Promise<string> {
-    const r = await this.request<{ artifact_uri: string }>('GET', 'model-versions/get-download-uri', { params: { name, version: String(version) } });
+    const r = await this.request<{ artifact_uri: string }>('GET', 'model-versions/get-download-uri', {
+      params: { name, version: String(version) },
+    });
     return r.artifact_uri;
   }
 
@@ -793,7 +846,7 @@ export class MlflowClient {
   async resolveArtifactUri(uri: string): Promise<string> {
     const runs = /^runs:\/([^/]+)(?:\/(.*))?$/.exec(uri);
     if (runs) {
-      const run = await this.getRun(runs[1]!);
+      const run = await this.getRun(runs[1]);
       if (!run?.info.artifactUri) {
         throw new MlflowNotFoundError('MLFLOW_NOT_FOUND', `MLflow run ${runs[1]} not found (from ${uri}).`, { endpoint: 'runs/get' });
       }
@@ -801,25 +854,35 @@ export class MlflowClient {
     }
     const models = /^models:\/(.+)$/.exec(uri);
     if (models) {
-      const rest = models[1]!;
+      const rest = models[1];
       const logged = /^(m-[0-9a-f]+)(?:\/(.*))?$/.exec(rest);
       if (logged) {
-        const r = await this.request<{ model?: { info?: { artifact_uri?: string } } }>('GET', `logged-models/${encodeURIComponent(logged[1]!)}`);
+        const r = await this.request<{ model?: { info?: { artifact_uri?: string } } }>(
+          'GET',
+          `logged-models/${encodeURIComponent(logged[1])}`,
+        );
         const base = r.model?.info?.artifact_uri;
-        if (!base) throw new MlflowNotFoundError('MLFLOW_NOT_FOUND', `MLflow logged model ${logged[1]} has no artifact location.`, { endpoint: 'logged-models' });
+        if (!base)
+          throw new MlflowNotFoundError('MLFLOW_NOT_FOUND', `MLflow logged model ${logged[1]} has no artifact location.`, {
+            endpoint: 'logged-models',
+          });
         return joinUri(base, logged[2]);
       }
       const at = /^([^/@]+)@([^/]+)(?:\/(.*))?$/.exec(rest);
       if (at) {
-        const found = await this.getModelVersionByAlias(at[1]!, at[2]!);
+        const found = await this.getModelVersionByAlias(at[1], at[2]);
         if (!found.found) {
-          throw new MlflowNotFoundError('MLFLOW_NOT_FOUND', `Registered model ${at[1]} has no alias "${at[2]}" (${found.reason}).`, { endpoint: 'registered-models/alias' });
+          throw new MlflowNotFoundError('MLFLOW_NOT_FOUND', `Registered model ${at[1]} has no alias "${at[2]}" (${found.reason}).`, {
+            endpoint: 'registered-models/alias',
+          });
         }
-        return joinUri(await this.getModelVersionDownloadUri(at[1]!, found.version.version), at[3]);
+        return joinUri(await this.getModelVersionDownloadUri(at[1], found.version.version), at[3]);
       }
       const nv = /^([^/]+)\/([^/]+)(?:\/(.*))?$/.exec(rest);
-      if (nv) return joinUri(await this.getModelVersionDownloadUri(nv[1]!, nv[2]!), nv[3]);
-      throw new UserError('MLFLOW_BAD_URI', `Cannot resolve model URI ${uri}.`, { hint: 'Use models:/NAME/VERSION, models:/NAME@ALIAS or models:/m-ID.' });
+      if (nv) return joinUri(await this.getModelVersionDownloadUri(nv[1], nv[2]), nv[3]);
+      throw new UserError('MLFLOW_BAD_URI', `Cannot resolve model URI ${uri}.`, {
+        hint: 'Use models:/NAME/VERSION, models:/NAME@ALIAS or models:/m-ID.',
+      });
     }
     return uri;
   }
@@ -848,9 +911,13 @@ export class MlflowClient {
       return ['(copied)'];
     }
     if (!/^mlflow-artifacts:/i.test(resolved)) {
-      throw new UserError('MLFLOW_ARTIFACT_STORE_UNSUPPORTED', `Cannot download ${resolved}: only artifacts proxied by the tracking server (mlflow-artifacts:) and local files are supported.`, {
-        hint: 'Run the tracking server with artifact serving (the default, or --serve-artifacts) so model files are reachable through it.',
-      });
+      throw new UserError(
+        'MLFLOW_ARTIFACT_STORE_UNSUPPORTED',
+        `Cannot download ${resolved}: only artifacts proxied by the tracking server (mlflow-artifacts:) and local files are supported.`,
+        {
+          hint: 'Run the tracking server with artifact serving (the default, or --serve-artifacts) so model files are reachable through it.',
+        },
+      );
     }
     const written: string[] = [];
     const walk = async (rel: string, local: string, rootRel: string): Promise<void> => {
@@ -881,7 +948,11 @@ export class MlflowClient {
   private async downloadProxiedFile(rel: string, local: string): Promise<void> {
     const endpoint = `mlflow-artifacts/artifacts/${rel}`;
     const res = await this.send(
-      { method: 'GET', url: `/api/2.0/mlflow-artifacts/artifacts/${rel.split('/').map(encodeURIComponent).join('/')}`, responseType: 'stream' },
+      {
+        method: 'GET',
+        url: `/api/2.0/mlflow-artifacts/artifacts/${rel.split('/').map(encodeURIComponent).join('/')}`,
+        responseType: 'stream',
+      },
       endpoint,
     );
     await mkdir(path.dirname(local), { recursive: true });
@@ -891,7 +962,9 @@ export class MlflowClient {
       await rename(tmp, local);
     } catch (err) {
       await rm(tmp, { force: true });
-      throw new MlflowUnavailableError('MLFLOW_DOWNLOAD_FAILED', `Download of ${rel} from MLflow failed: ${(err as Error).message}`, { endpoint });
+      throw new MlflowUnavailableError('MLFLOW_DOWNLOAD_FAILED', `Download of ${rel} from MLflow failed: ${(err as Error).message}`, {
+        endpoint,
+      });
     }
   }
 
@@ -899,7 +972,12 @@ export class MlflowClient {
    * Uploads one file into a run's artifacts at `artifactPath` (e.g. "mlops/profile.json"), through
    * the server's proxied artifact API (mlflow-artifacts:), or by writing it for a local file store.
    */
-  async uploadArtifact(runId: string, artifactPath: string, content: string | Buffer, contentType = 'application/octet-stream'): Promise<void> {
+  async uploadArtifact(
+    runId: string,
+    artifactPath: string,
+    content: string | Buffer,
+    contentType = 'application/octet-stream',
+  ): Promise<void> {
     const resolved = await this.resolveArtifactUri(`runs:/${runId}/${artifactPath.replace(/^\/+/, '')}`);
     if (/^file:/i.test(resolved) || path.isAbsolute(resolved)) {
       const local = /^file:/i.test(resolved) ? fileURLToPath(resolved) : resolved;
@@ -908,9 +986,13 @@ export class MlflowClient {
       return;
     }
     if (!/^mlflow-artifacts:/i.test(resolved)) {
-      throw new UserError('MLFLOW_ARTIFACT_STORE_UNSUPPORTED', `Cannot upload to ${resolved}: only artifacts proxied by the tracking server (mlflow-artifacts:) and local files are supported.`, {
-        hint: 'Run the tracking server with artifact serving (the default, or --serve-artifacts).',
-      });
+      throw new UserError(
+        'MLFLOW_ARTIFACT_STORE_UNSUPPORTED',
+        `Cannot upload to ${resolved}: only artifacts proxied by the tracking server (mlflow-artifacts:) and local files are supported.`,
+        {
+          hint: 'Run the tracking server with artifact serving (the default, or --serve-artifacts).',
+        },
+      );
     }
     const rel = proxiedPath(resolved);
     await this.send(
@@ -934,7 +1016,7 @@ function joinUri(base: string, sub?: string): string {
 function proxiedPath(uri: string): string {
   const m = /^mlflow-artifacts:(?:\/\/[^/]*)?\/?(.*)$/i.exec(uri);
   if (!m) throw new UserError('MLFLOW_BAD_URI', `Not an mlflow-artifacts: URI: ${uri}`);
-  return m[1]!.replace(/\/+$/, '');
+  return m[1].replace(/\/+$/, '');
 }
 
 async function readSome(stream: Readable, limit = 4096): Promise<string> {

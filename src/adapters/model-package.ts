@@ -78,7 +78,7 @@ async function modelRoot(dir: string): Promise<string> {
     const sub = path.join(dir, n);
     if ((await stat(sub)).isDirectory() && (await readdir(sub)).includes('MLmodel')) return sub;
   }
-  throw new ExternalError('MODEL_NOT_MLFLOW', 'the model version\'s artifacts hold no MLmodel file', {
+  throw new ExternalError('MODEL_NOT_MLFLOW', "the model version's artifacts hold no MLmodel file", {
     hint: 'Register a model logged with mlflow.<flavor>.log_model (it writes MLmodel).',
   });
 }

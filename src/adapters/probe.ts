@@ -111,7 +111,10 @@ export function findAwsCredentials(env: Record<string, string | undefined>): Aws
   else if (env.AWS_WEB_IDENTITY_TOKEN_FILE && env.AWS_ROLE_ARN) source = 'web identity (AWS_ROLE_ARN)';
   else if (creds[profile]?.aws_access_key_id) source = `profile "${profile}" in ${credFile}`;
   else if (confSection?.aws_access_key_id) source = `profile "${profile}" in ${configFile}`;
-  else if (confSection && (confSection.role_arn || confSection.sso_session || confSection.sso_start_url || confSection.credential_process)) {
+  else if (
+    confSection &&
+    (confSection.role_arn || confSection.sso_session || confSection.sso_start_url || confSection.credential_process)
+  ) {
     source = `profile "${profile}" in ${configFile} (role, SSO or credential_process)`;
   } else if (env.AWS_CONTAINER_CREDENTIALS_RELATIVE_URI || env.AWS_CONTAINER_CREDENTIALS_FULL_URI) source = 'container role (ECS/EKS)';
   return { source, profile, region };
@@ -132,15 +135,20 @@ function readIni(file: string | undefined): Record<string, Record<string, string
     const line = raw.replace(/[#;].*$/, '').trim();
     const head = /^\[\s*(.+?)\s*\]$/.exec(line);
     if (head) {
-      section = out[head[1]!] ??= {};
+      section = out[head[1]] ??= {};
       continue;
     }
     const kv = /^([^=]+?)\s*=\s*(.*)$/.exec(line);
-    if (kv && section) section[kv[1]!.toLowerCase()] = kv[2]!;
+    if (kv && section) section[kv[1].toLowerCase()] = kv[2]!;
   }
   return out;
 }
 
 function firstLine(s: string): string {
-  return s.split('\n').find((l) => l.trim() !== '')?.trim() ?? '';
+  return (
+    s
+      .split('\n')
+      .find((l) => l.trim() !== '')
+      ?.trim() ?? ''
+  );
 }

@@ -101,7 +101,7 @@ export async function runProcess(argv: string[], opts: RunProcessOptions): Promi
     };
   }
 
-  const child = execa(argv[0]!, argv.slice(1), {
+  const child = execa(argv[0], argv.slice(1), {
     cwd: opts.cwd,
     env,
     extendEnv: false,

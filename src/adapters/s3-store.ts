@@ -9,7 +9,6 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { S3Location, PutCondition, Retention, PutOutcome, HeadResult, ObjectStore } from '../core/ports.js';
 export type { S3Location, PutCondition, Retention, PutOutcome, HeadResult, ObjectStore } from '../core/ports.js';
 
-
 /** Parses s3://bucket/prefix into its parts. */
 export function parseS3Uri(uri: string): S3Location {
   const m = /^s3:\/\/([^/]+)\/?(.*)$/.exec(uri);
@@ -21,7 +20,6 @@ export function parseS3Uri(uri: string): S3Location {
 export function joinKey(prefix: string, key: string): string {
   return prefix ? `${prefix}/${key}` : key;
 }
-
 
 const status = (e: unknown): number | undefined => (e as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
 const errName = (e: unknown): string => (e as { name?: string; Code?: string })?.name ?? (e as { Code?: string })?.Code ?? '';
@@ -161,7 +159,11 @@ export class MemoryStore implements ObjectStore {
       throw new ExternalError('S3_ERROR', `s3://${bucket}/${key} is under Object Lock retention`);
     }
     const etag = `"${++this.n}"`;
-    this.objects.set(this.id(bucket, key), { body: new TextEncoder().encode(JSON.stringify(value, null, 2)), etag, retention: opts.retention });
+    this.objects.set(this.id(bucket, key), {
+      body: new TextEncoder().encode(JSON.stringify(value, null, 2)),
+      etag,
+      retention: opts.retention,
+    });
     return { ok: true, etag };
   }
 
@@ -180,7 +182,10 @@ export class MemoryStore implements ObjectStore {
 
   async list(bucket: string, prefix: string) {
     const p = `${bucket}/${prefix}`;
-    return [...this.objects.keys()].filter((k) => k.startsWith(p)).map((k) => k.slice(bucket.length + 1)).sort();
+    return [...this.objects.keys()]
+      .filter((k) => k.startsWith(p))
+      .map((k) => k.slice(bucket.length + 1))
+      .sort();
   }
 
   async delete(bucket: string, key: string, opts: { ifMatch?: string } = {}): Promise<PutOutcome> {

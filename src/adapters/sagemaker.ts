@@ -7,18 +7,36 @@
 import { ExternalError } from '../core/errors.js';
 import type { EndpointStatus, EndpointView } from '../core/deployment.js';
 import type { SageMakerClient } from '@aws-sdk/client-sagemaker';
-import type { Tag, ProductionVariantSpec, EndpointConfigSpec, ModelSpec, DeploymentConfigSpec, UpdateEndpointSpec, EndpointConfigView, SageMakerPort } from '../core/ports.js';
-export type { Tag, ProductionVariantSpec, EndpointConfigSpec, ModelSpec, DeploymentConfigSpec, UpdateEndpointSpec, EndpointConfigView, SageMakerPort } from '../core/ports.js';
-
+import type {
+  Tag,
+  ProductionVariantSpec,
+  EndpointConfigSpec,
+  ModelSpec,
+  DeploymentConfigSpec,
+  UpdateEndpointSpec,
+  EndpointConfigView,
+  SageMakerPort,
+} from '../core/ports.js';
+export type {
+  Tag,
+  ProductionVariantSpec,
+  EndpointConfigSpec,
+  ModelSpec,
+  DeploymentConfigSpec,
+  UpdateEndpointSpec,
+  EndpointConfigView,
+  SageMakerPort,
+} from '../core/ports.js';
 
 const errName = (e: unknown) => (e as { name?: string })?.name ?? '';
 const errMsg = (e: unknown) => (e instanceof Error ? e.message : String(e));
 const alreadyExists = (e: unknown) => /already exist|Cannot create already existing/i.test(errMsg(e));
-const notFound = (e: unknown) => /ValidationException|ResourceNotFound/.test(errName(e)) && /(could not find|not found|does not exist)/i.test(errMsg(e));
+const notFound = (e: unknown) =>
+  /ValidationException|ResourceNotFound/.test(errName(e)) && /(could not find|not found|does not exist)/i.test(errMsg(e));
 
 function smError(op: string, e: unknown): ExternalError {
   return new ExternalError('SAGEMAKER_ERROR', `SageMaker ${op} failed: ${errName(e) || 'error'}: ${errMsg(e)}`, {
-    hint: 'Check AWS credentials, the region, the deploy role\'s permissions and the names in deploy config.',
+    hint: "Check AWS credentials, the region, the deploy role's permissions and the names in deploy config.",
     cause: e,
   });
 }
@@ -62,7 +80,11 @@ export async function sageMakerPort(client: SageMakerClient): Promise<SageMakerP
         const out = await client.send(new sm.DescribeEndpointConfigCommand({ EndpointConfigName: name }));
         return {
           name,
-          productionVariants: (out.ProductionVariants ?? []).map((v) => ({ name: v.VariantName!, model: v.ModelName!, weight: v.InitialVariantWeight })),
+          productionVariants: (out.ProductionVariants ?? []).map((v) => ({
+            name: v.VariantName!,
+            model: v.ModelName!,
+            weight: v.InitialVariantWeight,
+          })),
           shadowVariants: (out.ShadowProductionVariants ?? []).map((v) => ({ name: v.VariantName!, model: v.ModelName! })),
         };
       } catch (e) {
@@ -83,10 +105,14 @@ export async function sageMakerPort(client: SageMakerClient): Promise<SageMakerP
         return {
           name,
           arn: out.EndpointArn ?? '',
-          status: (out.EndpointStatus ?? 'OutOfService') as EndpointStatus,
+          status: out.EndpointStatus ?? 'OutOfService',
           configName: out.EndpointConfigName ?? '',
           failureReason: out.FailureReason,
-          variants: (out.ProductionVariants ?? []).map((v) => ({ name: v.VariantName!, weight: v.CurrentWeight, instances: v.CurrentInstanceCount })),
+          variants: (out.ProductionVariants ?? []).map((v) => ({
+            name: v.VariantName!,
+            weight: v.CurrentWeight,
+            instances: v.CurrentInstanceCount,
+          })),
           shadowVariants: (out.ShadowProductionVariants ?? []).map((v) => ({ name: v.VariantName!, weight: v.CurrentWeight })),
         };
       } catch (e) {
@@ -96,7 +122,10 @@ export async function sageMakerPort(client: SageMakerClient): Promise<SageMakerP
     },
     updateEndpoint: (spec) => call('UpdateEndpoint', async () => void (await client.send(new sm.UpdateEndpointCommand(spec as never)))),
     updateEndpointWeightsAndCapacities: (spec) =>
-      call('UpdateEndpointWeightsAndCapacities', async () => void (await client.send(new sm.UpdateEndpointWeightsAndCapacitiesCommand(spec)))),
+      call(
+        'UpdateEndpointWeightsAndCapacities',
+        async () => void (await client.send(new sm.UpdateEndpointWeightsAndCapacitiesCommand(spec))),
+      ),
     addTags: (arn, tags) => call('AddTags', async () => void (await client.send(new sm.AddTagsCommand({ ResourceArn: arn, Tags: tags })))),
     listTags: (arn) =>
       call('ListTags', async () => {
@@ -136,9 +165,7 @@ export class MemorySageMaker implements SageMakerPort {
       tags: Tag[];
     }
   >();
-  constructor(
-    readonly opts: { busyPolls?: number; alarmState?: (name: string) => string | Promise<string>; failUpdates?: boolean } = {},
-  ) {}
+  constructor(readonly opts: { busyPolls?: number; alarmState?: (name: string) => string | Promise<string>; failUpdates?: boolean } = {}) {}
 
   private rec(op: string, input: unknown) {
     this.calls.push({ op, input });
@@ -175,7 +202,8 @@ export class MemorySageMaker implements SageMakerPort {
   async createEndpoint(spec: { EndpointName: string; EndpointConfigName: string; Tags?: Tag[] }) {
     this.rec('CreateEndpoint', spec);
     if (this.endpoints.has(spec.EndpointName)) return;
-    if (!this.configs.has(spec.EndpointConfigName)) throw new ExternalError('SAGEMAKER_ERROR', `Could not find endpoint configuration "${spec.EndpointConfigName}"`);
+    if (!this.configs.has(spec.EndpointConfigName))
+      throw new ExternalError('SAGEMAKER_ERROR', `Could not find endpoint configuration "${spec.EndpointConfigName}"`);
     this.endpoints.set(spec.EndpointName, {
       arn: `arn:aws:sagemaker:us-east-1:123456789012:endpoint/${spec.EndpointName.toLowerCase()}`,
       status: 'Creating',
@@ -217,7 +245,11 @@ export class MemorySageMaker implements SageMakerPort {
       status: e.status,
       configName: e.configName,
       failureReason: e.failureReason,
-      variants: cfg.ProductionVariants.map((v) => ({ name: v.VariantName, weight: e.weights.get(v.VariantName), instances: v.InitialInstanceCount })),
+      variants: cfg.ProductionVariants.map((v) => ({
+        name: v.VariantName,
+        weight: e.weights.get(v.VariantName),
+        instances: v.InitialInstanceCount,
+      })),
       shadowVariants: (cfg.ShadowProductionVariants ?? []).map((v) => ({ name: v.VariantName, weight: v.InitialVariantWeight })),
     };
   }
@@ -226,11 +258,15 @@ export class MemorySageMaker implements SageMakerPort {
     const e = this.endpoints.get(spec.EndpointName);
     if (!e) throw new ExternalError('SAGEMAKER_ERROR', `Could not find endpoint "${spec.EndpointName}"`);
     if (e.status !== 'InService') throw new ExternalError('SAGEMAKER_ERROR', `Cannot update in-progress endpoint (${e.status})`);
-    if (!this.configs.has(spec.EndpointConfigName)) throw new ExternalError('SAGEMAKER_ERROR', `Could not find endpoint configuration "${spec.EndpointConfigName}"`);
+    if (!this.configs.has(spec.EndpointConfigName))
+      throw new ExternalError('SAGEMAKER_ERROR', `Could not find endpoint configuration "${spec.EndpointConfigName}"`);
     e.status = 'Updating';
     e.pending = { config: spec.EndpointConfigName, deployment: spec.DeploymentConfig, polls: this.opts.busyPolls ?? 1 };
   }
-  async updateEndpointWeightsAndCapacities(spec: { EndpointName: string; DesiredWeightsAndCapacities: { VariantName: string; DesiredWeight: number }[] }) {
+  async updateEndpointWeightsAndCapacities(spec: {
+    EndpointName: string;
+    DesiredWeightsAndCapacities: { VariantName: string; DesiredWeight: number }[];
+  }) {
     this.rec('UpdateEndpointWeightsAndCapacities', spec);
     const e = this.endpoints.get(spec.EndpointName);
     if (!e || e.status !== 'InService') throw new ExternalError('SAGEMAKER_ERROR', 'endpoint not InService');

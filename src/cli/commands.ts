@@ -41,11 +41,7 @@ export const COMMANDS: CommandDef[] = [
       'entries into the current folder. An existing file is never overwritten without\n' +
       '--force (.gitignore and requirements.txt only get the missing lines); nothing\n' +
       'prompts, and running it again is safe.',
-    examples: [
-      'npx mlops init',
-      'npx mlops init --name churn --endpoint churn-prod --ci both',
-      'npx mlops init --dry-run',
-    ],
+    examples: ['npx mlops init', 'npx mlops init --name churn --endpoint churn-prod --ci both', 'npx mlops init --dry-run'],
     options: [
       { flags: '--name <name>', description: 'project name (default: the folder name)' },
       { flags: '--experiment <name>', description: 'MLflow experiment (default: the project name)' },
@@ -67,7 +63,7 @@ export const COMMANDS: CommandDef[] = [
     description:
       'Runs `dvc pull` (the `dvc` on PATH) in the folder of the config file, with\n' +
       'data.remote, data.targets and data.jobs from config (flags and arguments\n' +
-      'override them), and streams DVC\'s output. Each DVC failure exits 3 with a\n' +
+      "override them), and streams DVC's output. Each DVC failure exits 3 with a\n" +
       'message saying what to do: DVC not installed, not a DVC repository, no remote\n' +
       'configured, unknown remote, missing remote plugin, authentication failure,\n' +
       'files missing from the remote.',
@@ -75,7 +71,7 @@ export const COMMANDS: CommandDef[] = [
     args: [{ name: 'targets', description: 'DVC targets to pull (default: data.targets, else everything)', variadic: true }],
     options: [
       { flags: '-r, --remote <name>', description: 'DVC remote to pull from (default: data.remote, else the default remote)' },
-      { flags: '-j, --jobs <n>', description: 'parallel download jobs (default: data.jobs, else DVC\'s default)' },
+      { flags: '-j, --jobs <n>', description: "parallel download jobs (default: data.jobs, else DVC's default)" },
       { flags: '--dry-run', description: 'print the dvc command instead of running it', default: false },
     ],
     load: () => import('../commands/pull.js'),
@@ -97,15 +93,20 @@ export const COMMANDS: CommandDef[] = [
       'promote) and its id printed on stdout (the whole record with --json).\n' +
       '\n' +
       'Exit codes: 0 trained and required metrics logged; 3 the training command\n' +
-      'exited non-zero (mlops exits 3, not the script\'s own code, which is in the\n' +
+      "exited non-zero (mlops exits 3, not the script's own code, which is in the\n" +
       'message, the --json error details and the run tag mlops.train.exit_code),\n' +
       'could not start, timed out, or missed a required metric, or MLflow failed; 2\n' +
       'bad config; 130 interrupted (the run is marked KILLED).',
-    examples: ['mlops train', 'mlops train --timeout 45m', 'mlops train --json | jq -r .runId', 'mlops train -- python src/train.py --fast'],
+    examples: [
+      'mlops train',
+      'mlops train --timeout 45m',
+      'mlops train --json | jq -r .runId',
+      'mlops train -- python src/train.py --fast',
+    ],
     args: [{ name: 'command', description: 'training command overriding train.command (after --)', variadic: true }],
     options: [
       { flags: '--timeout <duration>', description: 'kill training after this long (default: train.timeout)' },
-      { flags: '--dry-run', description: 'print the run\'s tags and the command, create nothing', default: false },
+      { flags: '--dry-run', description: "print the run's tags and the command, create nothing", default: false },
     ],
     load: () => import('../commands/train.js'),
   },
@@ -166,7 +167,10 @@ export const COMMANDS: CommandDef[] = [
       'mlops monitor --from 2026-11-26T00:00:00Z --to 2026-11-26T12:00:00Z',
     ],
     options: [
-      { flags: '--baseline <file>', description: 'baseline profile file (default: monitor.baselineProfile, else the production model\'s run artifact)' },
+      {
+        flags: '--baseline <file>',
+        description: "baseline profile file (default: monitor.baselineProfile, else the production model's run artifact)",
+      },
       { flags: '--capture-dir <path...>', description: 'local capture files or folders instead of S3' },
       { flags: '--endpoint <name>', description: 'endpoint (default: monitor.endpoint, else deploy.endpointName)' },
       { flags: '--variant <name>', description: 'variant (default: monitor.variant, else deploy.variantName)' },
@@ -207,9 +211,16 @@ export const COMMANDS: CommandDef[] = [
       'mlops compare --baseline run:0123abcd... --json',
     ],
     options: [
-      { flags: '-b, --baseline <spec>', description: 'baseline: alias (default from compare.baseline), alias:NAME, stage:NAME, run:ID, filter:EXPR' },
+      {
+        flags: '-b, --baseline <spec>',
+        description: 'baseline: alias (default from compare.baseline), alias:NAME, stage:NAME, run:ID, filter:EXPR',
+      },
       { flags: '-r, --run <id>', description: 'candidate run id (default: the run recorded by mlops train)' },
-      { flags: '--if-no-baseline <policy>', description: 'when there is no baseline yet (default: compare.noBaseline)', choices: ['pass', 'fail'] },
+      {
+        flags: '--if-no-baseline <policy>',
+        description: 'when there is no baseline yet (default: compare.noBaseline)',
+        choices: ['pass', 'fail'],
+      },
       { flags: '--report <file>', description: 'where to write the Markdown report (default: compare.report)' },
     ],
     load: () => import('../commands/compare.js'),
@@ -218,20 +229,28 @@ export const COMMANDS: CommandDef[] = [
     name: 'promote',
     summary: 'Deploy the candidate to SageMaker: shadow bake, then a guarded blue/green cutover',
     description:
-      'Advances the endpoint\'s deployment as far as it can now and exits 0 with the stage reached:\n' +
+      "Advances the endpoint's deployment as far as it can now and exits 0 with the stage reached:\n" +
       'package (model.tar.gz to S3, CreateModel) -> shadow (candidate beside production, data capture on)\n' +
       '-> bake (after deploy.shadow.duration: errors, latency and output agreement vs production) ->\n' +
       'cutover (blue/green UpdateEndpoint with auto-rollback on 5XX, latency and drift alarms) -> done\n' +
       '(the production alias moves to the candidate). Run it again (a scheduled job) to continue.\n' +
       'The first deployment of a new endpoint creates it directly. One writer per endpoint (S3 lock).\n' +
       'Exit 1: the bake failed (rolled back by itself) or SageMaker rolled the cutover back on an alarm.',
-    examples: ['mlops promote', 'mlops promote --status', 'mlops promote --dry-run --run 3f2a...', 'mlops promote --model-version 7 --wait 30m'],
+    examples: [
+      'mlops promote',
+      'mlops promote --status',
+      'mlops promote --dry-run --run 3f2a...',
+      'mlops promote --model-version 7 --wait 30m',
+    ],
     options: [
       { flags: '--run <id>', description: 'MLflow run to promote (default: .mlops/last-run.json; registered as a new version if needed)' },
       { flags: '--model-version <n>', description: 'registered model version to promote' },
       { flags: '--status', description: 'show the endpoint and the deployment instead of advancing it', default: false },
       { flags: '--dry-run', description: 'print each AWS call it would make, in order, and change nothing', default: false },
-      { flags: '--wait <duration>', description: 'how long this run may wait for SageMaker before exiting 0 (default 15m, at most half the lock expiry)' },
+      {
+        flags: '--wait <duration>',
+        description: 'how long this run may wait for SageMaker before exiting 0 (default 15m, at most half the lock expiry)',
+      },
       { flags: '--poll <duration>', description: 'how often to poll SageMaker while waiting (default 5s)' },
     ],
     load: () => import('../commands/promote.js'),
@@ -240,7 +259,7 @@ export const COMMANDS: CommandDef[] = [
     name: 'rollback',
     summary: 'Restore the previous model on the endpoint now, whatever the deployment stage',
     description:
-      'Drops a shadow, stops a cutover in flight (SageMaker\'s auto-rollback), or after a finished\n' +
+      "Drops a shadow, stops a cutover in flight (SageMaker's auto-rollback), or after a finished\n" +
       'promotion restores the remembered endpoint config (or, with deploy.rollback.strategy keep-warm,\n' +
       'shifts the weights back to the warm previous variant: a single call). Restores the production\n' +
       'alias and appends the audit record.',
@@ -266,7 +285,7 @@ export const COMMANDS: CommandDef[] = [
     subcommands: [
       {
         name: 'verify',
-        summary: 'Walk the hash chain of the endpoint\'s audit records; exit 1 on a gap, reordering or altered record',
+        summary: "Walk the hash chain of the endpoint's audit records; exit 1 on a gap, reordering or altered record",
         examples: ['mlops audit verify', 'mlops audit verify --endpoint churn-prod --json'],
         options: [{ flags: '--endpoint <name>', description: 'endpoint whose chain to verify (default: deploy.endpointName)' }],
         load: () => import('../commands/audit-verify.js'),
@@ -280,15 +299,15 @@ export const COMMANDS: CommandDef[] = [
     subcommands: [
       {
         name: 'up',
-        summary: 'Start MLflow, moto and the SageMaker emulator in the background; create the config\'s buckets',
+        summary: "Start MLflow, moto and the SageMaker emulator in the background; create the config's buckets",
         description:
           'Starts a real MLflow tracking server (sqlite, artifacts on disk), moto (S3,\n' +
           'CloudWatch) and the SageMaker emulator on free loopback ports, waits until\n' +
-          'they answer, creates the S3 buckets the config\'s deploy section names (the\n' +
+          "they answer, creates the S3 buckets the config's deploy section names (the\n" +
           'audit bucket with Object Lock) and prints what runs where. The servers keep\n' +
-          'running after the command; state, logs and MLflow\'s data are in\n' +
+          "running after the command; state, logs and MLflow's data are in\n" +
           '.mlops/sandbox/ under the project. Running it again while up says so.\n' +
-          'The Python programs come from the clone\'s .venv, else a venv made in\n' +
+          "The Python programs come from the clone's .venv, else a venv made in\n" +
           '$XDG_CACHE_HOME/mlops/sandbox-venv (~/.cache/...; --venv or\n' +
           'MLOPS_SANDBOX_VENV override it) from the pinned testbed/requirements.txt.',
         examples: ['mlops sandbox up', 'mlops sandbox up --time-scale 60', 'mlops sandbox up --venv ~/venvs/mlops --json'],
@@ -300,7 +319,7 @@ export const COMMANDS: CommandDef[] = [
       },
       {
         name: 'down',
-        summary: 'Stop the sandbox\'s servers and remove its state, logs and MLflow data',
+        summary: "Stop the sandbox's servers and remove its state, logs and MLflow data",
         examples: ['mlops sandbox down'],
         load: () => import('../commands/sandbox.js').then((m) => ({ run: m.down })),
       },

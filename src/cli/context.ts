@@ -32,8 +32,4 @@ export interface CommandResult {
   exitCode?: number;
 }
 
-export type CommandRun = (
-  ctx: CommandContext,
-  args: string[],
-  opts: Record<string, unknown>,
-) => Promise<CommandResult>;
+export type CommandRun = (ctx: CommandContext, args: string[], opts: Record<string, unknown>) => Promise<CommandResult>;

@@ -85,7 +85,7 @@ export async function main(argv: string[], deps: MainDeps = {}): Promise<number>
 
   const program = new Command('mlops').description(PROGRAM_DESCRIPTION);
   const [versionOption, ...globalOptions] = GLOBAL_OPTIONS;
-  program.version(packageVersion(), versionOption!.flags, versionOption!.description);
+  program.version(packageVersion(), versionOption.flags, versionOption.description);
   for (const o of globalOptions) program.option(o.flags, o.description);
   program
     .showSuggestionAfterError(true)
@@ -95,7 +95,10 @@ export async function main(argv: string[], deps: MainDeps = {}): Promise<number>
     .addHelpText('after', AFTER_HELP);
 
   const register = (parent: Command, def: CommandDef) => {
-    const cmd = parent.command(def.name).summary(def.summary).description(reflow(def.description ?? def.summary));
+    const cmd = parent
+      .command(def.name)
+      .summary(def.summary)
+      .description(reflow(def.description ?? def.summary));
     cmd.exitOverride();
     cmd.configureOutput(outputConfig(stdout, stderr));
     cmd.showSuggestionAfterError(true);
@@ -140,7 +143,7 @@ export async function main(argv: string[], deps: MainDeps = {}): Promise<number>
         loadConfig: () => {
           configCache ??= import('../config/load.js').then((m) =>
             m.loadConfig({ cwd, env, configPath: globals.config }).then((loaded) => {
-              io!.redactor.addFromObject(loaded.config as unknown as Record<string, unknown>);
+              io!.redactor.addFromObject(loaded.config);
               return loaded;
             }),
           );
@@ -165,7 +168,10 @@ export async function main(argv: string[], deps: MainDeps = {}): Promise<number>
       const nested = err.code === 'commander.unknownCommand' ? nestedCommandFor(err.message) : undefined;
       if (nested) stderr.write(`(Did you mean \`mlops ${nested}\`?)\n`);
       if (exitCode !== ExitCode.OK && rawGlobals(argv).json) {
-        const usage = new UserError('USAGE', err.message.replace(/^error: /, ''), { hint: 'run with --help for usage', details: { commander: err.code } });
+        const usage = new UserError('USAGE', err.message.replace(/^error: /, ''), {
+          hint: 'run with --help for usage',
+          details: { commander: err.code },
+        });
         new Io({ stdout, stderr, env, quiet: true, json: true }).result(errorDocument(usage, exitCode));
       }
     } else {

@@ -100,7 +100,7 @@ function boxWrap(str: string, width: number): string {
       continue;
     }
     let sum = [chunks.shift()!];
-    let sumWidth = sum[0]!.length;
+    let sumWidth = sum[0].length;
     for (const chunk of chunks) {
       if (sumWidth + chunk.length <= width) {
         sum.push(chunk);

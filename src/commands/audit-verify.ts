@@ -7,7 +7,12 @@ import { wire } from './promote.js';
 export const run: CommandRun = async (ctx, _args, opts) => {
   const w = await wire(ctx);
   const endpoint = typeof opts.endpoint === 'string' ? opts.endpoint : w.deploy.endpointName;
-  const log = openAuditLog({ store: w.store, location: parseS3Uri(w.deploy.audit.uri), endpoint, retentionDays: w.deploy.audit.retentionDays });
+  const log = openAuditLog({
+    store: w.store,
+    location: parseS3Uri(w.deploy.audit.uri),
+    endpoint,
+    retentionDays: w.deploy.audit.retentionDays,
+  });
   const report = await log.verify();
   const where = `s3://${log.location.bucket}/${log.location.prefix}/`;
   if (report.ok) {

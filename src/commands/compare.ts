@@ -36,7 +36,12 @@ export function readLastRun(root: string): { runId: string; experimentId?: strin
 }
 
 function ref(client: MlflowClient, run: { info: { runId: string; experimentId: string; runName?: string } }): RunRef {
-  return { runId: run.info.runId, experimentId: run.info.experimentId, runName: run.info.runName, url: client.runUrl(run.info.runId, run.info.experimentId) };
+  return {
+    runId: run.info.runId,
+    experimentId: run.info.experimentId,
+    runName: run.info.runName,
+    url: client.runUrl(run.info.runId, run.info.experimentId),
+  };
 }
 
 export const run: CommandRun = async (ctx, _args, opts) => {

@@ -29,7 +29,9 @@ const PYTHON_MIN = '3.9';
 export const run: CommandRun = async (ctx, _args, opts) => {
   const seconds = Number(opts.timeout ?? 5);
   if (!Number.isFinite(seconds) || seconds <= 0) {
-    throw new UserError('BAD_TIMEOUT', `--timeout must be a positive number of seconds, got "${String(opts.timeout)}".`, { hint: 'e.g. --timeout 2' });
+    throw new UserError('BAD_TIMEOUT', `--timeout must be a positive number of seconds, got "${String(opts.timeout)}".`, {
+      hint: 'e.g. --timeout 2',
+    });
   }
   const timeoutMs = seconds * 1000;
   const probe = await import('../adapters/probe.js');
@@ -52,7 +54,7 @@ export const run: CommandRun = async (ctx, _args, opts) => {
   const probeOpts = { cwd: root, env: ctx.env, timeoutMs: 15_000 };
   const usesDvc = [root, ctx.cwd].some((d) => existsSync(path.join(d, '.dvc')) || existsSync(path.join(d, 'dvc.yaml')));
   const trainCmd = loaded?.config.train.command ?? ['python'];
-  const pythonName = /python/i.test(path.basename(trainCmd[0]!)) ? trainCmd[0]! : undefined;
+  const pythonName = /python/i.test(path.basename(trainCmd[0])) ? trainCmd[0] : undefined;
   // monitor has defaults, so it counts only when it names what to read.
   const sections = (loaded?.config ?? {}) as { deploy?: unknown; monitor?: { endpoint?: string; capture?: string } };
   const awsNeeded = sections.deploy !== undefined || Boolean(sections.monitor?.endpoint || sections.monitor?.capture);
@@ -110,9 +112,16 @@ function checkNode(probe: Probe, version: string): Check {
 async function checkGit(probe: Probe, opts: ProbeOpts): Promise<Check> {
   const r = await probe.probeTool(['git', '--version'], opts);
   if (!r.found) {
-    return { name: 'git', required: true, status: 'fail', summary: r.detail, fix: 'Install git (https://git-scm.com/downloads); training runs are tagged with the commit.' };
+    return {
+      name: 'git',
+      required: true,
+      status: 'fail',
+      summary: r.detail,
+      fix: 'Install git (https://git-scm.com/downloads); training runs are tagged with the commit.',
+    };
   }
-  if (!r.version) return { name: 'git', required: true, status: 'fail', summary: r.detail, fix: 'Check that `git --version` works in this shell.' };
+  if (!r.version)
+    return { name: 'git', required: true, status: 'fail', summary: r.detail, fix: 'Check that `git --version` works in this shell.' };
   return { name: 'git', required: true, status: 'ok', summary: `git ${r.version}` };
 }
 
@@ -128,15 +137,27 @@ async function checkDvc(probe: Probe, opts: ProbeOpts, required: boolean): Promi
       fix: 'Install DVC: `pipx install dvc` or `pip install dvc` (plus the remote plugin, e.g. `dvc[s3]`).',
     };
   }
-  if (!r.version) return { name: 'dvc', required, status: required ? 'fail' : 'warn', summary: r.detail, fix: 'Check that `dvc --version` works in this shell.' };
-  return { name: 'dvc', required, status: 'ok', summary: `dvc ${r.version}${required ? '' : ' (this repo does not use DVC yet: no .dvc/)'}` };
+  if (!r.version)
+    return {
+      name: 'dvc',
+      required,
+      status: required ? 'fail' : 'warn',
+      summary: r.detail,
+      fix: 'Check that `dvc --version` works in this shell.',
+    };
+  return {
+    name: 'dvc',
+    required,
+    status: 'ok',
+    summary: `dvc ${r.version}${required ? '' : ' (this repo does not use DVC yet: no .dvc/)'}`,
+  };
 }
 
 async function checkPython(probe: Probe, opts: ProbeOpts, trainPython: string | undefined): Promise<Check> {
   const required = trainPython !== undefined;
   const candidates = trainPython ? [trainPython] : ['python3', 'python'];
   let r: Awaited<ReturnType<Probe['probeTool']>> | undefined;
-  let used = candidates[0]!;
+  let used = candidates[0];
   for (const c of candidates) {
     used = c;
     r = await probe.probeTool([c, '--version'], opts);
@@ -221,7 +242,13 @@ async function checkMlflow(probe: Probe, ctx: CommandContext, loaded: LoadedConf
   return { name, required: true, status: 'ok', summary: `${base} answers (REST API HTTP ${api.status})` };
 }
 
-async function checkAws(probe: Probe, ctx: CommandContext, loaded: LoadedConfig | undefined, required: boolean, timeoutMs: number): Promise<Check[]> {
+async function checkAws(
+  probe: Probe,
+  ctx: CommandContext,
+  loaded: LoadedConfig | undefined,
+  required: boolean,
+  timeoutMs: number,
+): Promise<Check[]> {
   const why = required ? '' : ' (needed once the config has a deploy section)';
   const found = probe.findAwsCredentials(ctx.env);
   const region = loaded?.config.aws.region ?? found.region;
@@ -244,7 +271,9 @@ async function checkAws(probe: Probe, ctx: CommandContext, loaded: LoadedConfig 
       fix: 'Export AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, set AWS_PROFILE to a configured profile (`aws configure`), or run where a role is attached.',
     });
   }
-  const endpoints = Object.entries(loaded?.config.aws.endpoints ?? {}).filter(([, url]) => typeof url === 'string') as Array<[string, string]>;
+  const endpoints = Object.entries(loaded?.config.aws.endpoints ?? {}).filter(([, url]) => typeof url === 'string') as Array<
+    [string, string]
+  >;
   for (const [service, url] of endpoints) {
     const r = await probe.probeHttp(url, { timeoutMs });
     checks.push(

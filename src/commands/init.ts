@@ -79,13 +79,20 @@ export const run: CommandRun = async (ctx, _args, opts) => {
   }
   const bucket = (opts.bucket as string | undefined) ?? `${name}-mlops`;
   const auditBucket = (opts.auditBucket as string | undefined) ?? `${name}-mlops-audit`;
-  for (const [flag, b] of [['--bucket', bucket], ['--audit-bucket', auditBucket]] as const) {
-    if (!BUCKET.test(b)) throw new UserError('BAD_BUCKET', `${flag} "${b}" is not a valid S3 bucket name.`, { hint: 'Lower-case letters, digits, dots and hyphens, 3-63 characters.' });
+  for (const [flag, b] of [
+    ['--bucket', bucket],
+    ['--audit-bucket', auditBucket],
+  ] as const) {
+    if (!BUCKET.test(b))
+      throw new UserError('BAD_BUCKET', `${flag} "${b}" is not a valid S3 bucket name.`, {
+        hint: 'Lower-case letters, digits, dots and hyphens, 3-63 characters.',
+      });
   }
   const accountId = (opts.accountId as string | undefined) ?? '123456789012';
   if (!/^\d{12}$/.test(accountId)) throw new UserError('BAD_ACCOUNT_ID', `--account-id must be 12 digits, not "${accountId}".`);
   const region = (opts.region as string | undefined) ?? 'us-east-1';
-  if (!/^[a-z]{2}(-[a-z]+)+-\d$/.test(region)) throw new UserError('BAD_REGION', `--region "${region}" is not an AWS region name.`, { hint: 'e.g. --region eu-west-1' });
+  if (!/^[a-z]{2}(-[a-z]+)+-\d$/.test(region))
+    throw new UserError('BAD_REGION', `--region "${region}" is not an AWS region name.`, { hint: 'e.g. --region eu-west-1' });
 
   const vars: Record<string, string> = {
     name,
@@ -99,8 +106,10 @@ export const run: CommandRun = async (ctx, _args, opts) => {
     version: await packageVersion(),
   };
   for (const k of ['experiment', 'model'] as const) {
-    if (!/^[A-Za-z0-9][A-Za-z0-9 ._/-]*$/.test(vars[k]!)) {
-      throw new UserError('BAD_NAME', `--${k} "${vars[k]}" has characters that would need quoting in YAML.`, { hint: 'Use letters, digits, spaces, ".", "_", "-", "/".' });
+    if (!/^[A-Za-z0-9][A-Za-z0-9 ._/-]*$/.test(vars[k])) {
+      throw new UserError('BAD_NAME', `--${k} "${vars[k]}" has characters that would need quoting in YAML.`, {
+        hint: 'Use letters, digits, spaces, ".", "_", "-", "/".',
+      });
     }
   }
 
@@ -171,7 +180,9 @@ export const run: CommandRun = async (ctx, _args, opts) => {
     ctx.io.warn(`${ctx.cwd} is not the root of a git repository: CI files only work at the repository root.`);
   }
   if (opts.accountId === undefined) {
-    ctx.io.warn('AWS account id 123456789012 is a placeholder: edit mlops.config.yaml and iam/mlops-deploy-policy.json (or pass --account-id).');
+    ctx.io.warn(
+      'AWS account id 123456789012 is a placeholder: edit mlops.config.yaml and iam/mlops-deploy-policy.json (or pass --account-id).',
+    );
   }
 
   const next = [

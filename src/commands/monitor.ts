@@ -21,7 +21,14 @@ import type { CommandContext, CommandRun } from '../cli/context.js';
 import type { Io } from '../cli/io.js';
 import { configSchema, type Config } from '../config/schema.js';
 import { durationMs, formatDuration } from '../core/duration.js';
-import { constraintViolations, evaluateDrift, LiveSummary, METHOD_LABEL, type DriftOptions, type DriftReport } from '../core/drift/evaluate.js';
+import {
+  constraintViolations,
+  evaluateDrift,
+  LiveSummary,
+  METHOD_LABEL,
+  type DriftOptions,
+  type DriftReport,
+} from '../core/drift/evaluate.js';
 import { driftMetrics, driftScore, DRIFT_NAMESPACE } from '../core/drift/metrics.js';
 import { profileProblem, type Profile } from '../core/drift/profile.js';
 import type { ScanStats } from '../core/drift/scan.js';
@@ -52,7 +59,10 @@ export interface MonitorStateStore {
 export interface MonitorPorts {
   baseline(): Promise<{ profile: Profile; source: string }>;
   /** Lists the capture files of the window and scans them into `live` (in parallel when large). */
-  scan(live: LiveSummary, opts: { window?: { from: number; to: number }; signal?: AbortSignal; onProgress?: (n: number) => void }): Promise<{ stats: ScanStats; files: number; bytes: number; describe: string }>;
+  scan(
+    live: LiveSummary,
+    opts: { window?: { from: number; to: number }; signal?: AbortSignal; onProgress?: (n: number) => void },
+  ): Promise<{ stats: ScanStats; files: number; bytes: number; describe: string }>;
   metrics?: MetricsPort;
   state: MonitorStateStore;
   rollback: RollbackPort;
@@ -116,7 +126,12 @@ export async function monitorWindow(input: MonitorInput, ports: MonitorPorts, io
   }
 
   const prev = (await ports.state.read()) ?? initialState(input.endpoint, input.variant, now);
-  let state = advanceState(prev, report.dataset, now, input.window ? { from: new Date(input.window.from).toISOString(), to: new Date(input.window.to).toISOString() } : undefined);
+  let state = advanceState(
+    prev,
+    report.dataset,
+    now,
+    input.window ? { from: new Date(input.window.from).toISOString(), to: new Date(input.window.to).toISOString() } : undefined,
+  );
   const due = rollbackDue(state, report.dataset, input.consecutiveWindows);
   let rollback = { due, performed: false, detail: '' };
   if (due && !input.rollback) rollback.detail = 'rollback due but disabled (--no-rollback or monitor.rollback: false)';
@@ -157,14 +172,24 @@ export async function monitorWindow(input: MonitorInput, ports: MonitorPorts, io
 const fmt = (x: number) => (Number.isFinite(x) ? (Math.abs(x) >= 1e-3 || x === 0 ? x.toFixed(4) : x.toExponential(2)) : '-');
 
 function rows(o: MonitorOutcome): string[][] {
-  return o.features.map((f) => [f.name, f.role, f.kind, f.method, fmt(f.value), (f.method === 'chi2' ? '< ' : '> ') + f.threshold, String(f.liveCount), f.status + (f.critical ? ' (critical)' : '')]);
+  return o.features.map((f) => [
+    f.name,
+    f.role,
+    f.kind,
+    f.method,
+    fmt(f.value),
+    (f.method === 'chi2' ? '< ' : '> ') + f.threshold,
+    String(f.liveCount),
+    f.status + (f.critical ? ' (critical)' : ''),
+  ]);
 }
 const HEAD = ['feature', 'role', 'kind', 'method', 'value', 'drift if', 'live n', 'status'];
 
 function verdictLine(o: MonitorOutcome): string {
   const d = o.dataset;
   if (d.status === 'insufficient-data') return `Insufficient data: ${d.reasons.join('; ')}.`;
-  if (d.status === 'no-drift') return `No drift: ${d.driftedInputs.length} of ${d.inputFeatures} input features drifted (threshold ${(d.driftedShareThreshold * 100).toFixed(0)}%), no output drift.`;
+  if (d.status === 'no-drift')
+    return `No drift: ${d.driftedInputs.length} of ${d.inputFeatures} input features drifted (threshold ${(d.driftedShareThreshold * 100).toFixed(0)}%), no output drift.`;
   return `DRIFT: ${d.reasons.join('; ')}.`;
 }
 
@@ -172,7 +197,11 @@ function verdictLine(o: MonitorOutcome): string {
 export function renderText(o: MonitorOutcome): string {
   const table = [HEAD, ...rows(o)];
   const widths = HEAD.map((_, i) => Math.max(...table.map((r) => r[i].length)));
-  const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
+  const line = (r: string[]) =>
+    r
+      .map((c, i) => c.padEnd(widths[i]))
+      .join('  ')
+      .trimEnd();
   const out = [
     `Drift of ${o.endpoint}/${o.variant}${o.window ? ` from ${o.window.from} to ${o.window.to}` : ''} against ${o.baseline}`,
     `${o.capture.records.toLocaleString('en-US')} records (${o.dataset.samples.toLocaleString('en-US')} rows) from ${o.capture.files} file(s)${o.capture.bad ? `, ${o.capture.bad} unreadable` : ''}${o.capture.outsideWindow ? `, ${o.capture.outsideWindow} outside the window` : ''}`,
@@ -183,7 +212,8 @@ export function renderText(o: MonitorOutcome): string {
     '',
     verdictLine(o),
   ];
-  if (o.dataset.status === 'drift') out.push(`Consecutive drifting windows: ${o.consecutive} (rollback after ${o.consecutiveWindows}). ${o.rollback.detail}`.trim());
+  if (o.dataset.status === 'drift')
+    out.push(`Consecutive drifting windows: ${o.consecutive} (rollback after ${o.consecutiveWindows}). ${o.rollback.detail}`.trim());
   return out.join('\n');
 }
 
@@ -221,14 +251,22 @@ export function renderMarkdown(o: MonitorOutcome): string {
 function cliRollback(ctx: CommandContext, config: Config): RollbackPort {
   return async (req) => {
     if (!config.deploy) {
-      throw new UserError('ROLLBACK_NOT_CONFIGURED', `Drift passed the guards and a rollback of ${req.endpoint} is due, but the config has no deploy section to roll back with.`, {
-        hint: 'Add the deploy section (the endpoint `mlops promote` manages), or run with --no-rollback (monitor.rollback: false) to only report.',
-      });
+      throw new UserError(
+        'ROLLBACK_NOT_CONFIGURED',
+        `Drift passed the guards and a rollback of ${req.endpoint} is due, but the config has no deploy section to roll back with.`,
+        {
+          hint: 'Add the deploy section (the endpoint `mlops promote` manages), or run with --no-rollback (monitor.rollback: false) to only report.',
+        },
+      );
     }
     if (config.deploy.endpointName !== req.endpoint) {
-      throw new UserError('ROLLBACK_NOT_CONFIGURED', `Drift on ${req.endpoint} is due a rollback, but deploy manages ${config.deploy.endpointName}; monitor rolls back only that endpoint.`, {
-        hint: 'Monitor deploy.endpointName, or run with --no-rollback.',
-      });
+      throw new UserError(
+        'ROLLBACK_NOT_CONFIGURED',
+        `Drift on ${req.endpoint} is due a rollback, but deploy manages ${config.deploy.endpointName}; monitor rolls back only that endpoint.`,
+        {
+          hint: 'Monitor deploy.endpointName, or run with --no-rollback.',
+        },
+      );
     }
     const { rollbackPort } = await import('./rollback.js');
     return rollbackPort(ctx)(req);
@@ -241,7 +279,8 @@ async function loadConfigOrDefaults(ctx: CommandContext): Promise<{ config: Conf
     return { config: loaded.config, root: loaded.root };
   } catch (e) {
     // monitor works without a config file when everything it needs comes from flags.
-    if (e instanceof MlopsError && e.code === 'CONFIG_NOT_FOUND' && !ctx.globals.config) return { config: configSchema.parse({}), root: ctx.cwd };
+    if (e instanceof MlopsError && e.code === 'CONFIG_NOT_FOUND' && !ctx.globals.config)
+      return { config: configSchema.parse({}), root: ctx.cwd };
     throw e;
   }
 }
@@ -251,7 +290,9 @@ async function readProfile(file: string): Promise<Profile> {
   try {
     text = await readFile(file, 'utf8');
   } catch (e) {
-    throw new UserError('BASELINE_NOT_FOUND', `Cannot read the baseline profile ${file}: ${(e as Error).message}`, { hint: 'Make one with `mlops profile <holdout file> --out <file>`.' });
+    throw new UserError('BASELINE_NOT_FOUND', `Cannot read the baseline profile ${file}: ${(e as Error).message}`, {
+      hint: 'Make one with `mlops profile <holdout file> --out <file>`.',
+    });
   }
   let doc: unknown;
   try {
@@ -262,7 +303,10 @@ async function readProfile(file: string): Promise<Profile> {
   const { isModelMonitorStatistics, profileFromModelMonitor } = await import('../core/drift/model-monitor.js');
   if (isModelMonitorStatistics(doc)) return profileFromModelMonitor(doc, { source: { file: path.basename(file) } });
   const problem = profileProblem(doc);
-  if (problem) throw new UserError('BASELINE_INVALID', `${file} is not an mlops profile: ${problem}.`, { hint: 'Make one with `mlops profile <holdout file> --out <file>`.' });
+  if (problem)
+    throw new UserError('BASELINE_INVALID', `${file} is not an mlops profile: ${problem}.`, {
+      hint: 'Make one with `mlops profile <holdout file> --out <file>`.',
+    });
   return doc as Profile;
 }
 
@@ -277,15 +321,30 @@ async function baselineFromMlflow(config: Config, ctx: CommandContext): Promise<
     what = `run ${runId}`;
   } else if ('alias' in spec) {
     const model = config.mlflow.registeredModel ?? config.project;
-    if (!model) throw new UserError('MONITOR_NO_BASELINE', 'No baseline profile: no --baseline, no monitor.baselineProfile, and no registered model to look up.', { hint: 'Pass --baseline FILE, or set mlflow.registeredModel (or project).' });
+    if (!model)
+      throw new UserError(
+        'MONITOR_NO_BASELINE',
+        'No baseline profile: no --baseline, no monitor.baselineProfile, and no registered model to look up.',
+        { hint: 'Pass --baseline FILE, or set mlflow.registeredModel (or project).' },
+      );
     const found = await client.getModelVersionByAlias(model, spec.alias);
-    if (!found.found) throw new UserError('MONITOR_NO_BASELINE', `No baseline profile: registered model "${model}" has no version with alias "${spec.alias}" (${found.reason}).`, { hint: 'Promote a model first, or pass --baseline FILE.' });
+    if (!found.found)
+      throw new UserError(
+        'MONITOR_NO_BASELINE',
+        `No baseline profile: registered model "${model}" has no version with alias "${spec.alias}" (${found.reason}).`,
+        { hint: 'Promote a model first, or pass --baseline FILE.' },
+      );
     runId = found.version.runId;
     what = `${model}@${spec.alias} (version ${found.version.version}, run ${runId})`;
   } else {
-    throw new UserError('MONITOR_NO_BASELINE', 'monitor can find the baseline profile by compare.baseline alias or runId only.', { hint: 'Pass --baseline FILE or set monitor.baselineProfile.' });
+    throw new UserError('MONITOR_NO_BASELINE', 'monitor can find the baseline profile by compare.baseline alias or runId only.', {
+      hint: 'Pass --baseline FILE or set monitor.baselineProfile.',
+    });
   }
-  if (!runId) throw new UserError('MONITOR_NO_BASELINE', `The production model ${what} has no run id to read its profile from.`, { hint: 'Pass --baseline FILE.' });
+  if (!runId)
+    throw new UserError('MONITOR_NO_BASELINE', `The production model ${what} has no run id to read its profile from.`, {
+      hint: 'Pass --baseline FILE.',
+    });
   const dir = await mkdtemp(path.join(tmpdir(), 'mlops-profile-'));
   try {
     const dest = path.join(dir, 'profile.json');
@@ -294,10 +353,14 @@ async function baselineFromMlflow(config: Config, ctx: CommandContext): Promise<
     } catch (e) {
       // A missing artifact is the user's to fix; an unreachable or failing MLflow stays exit 3.
       if (!isMlflowNotFound(e)) throw e;
-      throw new UserError('MONITOR_NO_BASELINE', `The production model ${what} has no ${PROFILE_ARTIFACT_PATH} artifact: ${(e as Error).message}`, {
-        hint: '`mlops train` logs it from train.holdout; for older runs make one with `mlops profile` and pass --baseline.',
-        cause: e,
-      });
+      throw new UserError(
+        'MONITOR_NO_BASELINE',
+        `The production model ${what} has no ${PROFILE_ARTIFACT_PATH} artifact: ${(e as Error).message}`,
+        {
+          hint: '`mlops train` logs it from train.holdout; for older runs make one with `mlops profile` and pass --baseline.',
+          cause: e,
+        },
+      );
     }
     return { profile: await readProfile(dest), source: `${PROFILE_ARTIFACT_PATH} of ${what}` };
   } finally {
@@ -307,7 +370,8 @@ async function baselineFromMlflow(config: Config, ctx: CommandContext): Promise<
 
 function parseTime(v: unknown, flag: string): number {
   const t = Date.parse(String(v));
-  if (Number.isNaN(t)) throw new UserError('BAD_OPTION', `${flag} ${String(v)} is not a date-time.`, { hint: 'Use ISO 8601, e.g. 2026-11-26T10:00:00Z.' });
+  if (Number.isNaN(t))
+    throw new UserError('BAD_OPTION', `${flag} ${String(v)} is not a date-time.`, { hint: 'Use ISO 8601, e.g. 2026-11-26T10:00:00Z.' });
   return t;
 }
 
@@ -335,7 +399,10 @@ export const run: CommandRun = async (ctx, _args, opts) => {
   const captureDirs = (opts.captureDir as string[] | undefined)?.map((p) => path.resolve(ctx.cwd, p));
   const local = Boolean(captureDirs?.length);
   const endpoint = (opts.endpoint as string | undefined) ?? m.endpoint ?? config.deploy?.endpointName ?? (local ? 'local' : undefined);
-  if (!endpoint) throw new UserError('MONITOR_NO_ENDPOINT', 'No endpoint to monitor.', { hint: 'Pass --endpoint, or set monitor.endpoint or deploy.endpointName.' });
+  if (!endpoint)
+    throw new UserError('MONITOR_NO_ENDPOINT', 'No endpoint to monitor.', {
+      hint: 'Pass --endpoint, or set monitor.endpoint or deploy.endpointName.',
+    });
   const variant = (opts.variant as string | undefined) ?? m.variant ?? config.deploy?.variantName ?? 'AllTraffic';
   const dryRun = Boolean(opts.dryRun);
   const now = new Date();
@@ -359,7 +426,11 @@ export const run: CommandRun = async (ctx, _args, opts) => {
   const aws = needAws ? await import('../adapters/aws.js') : undefined;
   const settings = aws ? aws.awsSettings(config, ctx.env) : undefined;
 
-  const baselineFile = (opts.baseline as string | undefined) ? path.resolve(ctx.cwd, String(opts.baseline)) : m.baselineProfile ? path.resolve(root, m.baselineProfile) : undefined;
+  const baselineFile = (opts.baseline as string | undefined)
+    ? path.resolve(ctx.cwd, String(opts.baseline))
+    : m.baselineProfile
+      ? path.resolve(root, m.baselineProfile)
+      : undefined;
 
   // Capture source: local files, or the window's hour prefixes in S3.
   const scan: MonitorPorts['scan'] = async (live, o) => {
@@ -370,13 +441,33 @@ export const run: CommandRun = async (ctx, _args, opts) => {
       return { stats, files: files.length, bytes: files.reduce((s, f) => s + (f.size ?? 0), 0), describe: captureDirs!.join(', ') };
     }
     const dest = m.capture ?? config.deploy?.dataCapture.destination;
-    if (!dest) throw new UserError('MONITOR_NO_CAPTURE', 'No data-capture location.', { hint: 'Set monitor.capture or deploy.dataCapture.destination, or pass --capture-dir.' });
+    if (!dest)
+      throw new UserError('MONITOR_NO_CAPTURE', 'No data-capture location.', {
+        hint: 'Set monitor.capture or deploy.dataCapture.destination, or pass --capture-dir.',
+      });
     const { parseS3Uri } = await import('../adapters/s3-store.js');
     const loc = parseS3Uri(dest);
     const client = await aws!.s3Client(settings!);
-    const objects = await src.listCaptureObjects({ client, bucket: loc.bucket, prefix: loc.prefix, endpoint, variants: [variant], window: window!, signal: ctx.signal });
-    const stats = await src.scanCapture({ kind: 's3', settings: settings!, objects }, live, { ...o, s3: client, workers: m.workers || undefined });
-    return { stats, files: objects.length, bytes: objects.reduce((s, f) => s + (f.size ?? 0), 0), describe: `${dest.replace(/\/$/, '')}/${endpoint}/${variant}/` };
+    const objects = await src.listCaptureObjects({
+      client,
+      bucket: loc.bucket,
+      prefix: loc.prefix,
+      endpoint,
+      variants: [variant],
+      window: window!,
+      signal: ctx.signal,
+    });
+    const stats = await src.scanCapture({ kind: 's3', settings: settings!, objects }, live, {
+      ...o,
+      s3: client,
+      workers: m.workers || undefined,
+    });
+    return {
+      stats,
+      files: objects.length,
+      bytes: objects.reduce((s, f) => s + (f.size ?? 0), 0),
+      describe: `${dest.replace(/\/$/, '')}/${endpoint}/${variant}/`,
+    };
   };
 
   // State store: S3 next to the deployment state, else a local file.
@@ -402,10 +493,16 @@ export const run: CommandRun = async (ctx, _args, opts) => {
   }
 
   const publish = m.publish && opts.publish !== false;
-  const metrics = publish && !dryRun ? await (await import('../adapters/cloudwatch.js')).cloudWatchMetrics(await aws!.cloudWatchClient(settings!)) : undefined;
+  const metrics =
+    publish && !dryRun
+      ? await (await import('../adapters/cloudwatch.js')).cloudWatchMetrics(await aws!.cloudWatchClient(settings!))
+      : undefined;
 
   const ports: MonitorPorts = {
-    baseline: async () => (baselineFile ? { profile: await readProfile(baselineFile), source: path.relative(ctx.cwd, baselineFile) || baselineFile } : baselineFromMlflow(config, ctx)),
+    baseline: async () =>
+      baselineFile
+        ? { profile: await readProfile(baselineFile), source: path.relative(ctx.cwd, baselineFile) || baselineFile }
+        : baselineFromMlflow(config, ctx),
     scan,
     metrics,
     state,
@@ -413,7 +510,9 @@ export const run: CommandRun = async (ctx, _args, opts) => {
     now: () => now,
   };
 
-  const spinner = await ctx.io.spinner(`Reading capture data of ${endpoint}/${variant}${window ? ` (${formatDuration(window.to - window.from)} window)` : ''}`);
+  const spinner = await ctx.io.spinner(
+    `Reading capture data of ${endpoint}/${variant}${window ? ` (${formatDuration(window.to - window.from)} window)` : ''}`,
+  );
   let outcome: MonitorOutcome;
   try {
     outcome = await monitorWindow(
@@ -440,10 +539,13 @@ export const run: CommandRun = async (ctx, _args, opts) => {
       ports,
       ctx.io,
     );
-    spinner.succeed(`Read ${outcome.capture.records.toLocaleString('en-US')} records in ${formatDuration(outcome.elapsedMs)} (${outcome.recordsPerSecond.toLocaleString('en-US')}/s)`);
+    spinner.succeed(
+      `Read ${outcome.capture.records.toLocaleString('en-US')} records in ${formatDuration(outcome.elapsedMs)} (${outcome.recordsPerSecond.toLocaleString('en-US')}/s)`,
+    );
   } catch (e) {
     spinner.fail('Drift check failed');
-    if (ctx.signal.aborted && !(e instanceof MlopsError)) throw new InterruptedError('Interrupted while reading capture data; nothing was published or rolled back.');
+    if (ctx.signal.aborted && !(e instanceof MlopsError))
+      throw new InterruptedError('Interrupted while reading capture data; nothing was published or rolled back.');
     throw e;
   }
 
@@ -457,7 +559,8 @@ export const run: CommandRun = async (ctx, _args, opts) => {
   await mkdir(path.dirname(reportFile), { recursive: true });
   await writeFile(reportFile, markdown);
   ctx.io.stepSummary(markdown);
-  if (outcome.metrics.published) ctx.io.debug(`published ${outcome.metrics.published} data points to CloudWatch namespace ${outcome.metrics.namespace}`);
+  if (outcome.metrics.published)
+    ctx.io.debug(`published ${outcome.metrics.published} data points to CloudWatch namespace ${outcome.metrics.namespace}`);
   if (outcome.rollback.performed) ctx.io.warn(`rolled back ${endpoint}: ${outcome.rollback.detail}`);
   else if (outcome.rollback.due) ctx.io.warn(outcome.rollback.detail);
 

@@ -41,12 +41,17 @@ async function sniff(file: string): Promise<ProfileFormat> {
 }
 
 /** Profiles a CSV (with header), JSON Lines file or Model Monitor statistics.json. Throws UserError on bad input. */
-export async function profileFile(file: string, opts: ProfileOptions & { format?: ProfileFormat; signal?: AbortSignal } = {}): Promise<Profile> {
+export async function profileFile(
+  file: string,
+  opts: ProfileOptions & { format?: ProfileFormat; signal?: AbortSignal } = {},
+): Promise<Profile> {
   let format: ProfileFormat;
   try {
     format = opts.format ?? (await sniff(file));
   } catch (e) {
-    throw new UserError('PROFILE_INPUT_NOT_FOUND', `Cannot read ${file}: ${(e as Error).message}`, { hint: 'Pass a CSV (with a header row) or JSON Lines file.' });
+    throw new UserError('PROFILE_INPUT_NOT_FOUND', `Cannot read ${file}: ${(e as Error).message}`, {
+      hint: 'Pass a CSV (with a header row) or JSON Lines file.',
+    });
   }
   const source = { file: path.basename(file), format, ...(opts.source ?? {}) };
   if (format === 'model-monitor') {
@@ -55,7 +60,9 @@ export async function profileFile(file: string, opts: ProfileOptions & { format?
     try {
       doc = JSON.parse(await readFile(file, 'utf8'));
     } catch (e) {
-      throw new UserError('PROFILE_BAD_INPUT', `${file} is not valid JSON: ${(e as Error).message}`, { hint: 'Pass a CSV, a JSON Lines file, or a Model Monitor statistics.json.' });
+      throw new UserError('PROFILE_BAD_INPUT', `${file} is not valid JSON: ${(e as Error).message}`, {
+        hint: 'Pass a CSV, a JSON Lines file, or a Model Monitor statistics.json.',
+      });
     }
     if (!isModelMonitorStatistics(doc)) {
       throw new UserError('PROFILE_BAD_INPUT', `${file} is JSON but not a Model Monitor statistics.json.`, {
@@ -87,7 +94,9 @@ export async function profileFile(file: string, opts: ProfileOptions & { format?
           try {
             v = JSON.parse(line);
           } catch (e) {
-            throw new UserError('PROFILE_BAD_INPUT', `${file}:${lineNo}: not a JSON object: ${(e as Error).message}`, { hint: 'JSON Lines input needs one JSON object per line.' });
+            throw new UserError('PROFILE_BAD_INPUT', `${file}:${lineNo}: not a JSON object: ${(e as Error).message}`, {
+              hint: 'JSON Lines input needs one JSON object per line.',
+            });
           }
           if (typeof v !== 'object' || v === null || Array.isArray(v)) {
             throw new UserError('PROFILE_BAD_INPUT', `${file}:${lineNo}: expected a JSON object (one record per line).`);
@@ -98,7 +107,9 @@ export async function profileFile(file: string, opts: ProfileOptions & { format?
     }
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
-      throw new UserError('PROFILE_INPUT_NOT_FOUND', `${file} does not exist.`, { hint: 'Pass the holdout data file (CSV with header, or JSON Lines).' });
+      throw new UserError('PROFILE_INPUT_NOT_FOUND', `${file} does not exist.`, {
+        hint: 'Pass the holdout data file (CSV with header, or JSON Lines).',
+      });
     }
     throw e;
   } finally {
@@ -107,7 +118,7 @@ export async function profileFile(file: string, opts: ProfileOptions & { format?
   try {
     return builder.finish();
   } catch (e) {
-    throw new UserError('PROFILE_BAD_COLUMN', (e as Error).message, { hint: 'Check --label/--prediction against the file\'s header.' });
+    throw new UserError('PROFILE_BAD_COLUMN', (e as Error).message, { hint: "Check --label/--prediction against the file's header." });
   }
 }
 
@@ -118,12 +129,16 @@ export async function writeProfile(file: string, profile: Profile): Promise<void
 }
 
 const list = (v: unknown): string[] =>
-  (Array.isArray(v) ? v : v === undefined ? [] : [v]).flatMap((x) => String(x).split(',')).map((s) => s.trim()).filter(Boolean);
+  (Array.isArray(v) ? v : v === undefined ? [] : [v])
+    .flatMap((x) => String(x).split(','))
+    .map((s) => s.trim())
+    .filter(Boolean);
 
 export const run: CommandRun = async (ctx, args, opts) => {
   const file = path.resolve(ctx.cwd, args[0]);
   const k = opts.k === undefined ? undefined : Number(opts.k);
-  if (k !== undefined && !(Number.isInteger(k) && k >= 8)) throw new UserError('BAD_OPTION', `--k must be an integer >= 8, got ${String(opts.k)}`);
+  if (k !== undefined && !(Number.isInteger(k) && k >= 8))
+    throw new UserError('BAD_OPTION', `--k must be an integer >= 8, got ${String(opts.k)}`);
   const profile = await profileFile(file, {
     outputs: list(opts.prediction),
     labels: list(opts.label),
@@ -138,7 +153,17 @@ export const run: CommandRun = async (ctx, args, opts) => {
     const out = path.resolve(ctx.cwd, String(opts.out));
     await writeProfile(out, profile);
     ctx.io.success(`Profile of ${path.basename(file)} written to ${out}: ${summary}`);
-    return { data: { ok: true, out, rows: profile.rows, features: profile.features.length, inputColumns: profile.inputColumns, outputColumns: profile.outputColumns }, text: '' };
+    return {
+      data: {
+        ok: true,
+        out,
+        rows: profile.rows,
+        features: profile.features.length,
+        inputColumns: profile.inputColumns,
+        outputColumns: profile.outputColumns,
+      },
+      text: '',
+    };
   }
   ctx.io.info(`Profile of ${path.basename(file)}: ${summary}`);
   return { data: profile, text: JSON.stringify(profile, null, 1) };

@@ -60,7 +60,8 @@ export function checkDeployLimits(d: DeployConfig): void {
   if (wait > 3600) problems.push(`deploy.cutover.wait is ${wait} s; SageMaker allows 0-3600`);
   if (termination > 3600) problems.push(`deploy.terminationWait is ${termination} s; SageMaker allows 0-3600`);
   if (max < 600 || max > 28_800) problems.push(`deploy.maxExecutionTimeout is ${max} s; SageMaker allows 600-28800`);
-  if (max <= wait + termination) problems.push(`deploy.maxExecutionTimeout (${max} s) must be larger than cutover.wait + terminationWait (${wait + termination} s)`);
+  if (max <= wait + termination)
+    problems.push(`deploy.maxExecutionTimeout (${max} s) must be larger than cutover.wait + terminationWait (${wait + termination} s)`);
   if (problems.length) {
     throw new UserError('DEPLOY_CONFIG_INVALID', `The deploy config breaks SageMaker's blue/green limits: ${problems.join('; ')}.`, {
       hint: 'Fix these values in mlops.config.yaml.',
@@ -70,7 +71,10 @@ export function checkDeployLimits(d: DeployConfig): void {
 
 export function registeredModelOf(config: Config): string {
   const name = config.mlflow.registeredModel ?? config.project;
-  if (!name) throw new UserError('REGISTERED_MODEL_MISSING', 'No registered model name.', { hint: 'Set mlflow.registeredModel (or project) in the config.' });
+  if (!name)
+    throw new UserError('REGISTERED_MODEL_MISSING', 'No registered model name.', {
+      hint: 'Set mlflow.registeredModel (or project) in the config.',
+    });
   return name;
 }
 
@@ -121,11 +125,16 @@ export function s3CapturePort(ctx: CommandContext, deploy: DeployConfig, client:
         let token: string | undefined;
         do {
           const r = await client.send(
-            new ListObjectsV2Command({ Bucket: bucket, Prefix: [prefix, endpoint, variant, hour].filter(Boolean).join('/'), ContinuationToken: token }),
+            new ListObjectsV2Command({
+              Bucket: bucket,
+              Prefix: [prefix, endpoint, variant, hour].filter(Boolean).join('/'),
+              ContinuationToken: token,
+            }),
             { abortSignal: ctx.signal },
           );
           for (const c of r.Contents ?? []) {
-            if (c.Key && (!c.LastModified || c.LastModified.getTime() >= window.from - 1000)) objects.push({ name: `s3://${bucket}/${c.Key}` });
+            if (c.Key && (!c.LastModified || c.LastModified.getTime() >= window.from - 1000))
+              objects.push({ name: `s3://${bucket}/${c.Key}` });
           }
           token = r.IsTruncated ? r.NextContinuationToken : undefined;
         } while (token);
@@ -248,7 +257,10 @@ async function resolveCandidate(
   const name = w.settings.registeredModel;
   if (typeof opts.modelVersion === 'string') {
     const v = await ports.registry.getVersion(name, opts.modelVersion);
-    if (!v) throw new UserError('MODEL_VERSION_NOT_FOUND', `${name} version ${opts.modelVersion} does not exist in MLflow.`, { hint: 'Check --model-version.' });
+    if (!v)
+      throw new UserError('MODEL_VERSION_NOT_FOUND', `${name} version ${opts.modelVersion} does not exist in MLflow.`, {
+        hint: 'Check --model-version.',
+      });
     return { registeredModel: name, version: v.version, runId: v.runId };
   }
   const { root } = await ctx.loadConfig();
@@ -262,7 +274,9 @@ async function resolveCandidate(
       runId = last.runId;
       modelUri = last.modelUri;
     } catch {
-      throw new UserError('CANDIDATE_INVALID', `${lastRunFile} is not valid JSON.`, { hint: 'Run `mlops train` again, or pass --run RUN_ID.' });
+      throw new UserError('CANDIDATE_INVALID', `${lastRunFile} is not valid JSON.`, {
+        hint: 'Run `mlops train` again, or pass --run RUN_ID.',
+      });
     }
   }
   if (!runId) return current ? current.candidate : undefined;
@@ -344,9 +358,21 @@ async function dryRun(ctx: CommandContext, w: Wiring, opts: Record<string, unkno
     }
     fakeSm.configs.set(ep.configName, {
       EndpointConfigName: ep.configName,
-      ProductionVariants: (cfg?.productionVariants ?? []).map((v) => ({ VariantName: v.name, ModelName: v.model, InitialInstanceCount: 1, InstanceType: '', InitialVariantWeight: v.weight ?? 1 })),
+      ProductionVariants: (cfg?.productionVariants ?? []).map((v) => ({
+        VariantName: v.name,
+        ModelName: v.model,
+        InitialInstanceCount: 1,
+        InstanceType: '',
+        InitialVariantWeight: v.weight ?? 1,
+      })),
     });
-    fakeSm.endpoints.set(ep.name, { arn: ep.arn, status: ep.status, configName: ep.configName, weights: new Map(ep.variants.map((v) => [v.name, v.weight ?? 1])), tags: [] });
+    fakeSm.endpoints.set(ep.name, {
+      arn: ep.arn,
+      status: ep.status,
+      configName: ep.configName,
+      weights: new Map(ep.variants.map((v) => [v.name, v.weight ?? 1])),
+      tags: [],
+    });
   }
   const memStore = new MemoryStore();
   const states = deploymentStore(w.store, w.deploy);
@@ -356,7 +382,12 @@ async function dryRun(ctx: CommandContext, w: Wiring, opts: Record<string, unkno
     await memStates.save(current);
     await memStates.setCurrent(current.id);
     // Resources the record says exist are in the copy too.
-    if (current.modelCreated) fakeSm.models.set(current.names.model, { ModelName: current.names.model, ExecutionRoleArn: '', PrimaryContainer: { Image: '', ModelDataUrl: '' } });
+    if (current.modelCreated)
+      fakeSm.models.set(current.names.model, {
+        ModelName: current.names.model,
+        ExecutionRoleArn: '',
+        PrimaryContainer: { Image: '', ModelDataUrl: '' },
+      });
   }
   const steps: string[] = [];
   const { MemoryMetrics } = await import('../adapters/cloudwatch.js');
@@ -365,10 +396,22 @@ async function dryRun(ctx: CommandContext, w: Wiring, opts: Record<string, unkno
     ...real,
     sagemaker: fakeSm,
     store: memStore,
-    metrics: { ...memMetrics, putMetricAlarm: (s) => memMetrics.putMetricAlarm(s), setAlarmState: (n, st) => memMetrics.setAlarmState(n, st), describeAlarms: (n) => memMetrics.describeAlarms(n), putMetricData: async () => {}, getMetricStatistics: (q) => w.metrics.getMetricStatistics(q) },
+    metrics: {
+      ...memMetrics,
+      putMetricAlarm: (s) => memMetrics.putMetricAlarm(s),
+      setAlarmState: (n, st) => memMetrics.setAlarmState(n, st),
+      describeAlarms: (n) => memMetrics.describeAlarms(n),
+      putMetricData: async () => {},
+      getMetricStatistics: (q) => w.metrics.getMetricStatistics(q),
+    },
     registry: { ...real.registry, setAlias: async () => {}, deleteAlias: async () => {} },
     packager: { package: async () => {} },
-    audit: openAuditLog({ store: memStore, location: { bucket: 'dry-run', prefix: '' }, endpoint: w.deploy.endpointName, retentionDays: 1 }),
+    audit: openAuditLog({
+      store: memStore,
+      location: { bucket: 'dry-run', prefix: '' },
+      endpoint: w.deploy.endpointName,
+      retentionDays: 1,
+    }),
     clock: { now: () => new Date(), sleep: async () => {} },
     log: (m) => ctx.io.debug(`(dry run) ${m}`),
   };
@@ -379,11 +422,20 @@ async function dryRun(ctx: CommandContext, w: Wiring, opts: Record<string, unkno
 }
 
 /** Like resolveCandidate, without registering anything. */
-async function resolveCandidateDry(ctx: CommandContext, w: Wiring, ports: DeployPorts, opts: Record<string, unknown>, current?: DeploymentRecord): Promise<ModelRef | undefined> {
+async function resolveCandidateDry(
+  ctx: CommandContext,
+  w: Wiring,
+  ports: DeployPorts,
+  opts: Record<string, unknown>,
+  current?: DeploymentRecord,
+): Promise<ModelRef | undefined> {
   if (typeof opts.modelVersion === 'string' || (!opts.run && !existsSync(path.join((await ctx.loadConfig()).root, LAST_RUN_FILE)))) {
     return resolveCandidate(ctx, w, ports, opts, current);
   }
-  const runId = typeof opts.run === 'string' ? opts.run : (JSON.parse(readFileSync(path.join((await ctx.loadConfig()).root, LAST_RUN_FILE), 'utf8')) as { runId: string }).runId;
+  const runId =
+    typeof opts.run === 'string'
+      ? opts.run
+      : (JSON.parse(readFileSync(path.join((await ctx.loadConfig()).root, LAST_RUN_FILE), 'utf8')) as { runId: string }).runId;
   if (current?.candidate.runId === runId) return current.candidate;
   ctx.io.info(`(dry run) would register run ${runId} as a new version of ${w.settings.registeredModel}`);
   return { registeredModel: w.settings.registeredModel, version: 'next', runId };

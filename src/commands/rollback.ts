@@ -26,13 +26,21 @@ export interface RollbackOutcome {
 }
 
 /** Rolls the configured endpoint back (takes the lock; ConflictError when held). */
-export async function rollbackEndpoint(ctx: CommandContext, req: RollbackRequest, opts: Record<string, unknown> = {}): Promise<RollbackOutcome> {
+export async function rollbackEndpoint(
+  ctx: CommandContext,
+  req: RollbackRequest,
+  opts: Record<string, unknown> = {},
+): Promise<RollbackOutcome> {
   const w = await wire(ctx, opts);
   if (req.dryRun) {
     const rec = await deploymentStore(w.store, w.deploy).current();
     if (!rec) return { performed: false, detail: 'no deployment recorded: nothing to roll back', steps: [] };
     const ep = await w.sagemaker.describeEndpoint(w.deploy.endpointName);
-    const a = decideRollback(rec, { now: new Date(), endpoint: ep }, { strategy: w.deploy.rollback.strategy, warmVariant: warmVariantName(w.deploy.variantName), aliasRestored: !rec.aliasMoved });
+    const a = decideRollback(
+      rec,
+      { now: new Date(), endpoint: ep },
+      { strategy: w.deploy.rollback.strategy, warmVariant: warmVariantName(w.deploy.variantName), aliasRestored: !rec.aliasMoved },
+    );
     return { performed: false, detail: `(dry run) next step: ${a.kind}${'why' in a ? ` (${a.why})` : ''}`, steps: [], deployment: rec.id };
   }
   const lock = await lockFor(ctx, w, 'rollback');

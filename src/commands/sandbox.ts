@@ -78,7 +78,9 @@ export const up: CommandRun = async (ctx, _args, opts) => {
   if (venv.source === 'cache' || !stack.venvReady(venv.dir)) {
     ctx.io.info(
       `Python environment for MLflow, moto and DVC: ${venv.dir}` +
-        (stack.venvReady(venv.dir) ? ' (checking it is current)' : ' (first time: pip installs the pinned packages, 1.2 GB; a few minutes, about 6 on a busy 2-core machine)'),
+        (stack.venvReady(venv.dir)
+          ? ' (checking it is current)'
+          : ' (first time: pip installs the pinned packages, 1.2 GB; a few minutes, about 6 on a busy 2-core machine)'),
     );
     await stack.ensureVenv(venv.dir, { env: ctx.env, log: (l) => ctx.io.info(`  ${l}`), signal: ctx.signal });
   }
@@ -148,7 +150,12 @@ export const env: CommandRun = async (ctx) => {
     throw new UserError('SANDBOX_NOT_RUNNING', `No sandbox is recorded in ${p.dir}.`, { hint: 'Start it with `mlops sandbox up`.' });
   }
   const vars = stack.stackEnv(state.urls);
-  return { data: vars, text: Object.entries(vars).map(([k, v]) => `export ${k}=${shQuote(v)}`).join('\n') };
+  return {
+    data: vars,
+    text: Object.entries(vars)
+      .map(([k, v]) => `export ${k}=${shQuote(v)}`)
+      .join('\n'),
+  };
 };
 
 export const status: CommandRun = async (ctx): Promise<CommandResult> => {
@@ -162,7 +169,9 @@ export const status: CommandRun = async (ctx): Promise<CommandResult> => {
     data: { up: upNow, ...state, processes: probes },
     text: [
       `sandbox: ${upNow ? 'up' : 'degraded'} since ${state.startedAt}`,
-      ...probes.map((x) => `  ${x.name.padEnd(9)} ${x.url}  pid ${x.pid}  ${x.answers ? 'answering' : x.alive ? 'running, not answering' : 'stopped'}`),
+      ...probes.map(
+        (x) => `  ${x.name.padEnd(9)} ${x.url}  pid ${x.pid}  ${x.answers ? 'answering' : x.alive ? 'running, not answering' : 'stopped'}`,
+      ),
       `  logs in ${state.dir}`,
     ].join('\n'),
     exitCode: upNow ? 0 : 1,

@@ -12,7 +12,9 @@ export async function statusOf(ctx: CommandContext): Promise<CommandResult> {
   ]);
   const lines: string[] = [];
   if (endpoint) {
-    lines.push(`endpoint ${endpoint.name}: ${endpoint.status} on ${endpoint.configName}${endpoint.failureReason ? ` (${endpoint.failureReason})` : ''}`);
+    lines.push(
+      `endpoint ${endpoint.name}: ${endpoint.status} on ${endpoint.configName}${endpoint.failureReason ? ` (${endpoint.failureReason})` : ''}`,
+    );
     for (const v of endpoint.variants) lines.push(`  variant ${v.name}: weight ${v.weight ?? '?'}, ${v.instances ?? '?'} instance(s)`);
     for (const v of endpoint.shadowVariants ?? []) lines.push(`  shadow ${v.name}: weight ${v.weight ?? '?'}`);
   } else {

@@ -68,7 +68,16 @@ export const run: CommandRun = async (ctx, args, opts) => {
     ctx.io.info(`would run: ${formatCommand(command)}   (in ${root}, timeout ${formatDuration(timeoutMs)})`);
     ctx.io.info(`would require metrics: ${required.join(', ') || '(none)'}`);
     return {
-      data: { dryRun: true, experimentName, trackingUri: safeUri(trackingUri), command, cwd: root, timeoutMs, tags, requiredMetrics: required },
+      data: {
+        dryRun: true,
+        experimentName,
+        trackingUri: safeUri(trackingUri),
+        command,
+        cwd: root,
+        timeoutMs,
+        tags,
+        requiredMetrics: required,
+      },
       text: formatCommand(command),
     };
   }
@@ -126,11 +135,15 @@ export const run: CommandRun = async (ctx, args, opts) => {
       await writeFile(tmp, JSON.stringify(record, null, 2) + '\n');
       await rename(tmp, file);
     } catch (err) {
-      throw new ExternalError('LAST_RUN_NOT_WRITTEN', `The run ${runId} is ${final}, but it could not be recorded in ${file}: ${(err as Error).message}`, {
-        hint: `Make ${path.dirname(file)} a writable folder, or pass the run to the next step explicitly (\`mlops compare --run ${runId}\`).`,
-        details: { runId, status: final },
-        cause: err,
-      });
+      throw new ExternalError(
+        'LAST_RUN_NOT_WRITTEN',
+        `The run ${runId} is ${final}, but it could not be recorded in ${file}: ${(err as Error).message}`,
+        {
+          hint: `Make ${path.dirname(file)} a writable folder, or pass the run to the next step explicitly (\`mlops compare --run ${runId}\`).`,
+          details: { runId, status: final },
+          cause: err,
+        },
+      );
     }
     return record;
   };
@@ -163,17 +176,25 @@ export const run: CommandRun = async (ctx, args, opts) => {
     if (proc.timedOut) {
       final = 'KILLED';
       failureTag = 'timeout';
-      throw new ExternalError('TRAIN_TIMEOUT', `Training did not finish within ${formatDuration(timeoutMs)} and was killed; the run ${runId} is marked KILLED.`, {
-        hint: 'Raise train.timeout in mlops.config.yaml (or pass --timeout), or make training faster.',
-        details: { runId, timeoutMs },
-      });
+      throw new ExternalError(
+        'TRAIN_TIMEOUT',
+        `Training did not finish within ${formatDuration(timeoutMs)} and was killed; the run ${runId} is marked KILLED.`,
+        {
+          hint: 'Raise train.timeout in mlops.config.yaml (or pass --timeout), or make training faster.',
+          details: { runId, timeoutMs },
+        },
+      );
     }
     if (proc.notFound) {
       failureTag = 'command-not-found';
-      throw new ExternalError('TRAIN_COMMAND_NOT_FOUND', `Cannot run the training command: \`${command[0]}\` was not found (${proc.spawnError}).`, {
-        hint: `Check train.command in mlops.config.yaml and that \`${command[0]}\` is on PATH (e.g. activate the virtual environment).`,
-        details: { runId, command },
-      });
+      throw new ExternalError(
+        'TRAIN_COMMAND_NOT_FOUND',
+        `Cannot run the training command: \`${command[0]}\` was not found (${proc.spawnError}).`,
+        {
+          hint: `Check train.command in mlops.config.yaml and that \`${command[0]}\` is on PATH (e.g. activate the virtual environment).`,
+          details: { runId, command },
+        },
+      );
     }
     if (proc.exitCode !== 0) {
       failureTag = proc.signal ? 'killed' : 'exit-code';
@@ -231,7 +252,10 @@ export const run: CommandRun = async (ctx, args, opts) => {
  */
 async function logHoldoutProfile(
   ctx: Parameters<CommandRun>[0],
-  mlflow: { uploadArtifact(runId: string, p: string, c: string, t?: string): Promise<void>; setTag(runId: string, k: string, v: string): Promise<void> },
+  mlflow: {
+    uploadArtifact(runId: string, p: string, c: string, t?: string): Promise<void>;
+    setTag(runId: string, k: string, v: string): Promise<void>;
+  },
   runId: string,
   file: string,
 ): Promise<void> {
@@ -242,12 +266,19 @@ async function logHoldoutProfile(
     try {
       const buf = Buffer.alloc(64 * 1024);
       const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
-      header = buf.subarray(0, bytesRead).toString('utf8').split(/\r?\n/)[0]!.split(',').map((c) => c.trim().replace(/^"|"$/g, ''));
+      header = buf
+        .subarray(0, bytesRead)
+        .toString('utf8')
+        .split(/\r?\n/)[0]
+        .split(',')
+        .map((c) => c.trim().replace(/^"|"$/g, ''));
     } finally {
       await fh.close();
     }
   } catch {
-    ctx.io.warn(`The training command wrote no holdout file ${file} (train.holdout): this run has no drift baseline for \`mlops monitor\`.`);
+    ctx.io.warn(
+      `The training command wrote no holdout file ${file} (train.holdout): this run has no drift baseline for \`mlops monitor\`.`,
+    );
     return;
   }
   try {

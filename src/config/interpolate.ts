@@ -9,11 +9,7 @@ export interface InterpolationProblem {
 const PATTERN = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?-([^}]*))?\}|\$\$/g;
 
 /** Replaces ${VAR} / ${VAR:-default} in one string; `$$` is a literal `$`. Unset vars without default are reported. */
-export function interpolateString(
-  text: string,
-  env: Record<string, string | undefined>,
-  problems: InterpolationProblem[],
-): string {
+export function interpolateString(text: string, env: Record<string, string | undefined>, problems: InterpolationProblem[]): string {
   return text.replace(PATTERN, (match, name: string | undefined, def: string | undefined) => {
     if (match === '$$') return '$';
     const value = env[name!];
@@ -21,7 +17,7 @@ export function interpolateString(
     // ${VAR:-d} uses d when VAR is unset or empty; ${VAR-d} only when unset (as in POSIX shells).
     const colon = match.includes(':-');
     if (value === undefined || (colon && value === '')) {
-      if (hasDefault) return def!;
+      if (hasDefault) return def;
       problems.push({ variable: name!, text });
       return '';
     }

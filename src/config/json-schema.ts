@@ -57,7 +57,9 @@ export interface FieldRow {
 }
 
 const isDuration = (n: JsonNode) =>
-  (n.anyOf ?? []).length === 2 && n.anyOf!.some((o) => o.type === 'number') && n.anyOf!.some((o) => typeof o.pattern === 'string' && o.pattern.includes('ms|s|m|h|d'));
+  (n.anyOf ?? []).length === 2 &&
+  n.anyOf!.some((o) => o.type === 'number') &&
+  n.anyOf!.some((o) => typeof o.pattern === 'string' && o.pattern.includes('ms|s|m|h|d'));
 
 const branches = (n: JsonNode): JsonNode[] => n.anyOf ?? n.oneOf ?? [];
 const objectBranches = (n: JsonNode) => branches(n).filter((b) => b.properties);
@@ -149,7 +151,8 @@ export function renderReference(rows: FieldRow[] = fieldRows()): string {
     '| Field | Type | Default | Description |',
     '| --- | --- | --- | --- |',
     ...rows.map(
-      (r) => `| \`${r.path}\` | ${cell(r.type)} | ${r.required ? '**required**' : r.default !== undefined ? `\`${cell(r.default)}\`` : ''} | ${cell(r.description)} |`,
+      (r) =>
+        `| \`${r.path}\` | ${cell(r.type)} | ${r.required ? '**required**' : r.default !== undefined ? `\`${cell(r.default)}\`` : ''} | ${cell(r.description)} |`,
     ),
     '',
   ];

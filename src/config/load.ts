@@ -156,7 +156,7 @@ export function parseConfigText(
   if (problems.length) return { problems };
 
   const isPackageJson = path.basename(filepath) === 'package.json';
-  let root: Node | null = doc.contents as Node | null;
+  let root: Node | null = doc.contents;
   let raw: unknown = doc.toJS();
   if (isPackageJson) {
     raw = (raw as Record<string, unknown> | null)?.mlops;
@@ -224,7 +224,7 @@ function positionOf(root: Node | null, dottedPath: string, at: 'key' | 'value', 
     const seg = segs[i];
     const last = i === segs.length - 1;
     if (isMap(node)) {
-      const pair = (node.items as Pair[]).find((it) => isScalar(it.key) && String(it.key.value) === String(seg));
+      const pair = node.items.find((it) => isScalar(it.key) && String(it.key.value) === String(seg));
       if (!pair) break;
       target = last && at === 'value' && pair.value ? pair.value : pair.key;
       node = pair.value;
@@ -262,7 +262,7 @@ function yamlFix(code: string): string {
 }
 
 function firstLine(s: string): string {
-  return s.split('\n')[0]!.trim();
+  return s.split('\n')[0].trim();
 }
 
 /** One UserError listing every problem as "file:line:col path: message". */

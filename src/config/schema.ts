@@ -21,7 +21,7 @@ const gate = z
       .nonnegative()
       .optional()
       .describe('Largest allowed worsening relative to the baseline, as a fraction (0.01 = 1%).'),
-    maxAbsoluteDrop: z.number().nonnegative().optional().describe('Largest allowed worsening in the metric\'s own units.'),
+    maxAbsoluteDrop: z.number().nonnegative().optional().describe("Largest allowed worsening in the metric's own units."),
     min: z.number().optional().describe('Absolute floor: the candidate fails below this value, whatever the baseline.'),
     max: z.number().optional().describe('Absolute ceiling: the candidate fails above this value, whatever the baseline.'),
   })
@@ -34,7 +34,7 @@ const baseline = z
     z
       .object({
         filter: z.string().min(1).describe('MLflow search filter, e.g. "tags.`mlops.git.branch` = \'main\'".'),
-        experiment: z.string().optional().describe('Experiment to search (default: the candidate run\'s experiment).'),
+        experiment: z.string().optional().describe("Experiment to search (default: the candidate run's experiment)."),
       })
       .strict(),
     z.object({ runId: z.string().min(1).describe('A fixed MLflow run id.') }).strict(),
@@ -50,14 +50,14 @@ const cutover = z
     z
       .object({
         type: z.literal('canary').describe('Shift a canary share first, wait, then the rest.'),
-        size: z.number().min(1).max(50).default(10).describe('Canary size, in percent of the new fleet\'s capacity (at most 50).'),
+        size: z.number().min(1).max(50).default(10).describe("Canary size, in percent of the new fleet's capacity (at most 50)."),
         wait: duration.default('10m').describe('Wait after the canary step before shifting the rest (0-1h).'),
       })
       .strict(),
     z
       .object({
         type: z.literal('linear').describe('Shift traffic in equal steps with a wait between them.'),
-        step: z.number().min(10).max(50).default(20).describe('Step size, in percent of the new fleet\'s capacity (10-50).'),
+        step: z.number().min(10).max(50).default(20).describe("Step size, in percent of the new fleet's capacity (10-50)."),
         wait: duration.default('5m').describe('Wait between steps (0-1h).'),
       })
       .strict(),
@@ -83,7 +83,7 @@ const deploy = z
       .min(1)
       .default('AllTraffic')
       .describe('Production variant name; blue/green keeps the same name across configs.'),
-    artifacts: s3Uri.describe('Where promote uploads each candidate\'s model.tar.gz (s3://bucket/prefix).'),
+    artifacts: s3Uri.describe("Where promote uploads each candidate's model.tar.gz (s3://bucket/prefix)."),
     dataCapture: z
       .object({
         destination: s3Uri.describe('S3 URI that data capture writes to.'),
@@ -151,7 +151,7 @@ const deploy = z
           .max(1)
           .default(0.01)
           .describe('Alarm when 5XX errors / invocations on the new fleet exceed this fraction.'),
-        latencyMs: z.number().positive().default(1000).describe('Alarm when the new fleet\'s p99 model latency exceeds this (ms).'),
+        latencyMs: z.number().positive().default(1000).describe("Alarm when the new fleet's p99 model latency exceeds this (ms)."),
         drift: z
           .number()
           .min(0)
@@ -169,7 +169,9 @@ const deploy = z
         strategy: z
           .enum(['config', 'keep-warm'])
           .default('config')
-          .describe('config: UpdateEndpoint to the remembered config; keep-warm: keep the previous variant at weight 0 and roll back by weights only.'),
+          .describe(
+            'config: UpdateEndpoint to the remembered config; keep-warm: keep the previous variant at weight 0 and roll back by weights only.',
+          ),
       })
       .strict()
       .default({ strategy: 'config' })
@@ -188,7 +190,12 @@ const deploy = z
     audit: z
       .object({
         uri: s3Uri.describe('Prefix of the audit records (bucket created with Object Lock enabled).'),
-        retentionDays: z.number().int().positive().default(2557).describe('Object Lock retention of each record, in days (default 7 years).'),
+        retentionDays: z
+          .number()
+          .int()
+          .positive()
+          .default(2557)
+          .describe('Object Lock retention of each record, in days (default 7 years).'),
         mode: z.literal('COMPLIANCE').default('COMPLIANCE').describe('Object Lock mode: COMPLIANCE (nobody can shorten or delete).'),
       })
       .strict()
@@ -226,24 +233,38 @@ const monitorDefaults = {
 const monitor = z
   .object({
     endpoint: z.string().min(1).optional().describe('Endpoint whose data capture is monitored. Default: deploy.endpointName.'),
-    variant: z.string().min(1).optional().describe('Variant whose capture is read and whose drift is published. Default: deploy.variantName.'),
-    capture: s3Uri.optional().describe('Data-capture destination (s3://bucket/prefix; keys {prefix}/{endpoint}/{variant}/yyyy/mm/dd/hh/*.jsonl). Default: deploy.dataCapture.destination.'),
+    variant: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('Variant whose capture is read and whose drift is published. Default: deploy.variantName.'),
+    capture: s3Uri
+      .optional()
+      .describe(
+        'Data-capture destination (s3://bucket/prefix; keys {prefix}/{endpoint}/{variant}/yyyy/mm/dd/hh/*.jsonl). Default: deploy.dataCapture.destination.',
+      ),
     window: duration.default('1h').describe('Length of the monitored window, ending now (overridden by --since, --from/--to).'),
     baselineProfile: z
       .string()
       .min(1)
       .optional()
-      .describe('Baseline profile file (from `mlops profile`), relative to the config file\'s folder. Default: the artifact mlops/profile.json of the production model\'s MLflow run (compare.baseline).'),
+      .describe(
+        "Baseline profile file (from `mlops profile`), relative to the config file's folder. Default: the artifact mlops/profile.json of the production model's MLflow run (compare.baseline).",
+      ),
     numericMethod: driftMethod.default('ks').describe('Statistic for numeric features: ks, psi or wasserstein.'),
     categoricalMethod: driftMethod.default('linf').describe('Statistic for categorical features: linf, chi2 or js.'),
-    ksRobust: z.boolean().default(true).describe('Apply Model Monitor\'s robust KS correction max(0, D - 1.8*sqrt((n+m)/(n*m))).'),
+    ksRobust: z.boolean().default(true).describe("Apply Model Monitor's robust KS correction max(0, D - 1.8*sqrt((n+m)/(n*m)))."),
     features: z
       .record(
         z.string(),
         z
           .object({
             method: driftMethod.optional(),
-            threshold: z.number().nonnegative().optional().describe('Drift threshold (defaults: ks 0.1, psi 0.25, wasserstein 0.1, linf 0.1, chi2 0.01, js 0.1).'),
+            threshold: z
+              .number()
+              .nonnegative()
+              .optional()
+              .describe('Drift threshold (defaults: ks 0.1, psi 0.25, wasserstein 0.1, linf 0.1, chi2 0.01, js 0.1).'),
             critical: z.boolean().optional().describe('Drift of this feature alone makes the window drift.'),
             ignore: z.boolean().optional().describe('Leave this feature out of the verdict.'),
           })
@@ -251,7 +272,12 @@ const monitor = z
       )
       .default({})
       .describe('Per-feature overrides by feature (column) name; outputs (predictions) included.'),
-    minSamples: z.number().int().nonnegative().default(100).describe('Fewer records in the window than this is "insufficient data", never drift.'),
+    minSamples: z
+      .number()
+      .int()
+      .nonnegative()
+      .default(100)
+      .describe('Fewer records in the window than this is "insufficient data", never drift.'),
     driftedShare: z
       .number()
       .min(0)
@@ -265,14 +291,21 @@ const monitor = z
       .positive()
       .default(3)
       .describe('Roll back only after this many consecutive drifting windows (the count is kept next to the deployment state).'),
-    rollback: z.boolean().default(true).describe('Roll back automatically when drift passes the guards (--no-rollback turns it off for a run).'),
+    rollback: z
+      .boolean()
+      .default(true)
+      .describe('Roll back automatically when drift passes the guards (--no-rollback turns it off for a run).'),
     publish: z
       .boolean()
       .default(true)
-      .describe('Publish drift to CloudWatch: namespace "mlops", metric DriftScore {EndpointName, VariantName} (the promote alarm watches it), FeatureDrift/FeatureDrifted {EndpointName, VariantName, Feature}, DatasetDrift and SampleCount {EndpointName, VariantName}.'),
+      .describe(
+        'Publish drift to CloudWatch: namespace "mlops", metric DriftScore {EndpointName, VariantName} (the promote alarm watches it), FeatureDrift/FeatureDrifted {EndpointName, VariantName, Feature}, DatasetDrift and SampleCount {EndpointName, VariantName}.',
+      ),
     stateUri: s3Uri
       .optional()
-      .describe('Where the consecutive-drift count lives ({uri}/{endpoint}/monitor-state.json). Default: deploy.state.uri; without either, .mlops/ in the working directory.'),
+      .describe(
+        'Where the consecutive-drift count lives ({uri}/{endpoint}/monitor-state.json). Default: deploy.state.uri; without either, .mlops/ in the working directory.',
+      ),
     sketchK: z.number().int().min(8).max(10000).default(200).describe('KLL sketch size for live data (rank error about 1.65% at 200).'),
     workers: z
       .number()
@@ -281,8 +314,14 @@ const monitor = z
       .max(16)
       .default(0)
       .describe('Worker threads that read capture data in parallel (0: one per core, at most 4; 1: read in the main thread).'),
-    violations: z.string().default('.mlops/constraint_violations.json').describe('Where to write the Model Monitor-style constraint_violations.json. Relative to the config file\'s folder.'),
-    report: z.string().default('.mlops/monitor-report.md').describe('Where to write the Markdown report. Relative to the config file\'s folder.'),
+    violations: z
+      .string()
+      .default('.mlops/constraint_violations.json')
+      .describe("Where to write the Model Monitor-style constraint_violations.json. Relative to the config file's folder."),
+    report: z
+      .string()
+      .default('.mlops/monitor-report.md')
+      .describe("Where to write the Markdown report. Relative to the config file's folder."),
   })
   .strict()
   .describe('Drift monitoring of live inputs and outputs against the training baseline (`mlops monitor`).');
@@ -293,13 +332,13 @@ export const configSchema = z
     project: z.string().min(1).optional().describe('Project name, used in tags, resource names and reports.'),
     mlflow: z
       .object({
-        trackingUri: z
+        trackingUri: z.string().min(1).optional().describe('MLflow tracking server URL. Default: $MLFLOW_TRACKING_URI.'),
+        experiment: z.string().min(1).optional().describe('Experiment for training runs (created if missing). Default: the project name.'),
+        registeredModel: z
           .string()
           .min(1)
           .optional()
-          .describe('MLflow tracking server URL. Default: $MLFLOW_TRACKING_URI.'),
-        experiment: z.string().min(1).optional().describe('Experiment for training runs (created if missing). Default: the project name.'),
-        registeredModel: z.string().min(1).optional().describe('Registered model that holds versions and the production alias. Default: the project name.'),
+          .describe('Registered model that holds versions and the production alias. Default: the project name.'),
         timeout: duration.default('30s').describe('Timeout of one MLflow request.'),
         retries: z.number().int().min(0).max(10).default(3).describe('Retries on connection errors, 429 and 5xx, with backoff.'),
       })
@@ -308,7 +347,7 @@ export const configSchema = z
       .describe('MLflow tracking server. Auth comes from MLFLOW_TRACKING_TOKEN or MLFLOW_TRACKING_USERNAME/PASSWORD.'),
     data: z
       .object({
-        remote: z.string().min(1).optional().describe('DVC remote to pull from (default: the repo\'s default remote).'),
+        remote: z.string().min(1).optional().describe("DVC remote to pull from (default: the repo's default remote)."),
         targets: z.array(z.string().min(1)).default([]).describe('DVC targets to pull (default: everything).'),
         jobs: z.number().int().positive().optional().describe('Parallel download jobs for dvc pull.'),
       })
@@ -321,10 +360,13 @@ export const configSchema = z
           .array(z.string().min(1))
           .min(1)
           .default(['python', 'src/train.py'])
-          .describe('Training command as an argv array (no shell), started in the config file\'s folder.'),
+          .describe("Training command as an argv array (no shell), started in the config file's folder."),
         timeout: duration.default('2h').describe('Kill the training command after this long.'),
         requiredMetrics: z.array(z.string().min(1)).default([]).describe('Metrics the run must log, besides those the gates need.'),
-        holdout: z.string().default('data/holdout.csv').describe('Holdout file the training script writes; its profile is the drift baseline. Relative to the config file\'s folder.'),
+        holdout: z
+          .string()
+          .default('data/holdout.csv')
+          .describe("Holdout file the training script writes; its profile is the drift baseline. Relative to the config file's folder."),
       })
       .strict()
       .default({ command: ['python', 'src/train.py'], timeout: '2h', requiredMetrics: [], holdout: 'data/holdout.csv' })
@@ -337,7 +379,10 @@ export const configSchema = z
           .default('pass')
           .describe('What to do when there is no baseline yet (the first model): pass with a warning, or fail.'),
         gates: z.array(gate).default([]).describe('The merge gate: one entry per metric.'),
-        report: z.string().default('.mlops/compare-report.md').describe('Where to write the Markdown report. Relative to the config file\'s folder.'),
+        report: z
+          .string()
+          .default('.mlops/compare-report.md')
+          .describe("Where to write the Markdown report. Relative to the config file's folder."),
       })
       .strict()
       .default({ baseline: { alias: 'production' }, noBaseline: 'pass', gates: [], report: '.mlops/compare-report.md' })

@@ -78,7 +78,13 @@ function explainIssue(issue: z.core.$ZodIssue, root: unknown, prefix: Segment[])
     }
     case 'invalid_type': {
       if (found === undefined) {
-        return [{ path: at, at: 'key', message: `a required value is missing: expected ${expectedName(issue.expected)}; add \`${String(segs[segs.length - 1])}:\`` }];
+        return [
+          {
+            path: at,
+            at: 'key',
+            message: `a required value is missing: expected ${expectedName(issue.expected)}; add \`${String(segs[segs.length - 1])}:\``,
+          },
+        ];
       }
       return [{ path: at, message: `expected ${expectedName(issue.expected)}, found ${describe(found)}${typeFix(issue.expected, found)}` }];
     }
@@ -104,7 +110,12 @@ function explainIssue(issue: z.core.$ZodIssue, root: unknown, prefix: Segment[])
       return [{ path: at, message: `expected ${expected}, found ${describe(found)}` }];
     }
     case 'invalid_format': {
-      const what = issue.format === 'regex' ? issue.message : issue.format === 'url' ? 'a URL such as http://127.0.0.1:5000' : `a valid ${issue.format}`;
+      const what =
+        issue.format === 'regex'
+          ? issue.message
+          : issue.format === 'url'
+            ? 'a URL such as http://127.0.0.1:5000'
+            : `a valid ${issue.format}`;
       return [{ path: at, message: `expected ${what}, found ${describe(found)}` }];
     }
     default:
@@ -136,7 +147,7 @@ function explainUnion(issue: z.core.$ZodIssueInvalidUnion, root: unknown, segs: 
   const fits = branches.filter(
     (errs) => errs.length > 0 && !errs.some((e) => e.path.length === 0 && (e.code === 'invalid_type' || e.code === 'unrecognized_keys')),
   );
-  if (fits.length === 1) return fits[0]!.flatMap((e) => explainIssue(e, root, segs));
+  if (fits.length === 1) return fits[0].flatMap((e) => explainIssue(e, root, segs));
   const shapes = unionShapes(segs);
   const accepted = shapes.length ? shapes.join(' | ') : 'another shape';
   let fix = '';
@@ -171,7 +182,9 @@ function shapeOf(schema: unknown): string {
     case 'array':
       return `list of ${shapeOf(def.element)}`;
     case 'enum':
-      return Object.values(def.entries as Record<string, string>).map((v) => JSON.stringify(v)).join(' | ');
+      return Object.values(def.entries as Record<string, string>)
+        .map((v) => JSON.stringify(v))
+        .join(' | ');
     case 'literal':
       return (def.values as unknown[]).map((v) => JSON.stringify(v)).join(' | ');
     case 'union':
@@ -204,7 +217,8 @@ function typeFix(expected: string, found: unknown): string {
     return '; remove the quotes';
   }
   if (expected === 'string' && (typeof found === 'number' || typeof found === 'boolean')) return '; put it in quotes';
-  if (expected === 'array' && (typeof found === 'string' || typeof found === 'number')) return `; write it as a list: [${JSON.stringify(found)}]`;
+  if (expected === 'array' && (typeof found === 'string' || typeof found === 'number'))
+    return `; write it as a list: [${JSON.stringify(found)}]`;
   if (found === null) return '; give it a value or remove the key';
   return '';
 }
@@ -233,7 +247,7 @@ function schemaAt(p: Segment[]): AnySchema | undefined {
  */
 export function knownKeysAt(p: Segment[], value?: unknown): string[] {
   const def = unwrap(schemaAt(p))?.def;
-  if (def?.shape) return Object.keys(def.shape as object);
+  if (def?.shape) return Object.keys(def.shape);
   if (def?.options) {
     const options = def.options as unknown[];
     const shapeOf = (o: unknown) => (unwrap(o)?.def?.shape as Record<string, unknown> | undefined) ?? {};
@@ -256,7 +270,7 @@ function discriminatorValues(p: Segment[], key: string): unknown[] {
   const def = unwrap(schemaAt(p))?.def;
   return ((def?.options as unknown[] | undefined) ?? []).flatMap((o) => {
     const field = (unwrap(o)?.def?.shape as Record<string, unknown> | undefined)?.[key];
-    return (unwrap(field)?.def?.values as unknown[] | undefined) ?? [];
+    return unwrap(field)?.def?.values ?? [];
   });
 }
 
@@ -308,15 +322,15 @@ export function closest(word: string, candidates: string[]): string | undefined 
 function editDistance(a: string, b: string): number {
   const dp = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
-    let prev = dp[0]!;
+    let prev = dp[0];
     dp[0] = i;
     for (let j = 1; j <= b.length; j++) {
-      const tmp = dp[j]!;
-      dp[j] = Math.min(dp[j]! + 1, dp[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      const tmp = dp[j];
+      dp[j] = Math.min(dp[j] + 1, dp[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
       prev = tmp;
     }
   }
-  return dp[b.length]!;
+  return dp[b.length];
 }
 
 /** "compare.gates[0].metric" from path segments. */
@@ -332,7 +346,7 @@ export function dotted(p: ReadonlyArray<PropertyKey>): string {
 /** Segments from a dotted path. */
 export function splitPath(p: string): Segment[] {
   const out: Segment[] = [];
-  for (const m of p.matchAll(/([^.[\]]+)|\[(\d+)\]/g)) out.push(m[2] !== undefined ? Number(m[2]) : m[1]!);
+  for (const m of p.matchAll(/([^.[\]]+)|\[(\d+)\]/g)) out.push(m[2] !== undefined ? Number(m[2]) : m[1]);
   return out;
 }
 

@@ -139,7 +139,12 @@ export async function verifyChain(
     const { hash, ...body } = record;
     const own = await hasher(canonicalJson(body));
     if (own !== hash) {
-      problems.push({ kind: 'altered', seq: keySeq, key, message: `${key}: content does not match its hash (edited after it was written)` });
+      problems.push({
+        kind: 'altered',
+        seq: keySeq,
+        key,
+        message: `${key}: content does not match its hash (edited after it was written)`,
+      });
     }
     const expectedPrev = keySeq === 1 ? GENESIS_HASH : prev && prev.seq === keySeq - 1 ? await hashOf(prev, hasher) : undefined;
     if (expectedPrev !== undefined && record.prevHash !== expectedPrev) {

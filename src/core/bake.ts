@@ -70,7 +70,11 @@ export function outputValues(text: string): unknown[] {
   try {
     return flatten(JSON.parse(t));
   } catch {
-    return t.split(/[\r\n,]+/).map((c) => c.trim()).filter((c) => c !== '').map((c) => (Number.isFinite(Number(c)) ? Number(c) : c));
+    return t
+      .split(/[\r\n,]+/)
+      .map((c) => c.trim())
+      .filter((c) => c !== '')
+      .map((c) => (Number.isFinite(Number(c)) ? Number(c) : c));
   }
 }
 
@@ -79,7 +83,9 @@ function flatten(v: unknown): unknown[] {
   if (v && typeof v === 'object') {
     const o = v as Record<string, unknown>;
     for (const k of ['predictions', 'outputs', 'output', 'prediction']) if (k in o) return flatten(o[k]);
-    return Object.keys(o).sort().flatMap((k) => flatten(o[k]));
+    return Object.keys(o)
+      .sort()
+      .flatMap((k) => flatten(o[k]));
   }
   return [v];
 }
@@ -148,7 +154,10 @@ const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
 /** One data-capture line as a pair for matching, or undefined when it is not one (or outside the window). */
 export function capturedPair(line: string, window?: { from: number; to: number }): CapturedPair | undefined {
   let rec: {
-    captureData?: { endpointInput?: { data?: string; encoding?: string }; endpointOutput?: { data?: string; encoding?: string; observedContentType?: string } };
+    captureData?: {
+      endpointInput?: { data?: string; encoding?: string };
+      endpointOutput?: { data?: string; encoding?: string; observedContentType?: string };
+    };
     eventMetadata?: { inferenceId?: string; inferenceTime?: string };
   };
   try {

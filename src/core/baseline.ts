@@ -28,7 +28,9 @@ export interface BaselinePort {
   getModelVersionByAlias(
     name: string,
     alias: string,
-  ): Promise<{ found: true; version: { version: string; runId?: string } } | { found: false; reason: 'model-not-found' | 'alias-not-found' }>;
+  ): Promise<
+    { found: true; version: { version: string; runId?: string } } | { found: false; reason: 'model-not-found' | 'alias-not-found' }
+  >;
   getLatestVersions(name: string, stages?: string[]): Promise<{ version: string; runId?: string; currentStage?: string }[]>;
   getExperimentByName(name: string): Promise<{ experimentId: string; lifecycleStage?: string } | undefined>;
   searchRuns(req: { experimentIds: string[]; filter?: string; orderBy?: string[]; maxResults?: number }): Promise<{ runs: RunLike[] }>;
@@ -41,8 +43,7 @@ export type BaselineSource =
   | { type: 'run' };
 
 export type BaselineResolution =
-  | { found: true; run: RunLike; source: BaselineSource; description: string }
-  | { found: false; reason: string; description: string };
+  { found: true; run: RunLike; source: BaselineSource; description: string } | { found: false; reason: string; description: string };
 
 export interface BaselineContext {
   /** mlflow.registeredModel (or the project name): needed for alias and stage. */
@@ -63,7 +64,7 @@ export function parseBaselineFlag(value: string): BaselineSpec {
   const v = value.trim();
   const m = /^(alias|stage|run|runId|filter):(.*)$/s.exec(v);
   if (m) {
-    const arg = m[2]!.trim();
+    const arg = m[2].trim();
     if (!arg) throw badFlag(value, `nothing after "${m[1]}:"`);
     switch (m[1]) {
       case 'alias':
@@ -103,7 +104,10 @@ export function canonicalStage(stage: string): string {
 }
 
 /** The search for a filter baseline: the user's filter plus FINISHED, newest first, two rows (one may be the candidate). */
-export function baselineSearch(filter: string, experimentId: string): { experimentIds: string[]; filter: string; orderBy: string[]; maxResults: number } {
+export function baselineSearch(
+  filter: string,
+  experimentId: string,
+): { experimentIds: string[]; filter: string; orderBy: string[]; maxResults: number } {
   return {
     experimentIds: [experimentId],
     filter: `${filter.trim()} and attributes.status = 'FINISHED'`,
@@ -121,7 +125,12 @@ function requireModel(ctx: BaselineContext, what: string): string {
   return ctx.registeredModel;
 }
 
-async function runOfVersion(port: BaselinePort, model: string, version: { version: string; runId?: string }, what: string): Promise<RunLike> {
+async function runOfVersion(
+  port: BaselinePort,
+  model: string,
+  version: { version: string; runId?: string },
+  what: string,
+): Promise<RunLike> {
   if (!version.runId) {
     throw new UserError('BASELINE_NO_RUN', `Model ${model} version ${version.version} (${what}) has no MLflow run to take metrics from.`, {
       hint: 'Register versions from runs (mlops train does), or compare against --baseline run:ID.',
@@ -129,9 +138,13 @@ async function runOfVersion(port: BaselinePort, model: string, version: { versio
   }
   const run = await port.getRun(version.runId);
   if (!run) {
-    throw new UserError('BASELINE_RUN_NOT_FOUND', `Run ${version.runId} of model ${model} version ${version.version} (${what}) no longer exists.`, {
-      hint: 'Point the alias at a version whose run exists, or use --baseline run:ID.',
-    });
+    throw new UserError(
+      'BASELINE_RUN_NOT_FOUND',
+      `Run ${version.runId} of model ${model} version ${version.version} (${what}) no longer exists.`,
+      {
+        hint: 'Point the alias at a version whose run exists, or use --baseline run:ID.',
+      },
+    );
   }
   return run;
 }
@@ -149,10 +162,14 @@ export async function resolveBaseline(spec: BaselineSpec, ctx: BaselineContext, 
       const registered = await port.getRegisteredModel(model);
       const aliases = Object.keys(registered?.aliases ?? {}).sort();
       if (aliases.length > 0) {
-        throw new UserError('BASELINE_ALIAS_NOT_FOUND', `Registered model ${model} has no alias "${spec.alias}" (it has: ${aliases.join(', ')}).`, {
-          hint: 'Check the spelling in compare.baseline or --baseline; aliases are case-sensitive.',
-          details: { model, alias: spec.alias, aliases },
-        });
+        throw new UserError(
+          'BASELINE_ALIAS_NOT_FOUND',
+          `Registered model ${model} has no alias "${spec.alias}" (it has: ${aliases.join(', ')}).`,
+          {
+            hint: 'Check the spelling in compare.baseline or --baseline; aliases are case-sensitive.',
+            details: { model, alias: spec.alias, aliases },
+          },
+        );
       }
       return { found: false, reason: `registered model ${model} has no alias "${spec.alias}" yet (no version was promoted)`, description };
     }

@@ -83,10 +83,10 @@ const HEADER = ['metric', 'baseline', 'candidate', 'delta', 'rel. delta', 'toler
 export function renderTable(result: CompareResult, paint: Paint = (_s, t) => t): string {
   const { gated, others } = rows(result);
   const all = [HEADER, ...gated.map((r) => r.cells), ...others.map((r) => r.cells)];
-  const widths = HEADER.map((_, i) => Math.max(...all.map((r) => [...r[i]!].length)));
+  const widths = HEADER.map((_, i) => Math.max(...all.map((r) => [...r[i]].length)));
   const line = (cells: string[]) =>
     cells
-      .map((c, i) => (i >= 1 && i <= 4 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+      .map((c, i) => (i >= 1 && i <= 4 ? c.padStart(widths[i]) : c.padEnd(widths[i])))
       .join('  ')
       .trimEnd();
   const out: string[] = [];
@@ -103,7 +103,17 @@ export function renderTable(result: CompareResult, paint: Paint = (_s, t) => t):
     out.push(r.verdict === 'fail' ? paint('red', text) : r.verdict === 'warn' ? paint('yellow', text) : text);
   }
   if (others.length) {
-    out.push(paint('dim', '-'.repeat(Math.min(100, widths.reduce((a, b) => a + b + 2, -2)))));
+    out.push(
+      paint(
+        'dim',
+        '-'.repeat(
+          Math.min(
+            100,
+            widths.reduce((a, b) => a + b + 2, -2),
+          ),
+        ),
+      ),
+    );
     for (const r of others) out.push(paint('dim', line(r.cells)));
   }
   const failures = result.gates.filter((g) => g.verdict === 'fail');
@@ -114,7 +124,10 @@ export function renderTable(result: CompareResult, paint: Paint = (_s, t) => t):
   out.push('');
   out.push(
     result.verdict === 'pass'
-      ? paint('green', `✔ ${result.gates.length} gate${result.gates.length === 1 ? '' : 's'} passed${result.warnings.length ? ' (with warnings)' : ''}`)
+      ? paint(
+          'green',
+          `✔ ${result.gates.length} gate${result.gates.length === 1 ? '' : 's'} passed${result.warnings.length ? ' (with warnings)' : ''}`,
+        )
       : paint('red', `✖ ${result.failed} of ${result.gates.length} gate${result.gates.length === 1 ? '' : 's'} failed: regression`),
   );
   return out.join('\n');
@@ -122,7 +135,11 @@ export function renderTable(result: CompareResult, paint: Paint = (_s, t) => t):
 
 /** Escapes text for a Markdown table cell. */
 function md(text: string): string {
-  return text.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\n/g, ' ').replace(/([<>*_`[\]])/g, '\\$1');
+  return text
+    .replace(/\\/g, '\\\\')
+    .replace(/\|/g, '\\|')
+    .replace(/\n/g, ' ')
+    .replace(/([<>*_`[\]])/g, '\\$1');
 }
 
 /** A metric name as inline code; GitHub needs \\| for a pipe even inside code in a table. */
@@ -158,7 +175,10 @@ export function renderMarkdown(result: CompareResult, opts: { title?: string } =
   out.push('');
   const table = (rs: Row[], withVerdict: boolean) => {
     const head = withVerdict ? HEADER : HEADER.slice(0, 6);
-    const lines = [`| ${head.map((h) => h[0]!.toUpperCase() + h.slice(1)).join(' | ')} |`, `| ${head.map((_, i) => (i >= 1 && i <= 4 ? '---:' : '---')).join(' | ')} |`];
+    const lines = [
+      `| ${head.map((h) => h[0].toUpperCase() + h.slice(1)).join(' | ')} |`,
+      `| ${head.map((_, i) => (i >= 1 && i <= 4 ? '---:' : '---')).join(' | ')} |`,
+    ];
     for (const r of rs) {
       const cells = r.cells.slice(0, head.length).map((c, i) => (i === 0 ? code(c) : md(c)));
       if (withVerdict) cells[6] = MD_VERDICT[r.verdict ?? 'info'];

@@ -7,7 +7,15 @@
  */
 import { ConflictError, CheckFailedError, ExternalError, UserError } from './errors.js';
 import type { DeployConfig } from '../config/schema.js';
-import type { AuditLog, MetricsPort, ObjectStore, DeploymentConfigSpec, EndpointConfigSpec, ProductionVariantSpec, SageMakerPort } from './ports.js';
+import type {
+  AuditLog,
+  MetricsPort,
+  ObjectStore,
+  DeploymentConfigSpec,
+  EndpointConfigSpec,
+  ProductionVariantSpec,
+  SageMakerPort,
+} from './ports.js';
 import { judgeBake, matchPairs, type CapturedPair, type VariantStats } from './bake.js';
 import { durationMs } from './duration.js';
 import {
@@ -128,7 +136,13 @@ export function deploymentStore(store: ObjectStore, deploy: DeployConfig): Deplo
 // --- SageMaker request shapes -----------------------------------------------------------------
 
 function variant(d: DeployConfig, name: string, model: string, weight: number): ProductionVariantSpec {
-  return { VariantName: name, ModelName: model, InitialInstanceCount: d.instanceCount, InstanceType: d.instanceType, InitialVariantWeight: weight };
+  return {
+    VariantName: name,
+    ModelName: model,
+    InitialInstanceCount: d.instanceCount,
+    InstanceType: d.instanceType,
+    InitialVariantWeight: weight,
+  };
 }
 
 function dataCapture(d: DeployConfig, samplingPercent = d.dataCapture.samplingPercent): EndpointConfigSpec['DataCaptureConfig'] {
@@ -188,7 +202,12 @@ export function alarmSpecs(d: DeployConfig, r: DeploymentRecord) {
   const period = Math.max(10, Math.round(durationMs(d.alarms.period) / 1000));
   const fleet = { EndpointName: d.endpointName, EndpointConfigName: r.names.finalConfig, VariantName: d.variantName };
   const [e5xx, latency, drift] = r.names.alarms;
-  const common = { period, evaluationPeriods: d.alarms.evaluationPeriods, comparison: 'GreaterThanThreshold' as const, treatMissingData: 'notBreaching' as const };
+  const common = {
+    period,
+    evaluationPeriods: d.alarms.evaluationPeriods,
+    comparison: 'GreaterThanThreshold' as const,
+    treatMissingData: 'notBreaching' as const,
+  };
   return [
     {
       ...common,
@@ -237,7 +256,10 @@ export async function runPromote(p: DeployPorts, s: DeploySettings, candidate: M
     throw new ConflictError(
       'DEPLOYMENT_IN_PROGRESS',
       `deployment ${rec.id} of version ${rec.candidate.version} is at stage ${rec.stage} on ${d.endpointName}`,
-      { hint: 'Let it finish (run `mlops promote` without --run/--model-version), or `mlops rollback` it first.', details: { deployment: rec.id } },
+      {
+        hint: 'Let it finish (run `mlops promote` without --run/--model-version), or `mlops rollback` it first.',
+        details: { deployment: rec.id },
+      },
     );
   }
   if (rec && rec.stage === 'done' && rec.candidate.version === candidate.version && rec.aliasMoved) {
@@ -250,7 +272,7 @@ export async function runPromote(p: DeployPorts, s: DeploySettings, candidate: M
   let advanced = false;
   const started = p.clock.now().getTime();
   // Waits are bounded by the wait budget; actions by a generous cap (a loop would be a bug).
-  for (let acts = 0; acts < 200; ) {
+  for (let acts = 0; acts < 200;) {
     if (p.signal?.aborted) break;
     const ep = await p.sagemaker.describeEndpoint(d.endpointName);
     const now = p.clock.now();
@@ -274,7 +296,13 @@ export async function runPromote(p: DeployPorts, s: DeploySettings, candidate: M
       case 'fail': {
         rec = advance({ ...rec, reason: action.reason }, 'failed', now, action.reason);
         await states.save(rec);
-        await p.audit.append({ kind: 'stage', action: 'deployment.failed', deploymentId: rec.id, actor: s.actor, details: { reason: action.reason } });
+        await p.audit.append({
+          kind: 'stage',
+          action: 'deployment.failed',
+          deploymentId: rec.id,
+          actor: s.actor,
+          details: { reason: action.reason },
+        });
         throw new ExternalError('DEPLOYMENT_FAILED', `deployment ${rec.id} failed: ${action.reason}`, {
           hint: 'Check the endpoint in the SageMaker console; the previous model keeps serving. Then promote again.',
         });
@@ -378,7 +406,11 @@ async function act(
     case 'create-endpoint':
       await p.sagemaker.createEndpointConfig(finalConfigSpec(d, rec));
       steps.push(`SageMaker CreateEndpointConfig ${rec.names.finalConfig}`);
-      await p.sagemaker.createEndpoint({ EndpointName: d.endpointName, EndpointConfigName: rec.names.finalConfig, Tags: [...tags(rec), { Key: 'mlops:state', Value: states.uri(rec.id) }] });
+      await p.sagemaker.createEndpoint({
+        EndpointName: d.endpointName,
+        EndpointConfigName: rec.names.finalConfig,
+        Tags: [...tags(rec), { Key: 'mlops:state', Value: states.uri(rec.id) }],
+      });
       steps.push(`SageMaker CreateEndpoint ${d.endpointName} (${rec.names.finalConfig})`);
       return rec;
     case 'update-endpoint': {
@@ -400,7 +432,9 @@ async function act(
       }
       const blueGreen = a.config === 'final' ? { DeploymentConfig: deploymentConfigSpec(d, rec.names.alarms) } : {};
       await p.sagemaker.updateEndpoint({ EndpointName: d.endpointName, EndpointConfigName: configName, ...blueGreen });
-      steps.push(`SageMaker UpdateEndpoint ${d.endpointName} -> ${configName}${a.config === 'final' ? ` (blue/green ${d.cutover.type})` : ''}`);
+      steps.push(
+        `SageMaker UpdateEndpoint ${d.endpointName} -> ${configName}${a.config === 'final' ? ` (blue/green ${d.cutover.type})` : ''}`,
+      );
       const ep = await p.sagemaker.describeEndpoint(d.endpointName);
       if (ep?.arn) {
         await p.sagemaker.addTags(ep.arn, [...tags(rec), { Key: 'mlops:state', Value: states.uri(rec.id) }]);
@@ -443,7 +477,11 @@ async function act(
     case 'move-alias':
       await p.registry.setAlias(s.registeredModel, s.alias ?? 'production', rec.candidate.version);
       steps.push(`MLflow alias ${s.alias ?? 'production'} -> ${s.registeredModel} v${rec.candidate.version}`);
-      await stageAudit('alias.moved', { alias: s.alias ?? 'production', version: rec.candidate.version, previous: rec.previousAliasVersion ?? null });
+      await stageAudit('alias.moved', {
+        alias: s.alias ?? 'production',
+        version: rec.candidate.version,
+        previous: rec.previousAliasVersion ?? null,
+      });
       return save({ ...rec, aliasMoved: true });
   }
 }
@@ -489,17 +527,30 @@ export async function runRollback(p: DeployPorts, s: DeploySettings, reason: str
   const steps: string[] = [];
   const alias = s.alias ?? 'production';
   let rec = await states.current();
-  if (!rec) throw new UserError('NO_DEPLOYMENT', `no deployment of ${d.endpointName} is recorded in ${d.state.uri}`, { hint: 'Nothing to roll back.' });
+  if (!rec)
+    throw new UserError('NO_DEPLOYMENT', `no deployment of ${d.endpointName} is recorded in ${d.state.uri}`, {
+      hint: 'Nothing to roll back.',
+    });
   if (rec.stage === 'rolled-back' || rec.stage === 'failed') return { outcome: 'nothing', deployment: rec, steps };
   let aliasRestored = !rec.aliasMoved;
   const started = p.clock.now().getTime();
-  await p.audit.append({ kind: 'rollback', action: 'rollback.started', deploymentId: rec.id, actor: s.actor, details: { stage: rec.stage, reason } });
+  await p.audit.append({
+    kind: 'rollback',
+    action: 'rollback.started',
+    deploymentId: rec.id,
+    actor: s.actor,
+    details: { stage: rec.stage, reason },
+  });
   let stopped = false;
   // Waits are bounded by the wait budget; each other step is taken at most a few times.
-  for (let acts = 0; acts < 50; ) {
+  for (let acts = 0; acts < 50;) {
     if (p.signal?.aborted) break;
     const ep = await p.sagemaker.describeEndpoint(d.endpointName);
-    const a = decideRollback(rec, { now: p.clock.now(), endpoint: ep }, { strategy: d.rollback.strategy, warmVariant: warmVariantName(d.variantName), aliasRestored });
+    const a = decideRollback(
+      rec,
+      { now: p.clock.now(), endpoint: ep },
+      { strategy: d.rollback.strategy, warmVariant: warmVariantName(d.variantName), aliasRestored },
+    );
     switch (a.kind) {
       case 'nothing':
         p.log(a.why);
@@ -551,7 +602,13 @@ export async function runRollback(p: DeployPorts, s: DeploySettings, reason: str
         const from = rec.stage;
         rec = advance({ ...rec, reason, aliasMoved: false }, 'rolled-back', p.clock.now(), reason);
         await states.save(rec);
-        await p.audit.append({ kind: 'rollback', action: 'rollback.done', deploymentId: rec.id, actor: s.actor, details: { from, reason, steps } });
+        await p.audit.append({
+          kind: 'rollback',
+          action: 'rollback.done',
+          deploymentId: rec.id,
+          actor: s.actor,
+          details: { from, reason, steps },
+        });
         return { outcome: 'rolled-back', deployment: rec, steps };
       }
     }
@@ -562,7 +619,10 @@ export async function runRollback(p: DeployPorts, s: DeploySettings, reason: str
 /** Throws the exit-1 error for a promotion that ended rolled back. */
 export function rolledBackError(rec: DeploymentRecord): CheckFailedError {
   return new CheckFailedError('PROMOTION_ROLLED_BACK', `deployment ${rec.id} was rolled back: ${rec.reason ?? 'see the audit trail'}`, {
-    hint: rec.bake && !rec.bake.passed ? `bake: ${rec.bake.reasons.join('; ')}` : 'The previous model is serving. Fix the candidate and promote again.',
-    details: { deployment: rec.id, stage: rec.stage as Stage },
+    hint:
+      rec.bake && !rec.bake.passed
+        ? `bake: ${rec.bake.reasons.join('; ')}`
+        : 'The previous model is serving. Fix the candidate and promote again.',
+    details: { deployment: rec.id, stage: rec.stage },
   });
 }

@@ -197,7 +197,8 @@ export function decide(r: DeploymentRecord, o: Observed, p: Policy): Action {
         return { kind: 'fail', reason: `new endpoint is ${ep.status}: ${ep.failureReason ?? 'no reason given'}` };
       }
       if (!ep) return { kind: 'fail', reason: `endpoint ${r.endpoint} disappeared` };
-      if (BUSY.includes(ep.status)) return { kind: 'wait-endpoint', status: ep.status, why: `blue/green cutover: endpoint is ${ep.status}` };
+      if (BUSY.includes(ep.status))
+        return { kind: 'wait-endpoint', status: ep.status, why: `blue/green cutover: endpoint is ${ep.status}` };
       if (ep.status === 'UpdateRollbackFailed' || ep.status === 'Failed') {
         return { kind: 'fail', reason: `endpoint is ${ep.status}: ${ep.failureReason ?? 'no reason given'}` };
       }
@@ -206,9 +207,18 @@ export function decide(r: DeploymentRecord, o: Observed, p: Policy): Action {
         // We asked for the cutover and the endpoint is back on its old config: SageMaker rolled
         // back (an alarm fired). Drop the shadow that is still there, then record the rollback.
         if (ep.configName !== r.previous.endpointConfig) {
-          return { kind: 'update-endpoint', config: 'previous', blueGreen: false, why: 'cutover rolled back by SageMaker: remove the shadow' };
+          return {
+            kind: 'update-endpoint',
+            config: 'previous',
+            blueGreen: false,
+            why: 'cutover rolled back by SageMaker: remove the shadow',
+          };
         }
-        return { kind: 'advance', to: 'rolled-back', note: `SageMaker rolled the cutover back${ep.failureReason ? ': ' + ep.failureReason : ''}` };
+        return {
+          kind: 'advance',
+          to: 'rolled-back',
+          note: `SageMaker rolled the cutover back${ep.failureReason ? ': ' + ep.failureReason : ''}`,
+        };
       }
       return { kind: 'update-endpoint', config: 'final', blueGreen: true, why: 'blue/green cutover to the candidate' };
     }
@@ -265,7 +275,12 @@ export function decideRollback(
     ep.variants.some((v) => v.name === a.warmVariant && (v.weight ?? 0) > 0) &&
     ep.variants.every((v) => v.name === a.warmVariant || (v.weight ?? 0) === 0);
   if (!servingPrevious && !warmServing) {
-    if (a.strategy === 'keep-warm' && a.warmVariant && ep.configName === r.names.finalConfig && ep.variants.some((v) => v.name === a.warmVariant)) {
+    if (
+      a.strategy === 'keep-warm' &&
+      a.warmVariant &&
+      ep.configName === r.names.finalConfig &&
+      ep.variants.some((v) => v.name === a.warmVariant)
+    ) {
       return { kind: 'weights', why: 'shift all traffic to the warm previous variant' };
     }
     return { kind: 'update-endpoint', config: 'previous', why: `restore ${r.previous.endpointConfig}` };

@@ -75,7 +75,7 @@ function errorLines(output: string): string[] {
 export function failedTargets(output: string): string[] {
   const m = /Checkout failed for following targets:\s*\n([\s\S]*?)(\nIs your cache up to date\?|\n\n|$)/.exec(output);
   if (!m) return [];
-  return m[1]!
+  return m[1]
     .split(/\r?\n/)
     .map((s) => s.trim())
     .filter(Boolean);
@@ -142,7 +142,7 @@ export function classifyDvcFailure(r: DvcOutcome, context: { remote?: string; co
       code: 'DVC_AUTH_FAILED',
       message: `DVC could not authenticate to the remote${context.remote ? ` '${context.remote}'` : ''}${line ? `: ${line}` : '.'}`,
       hint:
-        'Check the remote\'s credentials: for S3 the AWS chain (AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, ' +
+        "Check the remote's credentials: for S3 the AWS chain (AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, " +
         'or the CI role), for GCS GOOGLE_APPLICATION_CREDENTIALS, for Azure AZURE_STORAGE_CONNECTION_STRING, for HTTP/SSH ' +
         '`dvc remote modify --local <remote> user|password`. Never commit secrets to .dvc/config (use --local).',
     };

@@ -21,9 +21,7 @@ export interface LockHolder {
 }
 
 export type TakeDecision =
-  | { action: 'create' }
-  | { action: 'take-over'; etag: string; previous: LockHolder }
-  | { action: 'conflict'; holder: LockHolder };
+  { action: 'create' } | { action: 'take-over'; etag: string; previous: LockHolder } | { action: 'conflict'; holder: LockHolder };
 
 /** Key of an endpoint's lock object under the configured prefix. */
 export function lockKey(prefix: string, endpoint: string): string {
@@ -44,11 +42,7 @@ export function decideTake(current: { value: LockHolder; etag: string } | undefi
 }
 
 /** A new holder record for this process. */
-export function newHolder(
-  me: Omit<LockHolder, 'started' | 'expires'>,
-  now: Date,
-  expiryMs: number,
-): LockHolder {
+export function newHolder(me: Omit<LockHolder, 'started' | 'expires'>, now: Date, expiryMs: number): LockHolder {
   return { ...me, started: now.toISOString(), expires: new Date(now.getTime() + expiryMs).toISOString() };
 }
 

@@ -77,7 +77,10 @@ export interface SageMakerPort {
   createEndpoint(spec: { EndpointName: string; EndpointConfigName: string; Tags?: Tag[] }): Promise<void>;
   describeEndpoint(name: string): Promise<(EndpointView & { arn: string }) | undefined>;
   updateEndpoint(spec: UpdateEndpointSpec): Promise<void>;
-  updateEndpointWeightsAndCapacities(spec: { EndpointName: string; DesiredWeightsAndCapacities: { VariantName: string; DesiredWeight: number }[] }): Promise<void>;
+  updateEndpointWeightsAndCapacities(spec: {
+    EndpointName: string;
+    DesiredWeightsAndCapacities: { VariantName: string; DesiredWeight: number }[];
+  }): Promise<void>;
   addTags(arn: string, tags: Tag[]): Promise<void>;
   listTags(arn: string): Promise<Tag[]>;
   deleteEndpointConfig(name: string): Promise<void>;
@@ -209,4 +212,3 @@ export interface AuditLog {
   verify(): Promise<ChainReport>;
   location: S3Location;
 }
-

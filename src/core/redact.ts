@@ -3,7 +3,18 @@
 export const REDACTED = '***';
 
 /** Words that make a key a secret wherever they appear in it (MLFLOW_TRACKING_TOKEN, dbPassword). */
-const SECRET_WORDS = new Set(['token', 'secret', 'secrets', 'password', 'passwd', 'passphrase', 'credential', 'credentials', 'apikey', 'authorization']);
+const SECRET_WORDS = new Set([
+  'token',
+  'secret',
+  'secrets',
+  'password',
+  'passwd',
+  'passphrase',
+  'credential',
+  'credentials',
+  'apikey',
+  'authorization',
+]);
 
 /**
  * The words of a key: split at `_`, `-`, `.`, spaces and camelCase humps, lower-cased.

@@ -17,7 +17,7 @@ export function renderTemplate(text: string, vars: Record<string, string>): stri
 
 /** The placeholders a template uses. */
 export function placeholdersOf(text: string): string[] {
-  return [...new Set([...text.matchAll(PLACEHOLDER)].map((m) => m[1]!))];
+  return [...new Set([...text.matchAll(PLACEHOLDER)].map((m) => m[1]))];
 }
 
 /** A name usable as a project, experiment, model, bucket and endpoint name: lower-case letters, digits, hyphens. */

@@ -59,7 +59,15 @@ export async function demo(argv: string[], env: Record<string, string | undefine
       workDir,
       venv: venv.dir,
       urls: stack.urls,
-      baseEnv: { PATH: env.PATH, HOME: env.HOME, USER: env.USER, TMPDIR: env.TMPDIR, LANG: env.LANG, TERM: env.TERM, NO_COLOR: env.NO_COLOR },
+      baseEnv: {
+        PATH: env.PATH,
+        HOME: env.HOME,
+        USER: env.USER,
+        TMPDIR: env.TMPDIR,
+        LANG: env.LANG,
+        TERM: env.TERM,
+        NO_COLOR: env.NO_COLOR,
+      },
       onStep: say,
       print,
       echo: true,
@@ -69,14 +77,22 @@ export async function demo(argv: string[], env: Record<string, string | undefine
 
     say('summary');
     for (const s of result.steps) print(`${(s.ms / 1000).toFixed(1).padStart(6)} s  ${s.name.padEnd(8)} ${s.summary}`);
-    print(`${((Date.now() - t0) / 1000).toFixed(1).padStart(6)} s  in all (the stack took ${(timings[0]![1] / 1000).toFixed(1)} s to start)`);
+    print(
+      `${((Date.now() - t0) / 1000).toFixed(1).padStart(6)} s  in all (the stack took ${(timings[0][1] / 1000).toFixed(1)} s to start)`,
+    );
     print('');
     print(`MLflow UI:        ${stack.urls.mlflow}  (experiment and registered model "demo")`);
     print('the endpoint now (mlops status):');
     for (const l of result.observed.audit.statusText.trimEnd().split('\n')) print(`  ${l}`);
-    print(`audit records:    ${result.observed.audit.location} (${result.observed.audit.records} records, chain intact: mlops audit verify)`);
+    print(
+      `audit records:    ${result.observed.audit.location} (${result.observed.audit.records} records, chain intact: mlops audit verify)`,
+    );
     print(`the project:      ${result.observed.project.dir}`);
-    print(`server logs:      ${Object.values(stack.peers).map((p) => p.logPath).join(', ')}`);
+    print(
+      `server logs:      ${Object.values(stack.peers)
+        .map((p) => p.logPath)
+        .join(', ')}`,
+    );
     if (keep && !abort.signal.aborted) {
       say('the servers keep running (--keep); press Ctrl-C to stop them');
       await new Promise<void>((r) => abort.signal.addEventListener('abort', () => r(), { once: true }));
@@ -120,7 +136,7 @@ export async function demo(argv: string[], env: Record<string, string | undefine
 
 function isEntry(): boolean {
   try {
-    return Boolean(process.argv[1]) && import.meta.url === pathToFileURL(realpathSync(process.argv[1]!)).href;
+    return Boolean(process.argv[1]) && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href;
   } catch {
     return false;
   }

@@ -55,8 +55,28 @@ export interface Observations {
   first: { trainCode: number; compareCode: number; promoteCode: number; outcome: string; alias?: string; endpointStatus?: string };
   worse: { trainCode: number; compareCode: number; table: string };
   better: { trainCode: number; compareCode: number; table: string };
-  promote: { code: number; outcome: string; stage?: string; stages: string[]; bakePassed?: boolean; comparedSamples?: number; alias?: string; endpointConfig?: string; requests: number };
-  drift: { code: number; status?: string; driftedInputs: number; outputDrifted: string[]; rolledBack: boolean; alias?: string; endpointConfig?: string; requests: number; report: string };
+  promote: {
+    code: number;
+    outcome: string;
+    stage?: string;
+    stages: string[];
+    bakePassed?: boolean;
+    comparedSamples?: number;
+    alias?: string;
+    endpointConfig?: string;
+    requests: number;
+  };
+  drift: {
+    code: number;
+    status?: string;
+    driftedInputs: number;
+    outputDrifted: string[];
+    rolledBack: boolean;
+    alias?: string;
+    endpointConfig?: string;
+    requests: number;
+    report: string;
+  };
   audit: { code: number; ok: boolean; records: number; location?: string; statusText: string };
 }
 
@@ -155,9 +175,14 @@ export async function runScenario(opts: ScenarioOptions): Promise<ScenarioResult
     }
   };
   const json = async <T>(argv: string[]): Promise<T> => parse<T>(await mlops([...argv, '--json'], { quiet: true }));
-  const sh = (cmd: string, args: string[], cwd = project) => run(cmd, args, { cwd, env, signal: opts.signal, echo: opts.echo ? print : undefined });
+  const sh = (cmd: string, args: string[], cwd = project) =>
+    run(cmd, args, { cwd, env, signal: opts.signal, echo: opts.echo ? print : undefined });
 
-  const step = async <T extends Record<string, unknown>>(name: string, title: string, body: () => Promise<{ summary: string; observed: T }>) => {
+  const step = async <T extends Record<string, unknown>>(
+    name: string,
+    title: string,
+    body: () => Promise<{ summary: string; observed: T }>,
+  ) => {
     opts.onStep?.(title);
     const t0 = Date.now();
     const r = await body();
@@ -188,37 +213,53 @@ export async function runScenario(opts: ScenarioOptions): Promise<ScenarioResult
   const statusJson = () =>
     json<{
       endpoint: { status: string; configName: string } | null;
-      deployment: { stage: string; history: Array<{ stage: string }>; bake?: { passed: boolean; measured?: { comparedSamples?: number } } } | null;
+      deployment: {
+        stage: string;
+        history: Array<{ stage: string }>;
+        bake?: { passed: boolean; measured?: { comparedSamples?: number } };
+      } | null;
     }>(['status']);
 
   // --- 0. the project ---------------------------------------------------------------------------
-  await step('project', 'a new git repository, scaffolded by `mlops init`, its data versioned in DVC, checked by `mlops doctor`', async () => {
-    await sh('git', ['init', '-q', '-b', 'main', project], opts.workDir);
-    const init = await mlops(['init', '--name', NAME, '--account-id', '123456789012', '--ci', 'both']);
-    expectCode('project', init, 0);
-    const { parseDocument } = await import('yaml');
-    const file = path.join(project, 'mlops.config.yaml');
-    const doc = parseDocument(readFileSync(file, 'utf8'));
-    for (const [at, value] of TUNING) doc.setIn(at, value);
-    writeFileSync(file, `# Tuned by the demo for a compressed clock (see src/demo/scenario.ts).\n${doc.toString()}`);
-    print('mlops.config.yaml tuned for the demo: shadow 20s, canary 25% with a 300s bake (6 s at the emulator\'s x50 clock), monitor one window, 50 samples');
-    const validate = await mlops(['config', 'validate']);
-    expectCode('project', validate, 0);
-    const created = await ensureBuckets(opts.urls.moto, bucketsOf({
-      artifacts: `s3://${BUCKET}/models`, dataCapture: { destination: `s3://${BUCKET}/datacapture` },
-      state: { uri: `s3://${BUCKET}/deployments` }, lock: { uri: `s3://${BUCKET}/locks` }, audit: { uri: `s3://${AUDIT_BUCKET}/audit` },
-    }));
-    print(`S3 buckets in moto: ${created.join(', ')} (the audit bucket with Object Lock)`);
-    await sh('dvc', ['init', '-q']);
-    await sh('dvc', ['remote', 'add', '-q', '-d', 'storage', remote]);
-    await sh('dvc', ['repro', '-q', 'prepare']);
-    await sh('dvc', ['push', '-q']);
-    await sh('git', ['add', '-A']);
-    await sh('git', ['commit', '-q', '-m', 'mlops init + data']);
-    const doctor = await mlops(['doctor']);
-    expectCode('project', doctor, 0);
-    return { summary: `${project} (DVC remote ${remote})`, observed: {} };
-  });
+  await step(
+    'project',
+    'a new git repository, scaffolded by `mlops init`, its data versioned in DVC, checked by `mlops doctor`',
+    async () => {
+      await sh('git', ['init', '-q', '-b', 'main', project], opts.workDir);
+      const init = await mlops(['init', '--name', NAME, '--account-id', '123456789012', '--ci', 'both']);
+      expectCode('project', init, 0);
+      const { parseDocument } = await import('yaml');
+      const file = path.join(project, 'mlops.config.yaml');
+      const doc = parseDocument(readFileSync(file, 'utf8'));
+      for (const [at, value] of TUNING) doc.setIn(at, value);
+      writeFileSync(file, `# Tuned by the demo for a compressed clock (see src/demo/scenario.ts).\n${doc.toString()}`);
+      print(
+        "mlops.config.yaml tuned for the demo: shadow 20s, canary 25% with a 300s bake (6 s at the emulator's x50 clock), monitor one window, 50 samples",
+      );
+      const validate = await mlops(['config', 'validate']);
+      expectCode('project', validate, 0);
+      const created = await ensureBuckets(
+        opts.urls.moto,
+        bucketsOf({
+          artifacts: `s3://${BUCKET}/models`,
+          dataCapture: { destination: `s3://${BUCKET}/datacapture` },
+          state: { uri: `s3://${BUCKET}/deployments` },
+          lock: { uri: `s3://${BUCKET}/locks` },
+          audit: { uri: `s3://${AUDIT_BUCKET}/audit` },
+        }),
+      );
+      print(`S3 buckets in moto: ${created.join(', ')} (the audit bucket with Object Lock)`);
+      await sh('dvc', ['init', '-q']);
+      await sh('dvc', ['remote', 'add', '-q', '-d', 'storage', remote]);
+      await sh('dvc', ['repro', '-q', 'prepare']);
+      await sh('dvc', ['push', '-q']);
+      await sh('git', ['add', '-A']);
+      await sh('git', ['commit', '-q', '-m', 'mlops init + data']);
+      const doctor = await mlops(['doctor']);
+      expectCode('project', doctor, 0);
+      return { summary: `${project} (DVC remote ${remote})`, observed: {} };
+    },
+  );
 
   // --- 1. pull ----------------------------------------------------------------------------------
   observed.pull = await step('pull', '1. pull the data: `mlops pull` (dvc pull from the remote)', async () => {
@@ -242,8 +283,12 @@ export async function runScenario(opts: ScenarioOptions): Promise<ScenarioResult
     const promote = await mlops(['promote', '--wait', '10m', '--poll', '1s']);
     const st = await statusJson();
     const o = {
-      trainCode: train.code, compareCode: compare.code, promoteCode: promote.code,
-      outcome: st.deployment?.stage ?? 'none', alias: await alias(), endpointStatus: st.endpoint?.status,
+      trainCode: train.code,
+      compareCode: compare.code,
+      promoteCode: promote.code,
+      outcome: st.deployment?.stage ?? 'none',
+      alias: await alias(),
+      endpointStatus: st.endpoint?.status,
     };
     observed.first = o;
     expectCode('first', compare, 0);
@@ -266,7 +311,7 @@ export async function runScenario(opts: ScenarioOptions): Promise<ScenarioResult
 
   // --- 4. a better candidate, passes --------------------------------------------------------------
   observed.better = await step('better', '4. a better candidate: `mlops compare` passes', async () => {
-    await setC(C.better, 'the scaffold\'s regularisation');
+    await setC(C.better, "the scaffold's regularisation");
     const train = await mlops(['train']);
     expectCode('better', train, 0);
     const compare = await mlops(['compare']);
@@ -289,7 +334,9 @@ export async function runScenario(opts: ScenarioOptions): Promise<ScenarioResult
     } finally {
       await load.stop();
     }
-    const p = parse<{ outcome: string; stage: string | null; bake: { passed: boolean; measured?: { comparedSamples?: number } } | null }>(promote);
+    const p = parse<{ outcome: string; stage: string | null; bake: { passed: boolean; measured?: { comparedSamples?: number } } | null }>(
+      promote,
+    );
     print(`${ENDPOINT}: stage reached ${p.stage}, outcome ${p.outcome}`);
     const st = await statusJson();
     const o = {
@@ -307,7 +354,10 @@ export async function runScenario(opts: ScenarioOptions): Promise<ScenarioResult
     print(`${load.sent()} requests sent during the promotion; stages: ${o.stages.join(' -> ')}`);
     expectCode('promote', promote, 0);
     if (o.stage !== 'done') fail('promote', `the deployment is at stage ${o.stage}, expected done`);
-    return { summary: `v${o.alias} live after ${o.stages.join(' -> ')} (bake on ${o.comparedSamples ?? '?'} compared requests)`, observed: o };
+    return {
+      summary: `v${o.alias} live after ${o.stages.join(' -> ')} (bake on ${o.comparedSamples ?? '?'} compared requests)`,
+      observed: o,
+    };
   });
 
   // --- 6. drift, rollback -----------------------------------------------------------------------
@@ -362,9 +412,15 @@ export async function runScenario(opts: ScenarioOptions): Promise<ScenarioResult
 /** The holdout the last model was trained with: feature columns only (no label, no prediction). */
 function readHoldout(file: string): { header: string[]; rows: number[][] } {
   const [head, ...lines] = readFileSync(file, 'utf8').trim().split('\n');
-  const cols = head!.split(',');
+  const cols = head.split(',');
   const keep = cols.map((c, i) => (c === 'target' || c === 'label' || c === 'prediction' ? -1 : i)).filter((i) => i >= 0);
-  return { header: keep.map((i) => cols[i]!), rows: lines.map((l) => { const v = l.split(','); return keep.map((i) => Number(v[i])); }) };
+  return {
+    header: keep.map((i) => cols[i]),
+    rows: lines.map((l) => {
+      const v = l.split(',');
+      return keep.map((i) => Number(v[i]));
+    }),
+  };
 }
 
 /**
@@ -387,13 +443,17 @@ function startTraffic(emulatorUrl: string, endpoint: string, data: { header: str
           await sleep(200);
           continue;
         }
-        const row = data.rows[i % data.rows.length]!.map((x) => String(+(x * scale).toPrecision(8)));
+        const row = data.rows[i % data.rows.length].map((x) => String(+(x * scale).toPrecision(8)));
         try {
-          await runtime.send(new InvokeEndpointCommand({
-            EndpointName: endpoint, ContentType: 'text/csv', Accept: 'application/json',
-            Body: Buffer.from(`${data.header.join(',')}\n${row.join(',')}\n`),
-            InferenceId: `demo-${i}`,
-          }));
+          await runtime.send(
+            new InvokeEndpointCommand({
+              EndpointName: endpoint,
+              ContentType: 'text/csv',
+              Accept: 'application/json',
+              Body: Buffer.from(`${data.header.join(',')}\n${row.join(',')}\n`),
+              InferenceId: `demo-${i}`,
+            }),
+          );
           sent++;
         } catch {
           // between fleets
@@ -431,7 +491,7 @@ function run(
 ): Promise<string> {
   o.echo?.(`$ ${cmd} ${args.join(' ')}`);
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd: o.cwd, env: o.env as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'], signal: o.signal });
+    const child = spawn(cmd, args, { cwd: o.cwd, env: o.env, stdio: ['ignore', 'pipe', 'pipe'], signal: o.signal });
     let out = '';
     const onData = (c: Buffer) => {
       out += c.toString('utf8');
@@ -440,6 +500,8 @@ function run(
     child.stdout.on('data', onData);
     child.stderr.on('data', onData);
     child.once('error', reject);
-    child.once('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`${cmd} ${args.join(' ')} exited ${code}:\n${out.slice(-3000)}`))));
+    child.once('close', (code) =>
+      code === 0 ? resolve(out) : reject(new Error(`${cmd} ${args.join(' ')} exited ${code}:\n${out.slice(-3000)}`)),
+    );
   });
 }

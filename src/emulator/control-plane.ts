@@ -162,23 +162,40 @@ export class ControlPlane {
   /** Dispatches one validated control-plane operation. */
   async call(op: string, input: Obj): Promise<Obj> {
     switch (op) {
-      case 'CreateModel': return this.createModel(input);
-      case 'DescribeModel': return this.describeModel(input);
-      case 'DeleteModel': return this.deleteModel(input);
-      case 'CreateEndpointConfig': return this.createEndpointConfig(input);
-      case 'DescribeEndpointConfig': return this.describeEndpointConfig(input);
-      case 'DeleteEndpointConfig': return this.deleteEndpointConfig(input);
-      case 'CreateEndpoint': return this.createEndpoint(input);
-      case 'DescribeEndpoint': return this.describeEndpoint(input);
-      case 'UpdateEndpoint': return this.updateEndpoint(input);
-      case 'UpdateEndpointWeightsAndCapacities': return this.updateWeights(input);
-      case 'DeleteEndpoint': return this.deleteEndpoint(input);
-      case 'ListEndpoints': return this.listEndpoints(input);
-      case 'ListEndpointConfigs': return this.listEndpointConfigs(input);
-      case 'ListModels': return this.listModels(input);
-      case 'AddTags': return this.addTags(input);
-      case 'ListTags': return this.listTags(input);
-      case 'DeleteTags': return this.deleteTags(input);
+      case 'CreateModel':
+        return this.createModel(input);
+      case 'DescribeModel':
+        return this.describeModel(input);
+      case 'DeleteModel':
+        return this.deleteModel(input);
+      case 'CreateEndpointConfig':
+        return this.createEndpointConfig(input);
+      case 'DescribeEndpointConfig':
+        return this.describeEndpointConfig(input);
+      case 'DeleteEndpointConfig':
+        return this.deleteEndpointConfig(input);
+      case 'CreateEndpoint':
+        return this.createEndpoint(input);
+      case 'DescribeEndpoint':
+        return this.describeEndpoint(input);
+      case 'UpdateEndpoint':
+        return this.updateEndpoint(input);
+      case 'UpdateEndpointWeightsAndCapacities':
+        return this.updateWeights(input);
+      case 'DeleteEndpoint':
+        return this.deleteEndpoint(input);
+      case 'ListEndpoints':
+        return this.listEndpoints(input);
+      case 'ListEndpointConfigs':
+        return this.listEndpointConfigs(input);
+      case 'ListModels':
+        return this.listModels(input);
+      case 'AddTags':
+        return this.addTags(input);
+      case 'ListTags':
+        return this.listTags(input);
+      case 'DeleteTags':
+        return this.deleteTags(input);
       default:
         throw new ApiError(400, 'UnknownOperationException', `The emulator does not implement ${op}.`);
     }
@@ -190,7 +207,7 @@ export class ControlPlane {
     const name: string = input.ModelName;
     const arn = this.arn('model', name);
     if (this.models.has(name)) throw validation(`Cannot create already existing model "${arn}".`);
-    const containers: Obj[] = input.PrimaryContainer ? [input.PrimaryContainer] : input.Containers ?? [];
+    const containers: Obj[] = input.PrimaryContainer ? [input.PrimaryContainer] : (input.Containers ?? []);
     if (containers.length === 0) {
       throw validation('Either PrimaryContainer or Containers must be specified.');
     }
@@ -229,7 +246,11 @@ export class ControlPlane {
   }
 
   private listModels(input: Obj): Obj {
-    const items = [...this.models.values()].map((m) => ({ name: m.name, created: m.created, out: { ModelName: m.name, ModelArn: m.arn, CreationTime: toEpoch(m.created) } }));
+    const items = [...this.models.values()].map((m) => ({
+      name: m.name,
+      created: m.created,
+      out: { ModelName: m.name, ModelArn: m.arn, CreationTime: toEpoch(m.created) },
+    }));
     const page = paginate(items, input, 'NameContains');
     return { Models: page.items, ...(page.next ? { NextToken: page.next } : {}) };
   }
@@ -252,7 +273,9 @@ export class ControlPlane {
       if (!v.ModelName) throw validation(`ModelName is required for production variant ${v.VariantName}.`);
       this.getModel(v.ModelName);
       if (!v.ServerlessConfig && (!v.InstanceType || v.InitialInstanceCount === undefined)) {
-        throw validation(`Either ServerlessConfig or InstanceType and InitialInstanceCount must be specified for production variant ${v.VariantName}.`);
+        throw validation(
+          `Either ServerlessConfig or InstanceType and InitialInstanceCount must be specified for production variant ${v.VariantName}.`,
+        );
       }
     }
     const { Tags, ...rest } = input;
@@ -285,7 +308,11 @@ export class ControlPlane {
   private listEndpointConfigs(input: Obj): Obj {
     const items = [...this.configs.values()]
       .filter((c) => inTimeRange(c.created, input.CreationTimeAfter, input.CreationTimeBefore))
-      .map((c) => ({ name: c.name, created: c.created, out: { EndpointConfigName: c.name, EndpointConfigArn: c.arn, CreationTime: toEpoch(c.created) } }));
+      .map((c) => ({
+        name: c.name,
+        created: c.created,
+        out: { EndpointConfigName: c.name, EndpointConfigArn: c.arn, CreationTime: toEpoch(c.created) },
+      }));
     const page = paginate(items, input, 'NameContains');
     return { EndpointConfigs: page.items, ...(page.next ? { NextToken: page.next } : {}) };
   }
@@ -296,8 +323,8 @@ export class ControlPlane {
       const model = this.getModel(v.ModelName);
       const container = model.input.PrimaryContainer ?? model.input.Containers?.[0] ?? {};
       const old = retainFrom && [...retainFrom.variants, ...retainFrom.shadows].find((o) => o.name === v.VariantName);
-      const weight = old && !exclude.includes('DesiredWeight') ? old.weight : v.InitialVariantWeight ?? 1;
-      const count = old && !exclude.includes('DesiredInstanceCount') ? old.instanceCount : v.InitialInstanceCount ?? 1;
+      const weight = old && !exclude.includes('DesiredWeight') ? old.weight : (v.InitialVariantWeight ?? 1);
+      const count = old && !exclude.includes('DesiredInstanceCount') ? old.instanceCount : (v.InitialInstanceCount ?? 1);
       return {
         name: v.VariantName,
         shadow,
@@ -330,7 +357,11 @@ export class ControlPlane {
     const fleet = this.fleetFor(config);
     const now = new Date();
     const ep: EndpointRec = {
-      name, arn, created: now, lastModified: now, status: 'Creating',
+      name,
+      arn,
+      created: now,
+      lastModified: now,
+      status: 'Creating',
       pending: { fleet, traffic: 0, startTime: now, phase: 'Creating' },
       lastDeploymentConfig: input.DeploymentConfig,
     };
@@ -385,7 +416,12 @@ export class ControlPlane {
           ...(v.instanceType ? { InstanceType: v.instanceType } : {}),
         })),
         ...(p.fleet.shadows.length > 0
-          ? { ShadowProductionVariants: p.fleet.shadows.map((v) => ({ ...this.variantSummary(v, p.traffic), ...(v.instanceType ? { InstanceType: v.instanceType } : {}) })) }
+          ? {
+              ShadowProductionVariants: p.fleet.shadows.map((v) => ({
+                ...this.variantSummary(v, p.traffic),
+                ...(v.instanceType ? { InstanceType: v.instanceType } : {}),
+              })),
+            }
           : {}),
       };
     }
@@ -432,7 +468,11 @@ export class ControlPlane {
     if (deployment?.RollingUpdatePolicy) {
       throw validation('The emulator does not implement RollingUpdatePolicy; use BlueGreenUpdatePolicy.');
     }
-    const fleet = this.fleetFor(config, input.RetainAllVariantProperties ? ep.active : undefined, (input.ExcludeRetainedVariantProperties ?? []).map((p: Obj) => p.VariantPropertyType));
+    const fleet = this.fleetFor(
+      config,
+      input.RetainAllVariantProperties ? ep.active : undefined,
+      (input.ExcludeRetainedVariantProperties ?? []).map((p: Obj) => p.VariantPropertyType),
+    );
     const steps = trafficSteps(deployment?.BlueGreenUpdatePolicy?.TrafficRoutingConfiguration, fleet);
     const policy = deployment?.BlueGreenUpdatePolicy ?? {};
     const wait: number = policy.TrafficRoutingConfiguration?.WaitIntervalInSeconds ?? 0;
@@ -514,9 +554,7 @@ export class ControlPlane {
     const { DescribeAlarmsCommand } = await import('@aws-sdk/client-cloudwatch');
     try {
       const res = await this.d.cloudWatch.send(new DescribeAlarmsCommand({ AlarmNames: names }));
-      return [...(res.MetricAlarms ?? []), ...(res.CompositeAlarms ?? [])]
-        .filter((a) => a.StateValue === 'ALARM')
-        .map((a) => a.AlarmName!);
+      return [...(res.MetricAlarms ?? []), ...(res.CompositeAlarms ?? [])].filter((a) => a.StateValue === 'ALARM').map((a) => a.AlarmName!);
     } catch (err) {
       this.d.log(`could not read alarms ${names.join(', ')}: ${(err as Error).message}`);
       return [];
@@ -600,7 +638,13 @@ export class ControlPlane {
         name: e.name,
         created: e.created,
         status: e.status,
-        out: { EndpointName: e.name, EndpointArn: e.arn, CreationTime: toEpoch(e.created), LastModifiedTime: toEpoch(e.lastModified), EndpointStatus: e.status },
+        out: {
+          EndpointName: e.name,
+          EndpointArn: e.arn,
+          CreationTime: toEpoch(e.created),
+          LastModifiedTime: toEpoch(e.lastModified),
+          EndpointStatus: e.status,
+        },
       }));
     const page = paginate(items, input, 'NameContains');
     return { Endpoints: page.items, ...(page.next ? { NextToken: page.next } : {}) };
@@ -723,8 +767,20 @@ export class ControlPlane {
   state(): Obj {
     const fleet = (f: Fleet) => ({
       configName: f.configName,
-      variants: f.variants.map((v) => ({ name: v.name, model: v.modelName, modelDataUrl: v.modelDataUrl, weight: v.weight, serverUrl: v.server?.url })),
-      shadows: f.shadows.map((v) => ({ name: v.name, model: v.modelName, modelDataUrl: v.modelDataUrl, weight: v.weight, serverUrl: v.server?.url })),
+      variants: f.variants.map((v) => ({
+        name: v.name,
+        model: v.modelName,
+        modelDataUrl: v.modelDataUrl,
+        weight: v.weight,
+        serverUrl: v.server?.url,
+      })),
+      shadows: f.shadows.map((v) => ({
+        name: v.name,
+        model: v.modelName,
+        modelDataUrl: v.modelDataUrl,
+        weight: v.weight,
+        serverUrl: v.server?.url,
+      })),
     });
     return {
       endpoints: [...this.endpoints.values()].map((e) => ({
@@ -810,8 +866,8 @@ function paginate(items: Array<{ name: string; created: Date; status?: string; o
   const by = input.SortBy ?? 'CreationTime';
   const dir = (input.SortOrder ?? 'Descending') === 'Ascending' ? 1 : -1;
   list = [...list].sort((a, b) => {
-    const ka = by === 'Name' ? a.name : by === 'Status' ? a.status ?? '' : a.created.getTime();
-    const kb = by === 'Name' ? b.name : by === 'Status' ? b.status ?? '' : b.created.getTime();
+    const ka = by === 'Name' ? a.name : by === 'Status' ? (a.status ?? '') : a.created.getTime();
+    const kb = by === 'Name' ? b.name : by === 'Status' ? (b.status ?? '') : b.created.getTime();
     return (ka < kb ? -1 : ka > kb ? 1 : 0) * dir;
   });
   const start = input.NextToken ? Number(Buffer.from(input.NextToken, 'base64').toString()) || 0 : 0;

@@ -111,7 +111,12 @@ export async function startEmulator(opts: EmulatorOptions): Promise<RunningEmula
   const clock = new Clock(opts.timeScale ?? 1);
   const durations: Durations = { ...DEFAULT_DURATIONS, ...opts.durations };
   const pool = new ModelServerPool({
-    s3, mlflowBin, workDir, log, env: opts.env ?? process.env, startTimeoutMs: opts.modelStartTimeoutMs,
+    s3,
+    mlflowBin,
+    workDir,
+    log,
+    env: opts.env ?? process.env,
+    startTimeoutMs: opts.modelStartTimeoutMs,
   });
   const control = new ControlPlane({ clock, pool, s3, cloudWatch, region, account, durations, log });
   const capture = new CaptureWriter(s3, {

@@ -108,8 +108,19 @@ class MlflowServer implements ModelServer {
     const binDir = dirname(this.opts.mlflowBin);
     const python = join(binDir, 'python');
     const path = this.opts.env.PATH ?? '';
-    const argv = [this.opts.mlflowBin, 'models', 'serve', '-m', this.modelDir, '--env-manager', 'local',
-      '-h', '127.0.0.1', '-p', String(port)];
+    const argv = [
+      this.opts.mlflowBin,
+      'models',
+      'serve',
+      '-m',
+      this.modelDir,
+      '--env-manager',
+      'local',
+      '-h',
+      '127.0.0.1',
+      '-p',
+      String(port),
+    ];
     const [cmd, ...args] = existsSync(python) ? [python, '-c', WATCHDOG, ...argv] : argv;
     this.exited = false;
     const child = spawn(cmd, args, {
@@ -221,7 +232,11 @@ interface Entry {
 export class ModelServerPool {
   private entries = new Map<string, Entry>();
   private readonly onExit = () => {
-    for (const e of this.entries.values()) void e.server.then((s) => s.killNow(), () => undefined);
+    for (const e of this.entries.values())
+      void e.server.then(
+        (s) => s.killNow(),
+        () => undefined,
+      );
   };
 
   constructor(private readonly opts: ModelServerPoolOptions) {
@@ -258,7 +273,10 @@ export class ModelServerPool {
     entry.refs--;
     if (entry.refs > 0) return;
     this.entries.delete(modelDataUrl);
-    await entry.server.then((s) => s.stop(), () => undefined);
+    await entry.server.then(
+      (s) => s.stop(),
+      () => undefined,
+    );
   }
 
   /** What is running, for the admin API. */
@@ -278,7 +296,14 @@ export class ModelServerPool {
       e.cancelled = true;
       void e.instance?.cancel();
     }
-    await Promise.all(all.map((e) => e.server.then((s) => s.stop(), () => undefined)));
+    await Promise.all(
+      all.map((e) =>
+        e.server.then(
+          (s) => s.stop(),
+          () => undefined,
+        ),
+      ),
+    );
   }
 
   dispose(): void {

@@ -70,8 +70,15 @@ export class Runtime {
     const result = await this.callVariant(ep, fleet, variant, req, started);
     if (captured && fleet.capture && result.ok) {
       this.d.capture.add(
-        fleet.capture.destinationS3Uri, ep.name, variant.name,
-        captureRecord(fleet.capture, { contentType: req.contentType, body: req.body }, { contentType: result.contentType, body: result.body }, { eventId, inferenceId: req.inferenceId, time }),
+        fleet.capture.destinationS3Uri,
+        ep.name,
+        variant.name,
+        captureRecord(
+          fleet.capture,
+          { contentType: req.contentType, body: req.body },
+          { contentType: result.contentType, body: result.body },
+          { eventId, inferenceId: req.inferenceId, time },
+        ),
         time,
       );
     }
@@ -83,8 +90,15 @@ export class Runtime {
         const r = await this.callVariant(ep, fleet, shadow, req, process.hrtime.bigint());
         if (captured && fleet.capture && r.ok) {
           this.d.capture.add(
-            fleet.capture.destinationS3Uri, ep.name, shadow.name,
-            captureRecord(fleet.capture, { contentType: req.contentType, body: req.body }, { contentType: r.contentType, body: r.body }, { eventId, inferenceId: req.inferenceId, time }),
+            fleet.capture.destinationS3Uri,
+            ep.name,
+            shadow.name,
+            captureRecord(
+              fleet.capture,
+              { contentType: req.contentType, body: req.body },
+              { contentType: r.contentType, body: r.body },
+              { eventId, inferenceId: req.inferenceId, time },
+            ),
             time,
           );
         }
@@ -111,9 +125,7 @@ export class Runtime {
       throw runtimeValidation(`Endpoint ${ep.name} does not have target variant ${target}.`);
     }
     const fleet = pick(withVariant, (c) => c.share, this.random)?.fleet ?? withVariant[0].fleet;
-    const variant = target
-      ? fleet.variants.find((v) => v.name === target)!
-      : pick(fleet.variants, (v) => v.weight, this.random);
+    const variant = target ? fleet.variants.find((v) => v.name === target)! : pick(fleet.variants, (v) => v.weight, this.random);
     if (!variant) {
       throw runtimeValidation(`Endpoint ${ep.name} has no variant with a positive weight; specify TargetVariant.`);
     }
@@ -159,9 +171,15 @@ export class Runtime {
       }
     } catch (err) {
       outcome = '5xx';
-      result = (err as Error).name === 'TimeoutError'
-        ? { ok: false, error: new ApiError(424, 'ModelError', 'Your invocation timed out while waiting for a response from container primary.', { LogStreamArn: logStreamArn }) }
-        : { ok: false, error: modelError(500, `Could not reach the model server: ${(err as Error).message}`) };
+      result =
+        (err as Error).name === 'TimeoutError'
+          ? {
+              ok: false,
+              error: new ApiError(424, 'ModelError', 'Your invocation timed out while waiting for a response from container primary.', {
+                LogStreamArn: logStreamArn,
+              }),
+            }
+          : { ok: false, error: modelError(500, `Could not reach the model server: ${(err as Error).message}`) };
     }
     const end = process.hrtime.bigint();
     const modelUs = Number(end - modelStart) / 1000;

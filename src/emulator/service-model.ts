@@ -43,7 +43,10 @@ export function findBotocoreDataDir(roots: string[]): string | undefined {
     for (const venv of [join(root, '.venv'), root]) {
       const lib = join(venv, 'lib');
       if (!existsSync(lib)) continue;
-      for (const py of readdirSync(lib).filter((d) => d.startsWith('python')).sort().reverse()) {
+      for (const py of readdirSync(lib)
+        .filter((d) => d.startsWith('python'))
+        .sort()
+        .reverse()) {
         const data = join(lib, py, 'site-packages', 'botocore', 'data');
         if (existsSync(join(data, 'sagemaker'))) return data;
       }
@@ -58,8 +61,6 @@ export function loadServiceModel(dataDir: string, service: string): ServiceModel
   if (!existsSync(dir)) throw new Error(`botocore service model not found: ${dir}`);
   const version = readdirSync(dir).sort().reverse()[0];
   const base = join(dir, version, 'service-2.json');
-  const text = existsSync(`${base}.gz`)
-    ? gunzipSync(readFileSync(`${base}.gz`)).toString('utf8')
-    : readFileSync(base, 'utf8');
+  const text = existsSync(`${base}.gz`) ? gunzipSync(readFileSync(`${base}.gz`)).toString('utf8') : readFileSync(base, 'utf8');
   return JSON.parse(text) as ServiceModel;
 }

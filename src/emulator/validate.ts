@@ -69,11 +69,7 @@ export class Validator {
     this.visit(op.input.shape, input ?? {}, '', failures);
     if (failures.length > 0) {
       const n = failures.length;
-      throw new ApiError(
-        400,
-        'ValidationException',
-        `${n} validation error${n === 1 ? '' : 's'} detected: ${failures.join('; ')}`,
-      );
+      throw new ApiError(400, 'ValidationException', `${n} validation error${n === 1 ? '' : 's'} detected: ${failures.join('; ')}`);
     }
   }
 

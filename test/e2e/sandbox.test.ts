@@ -37,7 +37,7 @@ afterAll(async () => {
 describe.sequential('mlops sandbox', () => {
   let state: { urls: { mlflow: string; moto: string; emulator: string }; processes: Array<{ name: string; pid: number }> };
 
-  it('up starts MLflow, moto and the emulator, records them, and creates the config\'s buckets', async () => {
+  it("up starts MLflow, moto and the emulator, records them, and creates the config's buckets", async () => {
     const r = await cli('sandbox', 'up', '--time-scale', '20', '--json');
     expect(r.code, r.stderr).toBe(0);
     state = r.json();

@@ -54,7 +54,10 @@ beforeAll(async () => {
     captureFlushIntervalMs: 200,
     metricsFlushIntervalMs: 200,
   });
-  for (const [name, kind] of [['model-v1', 'linear'], ['model-v2', 'constant']]) {
+  for (const [name, kind] of [
+    ['model-v1', 'linear'],
+    ['model-v2', 'constant'],
+  ]) {
     await bed.sm.send(
       new CreateModelCommand({
         ModelName: name,
@@ -92,7 +95,7 @@ async function invoke(body: Buffer, contentType: string, extra: { TargetVariant?
     new InvokeEndpointCommand({ EndpointName: EP, Body: body, ContentType: contentType, Accept: 'application/json', ...extra }),
   );
   served[out.InvokedProductionVariant!] = (served[out.InvokedProductionVariant!] ?? 0) + 1;
-  const predictions = JSON.parse(Buffer.from(out.Body!).toString('utf8')).predictions as number[];
+  const predictions = JSON.parse(Buffer.from(out.Body).toString('utf8')).predictions as number[];
   if (shadowLive && predictions[0] === 9) served.shadow = (served.shadow ?? 0) + 1;
   return {
     predictions,
@@ -126,7 +129,11 @@ describe('a deployment from creation to deletion', () => {
     const ready = await waitForEndpoint(bed.sm, EP, (d) => d.EndpointStatus !== 'Creating');
     expect(ready.EndpointStatus).toBe('InService');
     expect(ready.ProductionVariants?.[0]).toMatchObject({
-      VariantName: 'prod', CurrentWeight: 1, DesiredWeight: 1, CurrentInstanceCount: 2, DesiredInstanceCount: 2,
+      VariantName: 'prod',
+      CurrentWeight: 1,
+      DesiredWeight: 1,
+      CurrentInstanceCount: 2,
+      DesiredInstanceCount: 2,
     });
     expect(ready.PendingDeploymentSummary).toBeUndefined();
     const listed = await bed.sm.send(new ListEndpointsCommand({ StatusEquals: 'InService' }));
@@ -134,7 +141,20 @@ describe('a deployment from creation to deletion', () => {
 
     const csv = await invoke(CSV, 'text/csv');
     expect(csv).toMatchObject({ predictions: [9], variant: 'prod', contentType: 'application/json' });
-    const json = await invoke(Buffer.from(JSON.stringify({ dataframe_split: { columns: ['a', 'b'], data: [[1, 2], [0, 0]] } })), 'application/json');
+    const json = await invoke(
+      Buffer.from(
+        JSON.stringify({
+          dataframe_split: {
+            columns: ['a', 'b'],
+            data: [
+              [1, 2],
+              [0, 0],
+            ],
+          },
+        }),
+      ),
+      'application/json',
+    );
     expect(json.predictions).toEqual([9, 1]);
     const inputs = await invoke(Buffer.from(JSON.stringify({ inputs: [[1, 1]] })), 'application/json');
     expect(inputs.predictions).toEqual([6]);
@@ -174,7 +194,10 @@ describe('a deployment from creation to deletion', () => {
     expect(d.EndpointConfigName).toBe('cfg-shadow');
     expect(d.ShadowProductionVariants?.[0]).toMatchObject({ VariantName: 'shadow', CurrentWeight: 1 });
     expect(d.DataCaptureConfig).toMatchObject({
-      EnableCapture: true, CaptureStatus: 'Started', CurrentSamplingPercentage: 100, DestinationS3Uri: `s3://${bed.bucket}/capture`,
+      EnableCapture: true,
+      CaptureStatus: 'Started',
+      CurrentSamplingPercentage: 100,
+      DestinationS3Uri: `s3://${bed.bucket}/capture`,
     });
 
     shadowLive = true;
@@ -195,7 +218,11 @@ describe('a deployment from creation to deletion', () => {
         endpointInput: { observedContentType: 'text/csv', mode: 'INPUT', data: 'a,b\n1,2\n', encoding: 'CSV' },
         endpointOutput: { observedContentType: 'application/json', mode: 'OUTPUT', data: '{"predictions": [9.0]}', encoding: 'JSON' },
       },
-      eventMetadata: { eventId: expect.stringMatching(/^[0-9a-f-]{36}$/), inferenceId: 'req-0', inferenceTime: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/) },
+      eventMetadata: {
+        eventId: expect.stringMatching(/^[0-9a-f-]{36}$/),
+        inferenceId: 'req-0',
+        inferenceTime: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/),
+      },
       eventVersion: '0',
     });
     // The shadow saw the same requests and answered with its own model.
@@ -205,9 +232,7 @@ describe('a deployment from creation to deletion', () => {
   }, 120_000);
 
   it('rolls a canary update back when its alarm fires', async () => {
-    await bed.sm.send(
-      new CreateEndpointConfigCommand({ EndpointConfigName: 'cfg-v2', ProductionVariants: [variant('prod', 'model-v2')] }),
-    );
+    await bed.sm.send(new CreateEndpointConfigCommand({ EndpointConfigName: 'cfg-v2', ProductionVariants: [variant('prod', 'model-v2')] }));
     await bed.cloudWatch.send(new SetAlarmStateCommand({ AlarmName: ALARM, StateValue: 'OK', StateReason: 'test' }));
     await bed.sm.send(
       new UpdateEndpointCommand({
@@ -225,23 +250,36 @@ describe('a deployment from creation to deletion', () => {
     );
     // One instance of two: half the traffic goes to the new fleet while the canary bakes (an hour,
     // 36 s of real time at this scale: the test acts well within it).
-    const baking = await waitForEndpoint(bed.sm, EP, (d) => d.PendingDeploymentSummary?.ProductionVariants?.[0].VariantStatus?.[0].Status === 'Baking');
+    const baking = await waitForEndpoint(
+      bed.sm,
+      EP,
+      (d) => d.PendingDeploymentSummary?.ProductionVariants?.[0].VariantStatus?.[0].Status === 'Baking',
+    );
     expect(baking.EndpointStatus).toBe('Updating');
     expect(baking.EndpointConfigName).toBe('cfg-shadow');
     expect(baking.PendingDeploymentSummary?.EndpointConfigName).toBe('cfg-v2');
-    expect(baking.PendingDeploymentSummary?.ProductionVariants?.[0]).toMatchObject({ VariantName: 'prod', CurrentWeight: 0.5, DesiredWeight: 1 });
+    expect(baking.PendingDeploymentSummary?.ProductionVariants?.[0]).toMatchObject({
+      VariantName: 'prod',
+      CurrentWeight: 0.5,
+      DesiredWeight: 1,
+    });
     expect(baking.ProductionVariants?.[0]).toMatchObject({ VariantName: 'prod', CurrentWeight: 0.5 });
     expect(baking.LastDeploymentConfig?.BlueGreenUpdatePolicy?.TrafficRoutingConfiguration?.Type).toBe('CANARY');
 
     // Old fleet (v1 + shadow v2) and new fleet (v2) share one scoring process per model.
     const servers = (await bed.admin('GET', 'state')).modelServers as Array<{ modelDataUrl: string; refs: number }>;
-    expect(servers.map((m) => [m.modelDataUrl, m.refs]).sort()).toEqual([[bed.models.constant, 2], [bed.models.linear, 1]]);
+    expect(servers.map((m) => [m.modelDataUrl, m.refs]).sort()).toEqual([
+      [bed.models.constant, 2],
+      [bed.models.linear, 1],
+    ]);
 
     const seen = new Set<number>();
     for (let i = 0; i < 40 && seen.size < 2; i++) seen.add((await invoke(CSV, 'text/csv')).predictions[0]);
     expect([...seen].sort()).toEqual([7, 9]);
 
-    await bed.cloudWatch.send(new SetAlarmStateCommand({ AlarmName: ALARM, StateValue: 'ALARM', StateReason: 'test: errors on the new fleet' }));
+    await bed.cloudWatch.send(
+      new SetAlarmStateCommand({ AlarmName: ALARM, StateValue: 'ALARM', StateReason: 'test: errors on the new fleet' }),
+    );
     const rolling = await waitForEndpoint(bed.sm, EP, (d) => d.EndpointStatus !== 'Updating');
     expect(rolling.EndpointStatus).toBe('RollingBack');
     const back = await waitForEndpoint(bed.sm, EP, status('InService'));
@@ -267,13 +305,19 @@ describe('a deployment from creation to deletion', () => {
     shadowLive = false;
     await waitForEndpoint(bed.sm, EP, status('InService'));
     await bed.sm.send(
-      new UpdateEndpointWeightsAndCapacitiesCommand({ EndpointName: EP, DesiredWeightsAndCapacities: [{ VariantName: 'b', DesiredWeight: 0 }] }),
+      new UpdateEndpointWeightsAndCapacitiesCommand({
+        EndpointName: EP,
+        DesiredWeightsAndCapacities: [{ VariantName: 'b', DesiredWeight: 0 }],
+      }),
     );
     const updating = await bed.sm.send(new DescribeEndpointCommand({ EndpointName: EP }));
     expect(updating.EndpointStatus).toBe('Updating');
     expect(updating.ProductionVariants?.find((v) => v.VariantName === 'b')).toMatchObject({ CurrentWeight: 1, DesiredWeight: 0 });
     const d = await waitForEndpoint(bed.sm, EP, status('InService'));
-    expect(d.ProductionVariants?.map((v) => [v.VariantName, v.CurrentWeight, v.DesiredWeight])).toEqual([['a', 1, 1], ['b', 0, 0]]);
+    expect(d.ProductionVariants?.map((v) => [v.VariantName, v.CurrentWeight, v.DesiredWeight])).toEqual([
+      ['a', 1, 1],
+      ['b', 0, 0],
+    ]);
     for (let i = 0; i < 10; i++) expect(await invoke(CSV, 'text/csv')).toMatchObject({ predictions: [9], variant: 'a' });
     expect(await invoke(CSV, 'text/csv', { TargetVariant: 'b' })).toMatchObject({ predictions: [7], variant: 'b' });
     // RetainAllVariantProperties keeps the running weights of variants with the same name.
@@ -285,7 +329,10 @@ describe('a deployment from creation to deletion', () => {
     );
     await bed.sm.send(new UpdateEndpointCommand({ EndpointName: EP, EndpointConfigName: 'cfg-ab2', RetainAllVariantProperties: true }));
     const retained = await waitForEndpoint(bed.sm, EP, (x) => x.EndpointStatus === 'InService' && x.EndpointConfigName === 'cfg-ab2');
-    expect(retained.ProductionVariants?.map((v) => [v.VariantName, v.CurrentWeight, v.CurrentInstanceCount])).toEqual([['a', 1, 1], ['b', 0, 1]]);
+    expect(retained.ProductionVariants?.map((v) => [v.VariantName, v.CurrentWeight, v.CurrentInstanceCount])).toEqual([
+      ['a', 1, 1],
+      ['b', 0, 1],
+    ]);
     // Sampling at 0% captures nothing.
     await bed.admin('POST', 'flush');
     const none = await bed.s3.send(new ListObjectsV2Command({ Bucket: bed.bucket, Prefix: 'capture-sampled-out/' }));
@@ -300,7 +347,11 @@ describe('a deployment from creation to deletion', () => {
         EndpointConfigName: 'cfg-v2',
         DeploymentConfig: {
           BlueGreenUpdatePolicy: {
-            TrafficRoutingConfiguration: { Type: 'LINEAR', LinearStepSize: { Type: 'CAPACITY_PERCENT', Value: 50 }, WaitIntervalInSeconds: 3600 },
+            TrafficRoutingConfiguration: {
+              Type: 'LINEAR',
+              LinearStepSize: { Type: 'CAPACITY_PERCENT', Value: 50 },
+              WaitIntervalInSeconds: 3600,
+            },
             TerminationWaitInSeconds: 600,
           },
           AutoRollbackConfiguration: { Alarms: [{ AlarmName: ALARM }] },
@@ -310,8 +361,10 @@ describe('a deployment from creation to deletion', () => {
     // Each step bakes for an hour (36 s of real time): the admin clock skips it.
     for (const share of [0.5, 1]) {
       const d = await waitForEndpoint(
-        bed.sm, EP,
-        (x) => x.PendingDeploymentSummary?.ProductionVariants?.[0].VariantStatus?.[0].Status === 'Baking' &&
+        bed.sm,
+        EP,
+        (x) =>
+          x.PendingDeploymentSummary?.ProductionVariants?.[0].VariantStatus?.[0].Status === 'Baking' &&
           x.PendingDeploymentSummary.ProductionVariants[0].CurrentWeight === share,
       );
       expect(d.EndpointStatus).toBe('Updating');
@@ -349,7 +402,10 @@ describe('a deployment from creation to deletion', () => {
         new GetMetricStatisticsCommand({
           Namespace: 'AWS/SageMaker',
           MetricName: metric,
-          Dimensions: [{ Name: 'EndpointName', Value: EP }, { Name: 'VariantName', Value: variantName }],
+          Dimensions: [
+            { Name: 'EndpointName', Value: EP },
+            { Name: 'VariantName', Value: variantName },
+          ],
           StartTime: new Date(Date.now() - 3_600_000),
           EndTime: new Date(Date.now() + 60_000),
           Period: 3600,
@@ -374,7 +430,9 @@ describe('a deployment from creation to deletion', () => {
       new CreateModelCommand({ ModelName: 'model-sick', PrimaryContainer: { Image: 'mlflow-pyfunc', ModelDataUrl: bed.models.linear } }),
     );
     await bed.admin('POST', 'health-check', { model: 'model-sick', healthy: false });
-    await bed.sm.send(new CreateEndpointConfigCommand({ EndpointConfigName: 'cfg-sick', ProductionVariants: [variant('a', 'model-sick')] }));
+    await bed.sm.send(
+      new CreateEndpointConfigCommand({ EndpointConfigName: 'cfg-sick', ProductionVariants: [variant('a', 'model-sick')] }),
+    );
     await bed.sm.send(new UpdateEndpointCommand({ EndpointName: EP, EndpointConfigName: 'cfg-sick' }));
     const back = await waitForEndpoint(bed.sm, EP, status('InService'));
     expect(back.EndpointConfigName).toBe('cfg-v2');
@@ -386,10 +444,18 @@ describe('a deployment from creation to deletion', () => {
     await bed.sm.send(new UpdateEndpointCommand({ EndpointName: EP, EndpointConfigName: 'cfg-sick' }));
     const stuck = await waitForEndpoint(bed.sm, EP, status('UpdateRollbackFailed'));
     expect(stuck.FailureReason).toContain('The rollback failed');
-    expect((await bed.runtime.send(new InvokeEndpointCommand({ EndpointName: EP, Body: CSV, ContentType: 'text/csv' }))).InvokedProductionVariant).toBe('prod');
+    expect(
+      (await bed.runtime.send(new InvokeEndpointCommand({ EndpointName: EP, Body: CSV, ContentType: 'text/csv' })))
+        .InvokedProductionVariant,
+    ).toBe('prod');
     served.prod += 1;
     const refused = await bed.sm
-      .send(new UpdateEndpointWeightsAndCapacitiesCommand({ EndpointName: EP, DesiredWeightsAndCapacities: [{ VariantName: 'prod', DesiredWeight: 2 }] }))
+      .send(
+        new UpdateEndpointWeightsAndCapacitiesCommand({
+          EndpointName: EP,
+          DesiredWeightsAndCapacities: [{ VariantName: 'prod', DesiredWeight: 2 }],
+        }),
+      )
       .catch((e) => e);
     expect(refused.name).toBe('ValidationException');
     // A new UpdateEndpoint is the way out.
@@ -406,7 +472,10 @@ describe('a deployment from creation to deletion', () => {
     const deadline = Date.now() + 30_000;
     let err: any;
     while (Date.now() < deadline) {
-      err = await bed.sm.send(new DescribeEndpointCommand({ EndpointName: EP })).then(() => undefined, (e) => e);
+      err = await bed.sm.send(new DescribeEndpointCommand({ EndpointName: EP })).then(
+        () => undefined,
+        (e) => e,
+      );
       if (err) break;
       await new Promise((r) => setTimeout(r, 50));
     }
@@ -422,7 +491,9 @@ describe('models that cannot be served', () => {
     await bed.sm.send(
       new CreateModelCommand({ ModelName: 'model-broken', PrimaryContainer: { Image: 'mlflow-pyfunc', ModelDataUrl: bed.models.broken } }),
     );
-    await bed.sm.send(new CreateEndpointConfigCommand({ EndpointConfigName: 'cfg-broken', ProductionVariants: [variant('main', 'model-broken')] }));
+    await bed.sm.send(
+      new CreateEndpointConfigCommand({ EndpointConfigName: 'cfg-broken', ProductionVariants: [variant('main', 'model-broken')] }),
+    );
     await bed.sm.send(new CreateEndpointCommand({ EndpointName: 'broken-endpoint', EndpointConfigName: 'cfg-broken' }));
     const failed = await waitForEndpoint(bed.sm, 'broken-endpoint', (d) => d.EndpointStatus !== 'Creating');
     expect(failed.EndpointStatus).toBe('Failed');
@@ -437,7 +508,10 @@ describe('models that cannot be served', () => {
     const state = await bed.admin('GET', 'state');
     expect(state.modelServers).toEqual([]);
     // The scoring server's own complaint is kept for whoever debugs it.
-    expect(state.modelErrors.at(-1)).toMatchObject({ modelDataUrl: bed.models.broken, error: expect.stringContaining('no_such_module_anywhere') });
+    expect(state.modelErrors.at(-1)).toMatchObject({
+      modelDataUrl: bed.models.broken,
+      error: expect.stringContaining('no_such_module_anywhere'),
+    });
   }, 90_000);
 });
 
@@ -464,4 +538,3 @@ describe('stop', () => {
     expect(scoringPids(bed.models.linear)).toEqual([]);
   }, 90_000);
 });
-

@@ -91,7 +91,15 @@ export async function startBed(kinds: ModelKind[], opts: Partial<EmulatorOptions
     return json;
   };
   return {
-    moto, emulator, s3, cloudWatch, sm, runtime, bucket, models, admin,
+    moto,
+    emulator,
+    s3,
+    cloudWatch,
+    sm,
+    runtime,
+    bucket,
+    models,
+    admin,
     stop: async () => {
       await emulator.stop();
       for (const c of [s3, cloudWatch, sm, runtime]) c.destroy();

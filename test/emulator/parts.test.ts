@@ -37,15 +37,16 @@ describe('Clock', () => {
 });
 
 describe('trafficSteps', () => {
-  const fleet = (instances: number) =>
-    ({ configName: 'c', variants: [{ instanceCount: instances }], shadows: [] }) as unknown as Fleet;
+  const fleet = (instances: number) => ({ configName: 'c', variants: [{ instanceCount: instances }], shadows: [] }) as unknown as Fleet;
 
   it('follows the routing type', () => {
     expect(trafficSteps(undefined, fleet(1))).toEqual([1]);
     expect(trafficSteps({ Type: 'ALL_AT_ONCE', WaitIntervalInSeconds: 0 }, fleet(1))).toEqual([1]);
     expect(trafficSteps({ Type: 'CANARY', CanarySize: { Type: 'CAPACITY_PERCENT', Value: 10 } }, fleet(1))).toEqual([0.1, 1]);
     expect(trafficSteps({ Type: 'CANARY', CanarySize: { Type: 'INSTANCE_COUNT', Value: 1 } }, fleet(4))).toEqual([0.25, 1]);
-    expect(trafficSteps({ Type: 'LINEAR', LinearStepSize: { Type: 'CAPACITY_PERCENT', Value: 20 } }, fleet(1))).toEqual([0.2, 0.4, 0.6, 0.8, 1]);
+    expect(trafficSteps({ Type: 'LINEAR', LinearStepSize: { Type: 'CAPACITY_PERCENT', Value: 20 } }, fleet(1))).toEqual([
+      0.2, 0.4, 0.6, 0.8, 1,
+    ]);
     expect(trafficSteps({ Type: 'LINEAR', LinearStepSize: { Type: 'CAPACITY_PERCENT', Value: 30 } }, fleet(1))).toEqual([0.3, 0.6, 0.9, 1]);
   });
 
@@ -58,10 +59,16 @@ describe('trafficSteps', () => {
       }
       return 'none';
     };
-    expect(code(() => trafficSteps({ Type: 'CANARY', CanarySize: { Type: 'INSTANCE_COUNT', Value: 1 } }, fleet(1)))).toBe('ValidationException');
+    expect(code(() => trafficSteps({ Type: 'CANARY', CanarySize: { Type: 'INSTANCE_COUNT', Value: 1 } }, fleet(1)))).toBe(
+      'ValidationException',
+    );
     expect(code(() => trafficSteps({ Type: 'CANARY' }, fleet(2)))).toBe('ValidationException');
-    expect(code(() => trafficSteps({ Type: 'LINEAR', LinearStepSize: { Type: 'CAPACITY_PERCENT', Value: 5 } }, fleet(1)))).toBe('ValidationException');
-    expect(code(() => trafficSteps({ Type: 'LINEAR', LinearStepSize: { Type: 'CAPACITY_PERCENT', Value: 60 } }, fleet(1)))).toBe('ValidationException');
+    expect(code(() => trafficSteps({ Type: 'LINEAR', LinearStepSize: { Type: 'CAPACITY_PERCENT', Value: 5 } }, fleet(1)))).toBe(
+      'ValidationException',
+    );
+    expect(code(() => trafficSteps({ Type: 'LINEAR', LinearStepSize: { Type: 'CAPACITY_PERCENT', Value: 60 } }, fleet(1)))).toBe(
+      'ValidationException',
+    );
   });
 });
 
@@ -84,7 +91,12 @@ describe('data capture format', () => {
     expect(rec).toEqual({
       captureData: {
         endpointInput: { observedContentType: 'text/csv', mode: 'INPUT', data: Buffer.from('a\n1').toString('base64'), encoding: 'BASE64' },
-        endpointOutput: { observedContentType: 'application/json; charset=utf-8', mode: 'OUTPUT', data: '{"predictions":[1]}', encoding: 'JSON' },
+        endpointOutput: {
+          observedContentType: 'application/json; charset=utf-8',
+          mode: 'OUTPUT',
+          data: '{"predictions":[1]}',
+          encoding: 'JSON',
+        },
       },
       eventMetadata: { eventId: 'e1', inferenceTime: '2026-03-04T05:06:07Z' },
       eventVersion: '0',
@@ -93,8 +105,15 @@ describe('data capture format', () => {
 
   it('captures only what CaptureOptions ask for, base64 without a header config', () => {
     const s = captureSettings({ InitialSamplingPercentage: 100, DestinationS3Uri: 's3://b', CaptureOptions: [{ CaptureMode: 'Output' }] })!;
-    const rec = captureRecord(s, { contentType: 'text/csv', body: Buffer.from('x') }, { contentType: 'text/csv', body: Buffer.from('1') }, { eventId: 'e', inferenceId: 'i', time });
-    expect(rec.captureData).toEqual({ endpointOutput: { observedContentType: 'text/csv', mode: 'OUTPUT', data: 'MQ==', encoding: 'BASE64' } });
+    const rec = captureRecord(
+      s,
+      { contentType: 'text/csv', body: Buffer.from('x') },
+      { contentType: 'text/csv', body: Buffer.from('1') },
+      { eventId: 'e', inferenceId: 'i', time },
+    );
+    expect(rec.captureData).toEqual({
+      endpointOutput: { observedContentType: 'text/csv', mode: 'OUTPUT', data: 'MQ==', encoding: 'BASE64' },
+    });
     expect(rec.eventMetadata).toEqual({ eventId: 'e', inferenceId: 'i', inferenceTime: '2026-03-04T05:06:07Z' });
   });
 
@@ -126,7 +145,9 @@ describe('validation of Java patterns', () => {
       }
     };
     expect(check('req-1 ok')).toBe('ok');
-    expect(check(' leading-space')).toContain("at 'inferenceId' failed to satisfy constraint: Member must satisfy regular expression pattern: \\A\\S[\\p{Print}]*\\z");
+    expect(check(' leading-space')).toContain(
+      "at 'inferenceId' failed to satisfy constraint: Member must satisfy regular expression pattern: \\A\\S[\\p{Print}]*\\z",
+    );
     expect(check('caf\u00e9')).toContain("at 'inferenceId'");
     expect(check('x'.repeat(65))).toContain('Member must have length less than or equal to 64');
   });

@@ -84,7 +84,11 @@ describe('validation against the service model', () => {
           EndpointConfigName: 'c-ok',
           DeploymentConfig: {
             BlueGreenUpdatePolicy: {
-              TrafficRoutingConfiguration: { Type: 'CANARY', WaitIntervalInSeconds: 4000, CanarySize: { Type: 'CAPACITY_PERCENT', Value: 10 } },
+              TrafficRoutingConfiguration: {
+                Type: 'CANARY',
+                WaitIntervalInSeconds: 4000,
+                CanarySize: { Type: 'CAPACITY_PERCENT', Value: 10 },
+              },
               MaximumExecutionTimeoutInSeconds: 60,
             },
             AutoRollbackConfiguration: { Alarms: [] },
@@ -131,20 +135,39 @@ describe('validation against the service model', () => {
         new CreateEndpointConfigCommand({
           EndpointConfigName: 'c-enum',
           ProductionVariants: [variant, { ...variant, VariantName: 'x_y', InitialVariantWeight: -1 }],
-          DataCaptureConfig: { InitialSamplingPercentage: 101, DestinationS3Uri: 's3://b/p', CaptureOptions: [{ CaptureMode: 'Both' as any }] },
+          DataCaptureConfig: {
+            InitialSamplingPercentage: 101,
+            DestinationS3Uri: 's3://b/p',
+            CaptureOptions: [{ CaptureMode: 'Both' as any }],
+          },
         }),
       ),
     );
     expect(err.name).toBe('ValidationException');
-    expect(err.message).toContain("at 'productionVariants.2.member.variantName' failed to satisfy constraint: Member must satisfy regular expression pattern");
-    expect(err.message).toContain("Value '-1' at 'productionVariants.2.member.initialVariantWeight' failed to satisfy constraint: Member must have value greater than or equal to 0");
-    expect(err.message).toContain("Value '101' at 'dataCaptureConfig.initialSamplingPercentage' failed to satisfy constraint: Member must have value less than or equal to 100");
-    expect(err.message).toContain("Value 'Both' at 'dataCaptureConfig.captureOptions.1.member.captureMode' failed to satisfy constraint: Member must satisfy enum value set: [Input, Output, InputAndOutput]");
+    expect(err.message).toContain(
+      "at 'productionVariants.2.member.variantName' failed to satisfy constraint: Member must satisfy regular expression pattern",
+    );
+    expect(err.message).toContain(
+      "Value '-1' at 'productionVariants.2.member.initialVariantWeight' failed to satisfy constraint: Member must have value greater than or equal to 0",
+    );
+    expect(err.message).toContain(
+      "Value '101' at 'dataCaptureConfig.initialSamplingPercentage' failed to satisfy constraint: Member must have value less than or equal to 100",
+    );
+    expect(err.message).toContain(
+      "Value 'Both' at 'dataCaptureConfig.captureOptions.1.member.captureMode' failed to satisfy constraint: Member must satisfy enum value set: [Input, Output, InputAndOutput]",
+    );
   });
 
   it('validates runtime requests against the runtime model (ValidationError)', async () => {
     const err = await rejection(
-      bed.runtime.send(new InvokeEndpointCommand({ EndpointName: 'no-such', Body: Buffer.from('a\n1'), ContentType: 'text/csv', TargetVariant: 'bad_variant' })),
+      bed.runtime.send(
+        new InvokeEndpointCommand({
+          EndpointName: 'no-such',
+          Body: Buffer.from('a\n1'),
+          ContentType: 'text/csv',
+          TargetVariant: 'bad_variant',
+        }),
+      ),
     );
     expect(err.name).toBe('ValidationError');
     expect(err.message).toContain("at 'targetVariant' failed to satisfy constraint");
@@ -163,15 +186,21 @@ describe('resources', () => {
     expect(noEp.message).toBe('Could not find endpoint "arn:aws:sagemaker:us-east-1:123456789012:endpoint/nope".');
     const noCfg = await rejection(bed.sm.send(new CreateEndpointCommand({ EndpointName: 'ep1', EndpointConfigName: 'nope' })));
     expect(noCfg.message).toBe('Could not find endpoint configuration "arn:aws:sagemaker:us-east-1:123456789012:endpoint-config/nope".');
-    const dup = await rejection(bed.sm.send(new CreateModelCommand({ ModelName: 'm1', PrimaryContainer: { Image: 'i', ModelDataUrl: modelUrl } })));
+    const dup = await rejection(
+      bed.sm.send(new CreateModelCommand({ ModelName: 'm1', PrimaryContainer: { Image: 'i', ModelDataUrl: modelUrl } })),
+    );
     expect(dup.name).toBe('ValidationException');
     expect(dup.message).toBe('Cannot create already existing model "arn:aws:sagemaker:us-east-1:123456789012:model/m1".');
     const noData = await rejection(
-      bed.sm.send(new CreateModelCommand({ ModelName: 'm-nodata', PrimaryContainer: { Image: 'i', ModelDataUrl: `s3://${bed.bucket}/none.tar.gz` } })),
+      bed.sm.send(
+        new CreateModelCommand({ ModelName: 'm-nodata', PrimaryContainer: { Image: 'i', ModelDataUrl: `s3://${bed.bucket}/none.tar.gz` } }),
+      ),
     );
     expect(noData.message).toBe(`Could not find model data at s3://${bed.bucket}/none.tar.gz.`);
     const noModel = await rejection(
-      bed.sm.send(new CreateEndpointConfigCommand({ EndpointConfigName: 'c-nomodel', ProductionVariants: [{ ...variant, ModelName: 'ghost' }] })),
+      bed.sm.send(
+        new CreateEndpointConfigCommand({ EndpointConfigName: 'c-nomodel', ProductionVariants: [{ ...variant, ModelName: 'ghost' }] }),
+      ),
     );
     expect(noModel.message).toBe('Could not find model "arn:aws:sagemaker:us-east-1:123456789012:model/ghost".');
   });
@@ -235,8 +264,7 @@ describe('admin API', () => {
     try {
       const sm = new SageMakerClient({ region: 'us-east-1', endpoint: own.url, credentials: { accessKeyId: 'a', secretAccessKey: 'b' } });
       await sm.send(new CreateModelCommand({ ModelName: 'temp', PrimaryContainer: { Image: 'i', ModelDataUrl: modelUrl } }));
-      const post = (path: string, body: unknown) =>
-        fetch(`${own.url}/_emulator/${path}`, { method: 'POST', body: JSON.stringify(body) });
+      const post = (path: string, body: unknown) => fetch(`${own.url}/_emulator/${path}`, { method: 'POST', body: JSON.stringify(body) });
       expect((await post('time-scale', { timeScale: 500 })).status).toBe(200);
       expect((await post('time-scale', { timeScale: -1 })).status).toBe(400);
       expect((await post('advance', { seconds: 'soon' })).status).toBe(400);
@@ -263,7 +291,10 @@ describe('the CLI entry', () => {
     let stop!: () => void;
     const stopSignal = new Promise<void>((r) => (stop = r));
     const running = main(['--moto', bed.moto.url, '--time-scale', '60', '--verbose'], {
-      stdout, stderr, env: { PATH: process.env.PATH, HOME: process.env.HOME }, stopSignal,
+      stdout,
+      stderr,
+      env: { PATH: process.env.PATH, HOME: process.env.HOME },
+      stopSignal,
     });
     const deadline = Date.now() + 20_000;
     while (!stdout.text.includes('\n') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));

@@ -47,7 +47,10 @@ describe('audit trail on moto', () => {
     expect(head!.retainUntil!.getTime()).toBeGreaterThan(Date.now() + 29 * 86_400_000);
     const del = await client
       .send(new DeleteObjectCommand({ Bucket: locked, Key: 'trail/ep1/000000000001.json', VersionId: head!.versionId }))
-      .then(() => 'deleted', (e: Error) => e.name);
+      .then(
+        () => 'deleted',
+        (e: Error) => e.name,
+      );
     expect(del).not.toBe('deleted');
   });
 

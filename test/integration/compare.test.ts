@@ -110,7 +110,10 @@ function project(opts: { trackingUri?: string; model?: string; extraCompare?: st
   ]
     .filter(Boolean)
     .join('\n');
-  writeFileSync(path.join(p, 'mlops.config.yaml'), `version: 1\nproject: cmp\nmlflow:\n${mlflow}\ncompare:\n${opts.extraCompare ?? ''}${GATES}`);
+  writeFileSync(
+    path.join(p, 'mlops.config.yaml'),
+    `version: 1\nproject: cmp\nmlflow:\n${mlflow}\ncompare:\n${opts.extraCompare ?? ''}${GATES}`,
+  );
   if (opts.lastRun) {
     mkdirSync(path.join(p, '.mlops'), { recursive: true });
     writeFileSync(path.join(p, '.mlops', 'last-run.json'), JSON.stringify(opts.lastRun));
@@ -119,13 +122,18 @@ function project(opts: { trackingUri?: string; model?: string; extraCompare?: st
 }
 
 const env = (extra: Record<string, string> = {}) => ({ PATH: process.env.PATH, HOME: process.env.HOME, ...extra });
-const compare = (cwd: string, args: string[], extraEnv: Record<string, string> = {}) => runCli(['compare', ...args], { cwd, env: env(extraEnv) });
+const compare = (cwd: string, args: string[], extraEnv: Record<string, string> = {}) =>
+  runCli(['compare', ...args], { cwd, env: env(extraEnv) });
 
 describe('baseline by alias (the default: production)', () => {
   it('a drop of exactly the tolerance passes; JSON, Markdown report and step summary', async () => {
     const p = project();
     const summary = path.join(p, 'summary.md');
-    const r = await compare(p, ['--run', fx.exact, '--json'], { GITHUB_ACTIONS: 'true', GITHUB_STEP_SUMMARY: summary, MLFLOW_TRACKING_TOKEN: TOKEN });
+    const r = await compare(p, ['--run', fx.exact, '--json'], {
+      GITHUB_ACTIONS: 'true',
+      GITHUB_STEP_SUMMARY: summary,
+      MLFLOW_TRACKING_TOKEN: TOKEN,
+    });
     expect(r.code, r.stderr).toBe(0);
     const out = r.json();
     expect(out).toMatchObject({
@@ -275,7 +283,11 @@ describe('no baseline yet', () => {
     const p = project({ model: `never-registered-${id}` });
     const r = await compare(p, ['--run', fx.exact, '--json']);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.json()).toMatchObject({ verdict: 'pass', baseline: null, noBaseline: { policy: 'pass', reason: `registered model never-registered-${id} does not exist yet` } });
+    expect(r.json()).toMatchObject({
+      verdict: 'pass',
+      baseline: null,
+      noBaseline: { policy: 'pass', reason: `registered model never-registered-${id} does not exist yet` },
+    });
     expect(r.json().gates.map((g: { verdict: string }) => g.verdict)).toEqual(['warn', 'warn']);
     expect(r.stderr).toContain('No baseline yet');
   });

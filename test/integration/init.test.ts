@@ -58,7 +58,26 @@ describe('mlops init', () => {
 
   it('writes the scaffold with the names given; the config validates against the schema', async () => {
     const dir = repo('init');
-    const r = await runCli(['init', '--name', 'Churn Model', '--experiment', 'churn-exp', '--model', 'churn-reg', '--endpoint', 'churn-live', '--ci', 'both', '--account-id', '210987654321', '--region', 'eu-west-1'], { cwd: dir, env: env() });
+    const r = await runCli(
+      [
+        'init',
+        '--name',
+        'Churn Model',
+        '--experiment',
+        'churn-exp',
+        '--model',
+        'churn-reg',
+        '--endpoint',
+        'churn-live',
+        '--ci',
+        'both',
+        '--account-id',
+        '210987654321',
+        '--region',
+        'eu-west-1',
+      ],
+      { cwd: dir, env: env() },
+    );
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('Next:');
     const config = parse(readFileSync(path.join(dir, 'mlops.config.yaml'), 'utf8'));
@@ -90,7 +109,7 @@ describe('mlops init', () => {
     expect(model.findIndex((s) => / pull$/.test(s!))).toBeLessThan(model.findIndex((s) => / train$/.test(s!)));
     expect(model.findIndex((s) => / train$/.test(s!))).toBeLessThan(model.findIndex((s) => / compare$/.test(s!)));
     const promote = steps('model').find((s) => / promote$/.test(s.run!))!;
-    expect(promote.if).toContain("refs/heads/main");
+    expect(promote.if).toContain('refs/heads/main');
     const scheduled = steps('advance').map((s) => s.run);
     expect(scheduled.some((s) => / promote$/.test(s!)) && scheduled.some((s) => / monitor$/.test(s!))).toBe(true);
     expect(wf.jobs.advance.if).toContain('schedule');
@@ -117,7 +136,18 @@ describe('mlops init', () => {
     const actions = statements.flatMap((s) => [s.Action].flat());
     expect(actions.every((a) => !a.includes('*'))).toBe(true);
     expect(actions).toEqual(
-      expect.arrayContaining(['sagemaker:CreateModel', 'sagemaker:UpdateEndpoint', 'cloudwatch:PutMetricData', 'cloudwatch:PutMetricAlarm', 'cloudwatch:DescribeAlarms', 'cloudwatch:GetMetricStatistics', 'cloudwatch:SetAlarmState', 'iam:PassRole', 's3:PutObject', 's3:PutObjectRetention']),
+      expect.arrayContaining([
+        'sagemaker:CreateModel',
+        'sagemaker:UpdateEndpoint',
+        'cloudwatch:PutMetricData',
+        'cloudwatch:PutMetricAlarm',
+        'cloudwatch:DescribeAlarms',
+        'cloudwatch:GetMetricStatistics',
+        'cloudwatch:SetAlarmState',
+        'iam:PassRole',
+        's3:PutObject',
+        's3:PutObjectRetention',
+      ]),
     );
     const pass = statements.find((s) => [s.Action].flat().includes('iam:PassRole'))!;
     expect(pass.Resource).toBe('arn:aws:iam::111122223333:role/fraud-sagemaker-execution');
@@ -125,12 +155,16 @@ describe('mlops init', () => {
     for (const s of statements.filter((x) => x.Resource === '*')) {
       expect([s.Action].flat().every((a) => ['cloudwatch:PutMetricData', 'cloudwatch:GetMetricStatistics'].includes(a))).toBe(true);
     }
-    expect(statements.find((s) => s.Action === 'cloudwatch:PutMetricData')!.Condition).toEqual({ StringEquals: { 'cloudwatch:namespace': 'mlops' } });
+    expect(statements.find((s) => s.Action === 'cloudwatch:PutMetricData')!.Condition).toEqual({
+      StringEquals: { 'cloudwatch:namespace': 'mlops' },
+    });
     // The CI data role may only read the DVC remote.
     const data = JSON.parse(readFileSync(path.join(dir, 'iam/mlops-data-policy.json'), 'utf8'));
     expect((data.Statement as { Action: string }[]).map((s) => s.Action).sort()).toEqual(['s3:GetObject', 's3:ListBucket']);
     const sagemaker = statements.find((s) => [s.Action].flat().includes('sagemaker:UpdateEndpoint'))!;
-    expect([sagemaker.Resource].flat().every((r) => r.startsWith('arn:aws:sagemaker:us-east-1:111122223333:') && r.includes('fraud-prod'))).toBe(true);
+    expect(
+      [sagemaker.Resource].flat().every((r) => r.startsWith('arn:aws:sagemaker:us-east-1:111122223333:') && r.includes('fraud-prod')),
+    ).toBe(true);
   });
 
   it('re-running changes nothing; an existing different file is kept unless --force', async () => {

@@ -26,7 +26,10 @@ describe('s3 store on moto', () => {
     const first = await store.putJson(bucket, 'k.json', { v: 1 }, { ifNoneMatch: '*' });
     expect(first.ok).toBe(true);
     expect(await store.putJson(bucket, 'k.json', { v: 2 }, { ifNoneMatch: '*' })).toEqual({ ok: false, reason: 'precondition-failed' });
-    expect(await store.putJson(bucket, 'k.json', { v: 3 }, { ifMatch: '"not-the-etag"' })).toEqual({ ok: false, reason: 'precondition-failed' });
+    expect(await store.putJson(bucket, 'k.json', { v: 3 }, { ifMatch: '"not-the-etag"' })).toEqual({
+      ok: false,
+      reason: 'precondition-failed',
+    });
     const got = await store.getJson<{ v: number }>(bucket, 'k.json');
     expect(got?.value).toEqual({ v: 1 });
     expect(got?.etag).toBe(first.ok ? first.etag : '');
@@ -52,7 +55,7 @@ describe('lock on moto', () => {
     expect(won).toHaveLength(1);
     expect(lost).toHaveLength(1);
     expect(lost[0].reason).toBeInstanceOf(ConflictError);
-    const winner = (won[0] as PromiseFulfilledResult<Awaited<ReturnType<typeof acquireLock>>>).value;
+    const winner = won[0].value;
     expect(lost[0].reason.message).toContain(winner.holder.who);
     await winner.release();
     expect(await store.getJson(bucket, 'locks/race.lock.json')).toBeUndefined();

@@ -30,7 +30,9 @@ beforeAll(async () => {
 });
 
 /** A loopback HTTP server with a handler; returns its URL and a closer. */
-async function tinyServer(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<{ url: string; close: () => Promise<void>; server: Server }> {
+async function tinyServer(
+  handler: (req: IncomingMessage, res: ServerResponse) => void,
+): Promise<{ url: string; close: () => Promise<void>; server: Server }> {
   const server = createServer(handler);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as { port: number }).port;
@@ -66,7 +68,12 @@ describe('tracking', () => {
 
   it('creates a run, logs beyond the per-call limits, finishes it and reads it back', async () => {
     const expId = await client.getOrCreateExperiment(uniq('exp'));
-    const run = await client.createRun({ experimentId: expId, runName: 'r1', tags: { 'mlops.git.branch': 'main' }, startTime: 1_700_000_000_000 });
+    const run = await client.createRun({
+      experimentId: expId,
+      runName: 'r1',
+      tags: { 'mlops.git.branch': 'main' },
+      startTime: 1_700_000_000_000,
+    });
     expect(run.info).toMatchObject({ experimentId: expId, runName: 'r1', status: 'RUNNING', startTime: 1_700_000_000_000 });
     const metrics = Array.from({ length: 1500 }, (_, i) => ({ key: `m${i % 3}`, value: i, step: i }));
     metrics.push({ key: 'nan', value: NaN, step: 0 });
@@ -102,7 +109,7 @@ describe('tracking', () => {
       maxResults: 1,
     });
     expect(latest.runs).toHaveLength(1);
-    expect(latest.runs[0]!.info.startTime).toBe(1_003);
+    expect(latest.runs[0].info.startTime).toBe(1_003);
     const pages = [];
     for await (const page of client.searchRunsPages({ experimentIds: [expId], maxResults: 3 })) pages.push(page.runs.length);
     expect(pages).toEqual([3, 3, 1]);
@@ -196,7 +203,12 @@ describe('failures', () => {
   it('connection refused: retries, then MlflowUnavailableError (exit 3)', async () => {
     const port = await closedPort();
     const retries: number[] = [];
-    const c = await createMlflowClient({ trackingUri: `http://127.0.0.1:${port}`, retries: 2, backoffMs: 10, onRetry: (r) => retries.push(r.attempt) });
+    const c = await createMlflowClient({
+      trackingUri: `http://127.0.0.1:${port}`,
+      retries: 2,
+      backoffMs: 10,
+      onRetry: (r) => retries.push(r.attempt),
+    });
     const err = await c.getRun('abc').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(MlflowUnavailableError);
     expect((err as MlflowUnavailableError).code).toBe('MLFLOW_UNREACHABLE');

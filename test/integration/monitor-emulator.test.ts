@@ -171,10 +171,13 @@ describe.sequential('monitor on the emulator', () => {
     expect(JSON.stringify(status.json().audit)).toMatch(/drift in 1 consecutive windows/);
   }, 180_000);
 
-  it('during a canary, the DriftScore monitor publishes feeds promote\'s drift alarm; the alarm rolls the canary back', async () => {
+  it("during a canary, the DriftScore monitor publishes feeds promote's drift alarm; the alarm rolls the canary back", async () => {
     const cfg = join(dir, 'mlops.config.yaml');
     const original = readFileSync(cfg, 'utf8');
-    writeFileSync(cfg, original.replace('  cutover:\n    type: all-at-once', '  cutover:\n    type: canary\n    size: 50\n    wait: 1800s'));
+    writeFileSync(
+      cfg,
+      original.replace('  cutover:\n    type: all-at-once', '  cutover:\n    type: canary\n    size: 50\n    wait: 1800s'),
+    );
     try {
       const load = traffic(0);
       let checked: { datapoint: number; threshold: number } | undefined;
@@ -201,7 +204,13 @@ describe.sequential('monitor on the emulator', () => {
             });
             checked = { datapoint: Math.max(...points.map((p) => p.maximum ?? 0)), threshold: drift.Threshold! };
             if (checked.datapoint > checked.threshold) {
-              await cw.send(new SetAlarmStateCommand({ AlarmName: drift.AlarmName!, StateValue: 'ALARM', StateReason: `DriftScore ${checked.datapoint} > ${checked.threshold}` }));
+              await cw.send(
+                new SetAlarmStateCommand({
+                  AlarmName: drift.AlarmName!,
+                  StateValue: 'ALARM',
+                  StateReason: `DriftScore ${checked.datapoint} > ${checked.threshold}`,
+                }),
+              );
             }
           }
           await new Promise((r) => setTimeout(r, 100));

@@ -56,18 +56,44 @@ function captureLines(rows: Row[], start: Date): string[] {
     if (mode === 0 || mode === 3) {
       const batch = rows.slice(i, i + (mode === 3 ? 3 : 1));
       i += batch.length;
-      input = { observedContentType: 'text/csv', mode: 'INPUT', data: batch.map((r) => `${r.x1},${r.x2},${r.x3},${r.color}`).join('\n'), encoding: 'CSV' };
-      output = { observedContentType: 'application/json', mode: 'OUTPUT', data: JSON.stringify({ predictions: batch.map((r) => r.score) }), encoding: 'JSON' };
+      input = {
+        observedContentType: 'text/csv',
+        mode: 'INPUT',
+        data: batch.map((r) => `${r.x1},${r.x2},${r.x3},${r.color}`).join('\n'),
+        encoding: 'CSV',
+      };
+      output = {
+        observedContentType: 'application/json',
+        mode: 'OUTPUT',
+        data: JSON.stringify({ predictions: batch.map((r) => r.score) }),
+        encoding: 'JSON',
+      };
     } else if (mode === 1) {
       const r = rows[i++];
-      input = { observedContentType: 'application/json', mode: 'INPUT', data: JSON.stringify({ dataframe_split: { columns: ['x1', 'x2', 'x3', 'color'], data: [[r.x1, r.x2, r.x3, r.color]] } }), encoding: 'JSON' };
+      input = {
+        observedContentType: 'application/json',
+        mode: 'INPUT',
+        data: JSON.stringify({ dataframe_split: { columns: ['x1', 'x2', 'x3', 'color'], data: [[r.x1, r.x2, r.x3, r.color]] } }),
+        encoding: 'JSON',
+      };
       output = { observedContentType: 'text/csv', mode: 'OUTPUT', data: String(r.score), encoding: 'CSV' };
     } else {
       const r = rows[i++];
-      input = { observedContentType: 'application/json', mode: 'INPUT', data: b64(JSON.stringify({ instances: [{ x1: r.x1, x2: r.x2, x3: r.x3, color: r.color }] })), encoding: 'BASE64' };
+      input = {
+        observedContentType: 'application/json',
+        mode: 'INPUT',
+        data: b64(JSON.stringify({ instances: [{ x1: r.x1, x2: r.x2, x3: r.x3, color: r.color }] })),
+        encoding: 'BASE64',
+      };
       output = { observedContentType: 'application/octet-stream', mode: 'OUTPUT', data: b64(String(r.score)), encoding: 'BASE64' };
     }
-    lines.push(JSON.stringify({ captureData: { endpointInput: input, endpointOutput: output }, eventMetadata: { eventId: `e${k}`, inferenceId: `i${k}`, inferenceTime: t }, eventVersion: '0' }));
+    lines.push(
+      JSON.stringify({
+        captureData: { endpointInput: input, endpointOutput: output },
+        eventMetadata: { eventId: `e${k}`, inferenceId: `i${k}`, inferenceTime: t },
+        eventVersion: '0',
+      }),
+    );
     k++;
   }
   return lines;
@@ -81,7 +107,9 @@ beforeAll(() => {
   const holdout = makeRows(3000, 1);
   writeFileSync(
     path.join(dir, 'holdout.csv'),
-    'x1,x2,x3,color,target,score\n' + holdout.map((r) => `${r.x1},${r.x2},${r.x3},${r.color},${r.score > 0.5 ? 1 : 0},${r.score}`).join('\n') + '\n',
+    'x1,x2,x3,color,target,score\n' +
+      holdout.map((r) => `${r.x1},${r.x2},${r.x3},${r.color},${r.score > 0.5 ? 1 : 0},${r.score}`).join('\n') +
+      '\n',
   );
   const start = new Date('2026-11-26T10:00:00Z');
   for (const [name, rows] of [
@@ -91,7 +119,7 @@ beforeAll(() => {
   ] as const) {
     const d = path.join(dir, name, 'ep', 'AllTraffic', '2026', '11', '26', '10');
     mkdirSync(d, { recursive: true });
-    const lines = captureLines(rows as Row[], start);
+    const lines = captureLines(rows, start);
     const half = Math.ceil(lines.length / 2);
     writeFileSync(path.join(d, 'a.jsonl'), lines.slice(0, half).join('\n') + '\n');
     writeFileSync(path.join(d, 'b.jsonl'), lines.slice(half).join('\n')); // no trailing newline
@@ -102,7 +130,10 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('mlops profile', () => {
   it('profiles a CSV holdout: numeric and categorical features, prediction as output, label left out', async () => {
-    const r = await runCli(['profile', 'holdout.csv', '--label', 'target', '--prediction', 'score', '--out', 'profile.json', '--json'], { cwd: dir, env });
+    const r = await runCli(['profile', 'holdout.csv', '--label', 'target', '--prediction', 'score', '--out', 'profile.json', '--json'], {
+      cwd: dir,
+      env,
+    });
     expect(r.code, r.stderr).toBe(0);
     const p = JSON.parse(readFileSync(path.join(dir, 'profile.json'), 'utf8'));
     expect(p.schema).toBe('mlops.profile/v1');
@@ -142,20 +173,42 @@ describe('mlops monitor over local capture files', () => {
   });
 
   it('shifted traffic: drift, exit 1, violations in Model Monitor format, count 1 of 2, no rollback yet', async () => {
-    const r = await runCli(['monitor', '--baseline', 'profile.json', '--capture-dir', 'same', '--capture-dir', 'shifted', '--from', '2026-11-26T10:00:00Z', '--to', '2026-11-26T11:00:00Z'], { cwd: dir, env });
+    const r = await runCli(
+      [
+        'monitor',
+        '--baseline',
+        'profile.json',
+        '--capture-dir',
+        'same',
+        '--capture-dir',
+        'shifted',
+        '--from',
+        '2026-11-26T10:00:00Z',
+        '--to',
+        '2026-11-26T11:00:00Z',
+      ],
+      { cwd: dir, env },
+    );
     expect(r.code, r.stderr).toBe(1);
     expect(r.stdout).toMatch(/DRIFT: /);
     expect(r.stdout).toMatch(/x1\s+input\s+numeric\s+ks/);
     const v = JSON.parse(readFileSync(path.join(dir, '.mlops/constraint_violations.json'), 'utf8'));
     const names = v.violations.map((x: { feature_name: string }) => x.feature_name);
     expect(names).toEqual(expect.arrayContaining(['x1', 'x2', 'score']));
-    expect(v.violations[0]).toEqual({ feature_name: expect.any(String), constraint_check_type: 'baseline_drift_check', description: expect.stringMatching(/exceeds the threshold/) });
+    expect(v.violations[0]).toEqual({
+      feature_name: expect.any(String),
+      constraint_check_type: 'baseline_drift_check',
+      description: expect.stringMatching(/exceeds the threshold/),
+    });
     expect(readFileSync(path.join(dir, '.mlops/monitor-report.md'), 'utf8')).toMatch(/\| x1 \| input \| numeric \| ks \|/);
     expect(r.stdout).toMatch(/Consecutive drifting windows: 1 \(rollback after 2\)/);
   });
 
   it('a second drifting window makes the rollback due: with --no-rollback it is only reported', async () => {
-    const r = await runCli(['monitor', '--baseline', 'profile.json', '--capture-dir', 'shifted', '--no-rollback', '--json'], { cwd: dir, env });
+    const r = await runCli(['monitor', '--baseline', 'profile.json', '--capture-dir', 'shifted', '--no-rollback', '--json'], {
+      cwd: dir,
+      env,
+    });
     expect(r.code).toBe(1);
     const o = r.json();
     expect(o.consecutive).toBe(2);
@@ -178,7 +231,10 @@ describe('mlops monitor over local capture files', () => {
   });
 
   it('a window that holds none of the records, and --dry-run writes no state', async () => {
-    const r = await runCli(['monitor', '--baseline', 'profile.json', '--capture-dir', 'same', '--since', '1h', '--dry-run', '--json'], { cwd: dir, env });
+    const r = await runCli(['monitor', '--baseline', 'profile.json', '--capture-dir', 'same', '--since', '1h', '--dry-run', '--json'], {
+      cwd: dir,
+      env,
+    });
     expect(r.code).toBe(0);
     expect(r.json().capture.outsideWindow).toBe(r.json().capture.lines);
     expect(existsSync(path.join(dir, '.mlops/monitor-state.local.AllTraffic.json'))).toBe(true);

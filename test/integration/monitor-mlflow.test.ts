@@ -20,7 +20,7 @@ beforeAll(async () => {
   const url = inject('mlflowUrl');
   env = { PATH: process.env.PATH, HOME: process.env.HOME, NO_COLOR: '1', MLFLOW_TRACKING_URI: url };
   dir = mkdtempSync(path.join(tmpdir(), 'mlops-monitor-mlflow-'));
-  const rows = Array.from({ length: 1000 }, (_, i) => `${(i * 37) % 1000 / 100},${i % 2}`);
+  const rows = Array.from({ length: 1000 }, (_, i) => `${((i * 37) % 1000) / 100},${i % 2}`);
   writeFileSync(path.join(dir, 'holdout.csv'), 'x,pred\n' + rows.join('\n') + '\n');
   const p = await runCli(['profile', 'holdout.csv', '--prediction', 'pred', '--out', 'art/mlops/profile.json'], { cwd: dir, env });
   expect(p.code, p.stderr).toBe(0);
@@ -56,7 +56,7 @@ c.set_registered_model_alias(${JSON.stringify(model)}, 'production', mv.version)
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('baseline from MLflow', () => {
-  it('reads mlops/profile.json of the production model\'s run', async () => {
+  it("reads mlops/profile.json of the production model's run", async () => {
     const r = await runCli(['monitor', '--capture-dir', 'capture', '--json'], { cwd: dir, env });
     expect(r.code, r.stderr).toBe(0);
     const o = r.json();

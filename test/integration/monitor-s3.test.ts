@@ -48,9 +48,17 @@ function capture(rs: number[][], hour: string): string {
       JSON.stringify({
         captureData: {
           endpointInput: { observedContentType: 'text/csv', mode: 'INPUT', data: `${r[0]},${r[1]}`, encoding: 'CSV' },
-          endpointOutput: { observedContentType: 'application/json', mode: 'OUTPUT', data: Buffer.from(JSON.stringify({ predictions: [r[2]] })).toString('base64'), encoding: 'BASE64' },
+          endpointOutput: {
+            observedContentType: 'application/json',
+            mode: 'OUTPUT',
+            data: Buffer.from(JSON.stringify({ predictions: [r[2]] })).toString('base64'),
+            encoding: 'BASE64',
+          },
         },
-        eventMetadata: { eventId: randomUUID(), inferenceTime: `${hour}:${String(Math.floor(i / 60) % 60).padStart(2, '0')}:${String(i % 60).padStart(2, '0')}Z` },
+        eventMetadata: {
+          eventId: randomUUID(),
+          inferenceTime: `${hour}:${String(Math.floor(i / 60) % 60).padStart(2, '0')}:${String(i % 60).padStart(2, '0')}Z`,
+        },
         eventVersion: '0',
       }),
     )
@@ -64,7 +72,12 @@ async function put(key: string, body: string): Promise<void> {
 beforeAll(async () => {
   const motoUrl = inject('motoUrl');
   env = { PATH: process.env.PATH, HOME: process.env.HOME, NO_COLOR: '1', ...motoEnv(motoUrl) };
-  s3 = new S3Client({ region: 'us-east-1', endpoint: motoUrl, forcePathStyle: true, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
+  s3 = new S3Client({
+    region: 'us-east-1',
+    endpoint: motoUrl,
+    forcePathStyle: true,
+    credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+  });
   await s3.send(new CreateBucketCommand({ Bucket: bucket }));
   dir = mkdtempSync(path.join(tmpdir(), 'mlops-monitor-s3-'));
   const holdout = rows(2000, 1, 0);
@@ -100,7 +113,11 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('monitor on moto', () => {
   it('lists only the hour prefixes of the window (and the hour before it)', () => {
-    expect(hourPrefixes({ from: Date.parse('2026-11-26T10:30:00Z'), to: Date.parse('2026-11-26T12:00:00Z') })).toEqual(['2026/11/26/09/', '2026/11/26/10/', '2026/11/26/11/']);
+    expect(hourPrefixes({ from: Date.parse('2026-11-26T10:30:00Z'), to: Date.parse('2026-11-26T12:00:00Z') })).toEqual([
+      '2026/11/26/09/',
+      '2026/11/26/10/',
+      '2026/11/26/11/',
+    ]);
   });
 
   it('baseline-like window: no drift, metrics published, count 0 in S3', async () => {
@@ -127,8 +144,21 @@ describe('monitor on moto', () => {
     const st = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: `state/${endpoint}/monitor-state.json` }));
     expect(JSON.parse(await st.Body!.transformToString())).toMatchObject({ consecutive: 1 });
 
-    const cw = await cloudWatchMetrics(new CloudWatchClient({ region: 'us-east-1', endpoint: inject('motoUrl'), credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } }));
-    const q = { namespace: 'mlops', dimensions: { EndpointName: endpoint, VariantName: 'AllTraffic' }, start: before, end: new Date(Date.now() + 5 * 60_000), period: 60, statistics: ['Maximum' as const] };
+    const cw = await cloudWatchMetrics(
+      new CloudWatchClient({
+        region: 'us-east-1',
+        endpoint: inject('motoUrl'),
+        credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+      }),
+    );
+    const q = {
+      namespace: 'mlops',
+      dimensions: { EndpointName: endpoint, VariantName: 'AllTraffic' },
+      start: before,
+      end: new Date(Date.now() + 5 * 60_000),
+      period: 60,
+      statistics: ['Maximum' as const],
+    };
     const score = await cw.getMetricStatistics({ ...q, metricName: 'DriftScore' });
     expect(Math.max(...score.map((p) => p.maximum ?? 0))).toBeGreaterThanOrEqual(0.5);
     const dataset = await cw.getMetricStatistics({ ...q, metricName: 'DatasetDrift' });
@@ -138,7 +168,10 @@ describe('monitor on moto', () => {
   });
 
   it('the second drifting window in a row makes the rollback due (here: --no-rollback, reported)', async () => {
-    const r = await runCli(['monitor', '--from', '2026-11-26T13:00:00Z', '--to', '2026-11-26T14:00:00Z', '--no-rollback', '--json'], { cwd: dir, env });
+    const r = await runCli(['monitor', '--from', '2026-11-26T13:00:00Z', '--to', '2026-11-26T14:00:00Z', '--no-rollback', '--json'], {
+      cwd: dir,
+      env,
+    });
     expect(r.code).toBe(1);
     expect(r.json()).toMatchObject({ consecutive: 2, rollback: { due: true, performed: false } });
   });

@@ -87,7 +87,8 @@ deploy:
 const promote = (...args: string[]) => runCli(['promote', '--wait', '120s', '--poll', '200ms', ...args], { cwd: dir, env });
 
 /** Sends CSV requests to the endpoint until stopped (some with an inference id, some without). */
-const traffic = () => startTraffic({ sm, runtime }, EP, (i) => ({ csv: `a,b\n${i % 7},${i % 5}\n`, inferenceId: i % 2 ? `req-${id}-${i}` : undefined }), 40);
+const traffic = () =>
+  startTraffic({ sm, runtime }, EP, (i) => ({ csv: `a,b\n${i % 7},${i % 5}\n`, inferenceId: i % 2 ? `req-${id}-${i}` : undefined }), 40);
 
 async function endpointConfig(): Promise<string> {
   return (await sm.send(new DescribeEndpointCommand({ EndpointName: EP }))).EndpointConfigName!;
@@ -127,7 +128,7 @@ afterAll(async () => {
 describe.sequential('promote on the emulator', () => {
   it('the first deployment creates the endpoint directly and moves the alias', async () => {
     const r = await promote('--model-version', '1', '--json');
-    
+
     expect(r.code, r.stderr + r.stdout).toBe(0);
     expect(r.json()).toMatchObject({ outcome: 'done', stage: 'done' });
     expect(r.json().steps.join('\n')).toMatch(/CreateEndpoint /);
@@ -152,7 +153,13 @@ describe.sequential('promote on the emulator', () => {
     expect(await alias()).toBe('2');
     const status = await runCli(['status', '--json'], { cwd: dir, env });
     expect(status.code).toBe(0);
-    expect(status.json().deployment.history.map((h: { stage: string }) => h.stage)).toEqual(['package', 'shadow', 'bake', 'cutover', 'done']);
+    expect(status.json().deployment.history.map((h: { stage: string }) => h.stage)).toEqual([
+      'package',
+      'shadow',
+      'bake',
+      'cutover',
+      'done',
+    ]);
     expect(status.json().audit.length).toBeGreaterThan(0);
   }, 240_000);
 
@@ -225,7 +232,7 @@ describe.sequential('promote on the emulator', () => {
   it('rollback from the bake, and from a cutover in flight (stopped through its alarm)', async () => {
     // Bake: a long shadow period leaves the deployment baking when promote exits.
     writeConfig({ shadow: '1h' });
-    let load = traffic();
+    const load = traffic();
     let r = await promote('--model-version', '4', '--json');
     expect(r.code, r.stderr).toBe(0);
     expect(r.json()).toMatchObject({ outcome: 'advanced', stage: 'bake' });

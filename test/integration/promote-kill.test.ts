@@ -117,11 +117,15 @@ it('killed at every stage boundary and run again, promote converges to done, alw
   let done = false;
   for (let run = 0; run < 60 && !done; run++) {
     const before = await stage();
-    const child = spawn(process.execPath, [join(REPO_ROOT, 'bin/mlops.js'), 'promote', '--model-version', '2', '--wait', '2s', '--poll', '100ms', '--json'], {
-      cwd: dir,
-      env: env as NodeJS.ProcessEnv,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [join(REPO_ROOT, 'bin/mlops.js'), 'promote', '--model-version', '2', '--wait', '2s', '--poll', '100ms', '--json'],
+      {
+        cwd: dir,
+        env: env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let stdout = '';
     child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
     const exited = new Promise<number>((res) => child.once('exit', (code, sig) => res(code ?? (sig ? 137 : 1))));

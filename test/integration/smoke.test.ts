@@ -51,13 +51,9 @@ describe('test bed: MLflow', () => {
     expect(run.data.metrics).toContainEqual(expect.objectContaining({ key: 'accuracy', value: 0.91 }));
     expect(run.data.tags).toContainEqual({ key: 'team', value: 'smoke' });
 
-    const exp = await fetch(
-      `${mlflowUrl}/api/2.0/mlflow/experiments/get-by-name?experiment_name=${encodeURIComponent(experiment)}`,
-    );
+    const exp = await fetch(`${mlflowUrl}/api/2.0/mlflow/experiments/get-by-name?experiment_name=${encodeURIComponent(experiment)}`);
     expect(exp.status).toBe(200);
-    expect(((await exp.json()) as { experiment: { experiment_id: string } }).experiment.experiment_id).toBe(
-      run.info.experiment_id,
-    );
+    expect(((await exp.json()) as { experiment: { experiment_id: string } }).experiment.experiment_id).toBe(run.info.experiment_id);
   });
 
   it('answers an unknown run with MLflow’s own error', async () => {

@@ -7,7 +7,17 @@ import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { runCli } from '../support/cli.js';
-import { builtBin, getRun, removeBuiltBin, makeGitRepo, runsOfExperiment, uniqueName, venvEnv, waitForFile, writeTree } from './train-support.js';
+import {
+  builtBin,
+  getRun,
+  removeBuiltBin,
+  makeGitRepo,
+  runsOfExperiment,
+  uniqueName,
+  venvEnv,
+  waitForFile,
+  writeTree,
+} from './train-support.js';
 
 const SCRIPTS = {
   // Exits non-zero after printing to stderr.
@@ -95,7 +105,12 @@ describe('mlops train failure paths', () => {
     const r = await train(['--', 'python', 'env.py'], { env: env({ MLFLOW_TRACKING_TOKEN: 'tok-secret-123' }) });
     expect(r.code).toBe(3); // nothing logged
     const seen = JSON.parse(readFileSync(path.join(repo, 'env.json'), 'utf8'));
-    expect(seen).toEqual({ MLFLOW_TRACKING_URI: mlflowUrl, MLFLOW_EXPERIMENT_NAME: experiment, MLFLOW_RUN_ID: r.json().error.details.runId, MLFLOW_TRACKING_TOKEN: 'tok-secret-123' });
+    expect(seen).toEqual({
+      MLFLOW_TRACKING_URI: mlflowUrl,
+      MLFLOW_EXPERIMENT_NAME: experiment,
+      MLFLOW_RUN_ID: r.json().error.details.runId,
+      MLFLOW_TRACKING_TOKEN: 'tok-secret-123',
+    });
   }, 60_000);
 
   it('the training script exits non-zero: exit 3, its code in the message, run FAILED', async () => {
@@ -154,7 +169,7 @@ describe('mlops train failure paths', () => {
     const bin = builtBin();
     const child = spawn(process.execPath, [bin, 'train', '--', 'python', 'slow.py', marker('sigterm')], {
       cwd: repo,
-      env: env() as NodeJS.ProcessEnv,
+      env: env(),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stderr = '';
@@ -193,7 +208,12 @@ describe('mlops train failure paths', () => {
     const before = (await runsOfExperiment(mlflowUrl, experiment)).length;
     const r = await train(['--dry-run']);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.json()).toMatchObject({ dryRun: true, experimentName: experiment, command: ['python', 'fail.py'], requiredMetrics: ['accuracy', 'f1'] });
+    expect(r.json()).toMatchObject({
+      dryRun: true,
+      experimentName: experiment,
+      command: ['python', 'fail.py'],
+      requiredMetrics: ['accuracy', 'f1'],
+    });
     expect(r.json().tags['mlops.config.hash']).toMatch(/^[0-9a-f]{16}$/);
     expect((await runsOfExperiment(mlflowUrl, experiment)).length).toBe(before);
   });

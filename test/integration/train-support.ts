@@ -45,7 +45,7 @@ export function venvEnv(extra: Record<string, string | undefined> = {}): Record<
 
 /** Runs a venv tool (dvc, python) in cwd; throws with its output when it fails. */
 export function venv(cwd: string, tool: string, args: string[], env: Record<string, string | undefined> = venvEnv()): string {
-  const r = spawnSync(path.join(VENV_BIN, tool), args, { cwd, env: env as NodeJS.ProcessEnv, encoding: 'utf8', timeout: 180_000 });
+  const r = spawnSync(path.join(VENV_BIN, tool), args, { cwd, env: env, encoding: 'utf8', timeout: 180_000 });
   if (r.status !== 0) throw new Error(`${tool} ${args.join(' ')} exited ${r.status}:\n${r.stdout}\n${r.stderr}`);
   return r.stdout + r.stderr;
 }
@@ -53,7 +53,10 @@ export function venv(cwd: string, tool: string, args: string[], env: Record<stri
 /** GET/POST against the MLflow REST API of the test bed. */
 export async function mlflowApi<T = any>(base: string, endpoint: string, body?: unknown): Promise<T> {
   const url = `${base}/api/2.0/mlflow/${endpoint}`;
-  const res = await fetch(url, body === undefined ? {} : { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const res = await fetch(
+    url,
+    body === undefined ? {} : { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) },
+  );
   const text = await res.text();
   if (!res.ok) throw new Error(`${endpoint}: HTTP ${res.status} ${text}`);
   return JSON.parse(text) as T;
@@ -64,9 +67,13 @@ export interface RestRun {
   data: { metrics?: { key: string; value: number }[]; params?: { key: string; value: string }[]; tags?: { key: string; value: string }[] };
 }
 
-export async function getRun(base: string, runId: string): Promise<{ run: RestRun; metrics: Record<string, number>; params: Record<string, string>; tags: Record<string, string> }> {
+export async function getRun(
+  base: string,
+  runId: string,
+): Promise<{ run: RestRun; metrics: Record<string, number>; params: Record<string, string>; tags: Record<string, string> }> {
   const { run } = await mlflowApi<{ run: RestRun }>(base, `runs/get?run_id=${encodeURIComponent(runId)}`);
-  const kv = <V>(l: { key: string; value: V }[] | undefined) => Object.fromEntries((l ?? []).map((e) => [e.key, e.value])) as Record<string, V>;
+  const kv = <V>(l: { key: string; value: V }[] | undefined) =>
+    Object.fromEntries((l ?? []).map((e) => [e.key, e.value])) as Record<string, V>;
   return { run, metrics: kv(run.data.metrics), params: kv(run.data.params), tags: kv(run.data.tags) };
 }
 
@@ -74,7 +81,10 @@ export async function getRun(base: string, runId: string): Promise<{ run: RestRu
 export async function runsOfExperiment(base: string, name: string): Promise<RestRun[]> {
   let experimentId: string;
   try {
-    const r = await mlflowApi<{ experiment: { experiment_id: string } }>(base, `experiments/get-by-name?experiment_name=${encodeURIComponent(name)}`);
+    const r = await mlflowApi<{ experiment: { experiment_id: string } }>(
+      base,
+      `experiments/get-by-name?experiment_name=${encodeURIComponent(name)}`,
+    );
     experimentId = r.experiment.experiment_id;
   } catch {
     return [];

@@ -35,7 +35,18 @@ describe('init -> dvc push -> pull -> train (the scaffold, for real)', () => {
     expect(r.code, r.stderr).toBe(0);
     const files = r.json().files as { path: string; action: string }[];
     expect(files.every((f) => f.action === 'create')).toBe(true);
-    for (const f of ['mlops.config.yaml', '.github/workflows/mlops.yml', '.gitlab-ci.yml', 'src/train.py', 'src/evaluate.py', 'src/prepare.py', 'dvc.yaml', 'requirements.txt', 'iam/mlops-deploy-policy.json', '.gitignore']) {
+    for (const f of [
+      'mlops.config.yaml',
+      '.github/workflows/mlops.yml',
+      '.gitlab-ci.yml',
+      'src/train.py',
+      'src/evaluate.py',
+      'src/prepare.py',
+      'dvc.yaml',
+      'requirements.txt',
+      'iam/mlops-deploy-policy.json',
+      '.gitignore',
+    ]) {
       expect(existsSync(path.join(repo, f)), f).toBe(true);
     }
   });
@@ -92,19 +103,23 @@ describe('init -> dvc push -> pull -> train (the scaffold, for real)', () => {
     const last = JSON.parse(readFileSync(path.join(repo, '.mlops/last-run.json'), 'utf8'));
     expect(last).toMatchObject({ runId: out.runId, experimentId: run.info.experiment_id, status: 'FINISHED', trackingUri: mlflowUrl });
     // The holdout (features + label + prediction) is the drift baseline.
-    const header = readFileSync(path.join(repo, 'data/holdout.csv'), 'utf8').split('\n')[0]!.split(',');
+    const header = readFileSync(path.join(repo, 'data/holdout.csv'), 'utf8').split('\n')[0].split(',');
     expect(header).toEqual(expect.arrayContaining(['mean_radius', 'target', 'prediction']));
     // The holdout's drift profile is where monitor looks for it.
     expect(tags['mlops.profile']).toBe('mlops/profile.json');
     const artifactUri = (run.info as { artifact_uri?: string }).artifact_uri!;
     const rel = artifactUri.replace(/^mlflow-artifacts:\/*/, '');
-    const profile = await fetch(`${mlflowUrl}/api/2.0/mlflow-artifacts/artifacts/${rel}/mlops/profile.json`).then((res) => res.json() as Promise<{ rows: number; outputColumns: string[]; inputColumns: string[] }>);
+    const profile = await fetch(`${mlflowUrl}/api/2.0/mlflow-artifacts/artifacts/${rel}/mlops/profile.json`).then(
+      (res) => res.json() as Promise<{ rows: number; outputColumns: string[]; inputColumns: string[] }>,
+    );
     expect(profile.rows).toBe(114);
     expect(profile.outputColumns).toEqual(['prediction']);
     expect(profile.inputColumns).toContain('mean_radius');
     expect(profile.inputColumns).not.toContain('target');
     // The model is where promote looks for it: runs:/<id>/model resolves over REST...
-    const listed = await fetch(`${mlflowUrl}/api/2.0/mlflow/artifacts/list?run_id=${out.runId}&path=model`).then((res) => res.json() as Promise<{ files?: { path: string }[] }>);
+    const listed = await fetch(`${mlflowUrl}/api/2.0/mlflow/artifacts/list?run_id=${out.runId}&path=model`).then(
+      (res) => res.json() as Promise<{ files?: { path: string }[] }>,
+    );
     expect(listed.files?.map((f) => f.path)).toContain('model/MLmodel');
     // ...and it is an MLflow logged model of the run too.
     const artifacts = await fetch(`${mlflowUrl}/api/2.0/mlflow/logged-models/search`, {
@@ -123,7 +138,7 @@ describe('init -> dvc push -> pull -> train (the scaffold, for real)', () => {
   }, 120_000);
 
   it('the same data gives the same data version; CI facts become tags', async () => {
-    const first = (await runsOfExperiment(mlflowUrl, name))[0]!;
+    const first = (await runsOfExperiment(mlflowUrl, name))[0];
     const ciEnv = env();
     Object.assign(ciEnv, {
       GITHUB_ACTIONS: 'true',

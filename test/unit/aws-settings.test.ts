@@ -12,12 +12,25 @@ describe('awsSettings endpoints: config > AWS_ENDPOINT_URL_<SERVICE> > AWS_ENDPO
       AWS_ENDPOINT_URL_SAGEMAKER: 'http://sm:2',
       AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME: 'http://rt:3',
     });
-    expect(s.endpoints).toEqual({ s3: 'http://all:1', cloudwatch: 'http://all:1', sagemaker: 'http://sm:2', sagemakerRuntime: 'http://rt:3' });
+    expect(s.endpoints).toEqual({
+      s3: 'http://all:1',
+      cloudwatch: 'http://all:1',
+      sagemaker: 'http://sm:2',
+      sagemakerRuntime: 'http://rt:3',
+    });
   });
 
   it('the config wins over the environment', () => {
-    const s = awsSettings(config({ s3: 'http://cfg:9', sagemaker: 'http://cfgsm:9' }), { AWS_ENDPOINT_URL_S3: 'http://env:1', AWS_ENDPOINT_URL: 'http://all:1' });
-    expect(s.endpoints).toMatchObject({ s3: 'http://cfg:9', sagemaker: 'http://cfgsm:9', sagemakerRuntime: 'http://cfgsm:9', cloudwatch: 'http://all:1' });
+    const s = awsSettings(config({ s3: 'http://cfg:9', sagemaker: 'http://cfgsm:9' }), {
+      AWS_ENDPOINT_URL_S3: 'http://env:1',
+      AWS_ENDPOINT_URL: 'http://all:1',
+    });
+    expect(s.endpoints).toMatchObject({
+      s3: 'http://cfg:9',
+      sagemaker: 'http://cfgsm:9',
+      sagemakerRuntime: 'http://cfgsm:9',
+      cloudwatch: 'http://all:1',
+    });
   });
 
   it('no variables and no config: no overrides (the SDK default endpoints)', () => {
@@ -32,7 +45,12 @@ describe('awsSettings endpoints: config > AWS_ENDPOINT_URL_<SERVICE> > AWS_ENDPO
     const env = stackEnv({ mlflow: 'http://127.0.0.1:1', moto: 'http://127.0.0.1:2', emulator: 'http://127.0.0.1:3' });
     expect(awsSettings(config(), env)).toMatchObject({
       region: 'us-east-1',
-      endpoints: { s3: 'http://127.0.0.1:2', cloudwatch: 'http://127.0.0.1:2', sagemaker: 'http://127.0.0.1:3', sagemakerRuntime: 'http://127.0.0.1:3' },
+      endpoints: {
+        s3: 'http://127.0.0.1:2',
+        cloudwatch: 'http://127.0.0.1:2',
+        sagemaker: 'http://127.0.0.1:3',
+        sagemakerRuntime: 'http://127.0.0.1:3',
+      },
       credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
     });
   });

@@ -65,7 +65,12 @@ describe('parallel scan (worker threads of the built package)', () => {
         const lines = Array.from({ length: 9000 }, (_, i) =>
           JSON.stringify({
             captureData: {
-              endpointInput: { observedContentType: 'text/csv', mode: 'INPUT', data: `${(i * 31 + f) % 1200},${['p', 'q', 'r'][i % 3]}`, encoding: 'CSV' },
+              endpointInput: {
+                observedContentType: 'text/csv',
+                mode: 'INPUT',
+                data: `${(i * 31 + f) % 1200},${['p', 'q', 'r'][i % 3]}`,
+                encoding: 'CSV',
+              },
               endpointOutput: { observedContentType: 'text/csv', mode: 'OUTPUT', data: String(i % 3), encoding: 'CSV' },
             },
             eventMetadata: { eventId: `${f}-${i}`, inferenceTime: '2026-11-26T10:00:00Z' },
@@ -87,7 +92,9 @@ describe('parallel scan (worker threads of the built package)', () => {
       const r1 = evaluateDrift(one);
       const r2 = evaluateDrift(par);
       expect(r2.dataset.status).toBe(r1.dataset.status);
-      expect(r2.features.map((f: { liveCount: number; status: string }) => [f.liveCount, f.status])).toEqual(r1.features.map((f: { liveCount: number; status: string }) => [f.liveCount, f.status]));
+      expect(r2.features.map((f: { liveCount: number; status: string }) => [f.liveCount, f.status])).toEqual(
+        r1.features.map((f: { liveCount: number; status: string }) => [f.liveCount, f.status]),
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -23,9 +23,21 @@ let dir: string;
 beforeAll(() => {
   dir = mkdtempSync(path.join(tmpdir(), 'mlops-startup-'));
   // tsc exits non-zero on a type error elsewhere but still emits; what matters is that main.js exists.
-  spawnSync(process.execPath, [path.join(repo, 'node_modules/typescript/bin/tsc'), '-p', path.join(repo, 'tsconfig.build.json'), '--outDir', path.join(dir, 'dist'), '--sourceMap', 'false'], {
-    stdio: 'ignore',
-  });
+  spawnSync(
+    process.execPath,
+    [
+      path.join(repo, 'node_modules/typescript/bin/tsc'),
+      '-p',
+      path.join(repo, 'tsconfig.build.json'),
+      '--outDir',
+      path.join(dir, 'dist'),
+      '--sourceMap',
+      'false',
+    ],
+    {
+      stdio: 'ignore',
+    },
+  );
   if (!existsSync(path.join(dir, 'dist/cli/main.js'))) throw new Error('build into the temp folder failed');
   cpSync(path.join(repo, 'bin'), path.join(dir, 'bin'), { recursive: true });
   cpSync(path.join(repo, 'package.json'), path.join(dir, 'package.json'));

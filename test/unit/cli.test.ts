@@ -142,7 +142,10 @@ describe('secrets never appear', () => {
     const dir = project(
       'project: ${AWS_SECRET_ACCESS_KEY}\nmlflow:\n  trackingUri: https://ci:${MLFLOW_TRACKING_TOKEN}@mlflow.example.com\n  experiment: ${MLFLOW_TRACKING_TOKEN}\n',
     );
-    for (const argv of [['config', 'show'], ['config', 'show', '--json']]) {
+    for (const argv of [
+      ['config', 'show'],
+      ['config', 'show', '--json'],
+    ]) {
       const r = await runCli(argv, { cwd: dir, env: { ...env, ...secrets } });
       expect(r.code).toBe(0);
       const out = r.stdout + r.stderr;
@@ -154,7 +157,10 @@ describe('secrets never appear', () => {
 
   it('...and in config errors, which echo what was found', async () => {
     const dir = project('project: demo\nmlflow:\n  retries: ${AWS_SECRET_ACCESS_KEY}\n');
-    for (const argv of [['config', 'validate'], ['config', 'validate', '--json']]) {
+    for (const argv of [
+      ['config', 'validate'],
+      ['config', 'validate', '--json'],
+    ]) {
       const r = await runCli(argv, { cwd: dir, env: { ...env, ...secrets } });
       expect(r.code).toBe(2);
       expect(r.stdout + r.stderr).toContain('mlflow.retries: expected a number, found the string "***"');
@@ -166,14 +172,23 @@ describe('secrets never appear', () => {
     // The schema has no secret-named field today; any that is added (or a free-form mapping such
     // as an env block) goes through the same redaction.
     for (const json of [false, true]) {
-      const out = { text: '', write(s: string) { this.text += s; return true; } };
+      const out = {
+        text: '',
+        write(s: string) {
+          this.text += s;
+          return true;
+        },
+      };
       const io = new Io({ stdout: out, stderr: out, env: {}, json });
       const ctx = {
         io,
         loadConfig: async () => ({
           filepath: '/x/mlops.config.yaml',
           root: '/x',
-          config: { project: 'demo', train: { env: { WANDB_API_KEY: 'wandb-secret-value', apiKey: 'k-123456', registeredModel: 'keep-me', monkey: 'keep-too' } } },
+          config: {
+            project: 'demo',
+            train: { env: { WANDB_API_KEY: 'wandb-secret-value', apiKey: 'k-123456', registeredModel: 'keep-me', monkey: 'keep-too' } },
+          },
         }),
       } as unknown as CommandContext;
       const result = await configShow(ctx, [], {});

@@ -42,12 +42,16 @@ async function invalid(files: Record<string, string>, extra: { env?: Record<stri
 describe('config errors a new user meets (exit 2, file:line:col, dotted path, expected/found, fix)', () => {
   it('wrong type', async () => {
     const { dir, stderr } = await invalid({ 'mlops.config.yaml': 'project: demo\nmlflow:\n  retries: "3"\n' });
-    expect(stderr).toContain(`${path.join(dir, 'mlops.config.yaml')}:3:12  mlflow.retries: expected a number, found the string "3"; remove the quotes`);
+    expect(stderr).toContain(
+      `${path.join(dir, 'mlops.config.yaml')}:3:12  mlflow.retries: expected a number, found the string "3"; remove the quotes`,
+    );
   });
 
   it('unknown key points at the key itself, with did-you-mean', async () => {
     const { dir, stderr } = await invalid({ 'mlops.config.yaml': 'project: demo\nmlflow:\n  trackingUrl:\n    http://x\n' });
-    expect(stderr).toContain(`${path.join(dir, 'mlops.config.yaml')}:3:3  mlflow.trackingUrl: unknown key "trackingUrl"; did you mean "trackingUri"?`);
+    expect(stderr).toContain(
+      `${path.join(dir, 'mlops.config.yaml')}:3:3  mlflow.trackingUrl: unknown key "trackingUrl"; did you mean "trackingUri"?`,
+    );
   });
 
   it('a key in the wrong section says where it belongs', async () => {
@@ -68,7 +72,9 @@ describe('config errors a new user meets (exit 2, file:line:col, dotted path, ex
       'mlops.config.yaml': 'project: demo\nmlflow:\n  trackingUri: ${MLFLOW_URL}\n  retries: lots\n',
     });
     expect(stderr).toContain('(2 problems)');
-    expect(stderr).toMatch(/:3:16 {2}mlflow\.trackingUri: environment variable MLFLOW_URL is not set \(referenced as "\$\{MLFLOW_URL\}"\); set it, or give a default with \$\{MLFLOW_URL:-value\}/);
+    expect(stderr).toMatch(
+      /:3:16 {2}mlflow\.trackingUri: environment variable MLFLOW_URL is not set \(referenced as "\$\{MLFLOW_URL\}"\); set it, or give a default with \$\{MLFLOW_URL:-value\}/,
+    );
     expect(stderr).toMatch(/:4:12 {2}mlflow\.retries: expected a number, found the string "lots"/);
   });
 
@@ -158,7 +164,10 @@ describe('where the config is found', () => {
   });
 
   it('an mlops key in package.json', async () => {
-    const dir = tree({ '.git/': '', 'package.json': JSON.stringify({ name: 'x', mlops: { project: 'pkg', mlflow: { retries: 1 } } }, null, 2) });
+    const dir = tree({
+      '.git/': '',
+      'package.json': JSON.stringify({ name: 'x', mlops: { project: 'pkg', mlflow: { retries: 1 } } }, null, 2),
+    });
     const loaded = await loadConfig({ cwd: dir, env });
     expect(loaded.filepath).toBe(path.join(dir, 'package.json'));
     expect(loaded.config.project).toBe('pkg');
@@ -206,23 +215,32 @@ describe('parseConfigText', () => {
   it('reports a missing required value at its parent key', () => {
     const { problems } = parseConfigText('project: demo\ncompare:\n  gates:\n    - direction: higher\n', 'f.yaml', {});
     expect(problems).toEqual([
-      expect.objectContaining({ path: 'compare.gates[0].metric', line: 4, message: expect.stringContaining('a required value is missing') }),
+      expect.objectContaining({
+        path: 'compare.gates[0].metric',
+        line: 4,
+        message: expect.stringContaining('a required value is missing'),
+      }),
     ]);
   });
 
   it('a duplicate key is a syntax error', () => {
     const { problems } = parseConfigText('project: a\nproject: b\n', 'f.yaml', {});
-    expect(problems[0]!.message).toMatch(/YAML syntax error/);
-    expect(problems[0]!.line).toBe(2);
+    expect(problems[0].message).toMatch(/YAML syntax error/);
+    expect(problems[0].line).toBe(2);
   });
 });
 
 describe('under GitHub Actions', () => {
   it('each config problem is also an ::error annotation on its file and line', async () => {
     const dir = tree({ '.git/': '', 'ci/mlops.config.yaml': 'project: demo\nmlflow:\n  retries: "3"\n' });
-    const r = await runCli(['config', 'validate', '--config', 'ci/mlops.config.yaml'], { cwd: dir, env: { ...env, GITHUB_ACTIONS: 'true', GITHUB_WORKSPACE: dir } });
+    const r = await runCli(['config', 'validate', '--config', 'ci/mlops.config.yaml'], {
+      cwd: dir,
+      env: { ...env, GITHUB_ACTIONS: 'true', GITHUB_WORKSPACE: dir },
+    });
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain('::error file=ci/mlops.config.yaml,line=3,col=12,title=mlops config::mlflow.retries: expected a number, found the string "3"; remove the quotes\n');
+    expect(r.stderr).toContain(
+      '::error file=ci/mlops.config.yaml,line=3,col=12,title=mlops config::mlflow.retries: expected a number, found the string "3"; remove the quotes\n',
+    );
   });
 });
 
@@ -231,14 +249,22 @@ describe('discriminated unions (deploy.cutover)', () => {
   it('a wrong discriminator lists the accepted values, with did-you-mean', () => {
     const { problems } = parseConfigText(deploy('    type: canery\n'), 'f.yaml', {});
     expect(problems).toContainEqual(
-      expect.objectContaining({ path: 'deploy.cutover.type', line: 4, message: 'expected one of "all-at-once", "canary", "linear", found the string "canery"; did you mean "canary"?' }),
+      expect.objectContaining({
+        path: 'deploy.cutover.type',
+        line: 4,
+        message: 'expected one of "all-at-once", "canary", "linear", found the string "canery"; did you mean "canary"?',
+      }),
     );
   });
 
   it('a key of another alternative says what goes with the chosen one', () => {
     const { problems } = parseConfigText(deploy('    type: linear\n    size: 5\n'), 'f.yaml', {});
     expect(problems).toContainEqual(
-      expect.objectContaining({ path: 'deploy.cutover.size', line: 5, message: 'unknown key "size"; it does not go with the other settings here (allowed with them: type, step, wait)' }),
+      expect.objectContaining({
+        path: 'deploy.cutover.size',
+        line: 5,
+        message: 'unknown key "size"; it does not go with the other settings here (allowed with them: type, step, wait)',
+      }),
     );
   });
 });

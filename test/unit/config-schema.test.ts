@@ -31,7 +31,10 @@ describe('generated from the schema', () => {
 
   it("README.md's configuration reference is current", () => {
     const readme = read('README.md');
-    expect(readme.includes(README_START) && readme.includes(README_END), `README.md needs the ${README_START} / ${README_END} markers`).toBe(true);
+    expect(
+      readme.includes(README_START) && readme.includes(README_END),
+      `README.md needs the ${README_START} / ${README_END} markers`,
+    ).toBe(true);
     const current = readme.slice(readme.indexOf(README_START) + README_START.length, readme.indexOf(README_END));
     expect(current === renderReference(), `The configuration reference in README.md is stale. ${REGENERATE}`).toBe(true);
   });
@@ -54,7 +57,7 @@ describe('generated from the schema', () => {
   it('the JSON Schema is the input shape: fields with defaults are optional', () => {
     const schema = configJsonSchema();
     expect(schema.required ?? []).toEqual([]);
-    expect(schema.properties!.mlflow!.properties!.retries).toMatchObject({ type: 'integer', default: 3 });
+    expect(schema.properties!.mlflow.properties!.retries).toMatchObject({ type: 'integer', default: 3 });
     expect(schema.additionalProperties).toBe(false);
   });
 
@@ -82,17 +85,17 @@ function examplePaths(text: string): string[] {
   const stack: Array<{ indent: number; key: string }> = [];
   for (const raw of text.split('\n')) {
     const commented = /^(\s*)# (.*)$/.exec(raw);
-    const line = commented ? commented[1]! + commented[2]! : raw;
+    const line = commented ? commented[1] + commented[2] : raw;
     const m = /^(\s*)(- )?([A-Za-z_]\w*):(\s|$)/.exec(line);
     if (!m) continue;
-    let indent = m[1]!.length;
+    let indent = m[1].length;
     if (m[2]) {
-      while (stack.length && stack[stack.length - 1]!.indent >= indent) stack.pop();
+      while (stack.length && stack[stack.length - 1].indent >= indent) stack.pop();
       stack.push({ indent, key: '[]' });
       indent += 2;
     }
-    while (stack.length && stack[stack.length - 1]!.indent >= indent) stack.pop();
-    stack.push({ indent, key: m[3]! });
+    while (stack.length && stack[stack.length - 1].indent >= indent) stack.pop();
+    stack.push({ indent, key: m[3] });
     out.push(stack.map((f, i) => (f.key === '[]' || i === 0 ? f.key : `.${f.key}`)).join(''));
   }
   return out;

@@ -42,7 +42,9 @@ describe('blue/green limits', () => {
   });
   it('promote refuses a max execution timeout that does not exceed the waits', async () => {
     const { checkDeployLimits } = await import('../../src/commands/promote.js');
-    const d = configSchema.parse({ deploy: { ...minimal, cutover: { type: 'canary', size: 10, wait: '50m' }, terminationWait: '10m', maxExecutionTimeout: '1h' } }).deploy!;
+    const d = configSchema.parse({
+      deploy: { ...minimal, cutover: { type: 'canary', size: 10, wait: '50m' }, terminationWait: '10m', maxExecutionTimeout: '1h' },
+    }).deploy!;
     expect(() => checkDeployLimits(d)).toThrow(/must be larger than cutover.wait \+ terminationWait \(3600 s\)/);
     expect(() => checkDeployLimits(configSchema.parse({ deploy: minimal }).deploy!)).not.toThrow();
   });

@@ -73,7 +73,8 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
-const config = (uri: string, extra = '') => `project: demo\nmlflow:\n  trackingUri: ${uri}\ntrain:\n  command: [python3, train.py]\n${extra}`;
+const config = (uri: string, extra = '') =>
+  `project: demo\nmlflow:\n  trackingUri: ${uri}\ntrain:\n  command: [python3, train.py]\n${extra}`;
 
 describe('mlops doctor', () => {
   let healthyUrl: string;
@@ -91,14 +92,22 @@ describe('mlops doctor', () => {
     expect(r.stdout).toMatch(/✖ dvc +\(required\) dvc not found on PATH \(this repo uses DVC\) → Install DVC/);
     expect(r.stdout).toMatch(/✔ python +\(required\) python3 3\.\d+/);
     expect(r.stdout).toMatch(/✔ config +\(required\) .*mlops\.config\.yaml is valid/);
-    expect(r.stdout).toMatch(new RegExp(`✖ mlflow +\\(required\\) http://127\\.0\\.0\\.1:${port} is unreachable \\(ECONNREFUSED\\) → Start the MLflow server`));
+    expect(r.stdout).toMatch(
+      new RegExp(`✖ mlflow +\\(required\\) http://127\\.0\\.0\\.1:${port} is unreachable \\(ECONNREFUSED\\) → Start the MLflow server`),
+    );
     expect(r.stdout).toMatch(/! aws +\(optional\) no credentials/);
     expect(r.stdout).toContain('2 required checks failed: dvc, mlflow.');
   });
 
   it('healthy setup: every required check passes, exit 0; --json gives the list', async () => {
     const dir = repo(config(healthyUrl));
-    const env = { PATH: toolPath({ dvc: true }), HOME: tempDir(), AWS_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE', AWS_SECRET_ACCESS_KEY: 'not-a-real-secret-key', AWS_REGION: 'eu-west-1' };
+    const env = {
+      PATH: toolPath({ dvc: true }),
+      HOME: tempDir(),
+      AWS_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE',
+      AWS_SECRET_ACCESS_KEY: 'not-a-real-secret-key',
+      AWS_REGION: 'eu-west-1',
+    };
     const text = await runCli(['doctor'], { cwd: dir, env });
     expect(text.code).toBe(0);
     expect(text.stdout).toMatch(/✔ dvc +\(required\) dvc 3\.59\.1/);
@@ -147,16 +156,26 @@ describe('mlops doctor', () => {
     expect(r.code).toBe(1);
     const checks = r.json().checks as Array<{ name: string; required: boolean; status: string; summary: string }>;
     expect(checks.find((c) => c.name === 'aws')).toMatchObject({ required: true, status: 'fail' });
-    expect(checks.find((c) => c.name === 'aws.s3')).toMatchObject({ required: true, status: 'fail', summary: expect.stringContaining('ECONNREFUSED') });
+    expect(checks.find((c) => c.name === 'aws.s3')).toMatchObject({
+      required: true,
+      status: 'fail',
+      summary: expect.stringContaining('ECONNREFUSED'),
+    });
     expect(checks.find((c) => c.name === 'aws.cloudwatch')).toMatchObject({ status: 'ok' });
   });
 
   it('an invalid config is a failed required check, not a crash', async () => {
     const dir = repo('project: demo\nmlfow: {}\n');
-    const r = await runCli(['doctor', '--json'], { cwd: dir, env: { PATH: toolPath({ dvc: true }), HOME: tempDir(), MLFLOW_TRACKING_URI: healthyUrl } });
+    const r = await runCli(['doctor', '--json'], {
+      cwd: dir,
+      env: { PATH: toolPath({ dvc: true }), HOME: tempDir(), MLFLOW_TRACKING_URI: healthyUrl },
+    });
     expect(r.code).toBe(1);
     const checks = r.json().checks as Array<{ name: string; status: string; summary: string }>;
-    expect(checks.find((c) => c.name === 'config')).toMatchObject({ status: 'fail', summary: expect.stringContaining('did you mean "mlflow"') });
+    expect(checks.find((c) => c.name === 'config')).toMatchObject({
+      status: 'fail',
+      summary: expect.stringContaining('did you mean "mlflow"'),
+    });
     // The env still names the server, so that check runs.
     expect(checks.find((c) => c.name === 'mlflow')).toMatchObject({ status: 'ok' });
   });
@@ -174,9 +193,19 @@ describe('probes', () => {
     const home = tempDir();
     mkdirSync(path.join(home, '.aws'));
     writeFileSync(path.join(home, '.aws/credentials'), '[default]\naws_access_key_id = AKIA\naws_secret_access_key = x\n');
-    writeFileSync(path.join(home, '.aws/config'), '[default]\nregion = eu-central-1\n[profile sso]\nsso_session = corp\nregion = us-west-2\n');
-    expect(findAwsCredentials({ HOME: home })).toEqual({ source: `profile "default" in ${path.join(home, '.aws/credentials')}`, profile: 'default', region: 'eu-central-1' });
-    expect(findAwsCredentials({ HOME: home, AWS_PROFILE: 'sso' })).toMatchObject({ source: expect.stringContaining('SSO'), region: 'us-west-2' });
+    writeFileSync(
+      path.join(home, '.aws/config'),
+      '[default]\nregion = eu-central-1\n[profile sso]\nsso_session = corp\nregion = us-west-2\n',
+    );
+    expect(findAwsCredentials({ HOME: home })).toEqual({
+      source: `profile "default" in ${path.join(home, '.aws/credentials')}`,
+      profile: 'default',
+      region: 'eu-central-1',
+    });
+    expect(findAwsCredentials({ HOME: home, AWS_PROFILE: 'sso' })).toMatchObject({
+      source: expect.stringContaining('SSO'),
+      region: 'us-west-2',
+    });
     expect(findAwsCredentials({ HOME: home, AWS_PROFILE: 'missing' }).source).toBeUndefined();
     expect(findAwsCredentials({ HOME: tempDir(), AWS_WEB_IDENTITY_TOKEN_FILE: '/t', AWS_ROLE_ARN: 'arn' }).source).toMatch(/web identity/);
   });

@@ -80,7 +80,7 @@ print(json.dumps(out))`,
     expect(ksDistance(b, exact(same).sortedView())).toBeCloseTo(ref.ks[1], 12);
   });
 
-  it('robust KS applies Model Monitor\'s correction', () => {
+  it("robust KS applies Model Monitor's correction", () => {
     const d = ref.ks[0];
     expect(robustKs(d, 1500, 1200)).toBeCloseTo(Math.max(0, d - 1.8 * Math.sqrt((1500 + 1200) / (1500 * 1200))), 12);
     expect(robustKs(ref.ks[1], 1500, 1000)).toBe(0);
@@ -213,7 +213,7 @@ describe('KLL sketch', () => {
     expect(s.quantile(0.5)).toBe(local[499]);
   });
 
-  it('KS between sketches stays within the two sketches\' error of the exact KS', () => {
+  it("KS between sketches stays within the two sketches' error of the exact KS", () => {
     const other = normals(n, 5.2, 2, 8);
     const a = new KllSketch(200);
     const b = new KllSketch(200);

@@ -77,7 +77,8 @@ describe('profile', () => {
       const s = ((r() - 0.5) * 10 ** Math.floor(r() * 12)).toFixed(Math.floor(r() * 9));
       expect(parseNumberRange(s, 0, s.length)).toBe(Number(s));
     }
-    for (const s of ['1e5', '-0.5', '+3', '.5', '1.', ' 7 ', '0x10', '12345678901234567890.5']) expect(parseNumberRange(s, 0, s.length)).toBe(Number(s.trim()));
+    for (const s of ['1e5', '-0.5', '+3', '.5', '1.', ' 7 ', '0x10', '12345678901234567890.5'])
+      expect(parseNumberRange(s, 0, s.length)).toBe(Number(s.trim()));
     for (const s of ['', ' ', 'nan', 'NaN', 'abc', '-', '.', 'Infinity']) expect(parseNumberRange(s, 0, s.length)).toBeUndefined();
   });
 });
@@ -107,7 +108,10 @@ describe('verdict', () => {
 
   it('per-feature method, threshold, critical and ignore; output drift can be switched off', () => {
     const live = liveOf(baseline, data(2000, 5, { skew: true }));
-    const rep = evaluateDrift(live, { features: { kind: { method: 'js', threshold: 0.01, critical: true }, x: { ignore: true } }, outputDrift: false });
+    const rep = evaluateDrift(live, {
+      features: { kind: { method: 'js', threshold: 0.01, critical: true }, x: { ignore: true } },
+      outputDrift: false,
+    });
     const kind = rep.features.find((f) => f.name === 'kind')!;
     expect(kind).toMatchObject({ method: 'js', threshold: 0.01, status: 'drift', critical: true });
     expect(rep.dataset.criticalDrifted).toEqual(['kind']);
@@ -137,7 +141,12 @@ describe('verdict', () => {
 
   it('DriftScore is the drifted share, or 1 with output drift', () => {
     const rep = evaluateDrift(liveOf(baseline, data(2000, 3, { shift: 0.5 })));
-    expect(driftMetrics(rep, 'ep', 'v').find((d) => d.name === 'DriftScore')).toEqual({ name: 'DriftScore', value: 1, dimensions: { EndpointName: 'ep', VariantName: 'v' }, unit: 'None' });
+    expect(driftMetrics(rep, 'ep', 'v').find((d) => d.name === 'DriftScore')).toEqual({
+      name: 'DriftScore',
+      value: 1,
+      dimensions: { EndpointName: 'ep', VariantName: 'v' },
+      unit: 'None',
+    });
   });
 });
 
@@ -187,9 +196,19 @@ describe('scan', () => {
     const late = JSON.stringify({ ...rec, eventMetadata: { eventId: 'f', inferenceTime: '2026-11-26T12:00:00Z' } });
     async function* batches() {
       yield { source: 'a', lines: [line, '', 'not json', late] };
-      yield { source: 'b', lines: [JSON.stringify({ ...rec, captureData: { ...rec.captureData, endpointInput: { data: '{"instances":[[0.1,2,"b"],[0.2,3,"c"]]}', encoding: 'JSON' } } })] };
+      yield {
+        source: 'b',
+        lines: [
+          JSON.stringify({
+            ...rec,
+            captureData: { ...rec.captureData, endpointInput: { data: '{"instances":[[0.1,2,"b"],[0.2,3,"c"]]}', encoding: 'JSON' } },
+          }),
+        ],
+      };
     }
-    const st = await scanCapture(batches(), live, { window: { from: Date.parse('2026-11-26T10:00:00Z'), to: Date.parse('2026-11-26T11:00:00Z') } });
+    const st = await scanCapture(batches(), live, {
+      window: { from: Date.parse('2026-11-26T10:00:00Z'), to: Date.parse('2026-11-26T11:00:00Z') },
+    });
     expect(st).toMatchObject({ lines: 4, records: 2, outsideWindow: 1, bad: 1, rowMismatch: 1, sources: 2 });
     expect(st.badExamples[0]).toMatch(/^a: /);
     expect(live.inputRows).toBe(3);
@@ -202,9 +221,21 @@ describe('window test on inference times', () => {
     const to = Date.parse('2026-11-26T11:00:00Z');
     const inWindow = windowTest(from, to);
     const times = [
-      '2026-11-26T09:59:59Z', '2026-11-26T10:00:00Z', '2026-11-26T10:00:00.499Z', '2026-11-26T10:00:00.500Z', '2026-11-26T10:00:00.9Z',
-      '2026-11-26T10:00:01Z', '2026-11-26T10:30:00.123Z', '2026-11-26T10:59:59.999Z', '2026-11-26T11:00:00Z', '2026-11-26T11:00:00.001Z',
-      '2026-11-27T00:00:00Z', '2026-11-26T10:30:00+00:00', '2026-11-26T12:30:00+02:00', '2026-11-26T10:30:00.000000Z', 'garbage',
+      '2026-11-26T09:59:59Z',
+      '2026-11-26T10:00:00Z',
+      '2026-11-26T10:00:00.499Z',
+      '2026-11-26T10:00:00.500Z',
+      '2026-11-26T10:00:00.9Z',
+      '2026-11-26T10:00:01Z',
+      '2026-11-26T10:30:00.123Z',
+      '2026-11-26T10:59:59.999Z',
+      '2026-11-26T11:00:00Z',
+      '2026-11-26T11:00:00.001Z',
+      '2026-11-27T00:00:00Z',
+      '2026-11-26T10:30:00+00:00',
+      '2026-11-26T12:30:00+02:00',
+      '2026-11-26T10:30:00.000000Z',
+      'garbage',
     ];
     for (const t of times) {
       const x = Date.parse(t);
@@ -214,7 +245,18 @@ describe('window test on inference times', () => {
 });
 
 describe('consecutive windows', () => {
-  const v = (status: 'drift' | 'no-drift' | 'insufficient-data') => ({ status, samples: 100, minSamples: 1, inputFeatures: 1, driftedInputs: [], driftedShare: 0, driftedShareThreshold: 0.3, criticalDrifted: [], outputDrifted: [], reasons: [] });
+  const v = (status: 'drift' | 'no-drift' | 'insufficient-data') => ({
+    status,
+    samples: 100,
+    minSamples: 1,
+    inputFeatures: 1,
+    driftedInputs: [],
+    driftedShare: 0,
+    driftedShareThreshold: 0.3,
+    criticalDrifted: [],
+    outputDrifted: [],
+    reasons: [],
+  });
   it('counts drifting windows, resets on a clean one, ignores insufficient data, restarts after a rollback', () => {
     const now = new Date('2026-11-26T10:00:00Z');
     let s = initialState('ep', 'v', now);
@@ -262,10 +304,32 @@ describe('Model Monitor statistics.json', () => {
             std_dev: 5,
             min: 10,
             max: 20,
-            distribution: { kll: { buckets: [{ lower_bound: 10, upper_bound: 15, count: 2 }, { lower_bound: 15, upper_bound: 20, count: 2 }] } },
+            distribution: {
+              kll: {
+                buckets: [
+                  { lower_bound: 10, upper_bound: 15, count: 2 },
+                  { lower_bound: 15, upper_bound: 20, count: 2 },
+                ],
+              },
+            },
           },
         },
-        { name: 'city', inferred_type: 'String', string_statistics: { common: { num_present: 3, num_missing: 0 }, distinct_count: 2, distribution: { categorical: { buckets: [{ value: 'x', count: 2 }, { value: 'y', count: 1 }] } } } },
+        {
+          name: 'city',
+          inferred_type: 'String',
+          string_statistics: {
+            common: { num_present: 3, num_missing: 0 },
+            distinct_count: 2,
+            distribution: {
+              categorical: {
+                buckets: [
+                  { value: 'x', count: 2 },
+                  { value: 'y', count: 1 },
+                ],
+              },
+            },
+          },
+        },
       ],
     };
     expect(isModelMonitorStatistics(doc)).toBe(true);

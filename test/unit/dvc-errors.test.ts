@@ -84,7 +84,16 @@ describe('classifyDvcFailure', () => {
 
 describe('dvcPullArgv', () => {
   it('passes remote, jobs and targets (after --)', () => {
-    expect(dvcPullArgv({ remote: 'r', jobs: 4, targets: ['-odd.dvc'] })).toEqual(['dvc', 'pull', '--remote', 'r', '--jobs', '4', '--', '-odd.dvc']);
+    expect(dvcPullArgv({ remote: 'r', jobs: 4, targets: ['-odd.dvc'] })).toEqual([
+      'dvc',
+      'pull',
+      '--remote',
+      'r',
+      '--jobs',
+      '4',
+      '--',
+      '-odd.dvc',
+    ]);
     expect(dvcPullArgv({})).toEqual(['dvc', 'pull']);
   });
   it('parses checkout failures', () => {

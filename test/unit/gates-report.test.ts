@@ -17,9 +17,17 @@ function result(candidate: Record<string, number>, baseline?: Record<string, num
     verdict: ev.verdict,
     candidate: { runId: 'c1', experimentId: '3', runName: 'cand', url: 'http://mlflow/#/experiments/3/runs/c1' },
     baseline: baseline
-      ? { runId: 'b1', experimentId: '3', url: 'http://mlflow/#/experiments/3/runs/b1', description: 'm@production (version 2)', source: { type: 'alias', model: 'm', alias: 'production', version: '2' } }
+      ? {
+          runId: 'b1',
+          experimentId: '3',
+          url: 'http://mlflow/#/experiments/3/runs/b1',
+          description: 'm@production (version 2)',
+          source: { type: 'alias', model: 'm', alias: 'production', version: '2' },
+        }
       : null,
-    noBaseline: baseline ? undefined : { policy: 'pass', reason: 'registered model m does not exist yet', spec: 'alias "production" of model m' },
+    noBaseline: baseline
+      ? undefined
+      : { policy: 'pass', reason: 'registered model m does not exist yet', spec: 'alias "production" of model m' },
     gates: ev.gates,
     others: ev.others,
     failed: ev.failed,
@@ -70,7 +78,9 @@ describe('renderMarkdown', () => {
   it('a pass with no baseline carries the warning', () => {
     const md = renderMarkdown(result({ accuracy: 0.85, loss: 0.3 }));
     expect(md).toContain('### ✅ mlops compare: all 2 gates passed');
-    expect(md).toContain('- **Baseline:** none — registered model m does not exist yet (looked for alias "production" of model m; policy: pass)');
+    expect(md).toContain(
+      '- **Baseline:** none — registered model m does not exist yet (looked for alias "production" of model m; policy: pass)',
+    );
     expect(md).toContain('⚠️ pass (no baseline)');
     expect(md).toContain('> ⚠️ No baseline yet');
   });

@@ -3,12 +3,7 @@ import { describeTolerance, evaluateGate, evaluateGates, fmt, pct, type GateSpec
 
 const acc = (extra: Partial<GateSpec> = {}): GateSpec => ({ metric: 'accuracy', direction: 'higher', maxRelativeDrop: 0.01, ...extra });
 const one = (g: GateSpec, candidate: number | undefined, baseline: number | undefined) =>
-  evaluateGate(
-    g,
-    candidate === undefined ? {} : { [g.metric]: candidate },
-    baseline === undefined ? {} : { [g.metric]: baseline },
-    'pass',
-  );
+  evaluateGate(g, candidate === undefined ? {} : { [g.metric]: candidate }, baseline === undefined ? {} : { [g.metric]: baseline }, 'pass');
 
 describe('relative tolerance, higher is better', () => {
   it('passes a drop of exactly the tolerance (0.9 -> 0.891 is 1%, despite binary float error)', () => {
@@ -40,7 +35,7 @@ describe('lower is better', () => {
     expect(one(loss(), 0.50500001, 0.5).verdict).toBe('fail');
     expect(one(loss(), 0.2, 0.5).verdict).toBe('pass');
   });
-  it('absolute tolerance in the metric\'s units', () => {
+  it("absolute tolerance in the metric's units", () => {
     const g = loss({ maxRelativeDrop: undefined, maxAbsoluteDrop: 0.1 });
     expect(one(g, 0.3, 0.2).verdict).toBe('pass'); // 0.3 - 0.2 = 0.09999999999999998 or 0.1: both pass
     expect(one(g, 0.7, 0.6).verdict).toBe('pass'); // 0.7 - 0.6 = 0.09999999999999998
@@ -108,13 +103,13 @@ describe('evaluateGates', () => {
     const r = evaluateGates({ gates: [acc()], candidate: { accuracy: 0.5, f1: 0.4 }, noBaseline: 'pass' });
     expect(r.verdict).toBe('pass');
     expect(r.hasBaseline).toBe(false);
-    expect(r.gates[0]!.verdict).toBe('warn');
+    expect(r.gates[0].verdict).toBe('warn');
     expect(r.warnings[0]).toMatch(/No baseline yet/);
   });
   it('no baseline, policy fail: fails', () => {
     const r = evaluateGates({ gates: [acc()], candidate: { accuracy: 0.5 }, noBaseline: 'fail' });
     expect(r.verdict).toBe('fail');
-    expect(r.gates[0]!.reasons).toEqual(['no baseline to compare with (policy: fail)']);
+    expect(r.gates[0].reasons).toEqual(['no baseline to compare with (policy: fail)']);
   });
   it('metrics no gate names are shown but never fail', () => {
     const r = evaluateGates({
@@ -129,7 +124,7 @@ describe('evaluateGates', () => {
       ['old', 'info'],
       ['z', 'info'],
     ]);
-    expect(r.others[0]!.delta).toBeCloseTo(-0.8);
+    expect(r.others[0].delta).toBeCloseTo(-0.8);
     expect(r.failed).toBe(0);
   });
   it('counts failures across gates', () => {

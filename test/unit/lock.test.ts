@@ -23,7 +23,9 @@ describe('acquireLock (in-memory store)', () => {
   it('a second taker gets ConflictError naming the holder; release frees it', async () => {
     const store = new MemoryStore();
     const a = await acquireLock({ store, location: loc, endpoint: 'ep', me: me('a'), expiryMs: 60_000 });
-    const err = await acquireLock({ store, location: loc, endpoint: 'ep', me: { ...me('b'), who: 'bob@ci' }, expiryMs: 60_000 }).catch((e) => e);
+    const err = await acquireLock({ store, location: loc, endpoint: 'ep', me: { ...me('b'), who: 'bob@ci' }, expiryMs: 60_000 }).catch(
+      (e) => e,
+    );
     expect(err).toBeInstanceOf(ConflictError);
     expect(err.message).toContain('ana@laptop');
     expect(err.message).toContain('expires');

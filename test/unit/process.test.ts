@@ -6,8 +6,20 @@ const node = process.execPath;
 const env = { PATH: process.env.PATH };
 
 function captureIo(verbose = false) {
-  const err = { text: '', write(s: string) { this.text += s; return true; } };
-  const out = { text: '', write(s: string) { this.text += s; return true; } };
+  const err = {
+    text: '',
+    write(s: string) {
+      this.text += s;
+      return true;
+    },
+  };
+  const out = {
+    text: '',
+    write(s: string) {
+      this.text += s;
+      return true;
+    },
+  };
   return { io: new Io({ stdout: out, stderr: err, env: { API_TOKEN: 'sekrit-value' }, verbose }), err };
 }
 
@@ -50,7 +62,8 @@ describe('runProcess', () => {
 
   it('forwards the signal named by the abort reason', async () => {
     const ac = new AbortController();
-    const script = 'process.on("SIGINT", () => { console.log("got SIGINT"); process.exit(130) }); console.log("ready"); setTimeout(() => {}, 60000)';
+    const script =
+      'process.on("SIGINT", () => { console.log("got SIGINT"); process.exit(130) }); console.log("ready"); setTimeout(() => {}, 60000)';
     const pending = runProcess([node, '-e', script], {
       cwd: process.cwd(),
       env,
@@ -78,7 +91,11 @@ describe('runProcess', () => {
   it('does not start when already aborted', async () => {
     const ac = new AbortController();
     ac.abort();
-    const r = await runProcess([node, '-e', 'require("fs").writeFileSync("/tmp/should-not-exist", "")'], { cwd: process.cwd(), env, signal: ac.signal });
+    const r = await runProcess([node, '-e', 'require("fs").writeFileSync("/tmp/should-not-exist", "")'], {
+      cwd: process.cwd(),
+      env,
+      signal: ac.signal,
+    });
     expect(r).toMatchObject({ aborted: true, ok: false });
   });
 

@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { capturedPair, judgeBake, matchPairs, outputsAgree, type CapturedPair } from '../../src/core/bake.js';
 
-const criteria = { maxErrorRateIncrease: 0.01, maxLatencyRatio: 1.5, minOutputAgreement: 0.9, outputTolerance: 1e-6, minComparedSamples: 2 };
+const criteria = {
+  maxErrorRateIncrease: 0.01,
+  maxLatencyRatio: 1.5,
+  minOutputAgreement: 0.9,
+  outputTolerance: 1e-6,
+  minComparedSamples: 2,
+};
 const stats = (inv: number, err: number, lat: number | null) => ({ invocations: inv, errors: err, latency: lat });
 const pair = (input: string, output: string, inferenceId?: string): CapturedPair => ({ input, output, inferenceId });
 
@@ -10,7 +16,10 @@ describe('bake', () => {
     const prod = [pair('1,2', '9', 'a'), pair('1,2', '9'), pair('3,4', '19')];
     const shadow = [pair('x', '9', 'a'), pair('1,2', '9'), pair('1,2', '9'), pair('5,5', '26')];
     const m = matchPairs(prod, shadow);
-    expect(m.map((p) => [p.prod.input, p.shadow.input])).toEqual([['1,2', 'x'], ['1,2', '1,2']]);
+    expect(m.map((p) => [p.prod.input, p.shadow.input])).toEqual([
+      ['1,2', 'x'],
+      ['1,2', '1,2'],
+    ]);
   });
   it('compares outputs numerically within tolerance, through JSON shapes and CSV', () => {
     expect(outputsAgree('{"predictions": [9.0000000001]}', '[9]', 1e-6)).toBe(true);
@@ -27,7 +36,9 @@ describe('bake', () => {
     const slow = judgeBake(criteria, { production: stats(100, 0, 1000), shadow: stats(100, 0, 2000) }, good);
     expect(slow.reasons).toEqual([expect.stringMatching(/latency is 2.00x/)]);
     const bad = [pair('a', '1'), pair('b', '2')].map((p) => ({ prod: p, shadow: { ...p, output: '7' } }));
-    expect(judgeBake(criteria, { production: stats(100, 0, 1), shadow: stats(100, 0, 1) }, bad).reasons).toEqual([expect.stringMatching(/agrees with production on 0.00%/)]);
+    expect(judgeBake(criteria, { production: stats(100, 0, 1), shadow: stats(100, 0, 1) }, bad).reasons).toEqual([
+      expect.stringMatching(/agrees with production on 0.00%/),
+    ]);
     const none = judgeBake(criteria, { production: stats(100, 0, 1), shadow: stats(0, 0, null) }, []);
     expect(none.passed).toBe(false);
     expect(none.reasons.join()).toMatch(/no invocations.*only 0 requests/);
@@ -42,7 +53,11 @@ describe('bake', () => {
         eventMetadata: { eventId: 'e', inferenceId: 'id-1', inferenceTime: time },
         eventVersion: '0',
       });
-    expect(capturedPair(line('JSON', '{"predictions": [9.0]}'))).toMatchObject({ inferenceId: 'id-1', input: 'a,b\n1,2', output: '{"predictions": [9.0]}' });
+    expect(capturedPair(line('JSON', '{"predictions": [9.0]}'))).toMatchObject({
+      inferenceId: 'id-1',
+      input: 'a,b\n1,2',
+      output: '{"predictions": [9.0]}',
+    });
     expect(capturedPair(line('BASE64', Buffer.from('[9.0]').toString('base64')))?.output).toBe('[9.0]');
     const window = { from: Date.parse('2026-01-01T00:00:02Z'), to: Date.parse('2026-01-01T01:00:00Z') };
     expect(capturedPair(line('JSON', '[9]'), window)).toBeUndefined();

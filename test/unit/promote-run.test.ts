@@ -67,7 +67,7 @@ function world(opts: { alarmFires?: boolean; busyPolls?: number } = {}): World {
   const metrics = new MemoryMetrics();
   const sm = new MemorySageMaker({
     busyPolls: opts.busyPolls ?? 2,
-    alarmState: async (name) => (opts.alarmFires ? 'ALARM' : (await metrics.describeAlarms([name]))[0]?.state ?? 'OK'),
+    alarmState: async (name) => (opts.alarmFires ? 'ALARM' : ((await metrics.describeAlarms([name]))[0]?.state ?? 'OK')),
   });
   const store = new MemoryStore(() => new Date(clock.t));
   const registry = new FakeRegistry();
@@ -94,7 +94,13 @@ function world(opts: { alarmFires?: boolean; busyPolls?: number } = {}): World {
     registry,
     packager,
     capture,
-    audit: openAuditLog({ store, location: { bucket: 'audit', prefix: 'trail' }, endpoint: 'churn', retentionDays: 1, now: () => new Date(clock.t) }),
+    audit: openAuditLog({
+      store,
+      location: { bucket: 'audit', prefix: 'trail' },
+      endpoint: 'churn',
+      retentionDays: 1,
+      now: () => new Date(clock.t),
+    }),
     clock: {
       now: () => new Date(clock.t),
       sleep: async (ms) => {
@@ -200,7 +206,9 @@ describe('promote over fakes', () => {
     expect(r.deployment!.bake!.reasons.join()).toMatch(/agrees with production on 0.00%/);
     expect((await w.sm.describeEndpoint('churn'))!.configName).toBe(before);
     expect(w.registry.aliases.get('production')).toBe('1');
-    expect((await w.ports.audit.tail(10)).map((x) => x.action)).toEqual(expect.arrayContaining(['bake.failed', 'shadow.removed', 'rollback.done']));
+    expect((await w.ports.audit.tail(10)).map((x) => x.action)).toEqual(
+      expect.arrayContaining(['bake.failed', 'shadow.removed', 'rollback.done']),
+    );
   });
 
   it('a failed bake (shadow errs) is caught by the error-rate criterion', async () => {
@@ -236,7 +244,9 @@ describe('promote over fakes', () => {
     const d = deployConfig();
     await firstDeployment(w, d);
     await runPromote(w.ports, settings(d), { registeredModel: 'churn', version: '2' });
-    await expect(runPromote(w.ports, settings(d), { registeredModel: 'churn', version: '3' })).rejects.toMatchObject({ code: 'DEPLOYMENT_IN_PROGRESS' });
+    await expect(runPromote(w.ports, settings(d), { registeredModel: 'churn', version: '3' })).rejects.toMatchObject({
+      code: 'DEPLOYMENT_IN_PROGRESS',
+    });
   });
 
   it('killed after any side effect and run again, it converges to done, always serving', async () => {
@@ -260,7 +270,17 @@ describe('promote over fakes', () => {
             };
           },
         });
-      const mutating = ['createModel', 'createEndpointConfig', 'createEndpoint', 'updateEndpoint', 'addTags', 'putJson', 'putBytes', 'putMetricAlarm', 'setAlias'];
+      const mutating = [
+        'createModel',
+        'createEndpointConfig',
+        'createEndpoint',
+        'updateEndpoint',
+        'addTags',
+        'putJson',
+        'putBytes',
+        'putMetricAlarm',
+        'setAlias',
+      ];
       const crashing: DeployPorts = {
         ...w.ports,
         sagemaker: guard(w.sm, mutating),
@@ -268,7 +288,12 @@ describe('promote over fakes', () => {
         metrics: guard(w.metrics, mutating),
         registry: guard(w.registry, mutating),
       };
-      crashing.audit = openAuditLog({ store: crashing.store, location: { bucket: 'audit', prefix: 'trail' }, endpoint: 'churn', retentionDays: 1 });
+      crashing.audit = openAuditLog({
+        store: crashing.store,
+        location: { bucket: 'audit', prefix: 'trail' },
+        endpoint: 'churn',
+        retentionDays: 1,
+      });
       let crashed = false;
       try {
         await runPromote(crashing, settings(d), { registeredModel: 'churn', version: '2' });
@@ -302,7 +327,11 @@ describe('rollback over fakes', () => {
       if (stage !== 'bake') {
         await traffic(w);
         w.clock.t += 3_600_000;
-        await runPromote(w.ports, { ...settings(d), waitBudgetMs: stage === 'cutover' ? 0 : 60_000 }, { registeredModel: 'churn', version: '2' });
+        await runPromote(
+          w.ports,
+          { ...settings(d), waitBudgetMs: stage === 'cutover' ? 0 : 60_000 },
+          { registeredModel: 'churn', version: '2' },
+        );
       }
     }
     expect((await deploymentStore(w.store, d).current())!.stage).toBe(stage);

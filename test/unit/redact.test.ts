@@ -22,23 +22,48 @@ describe('isSecretKey', () => {
     'passphrase',
   ])('%s is a secret', (k) => expect(isSecretKey(k)).toBe(true));
 
-  it.each(['registeredModel', 'monkey', 'keyboard', 'tokenizer', 'maxTokens', 'AWS_ACCESS_KEY_ID', 'keyId', 'PWD', 'project', 'trackingUri', 'MLFLOW_TRACKING_USERNAME', 'turkey'])(
-    '%s is not a secret',
-    (k) => expect(isSecretKey(k)).toBe(false),
-  );
+  it.each([
+    'registeredModel',
+    'monkey',
+    'keyboard',
+    'tokenizer',
+    'maxTokens',
+    'AWS_ACCESS_KEY_ID',
+    'keyId',
+    'PWD',
+    'project',
+    'trackingUri',
+    'MLFLOW_TRACKING_USERNAME',
+    'turkey',
+  ])('%s is not a secret', (k) => expect(isSecretKey(k)).toBe(false));
 });
 
 describe('redactObject', () => {
   it('masks secret-named values deeply and keeps the rest', () => {
-    const out = redactObject({ mlflow: { token: 'abc', trackingUri: 'http://x' }, list: [{ apiKey: 'k' }], registeredModel: 'm', empty: { password: '' } });
-    expect(out).toEqual({ mlflow: { token: REDACTED, trackingUri: 'http://x' }, list: [{ apiKey: REDACTED }], registeredModel: 'm', empty: { password: '' } });
+    const out = redactObject({
+      mlflow: { token: 'abc', trackingUri: 'http://x' },
+      list: [{ apiKey: 'k' }],
+      registeredModel: 'm',
+      empty: { password: '' },
+    });
+    expect(out).toEqual({
+      mlflow: { token: REDACTED, trackingUri: 'http://x' },
+      list: [{ apiKey: REDACTED }],
+      registeredModel: 'm',
+      empty: { password: '' },
+    });
   });
 });
 
 describe('Redactor', () => {
   it('masks registered values from an env, wherever they appear, also JSON- and URL-encoded', () => {
     const r = new Redactor();
-    r.addFromObject({ MLFLOW_TRACKING_TOKEN: 'tok"en/42', AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG', HOME: '/home/me', SHORT_TOKEN: 'ab' });
+    r.addFromObject({
+      MLFLOW_TRACKING_TOKEN: 'tok"en/42',
+      AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG',
+      HOME: '/home/me',
+      SHORT_TOKEN: 'ab',
+    });
     expect(r.redact('auth tok"en/42 and wJalrXUtnFEMI/K7MDENG in /home/me')).toBe(`auth ${REDACTED} and ${REDACTED} in /home/me`);
     expect(r.redact(JSON.stringify({ t: 'tok"en/42' }))).toBe(`{"t":"${REDACTED}"}`);
     expect(r.redact(`?t=${encodeURIComponent('tok"en/42')}`)).toBe(`?t=${REDACTED}`);

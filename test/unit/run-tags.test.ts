@@ -5,7 +5,7 @@ import { missingLines, placeholdersOf, renderTemplate, slugify } from '../../src
 
 describe('buildRunTags', () => {
   const base = { configHash: 'abc', command: 'python src/train.py', mlopsVersion: '0.1.0' };
-  it('tags git, data, config and CI facts with the mlops. prefix, plus MLflow\'s own git keys', () => {
+  it("tags git, data, config and CI facts with the mlops. prefix, plus MLflow's own git keys", () => {
     const tags = buildRunTags({
       ...base,
       git: { available: true, commit: 'c0ffee', branch: 'feature', dirty: false },
@@ -29,7 +29,9 @@ describe('buildRunTags', () => {
   });
   it('leaves absent facts out', () => {
     const tags = buildRunTags({ ...base, git: { available: false }, ci: {} });
-    expect(Object.keys(tags).filter((k) => k.startsWith('mlops.git') || k.startsWith('mlops.ci') || k === 'mlops.data.version')).toEqual([]);
+    expect(Object.keys(tags).filter((k) => k.startsWith('mlops.git') || k.startsWith('mlops.ci') || k === 'mlops.data.version')).toEqual(
+      [],
+    );
   });
 });
 
@@ -44,7 +46,9 @@ describe('required metrics', () => {
 
 describe('canonicalJson', () => {
   it('does not depend on key order', () => {
-    expect(canonicalJson({ b: 1, a: { d: [1, { z: 1, y: 2 }], c: undefined } })).toBe(canonicalJson({ a: { d: [1, { y: 2, z: 1 }] }, b: 1 }));
+    expect(canonicalJson({ b: 1, a: { d: [1, { z: 1, y: 2 }], c: undefined } })).toBe(
+      canonicalJson({ a: { d: [1, { y: 2, z: 1 }] }, b: 1 }),
+    );
   });
 });
 
@@ -61,11 +65,23 @@ describe('detectCi', () => {
         GITHUB_HEAD_REF: 'feat',
         GITHUB_SHA: 'abc',
       }),
-    ).toEqual({ provider: 'github', runUrl: 'https://github.com/o/r/actions/runs/42/attempts/2', branch: 'feat', commit: 'abc', pullRequest: '7' });
+    ).toEqual({
+      provider: 'github',
+      runUrl: 'https://github.com/o/r/actions/runs/42/attempts/2',
+      branch: 'feat',
+      commit: 'abc',
+      pullRequest: '7',
+    });
   });
   it('GitLab CI: job URL and MR source branch', () => {
     expect(
-      detectCi({ GITLAB_CI: 'true', CI_JOB_URL: 'https://gitlab.com/o/r/-/jobs/9', CI_MERGE_REQUEST_SOURCE_BRANCH_NAME: 'feat', CI_COMMIT_SHA: 'abc', CI_MERGE_REQUEST_IID: '3' }),
+      detectCi({
+        GITLAB_CI: 'true',
+        CI_JOB_URL: 'https://gitlab.com/o/r/-/jobs/9',
+        CI_MERGE_REQUEST_SOURCE_BRANCH_NAME: 'feat',
+        CI_COMMIT_SHA: 'abc',
+        CI_MERGE_REQUEST_IID: '3',
+      }),
     ).toEqual({ provider: 'gitlab', runUrl: 'https://gitlab.com/o/r/-/jobs/9', branch: 'feat', commit: 'abc', pullRequest: '3' });
   });
   it('nothing outside CI; generic with CI=true', () => {

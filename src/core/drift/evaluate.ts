@@ -260,7 +260,12 @@ function methodFor(f: FeatureProfile, rule: FeatureRule, opts: DriftOptions): Dr
 const round = (x: number) => (Number.isFinite(x) ? Math.round(x * 1e6) / 1e6 : x);
 
 /** Compares one feature's live summary with its baseline. */
-export function featureDrift(f: FeatureProfile, live: NumericAccumulator | CategoricalAccumulator, rule: FeatureRule, opts: DriftOptions): FeatureDrift {
+export function featureDrift(
+  f: FeatureProfile,
+  live: NumericAccumulator | CategoricalAccumulator,
+  rule: FeatureRule,
+  opts: DriftOptions,
+): FeatureDrift {
   const method = methodFor(f, rule, opts);
   const threshold = rule.threshold ?? DEFAULT_THRESHOLDS[method];
   const base = {
@@ -343,7 +348,9 @@ export function evaluateDrift(live: LiveSummary, options: Partial<DriftOptions> 
     reasons.push(`${samples} records in the window, fewer than the minimum ${opts.minSamples}`);
   } else {
     if (inputs.length && driftedShare >= opts.driftedShare && driftedInputs.length > 0) {
-      reasons.push(`${driftedInputs.length} of ${inputs.length} input features drifted (${(driftedShare * 100).toFixed(0)}% >= ${(opts.driftedShare * 100).toFixed(0)}%)`);
+      reasons.push(
+        `${driftedInputs.length} of ${inputs.length} input features drifted (${(driftedShare * 100).toFixed(0)}% >= ${(opts.driftedShare * 100).toFixed(0)}%)`,
+      );
     }
     if (criticalDrifted.length) reasons.push(`critical feature drifted: ${criticalDrifted.join(', ')}`);
     if (opts.outputDrift && outputDrifted.length) reasons.push(`output drifted: ${outputDrifted.join(', ')}`);
@@ -367,7 +374,9 @@ export function evaluateDrift(live: LiveSummary, options: Partial<DriftOptions> 
 }
 
 /** SageMaker Model Monitor's constraint_violations.json shape for the drifted features. */
-export function constraintViolations(report: DriftReport): { violations: Array<{ feature_name: string; constraint_check_type: string; description: string }> } {
+export function constraintViolations(report: DriftReport): {
+  violations: Array<{ feature_name: string; constraint_check_type: string; description: string }>;
+} {
   return {
     violations: report.features
       .filter((f) => f.status === 'drift')

@@ -40,13 +40,23 @@ interface MmFeature {
 /** Whether a parsed JSON document looks like a Model Monitor statistics.json. */
 export function isModelMonitorStatistics(doc: unknown): boolean {
   const d = doc as { features?: unknown; dataset?: unknown };
-  return typeof d === 'object' && d !== null && Array.isArray(d.features) && typeof d.dataset === 'object' &&
-    (d.features as MmFeature[]).every((f) => typeof f?.name === 'string' && (f.numerical_statistics !== undefined || f.string_statistics !== undefined));
+  return (
+    typeof d === 'object' &&
+    d !== null &&
+    Array.isArray(d.features) &&
+    typeof d.dataset === 'object' &&
+    (d.features as MmFeature[]).every(
+      (f) => typeof f?.name === 'string' && (f.numerical_statistics !== undefined || f.string_statistics !== undefined),
+    )
+  );
 }
 
 /** Converts statistics.json to a profile; `outputs` names the features that are model outputs. */
 export function profileFromModelMonitor(doc: unknown, opts: { outputs?: string[]; source?: Record<string, unknown> } = {}): Profile {
-  if (!isModelMonitorStatistics(doc)) throw new RangeError('not a Model Monitor statistics.json (needs "dataset" and "features" with numerical_statistics or string_statistics)');
+  if (!isModelMonitorStatistics(doc))
+    throw new RangeError(
+      'not a Model Monitor statistics.json (needs "dataset" and "features" with numerical_statistics or string_statistics)',
+    );
   const d = doc as { dataset: { item_count?: number }; features: MmFeature[] };
   const outputs = new Set(opts.outputs ?? []);
   const features: FeatureProfile[] = [];
@@ -62,7 +72,8 @@ export function profileFromModelMonitor(doc: unknown, opts: { outputs?: string[]
         sketch = new KllSketch(DEFAULT_K);
         for (const b of kll.buckets) {
           const c = Math.round(b.count);
-          for (let i = 0; i < c; i++) sketch.update(c === 1 ? (b.lower_bound + b.upper_bound) / 2 : b.lower_bound + ((b.upper_bound - b.lower_bound) * i) / (c - 1));
+          for (let i = 0; i < c; i++)
+            sketch.update(c === 1 ? (b.lower_bound + b.upper_bound) / 2 : b.lower_bound + ((b.upper_bound - b.lower_bound) * i) / (c - 1));
         }
       } else {
         throw new RangeError(`feature "${f.name}" has neither a KLL sketch nor buckets`);
@@ -86,7 +97,14 @@ export function profileFromModelMonitor(doc: unknown, opts: { outputs?: string[]
       const values: Record<string, number> = {};
       for (const b of ss.distribution?.categorical?.buckets ?? []) values[String(b.value)] = b.count;
       const counted = Object.values(values).reduce((s, x) => s + x, 0);
-      features.push({ name: f.name, role, kind: 'categorical', count: ss.common?.num_present ?? counted, missing: ss.common?.num_missing ?? 0, values });
+      features.push({
+        name: f.name,
+        role,
+        kind: 'categorical',
+        count: ss.common?.num_present ?? counted,
+        missing: ss.common?.num_missing ?? 0,
+        values,
+      });
     }
   }
   return {

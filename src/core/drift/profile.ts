@@ -181,7 +181,15 @@ export class NumericAccumulator {
 
   /** A structured-cloneable snapshot (to merge summaries made in parallel). */
   toState(): NumericState {
-    return { kind: 'numeric', count: this.count, missing: this.missing, mean: this.mean, m2: this.m2, sketch: this.sketch.toJSON(), bins: this.binCounts ? Array.from(this.binCounts) : undefined };
+    return {
+      kind: 'numeric',
+      count: this.count,
+      missing: this.missing,
+      mean: this.mean,
+      m2: this.m2,
+      sketch: this.sketch.toJSON(),
+      bins: this.binCounts ? Array.from(this.binCounts) : undefined,
+    };
   }
 
   /** Folds in another accumulator's snapshot (Chan et al.'s pairwise update for the moments). */
@@ -355,7 +363,7 @@ export class ProfileBuilder {
   private addCell(i: number, v: unknown): void {
     if (isMissing(v)) {
       this.categorical[i].missing++;
-      if (this.numeric[i]) this.numeric[i]!.missing++;
+      if (this.numeric[i]) this.numeric[i].missing++;
       return;
     }
     this.categorical[i].addValue(toCategory(v));
@@ -431,7 +439,8 @@ export function profileProblem(p: unknown): string | undefined {
   for (const f of o.features) {
     if (!f || typeof f.name !== 'string') return 'a feature without a name';
     if (f.kind === 'numeric') {
-      if (!f.sketch || !Array.isArray(f.sketch.levels) || !f.bins || !Array.isArray(f.bins.edges)) return `numeric feature "${f.name}" lacks its sketch or bins`;
+      if (!f.sketch || !Array.isArray(f.sketch.levels) || !f.bins || !Array.isArray(f.bins.edges))
+        return `numeric feature "${f.name}" lacks its sketch or bins`;
     } else if (f.kind === 'categorical') {
       if (typeof f.values !== 'object' || f.values === null) return `categorical feature "${f.name}" lacks its value counts`;
     } else return `feature "${(f as FeatureProfile).name}" has an unknown kind`;

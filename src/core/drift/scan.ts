@@ -2,7 +2,15 @@
  * One pass over capture lines into a live summary: parse, keep the records of the window, decode,
  * accumulate. Pure (the lines come from an adapter). Unreadable lines are counted, not fatal.
  */
-import { decodeRecord, isPlainCsvRow, readLineFast, recordTime, type CaptureRecord, type DecodedRecord, type RowLayout } from '../capture.js';
+import {
+  decodeRecord,
+  isPlainCsvRow,
+  readLineFast,
+  recordTime,
+  type CaptureRecord,
+  type DecodedRecord,
+  type RowLayout,
+} from '../capture.js';
 import type { LiveSummary } from './evaluate.js';
 
 export interface ScanOptions {
@@ -32,7 +40,11 @@ export interface ScanStats {
 }
 
 /** Feeds every capture line of `batches` into `live`. */
-export async function scanCapture(batches: AsyncIterable<{ source: string; lines: string[] }>, live: LiveSummary, opts: ScanOptions = {}): Promise<ScanStats> {
+export async function scanCapture(
+  batches: AsyncIterable<{ source: string; lines: string[] }>,
+  live: LiveSummary,
+  opts: ScanOptions = {},
+): Promise<ScanStats> {
   const layout: RowLayout = {
     inputWidth: live.profile.inputColumns.length,
     outputWidth: live.profile.outputColumns.length,
@@ -47,7 +59,8 @@ export async function scanCapture(batches: AsyncIterable<{ source: string; lines
   let nextProgress = every;
   let lastSource = '';
   for await (const batch of batches) {
-    if (opts.signal?.aborted) throw opts.signal.reason instanceof Error ? opts.signal.reason : new Error(`aborted: ${String(opts.signal.reason)}`);
+    if (opts.signal?.aborted)
+      throw opts.signal.reason instanceof Error ? opts.signal.reason : new Error(`aborted: ${String(opts.signal.reason)}`);
     if (batch.source !== lastSource) {
       stats.sources++;
       lastSource = batch.source;
@@ -135,7 +148,12 @@ export function windowTest(from: number, to: number): (t: string) => boolean {
   };
   return (t) => {
     const n = t.length;
-    const canonical = n >= 20 && t.charCodeAt(n - 1) === 90 /* Z */ && t.charCodeAt(10) === 84 /* T */ && t.charCodeAt(4) === 45 && (n === 20 || t.charCodeAt(19) === 46);
+    const canonical =
+      n >= 20 &&
+      t.charCodeAt(n - 1) === 90 /* Z */ &&
+      t.charCodeAt(10) === 84 /* T */ &&
+      t.charCodeAt(4) === 45 &&
+      (n === 20 || t.charCodeAt(19) === 46);
     if (!canonical) return parsed(t);
     if (f19 !== undefined) {
       if (t < f19) return false;

@@ -209,7 +209,13 @@ export class KllSketch {
   }
 
   toJSON(): SketchJson {
-    return { k: this.k, n: this.n, min: this.min, max: this.max, levels: [Array.from(this.buf0.subarray(0, this.len0)), ...this.levels.slice(1).map((l) => [...l])] };
+    return {
+      k: this.k,
+      n: this.n,
+      min: this.min,
+      max: this.max,
+      levels: [Array.from(this.buf0.subarray(0, this.len0)), ...this.levels.slice(1).map((l) => [...l])],
+    };
   }
 
   /** Rebuilds a sketch from its serialized form (as stored in a profile). */

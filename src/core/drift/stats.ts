@@ -162,7 +162,7 @@ export function chiSquared(b: number[], l: number[]): { statistic: number; dof: 
     k++;
     const eb = (nb * col) / n;
     const el = (nl * col) / n;
-    stat += ((b[i] - eb) ** 2) / eb + ((l[i] - el) ** 2) / el;
+    stat += (b[i] - eb) ** 2 / eb + (l[i] - el) ** 2 / el;
   }
   const dof = k - 1;
   if (dof <= 0) return { statistic: 0, dof: 0, pValue: 1 };
@@ -195,8 +195,8 @@ function logGamma(z: number): number {
   // Lanczos approximation (g = 7, n = 9), accurate to ~1e-15 for z > 0.
   const g = 7;
   const c = [
-    0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059,
-    12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7,
+    0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059, 12.507343278686905,
+    -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7,
   ];
   if (z < 0.5) return Math.log(Math.PI / Math.sin(Math.PI * z)) - logGamma(1 - z);
   z -= 1;

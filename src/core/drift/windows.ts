@@ -15,7 +15,15 @@ export interface MonitorState {
   consecutive: number;
   updatedAt: string;
   /** The last few windows, newest last. */
-  history: Array<{ at: string; from?: string; to?: string; status: DatasetVerdict['status']; samples: number; consecutive: number; rolledBack?: boolean }>;
+  history: Array<{
+    at: string;
+    from?: string;
+    to?: string;
+    status: DatasetVerdict['status'];
+    samples: number;
+    consecutive: number;
+    rolledBack?: boolean;
+  }>;
 }
 
 export function initialState(endpoint: string, variant: string, now: Date): MonitorState {
@@ -23,7 +31,12 @@ export function initialState(endpoint: string, variant: string, now: Date): Moni
 }
 
 /** The state after a window with this verdict. */
-export function advanceState(prev: MonitorState, verdict: DatasetVerdict, now: Date, window?: { from?: string; to?: string }): MonitorState {
+export function advanceState(
+  prev: MonitorState,
+  verdict: DatasetVerdict,
+  now: Date,
+  window?: { from?: string; to?: string },
+): MonitorState {
   const consecutive = verdict.status === 'drift' ? prev.consecutive + 1 : verdict.status === 'no-drift' ? 0 : prev.consecutive;
   const entry = { at: now.toISOString(), ...(window ?? {}), status: verdict.status, samples: verdict.samples, consecutive };
   return { ...prev, consecutive, updatedAt: now.toISOString(), history: [...prev.history, entry].slice(-20) };
