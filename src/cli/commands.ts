@@ -1,36 +1,36 @@
 /**
- * The declarative command table. Only metadata lives here, so `mlops --help` loads no command
- * module and no heavy dependency; `load` imports the module when the command runs.
+ * The declarative command table: metadata only (no imports), so `mlops --help` loads no command
+ * module and no heavy dependency. The table is `as const`, so each command's option types are
+ * derived from its flags (`OptionsOf<'promote'>`); src/cli/loaders.ts maps each command to the
+ * module that runs it, and the compiler checks that the module's `run` takes those options.
  */
-import type { CommandRun } from './context.js';
 
 export interface OptionDef {
-  flags: string;
-  description: string;
-  default?: string | boolean | number;
-  choices?: string[];
+  readonly flags: string;
+  readonly description: string;
+  readonly default?: string | boolean | number;
+  readonly choices?: readonly string[];
 }
 
 export interface ArgDef {
-  name: string;
-  description: string;
-  required?: boolean;
-  variadic?: boolean;
+  readonly name: string;
+  readonly description: string;
+  readonly required?: boolean;
+  readonly variadic?: boolean;
 }
 
 export interface CommandDef {
-  name: string;
-  summary: string;
+  readonly name: string;
+  readonly summary: string;
   /** Longer help text shown under the summary. */
-  description?: string;
-  examples: string[];
-  args?: ArgDef[];
-  options?: OptionDef[];
-  load?: () => Promise<{ run: CommandRun }>;
-  subcommands?: CommandDef[];
+  readonly description?: string;
+  readonly examples: readonly string[];
+  readonly args?: readonly ArgDef[];
+  readonly options?: readonly OptionDef[];
+  readonly subcommands?: readonly CommandDef[];
 }
 
-export const COMMANDS: CommandDef[] = [
+export const COMMANDS = [
   {
     name: 'init',
     summary: 'Scaffold mlops into this repository (config, CI workflow, training code, DVC stage, IAM policy)',
@@ -55,7 +55,6 @@ export const COMMANDS: CommandDef[] = [
       { flags: '--force', description: 'overwrite existing files that differ', default: false },
       { flags: '--dry-run', description: 'list what would be written, write nothing', default: false },
     ],
-    load: () => import('../commands/init.js'),
   },
   {
     name: 'pull',
@@ -74,7 +73,6 @@ export const COMMANDS: CommandDef[] = [
       { flags: '-j, --jobs <n>', description: "parallel download jobs (default: data.jobs, else DVC's default)" },
       { flags: '--dry-run', description: 'print the dvc command instead of running it', default: false },
     ],
-    load: () => import('../commands/pull.js'),
   },
   {
     name: 'train',
@@ -108,7 +106,6 @@ export const COMMANDS: CommandDef[] = [
       { flags: '--timeout <duration>', description: 'kill training after this long (default: train.timeout)' },
       { flags: '--dry-run', description: "print the run's tags and the command, create nothing", default: false },
     ],
-    load: () => import('../commands/train.js'),
   },
   {
     name: 'doctor',
@@ -121,7 +118,6 @@ export const COMMANDS: CommandDef[] = [
       'deploy or monitor section. Exits 0 when every required check passes, 1 otherwise.',
     examples: ['mlops doctor', 'mlops doctor --json | jq \'.checks[] | select(.status != "ok")\'', 'mlops doctor --timeout 2'],
     options: [{ flags: '--timeout <seconds>', description: 'timeout of each network check', default: '5' }],
-    load: () => import('../commands/doctor.js'),
   },
   {
     name: 'profile',
@@ -147,7 +143,6 @@ export const COMMANDS: CommandDef[] = [
       { flags: '--ignore <columns>', description: 'leave these columns out' },
       { flags: '--k <n>', description: 'KLL sketch size (rank error about 1.65% at 200)' },
     ],
-    load: () => import('../commands/profile.js'),
   },
   {
     name: 'monitor',
@@ -183,7 +178,6 @@ export const COMMANDS: CommandDef[] = [
       { flags: '--report <file>', description: 'where to write the Markdown report (default: monitor.report)' },
       { flags: '--dry-run', description: 'compute and report only: no metrics, no state update, no rollback', default: false },
     ],
-    load: () => import('../commands/monitor.js'),
   },
   {
     name: 'compare',
@@ -223,7 +217,6 @@ export const COMMANDS: CommandDef[] = [
       },
       { flags: '--report <file>', description: 'where to write the Markdown report (default: compare.report)' },
     ],
-    load: () => import('../commands/compare.js'),
   },
   {
     name: 'promote',
@@ -253,7 +246,6 @@ export const COMMANDS: CommandDef[] = [
       },
       { flags: '--poll <duration>', description: 'how often to poll SageMaker while waiting (default 5s)' },
     ],
-    load: () => import('../commands/promote.js'),
   },
   {
     name: 'rollback',
@@ -270,13 +262,11 @@ export const COMMANDS: CommandDef[] = [
       { flags: '--wait <duration>', description: 'how long to wait for SageMaker before exiting (default 15m)' },
       { flags: '--poll <duration>', description: 'how often to poll SageMaker while waiting (default 5s)' },
     ],
-    load: () => import('../commands/rollback.js'),
   },
   {
     name: 'status',
     summary: 'Show the endpoint, its variants and weights, the deployment stage, timings and last audit entries',
     examples: ['mlops status', 'mlops status --json'],
-    load: () => import('../commands/status.js'),
   },
   {
     name: 'audit',
@@ -288,7 +278,6 @@ export const COMMANDS: CommandDef[] = [
         summary: "Walk the hash chain of the endpoint's audit records; exit 1 on a gap, reordering or altered record",
         examples: ['mlops audit verify', 'mlops audit verify --endpoint churn-prod --json'],
         options: [{ flags: '--endpoint <name>', description: 'endpoint whose chain to verify (default: deploy.endpointName)' }],
-        load: () => import('../commands/audit-verify.js'),
       },
     ],
   },
@@ -315,25 +304,21 @@ export const COMMANDS: CommandDef[] = [
           { flags: '--time-scale <x>', description: 'emulated SageMaker seconds per real second (default 10)' },
           { flags: '--venv <dir>', description: 'Python virtual environment to use or create' },
         ],
-        load: () => import('../commands/sandbox.js').then((m) => ({ run: m.up })),
       },
       {
         name: 'down',
         summary: "Stop the sandbox's servers and remove its state, logs and MLflow data",
         examples: ['mlops sandbox down'],
-        load: () => import('../commands/sandbox.js').then((m) => ({ run: m.down })),
       },
       {
         name: 'env',
         summary: 'Print export lines that point mlops, the AWS CLI/SDKs and MLflow at the sandbox',
         examples: ['eval "$(mlops sandbox env)"', 'mlops sandbox env --json'],
-        load: () => import('../commands/sandbox.js').then((m) => ({ run: m.env })),
       },
       {
         name: 'status',
         summary: 'Show whether each sandbox server runs and answers; exit 1 when one does not',
         examples: ['mlops sandbox status', 'mlops sandbox status --json'],
-        load: () => import('../commands/sandbox.js').then((m) => ({ run: m.status })),
       },
     ],
   },
@@ -346,14 +331,49 @@ export const COMMANDS: CommandDef[] = [
         name: 'validate',
         summary: 'Validate the config file and report every problem with its place',
         examples: ['mlops config validate', 'mlops config validate --config ci/mlops.config.yaml'],
-        load: () => import('../commands/config-validate.js'),
       },
       {
         name: 'show',
         summary: 'Print the resolved config (defaults filled, env interpolated, secrets redacted)',
         examples: ['mlops config show', 'mlops config show --json | jq .mlflow'],
-        load: () => import('../commands/config-show.js'),
       },
     ],
   },
-];
+] as const satisfies readonly CommandDef[];
+
+// ---- option types derived from the table ----------------------------------------------------
+
+type Entry<D, Prefix extends string> = D extends { readonly name: infer N extends string; readonly subcommands: readonly (infer S)[] }
+  ? Entry<S, `${Prefix}${N} `>
+  : D extends { readonly name: infer N extends string }
+    ? { path: `${Prefix}${N}`; def: D }
+    : never;
+type Entries = Entry<(typeof COMMANDS)[number], ''>;
+
+/** A runnable command by its words: 'promote', 'audit verify', 'sandbox up'. */
+export type CommandPath = Entries['path'];
+
+type Camel<S extends string> = S extends `${infer A}-${infer B}` ? `${A}${Capitalize<Camel<B>>}` : S;
+type LongFlag<F extends string> = F extends `${string}--${infer R}` ? (R extends `${infer N} ${string}` ? N : R) : never;
+/** commander's attribute name: `--dry-run` -> dryRun, `--no-rollback` -> rollback. */
+type Key<F extends string> = LongFlag<F> extends `no-${infer N}` ? Camel<N> : Camel<LongFlag<F>>;
+type Value<O> = O extends { readonly choices: readonly (infer C)[] }
+  ? C
+  : O extends { readonly flags: `${string}...>${string}` }
+    ? string[]
+    : O extends { readonly flags: `${string}<${string}` }
+      ? string
+      : boolean;
+/** Always present: negatable flags (default true) and options with a default (false included). */
+type Present<O> = O extends { readonly flags: `${string}--no-${string}` } ? true : O extends { readonly default: unknown } ? true : false;
+type Flatten<T> = { [K in keyof T]: T[K] };
+type Options<D> = D extends { readonly options: readonly (infer O extends OptionDef)[] }
+  ? Flatten<
+      { -readonly [P in O as Present<P> extends true ? Key<P['flags']> : never]: Value<P> } & {
+        -readonly [P in O as Present<P> extends true ? never : Key<P['flags']>]?: Value<P>;
+      }
+    >
+  : Record<never, never>;
+
+/** The parsed options a command receives, as commander produces them from its flags. */
+export type OptionsOf<P extends CommandPath> = Options<Extract<Entries, { path: P }>['def']>;

@@ -1,6 +1,7 @@
 /** What every command receives: the output object, where it runs, and how to get its config. */
 import type { Io } from './io.js';
 import type { LoadedConfig } from '../config/load.js';
+import type { CommandPath, OptionsOf } from './commands.js';
 
 export interface GlobalOptions {
   config?: string;
@@ -32,4 +33,5 @@ export interface CommandResult {
   exitCode?: number;
 }
 
-export type CommandRun = (ctx: CommandContext, args: string[], opts: Record<string, unknown>) => Promise<CommandResult>;
+/** A command: its context, positional arguments, and the options its flags in the table produce. */
+export type CommandRun<P extends CommandPath> = (ctx: CommandContext, args: string[], opts: OptionsOf<P>) => Promise<CommandResult>;

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Command, OutputConfiguration } from 'commander';
 import { COMMANDS, type CommandDef } from './commands.js';
+import { loadCommand, type AnyRun } from './loaders.js';
 import type { CommandContext, GlobalOptions } from './context.js';
 import { ExitCode, MlopsError, UserError, exitCodeFor, isExpected } from '../core/errors.js';
 import type { Io, Stream } from './io.js';
@@ -21,6 +22,9 @@ export interface MainDeps {
   signal?: AbortSignal;
   /** Install SIGINT/SIGTERM handlers on this process (the bin does; tests need not). */
   handleSignals?: boolean;
+  /** The command table and how to load each command by its words (tests add commands of their own). */
+  commands?: readonly CommandDef[];
+  load?: (path: string) => Promise<{ run: AnyRun }>;
 }
 
 let version: string | undefined;
@@ -94,7 +98,9 @@ export async function main(argv: string[], deps: MainDeps = {}): Promise<number>
     .configureOutput(outputConfig(stdout, stderr))
     .addHelpText('after', AFTER_HELP);
 
-  const register = (parent: Command, def: CommandDef) => {
+  const commands = deps.commands ?? COMMANDS;
+  const load = deps.load ?? loadCommand;
+  const register = (parent: Command, def: CommandDef, prefix: string) => {
     const cmd = parent
       .command(def.name)
       .summary(def.summary)
@@ -120,12 +126,12 @@ export async function main(argv: string[], deps: MainDeps = {}): Promise<number>
       cmd.addHelpText('after', `\nExamples:\n${def.examples.map((e) => `  $ ${e}`).join('\n')}\n`);
     }
     if (def.subcommands) {
-      for (const sub of def.subcommands) register(cmd, sub);
+      for (const sub of def.subcommands) register(cmd, sub, `${prefix}${def.name} `);
       return;
     }
     cmd.action(async (...actionArgs: unknown[]) => {
       const command = actionArgs[actionArgs.length - 1] as Command;
-      const opts = command.opts() as Record<string, unknown>;
+      const opts = command.opts<Record<string, unknown>>();
       for (const k of falseDefaults) opts[k] ??= false;
       const globals = command.optsWithGlobals() as unknown as GlobalOptions;
       globals.json = globals.json === true;
@@ -150,13 +156,13 @@ export async function main(argv: string[], deps: MainDeps = {}): Promise<number>
           return configCache;
         },
       };
-      const mod = await def.load!();
+      const mod = await load(`${prefix}${def.name}`);
       const result = await mod.run(ctx, positional, opts);
       io.result(result.data, result.text);
       exitCode = result.exitCode ?? ExitCode.OK;
     });
   };
-  for (const def of COMMANDS) register(program, def);
+  for (const def of commands) register(program, def, '');
 
   try {
     await program.parseAsync(argv, { from: 'user' });
@@ -165,7 +171,7 @@ export async function main(argv: string[], deps: MainDeps = {}): Promise<number>
       // Help and version are "errors" to commander; usage problems exit 2 with commander's message
       // (already on stderr), and with --json also as the one JSON document on stdout.
       exitCode = err.exitCode === 0 ? ExitCode.OK : ExitCode.BAD_INPUT;
-      const nested = err.code === 'commander.unknownCommand' ? nestedCommandFor(err.message) : undefined;
+      const nested = err.code === 'commander.unknownCommand' ? nestedCommandFor(err.message, commands) : undefined;
       if (nested) stderr.write(`(Did you mean \`mlops ${nested}\`?)\n`);
       if (exitCode !== ExitCode.OK && rawGlobals(argv).json) {
         const usage = new UserError('USAGE', err.message.replace(/^error: /, ''), {
@@ -184,10 +190,10 @@ export async function main(argv: string[], deps: MainDeps = {}): Promise<number>
 }
 
 /** `mlops validate` -> "config validate": a subcommand named like the unknown top-level word. */
-function nestedCommandFor(message: string): string | undefined {
+function nestedCommandFor(message: string, commands: readonly CommandDef[]): string | undefined {
   const word = /unknown command '([^']+)'/.exec(message)?.[1];
   if (!word || /Did you mean/.test(message)) return undefined;
-  for (const parent of COMMANDS) {
+  for (const parent of commands) {
     const sub = parent.subcommands?.find((s) => s.name === word);
     if (sub) return `${parent.name} ${sub.name}`;
   }
@@ -241,7 +247,7 @@ function printCauses(err: Error, io: Io): void {
   let cause = (err as { cause?: unknown }).cause;
   let depth = 0;
   while (cause !== undefined && depth < 5) {
-    const text = cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause);
+    const text = cause instanceof Error ? `${cause.name}: ${cause.message}` : JSON.stringify(cause);
     io.info(io.style('dim', `  caused by: ${text}`));
     cause = cause instanceof Error ? (cause as { cause?: unknown }).cause : undefined;
     depth++;

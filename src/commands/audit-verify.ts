@@ -4,7 +4,7 @@ import { openAuditLog } from '../adapters/audit-log.js';
 import { parseS3Uri } from '../adapters/s3-store.js';
 import { wire } from './promote.js';
 
-export const run: CommandRun = async (ctx, _args, opts) => {
+export const run: CommandRun<'audit verify'> = async (ctx, _args, opts) => {
   const w = await wire(ctx);
   const endpoint = typeof opts.endpoint === 'string' ? opts.endpoint : w.deploy.endpointName;
   const log = openAuditLog({

@@ -44,7 +44,7 @@ function ref(client: MlflowClient, run: { info: { runId: string; experimentId: s
   };
 }
 
-export const run: CommandRun = async (ctx, _args, opts) => {
+export const run: CommandRun<'compare'> = async (ctx, _args, opts) => {
   const { io } = ctx;
   const { config, root } = await ctx.loadConfig();
   const spec: BaselineSpec = typeof opts.baseline === 'string' ? parseBaselineFlag(opts.baseline) : config.compare.baseline;

@@ -26,7 +26,7 @@ export interface Check {
 const NODE_MIN = '20.19';
 const PYTHON_MIN = '3.9';
 
-export const run: CommandRun = async (ctx, _args, opts) => {
+export const run: CommandRun<'doctor'> = async (ctx, _args, opts) => {
   const seconds = Number(opts.timeout ?? 5);
   if (!Number.isFinite(seconds) || seconds <= 0) {
     throw new UserError('BAD_TIMEOUT', `--timeout must be a positive number of seconds, got "${String(opts.timeout)}".`, {

@@ -65,7 +65,7 @@ function requirementName(line: string): string | undefined {
   return /^([A-Za-z0-9][A-Za-z0-9._-]*)/.exec(t)?.[1]?.toLowerCase().replace(/[._]/g, '-');
 }
 
-export const run: CommandRun = async (ctx, _args, opts) => {
+export const run: CommandRun<'init'> = async (ctx, _args, opts) => {
   const ci = String(opts.ci ?? 'github') as CiChoice;
   if (!['github', 'gitlab', 'both', 'none'].includes(ci)) {
     throw new UserError('BAD_CI', `--ci must be github, gitlab, both or none, not "${ci}".`);

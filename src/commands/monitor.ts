@@ -393,7 +393,7 @@ function localStateStore(file: string, endpoint: string, variant: string): Monit
   };
 }
 
-export const run: CommandRun = async (ctx, _args, opts) => {
+export const run: CommandRun<'monitor'> = async (ctx, _args, opts) => {
   const { config, root } = await loadConfigOrDefaults(ctx);
   const m = config.monitor;
   const captureDirs = (opts.captureDir as string[] | undefined)?.map((p) => path.resolve(ctx.cwd, p));

@@ -134,7 +134,7 @@ const list = (v: unknown): string[] =>
     .map((s) => s.trim())
     .filter(Boolean);
 
-export const run: CommandRun = async (ctx, args, opts) => {
+export const run: CommandRun<'profile'> = async (ctx, args, opts) => {
   const file = path.resolve(ctx.cwd, args[0]);
   const k = opts.k === undefined ? undefined : Number(opts.k);
   if (k !== undefined && !(Number.isInteger(k) && k >= 8))

@@ -292,7 +292,7 @@ async function resolveCandidate(
   return { registeredModel: name, version: created.version, runId };
 }
 
-export const run: CommandRun = async (ctx, _args, opts) => {
+export const run: CommandRun<'promote'> = async (ctx, _args, opts) => {
   if (opts.status) {
     const { statusOf } = await import('./status.js');
     return statusOf(ctx);

@@ -4,7 +4,7 @@ import { ExternalError, InterruptedError, UserError } from '../core/errors.js';
 import { dvcPullArgv } from '../core/dvc-errors.js';
 import { formatCommand } from '../adapters/process.js';
 
-export const run: CommandRun = async (ctx, args, opts) => {
+export const run: CommandRun<'pull'> = async (ctx, args, opts) => {
   const { config, root } = await ctx.loadConfig();
   let jobs = config.data.jobs;
   if (opts.jobs !== undefined) {

@@ -68,7 +68,7 @@ export function rollbackPort(ctx: CommandContext) {
   };
 }
 
-export const run: CommandRun = async (ctx, _args, opts) => {
+export const run: CommandRun<'rollback'> = async (ctx, _args, opts) => {
   const reason = typeof opts.reason === 'string' ? opts.reason : 'manual rollback';
   const r = await rollbackEndpoint(ctx, { reason, dryRun: Boolean(opts.dryRun) }, opts);
   const text = [...r.steps.map((s) => `  ${s}`), r.detail].join('\n');

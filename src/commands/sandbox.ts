@@ -52,7 +52,7 @@ async function buckets(ctx: CommandContext, p: Project, motoUrl: string): Promis
   return created;
 }
 
-export const up: CommandRun = async (ctx, _args, opts) => {
+export const up: CommandRun<'sandbox up'> = async (ctx, _args, opts) => {
   const stack = await import('../adapters/local-stack.js');
   const p = await project(ctx);
   const timeScale = opts.timeScale !== undefined ? Number(opts.timeScale) : DEFAULT_TIME_SCALE;
@@ -122,7 +122,7 @@ export const up: CommandRun = async (ctx, _args, opts) => {
   };
 };
 
-export const down: CommandRun = async (ctx) => {
+export const down: CommandRun<'sandbox down'> = async (ctx) => {
   const stack = await import('../adapters/local-stack.js');
   const p = await project(ctx);
   const state = stack.readSandboxState(p.dir);
@@ -142,7 +142,7 @@ export const down: CommandRun = async (ctx) => {
 /** Single-quoted for sh: values are URLs and fixed words, but quoting keeps `eval` safe anyway. */
 const shQuote = (v: string) => `'${v.replace(/'/g, `'\\''`)}'`;
 
-export const env: CommandRun = async (ctx) => {
+export const env: CommandRun<'sandbox env'> = async (ctx) => {
   const stack = await import('../adapters/local-stack.js');
   const p = await project(ctx);
   const state = stack.readSandboxState(p.dir);
@@ -158,7 +158,7 @@ export const env: CommandRun = async (ctx) => {
   };
 };
 
-export const status: CommandRun = async (ctx): Promise<CommandResult> => {
+export const status: CommandRun<'sandbox status'> = async (ctx): Promise<CommandResult> => {
   const stack = await import('../adapters/local-stack.js');
   const p = await project(ctx);
   const state = stack.readSandboxState(p.dir);
@@ -178,4 +178,4 @@ export const status: CommandRun = async (ctx): Promise<CommandResult> => {
   };
 };
 
-export const run: CommandRun = up;
+export const run: CommandRun<'sandbox up'> = up;

@@ -33,4 +33,4 @@ export async function statusOf(ctx: CommandContext): Promise<CommandResult> {
   return { data: { endpoint: endpoint ?? null, deployment: deployment ?? null, audit }, text: lines.join('\n') };
 }
 
-export const run: CommandRun = (ctx) => statusOf(ctx);
+export const run: CommandRun<'status'> = (ctx) => statusOf(ctx);

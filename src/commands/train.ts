@@ -27,7 +27,7 @@ async function packageVersion(): Promise<string> {
   return (JSON.parse(await readFile(file, 'utf8')) as { version: string }).version;
 }
 
-export const run: CommandRun = async (ctx, args, opts) => {
+export const run: CommandRun<'train'> = async (ctx, args, opts) => {
   const { config, root } = await ctx.loadConfig();
   const { mlflowFromConfig, trackingUriFrom, safeUri } = await import('../adapters/mlflow.js');
 
@@ -251,7 +251,7 @@ export const run: CommandRun = async (ctx, args, opts) => {
  * missing or unreadable holdout is a warning (monitor then needs --baseline), not a failed run.
  */
 async function logHoldoutProfile(
-  ctx: Parameters<CommandRun>[0],
+  ctx: Parameters<CommandRun<'train'>>[0],
   mlflow: {
     uploadArtifact(runId: string, p: string, c: string, t?: string): Promise<void>;
     setTag(runId: string, k: string, v: string): Promise<void>;

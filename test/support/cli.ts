@@ -21,7 +21,14 @@ class Capture {
 /** Runs `mlops ...argv` with the given cwd and env (default: an env without colour or CI noise). */
 export async function runCli(
   argv: string[],
-  opts: { cwd?: string; env?: Record<string, string | undefined>; signal?: AbortSignal; tty?: boolean } = {},
+  opts: {
+    cwd?: string;
+    env?: Record<string, string | undefined>;
+    signal?: AbortSignal;
+    tty?: boolean;
+    /** Other dependencies of main (a command table of the test's own). */
+    deps?: Pick<MainDeps, 'commands' | 'load'>;
+  } = {},
 ): Promise<CliRun> {
   const stdout = new Capture(opts.tty);
   const stderr = new Capture(opts.tty);
@@ -31,6 +38,7 @@ export async function runCli(
     cwd: opts.cwd ?? process.cwd(),
     env: opts.env ?? { PATH: process.env.PATH, HOME: process.env.HOME },
     signal: opts.signal,
+    ...opts.deps,
   };
   const code = await main(argv, deps);
   return {

@@ -1,10 +1,11 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { COMMANDS, type CommandDef } from '../../src/cli/commands.js';
+import { loadCommand } from '../../src/cli/loaders.js';
 import type { CommandContext } from '../../src/cli/context.js';
-import { ExternalError, UserError } from '../../src/core/errors.js';
+import { ExternalError } from '../../src/core/errors.js';
 import { Io } from '../../src/cli/io.js';
 import { run as configShow } from '../../src/commands/config-show.js';
 import { runCli } from '../support/cli.js';
@@ -24,40 +25,26 @@ const env = { PATH: process.env.PATH, HOME: '/nonexistent' };
 const STACK = /\n\s+at .+:\d+:\d+/;
 
 // Commands that exist only in this file, to drive main's error handling from a command.
-const testCommands: CommandDef[] = [
-  {
-    name: 'test-external',
-    summary: 'fails like a broken service',
-    examples: ['mlops test-external'],
-    load: async () => ({
-      run: async () => {
-        throw new ExternalError('SERVICE_DOWN', 'The service failed.', {
-          hint: 'Try later.',
-          cause: new Error('socket hang up', { cause: new Error('ECONNRESET 10.0.0.1') }),
-        });
-      },
-    }),
-  },
-  {
-    name: 'test-bug',
-    summary: 'fails like a bug',
-    examples: ['mlops test-bug'],
-    load: async () => ({
-      run: async () => {
-        throw new TypeError('cannot read properties of undefined');
-      },
-    }),
-  },
-];
+const testRuns: Record<string, () => Promise<never>> = {
+  'test-external': () =>
+    Promise.reject(
+      new ExternalError('SERVICE_DOWN', 'The service failed.', {
+        hint: 'Try later.',
+        cause: new Error('socket hang up', { cause: new Error('ECONNRESET 10.0.0.1') }),
+      }),
+    ),
+  'test-bug': () => Promise.reject(new TypeError('cannot read properties of undefined')),
+};
+const testDeps = {
+  commands: [
+    ...COMMANDS,
+    { name: 'test-external', summary: 'fails like a broken service', examples: ['mlops test-external'] },
+    { name: 'test-bug', summary: 'fails like a bug', examples: ['mlops test-bug'] },
+  ],
+  load: (name: string) => (testRuns[name] ? Promise.resolve({ run: testRuns[name] }) : loadCommand(name)),
+};
 
 describe('errors', () => {
-  beforeAll(() => {
-    COMMANDS.push(...testCommands);
-  });
-  afterAll(() => {
-    for (const c of testCommands) COMMANDS.splice(COMMANDS.indexOf(c), 1);
-  });
-
   it('a user error prints message and hint, no stack, exit 2', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'mlops-cli-'));
     dirs.push(dir);
@@ -70,22 +57,22 @@ describe('errors', () => {
   });
 
   it('an external error exits 3; causes only with --verbose', async () => {
-    const quiet = await runCli(['test-external'], { env });
+    const quiet = await runCli(['test-external'], { env, deps: testDeps });
     expect(quiet.code).toBe(3);
     expect(quiet.stderr).toBe('error: The service failed.\nhint: Try later.\n');
-    const verbose = await runCli(['--verbose', 'test-external'], { env });
+    const verbose = await runCli(['--verbose', 'test-external'], { env, deps: testDeps });
     expect(verbose.stderr).toContain('caused by: Error: socket hang up');
     expect(verbose.stderr).toContain('caused by: Error: ECONNRESET 10.0.0.1');
     expect(verbose.stderr).not.toMatch(STACK);
   });
 
   it('a bug says how to report it; the stack only with --verbose', async () => {
-    const r = await runCli(['test-bug'], { env });
+    const r = await runCli(['test-bug'], { env, deps: testDeps });
     expect(r.code).toBe(3);
     expect(r.stderr).toContain('error: internal error: cannot read properties of undefined');
     expect(r.stderr).toContain('This is a bug in mlops');
     expect(r.stderr).not.toMatch(STACK);
-    expect((await runCli(['-v', 'test-bug'], { env })).stderr).toMatch(STACK);
+    expect((await runCli(['-v', 'test-bug'], { env, deps: testDeps })).stderr).toMatch(STACK);
   });
 
   it('--json: exactly one JSON document on stdout, also on every kind of error', async () => {
@@ -97,7 +84,7 @@ describe('errors', () => {
       [['--json', 'config', 'validate', '--bogus'], 2, 'USAGE'],
     ];
     for (const [argv, code, errorCode] of cases) {
-      const r = await runCli(argv, { env });
+      const r = await runCli(argv, { env, deps: testDeps });
       expect(r.code, argv.join(' ')).toBe(code);
       const doc = r.json(); // throws unless stdout is exactly one JSON document
       expect(doc).toMatchObject({ ok: false, error: { code: errorCode, exitCode: code } });
@@ -182,14 +169,15 @@ describe('secrets never appear', () => {
       const io = new Io({ stdout: out, stderr: out, env: {}, json });
       const ctx = {
         io,
-        loadConfig: async () => ({
-          filepath: '/x/mlops.config.yaml',
-          root: '/x',
-          config: {
-            project: 'demo',
-            train: { env: { WANDB_API_KEY: 'wandb-secret-value', apiKey: 'k-123456', registeredModel: 'keep-me', monkey: 'keep-too' } },
-          },
-        }),
+        loadConfig: () =>
+          Promise.resolve({
+            filepath: '/x/mlops.config.yaml',
+            root: '/x',
+            config: {
+              project: 'demo',
+              train: { env: { WANDB_API_KEY: 'wandb-secret-value', apiKey: 'k-123456', registeredModel: 'keep-me', monkey: 'keep-too' } },
+            },
+          }),
       } as unknown as CommandContext;
       const result = await configShow(ctx, [], {});
       io.result(result.data, result.text);
@@ -236,7 +224,7 @@ describe('help', () => {
   });
 
   it('every command has a one-line purpose and at least one example in its --help', async () => {
-    const walk = (defs: CommandDef[], prefix: string[]): Array<[string[], CommandDef]> =>
+    const walk = (defs: readonly CommandDef[], prefix: string[]): Array<[string[], CommandDef]> =>
       defs.flatMap((d) => [[[...prefix, d.name], d] as [string[], CommandDef], ...walk(d.subcommands ?? [], [...prefix, d.name])]);
     for (const [argv, def] of walk(COMMANDS, [])) {
       expect(def.summary.includes('\n'), argv.join(' ')).toBe(false);
