@@ -521,8 +521,8 @@ export const run: CommandRun = async (ctx, _args, opts) => {
         variant,
         window,
         drift: {
-          numericMethod: m.numericMethod as DriftOptions['numericMethod'],
-          categoricalMethod: m.categoricalMethod as DriftOptions['categoricalMethod'],
+          numericMethod: m.numericMethod,
+          categoricalMethod: m.categoricalMethod,
           ksRobust: m.ksRobust,
           features: m.features,
           minSamples: m.minSamples,

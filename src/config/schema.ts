@@ -205,11 +205,23 @@ const deploy = z
   .describe('SageMaker deployment target of `mlops promote` / `mlops rollback`.');
 
 // --- monitor (drift) ---------------------------------------------------------------------------
+const NUMERIC_METHODS = ['ks', 'psi', 'wasserstein'] as const;
+const CATEGORICAL_METHODS = ['linf', 'chi2', 'js'] as const;
+const NUMERIC_HELP =
+  'ks (Kolmogorov-Smirnov distance, robust-corrected), psi (population stability index on baseline deciles), wasserstein (W1 divided by the baseline std)';
+const CATEGORICAL_HELP =
+  'linf (largest change of a category share), chi2 (chi-squared test; threshold is the significance level), js (Jensen-Shannon divergence, base 2)';
+
+// Two enums, not one: a categorical statistic on a numeric feature (or the reverse) is judged with
+// the wrong sense, so the kind is part of the type.
+const numericMethod = z.enum(NUMERIC_METHODS);
+const categoricalMethod = z.enum(CATEGORICAL_METHODS);
+// A per-feature override may name either kind: the feature's kind is in the baseline profile, and
+// the monitor rejects a method of the other kind there (exit 2) before judging anything.
 const driftMethod = z
-  .enum(['ks', 'psi', 'wasserstein', 'linf', 'chi2', 'js'])
+  .enum([...NUMERIC_METHODS, ...CATEGORICAL_METHODS])
   .describe(
-    'Drift statistic. Numeric: ks (Kolmogorov-Smirnov distance, robust-corrected), psi (population stability index on baseline deciles), ' +
-      'wasserstein (W1 divided by the baseline std). Categorical: linf (largest change of a category share), chi2 (chi-squared test; threshold is the significance level), js (Jensen-Shannon divergence, base 2).',
+    `Drift statistic of this feature, of its kind. Numeric: ${NUMERIC_HELP}. Categorical: ${CATEGORICAL_HELP}. A method of the other kind is an error when the monitor runs.`,
   );
 
 const monitorDefaults = {
@@ -251,8 +263,8 @@ const monitor = z
       .describe(
         "Baseline profile file (from `mlops profile`), relative to the config file's folder. Default: the artifact mlops/profile.json of the production model's MLflow run (compare.baseline).",
       ),
-    numericMethod: driftMethod.default('ks').describe('Statistic for numeric features: ks, psi or wasserstein.'),
-    categoricalMethod: driftMethod.default('linf').describe('Statistic for categorical features: linf, chi2 or js.'),
+    numericMethod: numericMethod.default('ks').describe(`Statistic for numeric features: ${NUMERIC_HELP}.`),
+    categoricalMethod: categoricalMethod.default('linf').describe(`Statistic for categorical features: ${CATEGORICAL_HELP}.`),
     ksRobust: z.boolean().default(true).describe("Apply Model Monitor's robust KS correction max(0, D - 1.8*sqrt((n+m)/(n*m)))."),
     features: z
       .record(
