@@ -66,7 +66,7 @@ function requirementName(line: string): string | undefined {
 }
 
 export const run: CommandRun = async (ctx, _args, opts) => {
-  const ci = String(opts.ci ?? 'github') as CiChoice;
+  const ci = ((opts.ci as string | undefined) ?? 'github') as CiChoice;
   if (!['github', 'gitlab', 'both', 'none'].includes(ci)) {
     throw new UserError('BAD_CI', `--ci must be github, gitlab, both or none, not "${ci}".`);
   }

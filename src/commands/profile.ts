@@ -150,7 +150,7 @@ export const run: CommandRun = async (ctx, args, opts) => {
   const numeric = profile.features.filter((f) => f.kind === 'numeric').length;
   const summary = `${profile.rows} rows, ${profile.features.length} features (${numeric} numeric, ${profile.features.length - numeric} categorical; inputs: ${profile.inputColumns.length}, outputs: ${profile.outputColumns.join(', ') || 'none'})`;
   if (opts.out) {
-    const out = path.resolve(ctx.cwd, String(opts.out));
+    const out = path.resolve(ctx.cwd, opts.out as string);
     await writeProfile(out, profile);
     ctx.io.success(`Profile of ${path.basename(file)} written to ${out}: ${summary}`);
     return {

@@ -10,7 +10,7 @@ export const run: CommandRun = async (ctx, args, opts) => {
   if (opts.jobs !== undefined) {
     jobs = Number(opts.jobs);
     if (!Number.isInteger(jobs) || jobs <= 0) {
-      throw new UserError('BAD_JOBS', `--jobs must be a positive integer, got "${String(opts.jobs)}".`, { hint: 'e.g. --jobs 4' });
+      throw new UserError('BAD_JOBS', `--jobs must be a positive integer, got "${opts.jobs as string}".`, { hint: 'e.g. --jobs 4' });
     }
   }
   const spec = {

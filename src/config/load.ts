@@ -13,9 +13,10 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { cosmiconfig } from 'cosmiconfig';
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node, type Pair } from 'yaml';
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
 import { UserError } from '../core/errors.js';
 import type { Config } from './schema.js';
+import { applyEnvironment, type SettingSource } from './environment.js';
 import { interpolateString, type InterpolationProblem } from './interpolate.js';
 import { splitPath, validateConfig, type ConfigProblem } from './validate.js';
 
@@ -33,7 +34,10 @@ export const SEARCH_PLACES = [
 ];
 
 export interface LoadedConfig {
+  /** The effective config: the file over the defaults, the environment over both (see environment.ts). */
   config: Config;
+  /** Where each setting with an environment twin came from, e.g. { 'mlflow.trackingUri': 'env:MLFLOW_TRACKING_URI' }. */
+  sources: Record<string, SettingSource>;
   /** Absolute path of the file it came from. */
   filepath: string;
   /** The directory holding the config: relative paths in it resolve from here. */
@@ -46,7 +50,10 @@ export interface LoadOptions {
   configPath?: string;
 }
 
-/** Finds, loads and validates the config; throws UserError (exit 2) with every problem listed. */
+/**
+ * Finds, loads and validates the config, then applies the environment over it (flags > environment
+ * > file > defaults); throws UserError (exit 2) with every problem listed.
+ */
 export async function loadConfig(opts: LoadOptions): Promise<LoadedConfig> {
   let filepath: string;
   if (opts.configPath) {
@@ -77,7 +84,7 @@ export async function loadConfig(opts: LoadOptions): Promise<LoadedConfig> {
   const text = readFileSync(filepath, 'utf8');
   const { config, problems } = parseConfigText(text, filepath, opts.env);
   if (problems.length || !config) throw configError(filepath, problems);
-  return { config, filepath, root: path.dirname(filepath) };
+  return { ...applyEnvironment(config, opts.env), filepath, root: path.dirname(filepath) };
 }
 
 /** Resolves a path from the config against the config file's folder. */

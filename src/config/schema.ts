@@ -344,7 +344,7 @@ export const configSchema = z
     project: z.string().min(1).optional().describe('Project name, used in tags, resource names and reports.'),
     mlflow: z
       .object({
-        trackingUri: z.string().min(1).optional().describe('MLflow tracking server URL. Default: $MLFLOW_TRACKING_URI.'),
+        trackingUri: z.string().min(1).optional().describe('MLflow tracking server URL. $MLFLOW_TRACKING_URI, when set, overrides it.'),
         experiment: z.string().min(1).optional().describe('Experiment for training runs (created if missing). Default: the project name.'),
         registeredModel: z
           .string()
@@ -401,13 +401,39 @@ export const configSchema = z
       .describe('The merge gate against the production baseline.'),
     aws: z
       .object({
-        region: z.string().min(1).optional().describe('AWS region. Default: $AWS_REGION, then $AWS_DEFAULT_REGION.'),
+        region: z
+          .string()
+          .min(1)
+          .optional()
+          .describe('AWS region. $AWS_REGION, else $AWS_DEFAULT_REGION, when set, overrides it. Default: us-east-1.'),
         endpoints: z
           .object({
-            sagemaker: z.string().url().optional().describe('Endpoint override for the SageMaker API (local sandbox).'),
-            sagemakerRuntime: z.string().url().optional().describe('Endpoint override for the SageMaker runtime API.'),
-            s3: z.string().url().optional().describe('Endpoint override for S3 (path-style addressing is used).'),
-            cloudwatch: z.string().url().optional().describe('Endpoint override for CloudWatch.'),
+            sagemaker: z
+              .string()
+              .url()
+              .optional()
+              .describe(
+                'Endpoint override for the SageMaker API (local sandbox). $AWS_ENDPOINT_URL_SAGEMAKER, else $AWS_ENDPOINT_URL, overrides it.',
+              ),
+            sagemakerRuntime: z
+              .string()
+              .url()
+              .optional()
+              .describe(
+                'Endpoint override for the SageMaker runtime API. $AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME overrides it. Default: the SageMaker API endpoint.',
+              ),
+            s3: z
+              .string()
+              .url()
+              .optional()
+              .describe(
+                'Endpoint override for S3 (path-style addressing is used). $AWS_ENDPOINT_URL_S3, else $AWS_ENDPOINT_URL, overrides it.',
+              ),
+            cloudwatch: z
+              .string()
+              .url()
+              .optional()
+              .describe('Endpoint override for CloudWatch. $AWS_ENDPOINT_URL_CLOUDWATCH, else $AWS_ENDPOINT_URL, overrides it.'),
           })
           .strict()
           .default({})

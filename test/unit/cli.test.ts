@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COMMANDS, type CommandDef } from '../../src/cli/commands.js';
 import type { CommandContext } from '../../src/cli/context.js';
-import { ExternalError, UserError } from '../../src/core/errors.js';
+import { ExternalError } from '../../src/core/errors.js';
 import { Io } from '../../src/cli/io.js';
 import { run as configShow } from '../../src/commands/config-show.js';
 import { runCli } from '../support/cli.js';
@@ -29,24 +29,22 @@ const testCommands: CommandDef[] = [
     name: 'test-external',
     summary: 'fails like a broken service',
     examples: ['mlops test-external'],
-    load: async () => ({
-      run: async () => {
-        throw new ExternalError('SERVICE_DOWN', 'The service failed.', {
-          hint: 'Try later.',
-          cause: new Error('socket hang up', { cause: new Error('ECONNRESET 10.0.0.1') }),
-        });
-      },
-    }),
+    load: () =>
+      Promise.resolve({
+        run: () =>
+          Promise.reject(
+            new ExternalError('SERVICE_DOWN', 'The service failed.', {
+              hint: 'Try later.',
+              cause: new Error('socket hang up', { cause: new Error('ECONNRESET 10.0.0.1') }),
+            }),
+          ),
+      }),
   },
   {
     name: 'test-bug',
     summary: 'fails like a bug',
     examples: ['mlops test-bug'],
-    load: async () => ({
-      run: async () => {
-        throw new TypeError('cannot read properties of undefined');
-      },
-    }),
+    load: () => Promise.resolve({ run: () => Promise.reject(new TypeError('cannot read properties of undefined')) }),
   },
 ];
 
@@ -182,14 +180,16 @@ describe('secrets never appear', () => {
       const io = new Io({ stdout: out, stderr: out, env: {}, json });
       const ctx = {
         io,
-        loadConfig: async () => ({
-          filepath: '/x/mlops.config.yaml',
-          root: '/x',
-          config: {
-            project: 'demo',
-            train: { env: { WANDB_API_KEY: 'wandb-secret-value', apiKey: 'k-123456', registeredModel: 'keep-me', monkey: 'keep-too' } },
-          },
-        }),
+        loadConfig: () =>
+          Promise.resolve({
+            filepath: '/x/mlops.config.yaml',
+            root: '/x',
+            sources: {},
+            config: {
+              project: 'demo',
+              train: { env: { WANDB_API_KEY: 'wandb-secret-value', apiKey: 'k-123456', registeredModel: 'keep-me', monkey: 'keep-too' } },
+            },
+          }),
       } as unknown as CommandContext;
       const result = await configShow(ctx, [], {});
       io.result(result.data, result.text);
