@@ -34,7 +34,7 @@ import { profileProblem, type Profile } from '../core/drift/profile.js';
 import type { ScanStats } from '../core/drift/scan.js';
 import { advanceState, afterRollback, initialState, rollbackDue, type MonitorState } from '../core/drift/windows.js';
 import type { MetricsPort } from '../adapters/cloudwatch.js';
-import { PROFILE_ARTIFACT_PATH } from './profile.js';
+import { PROFILE_ARTIFACT_PATH } from '../adapters/profile-file.js';
 
 /** What a rollback port gets and says. */
 export interface RollbackRequest {
