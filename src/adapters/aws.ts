@@ -3,6 +3,7 @@
  * endpoint), path-style S3. Each client module is imported lazily, so commands that do not touch
  * AWS never load the SDK. Credentials come from the SDK's default chain.
  */
+import { envTwinValue } from '../config/environment.js';
 import type { Config } from '../config/schema.js';
 
 export interface AwsSettings {
@@ -16,25 +17,26 @@ export interface AwsSettings {
 }
 
 /**
- * Resolves the region (config > AWS_REGION > AWS_DEFAULT_REGION > us-east-1) and each endpoint
- * (config > the AWS SDKs' service-specific AWS_ENDPOINT_URL_<SERVICE> > AWS_ENDPOINT_URL), so the
- * variables `mlops sandbox env` prints point mlops where they point the AWS CLI. Resolved here
- * rather than left to the SDK because an S3 override also needs path-style addressing.
+ * The region and each endpoint of the config, which loadConfig made effective (environment over
+ * file, src/config/environment.ts); a value the config lacks (a config built without a file) comes
+ * from the same variables, then us-east-1 / the SDK's default endpoint. The SageMaker runtime
+ * falls back to the SageMaker endpoint. Resolved here rather than left to the SDK because an S3
+ * override also needs path-style addressing.
  */
 export function awsSettings(config: Config, env: Record<string, string | undefined>): AwsSettings {
-  const ignoreEnv = env.AWS_IGNORE_CONFIGURED_ENDPOINT_URLS === 'true';
-  const fromEnv = (service: string) => (ignoreEnv ? undefined : env[`AWS_ENDPOINT_URL_${service}`] || env.AWS_ENDPOINT_URL || undefined);
   const e = config.aws.endpoints;
+  const pick = (key: keyof Config['aws']['endpoints']) => e[key] ?? envTwinValue(`aws.endpoints.${key}`, env)?.value;
+  const sagemaker = pick('sagemaker');
   const endpoints: Config['aws']['endpoints'] = {
     ...e,
-    s3: e.s3 ?? fromEnv('S3'),
-    sagemaker: e.sagemaker ?? fromEnv('SAGEMAKER'),
-    sagemakerRuntime: e.sagemakerRuntime ?? (ignoreEnv ? undefined : env.AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME) ?? e.sagemaker,
-    cloudwatch: e.cloudwatch ?? fromEnv('CLOUDWATCH'),
+    s3: pick('s3'),
+    sagemaker,
+    sagemakerRuntime: pick('sagemakerRuntime') ?? sagemaker,
+    cloudwatch: pick('cloudwatch'),
   };
   for (const k of Object.keys(endpoints) as Array<keyof typeof endpoints>) if (endpoints[k] === undefined) delete endpoints[k];
   return {
-    region: config.aws.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1',
+    region: config.aws.region ?? envTwinValue('aws.region', env)?.value ?? 'us-east-1',
     endpoints,
     ...(env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY
       ? {

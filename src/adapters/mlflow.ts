@@ -2,8 +2,9 @@
  * MLflow REST client (tracking, model registry, proxied artifacts) over axios, loaded lazily.
  *
  * - Auth, as the Python client does it: MLFLOW_TRACKING_USERNAME/PASSWORD (basic) when both are
- *   set, else MLFLOW_TRACKING_TOKEN (bearer). Credentials in the URI (http://u:p@host) become basic
- *   auth too. MLFLOW_TRACKING_INSECURE_TLS=true skips TLS verification.
+ *   set, else MLFLOW_TRACKING_TOKEN (bearer); decided in one place, mlflowConnection. Credentials
+ *   in the URI (http://u:p@host) become basic auth too. MLFLOW_TRACKING_INSECURE_TLS=true skips TLS
+ *   verification.
  * - Each request has a timeout; connection errors, timeouts, 429 and 5xx are retried with
  *   exponential backoff (and Retry-After when the server sends one).
  * - MLflow's error codes become typed errors: MlflowNotFoundError, MlflowPermissionError,
@@ -24,6 +25,7 @@ import type { Readable } from 'node:stream';
 import type { AxiosInstance, AxiosRequestConfig, AxiosResponse, AxiosStatic } from 'axios';
 import { ExternalError, InterruptedError, UserError } from '../core/errors.js';
 import type { Config } from '../config/schema.js';
+import { envTwinValue } from '../config/environment.js';
 import { durationMs } from '../core/duration.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -477,9 +479,9 @@ export class MlflowClient {
     const serverMsg = (body?.message ?? (text && !/^\s*</.test(text) ? text : '')).trim().slice(0, 500);
     const f = { mlflowCode, httpStatus: status, endpoint };
     const detail = serverMsg ? `: ${serverMsg}` : '';
-    const retryAfter = res.headers?.['retry-after'];
-    const retryAfterMs =
-      retryAfter !== undefined && /^\d+(\.\d+)?$/.test(String(retryAfter)) ? Math.min(Number(retryAfter) * 1000, 30_000) : undefined;
+    const retryAfterHeader: unknown = res.headers?.['retry-after'];
+    const retryAfter = typeof retryAfterHeader === 'string' || typeof retryAfterHeader === 'number' ? String(retryAfterHeader) : '';
+    const retryAfterMs = /^\d+(\.\d+)?$/.test(retryAfter) ? Math.min(Number(retryAfter) * 1000, 30_000) : undefined;
 
     if (status === 429 || mlflowCode === 'REQUEST_LIMIT_EXCEEDED') {
       return {
@@ -1051,17 +1053,32 @@ export function splitBatch<M, P, T>(metrics: M[], params: P[], tags: T[]): { met
 // ---------------------------------------------------------------------------------------------
 // Factories
 
-/** Builds a client: validates the URI, sets auth from env, loads axios. */
-export async function createMlflowClient(opts: MlflowClientOptions): Promise<MlflowClient> {
-  const env = opts.env ?? {};
+/** What every request to the tracking server carries: where it goes and its headers (auth included). */
+export interface MlflowConnection {
+  /** The tracking URI without user-info or trailing slash. */
+  baseUrl: string;
+  headers: Record<string, string>;
+  /** MLFLOW_TRACKING_INSECURE_TLS=true: do not verify the server's certificate. */
+  insecureTls: boolean;
+}
+
+/**
+ * The one place MLflow auth is decided, used by the client and by `mlops doctor` (so doctor checks
+ * exactly what the commands send). Precedence as in MLflow's Python client (mlflow/utils/rest_utils.py,
+ * `http_request`, MLflow 3.17): basic auth when a username and a password are both set, else the
+ * bearer token MLFLOW_TRACKING_TOKEN. The username and password come from
+ * MLFLOW_TRACKING_USERNAME/PASSWORD, else from the URI's user-info (http://user:pass@host).
+ * Throws UserError (exit 2) when the URI is not http(s).
+ */
+export function mlflowConnection(trackingUri: string, env: Record<string, string | undefined>): MlflowConnection {
   let url: URL;
   try {
-    url = new URL(opts.trackingUri);
+    url = new URL(trackingUri);
   } catch {
     url = new URL('invalid:');
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new UserError('MLFLOW_URI_INVALID', `The MLflow tracking URI "${safeUri(opts.trackingUri)}" is not an http(s) URL.`, {
+    throw new UserError('MLFLOW_URI_INVALID', `The MLflow tracking URI "${safeUri(trackingUri)}" is not an http(s) URL.`, {
       hint: 'mlops talks to a tracking server over REST: set mlflow.trackingUri (or $MLFLOW_TRACKING_URI) to e.g. http://mlflow.internal:5000.',
     });
   }
@@ -1072,14 +1089,22 @@ export async function createMlflowClient(opts: MlflowClientOptions): Promise<Mlf
   else if (env.MLFLOW_TRACKING_TOKEN) headers.Authorization = `Bearer ${env.MLFLOW_TRACKING_TOKEN}`;
   url.username = '';
   url.password = '';
-  const baseUrl = url.toString().replace(/\/+$/, '');
+  return {
+    baseUrl: url.toString().replace(/\/+$/, ''),
+    headers,
+    insecureTls: /^(true|1)$/i.test(env.MLFLOW_TRACKING_INSECURE_TLS ?? ''),
+  };
+}
+
+/** Builds a client: validates the URI, sets auth from env, loads axios. */
+export async function createMlflowClient(opts: MlflowClientOptions): Promise<MlflowClient> {
+  const { baseUrl, headers, insecureTls } = mlflowConnection(opts.trackingUri, opts.env ?? {});
   const timeoutMs = opts.timeoutMs ?? 30_000;
 
   // axios's CommonJS bundle: one file, loaded in about half the time of its ESM module graph
   // (this is on the critical path of every command that talks to MLflow).
   const axios = createRequire(import.meta.url)('axios') as AxiosStatic;
-  const insecure = /^(true|1)$/i.test(env.MLFLOW_TRACKING_INSECURE_TLS ?? '');
-  const httpsAgent = insecure ? new (await import('node:https')).Agent({ rejectUnauthorized: false }) : undefined;
+  const httpsAgent = insecureTls ? new (await import('node:https')).Agent({ rejectUnauthorized: false }) : undefined;
   const http = axios.create({
     baseURL: baseUrl,
     timeout: timeoutMs,
@@ -1095,9 +1120,17 @@ export async function createMlflowClient(opts: MlflowClientOptions): Promise<Mlf
   return new MlflowClient(http, { ...opts, timeoutMs }, baseUrl);
 }
 
-/** The tracking URI from config, else $MLFLOW_TRACKING_URI; a UserError (exit 2) when neither is set. */
+/**
+ * The tracking URI: the effective config's (loadConfig put $MLFLOW_TRACKING_URI over the file),
+ * else the variable (a config built without a file); undefined when neither is set.
+ */
+export function trackingUriOf(config: Config | undefined, env: Record<string, string | undefined>): string | undefined {
+  return config?.mlflow.trackingUri || envTwinValue('mlflow.trackingUri', env)?.value;
+}
+
+/** The tracking URI (see trackingUriOf); a UserError (exit 2) when none is set. */
 export function trackingUriFrom(config: Config, env: Record<string, string | undefined>): string {
-  const uri = config.mlflow.trackingUri || env.MLFLOW_TRACKING_URI;
+  const uri = trackingUriOf(config, env);
   if (!uri) {
     throw new UserError('MLFLOW_URI_MISSING', 'No MLflow tracking server configured.', {
       hint: 'Set mlflow.trackingUri in mlops.config.yaml, or export MLFLOW_TRACKING_URI (e.g. http://127.0.0.1:5000).',

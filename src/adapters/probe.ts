@@ -73,15 +73,6 @@ function fetchFailure(err: unknown, timeoutMs: number): string {
   return e?.cause?.message ?? e?.message ?? String(err);
 }
 
-/** Authorization header for MLflow from the env (token, else username/password), if any. */
-export function mlflowAuthHeaders(env: Record<string, string | undefined>): Record<string, string> {
-  if (env.MLFLOW_TRACKING_TOKEN) return { Authorization: `Bearer ${env.MLFLOW_TRACKING_TOKEN}` };
-  if (env.MLFLOW_TRACKING_USERNAME && env.MLFLOW_TRACKING_PASSWORD) {
-    return { Authorization: `Basic ${Buffer.from(`${env.MLFLOW_TRACKING_USERNAME}:${env.MLFLOW_TRACKING_PASSWORD}`).toString('base64')}` };
-  }
-  return {};
-}
-
 export interface AwsCredentialSource {
   /** Where credentials would come from, or undefined when no source is visible. */
   source?: string;

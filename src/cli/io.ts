@@ -4,6 +4,7 @@
  */
 import { appendFileSync } from 'node:fs';
 import type { Writable } from 'node:stream';
+import type { ChalkInstance, Options as ChalkOptions } from 'chalk';
 import { Redactor } from '../core/redact.js';
 
 export interface Stream {
@@ -30,19 +31,14 @@ export interface IoOptions {
   /** false when --no-color was given. */
   color?: boolean;
   quiet?: boolean;
+  /** What paints colour (createIo supplies it when needed); without it the output is plain. */
+  Chalk?: ChalkClass;
 }
 
-const ESC = '\u001b[';
-const paint = (open: number, close: number) => (s: string) => `${ESC}${open}m${s}${ESC}${close}m`;
-const STYLES = {
-  red: paint(31, 39),
-  green: paint(32, 39),
-  yellow: paint(33, 39),
-  cyan: paint(36, 39),
-  dim: paint(2, 22),
-  bold: paint(1, 22),
-};
-export type Style = keyof typeof STYLES;
+export type Style = 'red' | 'green' | 'yellow' | 'cyan' | 'dim' | 'bold';
+
+/** chalk's Chalk class; createIo loads it only when a stream gets colour, so plain runs never import chalk. */
+export type ChalkClass = new (options?: ChalkOptions) => ChalkInstance;
 
 /** Decides whether a stream gets colour: NO_COLOR (non-empty) and --no-color win; FORCE_COLOR forces. */
 export function colorEnabled(stream: Stream, env: Record<string, string | undefined>, flag?: boolean): boolean {
@@ -54,12 +50,20 @@ export function colorEnabled(stream: Stream, env: Record<string, string | undefi
   return stream.isTTY === true;
 }
 
+/** An Io whose streams are coloured by chalk as colorEnabled decides; chalk is imported only when a stream gets colour. */
+export async function createIo(opts: IoOptions): Promise<Io> {
+  const wanted = colorEnabled(opts.stdout, opts.env, opts.color) || colorEnabled(opts.stderr, opts.env, opts.color);
+  if (!wanted || opts.Chalk) return new Io(opts);
+  const { Chalk } = await import('chalk');
+  return new Io({ ...opts, Chalk });
+}
+
 export class Io {
   readonly json: boolean;
   readonly verbose: boolean;
   readonly redactor = new Redactor();
-  private readonly colorOut: boolean;
-  private readonly colorErr: boolean;
+  private readonly paintOut?: ChalkInstance;
+  private readonly paintErr?: ChalkInstance;
   private resultWritten = false;
   private readonly env: Record<string, string | undefined>;
 
@@ -67,8 +71,10 @@ export class Io {
     this.json = opts.json ?? false;
     this.verbose = opts.verbose ?? false;
     this.env = opts.env;
-    this.colorOut = colorEnabled(opts.stdout, opts.env, opts.color);
-    this.colorErr = colorEnabled(opts.stderr, opts.env, opts.color);
+    // Level 1 (16 colours) is all mlops uses; chalk's own detection reads process.* and is not used.
+    const paint = (stream: Stream) => (opts.Chalk && colorEnabled(stream, opts.env, opts.color) ? new opts.Chalk({ level: 1 }) : undefined);
+    this.paintOut = paint(opts.stdout);
+    this.paintErr = paint(opts.stderr);
     this.redactor.addFromObject(opts.env);
   }
 
@@ -79,12 +85,12 @@ export class Io {
 
   /** Styles text for stderr (no-op without colour). */
   style(style: Style, text: string): string {
-    return this.colorErr ? STYLES[style](text) : text;
+    return this.paintErr ? this.paintErr[style](text) : text;
   }
 
   /** Styles text for stdout (no-op without colour). */
   styleOut(style: Style, text: string): string {
-    return this.colorOut && !this.json ? STYLES[style](text) : text;
+    return this.paintOut && !this.json ? this.paintOut[style](text) : text;
   }
 
   private err(line: string): void {
@@ -180,7 +186,7 @@ export class Io {
     const s = ora({
       text: this.redactor.redact(text),
       stream: this.opts.stderr as unknown as Writable,
-      color: this.colorErr ? 'cyan' : false,
+      color: this.paintErr ? 'cyan' : false,
       isEnabled: true,
     }).start();
     return {

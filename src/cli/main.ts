@@ -5,6 +5,7 @@
 import { setMaxListeners } from 'node:events';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { inspect } from 'node:util';
 import type { Command, OutputConfiguration } from 'commander';
 import { COMMANDS, type CommandDef } from './commands.js';
 import { loadCommand, type AnyRun } from './loaders.js';
@@ -76,7 +77,7 @@ export async function main(argv: string[], deps: MainDeps = {}): Promise<number>
     return ExitCode.OK;
   }
 
-  const [{ Command, CommanderError, Option }, { Io }] = await Promise.all([import('commander'), import('./io.js')]);
+  const [{ Command, CommanderError, Option }, { Io, createIo }] = await Promise.all([import('commander'), import('./io.js')]);
   let exitCode: number = ExitCode.OK;
   let io: Io | undefined;
 
@@ -137,7 +138,7 @@ export async function main(argv: string[], deps: MainDeps = {}): Promise<number>
       globals.json = globals.json === true;
       globals.verbose = globals.verbose === true;
       const positional = command.args;
-      io = new Io({ stdout, stderr, env, json: globals.json, verbose: globals.verbose, color: globals.color });
+      io = await createIo({ stdout, stderr, env, json: globals.json, verbose: globals.verbose, color: globals.color });
       const cwd = globals.cwd ? path.resolve(baseCwd, globals.cwd) : baseCwd;
       let configCache: ReturnType<CommandContext['loadConfig']> | undefined;
       const ctx: CommandContext = {
@@ -181,7 +182,7 @@ export async function main(argv: string[], deps: MainDeps = {}): Promise<number>
         new Io({ stdout, stderr, env, quiet: true, json: true }).result(errorDocument(usage, exitCode));
       }
     } else {
-      exitCode = report(err, io ?? new Io({ stdout, stderr, env, ...rawGlobals(argv) }), env);
+      exitCode = report(err, io ?? (await createIo({ stdout, stderr, env, ...rawGlobals(argv) })), env);
     }
   } finally {
     cleanupSignals();
@@ -247,7 +248,12 @@ function printCauses(err: Error, io: Io): void {
   let cause = (err as { cause?: unknown }).cause;
   let depth = 0;
   while (cause !== undefined && depth < 5) {
-    const text = cause instanceof Error ? `${cause.name}: ${cause.message}` : JSON.stringify(cause);
+    const text =
+      cause instanceof Error
+        ? `${cause.name}: ${cause.message}`
+        : typeof cause === 'string'
+          ? cause
+          : inspect(cause, { depth: 1, breakLength: Infinity });
     io.info(io.style('dim', `  caused by: ${text}`));
     cause = cause instanceof Error ? (cause as { cause?: unknown }).cause : undefined;
     depth++;

@@ -1,11 +1,13 @@
-/** `mlops config show`: the resolved config, with defaults, interpolation applied and secrets redacted. */
+/** `mlops config show`: the effective config, with defaults, interpolation and the environment applied, secrets redacted. */
 import { stringify } from 'yaml';
 import type { CommandRun } from '../cli/context.js';
 import { redactObject } from '../core/redact.js';
 
 export const run: CommandRun<'config show'> = async (ctx) => {
-  const { config, filepath } = await ctx.loadConfig();
+  const { config, filepath, sources } = await ctx.loadConfig();
   const safe = redactObject(config);
   ctx.io.info(ctx.io.style('dim', `# resolved from ${filepath}`));
-  return { data: { file: filepath, config: safe }, text: stringify(safe) };
+  const fromEnv = Object.entries(sources).flatMap(([at, source]) => (source.startsWith('env:') ? [`${at} ($${source.slice(4)})`] : []));
+  if (fromEnv.length) ctx.io.info(ctx.io.style('dim', `# from the environment, over the file: ${fromEnv.join(', ')}`));
+  return { data: { file: filepath, config: safe, sources }, text: stringify(safe) };
 };

@@ -187,7 +187,9 @@ async function checkPython(probe: Probe, opts: ProbeOpts, trainPython: string | 
 
 async function checkMlflow(probe: Probe, ctx: CommandContext, loaded: LoadedConfig | undefined, timeoutMs: number): Promise<Check> {
   const name = 'mlflow';
-  const uri = loaded?.config.mlflow.trackingUri ?? ctx.env.MLFLOW_TRACKING_URI;
+  // The client's own URI and auth, so doctor checks exactly what the commands send.
+  const { mlflowConnection, safeUri, trackingUriOf } = await import('../adapters/mlflow.js');
+  const uri = trackingUriOf(loaded?.config, ctx.env);
   if (!uri) {
     return {
       name,
@@ -197,17 +199,20 @@ async function checkMlflow(probe: Probe, ctx: CommandContext, loaded: LoadedConf
       fix: 'Set mlflow.trackingUri in the config, or export MLFLOW_TRACKING_URI=http://HOST:5000.',
     };
   }
-  if (!/^https?:\/\//i.test(uri)) {
+  let connection: ReturnType<typeof mlflowConnection>;
+  try {
+    connection = mlflowConnection(uri, ctx.env);
+  } catch {
     return {
       name,
       required: true,
       status: 'fail',
-      summary: `${uri} is not an http(s) URL`,
+      summary: `${safeUri(uri)} is not an http(s) URL`,
       fix: 'mlops talks to an MLflow tracking server over REST: start one (`mlflow server`) and use its http:// URL.',
     };
   }
-  const base = uri.replace(/\/+$/, '');
-  const health = await probe.probeHttp(`${base}/health`, { timeoutMs });
+  const { baseUrl: base, headers } = connection;
+  const health = await probe.probeHttp(`${base}/health`, { timeoutMs, headers });
   if (!health.answered) {
     return {
       name,
@@ -217,10 +222,7 @@ async function checkMlflow(probe: Probe, ctx: CommandContext, loaded: LoadedConf
       fix: 'Start the MLflow server, or fix mlflow.trackingUri / MLFLOW_TRACKING_URI (and any proxy or VPN in the way).',
     };
   }
-  const api = await probe.probeHttp(`${base}/api/2.0/mlflow/experiments/search?max_results=1`, {
-    timeoutMs,
-    headers: probe.mlflowAuthHeaders(ctx.env),
-  });
+  const api = await probe.probeHttp(`${base}/api/2.0/mlflow/experiments/search?max_results=1`, { timeoutMs, headers });
   if (api.status === 401 || api.status === 403) {
     return {
       name,
@@ -271,9 +273,7 @@ async function checkAws(
       fix: 'Export AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, set AWS_PROFILE to a configured profile (`aws configure`), or run where a role is attached.',
     });
   }
-  const endpoints = Object.entries(loaded?.config.aws.endpoints ?? {}).filter(([, url]) => typeof url === 'string') as Array<
-    [string, string]
-  >;
+  const endpoints = Object.entries(loaded?.config.aws.endpoints ?? {}).filter((e): e is [string, string] => typeof e[1] === 'string');
   for (const [service, url] of endpoints) {
     const r = await probe.probeHttp(url, { timeoutMs });
     checks.push(

@@ -66,19 +66,19 @@ function requirementName(line: string): string | undefined {
 }
 
 export const run: CommandRun<'init'> = async (ctx, _args, opts) => {
-  const ci = String(opts.ci ?? 'github') as CiChoice;
+  const ci: CiChoice = opts.ci;
   if (!['github', 'gitlab', 'both', 'none'].includes(ci)) {
     throw new UserError('BAD_CI', `--ci must be github, gitlab, both or none, not "${ci}".`);
   }
-  const name = slugify((opts.name as string | undefined) ?? path.basename(ctx.cwd));
-  const endpoint = (opts.endpoint as string | undefined) ?? `${name}-prod`;
+  const name = slugify(opts.name ?? path.basename(ctx.cwd));
+  const endpoint = opts.endpoint ?? `${name}-prod`;
   if (!ENDPOINT.test(endpoint)) {
     throw new UserError('BAD_ENDPOINT', `"${endpoint}" is not a valid SageMaker endpoint name.`, {
       hint: 'Use letters, digits and hyphens, at most 63 characters, e.g. --endpoint churn-prod.',
     });
   }
-  const bucket = (opts.bucket as string | undefined) ?? `${name}-mlops`;
-  const auditBucket = (opts.auditBucket as string | undefined) ?? `${name}-mlops-audit`;
+  const bucket = opts.bucket ?? `${name}-mlops`;
+  const auditBucket = opts.auditBucket ?? `${name}-mlops-audit`;
   for (const [flag, b] of [
     ['--bucket', bucket],
     ['--audit-bucket', auditBucket],
@@ -88,16 +88,16 @@ export const run: CommandRun<'init'> = async (ctx, _args, opts) => {
         hint: 'Lower-case letters, digits, dots and hyphens, 3-63 characters.',
       });
   }
-  const accountId = (opts.accountId as string | undefined) ?? '123456789012';
+  const accountId = opts.accountId ?? '123456789012';
   if (!/^\d{12}$/.test(accountId)) throw new UserError('BAD_ACCOUNT_ID', `--account-id must be 12 digits, not "${accountId}".`);
-  const region = (opts.region as string | undefined) ?? 'us-east-1';
+  const region = opts.region ?? 'us-east-1';
   if (!/^[a-z]{2}(-[a-z]+)+-\d$/.test(region))
     throw new UserError('BAD_REGION', `--region "${region}" is not an AWS region name.`, { hint: 'e.g. --region eu-west-1' });
 
   const vars: Record<string, string> = {
     name,
-    experiment: (opts.experiment as string | undefined) ?? name,
-    model: (opts.model as string | undefined) ?? name,
+    experiment: opts.experiment ?? name,
+    model: opts.model ?? name,
     endpoint,
     bucket,
     auditBucket,

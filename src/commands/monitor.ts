@@ -34,7 +34,7 @@ import { profileProblem, type Profile } from '../core/drift/profile.js';
 import type { ScanStats } from '../core/drift/scan.js';
 import { advanceState, afterRollback, initialState, rollbackDue, type MonitorState } from '../core/drift/windows.js';
 import type { MetricsPort } from '../adapters/cloudwatch.js';
-import { PROFILE_ARTIFACT_PATH } from './profile.js';
+import { PROFILE_ARTIFACT_PATH } from '../adapters/profile-file.js';
 
 /** What a rollback port gets and says. */
 export interface RollbackRequest {
@@ -521,8 +521,8 @@ export const run: CommandRun<'monitor'> = async (ctx, _args, opts) => {
         variant,
         window,
         drift: {
-          numericMethod: m.numericMethod as DriftOptions['numericMethod'],
-          categoricalMethod: m.categoricalMethod as DriftOptions['categoricalMethod'],
+          numericMethod: m.numericMethod,
+          categoricalMethod: m.categoricalMethod,
           ksRobust: m.ksRobust,
           features: m.features,
           minSamples: m.minSamples,

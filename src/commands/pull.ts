@@ -10,11 +10,11 @@ export const run: CommandRun<'pull'> = async (ctx, args, opts) => {
   if (opts.jobs !== undefined) {
     jobs = Number(opts.jobs);
     if (!Number.isInteger(jobs) || jobs <= 0) {
-      throw new UserError('BAD_JOBS', `--jobs must be a positive integer, got "${String(opts.jobs)}".`, { hint: 'e.g. --jobs 4' });
+      throw new UserError('BAD_JOBS', `--jobs must be a positive integer, got "${opts.jobs}".`, { hint: 'e.g. --jobs 4' });
     }
   }
   const spec = {
-    remote: (opts.remote as string | undefined) ?? config.data.remote,
+    remote: opts.remote ?? config.data.remote,
     targets: args.length ? args : config.data.targets,
     jobs,
   };

@@ -259,7 +259,7 @@ async function logHoldoutProfile(
   runId: string,
   file: string,
 ): Promise<void> {
-  const { profileFile, PROFILE_ARTIFACT_PATH } = await import('./profile.js');
+  const { profileFile, PROFILE_ARTIFACT_PATH } = await import('../adapters/profile-file.js');
   let header: string[];
   try {
     const fh = await (await import('node:fs/promises')).open(file, 'r');

@@ -1,5 +1,5 @@
 /**
- * Finds the config file (cosmiconfig), parses it with positions (yaml), interpolates ${VAR},
+ * Finds the config file, parses it with positions (yaml), interpolates ${VAR},
  * validates it against the schema and turns every problem into a message that names the file,
  * line, dotted path, what was expected and what was found, and how to fix it.
  *
@@ -11,11 +11,12 @@
  * the working directory: use `resolveConfigPath`.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { cosmiconfig } from 'cosmiconfig';
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node, type Pair } from 'yaml';
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
 import { UserError } from '../core/errors.js';
 import type { Config } from './schema.js';
+import { applyEnvironment, type SettingSource } from './environment.js';
 import { interpolateString, type InterpolationProblem } from './interpolate.js';
 import { splitPath, validateConfig, type ConfigProblem } from './validate.js';
 
@@ -33,7 +34,10 @@ export const SEARCH_PLACES = [
 ];
 
 export interface LoadedConfig {
+  /** The effective config: the file over the defaults, the environment over both (see environment.ts). */
   config: Config;
+  /** Where each setting with an environment twin came from, e.g. { 'mlflow.trackingUri': 'env:MLFLOW_TRACKING_URI' }. */
+  sources: Record<string, SettingSource>;
   /** Absolute path of the file it came from. */
   filepath: string;
   /** The directory holding the config: relative paths in it resolve from here. */
@@ -46,7 +50,10 @@ export interface LoadOptions {
   configPath?: string;
 }
 
-/** Finds, loads and validates the config; throws UserError (exit 2) with every problem listed. */
+/**
+ * Finds, loads and validates the config, then applies the environment over it (flags > environment
+ * > file > defaults); throws UserError (exit 2) with every problem listed.
+ */
 export async function loadConfig(opts: LoadOptions): Promise<LoadedConfig> {
   let filepath: string;
   if (opts.configPath) {
@@ -58,7 +65,7 @@ export async function loadConfig(opts: LoadOptions): Promise<LoadedConfig> {
       });
     }
   } else {
-    const found = await findConfig(opts.cwd);
+    const found = findConfig(opts.cwd);
     if (!found) {
       const top = findRepoRoot(opts.cwd);
       throw new UserError(
@@ -74,10 +81,18 @@ export async function loadConfig(opts: LoadOptions): Promise<LoadedConfig> {
     }
     filepath = found;
   }
-  const text = readFileSync(filepath, 'utf8');
+  let text: string;
+  try {
+    text = await readFile(filepath, 'utf8');
+  } catch (err) {
+    throw new UserError('CONFIG_UNREADABLE', `Cannot read the config file ${filepath}: ${(err as Error).message}`, {
+      hint: 'Check its permissions, or pass another file with --config PATH.',
+      details: { file: filepath },
+    });
+  }
   const { config, problems } = parseConfigText(text, filepath, opts.env);
   if (problems.length || !config) throw configError(filepath, problems);
-  return { config, filepath, root: path.dirname(filepath) };
+  return { ...applyEnvironment(config, opts.env), filepath, root: path.dirname(filepath) };
 }
 
 /** Resolves a path from the config against the config file's folder. */
@@ -85,25 +100,18 @@ export function resolveConfigPath(loaded: Pick<LoadedConfig, 'root'>, p: string)
   return path.resolve(loaded.root, p);
 }
 
-/** Walks up from cwd to the repository root (the folder with .git), like git does. */
-export async function findConfig(cwd: string): Promise<string | undefined> {
-  const explorer = cosmiconfig('mlops', {
-    searchPlaces: SEARCH_PLACES,
-    // One folder per call: the walk (and where it stops) is ours, and cosmiconfig's 'global'
-    // strategy would also read a config from the user's home folder, a hidden input.
-    searchStrategy: 'none',
-    // An empty mlops.config.yaml is a mistake to report, not a reason to keep searching.
-    ignoreEmptySearchPlaces: false,
-    // We only need to know where it is: parsing happens below, with positions.
-    loaders: { '.yaml': () => ({}), '.yml': () => ({}), '.json': jsonKeyProbe, noExt: () => ({}) },
-    cache: false,
-  });
+/**
+ * Walks up from cwd to the repository root (the folder with .git), like git does; outside a
+ * repository only cwd is searched. Our own walk, not cosmiconfig's: its upward search stops at a
+ * package.json (a Python repository has none) or, with stopDir, also reads a config from the
+ * user's home folder; and its loaders give no positions for the messages parseConfigText writes.
+ */
+export function findConfig(cwd: string): string | undefined {
   const stop = findRepoRoot(cwd) ?? path.resolve(cwd);
   let dir = path.resolve(cwd);
   for (;;) {
-    const found = await explorer.search(dir);
-    // An empty package.json is not a config.
-    if (found && !(found.isEmpty && path.basename(found.filepath) === 'package.json')) return found.filepath;
+    const found = SEARCH_PLACES.map((place) => path.join(dir, place)).find(isConfigFile);
+    if (found) return found;
     if (dir === stop) return undefined;
     const parent = path.dirname(dir);
     if (parent === dir) return undefined;
@@ -111,14 +119,14 @@ export async function findConfig(cwd: string): Promise<string | undefined> {
   }
 }
 
-/** package.json counts only with an `mlops` key: cosmiconfig takes that key from what we return (absent: skip). */
-function jsonKeyProbe(filepath: string, content: string): unknown {
-  if (path.basename(filepath) !== 'package.json') return {};
+/** A file at a search place; package.json counts only with an `mlops` key. An empty config file counts (it is reported). */
+function isConfigFile(file: string): boolean {
   try {
-    const pkg = JSON.parse(content) as Record<string, unknown>;
-    return pkg.mlops === undefined ? {} : { mlops: {} };
+    if (!statSync(file).isFile()) return false;
+    if (path.basename(file) !== 'package.json') return true;
+    return (JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown> | null)?.mlops !== undefined;
   } catch {
-    return {};
+    return false;
   }
 }
 

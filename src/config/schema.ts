@@ -205,11 +205,23 @@ const deploy = z
   .describe('SageMaker deployment target of `mlops promote` / `mlops rollback`.');
 
 // --- monitor (drift) ---------------------------------------------------------------------------
+const NUMERIC_METHODS = ['ks', 'psi', 'wasserstein'] as const;
+const CATEGORICAL_METHODS = ['linf', 'chi2', 'js'] as const;
+const NUMERIC_HELP =
+  'ks (Kolmogorov-Smirnov distance, robust-corrected), psi (population stability index on baseline deciles), wasserstein (W1 divided by the baseline std)';
+const CATEGORICAL_HELP =
+  'linf (largest change of a category share), chi2 (chi-squared test; threshold is the significance level), js (Jensen-Shannon divergence, base 2)';
+
+// Two enums, not one: a categorical statistic on a numeric feature (or the reverse) is judged with
+// the wrong sense, so the kind is part of the type.
+const numericMethod = z.enum(NUMERIC_METHODS);
+const categoricalMethod = z.enum(CATEGORICAL_METHODS);
+// A per-feature override may name either kind: the feature's kind is in the baseline profile, and
+// the monitor rejects a method of the other kind there (exit 2) before judging anything.
 const driftMethod = z
-  .enum(['ks', 'psi', 'wasserstein', 'linf', 'chi2', 'js'])
+  .enum([...NUMERIC_METHODS, ...CATEGORICAL_METHODS])
   .describe(
-    'Drift statistic. Numeric: ks (Kolmogorov-Smirnov distance, robust-corrected), psi (population stability index on baseline deciles), ' +
-      'wasserstein (W1 divided by the baseline std). Categorical: linf (largest change of a category share), chi2 (chi-squared test; threshold is the significance level), js (Jensen-Shannon divergence, base 2).',
+    `Drift statistic of this feature, of its kind. Numeric: ${NUMERIC_HELP}. Categorical: ${CATEGORICAL_HELP}. A method of the other kind is an error when the monitor runs.`,
   );
 
 const monitorDefaults = {
@@ -251,8 +263,8 @@ const monitor = z
       .describe(
         "Baseline profile file (from `mlops profile`), relative to the config file's folder. Default: the artifact mlops/profile.json of the production model's MLflow run (compare.baseline).",
       ),
-    numericMethod: driftMethod.default('ks').describe('Statistic for numeric features: ks, psi or wasserstein.'),
-    categoricalMethod: driftMethod.default('linf').describe('Statistic for categorical features: linf, chi2 or js.'),
+    numericMethod: numericMethod.default('ks').describe(`Statistic for numeric features: ${NUMERIC_HELP}.`),
+    categoricalMethod: categoricalMethod.default('linf').describe(`Statistic for categorical features: ${CATEGORICAL_HELP}.`),
     ksRobust: z.boolean().default(true).describe("Apply Model Monitor's robust KS correction max(0, D - 1.8*sqrt((n+m)/(n*m)))."),
     features: z
       .record(
@@ -332,7 +344,7 @@ export const configSchema = z
     project: z.string().min(1).optional().describe('Project name, used in tags, resource names and reports.'),
     mlflow: z
       .object({
-        trackingUri: z.string().min(1).optional().describe('MLflow tracking server URL. Default: $MLFLOW_TRACKING_URI.'),
+        trackingUri: z.string().min(1).optional().describe('MLflow tracking server URL. $MLFLOW_TRACKING_URI, when set, overrides it.'),
         experiment: z.string().min(1).optional().describe('Experiment for training runs (created if missing). Default: the project name.'),
         registeredModel: z
           .string()
@@ -389,13 +401,39 @@ export const configSchema = z
       .describe('The merge gate against the production baseline.'),
     aws: z
       .object({
-        region: z.string().min(1).optional().describe('AWS region. Default: $AWS_REGION, then $AWS_DEFAULT_REGION.'),
+        region: z
+          .string()
+          .min(1)
+          .optional()
+          .describe('AWS region. $AWS_REGION, else $AWS_DEFAULT_REGION, when set, overrides it. Default: us-east-1.'),
         endpoints: z
           .object({
-            sagemaker: z.string().url().optional().describe('Endpoint override for the SageMaker API (local sandbox).'),
-            sagemakerRuntime: z.string().url().optional().describe('Endpoint override for the SageMaker runtime API.'),
-            s3: z.string().url().optional().describe('Endpoint override for S3 (path-style addressing is used).'),
-            cloudwatch: z.string().url().optional().describe('Endpoint override for CloudWatch.'),
+            sagemaker: z
+              .string()
+              .url()
+              .optional()
+              .describe(
+                'Endpoint override for the SageMaker API (local sandbox). $AWS_ENDPOINT_URL_SAGEMAKER, else $AWS_ENDPOINT_URL, overrides it.',
+              ),
+            sagemakerRuntime: z
+              .string()
+              .url()
+              .optional()
+              .describe(
+                'Endpoint override for the SageMaker runtime API. $AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME overrides it. Default: the SageMaker API endpoint.',
+              ),
+            s3: z
+              .string()
+              .url()
+              .optional()
+              .describe(
+                'Endpoint override for S3 (path-style addressing is used). $AWS_ENDPOINT_URL_S3, else $AWS_ENDPOINT_URL, overrides it.',
+              ),
+            cloudwatch: z
+              .string()
+              .url()
+              .optional()
+              .describe('Endpoint override for CloudWatch. $AWS_ENDPOINT_URL_CLOUDWATCH, else $AWS_ENDPOINT_URL, overrides it.'),
           })
           .strict()
           .default({})

@@ -372,5 +372,6 @@ export function describe(v: unknown): string {
     return keys.length ? `a mapping with key${keys.length === 1 ? '' : 's'} ${keys.join(', ')}` : 'an empty mapping';
   }
   if (typeof v === 'string') return `the string ${JSON.stringify(v.length > 60 ? v.slice(0, 57) + '...' : v)}`;
-  return `the ${typeof v} ${String(v)}`;
+  if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') return `the ${typeof v} ${String(v)}`;
+  return `a ${typeof v}`;
 }

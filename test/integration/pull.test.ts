@@ -39,7 +39,7 @@ describe('mlops pull', () => {
   }
 
   const pull = (dir: string, args: string[] = [], env = venvEnv()) => runCli(['pull', '--json', ...args], { cwd: dir, env });
-  const expectFailure = async (r: Awaited<ReturnType<typeof pull>>, code: string, hint: RegExp) => {
+  const expectFailure = (r: Awaited<ReturnType<typeof pull>>, code: string, hint: RegExp) => {
     expect(r.code, r.stderr).toBe(3);
     const err = r.json().error;
     expect(err.code).toBe(code);
@@ -76,34 +76,34 @@ describe('mlops pull', () => {
     const dir = makeGitRepo('pull-nodvc');
     dirs.push(dir);
     writeTree(dir, { 'mlops.config.yaml': CONFIG });
-    await expectFailure(await pull(dir, [], { PATH: '/nonexistent', HOME: process.env.HOME }), 'DVC_NOT_INSTALLED', /pip install dvc/);
+    expectFailure(await pull(dir, [], { PATH: '/nonexistent', HOME: process.env.HOME }), 'DVC_NOT_INSTALLED', /pip install dvc/);
   });
 
   it('not a DVC repository', async () => {
     const dir = makeGitRepo('pull-norepo');
     dirs.push(dir);
     writeTree(dir, { 'mlops.config.yaml': CONFIG });
-    await expectFailure(await pull(dir), 'DVC_NOT_A_REPO', /dvc init/);
+    expectFailure(await pull(dir), 'DVC_NOT_A_REPO', /dvc init/);
   }, 30_000);
 
   it('no remote configured', async () => {
-    await expectFailure(await pull(dvcRepo({ remote: 'none' })), 'DVC_NO_REMOTE', /dvc remote add -d/);
+    expectFailure(await pull(dvcRepo({ remote: 'none' })), 'DVC_NO_REMOTE', /dvc remote add -d/);
   }, 150_000);
 
   it('files missing in the remote (never pushed)', async () => {
     const r = await pull(dvcRepo({ remote: 'empty' }));
-    await expectFailure(r, 'DVC_MISSING_FILES', /dvc push/);
+    expectFailure(r, 'DVC_MISSING_FILES', /dvc push/);
     expect(r.json().error.details.targets).toEqual(['data/a.txt']);
   }, 150_000);
 
   it('a remote name that does not exist', async () => {
-    await expectFailure(await pull(dvcRepo(), ['--remote', 'nope']), 'DVC_REMOTE_NOT_FOUND', /dvc remote list/);
+    expectFailure(await pull(dvcRepo(), ['--remote', 'nope']), 'DVC_REMOTE_NOT_FOUND', /dvc remote list/);
   }, 150_000);
 
   it('missing remote plugin', async () => {
     const dir = dvcRepo();
     venv(dir, 'dvc', ['remote', 'add', 's3store', 's3://some-bucket/dvc']);
-    await expectFailure(await pull(dir, ['-r', 's3store']), 'DVC_PLUGIN_MISSING', /pip install dvc-s3/);
+    expectFailure(await pull(dir, ['-r', 's3store']), 'DVC_PLUGIN_MISSING', /pip install dvc-s3/);
   }, 150_000);
 
   it('authentication not usable (HTTP basic auth without a password)', async () => {
@@ -111,6 +111,6 @@ describe('mlops pull', () => {
     venv(dir, 'dvc', ['remote', 'add', 'web', 'http://127.0.0.1:9/dvc']);
     venv(dir, 'dvc', ['remote', 'modify', 'web', 'auth', 'basic']);
     venv(dir, 'dvc', ['remote', 'modify', 'web', 'user', 'alice']);
-    await expectFailure(await pull(dir, ['-r', 'web']), 'DVC_AUTH_FAILED', /credentials/);
+    expectFailure(await pull(dir, ['-r', 'web']), 'DVC_AUTH_FAILED', /credentials/);
   }, 150_000);
 });

@@ -65,18 +65,18 @@ beforeAll(() => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Runs the bin with argv and returns the module URLs it resolved. */
-function loaded(argv: string[], cwd = dir): string[] {
+function loaded(argv: string[], cwd = dir, extraEnv: Record<string, string> = {}): string[] {
   const log = path.join(dir, `load-${Math.random().toString(36).slice(2)}.log`);
   writeFileSync(log, '');
   execFileSync(process.execPath, ['--import', path.join(dir, 'hook/register.mjs'), path.join(dir, 'bin/mlops.js'), ...argv], {
     cwd,
-    env: { PATH: process.env.PATH, LOAD_LOG: log, NO_COLOR: '1' },
+    env: { PATH: process.env.PATH, LOAD_LOG: log, ...(extraEnv.FORCE_COLOR ? extraEnv : { NO_COLOR: '1' }) },
     stdio: 'ignore',
   });
   return readFileSync(log, 'utf8').split('\n').filter(Boolean);
 }
 
-const HEAVY = ['zod', 'yaml', 'cosmiconfig', 'execa', 'ora', 'axios', '@aws-sdk', '@smithy', 'chalk'];
+const HEAVY = ['zod', 'yaml', 'execa', 'ora', 'axios', '@aws-sdk', '@smithy', 'chalk'];
 const pkg = (urls: string[]) => new Set(urls.flatMap((u) => /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(u)?.[1] ?? []));
 
 describe('start-up', () => {
@@ -99,7 +99,15 @@ describe('start-up', () => {
     mkdirSync(path.join(project, '.git'), { recursive: true });
     writeFileSync(path.join(project, 'mlops.config.yaml'), 'project: demo\n');
     const packages = pkg(loaded(['config', 'validate'], project));
-    for (const p of ['commander', 'zod', 'yaml', 'cosmiconfig']) expect(packages).toContain(p);
-    for (const p of HEAVY.filter((h) => !['zod', 'yaml', 'cosmiconfig'].includes(h))) expect(packages).not.toContain(p);
+    for (const p of ['commander', 'zod', 'yaml']) expect(packages).toContain(p);
+    for (const p of HEAVY.filter((h) => !['zod', 'yaml'].includes(h))) expect(packages).not.toContain(p);
+  });
+
+  it('chalk is loaded only when a stream gets colour', () => {
+    const project = path.join(dir, 'project-color');
+    mkdirSync(path.join(project, '.git'), { recursive: true });
+    writeFileSync(path.join(project, 'mlops.config.yaml'), 'project: demo\n');
+    expect(pkg(loaded(['config', 'validate'], project, { FORCE_COLOR: '1' }))).toContain('chalk');
+    expect(pkg(loaded(['config', 'validate'], project))).not.toContain('chalk');
   });
 });

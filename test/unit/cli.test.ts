@@ -173,6 +173,7 @@ describe('secrets never appear', () => {
           Promise.resolve({
             filepath: '/x/mlops.config.yaml',
             root: '/x',
+            sources: {},
             config: {
               project: 'demo',
               train: { env: { WANDB_API_KEY: 'wandb-secret-value', apiKey: 'k-123456', registeredModel: 'keep-me', monkey: 'keep-too' } },

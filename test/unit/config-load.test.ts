@@ -147,20 +147,20 @@ describe('config errors a new user meets (exit 2, file:line:col, dotted path, ex
 describe('where the config is found', () => {
   it('in a parent folder, searching upward to the repository root', async () => {
     const dir = tree({ '.git/': '', 'mlops.config.yaml': VALID, 'a/b/c/': '' });
-    expect(await findConfig(path.join(dir, 'a/b/c'))).toBe(path.join(dir, 'mlops.config.yaml'));
+    expect(findConfig(path.join(dir, 'a/b/c'))).toBe(path.join(dir, 'mlops.config.yaml'));
     const r = await runCli(['config', 'validate'], { cwd: path.join(dir, 'a/b/c'), env });
     expect(r.code).toBe(0);
   });
 
-  it('not above the repository root', async () => {
+  it('not above the repository root', () => {
     const dir = tree({ 'mlops.config.yaml': VALID, 'repo/.git/': '', 'repo/src/': '' });
-    expect(await findConfig(path.join(dir, 'repo/src'))).toBeUndefined();
+    expect(findConfig(path.join(dir, 'repo/src'))).toBeUndefined();
   });
 
-  it('outside a repository, only in the working directory', async () => {
+  it('outside a repository, only in the working directory', () => {
     const dir = tree({ 'mlops.config.yaml': VALID, 'sub/': '' });
-    expect(await findConfig(dir)).toBe(path.join(dir, 'mlops.config.yaml'));
-    expect(await findConfig(path.join(dir, 'sub'))).toBeUndefined();
+    expect(findConfig(dir)).toBe(path.join(dir, 'mlops.config.yaml'));
+    expect(findConfig(path.join(dir, 'sub'))).toBeUndefined();
   });
 
   it('an mlops key in package.json', async () => {
@@ -173,9 +173,9 @@ describe('where the config is found', () => {
     expect(loaded.config.project).toBe('pkg');
   });
 
-  it('a package.json without the key is skipped and the search goes on upward', async () => {
+  it('a package.json without the key is skipped and the search goes on upward', () => {
     const dir = tree({ '.git/': '', 'mlops.config.yml': VALID, 'pkg/package.json': '{"name":"inner"}' });
-    expect(await findConfig(path.join(dir, 'pkg'))).toBe(path.join(dir, 'mlops.config.yml'));
+    expect(findConfig(path.join(dir, 'pkg'))).toBe(path.join(dir, 'mlops.config.yml'));
   });
 
   it('errors in package.json point into the mlops key', async () => {
@@ -198,9 +198,9 @@ describe('where the config is found', () => {
     expect(stderr).toMatch(/\.mlopsrc\.json:2:14 {2}project: expected a string, found the number 5/);
   });
 
-  it('mlops.config.yaml wins over package.json in the same folder', async () => {
+  it('mlops.config.yaml wins over package.json in the same folder', () => {
     const dir = tree({ '.git/': '', 'mlops.config.yaml': VALID, 'package.json': '{"mlops":{"project":"pkg"}}' });
-    expect(await findConfig(dir)).toBe(path.join(dir, 'mlops.config.yaml'));
+    expect(findConfig(dir)).toBe(path.join(dir, 'mlops.config.yaml'));
   });
 
   it('relative paths resolve against the config file folder', async () => {

@@ -2,7 +2,8 @@
  * What is generated from the zod schema must be current, and the example config must cover it.
  * Regenerate with `npm run schema` (writes schema/mlops.config.schema.json and the README table).
  */
-import { readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -19,6 +20,7 @@ import {
   replaceBetweenMarkers,
   type JsonNode,
 } from '../../src/config/json-schema.js';
+import { runCli } from '../support/cli.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const read = (f: string) => readFileSync(path.join(root, f), 'utf8');
@@ -117,5 +119,49 @@ describe('mlops.config.example.yaml', () => {
       return !written.some((p) => pattern.test(p));
     });
     expect(missing, 'document these fields in mlops.config.example.yaml').toEqual([]);
+  });
+});
+
+describe('drift methods have a kind (a statistic of the other kind would be judged with the wrong sense)', () => {
+  const monitor = (yaml: string) => parseConfigText(`project: demo\nmonitor:\n${yaml}`, 'mlops.config.yaml', {}).problems;
+
+  it.each([
+    ['numericMethod: chi2', 'monitor.numericMethod', '"ks", "psi", "wasserstein"', 'chi2'],
+    ['numericMethod: linf', 'monitor.numericMethod', '"ks", "psi", "wasserstein"', 'linf'],
+    ['categoricalMethod: ks', 'monitor.categoricalMethod', '"linf", "chi2", "js"', 'ks'],
+    ['categoricalMethod: wasserstein', 'monitor.categoricalMethod', '"linf", "chi2", "js"', 'wasserstein'],
+  ])('`%s` is rejected with the allowed values', (line, at, allowed, found) => {
+    expect(monitor(`  ${line}\n`)).toEqual([
+      expect.objectContaining({ path: at, line: 3, message: `expected one of ${allowed}, found the string "${found}"` }),
+    ]);
+  });
+
+  it('each kind accepts its own methods', () => {
+    for (const m of ['ks', 'psi', 'wasserstein']) expect(monitor(`  numericMethod: ${m}\n`)).toEqual([]);
+    for (const m of ['linf', 'chi2', 'js']) expect(monitor(`  categoricalMethod: ${m}\n`)).toEqual([]);
+  });
+
+  it('a per-feature override takes a method of either kind (the kind comes from the profile), and nothing else', () => {
+    expect(monitor('  features:\n    age:\n      method: chi2\n    plan:\n      method: ks\n')).toEqual([]);
+    expect(monitor('  features:\n    age:\n      method: kl\n')).toEqual([
+      expect.objectContaining({
+        path: 'monitor.features.age.method',
+        message: expect.stringContaining('"ks", "psi", "wasserstein", "linf", "chi2", "js"'),
+      }),
+    ]);
+  });
+
+  it('`mlops config validate` exits 2 and names the allowed values', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'mlops-schema-'));
+    try {
+      mkdirSync(path.join(dir, '.git'));
+      writeFileSync(path.join(dir, 'mlops.config.yaml'), 'project: demo\nmonitor:\n  numericMethod: chi2\n  categoricalMethod: ks\n');
+      const r = await runCli(['config', 'validate'], { cwd: dir, env: { PATH: process.env.PATH } });
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain('monitor.numericMethod: expected one of "ks", "psi", "wasserstein", found the string "chi2"');
+      expect(r.stderr).toContain('monitor.categoricalMethod: expected one of "linf", "chi2", "js", found the string "ks"');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createMlflowClient } from '../../src/adapters/mlflow.js';
 import { findAwsCredentials, versionAtLeast } from '../../src/adapters/probe.js';
 import { runCli } from '../support/cli.js';
 
@@ -178,6 +179,70 @@ describe('mlops doctor', () => {
     });
     // The env still names the server, so that check runs.
     expect(checks.find((c) => c.name === 'mlflow')).toMatchObject({ status: 'ok' });
+  });
+});
+
+describe('doctor checks what the commands send', () => {
+  /** Stands in for MLflow and records the Authorization header of every request. */
+  async function recordingMlflow(): Promise<{ url: string; seen: Array<{ path: string; authorization?: string; ua?: string }> }> {
+    const seen: Array<{ path: string; authorization?: string; ua?: string }> = [];
+    const server = createServer((req, res) => {
+      seen.push({ path: req.url ?? '', authorization: req.headers.authorization, ua: req.headers['user-agent'] });
+      res.setHeader('content-type', 'application/json');
+      if (req.url === '/health') return void res.end('OK');
+      if (req.url?.startsWith('/api/2.0/mlflow/experiments/search')) return void res.end('{"experiments":[]}');
+      if (req.url?.startsWith('/api/2.0/mlflow/experiments/get-by-name')) {
+        return void res.end('{"experiment":{"experiment_id":"1","name":"demo","tags":[]}}');
+      }
+      res.statusCode = 404;
+      res.end('{"error_code":"ENDPOINT_NOT_FOUND"}');
+    });
+    servers.push(server);
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen };
+  }
+
+  const basic = (user: string, pass: string) => `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
+
+  it.each([
+    [
+      "token and username/password: basic, as MLflow's Python client",
+      { MLFLOW_TRACKING_TOKEN: 'tok-1234abcd', MLFLOW_TRACKING_USERNAME: 'ann', MLFLOW_TRACKING_PASSWORD: 'pw-5678efgh' },
+      basic('ann', 'pw-5678efgh'),
+    ],
+    ['token only: bearer', { MLFLOW_TRACKING_TOKEN: 'tok-1234abcd' }, 'Bearer tok-1234abcd'],
+    [
+      'a username without a password: bearer',
+      { MLFLOW_TRACKING_TOKEN: 'tok-1234abcd', MLFLOW_TRACKING_USERNAME: 'ann' },
+      'Bearer tok-1234abcd',
+    ],
+    ['nothing: no header', {}, undefined],
+  ])('%s', async (_name, credentials, expected) => {
+    const server = await recordingMlflow();
+    const dir = repo(config(server.url));
+    const env = { PATH: toolPath({ dvc: true }), HOME: tempDir(), ...credentials };
+    const r = await runCli(['doctor', '--json'], { cwd: dir, env });
+    expect(r.json().checks.find((c: { name: string }) => c.name === 'mlflow').status).toBe('ok');
+    const fromDoctor = server.seen.filter((s) => s.path.startsWith('/api/'));
+    server.seen.length = 0;
+
+    const client = await createMlflowClient({ trackingUri: server.url, env, retries: 0 });
+    await client.getExperimentByName('demo');
+    const fromClient = server.seen.filter((s) => s.path.startsWith('/api/'));
+
+    expect(fromDoctor.length).toBeGreaterThan(0);
+    expect(fromClient.length).toBeGreaterThan(0);
+    for (const req of [...fromDoctor, ...fromClient]) expect(req).toMatchObject({ authorization: expected, ua: 'mlops-cli' });
+  });
+
+  it('credentials in the URI: doctor reaches the server with them as basic auth, never printing them', async () => {
+    const server = await recordingMlflow();
+    const withUser = server.url.replace('http://', 'http://ann:pw-5678efgh@');
+    const dir = repo(config(withUser));
+    const r = await runCli(['doctor'], { cwd: dir, env: { PATH: toolPath({ dvc: true }), HOME: tempDir() } });
+    expect(r.stdout).toMatch(/✔ mlflow +\(required\) http:\/\/127\.0\.0\.1:\d+ answers/);
+    expect(r.stdout + r.stderr).not.toContain('pw-5678efgh');
+    expect(server.seen.filter((s) => s.path.startsWith('/api/')).map((s) => s.authorization)).toEqual([basic('ann', 'pw-5678efgh')]);
   });
 });
 

@@ -1,6 +1,7 @@
 /** Profiles, live summaries, per-feature decisions, the dataset verdict and the window count. */
 import { describe, expect, it } from 'vitest';
-import { constraintViolations, evaluateDrift, LiveSummary } from '../../src/core/drift/evaluate.js';
+import { checkDriftMethods, constraintViolations, evaluateDrift, LiveSummary } from '../../src/core/drift/evaluate.js';
+import { UserError } from '../../src/core/errors.js';
 import { driftMetrics } from '../../src/core/drift/metrics.js';
 import { isModelMonitorStatistics, profileFromModelMonitor } from '../../src/core/drift/model-monitor.js';
 import { parseNumberRange, profileProblem, ProfileBuilder, type Profile } from '../../src/core/drift/profile.js';
@@ -121,8 +122,16 @@ describe('verdict', () => {
     expect(chi.method).toBe('chi2');
     expect(chi.value).toBeLessThan(0.01);
     expect(chi.status).toBe('drift');
-    // A numeric method asked of a categorical feature falls back to the kind's default.
-    expect(evaluateDrift(live, { features: { kind: { method: 'psi' } } }).features.find((f) => f.name === 'kind')!.method).toBe('linf');
+    // A numeric method asked of a categorical feature is bad input (exit 2), not silently replaced.
+    const wrongKind = { features: { kind: { method: 'psi' as const } } };
+    expect(() => evaluateDrift(live, wrongKind)).toThrow(
+      expect.objectContaining({
+        code: 'DRIFT_METHOD_KIND',
+        message: expect.stringMatching(/"kind" is a categorical feature.*"linf", "chi2", "js"/),
+      }),
+    );
+    expect(() => checkDriftMethods(baseline, wrongKind)).toThrow(UserError);
+    expect(() => checkDriftMethods(baseline, { features: { kind: { method: 'js' } } })).not.toThrow();
   });
 
   it('PSI and Wasserstein as the numeric method; PSI between 0.1 and 0.25 warns', () => {

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { colorEnabled, isCI, Io, type Stream } from '../../src/cli/io.js';
+import { colorEnabled, createIo, isCI, Io, type Stream, type Style } from '../../src/cli/io.js';
 
 class Sink implements Stream {
   text = '';
@@ -52,16 +52,53 @@ describe('colorEnabled', () => {
 });
 
 describe('Io output', () => {
-  it('styles only when colour is on', () => {
+  it('styles only when colour is on', async () => {
     const err = new Sink(true);
-    new Io({ stdout: new Sink(true), stderr: err, env: {} }).error('boom');
+    (await createIo({ stdout: new Sink(true), stderr: err, env: {} })).error('boom');
     expect(err.text).toContain(`${ESC}31merror:`);
     const plain = new Sink(true);
-    new Io({ stdout: new Sink(true), stderr: plain, env: { NO_COLOR: '1' } }).error('boom');
+    (await createIo({ stdout: new Sink(true), stderr: plain, env: { NO_COLOR: '1' } })).error('boom');
     expect(plain.text).toBe('error: boom\n');
     const flag = new Sink(true);
-    new Io({ stdout: new Sink(true), stderr: flag, env: {}, color: false }).error('boom');
+    (await createIo({ stdout: new Sink(true), stderr: flag, env: {}, color: false })).error('boom');
     expect(flag.text).toBe('error: boom\n');
+  });
+
+  it('chalk writes the same basic 16-colour codes as before, whatever FORCE_COLOR level is asked', async () => {
+    const codes: Record<Style, [number, number]> = {
+      red: [31, 39],
+      green: [32, 39],
+      yellow: [33, 39],
+      cyan: [36, 39],
+      dim: [2, 22],
+      bold: [1, 22],
+    };
+    for (const env of [{}, { FORCE_COLOR: '3' }]) {
+      const io = await createIo({ stdout: new Sink(true), stderr: new Sink(true), env });
+      for (const [style, [open, close]] of Object.entries(codes) as Array<[Style, [number, number]]>) {
+        expect(io.style(style, 'x')).toBe(`${ESC}${open}mx${ESC}${close}m`);
+        expect(io.styleOut(style, 'x')).toBe(`${ESC}${open}mx${ESC}${close}m`);
+      }
+    }
+  });
+
+  it('each stream is judged on its own; --json never styles stdout; FORCE_COLOR colours a pipe', async () => {
+    const ttyErr = await createIo({ stdout: new Sink(false), stderr: new Sink(true), env: {} });
+    expect(ttyErr.style('red', 'x')).toBe(`${ESC}31mx${ESC}39m`);
+    expect(ttyErr.styleOut('red', 'x')).toBe('x');
+    const json = await createIo({ stdout: new Sink(true), stderr: new Sink(true), env: {}, json: true });
+    expect(json.styleOut('green', 'x')).toBe('x');
+    expect(json.style('green', 'x')).toBe(`${ESC}32mx${ESC}39m`);
+    const forced = await createIo({ stdout: new Sink(false), stderr: new Sink(false), env: { FORCE_COLOR: '1' } });
+    expect(forced.styleOut('yellow', 'x')).toBe(`${ESC}33mx${ESC}39m`);
+    const off = await createIo({ stdout: new Sink(true), stderr: new Sink(true), env: { FORCE_COLOR: '0' } });
+    expect(off.style('red', 'x')).toBe('x');
+  });
+
+  it('an Io built without chalk (no colour wanted) writes plain text', () => {
+    const err = new Sink(true);
+    new Io({ stdout: new Sink(true), stderr: err, env: {} }).error('boom');
+    expect(err.text).toBe('error: boom\n');
   });
 
   it('results go to stdout, logs to stderr; --json prints exactly one document', () => {

@@ -24,6 +24,7 @@ import {
   robustKs,
   wasserstein,
 } from './stats.js';
+import { UserError } from '../errors.js';
 
 export type NumericMethod = 'ks' | 'psi' | 'wasserstein';
 export type CategoricalMethod = 'linf' | 'chi2' | 'js';
@@ -247,12 +248,24 @@ export interface DriftReport {
   features: FeatureDrift[];
 }
 
+const NUMERIC_METHODS: readonly DriftMethod[] = ['ks', 'psi', 'wasserstein'];
+const CATEGORICAL_METHODS: readonly DriftMethod[] = ['linf', 'chi2', 'js'];
+
+/**
+ * The method that judges a feature. One of the other kind (chi2 on a numeric feature) would be
+ * judged with the wrong sense, so it is bad input (exit 2), not something to repair silently: the
+ * config schema rejects it for the defaults; an override's feature kind is only known here.
+ */
 function methodFor(f: FeatureProfile, rule: FeatureRule, opts: DriftOptions): DriftMethod {
   const m = rule.method ?? (f.kind === 'numeric' ? opts.numericMethod : opts.categoricalMethod);
-  const numeric = m === 'ks' || m === 'psi' || m === 'wasserstein';
-  if (numeric !== (f.kind === 'numeric')) {
-    // A method of the other kind was asked for (e.g. chi2 on a numeric feature): use the kind's default.
-    return f.kind === 'numeric' ? opts.numericMethod : opts.categoricalMethod;
+  const allowed = f.kind === 'numeric' ? NUMERIC_METHODS : CATEGORICAL_METHODS;
+  if (!allowed.includes(m)) {
+    const setting = rule.method ? `monitor.features.${f.name}.method` : `monitor.${f.kind === 'numeric' ? 'numeric' : 'categorical'}Method`;
+    throw new UserError(
+      'DRIFT_METHOD_KIND',
+      `${setting} is "${m}", a ${f.kind === 'numeric' ? 'categorical' : 'numeric'} method, but "${f.name}" is a ${f.kind} feature in the baseline profile; expected one of ${allowed.map((x) => `"${x}"`).join(', ')}.`,
+      { hint: `Set ${setting} to one of ${allowed.join(', ')} (or remove it to use the default of its kind).` },
+    );
   }
   return m;
 }
@@ -329,6 +342,15 @@ export function featureDrift(
   else if (method === 'psi' && value > Math.min(PSI_WARN, threshold)) status = 'warn';
   else status = 'ok';
   return { ...base, value: round(value), status, stats };
+}
+
+/**
+ * Throws UserError (exit 2) when a configured method does not fit its feature's kind in the
+ * profile. Cheap: call it as soon as the profile is known, before reading a window.
+ */
+export function checkDriftMethods(profile: Profile, options: Partial<DriftOptions> = {}): void {
+  const opts: DriftOptions = { ...DEFAULT_DRIFT_OPTIONS, ...options };
+  for (const f of profile.features) methodFor(f, opts.features[f.name] ?? {}, opts);
 }
 
 /** Every feature's drift and the dataset verdict. */
