@@ -17,6 +17,8 @@ export interface RunProcessOptions {
   stream?: boolean;
   /** Aborting it sends the child `abortSignal` (or the signal named by the abort reason). */
   signal?: AbortSignal;
+  /** Aborting it (after `signal`, or alone) kills the child at once with SIGKILL: the user insisted. */
+  hurry?: AbortSignal;
   /** Kill the child after this many milliseconds (SIGTERM, then SIGKILL after `killGraceMs`). */
   timeoutMs?: number;
   /** How long a child may take to exit after SIGTERM/SIGINT before SIGKILL. Default 10 s. */
@@ -131,7 +133,7 @@ export async function runProcess(argv: string[], opts: RunProcessOptions): Promi
 
   const onAbort = () => {
     aborted = true;
-    const reason = opts.signal?.reason;
+    const reason: unknown = opts.signal?.reason;
     const sig = typeof reason === 'string' && SIGNAL_NAMES.has(reason) ? (reason as NodeJS.Signals) : (opts.abortSignal ?? 'SIGTERM');
     io?.debug(`forwarding ${sig} to ${argv[0]} (pid ${child.pid ?? '?'})`);
     child.kill(sig);
@@ -141,6 +143,13 @@ export async function runProcess(argv: string[], opts: RunProcessOptions): Promi
   };
   let escalation: NodeJS.Timeout | undefined;
   opts.signal?.addEventListener('abort', onAbort, { once: true });
+  const onHurry = () => {
+    aborted = true;
+    io?.debug(`killing ${argv[0]} (pid ${child.pid ?? '?'}) now`);
+    child.kill('SIGKILL');
+  };
+  if (opts.hurry?.aborted) onHurry();
+  else opts.hurry?.addEventListener('abort', onHurry, { once: true });
 
   try {
     const r = await child;
@@ -161,6 +170,7 @@ export async function runProcess(argv: string[], opts: RunProcessOptions): Promi
     };
   } finally {
     opts.signal?.removeEventListener('abort', onAbort);
+    opts.hurry?.removeEventListener('abort', onHurry);
     if (escalation) clearTimeout(escalation);
   }
 }

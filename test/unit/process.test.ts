@@ -88,6 +88,24 @@ describe('runProcess', () => {
     expect(r).toMatchObject({ aborted: true, signal: 'SIGKILL' });
   });
 
+  it('kills at once with SIGKILL on hurry, without waiting for the grace period', async () => {
+    const ac = new AbortController();
+    const hurry = new AbortController();
+    const script = 'process.on("SIGINT", () => console.log("shrugged")); console.log("ready"); setTimeout(() => {}, 60000)';
+    const r = await runProcess([node, '-e', script], {
+      cwd: process.cwd(),
+      env,
+      signal: ac.signal,
+      hurry: hurry.signal,
+      killGraceMs: 600_000,
+      io: {
+        debug() {},
+        passthrough: (s: string) => (s.includes('ready') ? ac.abort('SIGINT') : s.includes('shrugged') && hurry.abort()),
+      } as unknown as Io,
+    });
+    expect(r).toMatchObject({ aborted: true, ok: false, signal: 'SIGKILL' });
+  });
+
   it('does not start when already aborted', async () => {
     const ac = new AbortController();
     ac.abort();
