@@ -70,7 +70,9 @@ try {
     for (let i = 0; ; i++) {
       try {
         if ((await fetch(url)).ok) break;
-      } catch {}
+      } catch {
+        // not listening yet
+      }
       if (i > 600) throw new Error(`${what} did not start`);
       await new Promise((r) => setTimeout(r, 100));
     }

@@ -2,7 +2,7 @@
  * The shapes of the control plane: the SageMaker requests it reads (already validated against
  * the service model, so only the members it uses are listed), and the records it keeps.
  */
-import type { CaptureSettings } from './capture.js';
+import type { CaptureSettings, DataCaptureInput } from './capture.js';
 import type { ModelServer } from './model-servers.js';
 
 /** A response body (JSON); SageMaker's members in its own spelling. */
@@ -32,15 +32,6 @@ export interface VariantInput {
   InitialInstanceCount?: number;
   InitialVariantWeight?: number;
   ServerlessConfig?: unknown;
-}
-
-export interface DataCaptureInput {
-  EnableCapture?: boolean;
-  InitialSamplingPercentage?: number;
-  DestinationS3Uri?: string;
-  KmsKeyId?: string;
-  CaptureOptions?: Array<{ CaptureMode: string }>;
-  CaptureContentTypeHeader?: { CsvContentTypes?: string[]; JsonContentTypes?: string[] };
 }
 
 export interface CreateEndpointConfigInput {

@@ -68,7 +68,7 @@ describe('runProcess', () => {
       cwd: process.cwd(),
       env,
       signal: ac.signal,
-      io: { debug() {}, passthrough: (s: string) => s.includes('ready') && ac.abort('SIGINT') } as unknown as Io,
+      io: { debug() {}, passthrough: (s: string) => s.includes('ready') && ac.abort('SIGINT') },
     });
     const r = await pending;
     expect(r).toMatchObject({ aborted: true, ok: false, exitCode: 130 });
@@ -83,7 +83,7 @@ describe('runProcess', () => {
       env,
       signal: ac.signal,
       killGraceMs: 200,
-      io: { debug() {}, passthrough: (s: string) => s.includes('ready') && ac.abort() } as unknown as Io,
+      io: { debug() {}, passthrough: (s: string) => s.includes('ready') && ac.abort() },
     });
     expect(r).toMatchObject({ aborted: true, signal: 'SIGKILL' });
   });
@@ -101,7 +101,7 @@ describe('runProcess', () => {
       io: {
         debug() {},
         passthrough: (s: string) => (s.includes('ready') ? ac.abort('SIGINT') : s.includes('shrugged') && hurry.abort()),
-      } as unknown as Io,
+      },
     });
     expect(r).toMatchObject({ aborted: true, ok: false, signal: 'SIGKILL' });
   });
