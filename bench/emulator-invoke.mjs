@@ -3,9 +3,8 @@
 // `mlflow models serve` start), and InvokeEndpoint latency through the SDK against a direct call
 // to the same scoring server (the emulator's overhead, capture and metrics on).
 // Run `npm run build` first. Usage: node bench/emulator-invoke.mjs [invocations]  (default 200)
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,25 +22,12 @@ const rt = await import('@aws-sdk/client-sagemaker-runtime');
 const { S3Client, CreateBucketCommand, PutObjectCommand } = await import('@aws-sdk/client-s3');
 
 const venv = path.join(root, '.venv', 'bin');
-const port = await new Promise((res) => {
-  const s = createServer().listen(0, '127.0.0.1', () => {
-    const p = s.address().port;
-    s.close(() => res(p));
-  });
-});
-const moto = spawn(path.join(venv, 'moto_server'), ['-H', '127.0.0.1', '-p', String(port)], { stdio: 'ignore' });
-const motoUrl = `http://127.0.0.1:${port}`;
+const { startMoto } = await import(path.join(root, 'dist/sandbox/local-stack.js'));
+const moto = await startMoto({ venv: path.join(root, '.venv'), mode: 'attached' });
+const motoUrl = moto.url;
 const work = mkdtempSync(path.join(tmpdir(), 'mlops-bench-emulator-'));
 let emulator;
 try {
-  for (let i = 0; ; i++) {
-    try {
-      if ((await fetch(`${motoUrl}/moto-api/`)).ok) break;
-    } catch {
-      if (i > 150) throw new Error('moto did not start');
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
   execFileSync(path.join(venv, 'python'), [path.join(root, 'test/emulator/fixtures/make-model.py'), work, 'linear']);
   const credentials = { accessKeyId: 'testing', secretAccessKey: 'testing' };
   const s3 = new S3Client({ region: 'us-east-1', endpoint: motoUrl, forcePathStyle: true, credentials });
@@ -97,6 +83,6 @@ try {
   for (const c of [client, runtime, s3]) c.destroy();
 } finally {
   await emulator?.stop();
-  moto.kill();
+  await moto.stop();
   rmSync(work, { recursive: true, force: true });
 }

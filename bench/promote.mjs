@@ -6,9 +6,8 @@
 // MLflow calls, packaging, CloudWatch alarms, the bake's reads). Model servers still take real
 // seconds to start in the emulator; that is SageMaker time, not promote's.
 // Run `npm run build` first. Usage: node bench/promote.mjs
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,51 +29,18 @@ const { S3Client, CreateBucketCommand } = await import('@aws-sdk/client-s3');
 const rt = await import('@aws-sdk/client-sagemaker-runtime');
 
 const venv = path.join(root, '.venv', 'bin');
-const freePort = () =>
-  new Promise((res) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const p = s.address().port;
-      s.close(() => res(p));
-    });
-  });
 const work = mkdtempSync(path.join(tmpdir(), 'mlops-bench-promote-'));
-const [motoPort, mlflowPort] = [await freePort(), await freePort()];
-const moto = spawn(path.join(venv, 'moto_server'), ['-H', '127.0.0.1', '-p', String(motoPort)], { stdio: 'ignore' });
-const mlflow = spawn(
-  path.join(venv, 'mlflow'),
-  [
-    'server',
-    '--host',
-    '127.0.0.1',
-    '--port',
-    String(mlflowPort),
-    '--workers',
-    '1',
-    '--backend-store-uri',
-    `sqlite:///${work}/mlflow.db`,
-    '--serve-artifacts',
-    '--artifacts-destination',
-    `${work}/artifacts`,
-  ],
-  { stdio: 'ignore', env: { ...process.env, MLFLOW_SERVER_ENABLE_JOB_EXECUTION: 'false' } },
-);
-const motoUrl = `http://127.0.0.1:${motoPort}`;
-const mlflowUrl = `http://127.0.0.1:${mlflowPort}`;
+const stack = await import(path.join(root, 'dist/sandbox/local-stack.js'));
+const venvDir = path.join(root, '.venv');
+const [moto, mlflow] = await Promise.all([
+  stack.startMoto({ venv: venvDir, mode: 'attached' }),
+  stack.startMlflow({ venv: venvDir, mode: 'attached' }),
+]);
+const motoUrl = moto.url;
+const mlflowUrl = mlflow.url;
 let emulator;
 const ms = (x) => `${x.toFixed(0).padStart(6)} ms`;
 try {
-  for (const [url, what] of [
-    [`${motoUrl}/moto-api/`, 'moto'],
-    [`${mlflowUrl}/health`, 'mlflow'],
-  ]) {
-    for (let i = 0; ; i++) {
-      try {
-        if ((await fetch(url)).ok) break;
-      } catch {}
-      if (i > 600) throw new Error(`${what} did not start`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
   const env = {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
@@ -281,8 +247,7 @@ deploy:
   }
 } finally {
   await emulator?.stop();
-  moto.kill('SIGTERM');
-  mlflow.kill('SIGTERM');
+  await Promise.all([moto.stop(), mlflow.stop()]);
   rmSync(work, { recursive: true, force: true });
 }
 

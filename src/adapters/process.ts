@@ -1,22 +1,36 @@
 /**
- * The one process runner. Every child process of mlops goes through `runProcess`:
+ * The one process runner. Every child process of mlops (and of the demo, the sandbox and the
+ * SageMaker emulator) goes through `runProcess` (run to the end) or `startInBackground` (a server):
  * argv arrays only (never a shell), explicit cwd and env, output streamed to `io.passthrough`
  * (and kept, capped, for error classification), the command echoed (redacted) with --verbose,
  * abort forwarded as a signal, and a timeout. Expected outcomes (not found, non-zero exit, killed,
  * timed out) are values in the result, not exceptions.
  */
-import type { Io } from '../cli/io.js';
+import { spawn } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
+
+/** Where a child's output and the echoed command go (the CLI's Io fits; the demo passes its printer). */
+export interface ProcessIo {
+  /** The command line, shown with --verbose. */
+  debug(line: string): void;
+  /** The child's own output, as it arrives. */
+  passthrough(text: string): void;
+}
 
 export interface RunProcessOptions {
   cwd: string;
   /** The child's whole environment (nothing is inherited implicitly). `PATH` here finds the binary. */
   env: Record<string, string | undefined>;
   /** Output object: child output is streamed to `io.passthrough`, the command echoed by `io.debug`. */
-  io?: Io;
+  io?: ProcessIo;
+  /** Only echo what would run (`would run: ...`) and report success without running it. */
+  dryRun?: boolean;
   /** Stream the child's stdout/stderr to `io.passthrough` (default: true when `io` is given). */
   stream?: boolean;
   /** Aborting it sends the child `abortSignal` (or the signal named by the abort reason). */
   signal?: AbortSignal;
+  /** Aborting it (after `signal`, or alone) kills the child at once with SIGKILL: the user insisted. */
+  hurry?: AbortSignal;
   /** Kill the child after this many milliseconds (SIGTERM, then SIGKILL after `killGraceMs`). */
   timeoutMs?: number;
   /** How long a child may take to exit after SIGTERM/SIGINT before SIGKILL. Default 10 s. */
@@ -81,19 +95,22 @@ export async function runProcess(argv: string[], opts: RunProcessOptions): Promi
   const out = new Tail(max);
   const err = new Tail(max);
   const all = new Tail(max);
-  io?.debug(`$ ${formatCommand(argv)}${opts.cwd ? `   (in ${opts.cwd})` : ''}`);
+  if (!opts.dryRun) io?.debug(`$ ${formatCommand(argv)}${opts.cwd ? `   (in ${opts.cwd})` : ''}`);
 
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(opts.env)) if (v !== undefined) env[k] = v;
 
   let aborted = false;
-  if (opts.signal?.aborted) {
+  if (opts.signal?.aborted || opts.dryRun) {
+    if (opts.dryRun) io?.debug(`would run: ${formatCommand(argv)}`);
+    const dry = !opts.signal?.aborted;
     return {
       argv,
+      ...(dry ? { exitCode: 0 } : {}),
       notFound: false,
       timedOut: false,
-      aborted: true,
-      ok: false,
+      aborted: !dry,
+      ok: dry,
       stdout: '',
       stderr: '',
       output: '',
@@ -131,7 +148,7 @@ export async function runProcess(argv: string[], opts: RunProcessOptions): Promi
 
   const onAbort = () => {
     aborted = true;
-    const reason = opts.signal?.reason;
+    const reason: unknown = opts.signal?.reason;
     const sig = typeof reason === 'string' && SIGNAL_NAMES.has(reason) ? (reason as NodeJS.Signals) : (opts.abortSignal ?? 'SIGTERM');
     io?.debug(`forwarding ${sig} to ${argv[0]} (pid ${child.pid ?? '?'})`);
     child.kill(sig);
@@ -141,6 +158,13 @@ export async function runProcess(argv: string[], opts: RunProcessOptions): Promi
   };
   let escalation: NodeJS.Timeout | undefined;
   opts.signal?.addEventListener('abort', onAbort, { once: true });
+  const onHurry = () => {
+    aborted = true;
+    io?.debug(`killing ${argv[0]} (pid ${child.pid ?? '?'}) now`);
+    child.kill('SIGKILL');
+  };
+  if (opts.hurry?.aborted) onHurry();
+  else opts.hurry?.addEventListener('abort', onHurry, { once: true });
 
   try {
     const r = await child;
@@ -161,6 +185,7 @@ export async function runProcess(argv: string[], opts: RunProcessOptions): Promi
     };
   } finally {
     opts.signal?.removeEventListener('abort', onAbort);
+    opts.hurry?.removeEventListener('abort', onHurry);
     if (escalation) clearTimeout(escalation);
   }
 }
@@ -181,4 +206,96 @@ export async function whichOnPath(name: string, pathEnv: string | undefined): Pr
     }
   }
   return undefined;
+}
+
+export interface BackgroundOptions {
+  cwd: string;
+  /** The child's whole environment (nothing is inherited implicitly). */
+  env: Record<string, string | undefined>;
+  /** The child's stdout and stderr are appended to this file. */
+  logFile: string;
+  io?: Pick<ProcessIo, 'debug'>;
+}
+
+/** A child running in the background as the leader of its own process group (a server). */
+export interface BackgroundProcess {
+  readonly argv: string[];
+  readonly pid: number | undefined;
+  /** How it ended, once it has (a spawn failure counts, with the error as the signal). */
+  readonly exit: { code: number | null; signal: string | null } | undefined;
+  /** Resolves when it has ended. */
+  readonly exited: Promise<void>;
+  /** Signals its whole process group. */
+  killGroup(signal: NodeJS.Signals): void;
+  /** SIGTERM to the group, SIGKILL after `graceMs` if it is still there, then SIGKILL to stragglers of the group. */
+  stopGroup(graceMs: number): Promise<void>;
+}
+
+/** Starts argv detached from this process's group (so the whole group can be stopped), output to a log file. */
+export function startInBackground(argv: string[], opts: BackgroundOptions): BackgroundProcess {
+  if (argv.length === 0) throw new Error('startInBackground: empty argv');
+  opts.io?.debug(`$ ${formatCommand(argv)}   (in ${opts.cwd}, log ${opts.logFile})`);
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(opts.env)) if (v !== undefined) env[k] = v;
+  const fd = openSync(opts.logFile, 'a');
+  let child;
+  try {
+    child = spawn(argv[0], argv.slice(1), { cwd: opts.cwd, env, stdio: ['ignore', fd, fd], detached: true });
+  } finally {
+    closeSync(fd);
+  }
+  // The caller holds it through `exited`; it must not keep this process alive by itself.
+  child.unref();
+  const pid = child.pid;
+  let exit: BackgroundProcess['exit'];
+  const exited = new Promise<void>((res) => {
+    child.once('exit', (code, signal) => {
+      exit = { code, signal };
+      res();
+    });
+    child.once('error', (err) => {
+      exit ??= { code: null, signal: String(err) };
+      res();
+    });
+  });
+  const group = (signal: NodeJS.Signals) => {
+    if (pid) killGroup(pid, signal);
+  };
+  return {
+    argv,
+    pid,
+    get exit() {
+      return exit;
+    },
+    exited,
+    killGroup: group,
+    async stopGroup(graceMs: number) {
+      if (!exit) {
+        group('SIGTERM');
+        const timer = setTimeout(() => group('SIGKILL'), graceMs);
+        await exited;
+        clearTimeout(timer);
+      }
+      group('SIGKILL');
+    },
+  };
+}
+
+/** Sends a signal to a process group (by its leader's pid); a group that is gone is fine. */
+export function killGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // already gone
+  }
+}
+
+/** Whether any process of the group led by pid is still alive. */
+export function groupAlive(pid: number): boolean {
+  try {
+    process.kill(-pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }

@@ -19,6 +19,11 @@ export interface CommandContext {
   globals: GlobalOptions;
   /** Aborted on SIGINT/SIGTERM; long work checks it and child processes are told. */
   signal: AbortSignal;
+  /**
+   * Aborted on a second SIGINT/SIGTERM, when the command listens on it: it should then stop at once
+   * but still record how it ended (a third signal exits regardless). Unlistened, the second signal exits.
+   */
+  hurry?: AbortSignal;
   /** Finds, parses, interpolates and validates the config (cached). Throws UserError (exit 2). */
   loadConfig(): Promise<LoadedConfig>;
 }

@@ -2,7 +2,7 @@
  * argv -> command table -> command -> printed result and exit code.
  * `main` never calls process.exit; the bin sets process.exitCode from its return value.
  */
-import { setMaxListeners } from 'node:events';
+import { getEventListeners, setMaxListeners } from 'node:events';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { inspect } from 'node:util';
@@ -86,7 +86,8 @@ export async function main(argv: string[], deps: MainDeps = {}): Promise<number>
   // is not a leak, so raise Node's default of 10 listeners before it warns.
   setMaxListeners(64, abort.signal);
   if (deps.signal) deps.signal.addEventListener('abort', () => abort.abort(deps.signal?.reason), { once: true });
-  const cleanupSignals = deps.handleSignals ? installSignalHandlers(abort) : () => {};
+  const hurry = new AbortController();
+  const cleanupSignals = deps.handleSignals ? installSignalHandlers(abort, hurry) : () => {};
 
   const program = new Command('mlops').description(PROGRAM_DESCRIPTION);
   const [versionOption, ...globalOptions] = GLOBAL_OPTIONS;
@@ -147,6 +148,7 @@ export async function main(argv: string[], deps: MainDeps = {}): Promise<number>
         env,
         globals,
         signal: abort.signal,
+        hurry: hurry.signal,
         loadConfig: () => {
           configCache ??= import('../config/load.js').then((m) =>
             m.loadConfig({ cwd, env, configPath: globals.config }).then((loaded) => {
@@ -260,7 +262,7 @@ function printCauses(err: Error, io: Io): void {
   }
 }
 
-function installSignalHandlers(abort: AbortController): () => void {
+function installSignalHandlers(abort: AbortController, hurry: AbortController): () => void {
   let count = 0;
   const onSignal = (sig: NodeJS.Signals) => {
     count++;
@@ -268,7 +270,12 @@ function installSignalHandlers(abort: AbortController): () => void {
       abort.abort(sig);
       return;
     }
-    // A second signal means "now": the first one is still being handled gracefully.
+    // A second signal means "now". A command that must still record how it ended (train marks its
+    // MLflow run KILLED) listens on `hurry` and finishes quickly; a third signal exits regardless.
+    if (count === 2 && getEventListeners(hurry.signal, 'abort').length > 0) {
+      hurry.abort(sig);
+      return;
+    }
     process.exit(ExitCode.INTERRUPTED);
   };
   process.on('SIGINT', onSignal);

@@ -10,7 +10,7 @@ import path from 'node:path';
 import type { CommandContext, CommandResult, CommandRun } from '../cli/context.js';
 import { MlopsError, UserError } from '../core/errors.js';
 import type { Config } from '../config/schema.js';
-import type { SandboxState } from '../adapters/local-stack.js';
+import type { SandboxState } from '../sandbox/local-stack.js';
 
 /** Default emulated seconds per real second: a new endpoint (240 emulated s) is InService in about 24 s. */
 export const DEFAULT_TIME_SCALE = 10;
@@ -46,14 +46,14 @@ function describe(state: SandboxState): string[] {
 /** Creates the S3 buckets the config's deploy section names (audit bucket with Object Lock). */
 async function buckets(ctx: CommandContext, p: Project, motoUrl: string): Promise<string[]> {
   if (!p.config?.deploy) return [];
-  const { bucketsOf, ensureBuckets } = await import('../adapters/local-stack.js');
+  const { bucketsOf, ensureBuckets } = await import('../sandbox/local-stack.js');
   const created = await ensureBuckets(motoUrl, bucketsOf(p.config.deploy));
   if (created.length) ctx.io.info(`created S3 bucket(s) in moto: ${created.join(', ')}`);
   return created;
 }
 
 export const up: CommandRun<'sandbox up'> = async (ctx, _args, opts) => {
-  const stack = await import('../adapters/local-stack.js');
+  const stack = await import('../sandbox/local-stack.js');
   const p = await project(ctx);
   const timeScale = opts.timeScale !== undefined ? Number(opts.timeScale) : DEFAULT_TIME_SCALE;
   if (!(timeScale > 0)) throw new UserError('BAD_OPTION', `--time-scale must be a positive number, not ${String(opts.timeScale)}.`);
@@ -123,7 +123,7 @@ export const up: CommandRun<'sandbox up'> = async (ctx, _args, opts) => {
 };
 
 export const down: CommandRun<'sandbox down'> = async (ctx) => {
-  const stack = await import('../adapters/local-stack.js');
+  const stack = await import('../sandbox/local-stack.js');
   const p = await project(ctx);
   const state = stack.readSandboxState(p.dir);
   if (!state) {
@@ -143,7 +143,7 @@ export const down: CommandRun<'sandbox down'> = async (ctx) => {
 const shQuote = (v: string) => `'${v.replace(/'/g, `'\\''`)}'`;
 
 export const env: CommandRun<'sandbox env'> = async (ctx) => {
-  const stack = await import('../adapters/local-stack.js');
+  const stack = await import('../sandbox/local-stack.js');
   const p = await project(ctx);
   const state = stack.readSandboxState(p.dir);
   if (!state) {
@@ -159,7 +159,7 @@ export const env: CommandRun<'sandbox env'> = async (ctx) => {
 };
 
 export const status: CommandRun<'sandbox status'> = async (ctx): Promise<CommandResult> => {
-  const stack = await import('../adapters/local-stack.js');
+  const stack = await import('../sandbox/local-stack.js');
   const p = await project(ctx);
   const state = stack.readSandboxState(p.dir);
   if (!state) return { data: { up: false, dir: p.dir, processes: [] }, text: `sandbox: down (nothing recorded in ${p.dir})` };

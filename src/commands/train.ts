@@ -97,6 +97,10 @@ export const run: CommandRun<'train'> = async (ctx, args, opts) => {
   const runUrl = mlflow.runUrl(runId, experimentId);
   ctx.io.info(`MLflow run ${runId} (experiment "${experimentName}"): ${runUrl}`);
 
+  // Listening on `hurry` keeps a second Ctrl-C from exiting before the run is marked KILLED.
+  const onHurry = () => ctx.io.info(`Stopping now; marking the run ${runId} KILLED first (a third Ctrl-C quits at once).`);
+  ctx.hurry?.addEventListener('abort', onHurry, { once: true });
+
   let final: FinalStatus = 'FAILED';
   let failureTag: string | undefined = 'mlops-error';
   let proc: ProcessResult | undefined;
@@ -165,7 +169,7 @@ export const run: CommandRun<'train'> = async (ctx, args, opts) => {
       PYTHONUNBUFFERED: ctx.env.PYTHONUNBUFFERED ?? '1',
     };
     ctx.io.info(`$ ${formatCommand(command)}`);
-    proc = await runProcess(command, { cwd: root, env, io: ctx.io, signal: ctx.signal, timeoutMs });
+    proc = await runProcess(command, { cwd: root, env, io: ctx.io, signal: ctx.signal, hurry: ctx.hurry, timeoutMs });
     const took = formatDuration(proc.durationMs);
 
     if (proc.aborted) {
@@ -241,6 +245,7 @@ export const run: CommandRun<'train'> = async (ctx, args, opts) => {
         ctx.io.error(`could not mark the MLflow run ${runId} ${final}: ${(err as Error).message}`, 'Set its status in the MLflow UI.');
       }
     }
+    ctx.hurry?.removeEventListener('abort', onHurry);
   }
 };
 

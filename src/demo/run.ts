@@ -9,7 +9,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, realpathSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { resolveVenv, startLocalStack, venvReady, type LocalStack } from '../adapters/local-stack.js';
+import { resolveVenv, startLocalStack, venvReady, type LocalStack } from '../sandbox/local-stack.js';
 import { runScenario, ScenarioError, type ScenarioResult } from './scenario.js';
 
 /** Emulated SageMaker seconds per real second in the demo. */

@@ -9,12 +9,13 @@
  * inputs shift and `monitor` detects the drift and rolls back. Every mlops command runs in-process
  * through the CLI's own `main`, exactly as typed.
  */
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { main } from '../cli/main.js';
 import { renderText, type MonitorOutcome } from '../commands/monitor.js';
-import { bucketsOf, ensureBuckets, SANDBOX_CREDENTIALS, SANDBOX_REGION, stackEnv, type StackUrls } from '../adapters/local-stack.js';
+import { formatCommand, runProcess } from '../adapters/process.js';
+import { readFeatureRows, rowRequests, startTraffic } from '../adapters/traffic.js';
+import { bucketsOf, ensureBuckets, SANDBOX_CREDENTIALS, SANDBOX_REGION, stackEnv, type StackUrls } from '../sandbox/local-stack.js';
 
 export interface ScenarioOptions {
   /** An empty folder for the project and the DVC remote. */
@@ -176,7 +177,7 @@ export async function runScenario(opts: ScenarioOptions): Promise<ScenarioResult
   };
   const json = async <T>(argv: string[]): Promise<T> => parse<T>(await mlops([...argv, '--json'], { quiet: true }));
   const sh = (cmd: string, args: string[], cwd = project) =>
-    run(cmd, args, { cwd, env, signal: opts.signal, echo: opts.echo ? print : undefined });
+    run([cmd, ...args], { cwd, env, signal: opts.signal, echo: opts.echo ? print : undefined });
 
   const step = async <T extends Record<string, unknown>>(
     name: string,
@@ -321,159 +322,110 @@ export async function runScenario(opts: ScenarioOptions): Promise<ScenarioResult
     return { summary: 'compare exited 0: the merge may go ahead', observed: o };
   });
 
-  const holdout = readHoldout(path.join(project, 'data', 'holdout.csv'));
-  const traffic = (shift: number) => startTraffic(opts.urls.emulator, ENDPOINT, holdout, shift);
+  const holdout = readFeatureRows(path.join(project, 'data', 'holdout.csv'));
+  const { SageMakerRuntimeClient } = await import('@aws-sdk/client-sagemaker-runtime');
+  const { SageMakerClient } = await import('@aws-sdk/client-sagemaker');
+  const clientConfig = { region: SANDBOX_REGION, endpoint: opts.urls.emulator, credentials: SANDBOX_CREDENTIALS, maxAttempts: 1 };
+  const runtime = new SageMakerRuntimeClient(clientConfig);
+  const sagemaker = new SageMakerClient(clientConfig);
+  const traffic = (scale: number) =>
+    startTraffic({
+      runtime,
+      sagemaker,
+      endpoint: ENDPOINT,
+      request: rowRequests(holdout, { scale, inferenceIdPrefix: 'demo-' }),
+      ratePerSecond: 25,
+      signal: opts.signal,
+    });
+  try {
+    // --- 5. promote through shadow, bake, canary ----------------------------------------------------
+    observed.promote = await step('promote', '5. promote: shadow, bake, canary, done, while traffic flows', async () => {
+      const load = traffic(1);
+      print('traffic: holdout rows sent to the endpoint in the background');
+      let promote: CommandRun;
+      try {
+        promote = await mlops(['promote', '--wait', '10m', '--poll', '1s', '--json']);
+      } finally {
+        await load.stop();
+      }
+      const p = parse<{ outcome: string; stage: string | null; bake: { passed: boolean; measured?: { comparedSamples?: number } } | null }>(
+        promote,
+      );
+      print(`${ENDPOINT}: stage reached ${p.stage}, outcome ${p.outcome}`);
+      const st = await statusJson();
+      const o = {
+        code: promote.code,
+        outcome: p.outcome,
+        stage: p.stage ?? undefined,
+        stages: st.deployment?.history.map((h) => h.stage) ?? [],
+        bakePassed: p.bake?.passed,
+        comparedSamples: p.bake?.measured?.comparedSamples,
+        alias: await alias(),
+        endpointConfig: st.endpoint?.configName,
+        requests: load.sent(),
+      };
+      observed.promote = o;
+      print(`${load.sent()} requests sent during the promotion; stages: ${o.stages.join(' -> ')}`);
+      expectCode('promote', promote, 0);
+      if (o.stage !== 'done') fail('promote', `the deployment is at stage ${o.stage}, expected done`);
+      return {
+        summary: `v${o.alias} live after ${o.stages.join(' -> ')} (bake on ${o.comparedSamples ?? '?'} compared requests)`,
+        observed: o,
+      };
+    });
 
-  // --- 5. promote through shadow, bake, canary ----------------------------------------------------
-  observed.promote = await step('promote', '5. promote: shadow, bake, canary, done, while traffic flows', async () => {
-    const load = traffic(1);
-    print('traffic: holdout rows sent to the endpoint in the background');
-    let promote: CommandRun;
-    try {
-      promote = await mlops(['promote', '--wait', '10m', '--poll', '1s', '--json']);
-    } finally {
+    // --- 6. drift, rollback -----------------------------------------------------------------------
+    observed.drift = await step('drift', '6. the live inputs shift: `mlops monitor` detects drift and rolls back', async () => {
+      const from = nextSecond();
+      await sleep(from.getTime() - Date.now());
+      const load = traffic(1.6);
+      print('traffic: every feature now 1.6 times larger than in training');
+      const t0 = Date.now();
+      while ((load.sent() < 80 || Date.now() - t0 < 3000) && Date.now() - t0 < 90_000 && !opts.signal?.aborted) await sleep(250);
       await load.stop();
-    }
-    const p = parse<{ outcome: string; stage: string | null; bake: { passed: boolean; measured?: { comparedSamples?: number } } | null }>(
-      promote,
-    );
-    print(`${ENDPOINT}: stage reached ${p.stage}, outcome ${p.outcome}`);
-    const st = await statusJson();
-    const o = {
-      code: promote.code,
-      outcome: p.outcome,
-      stage: p.stage ?? undefined,
-      stages: st.deployment?.history.map((h) => h.stage) ?? [],
-      bakePassed: p.bake?.passed,
-      comparedSamples: p.bake?.measured?.comparedSamples,
-      alias: await alias(),
-      endpointConfig: st.endpoint?.configName,
-      requests: load.sent(),
-    };
-    observed.promote = o;
-    print(`${load.sent()} requests sent during the promotion; stages: ${o.stages.join(' -> ')}`);
-    expectCode('promote', promote, 0);
-    if (o.stage !== 'done') fail('promote', `the deployment is at stage ${o.stage}, expected done`);
-    return {
-      summary: `v${o.alias} live after ${o.stages.join(' -> ')} (bake on ${o.comparedSamples ?? '?'} compared requests)`,
-      observed: o,
-    };
-  });
+      const to = nextSecond();
+      // The emulator writes capture files every second: let the last ones land.
+      await sleep(Math.max(2500, to.getTime() - Date.now() + 1500));
+      const monitor = await mlops(['monitor', '--from', from.toISOString(), '--to', to.toISOString(), '--json']);
+      const m = parse<MonitorOutcome & { reportFile: string }>(monitor);
+      if (opts.echo) for (const l of renderText(m).split('\n')) print(`  ${l}`);
+      const st = await statusJson();
+      const o = {
+        code: monitor.code,
+        status: m.status,
+        driftedInputs: m.dataset.driftedInputs.length,
+        outputDrifted: m.dataset.outputDrifted,
+        rolledBack: m.rollback.performed,
+        alias: await alias(),
+        endpointConfig: st.endpoint?.configName,
+        requests: load.sent(),
+        report: existsSync(m.reportFile) ? readFileSync(m.reportFile, 'utf8') : '',
+      };
+      observed.drift = o;
+      expectCode('drift', monitor, 1);
+      if (!o.rolledBack) fail('drift', 'monitor did not roll back');
+      return { summary: `drift on ${load.sent()} shifted requests: rolled back to v${o.alias} (${o.endpointConfig})`, observed: o };
+    });
 
-  // --- 6. drift, rollback -----------------------------------------------------------------------
-  observed.drift = await step('drift', '6. the live inputs shift: `mlops monitor` detects drift and rolls back', async () => {
-    const from = nextSecond();
-    await sleep(from.getTime() - Date.now());
-    const load = traffic(1.6);
-    print('traffic: every feature now 1.6 times larger than in training');
-    const t0 = Date.now();
-    while ((load.sent() < 80 || Date.now() - t0 < 3000) && Date.now() - t0 < 90_000 && !opts.signal?.aborted) await sleep(250);
-    await load.stop();
-    const to = nextSecond();
-    // The emulator writes capture files every second: let the last ones land.
-    await sleep(Math.max(2500, to.getTime() - Date.now() + 1500));
-    const monitor = await mlops(['monitor', '--from', from.toISOString(), '--to', to.toISOString(), '--json']);
-    const m = parse<MonitorOutcome & { reportFile: string }>(monitor);
-    if (opts.echo) for (const l of renderText(m).split('\n')) print(`  ${l}`);
-    const st = await statusJson();
-    const o = {
-      code: monitor.code,
-      status: m.status,
-      driftedInputs: m.dataset.driftedInputs.length,
-      outputDrifted: m.dataset.outputDrifted,
-      rolledBack: m.rollback.performed,
-      alias: await alias(),
-      endpointConfig: st.endpoint?.configName,
-      requests: load.sent(),
-      report: existsSync(m.reportFile) ? readFileSync(m.reportFile, 'utf8') : '',
-    };
-    observed.drift = o;
-    expectCode('drift', monitor, 1);
-    if (!o.rolledBack) fail('drift', 'monitor did not roll back');
-    return { summary: `drift on ${load.sent()} shifted requests: rolled back to v${o.alias} (${o.endpointConfig})`, observed: o };
-  });
-
-  // --- 7. where things are ----------------------------------------------------------------------
-  observed.audit = await step('audit', 'the endpoint now, and the audit trail', async () => {
-    const status = await mlops(['status']);
-    const verify = await mlops(['audit', 'verify']);
-    const v = await json<{ ok: boolean; records: number; location: string }>(['audit', 'verify']);
-    const o = { code: verify.code, ok: v.ok, records: v.records, location: v.location, statusText: status.stdout };
-    observed.audit = o;
-    expectCode('audit', verify, 0);
-    return { summary: `${v.records} audit records at ${v.location}, hash chain intact`, observed: o };
-  });
+    // --- 7. where things are ----------------------------------------------------------------------
+    observed.audit = await step('audit', 'the endpoint now, and the audit trail', async () => {
+      const status = await mlops(['status']);
+      const verify = await mlops(['audit', 'verify']);
+      const v = await json<{ ok: boolean; records: number; location: string }>(['audit', 'verify']);
+      const o = { code: verify.code, ok: v.ok, records: v.records, location: v.location, statusText: status.stdout };
+      observed.audit = o;
+      expectCode('audit', verify, 0);
+      return { summary: `${v.records} audit records at ${v.location}, hash chain intact`, observed: o };
+    });
+  } finally {
+    runtime.destroy();
+    sagemaker.destroy();
+  }
 
   return { steps, observed: observed as Observations };
 }
 
 // --- helpers --------------------------------------------------------------------------------------
-
-/** The holdout the last model was trained with: feature columns only (no label, no prediction). */
-function readHoldout(file: string): { header: string[]; rows: number[][] } {
-  const [head, ...lines] = readFileSync(file, 'utf8').trim().split('\n');
-  const cols = head.split(',');
-  const keep = cols.map((c, i) => (c === 'target' || c === 'label' || c === 'prediction' ? -1 : i)).filter((i) => i >= 0);
-  return {
-    header: keep.map((i) => cols[i]),
-    rows: lines.map((l) => {
-      const v = l.split(',');
-      return keep.map((i) => Number(v[i]));
-    }),
-  };
-}
-
-/**
- * Sends one holdout row per request (CSV with the header MLflow's scoring server needs), every
- * feature multiplied by `scale`, while the endpoint is InService or Updating.
- */
-function startTraffic(emulatorUrl: string, endpoint: string, data: { header: string[]; rows: number[][] }, scale: number) {
-  let running = true;
-  let sent = 0;
-  const loop = (async () => {
-    const { SageMakerRuntimeClient, InvokeEndpointCommand } = await import('@aws-sdk/client-sagemaker-runtime');
-    const { SageMakerClient, DescribeEndpointCommand } = await import('@aws-sdk/client-sagemaker');
-    const cfg = { region: SANDBOX_REGION, endpoint: emulatorUrl, credentials: SANDBOX_CREDENTIALS, maxAttempts: 1 };
-    const runtime = new SageMakerRuntimeClient(cfg);
-    const sm = new SageMakerClient(cfg);
-    try {
-      for (let i = 0; running; i++) {
-        const ep = await sm.send(new DescribeEndpointCommand({ EndpointName: endpoint })).catch(() => undefined);
-        if (ep?.EndpointStatus !== 'InService' && ep?.EndpointStatus !== 'Updating') {
-          await sleep(200);
-          continue;
-        }
-        const row = data.rows[i % data.rows.length].map((x) => String(+(x * scale).toPrecision(8)));
-        try {
-          await runtime.send(
-            new InvokeEndpointCommand({
-              EndpointName: endpoint,
-              ContentType: 'text/csv',
-              Accept: 'application/json',
-              Body: Buffer.from(`${data.header.join(',')}\n${row.join(',')}\n`),
-              InferenceId: `demo-${i}`,
-            }),
-          );
-          sent++;
-        } catch {
-          // between fleets
-        }
-        await sleep(40);
-      }
-    } finally {
-      runtime.destroy();
-      sm.destroy();
-    }
-  })();
-  return {
-    sent: () => sent,
-    async stop() {
-      running = false;
-      await loop;
-      return sent;
-    },
-  };
-}
 
 function nextSecond(): Date {
   return new Date(Math.ceil((Date.now() + 1) / 1000) * 1000);
@@ -483,25 +435,19 @@ function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, Math.max(0, ms)));
 }
 
-/** Runs a program (argv, no shell); throws with its output when it fails. */
-function run(
-  cmd: string,
-  args: string[],
+/** Runs a program (argv, no shell) through the process runner; throws with its output when it fails. */
+async function run(
+  argv: string[],
   o: { cwd: string; env: Record<string, string | undefined>; signal?: AbortSignal; echo?: (line: string) => void },
 ): Promise<string> {
-  o.echo?.(`$ ${cmd} ${args.join(' ')}`);
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd: o.cwd, env: o.env, stdio: ['ignore', 'pipe', 'pipe'], signal: o.signal });
-    let out = '';
-    const onData = (c: Buffer) => {
-      out += c.toString('utf8');
-      if (o.echo) for (const l of c.toString('utf8').replace(/\n$/, '').split('\n')) if (l.trim()) o.echo(`  ${l}`);
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.once('error', reject);
-    child.once('close', (code) =>
-      code === 0 ? resolve(out) : reject(new Error(`${cmd} ${args.join(' ')} exited ${code}:\n${out.slice(-3000)}`)),
-    );
-  });
+  const echo = o.echo;
+  const io = echo && {
+    debug: () => echo(`$ ${formatCommand(argv)}`),
+    passthrough: (text: string) => {
+      for (const l of text.replace(/\n$/, '').split('\n')) if (l.trim()) echo(`  ${l}`);
+    },
+  };
+  const r = await runProcess(argv, { cwd: o.cwd, env: o.env, signal: o.signal, io: io || undefined });
+  if (!r.ok) throw new Error(`${formatCommand(argv)} exited ${r.exitCode ?? r.signal ?? r.spawnError}:\n${r.output.slice(-3000)}`);
+  return r.stdout;
 }

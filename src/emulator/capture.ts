@@ -7,6 +7,16 @@
 import { randomUUID } from 'node:crypto';
 import type { S3Client } from '@aws-sdk/client-s3';
 
+/** CreateEndpointConfig's DataCaptureConfig, as the service model requires it. */
+export interface DataCaptureInput {
+  EnableCapture?: boolean;
+  InitialSamplingPercentage: number;
+  DestinationS3Uri: string;
+  KmsKeyId?: string;
+  CaptureOptions?: Array<{ CaptureMode: string }>;
+  CaptureContentTypeHeader?: { CsvContentTypes?: string[]; JsonContentTypes?: string[] };
+}
+
 export interface CaptureSettings {
   enabled: boolean;
   samplingPercentage: number;
@@ -19,9 +29,9 @@ export interface CaptureSettings {
 }
 
 /** Reads CreateEndpointConfig's DataCaptureConfig (undefined when absent). */
-export function captureSettings(cfg: any): CaptureSettings | undefined {
+export function captureSettings(cfg: DataCaptureInput | undefined): CaptureSettings | undefined {
   if (!cfg) return undefined;
-  const modes: string[] = (cfg.CaptureOptions ?? []).map((o: any) => o.CaptureMode);
+  const modes = (cfg.CaptureOptions ?? []).map((o) => o.CaptureMode);
   return {
     enabled: cfg.EnableCapture ?? true,
     samplingPercentage: cfg.InitialSamplingPercentage,

@@ -46,7 +46,7 @@ export class Clock {
 
   /** Resolves after `seconds` of emulated time; rejects with the signal's reason when aborted. */
   sleep(seconds: number, signal?: AbortSignal): Promise<void> {
-    if (signal?.aborted) return Promise.reject(signal.reason);
+    if (signal?.aborted) return Promise.reject(abortError(signal));
     return new Promise<void>((resolve, reject) => {
       const waiter: Waiter = {
         due: this.now() + Math.max(0, seconds) * 1000,
@@ -58,7 +58,7 @@ export class Clock {
       };
       const onAbort = () => {
         this.waiters.delete(waiter);
-        reject(signal!.reason);
+        reject(abortError(signal!));
       };
       signal?.addEventListener('abort', onAbort, { once: true });
       this.waiters.add(waiter);
@@ -91,4 +91,10 @@ export class Clock {
     this.timer = setTimeout(() => this.reschedule(), delay);
     this.timer.unref?.();
   }
+}
+
+/** The signal's reason as an Error (an abort without a reason already gives one). */
+function abortError(signal: AbortSignal): Error {
+  const reason: unknown = signal.reason;
+  return reason instanceof Error ? reason : new Error(String(reason));
 }

@@ -23,10 +23,23 @@ import { Validator } from './validate.js';
 
 export { DEFAULT_DURATIONS, type Durations } from './control-plane.js';
 
+/** The JSON body of an admin request (each route reads its own members). */
+interface AdminBody {
+  endpointName?: string;
+  variantName?: string;
+  latencyMs?: number;
+  errorRate?: number;
+  model?: string;
+  healthy?: boolean;
+  timeScale?: unknown;
+  seconds?: unknown;
+}
+
 export interface EmulatorOptions {
   /** Port to listen on (default: a free one). */
   port?: number;
-  host?: '127.0.0.1' | string;
+  /** Address to listen on (default 127.0.0.1). */
+  host?: string;
   /** S3 endpoint (moto) for model artifacts and data capture. */
   s3Endpoint: string;
   /** CloudWatch endpoint (moto) for alarms and metrics. */
@@ -130,7 +143,7 @@ export async function startEmulator(opts: EmulatorOptions): Promise<RunningEmula
   const faults = new Map<string, VariantFault>();
   const runtime = new Runtime({ control, capture, metrics, faults, region, account });
 
-  const admin = async (method: string, path: string, body: any): Promise<unknown> => {
+  const admin = async (method: string, path: string, body: AdminBody): Promise<unknown> => {
     switch (`${method} ${path}`) {
       case 'GET /_emulator/health':
         return { ok: true };
@@ -147,8 +160,9 @@ export async function startEmulator(opts: EmulatorOptions): Promise<RunningEmula
           metricErrors: metrics.errors,
         };
       case 'POST /_emulator/faults': {
-        if (!body.endpointName || !body.variantName) throw new ApiError(400, 'BadRequest', 'endpointName and variantName are required');
-        const key = faultKey(body.endpointName, body.variantName);
+        const { endpointName, variantName } = body;
+        if (!endpointName || !variantName) throw new ApiError(400, 'BadRequest', 'endpointName and variantName are required');
+        const key = faultKey(endpointName, variantName);
         if (!body.latencyMs && !body.errorRate) faults.delete(key);
         else faults.set(key, { latencyMs: body.latencyMs, errorRate: body.errorRate });
         return { faults: Object.fromEntries(faults) };
@@ -157,9 +171,10 @@ export async function startEmulator(opts: EmulatorOptions): Promise<RunningEmula
         faults.clear();
         return { faults: {} };
       case 'POST /_emulator/health-check': {
-        if (!body.model) throw new ApiError(400, 'BadRequest', 'model (a model name or ModelDataUrl) is required');
-        if (body.healthy === false) control.unhealthy.add(body.model);
-        else control.unhealthy.delete(body.model);
+        const model = body.model;
+        if (!model) throw new ApiError(400, 'BadRequest', 'model (a model name or ModelDataUrl) is required');
+        if (body.healthy === false) control.unhealthy.add(model);
+        else control.unhealthy.delete(model);
         return { unhealthy: [...control.unhealthy] };
       }
       case 'POST /_emulator/time-scale':
@@ -204,7 +219,7 @@ export async function startEmulator(opts: EmulatorOptions): Promise<RunningEmula
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (url.pathname.startsWith('/_emulator/')) {
       try {
-        const parsed = body.length > 0 ? JSON.parse(body.toString('utf8')) : {};
+        const parsed = (body.length > 0 ? JSON.parse(body.toString('utf8')) : {}) as AdminBody;
         sendJson(res, 200, await admin(req.method ?? 'GET', url.pathname, parsed), 'application/json');
       } catch (err) {
         sendError(res, err instanceof ApiError ? err : new ApiError(400, 'BadRequest', (err as Error).message), 'application/json');

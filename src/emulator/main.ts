@@ -7,7 +7,7 @@
 import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { startEmulator } from './index.js';
+import { startEmulator, type Durations } from './index.js';
 
 const USAGE = `usage: sagemaker-emulator (--moto URL | --s3-endpoint URL --cloudwatch-endpoint URL)
   [--port N] [--host 127.0.0.1] [--region us-east-1] [--time-scale X]
@@ -81,7 +81,7 @@ export async function main(argv: string[], deps: MainDeps = processDeps()): Prom
     host: values.host,
     region: values.region ?? deps.env.AWS_REGION,
     timeScale: values['time-scale'] ? Number(values['time-scale']) : undefined,
-    durations: values.durations ? JSON.parse(values.durations) : undefined,
+    durations: values.durations ? (JSON.parse(values.durations) as Partial<Durations>) : undefined,
     venv: values.venv,
     botocoreDataDir: values['botocore-data'],
     mlflowBin: values.mlflow,

@@ -3,14 +3,14 @@
  * `mlflow models serve` process shared by every variant (of every endpoint) that uses it.
  * Processes are reference-counted and stopped when the last fleet using them goes away.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { createWriteStream, existsSync, mkdirSync, openSync, closeSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { createWriteStream, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
 import type { S3Client } from '@aws-sdk/client-s3';
+import { answers, LocalServerError, startLocalServer, type LocalServer } from '../adapters/local-server.js';
+import { runProcess } from '../adapters/process.js';
 
 /** Why a model could not be served, worded as SageMaker's FailureReason. */
 export class ModelLoadError extends Error {}
@@ -46,41 +46,10 @@ export function parseS3Url(url: string): { bucket: string; key: string } {
   return { bucket: m[1], key: m[2] };
 }
 
-/**
- * Watchdog that leads the scoring server's process group and kills the group when the emulator's
- * process disappears, so a killed emulator leaves no scoring servers behind.
- */
-const WATCHDOG = [
-  'import os, signal, subprocess, sys, time',
-  'parent = os.getppid()',
-  'child = subprocess.Popen(sys.argv[1:])',
-  'signal.signal(signal.SIGTERM, lambda *_: (os.killpg(0, signal.SIGKILL)))',
-  'while child.poll() is None:',
-  '    if os.getppid() != parent:',
-  '        os.killpg(0, signal.SIGKILL)',
-  '    time.sleep(0.5)',
-  'sys.exit(child.returncode)',
-].join('\n');
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
 class MlflowServer implements ModelServer {
-  url = '';
-  private child: ChildProcess | undefined;
-  private exited = false;
-  private logFile = '';
-  /** Set by cancel(): a start in progress gives up and kills what it spawned. */
-  private cancelled = false;
+  private server: LocalServer | undefined;
+  /** Aborted by cancel(): a start in progress gives up and kills what it spawned. */
+  private readonly cancel = new AbortController();
 
   constructor(
     readonly modelDataUrl: string,
@@ -88,84 +57,55 @@ class MlflowServer implements ModelServer {
     private readonly opts: ModelServerPoolOptions,
   ) {}
 
-  async start(): Promise<void> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await this.startOnce();
-        return;
-      } catch (err) {
-        await this.stop();
-        if (!(err instanceof PortTakenError) || attempt >= 3 || this.cancelled) throw err;
-      }
-    }
+  get url(): string {
+    return this.server?.url ?? '';
   }
 
-  private async startOnce(): Promise<void> {
-    const port = await freePort();
-    this.url = `http://127.0.0.1:${port}`;
-    this.logFile = join(dirname(this.modelDir), `serve-${port}.log`);
-    const out = openSync(this.logFile, 'w');
+  async start(): Promise<void> {
     const binDir = dirname(this.opts.mlflowBin);
     const python = join(binDir, 'python');
     const path = this.opts.env.PATH ?? '';
-    const argv = [
-      this.opts.mlflowBin,
-      'models',
-      'serve',
-      '-m',
-      this.modelDir,
-      '--env-manager',
-      'local',
-      '-h',
-      '127.0.0.1',
-      '-p',
-      String(port),
-    ];
-    const [cmd, ...args] = existsSync(python) ? [python, '-c', WATCHDOG, ...argv] : argv;
-    this.exited = false;
-    const child = spawn(cmd, args, {
-      cwd: dirname(this.modelDir),
-      // uvicorn is started by name, so the venv's bin folder must come first on PATH.
-      env: { ...this.opts.env, PATH: binDir === '.' ? path : `${binDir}:${path}`, PYTHONUNBUFFERED: '1' },
-      stdio: ['ignore', out, out],
-      detached: true,
-    });
-    closeSync(out);
-    this.child = child;
-    child.once('exit', () => {
-      this.exited = true;
-    });
-    const deadline = Date.now() + (this.opts.startTimeoutMs ?? 180_000);
-    while (Date.now() < deadline) {
-      if (this.cancelled) throw new ModelLoadError('the emulator stopped while the model server was starting');
-      if (this.exited) {
-        const log = this.logTail();
-        if (/address already in use/i.test(log)) throw new PortTakenError(log);
-        throw new ModelLoadError(log);
-      }
-      if (await this.ping()) return;
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    throw new ModelLoadError(`the model server did not answer /ping within ${(this.opts.startTimeoutMs ?? 180_000) / 1000} s`);
-  }
-
-  logTail(): string {
+    const timeoutMs = this.opts.startTimeoutMs ?? 180_000;
     try {
-      return readFileSync(this.logFile, 'utf8').split('\n').slice(-40).join('\n');
-    } catch {
-      return '';
+      this.server = await startLocalServer({
+        name: 'mlflow models serve',
+        launch: (port) => ({
+          argv: [
+            this.opts.mlflowBin,
+            'models',
+            'serve',
+            '-m',
+            this.modelDir,
+            '--env-manager',
+            'local',
+            '-h',
+            '127.0.0.1',
+            '-p',
+            String(port),
+          ],
+          cwd: dirname(this.modelDir),
+          // uvicorn is started by name, so the venv's bin folder must come first on PATH.
+          env: { ...this.opts.env, PATH: binDir === '.' ? path : `${binDir}:${path}`, PYTHONUNBUFFERED: '1' },
+          logPath: join(dirname(this.modelDir), `serve-${port}.log`),
+        }),
+        readyPath: '/ping',
+        readyTimeoutMs: timeoutMs,
+        // A killed emulator leaves no scoring servers behind.
+        watchdogPython: existsSync(python) ? python : undefined,
+        signal: this.cancel.signal,
+        stopGraceMs: 5_000,
+      });
+    } catch (err) {
+      if (!(err instanceof LocalServerError)) throw err;
+      if (err.kind === 'cancelled') throw new ModelLoadError('the emulator stopped while the model server was starting');
+      if (err.kind === 'timeout') throw new ModelLoadError(`the model server did not answer /ping within ${timeoutMs / 1000} s`);
+      throw new ModelLoadError(err.logTail.split('\n').slice(-40).join('\n'));
     }
   }
 
   async ping(): Promise<boolean> {
-    if (this.exited) return false;
-    try {
-      const res = await fetch(`${this.url}/ping`, { signal: AbortSignal.timeout(2000) });
-      await res.arrayBuffer();
-      return res.status === 200;
-    } catch {
-      return false;
-    }
+    if (!this.server || this.server.exited()) return false;
+    return answers(`${this.server.url}/ping`);
   }
 
   async invoke(body: Buffer, contentType: string, accept?: string): Promise<InvokeResult> {
@@ -181,45 +121,20 @@ class MlflowServer implements ModelServer {
   }
 
   /** Stops the server, also while it is still starting. */
-  async cancel(): Promise<void> {
-    this.cancelled = true;
+  async cancelStart(): Promise<void> {
+    this.cancel.abort();
     await this.stop();
   }
 
   async stop(): Promise<void> {
-    const child = this.child;
-    this.child = undefined;
-    if (!child?.pid || this.exited) return;
-    const gone = new Promise<void>((r) => child.once('exit', () => r()));
-    try {
-      process.kill(-child.pid, 'SIGTERM');
-    } catch {
-      return;
-    }
-    const timer = setTimeout(() => {
-      try {
-        process.kill(-child.pid!, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }, 5000);
-    await gone;
-    clearTimeout(timer);
+    await this.server?.stop();
   }
 
   /** Synchronous last resort on process exit. */
   killNow(): void {
-    if (this.child?.pid && !this.exited) {
-      try {
-        process.kill(-this.child.pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
+    this.server?.killNow();
   }
 }
-
-class PortTakenError extends Error {}
 
 interface Entry {
   refs: number;
@@ -294,7 +209,7 @@ export class ModelServerPool {
     this.entries.clear();
     for (const e of all) {
       e.cancelled = true;
-      void e.instance?.cancel();
+      void e.instance?.cancelStart();
     }
     await Promise.all(
       all.map((e) =>
@@ -326,9 +241,8 @@ export class ModelServerPool {
         `Failed to download model data (bucket: ${bucket}, key: ${key}): ${(err as Error).name}: ${(err as Error).message}`,
       );
     }
-    const { execa } = await import('execa');
-    const untar = await execa('tar', ['-xzf', archive, '-C', modelDir], { reject: false, cwd: dir });
-    if (untar.exitCode !== 0) {
+    const untar = await runProcess(['tar', '-xzf', archive, '-C', modelDir], { cwd: dir, env: this.opts.env });
+    if (!untar.ok) {
       throw new ModelLoadError(
         `Failed to extract model data archive from URL "${modelDataUrl}". Please ensure that the object located at the URL is a valid tar.gz archive`,
       );

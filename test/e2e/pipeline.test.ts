@@ -1,7 +1,7 @@
 /**
  * The whole pipeline end to end: the demo's scenario (src/demo/scenario.ts) on a local stack of its
  * own (real MLflow, moto, the SageMaker emulator as `node dist/emulator/main.js`, started through
- * src/adapters/local-stack.ts as `mlops sandbox` and the demo do), with assertions on what each
+ * src/sandbox/local-stack.ts as `mlops sandbox` and the demo do), with assertions on what each
  * step observed. The scenario runs once in beforeAll; when a step breaks the story it stops there,
  * the steps before it still pass here and that step's test fails with the reason.
  */
@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startLocalStack, type LocalStack } from '../../src/adapters/local-stack.js';
+import { startLocalStack, type LocalStack } from '../../src/sandbox/local-stack.js';
 import { runScenario, ScenarioError, type Observations } from '../../src/demo/scenario.js';
 import { VENV } from '../support/peers.js';
 

@@ -52,7 +52,7 @@ async function makeModels(kinds: ModelKind[]): Promise<Record<string, Buffer>> {
       await promisify(execFile)(venvPython, [SCRIPT, dir, ...kinds], { timeout: 300_000 });
     } catch (err) {
       const e = err as Error & { stderr?: string };
-      throw new Error(`make-model.py failed: ${e.message}\n${e.stderr ?? ''}`);
+      throw new Error(`make-model.py failed: ${e.message}\n${e.stderr ?? ''}`, { cause: err });
     }
     mkdirSync(cache, { recursive: true });
     for (const k of kinds) copyFileSync(join(dir, k, 'model.tar.gz'), join(cache, `${k}.tar.gz`));

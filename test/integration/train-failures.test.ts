@@ -36,6 +36,19 @@ const SCRIPTS = {
     'time.sleep(300)',
     '',
   ].join('\n'),
+  // Like slow.py, but shrugs off SIGINT (noting each one): only a kill ends it.
+  'stubborn.py': [
+    'import os, signal, sys, time',
+    'marker = sys.argv[1]',
+    'def on(sig, frame):',
+    '    open(marker + ".sigint", "a").write("SIGINT\\n")',
+    'signal.signal(signal.SIGINT, on)',
+    'open(marker, "w").write(str(os.getpid()))',
+    'print("training...", flush=True)',
+    'while True:',
+    '    time.sleep(1)',
+    '',
+  ].join('\n'),
   // Logs into the run mlops made, but only one of the two required metrics.
   'partial.py': [
     'import os, mlflow',
@@ -183,6 +196,36 @@ describe('mlops train failure paths', () => {
     expect(() => process.kill(pythonPid, 0)).toThrow();
     const last = JSON.parse(readFileSync(path.join(repo, '.mlops/last-run.json'), 'utf8'));
     await expectRun(last.runId, 'KILLED', 'interrupted');
+  }, 300_000);
+
+  it('a second SIGINT hurries: the command is killed at once, yet the run ends KILLED and mlops exits 130', async () => {
+    const bin = builtBin();
+    const child = spawn(process.execPath, [bin, 'train', '--', 'python', 'stubborn.py', marker('twice')], {
+      cwd: repo,
+      env: env(),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+    const exited = new Promise<number | null>((res) => child.once('exit', (code) => res(code)));
+    await waitForFile(marker('twice'));
+    const pythonPid = Number(readFileSync(marker('twice'), 'utf8'));
+    try {
+      child.kill('SIGINT');
+      // The script noted the forwarded first signal and carries on; the second one is the user insisting.
+      await waitForFile(`${marker('twice')}.sigint`);
+      child.kill('SIGINT');
+      expect(await exited, stderr).toBe(130);
+      expect(() => process.kill(pythonPid, 0)).toThrow();
+      const last = JSON.parse(readFileSync(path.join(repo, '.mlops/last-run.json'), 'utf8'));
+      await expectRun(last.runId, 'KILLED', 'interrupted');
+    } finally {
+      try {
+        process.kill(pythonPid, 'SIGKILL');
+      } catch {
+        // gone, as it should be
+      }
+    }
   }, 300_000);
 
   it('an error in mlops after training (run record not writable) still ends the run, exit 3 with a hint', async () => {

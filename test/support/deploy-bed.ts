@@ -5,11 +5,12 @@
  */
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
-import { DescribeEndpointCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
-import { InvokeEndpointCommand, SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
+import { SageMakerClient } from '@aws-sdk/client-sagemaker';
+import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { startTraffic as startTrafficTo, type Traffic } from '../../src/adapters/traffic.js';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
 import { motoEnv } from './peers.js';
 
@@ -63,46 +64,23 @@ export async function startDeployBed(o: { motoUrl: string; bucket: string; audit
 
 /**
  * Sends CSV requests (with the header MLflow's scoring server needs) to an endpoint until stopped,
- * while it is InService or Updating; `request(i)` gives the i-th body and optional inference id.
+ * while it is InService or Updating, through the product's traffic generator; `request(i)` gives
+ * the i-th body and optional inference id, `pauseMs` the time between two requests' starts.
  */
 export function startTraffic(
   bed: Pick<DeployBed, 'sm' | 'runtime'>,
   endpoint: string,
   request: (i: number) => { csv: string; inferenceId?: string },
   pauseMs: number,
-): { stop(): Promise<number> } {
-  let running = true;
-  let sent = 0;
-  const loop = (async () => {
-    for (let i = 0; running; i++) {
-      const ep = await bed.sm.send(new DescribeEndpointCommand({ EndpointName: endpoint })).catch(() => undefined);
-      if (ep?.EndpointStatus !== 'InService' && ep?.EndpointStatus !== 'Updating') {
-        await new Promise((r) => setTimeout(r, 100));
-        continue;
-      }
+): Traffic {
+  return startTrafficTo({
+    runtime: bed.runtime,
+    sagemaker: bed.sm,
+    endpoint,
+    request: (i) => {
       const { csv, inferenceId } = request(i);
-      try {
-        await bed.runtime.send(
-          new InvokeEndpointCommand({
-            EndpointName: endpoint,
-            ContentType: 'text/csv',
-            Accept: 'application/json',
-            Body: Buffer.from(csv),
-            ...(inferenceId ? { InferenceId: inferenceId } : {}),
-          }),
-        );
-        sent++;
-      } catch {
-        // the endpoint may be between fleets
-      }
-      await new Promise((r) => setTimeout(r, pauseMs));
-    }
-  })();
-  return {
-    async stop() {
-      running = false;
-      await loop;
-      return sent;
+      return { body: csv, inferenceId };
     },
-  };
+    ratePerSecond: 1000 / pauseMs,
+  });
 }

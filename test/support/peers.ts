@@ -1,11 +1,11 @@
 /**
  * The real peers of the test bed (MLflow tracking server, moto), started on free loopback ports
  * from the project's virtual environment (.venv, made by scripts/setup-venv.sh). A thin wrapper
- * over src/adapters/local-stack.ts (attached mode: the servers die with the test process), which
+ * over src/sandbox/local-stack.ts (attached mode: the servers die with the test process), which
  * the demo and `mlops sandbox` use too.
  */
 import { join } from 'node:path';
-import * as stack from '../../src/adapters/local-stack.js';
+import * as stack from '../../src/sandbox/local-stack.js';
 
 /** The repository root. */
 export const REPO_ROOT = stack.PACKAGE_ROOT;

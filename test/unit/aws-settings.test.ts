@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { awsSettings } from '../../src/adapters/aws.js';
-import { bucketsOf, stackEnv } from '../../src/adapters/local-stack.js';
+import { bucketsOf, stackEnv } from '../../src/sandbox/local-stack.js';
 import { configSchema } from '../../src/config/schema.js';
 
 const config = (endpoints: Record<string, string> = {}) => configSchema.parse({ aws: { endpoints } });

@@ -68,7 +68,7 @@ describe('runProcess', () => {
       cwd: process.cwd(),
       env,
       signal: ac.signal,
-      io: { debug() {}, passthrough: (s: string) => s.includes('ready') && ac.abort('SIGINT') } as unknown as Io,
+      io: { debug() {}, passthrough: (s: string) => s.includes('ready') && ac.abort('SIGINT') },
     });
     const r = await pending;
     expect(r).toMatchObject({ aborted: true, ok: false, exitCode: 130 });
@@ -83,9 +83,27 @@ describe('runProcess', () => {
       env,
       signal: ac.signal,
       killGraceMs: 200,
-      io: { debug() {}, passthrough: (s: string) => s.includes('ready') && ac.abort() } as unknown as Io,
+      io: { debug() {}, passthrough: (s: string) => s.includes('ready') && ac.abort() },
     });
     expect(r).toMatchObject({ aborted: true, signal: 'SIGKILL' });
+  });
+
+  it('kills at once with SIGKILL on hurry, without waiting for the grace period', async () => {
+    const ac = new AbortController();
+    const hurry = new AbortController();
+    const script = 'process.on("SIGINT", () => console.log("shrugged")); console.log("ready"); setTimeout(() => {}, 60000)';
+    const r = await runProcess([node, '-e', script], {
+      cwd: process.cwd(),
+      env,
+      signal: ac.signal,
+      hurry: hurry.signal,
+      killGraceMs: 600_000,
+      io: {
+        debug() {},
+        passthrough: (s: string) => (s.includes('ready') ? ac.abort('SIGINT') : s.includes('shrugged') && hurry.abort()),
+      },
+    });
+    expect(r).toMatchObject({ aborted: true, ok: false, signal: 'SIGKILL' });
   });
 
   it('does not start when already aborted', async () => {

@@ -15,14 +15,14 @@
  * implementation of the pinned, hash-checked install): the repository's `.venv`, or for an
  * npm-installed mlops a cache folder (see resolveVenv).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { answers, startLocalServer, type LaunchSpec } from '../adapters/local-server.js';
+import { groupAlive, killGroup, runProcess } from '../adapters/process.js';
 
-/** The package root: two levels above this file (src/adapters/ and dist/adapters/ alike). */
+/** The package root: two levels above this file (src/sandbox/ and dist/sandbox/ alike). */
 export const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 /** Dummy credentials and region that only moto and the emulator accept. */
@@ -96,25 +96,23 @@ export async function ensureVenv(
   const script = join(PACKAGE_ROOT, 'scripts', 'setup-venv.sh');
   if (!existsSync(script)) throw new Error(`${script} is missing from the mlops package`);
   mkdirSync(dirname(venv), { recursive: true });
-  const child = spawn('bash', [script], {
+  const lines = {
+    debug() {},
+    passthrough: (text: string) => {
+      for (const line of text.split('\n')) if (line.trim()) opts.log?.(line);
+    },
+  };
+  const r = await runProcess(['bash', script], {
     cwd: PACKAGE_ROOT,
     env: { ...opts.env, MLOPS_VENV: venv, MLOPS_VENV_LOCK: `${venv}.lock` },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    io: lines,
     signal: opts.signal,
+    maxCapture: 4000,
   });
-  let tailText = '';
-  const onData = (chunk: Buffer) => {
-    const text = chunk.toString('utf8');
-    tailText = (tailText + text).slice(-4000);
-    for (const line of text.split('\n')) if (line.trim()) opts.log?.(line);
-  };
-  child.stdout.on('data', onData);
-  child.stderr.on('data', onData);
-  const code = await new Promise<number>((res, rej) => {
-    child.once('error', rej);
-    child.once('close', (c, sig) => res(c ?? (sig ? 128 : 1)));
-  });
-  if (code !== 0) throw new Error(`setting up the Python environment at ${venv} failed (exit ${code}):\n${tailText}`);
+  if (!r.ok) {
+    const code = r.exitCode ?? (r.signal ? 128 : 1);
+    throw new Error(`setting up the Python environment at ${venv} failed (exit ${code}):\n${r.output}`);
+  }
 }
 
 // --- servers ------------------------------------------------------------------------------------
@@ -122,7 +120,7 @@ export async function ensureVenv(
 /** The MLflow tracking server: sqlite backend and proxied artifacts in its folder, one worker. Ready on GET /health. */
 export function startMlflow(opts: PeerOptions): Promise<Peer> {
   const mlflow = requireVenvBin(opts.venv, 'mlflow');
-  return startWithRetry('mlflow', opts, (port, dir) => {
+  return startPeer('mlflow', opts, opts.readyTimeoutMs ?? 90_000, (port, dir) => {
     mkdirSync(join(dir, 'artifacts'), { recursive: true });
     return {
       argv: [
@@ -142,8 +140,6 @@ export function startMlflow(opts: PeerOptions): Promise<Peer> {
       ],
       // MLflow 3.x starts a job runner with seven huey consumers by default; nothing here needs it.
       env: { MLFLOW_SERVER_ENABLE_JOB_EXECUTION: 'false' },
-      readyPath: '/health',
-      readyTimeoutMs: opts.readyTimeoutMs ?? 90_000,
     };
   });
 }
@@ -151,11 +147,9 @@ export function startMlflow(opts: PeerOptions): Promise<Peer> {
 /** `moto_server` (S3, CloudWatch, ...). Ready on GET /moto-api/. */
 export function startMoto(opts: PeerOptions): Promise<Peer> {
   const moto = requireVenvBin(opts.venv, 'moto_server');
-  return startWithRetry('moto', opts, (port) => ({
+  return startPeer('moto', opts, opts.readyTimeoutMs ?? 30_000, (port) => ({
     argv: [moto, '-H', '127.0.0.1', '-p', String(port)],
     env: {},
-    readyPath: '/moto-api/',
-    readyTimeoutMs: opts.readyTimeoutMs ?? 30_000,
   }));
 }
 
@@ -176,7 +170,7 @@ export function emulatorEntry(): string {
 export function startEmulatorPeer(opts: EmulatorPeerOptions): Promise<Peer> {
   const entry = emulatorEntry();
   if (!existsSync(entry)) throw new Error(`${entry} not found: build mlops first (npm run build)`);
-  return startWithRetry('emulator', opts, (port) => ({
+  return startPeer('emulator', opts, opts.readyTimeoutMs ?? 60_000, (port) => ({
     argv: [
       process.execPath,
       entry,
@@ -194,8 +188,6 @@ export function startEmulatorPeer(opts: EmulatorPeerOptions): Promise<Peer> {
       ...(opts.durations ? ['--durations', JSON.stringify(opts.durations)] : []),
     ],
     env: { AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing', AWS_REGION: SANDBOX_REGION },
-    readyPath: '/_emulator/health',
-    readyTimeoutMs: opts.readyTimeoutMs ?? 60_000,
   }));
 }
 
@@ -211,186 +203,55 @@ export function requireVenvBin(venv: string, name: string): string {
   return bin;
 }
 
-interface LaunchSpec {
-  argv: string[];
-  env: Record<string, string>;
-  readyPath: string;
-  readyTimeoutMs: number;
-}
+type PeerName = 'mlflow' | 'moto' | 'emulator';
 
-class PeerExitedError extends Error {}
+/** GET this path answers 200 once the server is ready. */
+const READY_PATHS: Record<PeerName, string> = { mlflow: '/health', moto: '/moto-api/', emulator: '/_emulator/health' };
 
 /**
- * A free port is found by binding port 0 and closing it, so another process can take it before
- * the server binds; when the server exits because the address is in use, it starts again on another.
+ * Starts one server of the stack in its folder (a temp one, removed on stop, unless given):
+ * attached, under the watchdog that stops it when this process goes away; detached, on its own.
  */
-async function startWithRetry(name: string, opts: PeerOptions, spec: (port: number, dir: string) => LaunchSpec): Promise<Peer> {
-  let lastError: unknown;
-  for (let attempt = 1; attempt <= 3; attempt++) {
-    try {
-      return await startOnce(name, opts, spec);
-    } catch (err) {
-      lastError = err;
-      if (!(err instanceof PeerExitedError && /address already in use|Errno 98|EADDRINUSE/i.test(err.message))) break;
-    }
-  }
-  throw lastError;
-}
-
-/**
- * The attached mode's watchdog: it leads a new process group, runs the server, and when its
- * parent goes away kills the group and removes its temp folder (its cwd).
- */
-const WATCHDOG = `
-import os, shutil, signal, subprocess, sys, time
-parent = os.getppid()
-signal.signal(signal.SIGTERM, lambda *_: None)
-child = subprocess.Popen(sys.argv[1:])
-orphaned = False
-while child.poll() is None:
-    if os.getppid() != parent:
-        orphaned = True
-        os.killpg(0, signal.SIGTERM)
-        break
-    time.sleep(0.5)
-try:
-    code = child.wait(timeout=15)
-except subprocess.TimeoutExpired:
-    code = 1
-    os.killpg(0, signal.SIGKILL)
-if orphaned and os.environ.get("MLOPS_WATCHDOG_RMTREE") == "1":
-    shutil.rmtree(os.getcwd(), ignore_errors=True)
-sys.exit(code)
-`;
-
-async function startOnce(name: string, opts: PeerOptions, makeSpec: (port: number, dir: string) => LaunchSpec): Promise<Peer> {
+async function startPeer(
+  name: PeerName,
+  opts: PeerOptions,
+  readyTimeoutMs: number,
+  command: (port: number, dir: string) => { argv: string[]; env: Record<string, string> },
+): Promise<Peer> {
   const mode = opts.mode ?? 'attached';
   if (mode === 'detached' && !opts.dir) throw new Error('a detached server needs a folder');
   const ownDir = !opts.dir;
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), `mlops-${name}-`));
   mkdirSync(dir, { recursive: true });
-  const port = await freePort();
-  const spec = makeSpec(port, dir);
-  const url = `http://127.0.0.1:${port}`;
   const logPath = join(dir, `${name}.log`);
-  const logFd = openSync(logPath, 'a');
-  const env = { ...(opts.baseEnv ?? process.env), PYTHONUNBUFFERED: '1', ...spec.env, ...opts.env };
-  let child: ChildProcess;
-  try {
-    const [cmd, ...args] = mode === 'attached' ? [join(opts.venv, 'bin', 'python'), '-c', WATCHDOG, ...spec.argv] : spec.argv;
-    child = spawn(cmd, args, {
-      cwd: dir,
-      env: mode === 'attached' && ownDir ? { ...env, MLOPS_WATCHDOG_RMTREE: '1' } : env,
-      stdio: ['ignore', logFd, logFd],
-      detached: true,
-    });
-  } finally {
-    closeSync(logFd);
-  }
-  child.unref();
-
-  let exited: { code: number | null; signal: string | null } | undefined;
-  const exitPromise = new Promise<void>((res) => {
-    child.once('exit', (code, signal) => {
-      exited = { code, signal };
-      res();
-    });
-    child.once('error', (err) => {
-      exited = { code: null, signal: String(err) };
-      res();
-    });
-  });
-
-  const readLog = () => {
-    try {
-      return readFileSync(logPath, 'utf8');
-    } catch {
-      return '';
-    }
+  const launch = (port: number): LaunchSpec => {
+    const { argv, env: own } = command(port, dir);
+    const env = { ...(opts.baseEnv ?? process.env), PYTHONUNBUFFERED: '1', ...own, ...opts.env };
+    return { argv, cwd: dir, env: mode === 'attached' && ownDir ? { ...env, MLOPS_WATCHDOG_RMTREE: '1' } : env, logPath };
   };
-
-  let stopped = false;
-  const stop = async () => {
-    if (stopped) return;
-    stopped = true;
-    if (!exited && child.pid) {
-      killGroup(child.pid, 'SIGTERM');
-      const timer = setTimeout(() => killGroup(child.pid!, 'SIGKILL'), 10_000);
-      await exitPromise;
-      clearTimeout(timer);
-    }
-    // Stragglers of the group (if the watchdog died first) get no second chance.
-    if (child.pid) killGroup(child.pid, 'SIGKILL');
-    if (ownDir) rmSync(dir, { recursive: true, force: true });
-  };
-
-  const deadline = Date.now() + spec.readyTimeoutMs;
-  while (true) {
-    if (exited) {
-      const log = readLog();
-      await stop();
-      throw new PeerExitedError(
-        `${name} exited before it was ready (code ${exited.code}, signal ${exited.signal}); ` +
-          `command: ${spec.argv.join(' ')}\n--- ${name} log ---\n${tail(log)}`,
-      );
-    }
-    if (await answers(url + spec.readyPath)) break;
-    if (Date.now() > deadline) {
-      const log = readLog();
-      await stop();
-      throw new Error(
-        `${name} did not answer ${url}${spec.readyPath} within ${spec.readyTimeoutMs / 1000} s; ` +
-          `command: ${spec.argv.join(' ')}\n--- ${name} log ---\n${tail(log)}`,
-      );
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  return { name, url, pid: child.pid!, logPath, stop, log: readLog };
-}
-
-function killGroup(pid: number, signal: NodeJS.Signals): void {
   try {
-    process.kill(-pid, signal);
-  } catch {
-    // already gone
-  }
-}
-
-function groupAlive(pid: number): boolean {
-  try {
-    process.kill(-pid, 0);
-    return true;
+    const server = await startLocalServer({
+      name,
+      launch,
+      readyPath: READY_PATHS[name],
+      readyTimeoutMs,
+      watchdogPython: mode === 'attached' ? join(opts.venv, 'bin', 'python') : undefined,
+    });
+    return {
+      name,
+      url: server.url,
+      pid: server.pid,
+      logPath,
+      log: () => server.log(),
+      async stop() {
+        await server.stop();
+        if (ownDir) rmSync(dir, { recursive: true, force: true });
+      },
+    };
   } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
+    if (ownDir) rmSync(dir, { recursive: true, force: true });
+    throw err;
   }
-}
-
-/** Whether GET url answers 200 within 2 s. */
-export async function answers(url: string): Promise<boolean> {
-  try {
-    const res = await fetch(url, { signal: AbortSignal.timeout(2_000) });
-    await res.arrayBuffer();
-    return res.status === 200;
-  } catch {
-    return false;
-  }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const srv = createServer();
-    srv.unref();
-    srv.once('error', rej);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => res(port));
-    });
-  });
-}
-
-function tail(text: string, max = 4_000): string {
-  return text.length > max ? '...' + text.slice(-max) : text;
 }
 
 // --- the whole stack ----------------------------------------------------------------------------
@@ -505,9 +366,12 @@ export function readSandboxState(dir: string): SandboxState | undefined {
 export async function probeSandbox(
   state: SandboxState,
 ): Promise<Array<{ name: string; pid: number; url: string; alive: boolean; answers: boolean }>> {
-  const paths: Record<string, string> = { mlflow: '/health', moto: '/moto-api/', emulator: '/_emulator/health' };
   return Promise.all(
-    state.processes.map(async (p) => ({ ...p, alive: groupAlive(p.pid), answers: await answers(p.url + (paths[p.name] ?? '/')) })),
+    state.processes.map(async (p) => ({
+      ...p,
+      alive: groupAlive(p.pid),
+      answers: await answers(p.url + (READY_PATHS[p.name as PeerName] ?? '/')),
+    })),
   );
 }
 
