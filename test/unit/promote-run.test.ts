@@ -6,15 +6,12 @@ import { MemorySageMaker } from '../../src/adapters/sagemaker.js';
 import { MemoryStore } from '../../src/adapters/s3-store.js';
 import { configSchema, type DeployConfig } from '../../src/config/schema.js';
 import type { CapturedPair } from '../../src/core/bake.js';
-import {
-  deploymentStore,
-  runPromote,
-  runRollback,
-  SHADOW_VARIANT,
-  type DeployPorts,
-  type DeploySettings,
-  type RegistryPort,
-} from '../../src/core/deployment-run.js';
+import type { DeploySettings } from '../../src/core/deploy-target.js';
+import { deploymentStore } from '../../src/core/deployment-store.js';
+import type { DeployPorts, RegistryPort } from '../../src/core/ports.js';
+import { runPromote } from '../../src/core/promote-run.js';
+import { runRollback } from '../../src/core/rollback-run.js';
+import { SHADOW_VARIANT } from '../../src/core/sagemaker-requests.js';
 
 function deployConfig(over: Record<string, unknown> = {}): DeployConfig {
   return configSchema.parse({
@@ -115,6 +112,7 @@ function world(opts: { alarmFires?: boolean; busyPolls?: number } = {}): World {
 const settings = (deploy: DeployConfig, waitBudgetMs = 60_000): DeploySettings => ({
   deploy,
   registeredModel: 'churn',
+  alias: 'production',
   actor: 'test@host',
   waitBudgetMs,
   pollMs: 1000,
