@@ -12,7 +12,15 @@ import { durationMs } from './duration.js';
 import { advance, decide, isTerminal, newDeployment, type Action, type DeploymentRecord, type ModelRef } from './deployment.js';
 import { deploymentStore, type DeploymentStore } from './deployment-store.js';
 import { SAGEMAKER_NAMESPACE } from './metric-names.js';
-import { alarmSpecs, deploymentConfigSpec, finalConfigSpec, SHADOW_VARIANT, shadowConfigSpec, tags } from './sagemaker-requests.js';
+import {
+  alarmSpecs,
+  deploymentConfigSpec,
+  finalConfigSpec,
+  restoreConfigSpec,
+  SHADOW_VARIANT,
+  shadowConfigSpec,
+  tags,
+} from './sagemaker-requests.js';
 
 export type Outcome = 'advanced' | 'waiting' | 'nothing' | 'done' | 'rolled-back' | 'failed';
 
@@ -108,6 +116,7 @@ async function startDeployment(
   const d = s.deploy;
   const ep = await p.sagemaker.describeEndpoint(d.endpointName);
   let previous: DeploymentRecord['previous'];
+  let restoreVariants: { name: string; model: string; weight: number }[] | undefined;
   if (ep) {
     if (ep.status !== 'InService') {
       throw new ExternalError('ENDPOINT_BUSY', `endpoint ${d.endpointName} is ${ep.status}; a new deployment starts only from InService`, {
@@ -123,9 +132,17 @@ async function startDeployment(
       cfg?.productionVariants[0];
     if (!prod) throw new ExternalError('ENDPOINT_CONFIG_UNREADABLE', `cannot read the production variant of ${ep.configName}`);
     previous = { endpointConfig: ep.configName, model: prod.model };
+    // After a weights-only rollback the endpoint serves its config with other weights than the
+    // config holds: going back to that config later would serve the rolled-back model again.
+    // What is remembered is a copy with the weights that serve now.
+    const served = (cfg?.productionVariants ?? []).map((v) => ({
+      ...v,
+      weight: ep.variants.find((x) => x.name === v.name)?.weight ?? v.weight ?? 1,
+    }));
+    if (served.some((v, i) => v.weight !== (cfg!.productionVariants[i].weight ?? 1))) restoreVariants = served;
   }
   const prevAlias = await p.registry.getAlias(s.registeredModel, s.alias);
-  const rec = newDeployment({
+  let rec = newDeployment({
     endpoint: d.endpointName,
     candidate,
     previous: previous && { ...previous, version: prevAlias },
@@ -133,6 +150,12 @@ async function startDeployment(
     artifactPrefix: d.artifacts,
     now: p.clock.now(),
   });
+  if (restoreVariants && rec.previous) {
+    const spec = restoreConfigSpec(d, rec, restoreVariants);
+    await p.sagemaker.createEndpointConfig(spec);
+    steps.push(`SageMaker CreateEndpointConfig ${spec.EndpointConfigName} (the weights serving now)`);
+    rec = { ...rec, previous: { ...rec.previous, endpointConfig: spec.EndpointConfigName } };
+  }
   await states.save(rec);
   await states.setCurrent(rec.id);
   steps.push(`S3 PutObject ${states.uri(rec.id)}`);

@@ -55,6 +55,20 @@ export function finalConfigSpec(d: DeployTarget, r: DeploymentRecord): EndpointC
   return { EndpointConfigName: r.names.finalConfig, ProductionVariants: variants, DataCaptureConfig: dataCapture(d), Tags: tags(r) };
 }
 
+/** The endpoint's previous config with the weights that serve now (after a weights-only rollback). */
+export function restoreConfigSpec(
+  d: DeployTarget,
+  r: DeploymentRecord,
+  variants: { name: string; model: string; weight: number }[],
+): EndpointConfigSpec {
+  return {
+    EndpointConfigName: r.names.restoreConfig ?? `${r.names.finalConfig.slice(0, 55)}-restore`,
+    ProductionVariants: variants.map((v) => variant(d, v.name, v.model, v.weight)),
+    DataCaptureConfig: dataCapture(d),
+    Tags: tags(r),
+  };
+}
+
 export function deploymentConfigSpec(d: DeployTarget, alarms: string[]): DeploymentConfigSpec {
   const c = d.cutover;
   const secs = (x: string | number) => Math.round(durationMs(x) / 1000);

@@ -63,3 +63,32 @@ describe('acquireLock (in-memory store)', () => {
     expect(results.filter((r) => r.status === 'rejected' && r.reason instanceof ConflictError)).toHaveLength(1);
   });
 });
+
+describe('the lock runs on the injected clock', () => {
+  it('heartbeat renews once a third of the expiry has passed on that clock, with an expiry from it', async () => {
+    const store = new MemoryStore();
+    let t = Date.parse('2030-06-01T00:00:00Z');
+    const fake = { now: () => new Date(t) };
+    const lock = await acquireLock({ store, location: loc, endpoint: 'ep', me: me('a'), expiryMs: 60_000, clock: fake });
+    expect(lock.holder.expires).toBe('2030-06-01T00:01:00.000Z');
+    t += 10_000;
+    await lock.heartbeat();
+    expect(lock.holder.expires).toBe('2030-06-01T00:01:00.000Z');
+    t += 15_000;
+    await lock.heartbeat();
+    expect(lock.holder.expires).toBe('2030-06-01T00:01:25.000Z');
+    expect((await store.getJson<{ expires: string }>('state', 'locks/ep.lock.json'))?.value.expires).toBe('2030-06-01T00:01:25.000Z');
+  });
+
+  it('heartbeat throws LOCK_LOST (exit 4) once the lock expired on that clock and another run took it', async () => {
+    const store = new MemoryStore();
+    let t = Date.parse('2030-06-01T00:00:00Z');
+    const fake = { now: () => new Date(t) };
+    const a = await acquireLock({ store, location: loc, endpoint: 'ep', me: me('a'), expiryMs: 60_000, clock: fake });
+    t += 61_000;
+    await acquireLock({ store, location: loc, endpoint: 'ep', me: me('b'), expiryMs: 60_000, clock: fake });
+    const err = await a.heartbeat().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ConflictError);
+    expect((err as ConflictError).code).toBe('LOCK_LOST');
+  });
+});

@@ -366,4 +366,22 @@ describe('rollback over fakes', () => {
     const next = (await deploymentStore(w.store, d).current())!;
     expect(next.previous!.model).toMatch(/-v1-model$/);
   });
+
+  it('keep-warm: after a weights-only rollback, a later config-based rollback serves the good model, not the rolled-back one', async () => {
+    const d = deployConfig({ rollback: { strategy: 'keep-warm' } });
+    const { w } = await atStage('done', d);
+    expect((await runRollback(w.ports, settings(d), 'drift')).outcome).toBe('rolled-back');
+    // v3 starts from what serves now (v1 on the warm variant); its bake fails: the shadow is
+    // dropped by going back to the remembered config, which must serve v1 as it did.
+    await runPromote(w.ports, settings(d), { registeredModel: 'churn', version: '3' });
+    expect((await deploymentStore(w.store, d).current())!.stage).toBe('bake');
+    const r = await runRollback(w.ports, settings(d), 'stop v3');
+    expect(r.outcome).toBe('rolled-back');
+    const ep = (await w.sm.describeEndpoint('churn'))!;
+    const cfg = (await w.sm.describeEndpointConfig(ep.configName))!;
+    const servingModels = ep.variants
+      .filter((v) => (v.weight ?? 0) > 0)
+      .map((v) => cfg.productionVariants.find((p) => p.name === v.name)!.model);
+    expect(servingModels).toEqual([expect.stringMatching(/-v1-model$/)]);
+  });
 });
