@@ -69,13 +69,12 @@ export async function* splitLines(
         carry = carry ? Buffer.concat([carry, buf]) : buf;
         continue;
       }
-      let start = 0;
       let lines: string[];
       if (carry) {
         // Only the line split across chunks is copied, never the whole chunk.
         const first = buf.indexOf(10);
         const head = Buffer.concat([carry, buf.subarray(0, first)]).toString('utf8');
-        start = first + 1;
+        const start = first + 1;
         lines = start <= last ? [head, ...buf.toString('utf8', start, last).split('\n')] : [head];
       } else lines = buf.toString('utf8', 0, last).split('\n');
       carry = last + 1 < buf.length ? buf.subarray(last + 1) : undefined;

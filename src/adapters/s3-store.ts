@@ -7,7 +7,7 @@
 import { ExternalError, InterruptedError } from '../core/errors.js';
 import { awsErrorName, awsFailure, awsHttpStatus } from './aws.js';
 import type { S3Client } from '@aws-sdk/client-s3';
-import type { S3Location, PutCondition, Retention, PutOutcome, HeadResult, ObjectStore } from '../core/ports.js';
+import type { PutCondition, Retention, PutOutcome, ObjectStore } from '../core/ports.js';
 export type { S3Location, PutCondition, Retention, PutOutcome, HeadResult, ObjectStore } from '../core/ports.js';
 
 export { joinKey, parseS3Uri } from '../core/s3-uri.js';

@@ -6,18 +6,9 @@
  */
 import { ExternalError } from '../core/errors.js';
 import { awsErrorName, awsFailure } from './aws.js';
-import type { EndpointStatus, EndpointView } from '../core/deployment.js';
+import type { EndpointStatus } from '../core/deployment.js';
 import type { SageMakerClient } from '@aws-sdk/client-sagemaker';
-import type {
-  Tag,
-  ProductionVariantSpec,
-  EndpointConfigSpec,
-  ModelSpec,
-  DeploymentConfigSpec,
-  UpdateEndpointSpec,
-  EndpointConfigView,
-  SageMakerPort,
-} from '../core/ports.js';
+import type { Tag, EndpointConfigSpec, ModelSpec, DeploymentConfigSpec, UpdateEndpointSpec, SageMakerPort } from '../core/ports.js';
 export type {
   Tag,
   ProductionVariantSpec,

@@ -121,7 +121,8 @@ export interface AlarmSpec {
 
 export interface AlarmState {
   name: string;
-  state: 'OK' | 'ALARM' | 'INSUFFICIENT_DATA' | string;
+  /** OK, ALARM or INSUFFICIENT_DATA (kept a string: CloudWatch may add states). */
+  state: string;
   reason?: string;
   namespace?: string;
   metricName?: string;

@@ -52,7 +52,7 @@ describe('lock on moto', () => {
       acquireLock({ store, location: loc(), endpoint: 'race', me: me('b', 'bob@ci'), expiryMs: 60_000, clock: systemClock }),
     ]);
     const won = results.filter((r) => r.status === 'fulfilled');
-    const lost = results.filter((r) => r.status === 'rejected') as PromiseRejectedResult[];
+    const lost = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
     expect(won).toHaveLength(1);
     expect(lost).toHaveLength(1);
     expect(lost[0].reason).toBeInstanceOf(ConflictError);
