@@ -4,8 +4,8 @@
  * One chain per endpoint: {audit.uri}/{endpoint}/000000000001.json ...
  */
 import { ExternalError } from '../core/errors.js';
-import { auditKey, sealRecord, seqOfKey, verifyChain, type AuditEvent, type AuditRecord, type ChainReport } from '../core/audit.js';
-import type { DeployConfig } from '../config/schema.js';
+import { auditKey, sealRecord, seqOfKey, verifyChain, type AuditRecord } from '../core/audit.js';
+import type { DeployTarget } from '../core/deploy-target.js';
 import { joinKey, parseS3Uri, type ObjectStore, type Retention, type S3Location } from './s3-store.js';
 import type { AuditLog } from '../core/ports.js';
 export type { AuditLog } from '../core/ports.js';
@@ -20,7 +20,7 @@ export interface AuditLogOptions {
 }
 
 /** The audit log of one endpoint from the deploy config. */
-export function auditLogFor(store: ObjectStore, deploy: DeployConfig, now?: () => Date): AuditLog {
+export function auditLogFor(store: ObjectStore, deploy: Pick<DeployTarget, 'audit' | 'endpointName'>, now?: () => Date): AuditLog {
   return openAuditLog({
     store,
     location: parseS3Uri(deploy.audit.uri),
@@ -31,6 +31,7 @@ export function auditLogFor(store: ObjectStore, deploy: DeployConfig, now?: () =
   });
 }
 
+/** An endpoint's audit chain at a location. */
 export function openAuditLog(o: AuditLogOptions): AuditLog {
   const now = o.now ?? (() => new Date());
   const { bucket } = o.location;
@@ -96,17 +97,4 @@ export function openAuditLog(o: AuditLogOptions): AuditLog {
       return verifyChain(entries);
     },
   };
-}
-
-/**
- * Appends one event to the endpoint's audit trail (for compare and monitor). A no-op returning
- * undefined when the config has no deploy section.
- */
-export async function appendAudit(
-  store: ObjectStore,
-  deploy: DeployConfig | undefined,
-  event: Omit<AuditEvent, 'endpoint'>,
-): Promise<AuditRecord | undefined> {
-  if (!deploy) return undefined;
-  return auditLogFor(store, deploy).append(event);
 }

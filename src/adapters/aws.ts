@@ -5,6 +5,7 @@
  */
 import { envTwinValue } from '../config/environment.js';
 import type { Config } from '../config/schema.js';
+import { ExternalError, MlopsError } from '../core/errors.js';
 
 export interface AwsSettings {
   region: string;
@@ -75,4 +76,30 @@ export async function sageMakerRuntimeClient(s: AwsSettings) {
 export async function cloudWatchClient(s: AwsSettings) {
   const { CloudWatchClient } = await import('@aws-sdk/client-cloudwatch');
   return new CloudWatchClient(common(s, s.endpoints.cloudwatch));
+}
+
+/** The SDK error's name (or S3's Code), '' when it has none. */
+export const awsErrorName = (e: unknown): string => (e as { name?: string; Code?: string })?.name ?? (e as { Code?: string })?.Code ?? '';
+
+/** The HTTP status of an SDK error, when the service answered. */
+export const awsHttpStatus = (e: unknown): number | undefined =>
+  (e as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
+
+const CODES = { S3: 'S3_ERROR', SageMaker: 'SAGEMAKER_ERROR', CloudWatch: 'CLOUDWATCH_ERROR' } as const;
+
+/**
+ * The one mapping of an AWS SDK failure to an error with an exit code: ExternalError (exit 3),
+ * "<service> <op> <where> failed: <name>: <message>", with the caller's hint; an interrupt stays one.
+ */
+export function awsFailure(service: keyof typeof CODES, op: string, e: unknown, o: { where?: string; hint: string }): MlopsError {
+  if (e instanceof MlopsError) return e;
+  const msg = e instanceof Error ? e.message : String(e);
+  return new ExternalError(
+    CODES[service],
+    `${service} ${op}${o.where ? ` ${o.where}` : ''} failed: ${awsErrorName(e) || 'error'}: ${msg}`,
+    {
+      hint: o.hint,
+      cause: e,
+    },
+  );
 }

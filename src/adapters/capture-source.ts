@@ -15,7 +15,11 @@ import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { ExternalError, InterruptedError, UserError } from '../core/errors.js';
-import type { AwsSettings } from './aws.js';
+import { awsFailure, type AwsSettings } from './aws.js';
+import { capturedPair, type CapturedPair } from '../core/bake.js';
+import type { CapturePort } from '../core/ports.js';
+import { joinKey, parseS3Uri } from '../core/s3-uri.js';
+import { listAll } from './s3-store.js';
 import { LiveSummary } from '../core/drift/evaluate.js';
 import type { Profile } from '../core/drift/profile.js';
 import { emptyScanStats, mergeScanStats, scanCapture as scanLines, type ScanStats } from '../core/drift/scan.js';
@@ -65,13 +69,12 @@ export async function* splitLines(
         carry = carry ? Buffer.concat([carry, buf]) : buf;
         continue;
       }
-      let start = 0;
       let lines: string[];
       if (carry) {
         // Only the line split across chunks is copied, never the whole chunk.
         const first = buf.indexOf(10);
         const head = Buffer.concat([carry, buf.subarray(0, first)]).toString('utf8');
-        start = first + 1;
+        const start = first + 1;
         lines = start <= last ? [head, ...buf.toString('utf8', start, last).split('\n')] : [head];
       } else lines = buf.toString('utf8', 0, last).split('\n');
       carry = last + 1 < buf.length ? buf.subarray(last + 1) : undefined;
@@ -177,6 +180,8 @@ export interface S3CaptureOptions {
   variants?: string[];
   window: TimeWindow;
   signal?: AbortSignal;
+  /** Skip objects last modified before this time (ms since the epoch). */
+  skipModifiedBefore?: number;
 }
 
 const pad = (n: number) => String(n).padStart(2, '0');
@@ -192,67 +197,87 @@ export function hourPrefixes(window: TimeWindow): string[] {
   return out;
 }
 
-function s3Failure(op: string, where: string, e: unknown): ExternalError {
-  const name = (e as { name?: string })?.name ?? 'error';
-  return new ExternalError('S3_ERROR', `S3 ${op} ${where} failed: ${name}: ${e instanceof Error ? e.message : String(e)}`, {
+function s3Failure(op: string, where: string, e: unknown) {
+  return awsFailure('S3', op, e, {
+    where,
     hint: 'Check AWS credentials and region, the data-capture destination (deploy.dataCapture.destination or monitor.capture), and that the role may list and read it.',
-    cause: e,
   });
 }
 
-const joinKey = (...parts: string[]) => parts.filter((p) => p !== '').join('/');
-
 /** The variants that have capture data under the endpoint. */
-export async function listVariants(o: Pick<S3CaptureOptions, 'client' | 'bucket' | 'prefix' | 'endpoint'>): Promise<string[]> {
-  const { ListObjectsV2Command } = await import('@aws-sdk/client-s3');
+export async function listVariants(o: Pick<S3CaptureOptions, 'client' | 'bucket' | 'prefix' | 'endpoint' | 'signal'>): Promise<string[]> {
   const base = joinKey(o.prefix, o.endpoint) + '/';
-  const out: string[] = [];
-  let token: string | undefined;
-  try {
-    do {
-      const r = await o.client.send(new ListObjectsV2Command({ Bucket: o.bucket, Prefix: base, Delimiter: '/', ContinuationToken: token }));
-      for (const p of r.CommonPrefixes ?? []) if (p.Prefix) out.push(p.Prefix.slice(base.length).replace(/\/$/, ''));
-      token = r.IsTruncated ? r.NextContinuationToken : undefined;
-    } while (token);
-  } catch (e) {
-    throw s3Failure('ListObjectsV2', `s3://${o.bucket}/${base}`, e);
-  }
-  return out;
+  const { prefixes } = await listAll(o.client, { bucket: o.bucket, prefix: base, delimiter: '/', signal: o.signal });
+  return prefixes.map((p) => p.slice(base.length).replace(/\/$/, ''));
 }
 
 /** The capture objects of the window, in key (time) order. */
 export async function listCaptureObjects(o: S3CaptureOptions): Promise<CaptureFileRef[]> {
-  const { ListObjectsV2Command } = await import('@aws-sdk/client-s3');
   const variants = o.variants?.length ? o.variants : await listVariants(o);
   const out: CaptureFileRef[] = [];
   for (const variant of variants) {
     for (const hour of hourPrefixes(o.window)) {
-      const prefix = joinKey(o.prefix, o.endpoint, variant, hour);
-      let token: string | undefined;
-      try {
-        do {
-          if (o.signal?.aborted) throw new InterruptedError();
-          const r = await o.client.send(new ListObjectsV2Command({ Bucket: o.bucket, Prefix: prefix, ContinuationToken: token }));
-          for (const c of r.Contents ?? []) if (c.Key) out.push({ name: `s3://${o.bucket}/${c.Key}`, size: c.Size });
-          token = r.IsTruncated ? r.NextContinuationToken : undefined;
-        } while (token);
-      } catch (e) {
-        if (e instanceof InterruptedError) throw e;
-        throw s3Failure('ListObjectsV2', `s3://${o.bucket}/${prefix}`, e);
+      const { objects } = await listAll(o.client, {
+        bucket: o.bucket,
+        prefix: joinKey(o.prefix, o.endpoint, variant, hour),
+        signal: o.signal,
+      });
+      for (const c of objects) {
+        // An object last modified before the window began holds no record from inside it.
+        if (o.skipModifiedBefore !== undefined && c.lastModified && c.lastModified.getTime() < o.skipModifiedBefore) continue;
+        out.push({ name: `s3://${o.bucket}/${c.key}`, size: c.size });
       }
     }
   }
   return out;
 }
 
+/**
+ * The bake's capture port: request/response pairs of one variant in a window, from the data
+ * capture destination. Capture files are many and small (SageMaker writes one per batch), so
+ * they are read 16 at a time.
+ */
+export function s3CapturePort(client: S3Client, destination: string, signal?: AbortSignal): CapturePort {
+  return {
+    async read(endpoint, variant, since, until) {
+      const { bucket, prefix } = parseS3Uri(destination);
+      const window = { from: since.getTime(), to: until.getTime() + 1 };
+      const objects = await listCaptureObjects({
+        client,
+        bucket,
+        prefix,
+        endpoint,
+        variants: [variant],
+        window,
+        signal,
+        skipModifiedBefore: window.from - 1000,
+      });
+      const out: CapturedPair[] = [];
+      let next = 0;
+      const worker = async () => {
+        while (next < objects.length) {
+          for await (const batch of s3CaptureLines(client, [objects[next++]], signal)) {
+            for (const line of batch.lines) {
+              const p = line.trim() ? capturedPair(line, window) : undefined;
+              if (p) out.push(p);
+            }
+          }
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(16, objects.length) }, worker));
+      return out;
+    },
+  };
+}
+
 /** Streams the lines of S3 objects (GetObject bodies read chunk by chunk). */
 export async function* s3CaptureLines(client: S3Client, objects: CaptureFileRef[], signal?: AbortSignal): AsyncGenerator<LineBatch> {
   const { GetObjectCommand } = await import('@aws-sdk/client-s3');
   for (const obj of objects) {
-    const m = /^s3:\/\/([^/]+)\/(.+)$/.exec(obj.name)!;
+    const { bucket, prefix: key } = parseS3Uri(obj.name);
     let body: AsyncIterable<Uint8Array>;
     try {
-      const r = await client.send(new GetObjectCommand({ Bucket: m[1], Key: m[2] }), { abortSignal: signal });
+      const r = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: signal });
       body = r.Body as unknown as AsyncIterable<Uint8Array>;
     } catch (e) {
       if (signal?.aborted) throw new InterruptedError();

@@ -1,9 +1,9 @@
 /**
- * A narrow interface over CloudWatch: the four calls mlops makes (monitor publishes drift;
+ * A narrow interface over CloudWatch: the five calls mlops makes (monitor publishes drift;
  * promote creates and reads alarms on the new fleet). Built on @aws-sdk/client-cloudwatch
  * (`client.send(new XCommand(input))`), loaded lazily. Failures are ExternalError (exit 3).
  */
-import { ExternalError } from '../core/errors.js';
+import { awsFailure } from './aws.js';
 import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { Dimensions, MetricDatum, AlarmSpec, AlarmState, MetricStatisticsQuery, Datapoint, MetricsPort } from '../core/ports.js';
 export type { Dimensions, MetricDatum, AlarmSpec, AlarmState, MetricStatisticsQuery, Datapoint, MetricsPort } from '../core/ports.js';
@@ -12,12 +12,9 @@ const dims = (d: Dimensions) => Object.entries(d).map(([Name, Value]) => ({ Name
 const fromDims = (d?: Array<{ Name?: string; Value?: string }>): Dimensions =>
   Object.fromEntries((d ?? []).map((x) => [x.Name ?? '', x.Value ?? '']));
 
-function cwError(op: string, e: unknown): ExternalError {
-  const name = (e as { name?: string })?.name ?? 'error';
-  const msg = e instanceof Error ? e.message : String(e);
-  return new ExternalError('CLOUDWATCH_ERROR', `CloudWatch ${op} failed: ${name}: ${msg}`, {
-    hint: 'Check AWS credentials and region (or aws.endpoints.cloudwatch), and that the role may call cloudwatch:' + op + '.',
-    cause: e,
+function cwError(op: string, e: unknown) {
+  return awsFailure('CloudWatch', op, e, {
+    hint: `Check AWS credentials and region (or aws.endpoints.cloudwatch), and that the role may call cloudwatch:${op}.`,
   });
 }
 

@@ -1,15 +1,18 @@
 /**
  * The endpoint lock in S3: taken with If-None-Match: *, an expired one taken over with If-Match
- * on its ETag, released (deleted) only while it is still ours.
+ * on its ETag, renewed while its holder waits, released (deleted) only while it is still ours.
+ * Every expiry is computed from the injected clock, never from the wall clock directly.
  */
 import { ConflictError, ExternalError } from '../core/errors.js';
 import { decideTake, describeHolder, lockKey, newHolder, type LockHolder } from '../core/lock.js';
-import type { ObjectStore, S3Location } from './s3-store.js';
+import type { Clock, ObjectStore, S3Location } from '../core/ports.js';
 
 export interface HeldLock {
   holder: LockHolder;
   /** Extends the expiry while the lock is still ours; false when it was lost. */
   renew(): Promise<boolean>;
+  /** Renews once a third of the expiry has passed since the last renewal; ConflictError when the lock was lost. */
+  heartbeat(): Promise<void>;
   /** Deletes the lock if it is still ours. */
   release(): Promise<void>;
 }
@@ -20,12 +23,12 @@ export interface AcquireOptions {
   endpoint: string;
   me: Omit<LockHolder, 'started' | 'expires' | 'endpoint'>;
   expiryMs: number;
-  now?: () => Date;
+  clock: Pick<Clock, 'now'>;
 }
 
 /** Takes the endpoint's lock or throws ConflictError (exit 4) naming the holder. */
 export async function acquireLock(o: AcquireOptions): Promise<HeldLock> {
-  const now = o.now ?? (() => new Date());
+  const now = () => o.clock.now();
   const { bucket } = o.location;
   const key = lockKey(o.location.prefix, o.endpoint);
   for (let attempt = 0; attempt < 5; attempt++) {
@@ -37,7 +40,7 @@ export async function acquireLock(o: AcquireOptions): Promise<HeldLock> {
       decision.action === 'create'
         ? await o.store.putJson(bucket, key, holder, { ifNoneMatch: '*' })
         : await o.store.putJson(bucket, key, holder, { ifMatch: decision.etag });
-    if (put.ok) return held(o, bucket, key, holder, put.etag, now);
+    if (put.ok) return held(o, bucket, key, holder, put.etag);
     // Someone else wrote between our read and our write: read again and decide again.
   }
   const last = await o.store.getJson<LockHolder>(bucket, key);
@@ -52,21 +55,32 @@ function conflict(h: LockHolder, now: Date, endpoint: string): ConflictError {
   });
 }
 
-function held(o: AcquireOptions, bucket: string, key: string, holder: LockHolder, etag: string, now: () => Date): HeldLock {
+function held(o: AcquireOptions, bucket: string, key: string, holder: LockHolder, etag: string): HeldLock {
   let current = holder;
   let currentEtag = etag;
   let released = false;
-  return {
+  let renewedAt = o.clock.now().getTime();
+  const lock: HeldLock = {
     get holder() {
       return current;
     },
     async renew() {
-      const next = { ...current, expires: new Date(now().getTime() + o.expiryMs).toISOString() };
+      const at = o.clock.now();
+      const next = { ...current, expires: new Date(at.getTime() + o.expiryMs).toISOString() };
       const put = await o.store.putJson(bucket, key, next, { ifMatch: currentEtag });
       if (!put.ok) return false;
       current = next;
       currentEtag = put.etag;
+      renewedAt = at.getTime();
       return true;
+    },
+    async heartbeat() {
+      if (o.clock.now().getTime() - renewedAt < o.expiryMs / 3) return;
+      if (!(await lock.renew())) {
+        throw new ConflictError('LOCK_LOST', `the endpoint lock expired and was taken over while this run waited`, {
+          hint: 'Another promote or rollback now holds it; check `mlops status`.',
+        });
+      }
     },
     async release() {
       if (released) return;
@@ -76,4 +90,5 @@ function held(o: AcquireOptions, bucket: string, key: string, holder: LockHolder
       await o.store.delete(bucket, key, { ifMatch: cur.etag });
     },
   };
+  return lock;
 }

@@ -11,7 +11,7 @@ import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import { ExternalError } from '../core/errors.js';
 import type { ModelRef } from '../core/deployment.js';
-import type { PackagerPort } from '../core/deployment-run.js';
+import type { PackagerPort } from '../core/ports.js';
 import type { MlflowClient } from './mlflow.js';
 import { parseS3Uri, type ObjectStore } from './s3-store.js';
 

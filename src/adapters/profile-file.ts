@@ -13,9 +13,6 @@ import { parseCsv } from '../core/capture.js';
 import { isModelMonitorStatistics, profileFromModelMonitor } from '../core/drift/model-monitor.js';
 import { ProfileBuilder, type Profile, type ProfileOptions } from '../core/drift/profile.js';
 
-/** Where the profile lives among an MLflow run's artifacts (monitor reads it from the production model's run). */
-export const PROFILE_ARTIFACT_PATH = 'mlops/profile.json';
-
 export type ProfileFormat = 'csv' | 'jsonl' | 'model-monitor';
 
 async function sniff(file: string): Promise<ProfileFormat> {

@@ -4,40 +4,64 @@
  * @aws-sdk/client-s3 (`client.send(new XCommand(input))`), loaded lazily. Expected outcomes (a
  * missing object, a failed precondition) are values; anything else is an ExternalError (exit 3).
  */
-import { ExternalError } from '../core/errors.js';
+import { ExternalError, InterruptedError } from '../core/errors.js';
+import { awsErrorName, awsFailure, awsHttpStatus } from './aws.js';
 import type { S3Client } from '@aws-sdk/client-s3';
-import type { S3Location, PutCondition, Retention, PutOutcome, HeadResult, ObjectStore } from '../core/ports.js';
+import type { PutCondition, Retention, PutOutcome, ObjectStore } from '../core/ports.js';
 export type { S3Location, PutCondition, Retention, PutOutcome, HeadResult, ObjectStore } from '../core/ports.js';
 
-/** Parses s3://bucket/prefix into its parts. */
-export function parseS3Uri(uri: string): S3Location {
-  const m = /^s3:\/\/([^/]+)\/?(.*)$/.exec(uri);
-  if (!m) throw new RangeError(`not an S3 URI: ${uri}`);
-  return { bucket: m[1], prefix: m[2].replace(/^\/+|\/+$/g, '') };
+export { joinKey, parseS3Uri } from '../core/s3-uri.js';
+
+/** One listed object. */
+export interface ListedObject {
+  key: string;
+  size?: number;
+  lastModified?: Date;
 }
 
-/** Joins a prefix and a relative key. */
-export function joinKey(prefix: string, key: string): string {
-  return prefix ? `${prefix}/${key}` : key;
+/**
+ * The one ListObjectsV2 paginator: every object under the prefix (and, with a delimiter, the
+ * common prefixes), page after page. Failures are mapped by awsFailure; an abort is an interrupt.
+ */
+export async function listAll(
+  client: S3Client,
+  q: { bucket: string; prefix: string; delimiter?: string; signal?: AbortSignal },
+): Promise<{ objects: ListedObject[]; prefixes: string[] }> {
+  const { ListObjectsV2Command } = await import('@aws-sdk/client-s3');
+  const objects: ListedObject[] = [];
+  const prefixes: string[] = [];
+  let token: string | undefined;
+  try {
+    do {
+      if (q.signal?.aborted) throw new InterruptedError();
+      const out = await client.send(
+        new ListObjectsV2Command({ Bucket: q.bucket, Prefix: q.prefix, Delimiter: q.delimiter, ContinuationToken: token }),
+        { abortSignal: q.signal },
+      );
+      for (const o of out.Contents ?? []) if (o.Key) objects.push({ key: o.Key, size: o.Size, lastModified: o.LastModified });
+      for (const p of out.CommonPrefixes ?? []) if (p.Prefix) prefixes.push(p.Prefix);
+      token = out.IsTruncated ? out.NextContinuationToken : undefined;
+    } while (token);
+  } catch (e) {
+    if (q.signal?.aborted) throw new InterruptedError();
+    throw s3Error('ListObjectsV2', q.bucket, q.prefix, e);
+  }
+  return { objects, prefixes };
 }
-
-const status = (e: unknown): number | undefined => (e as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
-const errName = (e: unknown): string => (e as { name?: string; Code?: string })?.name ?? (e as { Code?: string })?.Code ?? '';
 
 function isPreconditionFailed(e: unknown): boolean {
   // 412 PreconditionFailed; 409 ConditionalRequestConflict when two conditional writes race.
-  return status(e) === 412 || status(e) === 409 || /PreconditionFailed|ConditionalRequestConflict/.test(errName(e));
+  return awsHttpStatus(e) === 412 || awsHttpStatus(e) === 409 || /PreconditionFailed|ConditionalRequestConflict/.test(awsErrorName(e));
 }
 
 function isNotFound(e: unknown): boolean {
-  return status(e) === 404 || /NoSuchKey|NotFound/.test(errName(e));
+  return awsHttpStatus(e) === 404 || /NoSuchKey|NotFound/.test(awsErrorName(e));
 }
 
-function s3Error(op: string, bucket: string, key: string, e: unknown): ExternalError {
-  const msg = e instanceof Error ? e.message : String(e);
-  return new ExternalError('S3_ERROR', `S3 ${op} s3://${bucket}/${key} failed: ${errName(e) || 'error'}: ${msg}`, {
+function s3Error(op: string, bucket: string, key: string, e: unknown) {
+  return awsFailure('S3', op, e, {
+    where: `s3://${bucket}/${key}`,
     hint: 'Check AWS credentials, the bucket name and region, and that the deploy role may access it.',
-    cause: e,
   });
 }
 
@@ -102,18 +126,8 @@ export async function s3Store(client: S3Client): Promise<ObjectStore> {
       }
     },
     async list(bucket, prefix) {
-      const keys: string[] = [];
-      let token: string | undefined;
-      try {
-        do {
-          const out = await client.send(new s3.ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
-          for (const o of out.Contents ?? []) if (o.Key) keys.push(o.Key);
-          token = out.IsTruncated ? out.NextContinuationToken : undefined;
-        } while (token);
-      } catch (e) {
-        throw s3Error('ListObjectsV2', bucket, prefix, e);
-      }
-      return keys.sort();
+      const { objects } = await listAll(client, { bucket, prefix });
+      return objects.map((o) => o.key).sort();
     },
     async delete(bucket, key, opts = {}) {
       try {

@@ -5,18 +5,10 @@
  * success (every stage may be repeated); other failures are ExternalError (exit 3).
  */
 import { ExternalError } from '../core/errors.js';
-import type { EndpointStatus, EndpointView } from '../core/deployment.js';
+import { awsErrorName, awsFailure } from './aws.js';
+import type { EndpointStatus } from '../core/deployment.js';
 import type { SageMakerClient } from '@aws-sdk/client-sagemaker';
-import type {
-  Tag,
-  ProductionVariantSpec,
-  EndpointConfigSpec,
-  ModelSpec,
-  DeploymentConfigSpec,
-  UpdateEndpointSpec,
-  EndpointConfigView,
-  SageMakerPort,
-} from '../core/ports.js';
+import type { Tag, EndpointConfigSpec, ModelSpec, DeploymentConfigSpec, UpdateEndpointSpec, SageMakerPort } from '../core/ports.js';
 export type {
   Tag,
   ProductionVariantSpec,
@@ -28,16 +20,14 @@ export type {
   SageMakerPort,
 } from '../core/ports.js';
 
-const errName = (e: unknown) => (e as { name?: string })?.name ?? '';
 const errMsg = (e: unknown) => (e instanceof Error ? e.message : String(e));
 const alreadyExists = (e: unknown) => /already exist|Cannot create already existing/i.test(errMsg(e));
 const notFound = (e: unknown) =>
-  /ValidationException|ResourceNotFound/.test(errName(e)) && /(could not find|not found|does not exist)/i.test(errMsg(e));
+  /ValidationException|ResourceNotFound/.test(awsErrorName(e)) && /(could not find|not found|does not exist)/i.test(errMsg(e));
 
-function smError(op: string, e: unknown): ExternalError {
-  return new ExternalError('SAGEMAKER_ERROR', `SageMaker ${op} failed: ${errName(e) || 'error'}: ${errMsg(e)}`, {
+function smError(op: string, e: unknown) {
+  return awsFailure('SageMaker', op, e, {
     hint: "Check AWS credentials, the region, the deploy role's permissions and the names in deploy config.",
-    cause: e,
   });
 }
 

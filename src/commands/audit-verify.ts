@@ -2,7 +2,7 @@
 import type { CommandRun } from '../cli/context.js';
 import { openAuditLog } from '../adapters/audit-log.js';
 import { parseS3Uri } from '../adapters/s3-store.js';
-import { wire } from './promote.js';
+import { wire } from '../app/deploy.js';
 
 export const run: CommandRun<'audit verify'> = async (ctx, _args, opts) => {
   const w = await wire(ctx);

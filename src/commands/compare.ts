@@ -3,37 +3,17 @@
  * writes the Markdown report (compare.report, and $GITHUB_STEP_SUMMARY under GitHub Actions) and
  * exits 1 on any regression (returned as exitCode, not thrown), 2 on bad input, 3 when MLflow fails.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { CommandRun } from '../cli/context.js';
 import { UserError } from '../core/errors.js';
 import { mlflowFromConfig, type MlflowClient, type Run } from '../adapters/mlflow.js';
+import { gateAudit } from '../app/deploy.js';
+import { lastRunPath, readLastRun } from '../app/last-run.js';
 import { describeBaselineSpec, parseBaselineFlag, resolveBaseline, type BaselineSpec } from '../core/baseline.js';
 import { renderMarkdown, renderTable, type CompareResult, type RunRef } from '../core/compare-report.js';
 import { evaluateGates, type NoBaselinePolicy } from '../core/gates.js';
-import { LAST_RUN_FILE } from '../core/last-run.js';
-
-/** The run recorded by `mlops train`, or a UserError saying how to get one. */
-export function readLastRun(root: string): { runId: string; experimentId?: string } {
-  const file = path.join(root, LAST_RUN_FILE);
-  if (!existsSync(file)) {
-    throw new UserError('CANDIDATE_MISSING', `No candidate run: ${file} does not exist.`, {
-      hint: 'Run `mlops train` first (it records its run there), or pass the run to compare with --run RUN_ID.',
-    });
-  }
-  let parsed: { runId?: unknown; experimentId?: unknown };
-  try {
-    parsed = JSON.parse(readFileSync(file, 'utf8')) as typeof parsed;
-  } catch (err) {
-    throw new UserError('CANDIDATE_INVALID', `${file} is not valid JSON: ${(err as Error).message}`, {
-      hint: 'Run `mlops train` again, or pass --run RUN_ID.',
-    });
-  }
-  if (typeof parsed?.runId !== 'string' || !parsed.runId) {
-    throw new UserError('CANDIDATE_INVALID', `${file} has no "runId".`, { hint: 'Run `mlops train` again, or pass --run RUN_ID.' });
-  }
-  return { runId: parsed.runId, experimentId: typeof parsed.experimentId === 'string' ? parsed.experimentId : undefined };
-}
+import { registeredModelName } from '../core/production-model.js';
 
 function ref(client: MlflowClient, run: { info: { runId: string; experimentId: string; runName?: string } }): RunRef {
   return {
@@ -49,7 +29,12 @@ export const run: CommandRun<'compare'> = async (ctx, _args, opts) => {
   const { config, root } = await ctx.loadConfig();
   const spec: BaselineSpec = typeof opts.baseline === 'string' ? parseBaselineFlag(opts.baseline) : config.compare.baseline;
   const policy = (opts.ifNoBaseline as NoBaselinePolicy | undefined) ?? config.compare.noBaseline;
-  const recorded = typeof opts.run === 'string' && opts.run ? { runId: opts.run.trim() } : readLastRun(root);
+  const recorded = typeof opts.run === 'string' && opts.run ? { runId: opts.run.trim() } : await readLastRun(root);
+  if (!recorded) {
+    throw new UserError('CANDIDATE_MISSING', `No candidate run: ${lastRunPath(root)} does not exist.`, {
+      hint: 'Run `mlops train` first (it records its run there), or pass the run to compare with --run RUN_ID.',
+    });
+  }
   const retriesSaid = new Set<number>();
   const client = await mlflowFromConfig(config, ctx.env, {
     signal: ctx.signal,
@@ -60,8 +45,9 @@ export const run: CommandRun<'compare'> = async (ctx, _args, opts) => {
       io.info(io.style('dim', `${r.reason} Retry ${r.attempt}/${config.mlflow.retries} in ${r.delayMs} ms.`));
     },
   });
-  // The same fallbacks as train's experiment name: the project, else the repo folder's name.
-  const registeredModel = config.mlflow.registeredModel ?? config.project ?? path.basename(root);
+  // The production model's name by the one rule (src/core/production-model.ts); a baseline by
+  // alias or stage without one is a UserError from resolveBaseline.
+  const registeredModel = registeredModelName(config);
 
   const getCandidate = async (): Promise<Run> => {
     const found = await client.getRun(recorded.runId);
@@ -116,6 +102,22 @@ export const run: CommandRun<'compare'> = async (ctx, _args, opts) => {
   writeFileSync(reportPath, io.redactor.redact(markdown));
   io.debug(`report written to ${reportPath}`);
   if (io.stepSummary(markdown)) io.debug('report appended to $GITHUB_STEP_SUMMARY');
+
+  await gateAudit(
+    ctx,
+    config,
+  )({
+    kind: 'gate',
+    action: `compare.${result.verdict === 'fail' ? 'failed' : 'passed'}`,
+    details: {
+      candidate: { runId: result.candidate.runId, experimentId: result.candidate.experimentId, runName: result.candidate.runName ?? null },
+      baseline: result.baseline
+        ? { runId: result.baseline.runId, description: result.baseline.description, source: result.baseline.source }
+        : { found: false, ...result.noBaseline },
+      gates: result.gates,
+      failed: result.failed,
+    },
+  });
 
   if (result.verdict === 'fail') io.error(`Regression: ${result.failed} of ${result.gates.length} gate(s) failed.`);
   return {

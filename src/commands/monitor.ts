@@ -18,260 +18,20 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { InterruptedError, MlopsError, UserError } from '../core/errors.js';
 import type { CommandContext, CommandRun } from '../cli/context.js';
-import type { Io } from '../cli/io.js';
 import { configSchema, type Config } from '../config/schema.js';
+import { gateAudit, monitorRollbackPort } from '../app/deploy.js';
 import { durationMs, formatDuration } from '../core/duration.js';
-import {
-  constraintViolations,
-  evaluateDrift,
-  LiveSummary,
-  METHOD_LABEL,
-  type DriftOptions,
-  type DriftReport,
-} from '../core/drift/evaluate.js';
-import { driftMetrics, driftScore, DRIFT_NAMESPACE } from '../core/drift/metrics.js';
-import { profileProblem, type Profile } from '../core/drift/profile.js';
-import type { ScanStats } from '../core/drift/scan.js';
-import { advanceState, afterRollback, initialState, rollbackDue, type MonitorState } from '../core/drift/windows.js';
-import type { MetricsPort } from '../adapters/cloudwatch.js';
-import { PROFILE_ARTIFACT_PATH } from '../adapters/profile-file.js';
+import type { DriftOptions } from '../core/drift/evaluate.js';
+import { PROFILE_ARTIFACT_PATH, profileProblem, type Profile } from '../core/drift/profile.js';
+import type { MonitorState } from '../core/drift/windows.js';
+import { monitorWindow, type MonitorOutcome } from '../core/monitor.js';
+import { renderMarkdown, renderText } from '../core/monitor-report.js';
+import type { MonitorPorts, MonitorStateStore } from '../core/ports.js';
+import { productionModel } from '../core/production-model.js';
 
-/** What a rollback port gets and says. */
-export interface RollbackRequest {
-  endpoint: string;
-  variant: string;
-  reason: string;
-  dryRun: boolean;
-}
-export interface RollbackOutcome {
-  performed: boolean;
-  detail: string;
-}
-export type RollbackPort = (req: RollbackRequest) => Promise<RollbackOutcome>;
-
-/** Where the consecutive-drift count lives. */
-export interface MonitorStateStore {
-  describe: string;
-  read(): Promise<MonitorState | undefined>;
-  write(state: MonitorState): Promise<void>;
-}
-
-export interface MonitorPorts {
-  baseline(): Promise<{ profile: Profile; source: string }>;
-  /** Lists the capture files of the window and scans them into `live` (in parallel when large). */
-  scan(
-    live: LiveSummary,
-    opts: { window?: { from: number; to: number }; signal?: AbortSignal; onProgress?: (n: number) => void },
-  ): Promise<{ stats: ScanStats; files: number; bytes: number; describe: string }>;
-  metrics?: MetricsPort;
-  state: MonitorStateStore;
-  rollback: RollbackPort;
-  now(): Date;
-}
-
-export interface MonitorInput {
-  endpoint: string;
-  variant: string;
-  /** Filter records by inferenceTime; undefined keeps every record (local files without a window). */
-  window?: { from: number; to: number };
-  drift: Partial<DriftOptions>;
-  sketchK: number;
-  consecutiveWindows: number;
-  rollback: boolean;
-  publish: boolean;
-  dryRun: boolean;
-  signal?: AbortSignal;
-}
-
-export interface MonitorOutcome {
-  ok: boolean;
-  status: DriftReport['dataset']['status'];
-  endpoint: string;
-  variant: string;
-  window?: { from: string; to: string };
-  baseline: string;
-  capture: { source: string; files: number; bytes: number } & ScanStats;
-  recordsPerSecond: number;
-  elapsedMs: number;
-  dataset: DriftReport['dataset'];
-  driftScore: number | null;
-  features: DriftReport['features'];
-  consecutive: number;
-  consecutiveWindows: number;
-  rollback: { due: boolean; performed: boolean; detail: string };
-  metrics: { namespace: string; published: number };
-  violations: ReturnType<typeof constraintViolations>;
-}
-
-/** The monitoring of one window, with every outside effect behind a port. */
-export async function monitorWindow(input: MonitorInput, ports: MonitorPorts, io?: Io): Promise<MonitorOutcome> {
-  const { profile, source } = await ports.baseline();
-  const live = new LiveSummary(profile, input.sketchK);
-  const t0 = performance.now();
-  const cap = await ports.scan(live, {
-    window: input.window,
-    signal: input.signal,
-    onProgress: (n) => io?.debug(`… ${n.toLocaleString('en-US')} records`),
-  });
-  const scan = cap.stats;
-  const report = evaluateDrift(live, input.drift);
-  const elapsedMs = performance.now() - t0;
-  const now = ports.now();
-
-  let published = 0;
-  if (input.publish && !input.dryRun && ports.metrics) {
-    const data = driftMetrics(report, input.endpoint, input.variant).map((d) => ({ ...d, timestamp: now }));
-    await ports.metrics.putMetricData(DRIFT_NAMESPACE, data);
-    published = data.length;
-  }
-
-  const prev = (await ports.state.read()) ?? initialState(input.endpoint, input.variant, now);
-  let state = advanceState(
-    prev,
-    report.dataset,
-    now,
-    input.window ? { from: new Date(input.window.from).toISOString(), to: new Date(input.window.to).toISOString() } : undefined,
-  );
-  const due = rollbackDue(state, report.dataset, input.consecutiveWindows);
-  let rollback = { due, performed: false, detail: '' };
-  if (due && !input.rollback) rollback.detail = 'rollback due but disabled (--no-rollback or monitor.rollback: false)';
-  else if (due && input.dryRun) rollback.detail = 'rollback due; --dry-run: not performed';
-  else if (due) {
-    const reason = `drift in ${state.consecutive} consecutive windows: ${report.dataset.reasons.join('; ')}`;
-    const r = await ports.rollback({ endpoint: input.endpoint, variant: input.variant, reason, dryRun: false });
-    rollback = { due, performed: r.performed, detail: r.detail };
-    if (r.performed) state = afterRollback(state);
-  } else if (report.dataset.status === 'drift') {
-    rollback.detail = `drifting window ${state.consecutive} of ${input.consecutiveWindows} before rollback`;
-  }
-  if (!input.dryRun) await ports.state.write(state);
-
-  return {
-    ok: report.dataset.status !== 'drift',
-    status: report.dataset.status,
-    endpoint: input.endpoint,
-    variant: input.variant,
-    ...(input.window ? { window: { from: new Date(input.window.from).toISOString(), to: new Date(input.window.to).toISOString() } } : {}),
-    baseline: source,
-    capture: { source: cap.describe, files: cap.files, bytes: cap.bytes, ...scan },
-    recordsPerSecond: Math.round(scan.lines / Math.max(elapsedMs / 1000, 1e-6)),
-    elapsedMs: Math.round(elapsedMs),
-    dataset: report.dataset,
-    driftScore: report.dataset.status === 'insufficient-data' ? null : driftScore(report),
-    features: report.features,
-    consecutive: state.consecutive,
-    consecutiveWindows: input.consecutiveWindows,
-    rollback,
-    metrics: { namespace: DRIFT_NAMESPACE, published },
-    violations: constraintViolations(report),
-  };
-}
-
-// ---- rendering ---------------------------------------------------------------------------------
-
-const fmt = (x: number) => (Number.isFinite(x) ? (Math.abs(x) >= 1e-3 || x === 0 ? x.toFixed(4) : x.toExponential(2)) : '-');
-
-function rows(o: MonitorOutcome): string[][] {
-  return o.features.map((f) => [
-    f.name,
-    f.role,
-    f.kind,
-    f.method,
-    fmt(f.value),
-    (f.method === 'chi2' ? '< ' : '> ') + f.threshold,
-    String(f.liveCount),
-    f.status + (f.critical ? ' (critical)' : ''),
-  ]);
-}
-const HEAD = ['feature', 'role', 'kind', 'method', 'value', 'drift if', 'live n', 'status'];
-
-function verdictLine(o: MonitorOutcome): string {
-  const d = o.dataset;
-  if (d.status === 'insufficient-data') return `Insufficient data: ${d.reasons.join('; ')}.`;
-  if (d.status === 'no-drift')
-    return `No drift: ${d.driftedInputs.length} of ${d.inputFeatures} input features drifted (threshold ${(d.driftedShareThreshold * 100).toFixed(0)}%), no output drift.`;
-  return `DRIFT: ${d.reasons.join('; ')}.`;
-}
-
-/** The plain-text table for stdout. */
-export function renderText(o: MonitorOutcome): string {
-  const table = [HEAD, ...rows(o)];
-  const widths = HEAD.map((_, i) => Math.max(...table.map((r) => r[i].length)));
-  const line = (r: string[]) =>
-    r
-      .map((c, i) => c.padEnd(widths[i]))
-      .join('  ')
-      .trimEnd();
-  const out = [
-    `Drift of ${o.endpoint}/${o.variant}${o.window ? ` from ${o.window.from} to ${o.window.to}` : ''} against ${o.baseline}`,
-    `${o.capture.records.toLocaleString('en-US')} records (${o.dataset.samples.toLocaleString('en-US')} rows) from ${o.capture.files} file(s)${o.capture.bad ? `, ${o.capture.bad} unreadable` : ''}${o.capture.outsideWindow ? `, ${o.capture.outsideWindow} outside the window` : ''}`,
-    '',
-    line(HEAD),
-    line(widths.map((w) => '-'.repeat(w))),
-    ...rows(o).map(line),
-    '',
-    verdictLine(o),
-  ];
-  if (o.dataset.status === 'drift')
-    out.push(`Consecutive drifting windows: ${o.consecutive} (rollback after ${o.consecutiveWindows}). ${o.rollback.detail}`.trim());
-  return out.join('\n');
-}
-
-/** The Markdown report (file and step summary). */
-export function renderMarkdown(o: MonitorOutcome): string {
-  const esc = (s: string) => s.replace(/\|/g, '\\|');
-  const icon = o.status === 'drift' ? '🔴' : o.status === 'no-drift' ? '🟢' : '⚪';
-  const lines = [
-    `## ${icon} Drift: ${o.endpoint} / ${o.variant}`,
-    '',
-    verdictLine(o),
-    '',
-    `- Window: ${o.window ? `${o.window.from} → ${o.window.to}` : 'all records in the capture files'}`,
-    `- Baseline: ${esc(o.baseline)}`,
-    `- Records: ${o.capture.records} (${o.dataset.samples} rows; minimum ${o.dataset.minSamples})${o.capture.bad ? `, ${o.capture.bad} unreadable` : ''}`,
-    `- Drift score (CloudWatch ${o.metrics.namespace}/DriftScore): ${o.driftScore === null ? 'not published (insufficient data)' : o.driftScore.toFixed(4)}`,
-    `- Consecutive drifting windows: ${o.consecutive} of ${o.consecutiveWindows}${o.rollback.detail ? ` — ${esc(o.rollback.detail)}` : ''}`,
-    '',
-    `| ${HEAD.join(' | ')} |`,
-    `| ${HEAD.map(() => '---').join(' | ')} |`,
-    ...rows(o).map((r) => `| ${r.map(esc).join(' | ')} |`),
-    '',
-    `Methods: ${[...new Set(o.features.map((f) => f.method))].map((m) => `${m} = ${METHOD_LABEL[m]}`).join('; ')}.`,
-  ];
-  return lines.join('\n') + '\n';
-}
-
-// ---- wiring ------------------------------------------------------------------------------------
-
-/**
- * The rollback port of the CLI: `mlops rollback`'s rollbackEndpoint for the endpoint the deploy
- * section manages (with its lock and audit record). Monitoring another endpoint, or a config
- * without a deploy section, cannot roll back: that is said plainly rather than skipped.
- */
-function cliRollback(ctx: CommandContext, config: Config): RollbackPort {
-  return async (req) => {
-    if (!config.deploy) {
-      throw new UserError(
-        'ROLLBACK_NOT_CONFIGURED',
-        `Drift passed the guards and a rollback of ${req.endpoint} is due, but the config has no deploy section to roll back with.`,
-        {
-          hint: 'Add the deploy section (the endpoint `mlops promote` manages), or run with --no-rollback (monitor.rollback: false) to only report.',
-        },
-      );
-    }
-    if (config.deploy.endpointName !== req.endpoint) {
-      throw new UserError(
-        'ROLLBACK_NOT_CONFIGURED',
-        `Drift on ${req.endpoint} is due a rollback, but deploy manages ${config.deploy.endpointName}; monitor rolls back only that endpoint.`,
-        {
-          hint: 'Monitor deploy.endpointName, or run with --no-rollback.',
-        },
-      );
-    }
-    const { rollbackPort } = await import('./rollback.js');
-    return rollbackPort(ctx)(req);
-  };
-}
+// The demo renders monitor outcomes through these names.
+export { renderText } from '../core/monitor-report.js';
+export type { MonitorOutcome } from '../core/monitor.js';
 
 async function loadConfigOrDefaults(ctx: CommandContext): Promise<{ config: Config; root: string }> {
   try {
@@ -320,13 +80,16 @@ async function baselineFromMlflow(config: Config, ctx: CommandContext): Promise<
     runId = spec.runId;
     what = `run ${runId}`;
   } else if ('alias' in spec) {
-    const model = config.mlflow.registeredModel ?? config.project;
-    if (!model)
+    let model: string;
+    try {
+      model = productionModel(config).registeredModel;
+    } catch (e) {
       throw new UserError(
         'MONITOR_NO_BASELINE',
         'No baseline profile: no --baseline, no monitor.baselineProfile, and no registered model to look up.',
-        { hint: 'Pass --baseline FILE, or set mlflow.registeredModel (or project).' },
+        { hint: 'Pass --baseline FILE, or set mlflow.registeredModel (or project).', cause: e },
       );
+    }
     const found = await client.getModelVersionByAlias(model, spec.alias);
     if (!found.found)
       throw new UserError(
@@ -506,7 +269,8 @@ export const run: CommandRun<'monitor'> = async (ctx, _args, opts) => {
     scan,
     metrics,
     state,
-    rollback: cliRollback(ctx, config),
+    rollback: monitorRollbackPort(ctx, config),
+    audit: gateAudit(ctx, config, endpoint),
     now: () => now,
   };
 

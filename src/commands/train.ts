@@ -264,7 +264,10 @@ async function logHoldoutProfile(
   runId: string,
   file: string,
 ): Promise<void> {
-  const { profileFile, PROFILE_ARTIFACT_PATH } = await import('../adapters/profile-file.js');
+  const [{ profileFile }, { PROFILE_ARTIFACT_PATH }] = await Promise.all([
+    import('../adapters/profile-file.js'),
+    import('../core/drift/profile.js'),
+  ]);
   let header: string[];
   try {
     const fh = await (await import('node:fs/promises')).open(file, 'r');

@@ -13,28 +13,10 @@
  * - runId: that run; a run that does not exist is bad input.
  */
 import { UserError } from './errors.js';
+import type { BaselinePort, RunLike } from './ports.js';
+export type { BaselinePort, RunLike } from './ports.js';
 
 export type BaselineSpec = { alias: string } | { stage: string } | { filter: string; experiment?: string } | { runId: string };
-
-export interface RunLike {
-  info: { runId: string; experimentId: string; runName?: string; status: string; startTime?: number };
-  data: { metrics: Record<string, number>; tags: Record<string, string> };
-}
-
-/** The MLflow calls baseline resolution needs (MlflowClient implements them). */
-export interface BaselinePort {
-  getRun(runId: string): Promise<RunLike | undefined>;
-  getRegisteredModel(name: string): Promise<{ aliases: Record<string, string> } | undefined>;
-  getModelVersionByAlias(
-    name: string,
-    alias: string,
-  ): Promise<
-    { found: true; version: { version: string; runId?: string } } | { found: false; reason: 'model-not-found' | 'alias-not-found' }
-  >;
-  getLatestVersions(name: string, stages?: string[]): Promise<{ version: string; runId?: string; currentStage?: string }[]>;
-  getExperimentByName(name: string): Promise<{ experimentId: string; lifecycleStage?: string } | undefined>;
-  searchRuns(req: { experimentIds: string[]; filter?: string; orderBy?: string[]; maxResults?: number }): Promise<{ runs: RunLike[] }>;
-}
 
 export type BaselineSource =
   | { type: 'alias'; model: string; alias: string; version: string }

@@ -110,6 +110,7 @@ export function resourceNames(endpoint: string, id: string, alarmsWanted = true)
     model: `${base}-model`.slice(0, 63),
     shadowConfig: `${base}-shadow`.slice(0, 63),
     finalConfig: `${base}-final`.slice(0, 63),
+    restoreConfig: `${base}-restore`.slice(0, 63),
     alarms: alarmsWanted ? [`${base}-5xx`, `${base}-latency`, `${base}-drift`] : [],
   };
 }

@@ -3,8 +3,13 @@
  * src/adapters implement them over the real services (and in-memory fakes for tests); core code
  * depends only on these types, never on an adapter.
  */
-import type { EndpointView } from './deployment.js';
+import type { EndpointView, ModelRef } from './deployment.js';
 import type { AuditEvent, AuditRecord, ChainReport } from './audit.js';
+import type { CapturedPair } from './bake.js';
+import type { LiveSummary } from './drift/evaluate.js';
+import type { Profile } from './drift/profile.js';
+import type { ScanStats } from './drift/scan.js';
+import type { MonitorState } from './drift/windows.js';
 
 // --- SageMaker (promote and rollback) ---
 
@@ -116,7 +121,8 @@ export interface AlarmSpec {
 
 export interface AlarmState {
   name: string;
-  state: 'OK' | 'ALARM' | 'INSUFFICIENT_DATA' | string;
+  /** OK, ALARM or INSUFFICIENT_DATA (kept a string: CloudWatch may add states). */
+  state: string;
   reason?: string;
   namespace?: string;
   metricName?: string;
@@ -211,4 +217,104 @@ export interface AuditLog {
   tail(n: number): Promise<AuditRecord[]>;
   verify(): Promise<ChainReport>;
   location: S3Location;
+}
+
+// --- promote and rollback ---
+
+/** The model registry calls promote makes (MLflow). */
+export interface RegistryPort {
+  getVersion(name: string, version: string): Promise<{ version: string; runId?: string } | undefined>;
+  getAlias(name: string, alias: string): Promise<string | undefined>;
+  setAlias(name: string, alias: string, version: string): Promise<void>;
+  deleteAlias(name: string, alias: string): Promise<void>;
+}
+
+/** Packages a model version as model.tar.gz (MLmodel at the root) at an s3:// URI. */
+export interface PackagerPort {
+  package(candidate: ModelRef, destUri: string): Promise<void>;
+}
+
+/** Reads captured request/response pairs of one variant in a time window. */
+export interface CapturePort {
+  read(endpoint: string, variant: string, since: Date, until: Date): Promise<CapturedPair[]>;
+}
+
+/** Time, injected: tests and --dry-run run it compressed. */
+export interface Clock {
+  now(): Date;
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+}
+
+export interface DeployPorts {
+  sagemaker: SageMakerPort;
+  metrics: MetricsPort;
+  store: ObjectStore;
+  registry: RegistryPort;
+  packager: PackagerPort;
+  capture: CapturePort;
+  audit: AuditLog;
+  clock: Clock;
+  log(msg: string): void;
+  signal?: AbortSignal;
+  /** Called while waiting: keeps the endpoint lock alive (throws when it was lost). */
+  heartbeat?(): Promise<void>;
+}
+
+// --- compare (baseline resolution) ---
+
+export interface RunLike {
+  info: { runId: string; experimentId: string; runName?: string; status: string; startTime?: number };
+  data: { metrics: Record<string, number>; tags: Record<string, string> };
+}
+
+/** The MLflow calls baseline resolution needs (MlflowClient implements them). */
+export interface BaselinePort {
+  getRun(runId: string): Promise<RunLike | undefined>;
+  getRegisteredModel(name: string): Promise<{ aliases: Record<string, string> } | undefined>;
+  getModelVersionByAlias(
+    name: string,
+    alias: string,
+  ): Promise<
+    { found: true; version: { version: string; runId?: string } } | { found: false; reason: 'model-not-found' | 'alias-not-found' }
+  >;
+  getLatestVersions(name: string, stages?: string[]): Promise<{ version: string; runId?: string; currentStage?: string }[]>;
+  getExperimentByName(name: string): Promise<{ experimentId: string; lifecycleStage?: string } | undefined>;
+  searchRuns(req: { experimentIds: string[]; filter?: string; orderBy?: string[]; maxResults?: number }): Promise<{ runs: RunLike[] }>;
+}
+
+// --- monitor ---
+
+/** What a rollback port gets and says. */
+export interface RollbackRequest {
+  endpoint: string;
+  variant: string;
+  reason: string;
+  dryRun: boolean;
+}
+export interface RollbackOutcome {
+  performed: boolean;
+  detail: string;
+}
+export type RollbackPort = (req: RollbackRequest) => Promise<RollbackOutcome>;
+
+/** Where the consecutive-drift count lives. */
+export interface MonitorStateStore {
+  describe: string;
+  read(): Promise<MonitorState | undefined>;
+  write(state: MonitorState): Promise<void>;
+}
+
+export interface MonitorPorts {
+  baseline(): Promise<{ profile: Profile; source: string }>;
+  /** Lists the capture files of the window and scans them into `live` (in parallel when large). */
+  scan(
+    live: LiveSummary,
+    opts: { window?: { from: number; to: number }; signal?: AbortSignal; onProgress?: (n: number) => void },
+  ): Promise<{ stats: ScanStats; files: number; bytes: number; describe: string }>;
+  metrics?: MetricsPort;
+  state: MonitorStateStore;
+  rollback: RollbackPort;
+  /** Appends the window's verdict to the endpoint's audit chain, when there is one. */
+  audit?: (event: Omit<AuditEvent, 'endpoint' | 'actor'>) => Promise<void>;
+  now(): Date;
 }

@@ -383,3 +383,93 @@ describe('MLflow down or slow: exit 3', () => {
     expect(r.stdout + r.stderr).not.toContain('hunter22');
   });
 });
+
+describe('the production model has one name', () => {
+  it('without mlflow.registeredModel and project, an alias baseline is exit 2 (no fallback to the folder name)', async () => {
+    const p = mkdtempSync(path.join(dir, 'noname-'));
+    writeFileSync(path.join(p, 'mlops.config.yaml'), `version: 1\nmlflow:\n  trackingUri: ${url}\n  retries: 0\ncompare:\n${GATES}`);
+    const r = await compare(p, ['--run', fx.exact, '--json']);
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.json().error.code).toBe('BASELINE_MODEL_MISSING');
+  });
+});
+
+describe('gate verdicts in the audit trail', () => {
+  const AWS = { AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing', AWS_REGION: 'us-east-1' };
+  const bucket = `cmp-audit-${id}`;
+
+  /** A project with a deploy section whose S3 is `s3Url`. */
+  function deployed(s3Url: string): string {
+    const p = project();
+    const cfg = readFileSync(path.join(p, 'mlops.config.yaml'), 'utf8');
+    writeFileSync(
+      path.join(p, 'mlops.config.yaml'),
+      `${cfg}
+aws:
+  endpoints: { s3: '${s3Url}', sagemaker: '${s3Url}', cloudwatch: '${s3Url}' }
+deploy:
+  endpointName: cmp-${id}
+  executionRoleArn: arn:aws:iam::123456789012:role/deploy
+  image: img:1
+  artifacts: s3://${bucket}/models
+  dataCapture: { destination: 's3://${bucket}/capture' }
+  state: { uri: 's3://${bucket}/state' }
+  lock: { uri: 's3://${bucket}/locks' }
+  audit: { uri: 's3://${bucket}/trail', retentionDays: 1 }
+`,
+    );
+    return p;
+  }
+
+  it('AWS reachable: the verdict, both runs and every gate land in the chain, and audit verify passes', async () => {
+    const { S3Client, CreateBucketCommand, GetObjectCommand } = await import('@aws-sdk/client-s3');
+    const motoUrl = inject('motoUrl');
+    const s3 = new S3Client({
+      region: 'us-east-1',
+      endpoint: motoUrl,
+      forcePathStyle: true,
+      credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+    });
+    await s3.send(new CreateBucketCommand({ Bucket: bucket, ObjectLockEnabledForBucket: true }));
+    const p = deployed(motoUrl);
+    const failed = await compare(p, ['--run', fx.over, '--json'], AWS);
+    expect(failed.code, failed.stderr).toBe(1);
+    const passed = await compare(p, ['--run', fx.exact, '--json'], AWS);
+    expect(passed.code, passed.stderr).toBe(0);
+    expect(failed.stderr + passed.stderr).not.toContain('audit trail');
+
+    const verify = await runCli(['audit', 'verify', '--json'], { cwd: p, env: env(AWS) });
+    expect(verify.code, verify.stderr).toBe(0);
+    expect(verify.json()).toMatchObject({ ok: true, records: 2 });
+    const read = async (seq: number) => {
+      const key = `trail/cmp-${id}/${String(seq).padStart(12, '0')}.json`;
+      return JSON.parse(await (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body!.transformToString());
+    };
+    const first = await read(1);
+    expect(first).toMatchObject({
+      kind: 'gate',
+      action: 'compare.failed',
+      details: { candidate: { runId: fx.over }, baseline: { runId: fx.b1 }, failed: 1 },
+    });
+    expect(first.details.gates.find((g: { metric: string }) => g.metric === 'accuracy')).toMatchObject({
+      candidate: 0.8909,
+      baseline: 0.9,
+      verdict: 'fail',
+    });
+    expect(await read(2)).toMatchObject({ kind: 'gate', action: 'compare.passed', details: { candidate: { runId: fx.exact } } });
+  });
+
+  it('AWS unreachable: one warning, and compare still exits by its verdict', async () => {
+    const s = createNetServer();
+    await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+    const port = (s.address() as { port: number }).port;
+    await new Promise<void>((r) => s.close(() => r()));
+    const p = deployed(`http://127.0.0.1:${port}`);
+    const failed = await compare(p, ['--run', fx.over], AWS);
+    expect(failed.code, failed.stderr).toBe(1);
+    expect(failed.stderr.match(/not in cmp-[0-9a-f]+'s audit trail/g)).toHaveLength(1);
+    const passed = await compare(p, ['--run', fx.exact], AWS);
+    expect(passed.code, passed.stderr).toBe(0);
+    expect(passed.stderr.match(/audit trail/g)).toHaveLength(1);
+  });
+});

@@ -2,6 +2,7 @@
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { systemClock } from '../../src/adapters/clock.js';
 import { acquireLock } from '../../src/adapters/lock.js';
 import { s3Store, type ObjectStore } from '../../src/adapters/s3-store.js';
 import { ConflictError } from '../../src/core/errors.js';
@@ -47,11 +48,11 @@ describe('lock on moto', () => {
 
   it('two promotes at once: one holds it, the other gets exit-4 ConflictError naming the holder', async () => {
     const results = await Promise.allSettled([
-      acquireLock({ store, location: loc(), endpoint: 'race', me: me('a', 'ana@laptop'), expiryMs: 60_000 }),
-      acquireLock({ store, location: loc(), endpoint: 'race', me: me('b', 'bob@ci'), expiryMs: 60_000 }),
+      acquireLock({ store, location: loc(), endpoint: 'race', me: me('a', 'ana@laptop'), expiryMs: 60_000, clock: systemClock }),
+      acquireLock({ store, location: loc(), endpoint: 'race', me: me('b', 'bob@ci'), expiryMs: 60_000, clock: systemClock }),
     ]);
     const won = results.filter((r) => r.status === 'fulfilled');
-    const lost = results.filter((r) => r.status === 'rejected') as PromiseRejectedResult[];
+    const lost = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
     expect(won).toHaveLength(1);
     expect(lost).toHaveLength(1);
     expect(lost[0].reason).toBeInstanceOf(ConflictError);
@@ -64,9 +65,9 @@ describe('lock on moto', () => {
   it('takes over an expired lock with If-Match; the old holder cannot release it', async () => {
     let t = new Date('2026-01-01T00:00:00Z');
     const now = () => t;
-    const a = await acquireLock({ store, location: loc(), endpoint: 'stale', me: me('a'), expiryMs: 1_000, now });
+    const a = await acquireLock({ store, location: loc(), endpoint: 'stale', me: me('a'), expiryMs: 1_000, clock: { now } });
     t = new Date('2026-01-01T00:00:05Z');
-    const b = await acquireLock({ store, location: loc(), endpoint: 'stale', me: me('b'), expiryMs: 60_000, now });
+    const b = await acquireLock({ store, location: loc(), endpoint: 'stale', me: me('b'), expiryMs: 60_000, clock: { now } });
     await a.release();
     expect((await store.getJson<{ token: string }>(bucket, 'locks/stale.lock.json'))?.value.token).toBe('b');
     await b.release();

@@ -6,7 +6,7 @@
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -174,5 +174,43 @@ describe('monitor on moto', () => {
     });
     expect(r.code).toBe(1);
     expect(r.json()).toMatchObject({ consecutive: 2, rollback: { due: true, performed: false } });
+  });
+
+  it("with a deploy section, the window verdict lands in the endpoint's audit chain and audit verify passes", async () => {
+    const auditBucket = `monitor-audit-${id}`;
+    await s3.send(new CreateBucketCommand({ Bucket: auditBucket, ObjectLockEnabledForBucket: true }));
+    const base = readFileSync(path.join(dir, 'mlops.config.yaml'), 'utf8');
+    writeFileSync(
+      path.join(dir, 'deployed.yaml'),
+      `${base}project: mon\ndeploy:
+  endpointName: ${endpoint}
+  executionRoleArn: arn:aws:iam::123456789012:role/deploy
+  image: img:1
+  artifacts: s3://${bucket}/models
+  dataCapture: { destination: 's3://${bucket}/capture' }
+  state: { uri: 's3://${bucket}/state' }
+  lock: { uri: 's3://${bucket}/locks' }
+  audit: { uri: 's3://${auditBucket}/trail', retentionDays: 1 }
+`,
+    );
+    const window = ['--from', '2026-11-26T10:00:00Z', '--to', '2026-11-26T12:00:00Z'];
+    const r = await runCli(['monitor', '--config', 'deployed.yaml', ...window, '--json'], { cwd: dir, env });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).not.toContain('audit trail');
+    const verify = await runCli(['audit', 'verify', '--config', 'deployed.yaml', '--json'], { cwd: dir, env });
+    expect(verify.code, verify.stderr).toBe(0);
+    expect(verify.json()).toMatchObject({ ok: true, records: 1 });
+    const rec = await s3.send(new GetObjectCommand({ Bucket: auditBucket, Key: `trail/${endpoint}/000000000001.json` }));
+    expect(JSON.parse(await rec.Body!.transformToString())).toMatchObject({
+      kind: 'gate',
+      action: 'monitor.no-drift',
+      endpoint,
+      details: {
+        variant: 'AllTraffic',
+        window: { from: '2026-11-26T10:00:00.000Z', to: '2026-11-26T12:00:00.000Z' },
+        verdict: { status: 'no-drift', samples: 1200 },
+        rollbackDue: false,
+      },
+    });
   });
 });

@@ -17,6 +17,7 @@ import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { systemClock } from '../../src/adapters/clock.js';
 import { acquireLock } from '../../src/adapters/lock.js';
 import { s3Store } from '../../src/adapters/s3-store.js';
 import type { RunningEmulator } from '../../src/emulator/index.js';
@@ -171,6 +172,7 @@ describe.sequential('promote on the emulator', () => {
       endpoint: EP,
       me: { token: 'other', who: 'someone@elsewhere', pid: 7, command: 'promote' },
       expiryMs: 60_000,
+      clock: systemClock,
     });
     try {
       for (const argv of [['promote', '--model-version', '3'], ['rollback']]) {

@@ -1,9 +1,10 @@
 /**
  * SIGKILL at every stage boundary, then run again: `node bin/mlops.js promote` (the built CLI, as
  * a scheduled CI job runs it) is killed the moment its deployment record shows a new stage, and
- * run again until it reports done. A killed holder leaves its lock behind: the next runs exit 4
- * until the lock expires (deploy.lock.expiry is short here), then one takes it over. Throughout,
- * the endpoint keeps a serving production variant, and at the end the audit chain is intact.
+ * run again until it reports done. A killed holder leaves its lock behind: the next run exits 4;
+ * the test then takes the dead lock over on a clock set past its expiry (the lock reads the
+ * injected clock, so nothing waits real seconds for it) and releases it. Throughout, the endpoint
+ * keeps a serving production variant, and at the end the audit chain is intact.
  *
  * Needs `npm run build` (dist/) first; the test builds it when dist/cli/main.js is missing.
  */
@@ -15,6 +16,8 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, inject, it } from 'vitest';
+import { acquireLock } from '../../src/adapters/lock.js';
+import { s3Store } from '../../src/adapters/s3-store.js';
 import type { RunningEmulator } from '../../src/emulator/index.js';
 import { runCli } from '../support/cli.js';
 import { startDeployBed, startTraffic, type DeployBed } from '../support/deploy-bed.js';
@@ -26,6 +29,7 @@ const EP = `kill-${id}`;
 const MODEL = `kill-model-${id}`;
 const bucket = `kill-${id}`;
 const auditBucket = `kill-audit-${id}`;
+const LOCK_EXPIRY_MS = 4_000;
 
 let bed: DeployBed;
 let emulator: RunningEmulator;
@@ -72,7 +76,7 @@ deploy:
   cutover: { type: canary, size: 50, wait: 120s }
   terminationWait: 0s
   state: { uri: 's3://${bucket}/state' }
-  lock: { uri: 's3://${bucket}/locks', expiry: 4s }
+  lock: { uri: 's3://${bucket}/locks', expiry: ${LOCK_EXPIRY_MS / 1000}s }
   audit: { uri: 's3://${auditBucket}/trail', retentionDays: 1 }
 `,
   );
@@ -102,6 +106,20 @@ async function serving(): Promise<boolean> {
   const ok = ep.EndpointStatus !== 'Failed' && variants.some((v) => (v.CurrentWeight ?? 0) > 0);
   if (!ok) console.log('NOT SERVING', JSON.stringify(ep));
   return ok;
+}
+
+/** Takes the dead holder's lock over on a clock past its expiry, as the next run would later, and frees it. */
+async function takeOverDeadLock(): Promise<void> {
+  const later = { now: () => new Date(Date.now() + LOCK_EXPIRY_MS + 1_000) };
+  const lock = await acquireLock({
+    store: await s3Store(s3),
+    location: { bucket, prefix: 'locks' },
+    endpoint: EP,
+    me: { token: randomUUID(), who: 'test@kill', pid: process.pid, command: 'promote' },
+    expiryMs: LOCK_EXPIRY_MS,
+    clock: later,
+  });
+  await lock.release();
 }
 
 it('killed at every stage boundary and run again, promote converges to done, always serving', async () => {
@@ -148,14 +166,15 @@ it('killed at every stage boundary and run again, promote converges to done, alw
     expect(await serving()).toBe(true);
     if (killedAt) {
       kills.push(killedAt);
-      // The killed run's lock stays until it expires.
-      await new Promise((r) => setTimeout(r, 4_100));
+      // The killed run's lock stays: the next run is refused until it expires.
+      const refused = await runCli(['promote', '--model-version', '2', '--wait', '0s', '--json'], { cwd: dir, env });
+      expect(refused.code, refused.stderr).toBe(4);
+      await takeOverDeadLock();
       continue;
     }
     exits.push(code);
-    expect([0, 4]).toContain(code);
-    if (code === 0 && JSON.parse(stdout).stage === 'done') done = true;
-    else if (code === 4) await new Promise((r) => setTimeout(r, 1_000));
+    expect(code, stdout).toBe(0);
+    if (JSON.parse(stdout).stage === 'done') done = true;
   }
   await load.stop();
   console.info(`killed at ${kills.join(', ')}; later runs exited ${exits.join(', ')}`);

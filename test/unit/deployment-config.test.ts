@@ -41,7 +41,7 @@ describe('blue/green limits', () => {
     expect(configSchema.safeParse({ deploy: { ...minimal, cutover: { type: 'linear', step: 5 } } }).success).toBe(false);
   });
   it('promote refuses a max execution timeout that does not exceed the waits', async () => {
-    const { checkDeployLimits } = await import('../../src/commands/promote.js');
+    const { checkDeployLimits } = await import('../../src/app/deploy.js');
     const d = configSchema.parse({
       deploy: { ...minimal, cutover: { type: 'canary', size: 10, wait: '50m' }, terminationWait: '10m', maxExecutionTimeout: '1h' },
     }).deploy!;

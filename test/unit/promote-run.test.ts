@@ -6,15 +6,12 @@ import { MemorySageMaker } from '../../src/adapters/sagemaker.js';
 import { MemoryStore } from '../../src/adapters/s3-store.js';
 import { configSchema, type DeployConfig } from '../../src/config/schema.js';
 import type { CapturedPair } from '../../src/core/bake.js';
-import {
-  deploymentStore,
-  runPromote,
-  runRollback,
-  SHADOW_VARIANT,
-  type DeployPorts,
-  type DeploySettings,
-  type RegistryPort,
-} from '../../src/core/deployment-run.js';
+import type { DeploySettings } from '../../src/core/deploy-target.js';
+import { deploymentStore } from '../../src/core/deployment-store.js';
+import type { DeployPorts, RegistryPort } from '../../src/core/ports.js';
+import { runPromote } from '../../src/core/promote-run.js';
+import { runRollback } from '../../src/core/rollback-run.js';
+import { SHADOW_VARIANT } from '../../src/core/sagemaker-requests.js';
 
 function deployConfig(over: Record<string, unknown> = {}): DeployConfig {
   return configSchema.parse({
@@ -115,6 +112,7 @@ function world(opts: { alarmFires?: boolean; busyPolls?: number } = {}): World {
 const settings = (deploy: DeployConfig, waitBudgetMs = 60_000): DeploySettings => ({
   deploy,
   registeredModel: 'churn',
+  alias: 'production',
   actor: 'test@host',
   waitBudgetMs,
   pollMs: 1000,
@@ -367,5 +365,23 @@ describe('rollback over fakes', () => {
     await runPromote(w.ports, settings(d), { registeredModel: 'churn', version: '3' });
     const next = (await deploymentStore(w.store, d).current())!;
     expect(next.previous!.model).toMatch(/-v1-model$/);
+  });
+
+  it('keep-warm: after a weights-only rollback, a later config-based rollback serves the good model, not the rolled-back one', async () => {
+    const d = deployConfig({ rollback: { strategy: 'keep-warm' } });
+    const { w } = await atStage('done', d);
+    expect((await runRollback(w.ports, settings(d), 'drift')).outcome).toBe('rolled-back');
+    // v3 starts from what serves now (v1 on the warm variant); its bake fails: the shadow is
+    // dropped by going back to the remembered config, which must serve v1 as it did.
+    await runPromote(w.ports, settings(d), { registeredModel: 'churn', version: '3' });
+    expect((await deploymentStore(w.store, d).current())!.stage).toBe('bake');
+    const r = await runRollback(w.ports, settings(d), 'stop v3');
+    expect(r.outcome).toBe('rolled-back');
+    const ep = (await w.sm.describeEndpoint('churn'))!;
+    const cfg = (await w.sm.describeEndpointConfig(ep.configName))!;
+    const servingModels = ep.variants
+      .filter((v) => (v.weight ?? 0) > 0)
+      .map((v) => cfg.productionVariants.find((p) => p.name === v.name)!.model);
+    expect(servingModels).toEqual([expect.stringMatching(/-v1-model$/)]);
   });
 });

@@ -9,6 +9,9 @@
 import { DEFAULT_K, KllSketch, upperBound, type SketchJson } from './sketch.js';
 import { binIndex } from './stats.js';
 
+/** Where `mlops train` logs the baseline profile in the MLflow run, and where `mlops monitor` reads it. */
+export const PROFILE_ARTIFACT_PATH = 'mlops/profile.json';
+
 export const PROFILE_SCHEMA = 'mlops.profile/v1';
 export const MAX_CATEGORIES = 10_000;
 export const OTHER_CATEGORY = '__other__';

@@ -1,0 +1,20 @@
+/**
+ * The wall clock behind the Clock port, and the one sleep with abort. Code that waits takes a
+ * Clock, so tests run it on a fake one instead of sleeping.
+ */
+import type { Clock } from '../core/ports.js';
+
+/** Resolves after `ms`, or at once when the signal aborts (it never rejects). */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    // The listener goes when the timer fires: a wait polls many times on one signal, and leaked
+    // listeners made Node print MaxListenersExceededWarning during every long promote.
+    const onAbort = () => (clearTimeout(t), resolve());
+    const t = setTimeout(() => (signal?.removeEventListener('abort', onAbort), resolve()), ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** Real time. */
+export const systemClock: Clock = { now: () => new Date(), sleep };

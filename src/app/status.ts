@@ -1,0 +1,52 @@
+/** The status view (`mlops status`, `mlops promote --status`) and its renderers. */
+import type { CommandContext, CommandResult } from '../cli/context.js';
+import type { AuditRecord } from '../core/audit.js';
+import { isTerminal, stageTimings, type DeploymentRecord } from '../core/deployment.js';
+import { deploymentStore } from '../core/deployment-store.js';
+import { formatDuration } from '../core/duration.js';
+import { wire } from './deploy.js';
+
+/** Renders a deployment's stage timings for people. */
+export function renderTimings(rec: DeploymentRecord, now: Date): string {
+  return stageTimings(rec, now)
+    .map((t) => `  ${t.stage.padEnd(12)} ${t.at}  ${isTerminal(t.stage) ? '' : formatDuration(t.ms)}`)
+    .join('\n');
+}
+
+/** Renders audit records one a line. */
+export function renderAudit(records: AuditRecord[]): string {
+  return records.map((r) => `  #${r.seq} ${r.at} ${r.kind}/${r.action} by ${r.actor}`).join('\n');
+}
+
+/** Endpoint, variants, weights, the deployment's stage and timings, the last audit entries. */
+export async function statusOf(ctx: CommandContext): Promise<CommandResult> {
+  const w = await wire(ctx);
+  const [endpoint, deployment, audit] = await Promise.all([
+    w.sagemaker.describeEndpoint(w.deploy.endpointName),
+    deploymentStore(w.store, w.deploy).current(),
+    w.audit.tail(5),
+  ]);
+  const lines: string[] = [];
+  if (endpoint) {
+    lines.push(
+      `endpoint ${endpoint.name}: ${endpoint.status} on ${endpoint.configName}${endpoint.failureReason ? ` (${endpoint.failureReason})` : ''}`,
+    );
+    for (const v of endpoint.variants) lines.push(`  variant ${v.name}: weight ${v.weight ?? '?'}, ${v.instances ?? '?'} instance(s)`);
+    for (const v of endpoint.shadowVariants ?? []) lines.push(`  shadow ${v.name}: weight ${v.weight ?? '?'}`);
+  } else {
+    lines.push(`endpoint ${w.deploy.endpointName}: does not exist yet`);
+  }
+  if (deployment) {
+    lines.push(
+      `deployment ${deployment.id}: ${deployment.candidate.registeredModel} v${deployment.candidate.version} at stage ${deployment.stage}${deployment.reason ? ` (${deployment.reason})` : ''}`,
+    );
+    lines.push(renderTimings(deployment, w.clock.now()));
+    if (deployment.bake) lines.push(`  bake: ${deployment.bake.passed ? 'passed' : 'failed: ' + deployment.bake.reasons.join('; ')}`);
+  } else {
+    lines.push('no deployment recorded');
+  }
+  if (audit.length) lines.push('last audit entries:', renderAudit(audit));
+  const production = { registeredModel: w.settings.registeredModel, alias: w.settings.alias };
+  lines.push(`production model: ${production.registeredModel}@${production.alias}`);
+  return { data: { endpoint: endpoint ?? null, deployment: deployment ?? null, audit, production }, text: lines.join('\n') };
+}

@@ -1,0 +1,75 @@
+/** How a monitor window's outcome reads: the text table for stdout and the Markdown report. */
+import { METHOD_LABEL } from './drift/evaluate.js';
+import type { MonitorOutcome } from './monitor.js';
+
+const fmt = (x: number) => (Number.isFinite(x) ? (Math.abs(x) >= 1e-3 || x === 0 ? x.toFixed(4) : x.toExponential(2)) : '-');
+
+function rows(o: MonitorOutcome): string[][] {
+  return o.features.map((f) => [
+    f.name,
+    f.role,
+    f.kind,
+    f.method,
+    fmt(f.value),
+    (f.method === 'chi2' ? '< ' : '> ') + f.threshold,
+    String(f.liveCount),
+    f.status + (f.critical ? ' (critical)' : ''),
+  ]);
+}
+const HEAD = ['feature', 'role', 'kind', 'method', 'value', 'drift if', 'live n', 'status'];
+
+function verdictLine(o: MonitorOutcome): string {
+  const d = o.dataset;
+  if (d.status === 'insufficient-data') return `Insufficient data: ${d.reasons.join('; ')}.`;
+  if (d.status === 'no-drift')
+    return `No drift: ${d.driftedInputs.length} of ${d.inputFeatures} input features drifted (threshold ${(d.driftedShareThreshold * 100).toFixed(0)}%), no output drift.`;
+  return `DRIFT: ${d.reasons.join('; ')}.`;
+}
+
+/** The plain-text table for stdout. */
+export function renderText(o: MonitorOutcome): string {
+  const table = [HEAD, ...rows(o)];
+  const widths = HEAD.map((_, i) => Math.max(...table.map((r) => r[i].length)));
+  const line = (r: string[]) =>
+    r
+      .map((c, i) => c.padEnd(widths[i]))
+      .join('  ')
+      .trimEnd();
+  const out = [
+    `Drift of ${o.endpoint}/${o.variant}${o.window ? ` from ${o.window.from} to ${o.window.to}` : ''} against ${o.baseline}`,
+    `${o.capture.records.toLocaleString('en-US')} records (${o.dataset.samples.toLocaleString('en-US')} rows) from ${o.capture.files} file(s)${o.capture.bad ? `, ${o.capture.bad} unreadable` : ''}${o.capture.outsideWindow ? `, ${o.capture.outsideWindow} outside the window` : ''}`,
+    '',
+    line(HEAD),
+    line(widths.map((w) => '-'.repeat(w))),
+    ...rows(o).map(line),
+    '',
+    verdictLine(o),
+  ];
+  if (o.dataset.status === 'drift')
+    out.push(`Consecutive drifting windows: ${o.consecutive} (rollback after ${o.consecutiveWindows}). ${o.rollback.detail}`.trim());
+  return out.join('\n');
+}
+
+/** The Markdown report (file and step summary). */
+export function renderMarkdown(o: MonitorOutcome): string {
+  const esc = (s: string) => s.replace(/\|/g, '\\|');
+  const icon = o.status === 'drift' ? '🔴' : o.status === 'no-drift' ? '🟢' : '⚪';
+  const lines = [
+    `## ${icon} Drift: ${o.endpoint} / ${o.variant}`,
+    '',
+    verdictLine(o),
+    '',
+    `- Window: ${o.window ? `${o.window.from} → ${o.window.to}` : 'all records in the capture files'}`,
+    `- Baseline: ${esc(o.baseline)}`,
+    `- Records: ${o.capture.records} (${o.dataset.samples} rows; minimum ${o.dataset.minSamples})${o.capture.bad ? `, ${o.capture.bad} unreadable` : ''}`,
+    `- Drift score (CloudWatch ${o.metrics.namespace}/DriftScore): ${o.driftScore === null ? 'not published (insufficient data)' : o.driftScore.toFixed(4)}`,
+    `- Consecutive drifting windows: ${o.consecutive} of ${o.consecutiveWindows}${o.rollback.detail ? ` — ${esc(o.rollback.detail)}` : ''}`,
+    '',
+    `| ${HEAD.join(' | ')} |`,
+    `| ${HEAD.map(() => '---').join(' | ')} |`,
+    ...rows(o).map((r) => `| ${r.map(esc).join(' | ')} |`),
+    '',
+    `Methods: ${[...new Set(o.features.map((f) => f.method))].map((m) => `${m} = ${METHOD_LABEL[m]}`).join('; ')}.`,
+  ];
+  return lines.join('\n') + '\n';
+}

@@ -1,0 +1,329 @@
+/**
+ * Runs a promotion: observe, `decide`, act, record, repeat, until the deployment waits (for the
+ * bake period, or longer than this run may wait) or ends. Every side effect goes through an
+ * injected port (src/core/ports.ts), so unit tests drive it with in-memory fakes and the
+ * commands with the real SDK clients.
+ */
+import { ConflictError, CheckFailedError, ExternalError } from './errors.js';
+import type { DeploySettings, DeployTarget } from './deploy-target.js';
+import type { DeployPorts } from './ports.js';
+import { judgeBake, matchPairs, type VariantStats } from './bake.js';
+import { durationMs } from './duration.js';
+import { advance, decide, isTerminal, newDeployment, type Action, type DeploymentRecord, type ModelRef } from './deployment.js';
+import { deploymentStore, type DeploymentStore } from './deployment-store.js';
+import { SAGEMAKER_NAMESPACE } from './metric-names.js';
+import {
+  alarmSpecs,
+  deploymentConfigSpec,
+  finalConfigSpec,
+  restoreConfigSpec,
+  SHADOW_VARIANT,
+  shadowConfigSpec,
+  tags,
+} from './sagemaker-requests.js';
+
+export type Outcome = 'advanced' | 'waiting' | 'nothing' | 'done' | 'rolled-back' | 'failed';
+
+export interface RunResult {
+  outcome: Outcome;
+  deployment?: DeploymentRecord;
+  /** What this run did, in order (SageMaker/CloudWatch/S3/MLflow calls with side effects). */
+  steps: string[];
+  waitingFor?: string;
+}
+
+/** Advances the endpoint's deployment of `candidate` as far as it can. The caller holds the lock. */
+export async function runPromote(p: DeployPorts, s: DeploySettings, candidate: ModelRef): Promise<RunResult> {
+  const d = s.deploy;
+  const states = deploymentStore(p.store, d);
+  const steps: string[] = [];
+  let rec = await states.current();
+
+  if (rec && !isTerminal(rec.stage) && rec.candidate.version !== candidate.version) {
+    throw new ConflictError(
+      'DEPLOYMENT_IN_PROGRESS',
+      `deployment ${rec.id} of version ${rec.candidate.version} is at stage ${rec.stage} on ${d.endpointName}`,
+      {
+        hint: 'Let it finish (run `mlops promote` without --run/--model-version), or `mlops rollback` it first.',
+        details: { deployment: rec.id },
+      },
+    );
+  }
+  if (rec && rec.stage === 'done' && rec.candidate.version === candidate.version && rec.aliasMoved) {
+    return { outcome: 'nothing', deployment: rec, steps };
+  }
+  if (!rec || (isTerminal(rec.stage) && !(rec.stage === 'done' && rec.candidate.version === candidate.version))) {
+    rec = await startDeployment(p, s, candidate, states, steps);
+  }
+
+  let advanced = false;
+  const started = p.clock.now().getTime();
+  // Waits are bounded by the wait budget; actions by a generous cap (a loop would be a bug).
+  for (let acts = 0; acts < 200;) {
+    if (p.signal?.aborted) break;
+    const ep = await p.sagemaker.describeEndpoint(d.endpointName);
+    const now = p.clock.now();
+    const action = decide(rec, { now, endpoint: ep }, { shadowDurationMs: durationMs(d.shadow.duration) });
+    const budgetLeft = s.waitBudgetMs - (now.getTime() - started);
+    switch (action.kind) {
+      case 'nothing':
+        return { outcome: rec.stage === 'done' ? 'done' : advanced ? 'advanced' : 'nothing', deployment: rec, steps };
+      case 'wait-endpoint':
+        if (budgetLeft <= 0) return { outcome: advanced ? 'advanced' : 'waiting', deployment: rec, steps, waitingFor: action.why };
+        await p.heartbeat?.();
+        await p.clock.sleep(Math.min(s.pollMs, budgetLeft), p.signal);
+        continue;
+      case 'wait-bake':
+        if (action.remainingMs > budgetLeft) {
+          return { outcome: advanced ? 'advanced' : 'waiting', deployment: rec, steps, waitingFor: `bake until ${action.until}` };
+        }
+        await p.heartbeat?.();
+        await p.clock.sleep(Math.min(action.remainingMs, s.pollMs * 10), p.signal);
+        continue;
+      case 'fail': {
+        rec = advance({ ...rec, reason: action.reason }, 'failed', now, action.reason);
+        await states.save(rec);
+        await p.audit.append({
+          kind: 'stage',
+          action: 'deployment.failed',
+          deploymentId: rec.id,
+          actor: s.actor,
+          details: { reason: action.reason },
+        });
+        throw new ExternalError('DEPLOYMENT_FAILED', `deployment ${rec.id} failed: ${action.reason}`, {
+          hint: 'Check the endpoint in the SageMaker console; the previous model keeps serving. Then promote again.',
+        });
+      }
+      default:
+        acts++;
+        rec = await act(p, s, rec, action, steps, states);
+        advanced = true;
+        if (rec.stage === 'rolled-back') {
+          return { outcome: 'rolled-back', deployment: rec, steps };
+        }
+    }
+  }
+  return { outcome: advanced ? 'advanced' : 'waiting', deployment: rec, steps };
+}
+
+async function startDeployment(
+  p: DeployPorts,
+  s: DeploySettings,
+  candidate: ModelRef,
+  states: DeploymentStore,
+  steps: string[],
+): Promise<DeploymentRecord> {
+  const d = s.deploy;
+  const ep = await p.sagemaker.describeEndpoint(d.endpointName);
+  let previous: DeploymentRecord['previous'];
+  let restoreVariants: { name: string; model: string; weight: number }[] | undefined;
+  if (ep) {
+    if (ep.status !== 'InService') {
+      throw new ExternalError('ENDPOINT_BUSY', `endpoint ${d.endpointName} is ${ep.status}; a new deployment starts only from InService`, {
+        hint: 'Wait for the endpoint to settle, then run promote again.',
+      });
+    }
+    const cfg = await p.sagemaker.describeEndpointConfig(ep.configName);
+    // The variant serving now: after a weights-only rollback that is the warm one, not variantName.
+    const live = [...ep.variants].sort((x, y) => (y.weight ?? 0) - (x.weight ?? 0))[0]?.name;
+    const prod =
+      cfg?.productionVariants.find((v) => v.name === live) ??
+      cfg?.productionVariants.find((v) => v.name === d.variantName) ??
+      cfg?.productionVariants[0];
+    if (!prod) throw new ExternalError('ENDPOINT_CONFIG_UNREADABLE', `cannot read the production variant of ${ep.configName}`);
+    previous = { endpointConfig: ep.configName, model: prod.model };
+    // After a weights-only rollback the endpoint serves its config with other weights than the
+    // config holds: going back to that config later would serve the rolled-back model again.
+    // What is remembered is a copy with the weights that serve now.
+    const served = (cfg?.productionVariants ?? []).map((v) => ({
+      ...v,
+      weight: ep.variants.find((x) => x.name === v.name)?.weight ?? v.weight ?? 1,
+    }));
+    if (served.some((v, i) => v.weight !== (cfg!.productionVariants[i].weight ?? 1))) restoreVariants = served;
+  }
+  const prevAlias = await p.registry.getAlias(s.registeredModel, s.alias);
+  let rec = newDeployment({
+    endpoint: d.endpointName,
+    candidate,
+    previous: previous && { ...previous, version: prevAlias },
+    previousAliasVersion: prevAlias,
+    artifactPrefix: d.artifacts,
+    now: p.clock.now(),
+  });
+  if (restoreVariants && rec.previous) {
+    const spec = restoreConfigSpec(d, rec, restoreVariants);
+    await p.sagemaker.createEndpointConfig(spec);
+    steps.push(`SageMaker CreateEndpointConfig ${spec.EndpointConfigName} (the weights serving now)`);
+    rec = { ...rec, previous: { ...rec.previous, endpointConfig: spec.EndpointConfigName } };
+  }
+  await states.save(rec);
+  await states.setCurrent(rec.id);
+  steps.push(`S3 PutObject ${states.uri(rec.id)}`);
+  await p.audit.append({
+    kind: 'stage',
+    action: 'deployment.started',
+    deploymentId: rec.id,
+    actor: s.actor,
+    details: { candidate, previous: rec.previous ?? null, record: states.uri(rec.id) },
+  });
+  return rec;
+}
+
+async function act(
+  p: DeployPorts,
+  s: DeploySettings,
+  rec: DeploymentRecord,
+  a: Exclude<Action, { kind: 'nothing' | 'wait-endpoint' | 'wait-bake' | 'fail' }>,
+  steps: string[],
+  states: DeploymentStore,
+): Promise<DeploymentRecord> {
+  const d = s.deploy;
+  const now = () => p.clock.now();
+  const save = async (r: DeploymentRecord) => {
+    const next = { ...r, updatedAt: now().toISOString() };
+    await states.save(next);
+    return next;
+  };
+  const stageAudit = (action: string, details: Record<string, unknown> = {}) =>
+    p.audit.append({ kind: 'stage', action, deploymentId: rec.id, actor: s.actor, details });
+  switch (a.kind) {
+    case 'upload-artifact':
+      p.log(`packaging ${rec.candidate.registeredModel} v${rec.candidate.version} -> ${rec.artifact}`);
+      await p.packager.package(rec.candidate, rec.artifact);
+      steps.push(`S3 PutObject ${rec.artifact}`);
+      return save({ ...rec, artifactUploaded: true });
+    case 'create-model':
+      await p.sagemaker.createModel({
+        ModelName: rec.names.model,
+        ExecutionRoleArn: d.executionRoleArn,
+        PrimaryContainer: { Image: d.image, ModelDataUrl: rec.artifact },
+        Tags: tags(rec),
+      });
+      steps.push(`SageMaker CreateModel ${rec.names.model}`);
+      return save({ ...rec, modelCreated: true });
+    case 'create-config':
+      await p.sagemaker.createEndpointConfig(a.config === 'shadow' ? shadowConfigSpec(d, rec) : finalConfigSpec(d, rec));
+      steps.push(`SageMaker CreateEndpointConfig ${a.config === 'shadow' ? rec.names.shadowConfig : rec.names.finalConfig}`);
+      return rec;
+    case 'create-endpoint':
+      await p.sagemaker.createEndpointConfig(finalConfigSpec(d, rec));
+      steps.push(`SageMaker CreateEndpointConfig ${rec.names.finalConfig}`);
+      await p.sagemaker.createEndpoint({
+        EndpointName: d.endpointName,
+        EndpointConfigName: rec.names.finalConfig,
+        Tags: [...tags(rec), { Key: 'mlops:state', Value: states.uri(rec.id) }],
+      });
+      steps.push(`SageMaker CreateEndpoint ${d.endpointName} (${rec.names.finalConfig})`);
+      return rec;
+    case 'update-endpoint': {
+      let configName: string;
+      if (a.config === 'shadow') {
+        await p.sagemaker.createEndpointConfig(shadowConfigSpec(d, rec));
+        steps.push(`SageMaker CreateEndpointConfig ${rec.names.shadowConfig}`);
+        configName = rec.names.shadowConfig;
+      } else if (a.config === 'final') {
+        await p.sagemaker.createEndpointConfig(finalConfigSpec(d, rec));
+        steps.push(`SageMaker CreateEndpointConfig ${rec.names.finalConfig}`);
+        for (const spec of alarmSpecs(d, rec)) {
+          await p.metrics.putMetricAlarm(spec);
+          steps.push(`CloudWatch PutMetricAlarm ${spec.name}`);
+        }
+        configName = rec.names.finalConfig;
+      } else {
+        configName = rec.previous!.endpointConfig;
+      }
+      const blueGreen = a.config === 'final' ? { DeploymentConfig: deploymentConfigSpec(d, rec.names.alarms) } : {};
+      await p.sagemaker.updateEndpoint({ EndpointName: d.endpointName, EndpointConfigName: configName, ...blueGreen });
+      steps.push(
+        `SageMaker UpdateEndpoint ${d.endpointName} -> ${configName}${a.config === 'final' ? ` (blue/green ${d.cutover.type})` : ''}`,
+      );
+      const ep = await p.sagemaker.describeEndpoint(d.endpointName);
+      if (ep?.arn) {
+        await p.sagemaker.addTags(ep.arn, [...tags(rec), { Key: 'mlops:state', Value: states.uri(rec.id) }]);
+        steps.push(`SageMaker AddTags ${d.endpointName}`);
+      }
+      if (a.config === 'final') {
+        await stageAudit('cutover.started', { config: configName, policy: d.cutover, alarms: rec.names.alarms });
+        return save({ ...rec, cutoverIssuedAt: now().toISOString() });
+      }
+      if (a.config === 'previous') await stageAudit('shadow.removed', { config: configName, why: a.why });
+      return rec;
+    }
+    case 'judge-bake': {
+      const verdict = await bakeVerdict(p, d, rec);
+      await p.audit.append({
+        kind: 'gate',
+        action: verdict.passed ? 'bake.passed' : 'bake.failed',
+        deploymentId: rec.id,
+        actor: s.actor,
+        details: { reasons: verdict.reasons, measured: verdict.measured, criteria: d.bake },
+      });
+      p.log(verdict.passed ? 'bake passed' : `bake failed: ${verdict.reasons.join('; ')}`);
+      return save({ ...rec, bake: { ...verdict, measured: { ...verdict.measured }, judgedAt: now().toISOString() } });
+    }
+    case 'advance': {
+      let next = advance(rec, a.to, now(), a.note);
+      if (a.to === 'bake') next = { ...next, shadowStartedAt: now().toISOString() };
+      if (a.to === 'rolled-back') next = { ...next, reason: a.note };
+      next = await save(next);
+      await p.audit.append({
+        kind: a.to === 'rolled-back' ? 'rollback' : 'stage',
+        action: a.to === 'rolled-back' ? 'rollback.done' : `stage.${a.to}`,
+        deploymentId: rec.id,
+        actor: s.actor,
+        details: { from: rec.stage, to: a.to, note: a.note ?? null },
+      });
+      steps.push(`stage ${rec.stage} -> ${a.to}`);
+      return next;
+    }
+    case 'move-alias':
+      await p.registry.setAlias(s.registeredModel, s.alias, rec.candidate.version);
+      steps.push(`MLflow alias ${s.alias} -> ${s.registeredModel} v${rec.candidate.version}`);
+      await stageAudit('alias.moved', {
+        alias: s.alias,
+        version: rec.candidate.version,
+        previous: rec.previousAliasVersion ?? null,
+      });
+      return save({ ...rec, aliasMoved: true });
+  }
+}
+
+async function bakeVerdict(p: DeployPorts, d: DeployTarget, rec: DeploymentRecord) {
+  const start = new Date(rec.shadowStartedAt ?? rec.updatedAt);
+  const end = p.clock.now();
+  const stat = d.bake.latencyStatistic;
+  const stats = async (variantName: string): Promise<VariantStats> => {
+    const q = (metricName: string, statistics: ('Sum' | 'Average')[], extended?: string[]) =>
+      p.metrics.getMetricStatistics({
+        namespace: SAGEMAKER_NAMESPACE,
+        metricName,
+        dimensions: { EndpointName: d.endpointName, VariantName: variantName },
+        start,
+        end: new Date(end.getTime() + 60_000),
+        period: 60,
+        statistics,
+        extendedStatistics: extended,
+      });
+    const sum = (pts: { sum?: number }[]) => pts.reduce((t, x) => t + (x.sum ?? 0), 0);
+    const inv = sum(await q('Invocations', ['Sum']));
+    const err = sum(await q('Invocation5XXErrors', ['Sum'])) + sum(await q('Invocation4XXErrors', ['Sum']));
+    const lat = stat === 'average' ? await q('ModelLatency', ['Average']) : await q('ModelLatency', [], [stat]);
+    const vals = lat.map((x) => (stat === 'average' ? x.average : x.extended?.[stat])).filter((x): x is number => typeof x === 'number');
+    return { invocations: inv, errors: err, latency: vals.length ? Math.max(...vals) : null };
+  };
+  const [production, shadow] = [await stats(d.variantName), await stats(SHADOW_VARIANT)];
+  const prodPairs = await p.capture.read(d.endpointName, d.variantName, start, end);
+  const shadowPairs = await p.capture.read(d.endpointName, SHADOW_VARIANT, start, end);
+  return judgeBake(d.bake, { production, shadow }, matchPairs(prodPairs, shadowPairs));
+}
+
+/** Throws the exit-1 error for a promotion that ended rolled back. */
+export function rolledBackError(rec: DeploymentRecord): CheckFailedError {
+  return new CheckFailedError('PROMOTION_ROLLED_BACK', `deployment ${rec.id} was rolled back: ${rec.reason ?? 'see the audit trail'}`, {
+    hint:
+      rec.bake && !rec.bake.passed
+        ? `bake: ${rec.bake.reasons.join('; ')}`
+        : 'The previous model is serving. Fix the candidate and promote again.',
+    details: { deployment: rec.id, stage: rec.stage },
+  });
+}
