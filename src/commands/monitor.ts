@@ -30,8 +30,6 @@ import type { MonitorPorts, MonitorStateStore } from '../core/ports.js';
 import { productionModel } from '../core/production-model.js';
 
 // The demo renders monitor outcomes through these names.
-export { renderText } from '../core/monitor-report.js';
-export type { MonitorOutcome } from '../core/monitor.js';
 
 async function loadConfigOrDefaults(ctx: CommandContext): Promise<{ config: Config; root: string }> {
   try {

@@ -12,7 +12,8 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { main } from '../cli/main.js';
-import { renderText, type MonitorOutcome } from '../commands/monitor.js';
+import type { MonitorOutcome } from '../core/monitor.js';
+import { renderText } from '../core/monitor-report.js';
 import { formatCommand, runProcess } from '../adapters/process.js';
 import { readFeatureRows, rowRequests, startTraffic } from '../adapters/traffic.js';
 import { bucketsOf, ensureBuckets, SANDBOX_CREDENTIALS, SANDBOX_REGION, stackEnv, type StackUrls } from '../sandbox/local-stack.js';
