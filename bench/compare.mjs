@@ -72,7 +72,9 @@ async function startMlflow(dir) {
   const stop = () => {
     try {
       process.kill(-child.pid, 'SIGTERM');
-    } catch {}
+    } catch {
+      // not up yet: poll again
+    }
   };
   process.on('exit', stop);
   const deadline = Date.now() + 90_000;
@@ -80,7 +82,9 @@ async function startMlflow(dir) {
     try {
       const r = await fetch(`${url}/health`);
       if (r.ok) break;
-    } catch {}
+    } catch {
+      // not up yet: poll again
+    }
     if (Date.now() > deadline) {
       stop();
       throw new Error('mlflow server did not start within 90 s');

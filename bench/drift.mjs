@@ -211,7 +211,9 @@ async function main() {
       for (let i = 0; i < 120; i++) {
         try {
           if ((await fetch(`${url}/moto-api/`)).status === 200) break;
-        } catch {}
+        } catch {
+          // not up yet: poll again
+        }
         await new Promise((r) => setTimeout(r, 250));
       }
       const { S3Client, CreateBucketCommand, PutObjectCommand } = await import('@aws-sdk/client-s3');

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # What `npm test` runs. On a fresh clone it does every set-up step itself:
-#   npm ci (when node_modules is missing or older than package-lock.json), the Python venv of the
-#   test bed, the build, then `vitest run` with any extra arguments passed through.
+#   npm ci (when node_modules is missing or older than package-lock.json), the typecheck, ESLint
+#   and the Prettier check, the Python venv of the test bed, the build, then `vitest run` with any
+#   extra arguments passed through.
 # Exit code: vitest's (or the failing set-up step's).
 set -euo pipefail
 
@@ -19,6 +20,12 @@ elif [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_mo
   log "npm ci"
   npm ci --no-audit --no-fund
 fi
+
+# Static checks first: they fail in seconds, before the slow set-up.
+log "typecheck, lint (ESLint + typescript-eslint), format check (Prettier)"
+npm run --silent typecheck
+npm run --silent lint
+npm run --silent format:check
 
 bash scripts/setup-venv.sh
 

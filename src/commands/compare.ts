@@ -12,7 +12,7 @@ import { gateAudit } from '../app/deploy.js';
 import { lastRunPath, readLastRun } from '../app/last-run.js';
 import { describeBaselineSpec, parseBaselineFlag, resolveBaseline, type BaselineSpec } from '../core/baseline.js';
 import { renderMarkdown, renderTable, type CompareResult, type RunRef } from '../core/compare-report.js';
-import { evaluateGates, type NoBaselinePolicy } from '../core/gates.js';
+import { evaluateGates } from '../core/gates.js';
 import { registeredModelName } from '../core/production-model.js';
 
 function ref(client: MlflowClient, run: { info: { runId: string; experimentId: string; runName?: string } }): RunRef {
@@ -28,7 +28,7 @@ export const run: CommandRun<'compare'> = async (ctx, _args, opts) => {
   const { io } = ctx;
   const { config, root } = await ctx.loadConfig();
   const spec: BaselineSpec = typeof opts.baseline === 'string' ? parseBaselineFlag(opts.baseline) : config.compare.baseline;
-  const policy = (opts.ifNoBaseline as NoBaselinePolicy | undefined) ?? config.compare.noBaseline;
+  const policy = opts.ifNoBaseline ?? config.compare.noBaseline;
   const recorded = typeof opts.run === 'string' && opts.run ? { runId: opts.run.trim() } : await readLastRun(root);
   if (!recorded) {
     throw new UserError('CANDIDATE_MISSING', `No candidate run: ${lastRunPath(root)} does not exist.`, {

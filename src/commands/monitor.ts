@@ -21,15 +21,12 @@ import type { CommandContext, CommandRun } from '../cli/context.js';
 import { configSchema, type Config } from '../config/schema.js';
 import { gateAudit, monitorRollbackPort } from '../app/deploy.js';
 import { durationMs, formatDuration } from '../core/duration.js';
-import type { DriftOptions } from '../core/drift/evaluate.js';
 import { PROFILE_ARTIFACT_PATH, profileProblem, type Profile } from '../core/drift/profile.js';
 import type { MonitorState } from '../core/drift/windows.js';
 import { monitorWindow, type MonitorOutcome } from '../core/monitor.js';
 import { renderMarkdown, renderText } from '../core/monitor-report.js';
 import type { MonitorPorts, MonitorStateStore } from '../core/ports.js';
 import { productionModel } from '../core/production-model.js';
-
-// The demo renders monitor outcomes through these names.
 
 async function loadConfigOrDefaults(ctx: CommandContext): Promise<{ config: Config; root: string }> {
   try {
@@ -157,14 +154,14 @@ function localStateStore(file: string, endpoint: string, variant: string): Monit
 export const run: CommandRun<'monitor'> = async (ctx, _args, opts) => {
   const { config, root } = await loadConfigOrDefaults(ctx);
   const m = config.monitor;
-  const captureDirs = (opts.captureDir as string[] | undefined)?.map((p) => path.resolve(ctx.cwd, p));
+  const captureDirs = opts.captureDir?.map((p) => path.resolve(ctx.cwd, p));
   const local = Boolean(captureDirs?.length);
-  const endpoint = (opts.endpoint as string | undefined) ?? m.endpoint ?? config.deploy?.endpointName ?? (local ? 'local' : undefined);
+  const endpoint = opts.endpoint ?? m.endpoint ?? config.deploy?.endpointName ?? (local ? 'local' : undefined);
   if (!endpoint)
     throw new UserError('MONITOR_NO_ENDPOINT', 'No endpoint to monitor.', {
       hint: 'Pass --endpoint, or set monitor.endpoint or deploy.endpointName.',
     });
-  const variant = (opts.variant as string | undefined) ?? m.variant ?? config.deploy?.variantName ?? 'AllTraffic';
+  const variant = opts.variant ?? m.variant ?? config.deploy?.variantName ?? 'AllTraffic';
   const dryRun = Boolean(opts.dryRun);
   const now = new Date();
 
@@ -175,7 +172,7 @@ export const run: CommandRun<'monitor'> = async (ctx, _args, opts) => {
   else if (opts.since !== undefined || !local || opts.to !== undefined) {
     let span: number;
     try {
-      span = durationMs((opts.since as string | undefined) ?? m.window);
+      span = durationMs(opts.since ?? m.window);
     } catch (e) {
       throw new UserError('BAD_OPTION', (e as Error).message, { hint: '--since takes a duration like 30m, 1h, 1d.' });
     }
@@ -187,7 +184,7 @@ export const run: CommandRun<'monitor'> = async (ctx, _args, opts) => {
   const aws = needAws ? await import('../adapters/aws.js') : undefined;
   const settings = aws ? aws.awsSettings(config, ctx.env) : undefined;
 
-  const baselineFile = (opts.baseline as string | undefined)
+  const baselineFile = opts.baseline
     ? path.resolve(ctx.cwd, String(opts.baseline))
     : m.baselineProfile
       ? path.resolve(root, m.baselineProfile)
@@ -313,8 +310,8 @@ export const run: CommandRun<'monitor'> = async (ctx, _args, opts) => {
 
   for (const b of outcome.capture.badExamples) ctx.io.warn(`unreadable capture line: ${b}`);
   if (outcome.capture.files === 0) ctx.io.warn(`no capture files found in ${outcome.capture.source}`);
-  const violationsFile = path.resolve(ctx.cwd, (opts.violations as string | undefined) ?? path.resolve(root, m.violations));
-  const reportFile = path.resolve(ctx.cwd, (opts.report as string | undefined) ?? path.resolve(root, m.report));
+  const violationsFile = path.resolve(ctx.cwd, opts.violations ?? path.resolve(root, m.violations));
+  const reportFile = path.resolve(ctx.cwd, opts.report ?? path.resolve(root, m.report));
   const markdown = renderMarkdown(outcome);
   await mkdir(path.dirname(violationsFile), { recursive: true });
   await writeFile(violationsFile, JSON.stringify(outcome.violations, null, 2) + '\n');

@@ -34,7 +34,7 @@ export const run: CommandRun<'train'> = async (ctx, args, opts) => {
   const command = args.length ? args : config.train.command;
   let timeoutMs: number;
   try {
-    timeoutMs = durationMs((opts.timeout as string | undefined) ?? config.train.timeout);
+    timeoutMs = durationMs(opts.timeout ?? config.train.timeout);
   } catch (err) {
     throw new UserError('BAD_TIMEOUT', `--timeout: ${(err as Error).message}`, { hint: 'e.g. --timeout 45m' });
   }

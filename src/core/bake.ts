@@ -161,7 +161,7 @@ export function capturedPair(line: string, window?: { from: number; to: number }
     eventMetadata?: { inferenceId?: string; inferenceTime?: string };
   };
   try {
-    rec = JSON.parse(line);
+    rec = JSON.parse(line) as typeof rec;
   } catch {
     return undefined;
   }

@@ -117,15 +117,16 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 /** Rows of a parsed JSON body (see the module comment for the shapes). */
 export function jsonRows(v: unknown, width: number): Row[] {
   if (Array.isArray(v)) {
-    if (v.length === 0) return [];
-    const first = v[0];
-    if (Array.isArray(first)) return v as unknown[][];
+    const values: unknown[] = v;
+    if (values.length === 0) return [];
+    const first = values[0];
+    if (Array.isArray(first)) return values as unknown[][];
     if (isObject(first)) {
       // A list of records; a record that is itself column-oriented would be unusual, keep as is.
-      return v as Record<string, unknown>[];
+      return values as Record<string, unknown>[];
     }
     // A flat list of scalars: one value per row for single-value rows, else one row.
-    return width === 1 ? v.map((x) => [x]) : [v];
+    return width === 1 ? values.map((x) => [x]) : [values];
   }
   if (isObject(v)) {
     if (isObject(v.dataframe_split)) return splitRows(v.dataframe_split);
@@ -158,7 +159,7 @@ function splitRows(o: Record<string, unknown>): Row[] {
   const data = (o.data ?? []) as unknown[];
   return data.map((r) => {
     const row: Record<string, unknown> = {};
-    const cells = Array.isArray(r) ? r : [r];
+    const cells: unknown[] = Array.isArray(r) ? r : [r];
     columns.forEach((c, i) => (row[String(c)] = cells[i]));
     return row;
   });

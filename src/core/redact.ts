@@ -24,7 +24,7 @@ function words(key: string): string[] {
   return key
     .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
     .replace(/([A-Z]+)([A-Z][a-z])/g, '$1 $2')
-    .split(/[\s_.\-]+/)
+    .split(/[\s_.-]+/)
     .filter(Boolean)
     .map((w) => w.toLowerCase());
 }
@@ -42,7 +42,7 @@ export function isSecretKey(key: string): boolean {
 
 /** Deep copy of a value with every secret-named key's value replaced by ***. */
 export function redactObject<T>(value: T): T {
-  if (Array.isArray(value)) return value.map((v) => redactObject(v)) as T;
+  if (Array.isArray(value)) return (value as unknown[]).map((v) => redactObject(v)) as T;
   if (value && typeof value === 'object') {
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value as Record<string, unknown>)) {

@@ -227,7 +227,7 @@ export interface FeatureDrift {
   liveCount: number;
   liveMissing: number;
   /** Every statistic of the feature's kind. */
-  stats: Record<string, number | string | unknown>;
+  stats: Record<string, unknown>;
 }
 
 export interface DatasetVerdict {
@@ -293,7 +293,7 @@ export function featureDrift(
     liveMissing: live.missing,
   };
   const stats: Record<string, unknown> = {};
-  let value = NaN;
+  let value: number;
   if (f.kind === 'numeric' && live instanceof NumericAccumulator) {
     const bv = KllSketch.fromJSON(f.sketch).sortedView();
     const lv = live.sketch.sortedView();

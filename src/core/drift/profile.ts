@@ -138,8 +138,9 @@ export function isMissing(v: unknown): boolean {
 /** A categorical cell as a string. */
 export function toCategory(v: unknown): string {
   if (typeof v === 'string') return v;
-  if (typeof v === 'object') return JSON.stringify(v);
-  return String(v);
+  if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint' || v === undefined) return String(v);
+  // Objects and null as JSON; a cell parsed from CSV or JSON is never a function or symbol.
+  return JSON.stringify(v) ?? typeof v;
 }
 
 /** Streaming summary of one numeric feature; with edges it also counts fixed bins. */
