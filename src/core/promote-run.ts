@@ -317,7 +317,7 @@ async function bakeVerdict(p: DeployPorts, d: DeployTarget, rec: DeploymentRecor
   return judgeBake(d.bake, { production, shadow }, matchPairs(prodPairs, shadowPairs));
 }
 
-/** Throws the exit-1 error for a promotion that ended rolled back. */
+/** The exit-1 error (returned, for the caller to report) of a promotion that ended rolled back. */
 export function rolledBackError(rec: DeploymentRecord): CheckFailedError {
   return new CheckFailedError('PROMOTION_ROLLED_BACK', `deployment ${rec.id} was rolled back: ${rec.reason ?? 'see the audit trail'}`, {
     hint:
