@@ -29,7 +29,7 @@ const EP = `kill-${id}`;
 const MODEL = `kill-model-${id}`;
 const bucket = `kill-${id}`;
 const auditBucket = `kill-audit-${id}`;
-const LOCK_EXPIRY_MS = 4_000;
+const LOCK_EXPIRY_MS = 30_000;
 
 let bed: DeployBed;
 let emulator: RunningEmulator;
@@ -123,7 +123,7 @@ async function takeOverDeadLock(): Promise<void> {
 }
 
 it('killed at every stage boundary and run again, promote converges to done, always serving', async () => {
-  // The lock (4 s) is renewed while a run waits, so one run may wait far longer than its expiry.
+  // The lock (30 s) is renewed while a run waits, so one run may wait far longer than its expiry.
   const first = await runCli(['promote', '--model-version', '1', '--wait', '120s', '--poll', '200ms', '--json'], { cwd: dir, env });
   expect(first.code, first.stderr).toBe(0);
   expect(first.json().stage).toBe('done');
