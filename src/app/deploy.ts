@@ -14,7 +14,7 @@ import { s3CapturePort } from '../adapters/capture-source.js';
 import { detectCi } from '../adapters/ci.js';
 import { systemClock } from '../adapters/clock.js';
 import { cloudWatchMetrics, type MetricsPort } from '../adapters/cloudwatch.js';
-import { acquireLock, type HeldLock } from '../adapters/lock.js';
+import { acquireLock, breakLock, type HeldLock } from '../adapters/lock.js';
 import type { MlflowClient } from '../adapters/mlflow.js';
 import { mlflowPackager } from '../adapters/model-package.js';
 import { sageMakerPort, type SageMakerPort } from '../adapters/sagemaker.js';
@@ -24,6 +24,7 @@ import type { DeploySettings } from '../core/deploy-target.js';
 import { decideRollback } from '../core/deployment.js';
 import { deploymentStore } from '../core/deployment-store.js';
 import { durationMs } from '../core/duration.js';
+import type { LockHolder } from '../core/lock.js';
 import { MlopsError, UserError } from '../core/errors.js';
 import type { Clock, DeployPorts, RegistryPort, RollbackPort } from '../core/ports.js';
 import { productionModel } from '../core/production-model.js';
@@ -158,9 +159,12 @@ export async function wire(ctx: CommandContext, opts: Record<string, unknown> = 
   return { config, root, deploy, store, sagemaker, metrics, audit, clock, ports, mlflow, settings, actor };
 }
 
-/** Takes the endpoint's lock for a command (ConflictError, exit 4, when held). */
-export function lockFor(w: Wiring, command: string): Promise<HeldLock> {
-  return acquireLock({
+/**
+ * Takes the endpoint's lock for a command (ConflictError, exit 4, when held). Taking over an
+ * expired lock is appended to the audit trail: the previous holder may still be alive.
+ */
+export async function lockFor(w: Wiring, command: string): Promise<HeldLock> {
+  const lock = await acquireLock({
     store: w.store,
     location: parseS3Uri(w.deploy.lock.uri),
     endpoint: w.deploy.endpointName,
@@ -168,6 +172,50 @@ export function lockFor(w: Wiring, command: string): Promise<HeldLock> {
     expiryMs: durationMs(w.deploy.lock.expiry),
     clock: w.clock,
   });
+  if (lock.tookOver) {
+    try {
+      await w.audit.append({
+        kind: 'lock',
+        action: 'lock.taken-over',
+        actor: w.settings.actor,
+        details: { command, previous: lock.tookOver, holder: lock.holder },
+      });
+    } catch (e) {
+      await lock.release();
+      throw e;
+    }
+  }
+  return lock;
+}
+
+export interface UnlockResult {
+  outcome: 'none' | 'broken';
+  endpoint: string;
+  lock: string;
+  holder: LockHolder | null;
+  dryRun: boolean;
+}
+
+/** Breaks the endpoint's lock when its holder is dead (see breakLock), audited as lock.broken. */
+export async function unlockEndpoint(ctx: CommandContext, req: { force: boolean; dryRun: boolean }): Promise<UnlockResult> {
+  const w = await wire(ctx);
+  const r = await breakLock({
+    store: w.store,
+    location: parseS3Uri(w.deploy.lock.uri),
+    endpoint: w.deploy.endpointName,
+    clock: w.clock,
+    force: req.force,
+    dryRun: req.dryRun,
+  });
+  if (r.outcome === 'broken' && !req.dryRun) {
+    await w.audit.append({
+      kind: 'lock',
+      action: 'lock.broken',
+      actor: w.settings.actor,
+      details: { lock: r.uri, force: req.force, holder: r.holder ?? null, ...(r.problems ? { unreadable: r.problems } : {}) },
+    });
+  }
+  return { outcome: r.outcome, endpoint: w.deploy.endpointName, lock: r.uri, holder: r.holder ?? null, dryRun: req.dryRun };
 }
 
 export interface RollbackRequest {
@@ -209,7 +257,9 @@ export async function rollbackEndpoint(
     const r = await runRollback(ports, settings, req.reason);
     const detail =
       r.outcome === 'rolled-back'
-        ? `rolled back deployment ${r.deployment?.id} to ${r.deployment?.previous?.endpointConfig}`
+        ? r.deployment?.previous
+          ? `rolled back deployment ${r.deployment.id} to ${r.deployment.previous.endpointConfig}`
+          : `abandoned deployment ${r.deployment?.id} (it had not touched the endpoint)`
         : r.outcome === 'waiting'
           ? `rollback of ${r.deployment?.id} started; waiting for ${r.waitingFor} (run again to finish)`
           : `nothing to roll back (deployment ${r.deployment?.id} is ${r.deployment?.stage})`;

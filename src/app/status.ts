@@ -4,6 +4,7 @@ import type { AuditRecord } from '../core/audit.js';
 import { isTerminal, stageTimings, type DeploymentRecord } from '../core/deployment.js';
 import { deploymentStore } from '../core/deployment-store.js';
 import { formatDuration } from '../core/duration.js';
+import { MlopsError } from '../core/errors.js';
 import { wire } from './deploy.js';
 
 /** Renders a deployment's stage timings for people. */
@@ -21,9 +22,18 @@ export function renderAudit(records: AuditRecord[]): string {
 /** Endpoint, variants, weights, the deployment's stage and timings, the last audit entries. */
 export async function statusOf(ctx: CommandContext): Promise<CommandResult> {
   const w = await wire(ctx);
+  // Invalid deployment state is reported after what can still be shown (the endpoint, the
+  // audit trail): status is where a person looks before repairing it.
+  let invalid: MlopsError | undefined;
   const [endpoint, deployment, audit] = await Promise.all([
     w.sagemaker.describeEndpoint(w.deploy.endpointName),
-    deploymentStore(w.store, w.deploy).current(),
+    deploymentStore(w.store, w.deploy)
+      .current()
+      .catch((e: unknown) => {
+        if (!(e instanceof MlopsError && e.code === 'STATE_INVALID')) throw e;
+        invalid = e;
+        return undefined;
+      }),
     w.audit.tail(5),
   ]);
   const lines: string[] = [];
@@ -42,11 +52,18 @@ export async function statusOf(ctx: CommandContext): Promise<CommandResult> {
     );
     lines.push(renderTimings(deployment, w.clock.now()));
     if (deployment.bake) lines.push(`  bake: ${deployment.bake.passed ? 'passed' : 'failed: ' + deployment.bake.reasons.join('; ')}`);
+  } else if (invalid) {
+    lines.push(`deployment state unreadable: ${invalid.message}`);
   } else {
     lines.push('no deployment recorded');
   }
   if (audit.length) lines.push('last audit entries:', renderAudit(audit));
   const production = { registeredModel: w.settings.registeredModel, alias: w.settings.alias };
   lines.push(`production model: ${production.registeredModel}@${production.alias}`);
-  return { data: { endpoint: endpoint ?? null, deployment: deployment ?? null, audit, production }, text: lines.join('\n') };
+  const data = { endpoint: endpoint ?? null, deployment: deployment ?? null, audit, production };
+  if (invalid) {
+    ctx.io.error(invalid.message, invalid.hint);
+    return { data: { ...data, stateError: { code: invalid.code, message: invalid.message } }, text: lines.join('\n'), exitCode: 3 };
+  }
+  return { data, text: lines.join('\n') };
 }

@@ -196,7 +196,10 @@ export const COMMANDS = [
       '  run:RUN_ID, RUN_ID         that run\n' +
       '  "filter:EXPR"              the latest FINISHED run matching an MLflow filter\n' +
       '\n' +
-      'Exit codes: 0 every gate passed, 1 a regression, 2 bad input,\n' +
+      'A candidate run that did not finish (FAILED, KILLED, RUNNING) is not compared.\n' +
+      '\n' +
+      'Exit codes: 0 every gate passed, 1 a regression or a candidate run that did not\n' +
+      'finish, 2 bad input,\n' +
       '3 MLflow unreachable or failing. Details: docs/compare.md.',
     examples: [
       'mlops compare',
@@ -228,7 +231,14 @@ export const COMMANDS = [
       'cutover (blue/green UpdateEndpoint with auto-rollback on 5XX, latency and drift alarms) -> done\n' +
       '(the production alias moves to the candidate). Run it again (a scheduled job) to continue.\n' +
       'The first deployment of a new endpoint creates it directly. One writer per endpoint (S3 lock).\n' +
-      'Exit 1: the bake failed (rolled back by itself) or SageMaker rolled the cutover back on an alarm.',
+      'Only a candidate whose MLflow run is FINISHED is registered and deployed.\n' +
+      '\n' +
+      'Exit codes: 0 advanced, waiting or nothing to do; 1 the bake failed (rolled back by itself),\n' +
+      'SageMaker rolled the cutover back on an alarm, or a deployment of another version is still in\n' +
+      'progress (continue it with `mlops promote`, or end it with `mlops rollback`); 2 bad input, or\n' +
+      'the candidate run is not FINISHED; 3 AWS or MLflow failed, or the deployment state in S3 is\n' +
+      'not valid; 4 another promote or rollback holds the lock (`mlops unlock` if it is dead); 130\n' +
+      'interrupted (SIGINT/SIGTERM) after the current step was recorded: run it again to continue.',
     examples: [
       'mlops promote',
       'mlops promote --status',
@@ -254,13 +264,34 @@ export const COMMANDS = [
       "Drops a shadow, stops a cutover in flight (SageMaker's auto-rollback), or after a finished\n" +
       'promotion restores the remembered endpoint config (or, with deploy.rollback.strategy keep-warm,\n' +
       'shifts the weights back to the warm previous variant: a single call). Restores the production\n' +
-      'alias and appends the audit record.',
+      'alias and appends the audit record. A deployment that failed before it touched the endpoint\n' +
+      '(stage package, e.g. a missing artifact) is abandoned: it ends rolled-back, audited.\n' +
+      '\n' +
+      'Exit codes: 0 rolled back, abandoned or nothing to do; 3 AWS or MLflow failed, or the\n' +
+      'deployment state is not valid; 4 another promote or rollback holds the lock.',
     examples: ['mlops rollback', 'mlops rollback --reason "latency regression"', 'mlops rollback --dry-run'],
     options: [
       { flags: '--reason <text>', description: 'why, for the audit trail', default: 'manual rollback' },
       { flags: '--dry-run', description: 'say what the next rollback step would be, change nothing', default: false },
       { flags: '--wait <duration>', description: 'how long to wait for SageMaker before exiting (default 15m)' },
       { flags: '--poll <duration>', description: 'how often to poll SageMaker while waiting (default 5s)' },
+    ],
+  },
+  {
+    name: 'unlock',
+    summary: "Break the endpoint's lock left by a dead promote or rollback (audited)",
+    description:
+      'Deletes the endpoint lock (deploy.lock) that a crashed or killed promote or rollback\n' +
+      'left behind, so the next run need not wait for lock.expiry. A lock whose holder\n' +
+      'renewed it within the last heartbeat (10 s) belongs to a live run: unlock refuses\n' +
+      'it (exit 4) unless --force, which also removes a lock object that is not readable.\n' +
+      'Every broken lock is appended to the audit trail (lock.broken).\n' +
+      '\n' +
+      'Exit codes: 0 broken (or not locked), 4 the holder looks alive, 3 AWS failed.',
+    examples: ['mlops unlock', 'mlops unlock --dry-run', 'mlops unlock --force --json'],
+    options: [
+      { flags: '--force', description: 'break it even if its holder renewed it recently (make sure that run is dead)', default: false },
+      { flags: '--dry-run', description: 'say what would be broken, change nothing', default: false },
     ],
   },
   {

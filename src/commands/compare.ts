@@ -1,12 +1,13 @@
 /**
  * `mlops compare`: the candidate run against the production baseline in MLflow. Prints the table,
  * writes the Markdown report (compare.report, and $GITHUB_STEP_SUMMARY under GitHub Actions) and
- * exits 1 on any regression (returned as exitCode, not thrown), 2 on bad input, 3 when MLflow fails.
+ * exits 1 on any regression (returned as exitCode, not thrown) or a candidate run that did not
+ * finish, 2 on bad input, 3 when MLflow fails.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { CommandRun } from '../cli/context.js';
-import { UserError } from '../core/errors.js';
+import { CheckFailedError, UserError } from '../core/errors.js';
 import { mlflowFromConfig, type MlflowClient, type Run } from '../adapters/mlflow.js';
 import { gateAudit } from '../app/deploy.js';
 import { lastRunPath, readLastRun } from '../app/last-run.js';
@@ -73,7 +74,32 @@ export const run: CommandRun<'compare'> = async (ctx, _args, opts) => {
     candidate = await getCandidate();
     baseline = await resolve(candidate.info.experimentId);
   }
-  if (candidate.info.status !== 'FINISHED') io.warn(`Candidate run ${candidate.info.runId} is ${candidate.info.status}, not FINISHED.`);
+  if (candidate.info.status !== 'FINISHED') {
+    // A run that did not finish has no result to compare: that is not a regression (the word is
+    // kept for metrics that got worse), but the check still says no.
+    const { runId, experimentId, runName } = candidate.info;
+    const url = client.runUrl(runId, experimentId);
+    await gateAudit(
+      ctx,
+      config,
+    )({
+      kind: 'gate',
+      action: 'compare.failed',
+      details: {
+        candidate: { runId, experimentId, runName: runName ?? null },
+        status: candidate.info.status,
+        reason: 'candidate run did not finish',
+      },
+    });
+    throw new CheckFailedError(
+      'CANDIDATE_NOT_FINISHED',
+      `Candidate run ${runId} is ${candidate.info.status}: it did not finish, so its metrics were not compared. ${url}`,
+      {
+        hint: 'See the run in MLflow for why; fix the training and run `mlops train` again, or pass --run with a FINISHED run.',
+        details: { runId, status: candidate.info.status, url },
+      },
+    );
+  }
   if (baseline.found && baseline.run.info.runId === candidate.info.runId) {
     io.warn(`The baseline (${baseline.description}) is the candidate run itself.`);
   }

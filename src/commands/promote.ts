@@ -7,55 +7,93 @@
  * prints the calls it would make, in order, without making any that change something.
  */
 import type { CommandContext, CommandResult, CommandRun } from '../cli/context.js';
-import { UserError } from '../core/errors.js';
+import type { OptionsOf } from '../cli/commands.js';
+import { InterruptedError, UserError } from '../core/errors.js';
 import { openAuditLog } from '../adapters/audit-log.js';
 import { MemorySageMaker } from '../adapters/sagemaker.js';
 import { MemoryStore } from '../adapters/s3-store.js';
 import { lockFor, wire, type Wiring } from '../app/deploy.js';
-import { readLastRun } from '../app/last-run.js';
+import { lastRunPath, readLastRun } from '../app/last-run.js';
 import { statusOf } from '../app/status.js';
 import { isTerminal, type DeploymentRecord, type ModelRef } from '../core/deployment.js';
 import { deploymentStore } from '../core/deployment-store.js';
 import type { DeployPorts } from '../core/ports.js';
-import { rolledBackError, runPromote, type RunResult } from '../core/promote-run.js';
+import { inProgressError, promoteVerdict, runPromote, type RunResult } from '../core/promote-run.js';
 
-/** The candidate's run: --run, else the run `mlops train` recorded (undefined when neither). */
-async function candidateRun(
-  ctx: CommandContext,
-  w: Wiring,
-  opts: Record<string, unknown>,
-): Promise<{ runId: string; modelUri?: string } | undefined> {
-  if (typeof opts.run === 'string' && opts.run) return { runId: opts.run.trim() };
-  const last = await readLastRun(w.root);
-  if (last?.status && last.status !== 'FINISHED') ctx.io.warn(`the last training run is ${last.status}`);
-  return last;
-}
+/** What the invocation names as the candidate, its MLflow run checked FINISHED. */
+type Named = { kind: 'version'; ref: ModelRef } | { kind: 'run'; runId: string; modelUri?: string };
 
-/** The candidate: --model-version, else --run / .mlops/last-run.json (registered if needed), else the deployment in progress. */
-async function resolveCandidate(
-  ctx: CommandContext,
-  w: Wiring,
-  ports: DeployPorts,
-  opts: Record<string, unknown>,
-  current: DeploymentRecord | undefined,
-): Promise<ModelRef | undefined> {
+/**
+ * The candidate named by --model-version, --run or .mlops/last-run.json (undefined when none),
+ * read-only: a run that did not finish is refused here (exit 2), before the lock is taken or
+ * anything is registered or written.
+ */
+async function namedCandidate(w: Wiring, opts: OptionsOf<'promote'>): Promise<Named | undefined> {
   const name = w.settings.registeredModel;
   if (typeof opts.modelVersion === 'string') {
+    const ports = await w.ports();
     const v = await ports.registry.getVersion(name, opts.modelVersion);
     if (!v)
       throw new UserError('MODEL_VERSION_NOT_FOUND', `${name} version ${opts.modelVersion} does not exist in MLflow.`, {
         hint: 'Check --model-version.',
       });
-    return { registeredModel: name, version: v.version, runId: v.runId };
+    if (v.runId) await requireFinished(w, v.runId, `${name} version ${v.version}`);
+    return { kind: 'version', ref: { registeredModel: name, version: v.version, runId: v.runId } };
   }
-  const run = await candidateRun(ctx, w, opts);
-  if (!run) return current ? current.candidate : undefined;
-  const { runId, modelUri } = run;
-  if (current?.candidate.runId === runId) return current.candidate;
+  const run = typeof opts.run === 'string' && opts.run ? { runId: opts.run.trim() } : await readLastRun(w.root);
+  if (!run) return undefined;
+  await requireFinished(w, run.runId, typeof opts.run === 'string' ? 'the --run candidate' : `the run recorded in ${lastRunPath(w.root)}`);
+  return { kind: 'run', runId: run.runId, modelUri: 'modelUri' in run ? run.modelUri : undefined };
+}
+
+/** UserError (exit 2) unless the MLflow run exists and is FINISHED. */
+async function requireFinished(w: Wiring, runId: string, what: string): Promise<void> {
+  const mlflow = await w.mlflow();
+  const found = await mlflow.getRun(runId);
+  if (!found) {
+    throw new UserError('CANDIDATE_NOT_FOUND', `Run ${runId} (${what}) does not exist in MLflow at ${mlflow.baseUrl}.`, {
+      hint: 'Check --run / --model-version, or run `mlops train` again.',
+    });
+  }
+  const status = found.info.status;
+  if (status !== 'FINISHED') {
+    throw new UserError(
+      'CANDIDATE_NOT_FINISHED',
+      `Run ${runId} (${what}) is ${status}, not FINISHED: only a training run that finished can be promoted. ${mlflow.runUrl(runId, found.info.experimentId)}`,
+      {
+        hint: 'Fix the training and run `mlops train` again (or pass --run with a FINISHED run). Nothing was registered or deployed.',
+        details: { runId, status },
+      },
+    );
+  }
+}
+
+/**
+ * The candidate as a registered version: the named one (a run is registered as a new version if
+ * it has none), else the deployment in progress. A named run that is not the deployment in
+ * progress is refused before anything is registered.
+ */
+async function resolveCandidate(
+  ctx: CommandContext,
+  w: Wiring,
+  named: Named | undefined,
+  inProgress: DeploymentRecord | undefined,
+  dry: boolean,
+): Promise<ModelRef | undefined> {
+  if (!named) return inProgress?.candidate;
+  if (named.kind === 'version') return named.ref;
+  const { runId, modelUri } = named;
+  if (inProgress?.candidate.runId === runId) return inProgress.candidate;
+  if (inProgress) throw inProgressError(inProgress, `run ${runId}`);
+  const name = w.settings.registeredModel;
   const mlflow = await w.mlflow();
   const latest = await mlflow.getLatestVersions(name).catch(() => []);
   const existing = latest.find((v) => v.runId === runId);
   if (existing) return { registeredModel: name, version: existing.version, runId };
+  if (dry) {
+    ctx.io.info(`(dry run) would register run ${runId} as a new version of ${name}`);
+    return { registeredModel: name, version: 'next', runId };
+  }
   await mlflow.getOrCreateRegisteredModel(name);
   const created = await mlflow.createModelVersion({ name, source: modelUri ?? `runs:/${runId}/model`, runId });
   ctx.io.info(`registered run ${runId} as ${name} version ${created.version}`);
@@ -65,24 +103,39 @@ async function resolveCandidate(
 export const run: CommandRun<'promote'> = async (ctx, _args, opts) => {
   if (opts.status) return statusOf(ctx);
   const w = await wire(ctx, opts);
-  if (opts.dryRun) return dryRun(ctx, w, opts);
+  const named = await namedCandidate(w, opts);
+  if (opts.dryRun) return dryRun(ctx, w, named);
   const lock = await lockFor(w, 'promote');
+  let result: RunResult;
   try {
     const ports = { ...(await w.ports()), heartbeat: () => lock.heartbeat() };
     const current = await deploymentStore(w.store, w.deploy).current();
-    const candidate = await resolveCandidate(ctx, w, ports, opts, current && !isTerminal(current.stage) ? current : undefined);
+    const candidate = await resolveCandidate(ctx, w, named, current && !isTerminal(current.stage) ? current : undefined, false);
     if (!candidate) {
       return {
         data: { outcome: 'nothing', endpoint: w.deploy.endpointName, deployment: current ?? null },
         text: `nothing to promote: no deployment in progress on ${w.deploy.endpointName} and no candidate (run \`mlops train\`, or pass --run/--model-version)`,
       };
     }
-    const result = await runPromote(ports, w.settings, candidate);
-    return shape(ctx, w, result);
+    try {
+      result = await runPromote(ports, w.settings, candidate);
+    } catch (e) {
+      if (ctx.signal.aborted) throw interrupted(undefined, e);
+      throw e;
+    }
   } finally {
     await lock.release();
   }
+  // Every step records its outcome before the next starts and the lock is released: the state
+  // is consistent, and the next `mlops promote` continues from it.
+  if (ctx.signal.aborted) throw interrupted(result.deployment);
+  return shape(ctx, w, result);
 };
+
+function interrupted(rec: DeploymentRecord | undefined, cause?: unknown): InterruptedError {
+  const where = rec ? `deployment ${rec.id} stopped at stage ${rec.stage}` : 'promote stopped';
+  return new InterruptedError(`Interrupted: ${where}; the lock is released. Run \`mlops promote\` again to continue.`, { cause });
+}
 
 function shape(ctx: CommandContext, w: Wiring, r: RunResult, dry = false): CommandResult {
   const rec = r.deployment;
@@ -101,10 +154,10 @@ function shape(ctx: CommandContext, w: Wiring, r: RunResult, dry = false): Comma
     ...(dry ? ['Plan (dry run: nothing was changed):', ...r.steps.map((s, i) => `  ${i + 1}. ${s}`)] : []),
     `${w.deploy.endpointName}: deployment ${rec?.id ?? '-'} ${rec ? `(v${rec.candidate.version})` : ''} at stage ${rec?.stage ?? '-'}: ${r.outcome}${r.waitingFor ? `, waiting for ${r.waitingFor}` : ''}`,
   ];
-  if (r.outcome === 'rolled-back' && rec) {
-    const err = rolledBackError(rec);
-    if (!dry) ctx.io.error(err.message, err.hint);
-    return { data, text: lines.join('\n'), exitCode: dry ? 0 : 1 };
+  const verdict = dry ? undefined : promoteVerdict(r);
+  if (verdict) {
+    ctx.io.error(verdict.message, verdict.hint);
+    return { data, text: lines.join('\n'), exitCode: 1 };
   }
   return { data, text: lines.join('\n') };
 }
@@ -114,7 +167,7 @@ function shape(ctx: CommandContext, w: Wiring, r: RunResult, dry = false): Comma
  * configs, the deployment record), reading real metrics and capture, so the listed calls are the
  * ones a real run would make next, up to the first wait.
  */
-async function dryRun(ctx: CommandContext, w: Wiring, opts: Record<string, unknown>): Promise<CommandResult> {
+async function dryRun(ctx: CommandContext, w: Wiring, named: Named | undefined): Promise<CommandResult> {
   const real = await w.ports();
   const fakeSm = new MemorySageMaker({ busyPolls: 0 });
   const ep = await w.sagemaker.describeEndpoint(w.deploy.endpointName);
@@ -182,24 +235,8 @@ async function dryRun(ctx: CommandContext, w: Wiring, opts: Record<string, unkno
     clock: { now: () => w.clock.now(), sleep: async () => {} },
     log: (m) => ctx.io.debug(`(dry run) ${m}`),
   };
-  const candidate = await resolveCandidateDry(ctx, w, real, opts, current && !isTerminal(current.stage) ? current : undefined);
+  const candidate = await resolveCandidate(ctx, w, named, current && !isTerminal(current.stage) ? current : undefined, true);
   if (!candidate) return { data: { outcome: 'nothing', steps, dryRun: true }, text: 'nothing to promote (dry run)' };
   const r = await runPromote(ports, { ...w.settings, waitBudgetMs: 0 }, candidate);
   return shape(ctx, w, r, true);
-}
-
-/** Like resolveCandidate, without registering anything. */
-async function resolveCandidateDry(
-  ctx: CommandContext,
-  w: Wiring,
-  ports: DeployPorts,
-  opts: Record<string, unknown>,
-  current?: DeploymentRecord,
-): Promise<ModelRef | undefined> {
-  const run = typeof opts.modelVersion === 'string' ? undefined : await candidateRun(ctx, w, opts);
-  if (!run) return resolveCandidate(ctx, w, ports, opts, current);
-  const { runId } = run;
-  if (current?.candidate.runId === runId) return current.candidate;
-  ctx.io.info(`(dry run) would register run ${runId} as a new version of ${w.settings.registeredModel}`);
-  return { registeredModel: w.settings.registeredModel, version: 'next', runId };
 }

@@ -4,6 +4,8 @@
  * Every object is strict: an unknown key is an error (with a "did you mean").
  */
 import { z } from 'zod';
+import { durationMs } from '../core/duration.js';
+import { lockExpiryProblem } from '../core/lock.js';
 
 /** A duration: seconds as a number, or a string such as "90s", "15m", "24h", "7d". */
 export const duration = z
@@ -183,7 +185,13 @@ const deploy = z
     lock: z
       .object({
         uri: s3Uri.describe('Prefix of the per-endpoint lock object.'),
-        expiry: duration.default('30m').describe('A lock older than this may be taken over (its holder is presumed dead).'),
+        expiry: duration
+          .default('30m')
+          .superRefine((d, ctx) => {
+            const problem = lockExpiryProblem(durationMs(d));
+            if (problem) ctx.addIssue({ code: 'custom', message: problem });
+          })
+          .describe('A lock older than this may be taken over (its holder is presumed dead).'),
       })
       .strict()
       .describe('One writer per endpoint: a lock object taken with a conditional write.'),

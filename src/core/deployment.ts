@@ -260,8 +260,10 @@ export function decideRollback(
   a: { strategy: 'config' | 'keep-warm'; warmVariant?: string; aliasRestored: boolean },
 ): RollbackAction {
   const ep = o.endpoint;
-  if (!r.previous) return { kind: 'nothing', why: 'the first deployment of an endpoint has no previous model to restore' };
+  // At package nothing has touched the endpoint yet: ending the deployment abandons it (the
+  // model and artifact it made stay, unused), whether or not there was a previous model.
   if (r.stage === 'package') return a.aliasRestored ? { kind: 'finish' } : { kind: 'restore-alias' };
+  if (!r.previous) return { kind: 'nothing', why: 'the first deployment of an endpoint has no previous model to restore' };
   if (!ep) return { kind: 'nothing', why: `endpoint ${r.endpoint} does not exist` };
   if (r.stage === 'cutover' && r.cutoverIssuedAt && (ep.status === 'Updating' || ep.status === 'RollingBack')) {
     // A blue/green deployment in flight is stopped by SageMaker's own auto-rollback.

@@ -4,13 +4,14 @@
  * injected port (src/core/ports.ts), so unit tests drive it with in-memory fakes and the
  * commands with the real SDK clients.
  */
-import { ConflictError, CheckFailedError, ExternalError } from './errors.js';
+import { CheckFailedError, ExternalError } from './errors.js';
 import type { DeploySettings, DeployTarget } from './deploy-target.js';
 import type { DeployPorts } from './ports.js';
 import { judgeBake, matchPairs, type VariantStats } from './bake.js';
 import { durationMs } from './duration.js';
 import { advance, decide, isTerminal, newDeployment, type Action, type DeploymentRecord, type ModelRef } from './deployment.js';
 import { deploymentStore, type DeploymentStore } from './deployment-store.js';
+import { LOCK_HEARTBEAT_MS } from './lock.js';
 import { SAGEMAKER_NAMESPACE } from './metric-names.js';
 import {
   alarmSpecs,
@@ -39,16 +40,8 @@ export async function runPromote(p: DeployPorts, s: DeploySettings, candidate: M
   const steps: string[] = [];
   let rec = await states.current();
 
-  if (rec && !isTerminal(rec.stage) && rec.candidate.version !== candidate.version) {
-    throw new ConflictError(
-      'DEPLOYMENT_IN_PROGRESS',
-      `deployment ${rec.id} of version ${rec.candidate.version} is at stage ${rec.stage} on ${d.endpointName}`,
-      {
-        hint: 'Let it finish (run `mlops promote` without --run/--model-version), or `mlops rollback` it first.',
-        details: { deployment: rec.id },
-      },
-    );
-  }
+  if (rec && !isTerminal(rec.stage) && rec.candidate.version !== candidate.version)
+    throw inProgressError(rec, `version ${candidate.version}`);
   if (rec && rec.stage === 'done' && rec.candidate.version === candidate.version && rec.aliasMoved) {
     return { outcome: 'nothing', deployment: rec, steps };
   }
@@ -71,14 +64,14 @@ export async function runPromote(p: DeployPorts, s: DeploySettings, candidate: M
       case 'wait-endpoint':
         if (budgetLeft <= 0) return { outcome: advanced ? 'advanced' : 'waiting', deployment: rec, steps, waitingFor: action.why };
         await p.heartbeat?.();
-        await p.clock.sleep(Math.min(s.pollMs, budgetLeft), p.signal);
+        await p.clock.sleep(Math.min(s.pollMs, budgetLeft, LOCK_HEARTBEAT_MS), p.signal);
         continue;
       case 'wait-bake':
         if (action.remainingMs > budgetLeft) {
           return { outcome: advanced ? 'advanced' : 'waiting', deployment: rec, steps, waitingFor: `bake until ${action.until}` };
         }
         await p.heartbeat?.();
-        await p.clock.sleep(Math.min(action.remainingMs, s.pollMs * 10), p.signal);
+        await p.clock.sleep(Math.min(action.remainingMs, s.pollMs * 10, LOCK_HEARTBEAT_MS), p.signal);
         continue;
       case 'fail': {
         rec = advance({ ...rec, reason: action.reason }, 'failed', now, action.reason);
@@ -317,13 +310,36 @@ async function bakeVerdict(p: DeployPorts, d: DeployTarget, rec: DeploymentRecor
   return judgeBake(d.bake, { production, shadow }, matchPairs(prodPairs, shadowPairs));
 }
 
-/** The exit-1 error (returned, for the caller to report) of a promotion that ended rolled back. */
-export function rolledBackError(rec: DeploymentRecord): CheckFailedError {
-  return new CheckFailedError('PROMOTION_ROLLED_BACK', `deployment ${rec.id} was rolled back: ${rec.reason ?? 'see the audit trail'}`, {
-    hint:
-      rec.bake && !rec.bake.passed
-        ? `bake: ${rec.bake.reasons.join('; ')}`
-        : 'The previous model is serving. Fix the candidate and promote again.',
+/**
+ * A deployment of another version blocks a new candidate until it ends. Nothing is wrong and no
+ * other writer runs (that is the lock's exit 4): the state says no, so it is a check, exit 1.
+ */
+export function inProgressError(rec: DeploymentRecord, wanted: string): CheckFailedError {
+  return new CheckFailedError(
+    'DEPLOYMENT_IN_PROGRESS',
+    `cannot start ${wanted}: deployment ${rec.id} of version ${rec.candidate.version} is still in progress (stage ${rec.stage}) on ${rec.endpoint}`,
+    {
+      hint: 'Let it finish (`mlops promote` without --run/--model-version continues it), or end it with `mlops rollback`, then promote again.',
+      details: { deployment: rec.id, stage: rec.stage, version: rec.candidate.version },
+    },
+  );
+}
+
+/**
+ * The exit-1 error of a promotion whose check said no: it ended rolled back, or its bake failed
+ * and the shadow is still being removed (a later run records the rollback). Undefined otherwise.
+ */
+export function promoteVerdict(r: RunResult): CheckFailedError | undefined {
+  const rec = r.deployment;
+  if (!rec) return undefined;
+  const bakeFailed = rec.bake !== undefined && !rec.bake.passed;
+  if (r.outcome !== 'rolled-back' && !(bakeFailed && rec.stage === 'bake')) return undefined;
+  const what =
+    r.outcome === 'rolled-back'
+      ? `was rolled back: ${rec.reason ?? 'see the audit trail'}`
+      : 'failed its bake; the shadow is being removed';
+  return new CheckFailedError('PROMOTION_ROLLED_BACK', `deployment ${rec.id} ${what}`, {
+    hint: bakeFailed ? `bake: ${rec.bake!.reasons.join('; ')}` : 'The previous model is serving. Fix the candidate and promote again.',
     details: { deployment: rec.id, stage: rec.stage },
   });
 }

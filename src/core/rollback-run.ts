@@ -5,7 +5,7 @@
 import { UserError } from './errors.js';
 import type { DeploySettings } from './deploy-target.js';
 import type { DeployPorts } from './ports.js';
-import { advance, decideRollback } from './deployment.js';
+import { advance, decideRollback, type DeploymentRecord } from './deployment.js';
 import { deploymentStore } from './deployment-store.js';
 import type { RunResult } from './promote-run.js';
 import { warmVariantName } from './sagemaker-requests.js';
@@ -27,13 +27,20 @@ export async function runRollback(p: DeployPorts, s: DeploySettings, reason: str
   if (rec.stage === 'rolled-back' || rec.stage === 'failed') return { outcome: 'nothing', deployment: rec, steps };
   let aliasRestored = !rec.aliasMoved;
   const started = p.clock.now().getTime();
-  await p.audit.append({
-    kind: 'rollback',
-    action: 'rollback.started',
-    deploymentId: rec.id,
-    actor: s.actor,
-    details: { stage: rec.stage, reason },
-  });
+  // rollback.started is written with the first step, so a rollback with nothing to do leaves no
+  // record that no rollback.done ever completes.
+  let announced = false;
+  const announce = async (r: DeploymentRecord) => {
+    if (announced) return;
+    announced = true;
+    await p.audit.append({
+      kind: 'rollback',
+      action: 'rollback.started',
+      deploymentId: r.id,
+      actor: s.actor,
+      details: { stage: r.stage, reason },
+    });
+  };
   let stopped = false;
   // Waits are bounded by the wait budget; each other step is taken at most a few times.
   for (let acts = 0; acts < 50;) {
@@ -44,6 +51,7 @@ export async function runRollback(p: DeployPorts, s: DeploySettings, reason: str
       { now: p.clock.now(), endpoint: ep },
       { strategy: d.rollback.strategy, warmVariant: warmVariantName(d.variantName), aliasRestored },
     );
+    if (a.kind !== 'nothing') await announce(rec);
     switch (a.kind) {
       case 'nothing':
         p.log(a.why);
@@ -100,7 +108,7 @@ export async function runRollback(p: DeployPorts, s: DeploySettings, reason: str
           action: 'rollback.done',
           deploymentId: rec.id,
           actor: s.actor,
-          details: { from, reason, steps },
+          details: { from, reason, steps, ...(from === 'package' ? { abandoned: 'ended before it touched the endpoint' } : {}) },
         });
         return { outcome: 'rolled-back', deployment: rec, steps };
       }

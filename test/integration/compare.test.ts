@@ -36,6 +36,7 @@ interface Fixtures {
   missing: string;
   nan: string;
   candMain: string;
+  running: string; // a feature run never terminated: RUNNING
 }
 
 let fx: Fixtures;
@@ -66,6 +67,9 @@ ids["lossOver"] = run("loss-over", t + 4004, {"accuracy": 0.9, "loss": 0.5501})
 ids["missing"] = run("missing", t + 4005, {"loss": 0.5})
 ids["nan"] = run("nan", t + 4006, {"accuracy": float("nan"), "loss": 0.5})
 ids["candMain"] = run("cand-main", t + 9000, {"accuracy": 0.95, "loss": 0.4}, branch="main")
+r = c.create_run(exp, start_time=t + 4007, tags={"branch": "feature"}, run_name="running")
+c.log_metric(r.info.run_id, "accuracy", 0.95)
+ids["running"] = r.info.run_id
 c.create_registered_model(os.environ["MODEL"])
 b1 = c.get_run(ids["b1"])
 mv = c.create_model_version(os.environ["MODEL"], b1.info.artifact_uri + "/model", ids["b1"])
@@ -180,6 +184,22 @@ describe('baseline by alias (the default: production)', () => {
     const r = await compare(p, ['--run', fx.lossOver, '--json']);
     expect(r.code).toBe(1);
     expect(r.json().gates[1]).toMatchObject({ metric: 'loss', verdict: 'fail', reasons: ['worse by 0.0501 (allowed 0.05)'] });
+  });
+
+  it('a candidate run that did not finish is a failed check (exit 1) with its status and link, never a "regression"', async () => {
+    for (const [runId, status] of [
+      [fx.failedMain, 'FAILED'],
+      [fx.running, 'RUNNING'],
+    ]) {
+      const r = await compare(project(), ['--run', runId]);
+      expect(r.code, r.stderr).toBe(1);
+      expect(r.stderr).toContain(`Candidate run ${runId} is ${status}: it did not finish`);
+      expect(r.stderr).toContain(`${url}/#/experiments/${fx.exp}/runs/${runId}`);
+      expect(r.stderr + r.stdout).not.toMatch(/regression/i);
+      const j = await compare(project(), ['--run', runId, '--json']);
+      expect(j.code).toBe(1);
+      expect(j.json().error).toMatchObject({ code: 'CANDIDATE_NOT_FINISHED', details: { status } });
+    }
   });
 
   it('a missing gated metric fails closed', async () => {

@@ -1,11 +1,17 @@
 /** The S3 store and the endpoint lock against real moto, through the real SDK. */
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { randomUUID } from 'node:crypto';
-import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { openAuditLog } from '../../src/adapters/audit-log.js';
 import { systemClock } from '../../src/adapters/clock.js';
 import { acquireLock } from '../../src/adapters/lock.js';
 import { s3Store, type ObjectStore } from '../../src/adapters/s3-store.js';
 import { ConflictError } from '../../src/core/errors.js';
+import { runCli } from '../support/cli.js';
+import { motoEnv } from '../support/peers.js';
 
 let client: S3Client;
 let store: ObjectStore;
@@ -72,5 +78,103 @@ describe('lock on moto', () => {
     expect((await store.getJson<{ token: string }>(bucket, 'locks/stale.lock.json'))?.value.token).toBe('b');
     await b.release();
     expect(await store.getJson(bucket, 'locks/stale.lock.json')).toBeUndefined();
+  });
+});
+
+describe('mlops unlock and audited takeovers, on moto', () => {
+  const EP = `unlock-${randomUUID().slice(0, 8)}`;
+  const auditBucket = `unlock-audit-${randomUUID().slice(0, 8)}`;
+  const location = () => ({ bucket, prefix: 'locks' });
+  let dir: string;
+  let env: Record<string, string | undefined>;
+  const writeConfig = (expiry = '10m') =>
+    writeFileSync(
+      join(dir, 'mlops.config.yaml'),
+      `version: 1
+project: unlock
+mlflow: { trackingUri: '${inject('mlflowUrl')}', registeredModel: unlock }
+aws: { region: us-east-1, endpoints: { s3: '${inject('motoUrl')}', sagemaker: 'http://127.0.0.1:9', cloudwatch: '${inject('motoUrl')}' } }
+deploy:
+  endpointName: ${EP}
+  executionRoleArn: arn:aws:iam::123456789012:role/deploy
+  image: img:1
+  artifacts: s3://${bucket}/models
+  dataCapture: { destination: 's3://${bucket}/capture' }
+  state: { uri: 's3://${bucket}/state' }
+  lock: { uri: 's3://${bucket}/locks', expiry: ${expiry} }
+  audit: { uri: 's3://${auditBucket}/trail', retentionDays: 1 }
+`,
+    );
+  const audit = () => openAuditLog({ store, location: { bucket: auditBucket, prefix: 'trail' }, endpoint: EP, retentionDays: 1 });
+  /** A lock left by a holder that took it `agoMs` ago and never renewed it. */
+  const deadLock = (agoMs: number, expiryMs = 600_000) =>
+    acquireLock({
+      store,
+      location: location(),
+      endpoint: EP,
+      me: { token: randomUUID(), who: 'dead@ci', pid: 99, command: 'promote' },
+      expiryMs,
+      clock: { now: () => new Date(Date.now() - agoMs) },
+    });
+
+  beforeAll(async () => {
+    await client.send(new CreateBucketCommand({ Bucket: auditBucket, ObjectLockEnabledForBucket: true }));
+    dir = mkdtempSync(join(tmpdir(), 'mlops-unlock-'));
+    env = { PATH: process.env.PATH, HOME: process.env.HOME, USER: 'tester', ...motoEnv(inject('motoUrl')), AWS_ENDPOINT_URL: undefined };
+    writeConfig();
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('refuses a lock renewed within the heartbeat (exit 4) unless --force; breaks a dead one; audits each break', async () => {
+    const live = await deadLock(0);
+    const refused = await runCli(['unlock', '--json'], { cwd: dir, env });
+    expect(refused.code, refused.stderr).toBe(4);
+    expect(refused.json().error.code).toBe('LOCK_ALIVE');
+    expect(refused.stderr).toMatch(/dead@ci pid 99.*looks alive/);
+    const forced = await runCli(['unlock', '--force', '--json'], { cwd: dir, env });
+    expect(forced.code, forced.stderr).toBe(0);
+    expect(forced.json()).toMatchObject({ outcome: 'broken', holder: { token: live.holder.token } });
+
+    await deadLock(5 * 60_000);
+    const dry = await runCli(['unlock', '--dry-run', '--json'], { cwd: dir, env });
+    expect(dry.json()).toMatchObject({ outcome: 'broken', dryRun: true });
+    expect(await store.getJson(bucket, `locks/${EP}.lock.json`)).toBeDefined();
+    const broke = await runCli(['unlock'], { cwd: dir, env });
+    expect(broke.code, broke.stderr).toBe(0);
+    expect(broke.stdout).toMatch(/broke the lock s3:\/\/.*held by dead@ci/);
+    expect(await store.getJson(bucket, `locks/${EP}.lock.json`)).toBeUndefined();
+    expect((await runCli(['unlock', '--json'], { cwd: dir, env })).json()).toMatchObject({ outcome: 'none' });
+
+    const records = await audit().tail(10);
+    expect(records.filter((r) => r.action === 'lock.broken').map((r) => [r.kind, r.details?.force])).toEqual([
+      ['lock', true],
+      ['lock', false],
+    ]);
+    expect((await audit().verify()).ok).toBe(true);
+  });
+
+  it('taking over an expired lock is an audit record naming the previous holder', async () => {
+    const old = await deadLock(11 * 60_000);
+    // rollback takes the lock (over the expired one) before it finds nothing to roll back.
+    const r = await runCli(['rollback', '--json'], { cwd: dir, env });
+    expect(r.json().error.code).toBe('NO_DEPLOYMENT');
+    const [last] = await audit().tail(1);
+    expect(last).toMatchObject({
+      kind: 'lock',
+      action: 'lock.taken-over',
+      details: { command: 'rollback', previous: { token: old.holder.token, who: 'dead@ci' } },
+    });
+    expect(await store.getJson(bucket, `locks/${EP}.lock.json`)).toBeUndefined();
+  });
+
+  it('lock.expiry of 0s is bad config (exit 2) with the allowed range', async () => {
+    writeConfig('0s');
+    try {
+      const r = await runCli(['unlock'], { cwd: dir, env });
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/deploy\.lock\.expiry.*between 30s and 24h/);
+    } finally {
+      writeConfig();
+    }
   });
 });

@@ -9,12 +9,12 @@
  * shadow disagrees) -> alarm during the canary -> dry-run plan -> audit verified, then tampered.
  * Models: "linear" predicts 2a + 3b + 1; "constant" always 7.
  */
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { CloudWatchClient, DescribeAlarmsCommand, SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
 import { DescribeEndpointCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { randomUUID } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { systemClock } from '../../src/adapters/clock.js';
@@ -126,7 +126,55 @@ afterAll(async () => {
   await bed?.stop();
 });
 
+/** POSTs to MLflow's REST API. */
+async function mlflowPost<T>(path: string, body: object): Promise<T> {
+  const res = await fetch(`${inject('mlflowUrl')}/api/2.0/mlflow/${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  expect(res.ok, await res.clone().text()).toBe(true);
+  return (await res.json()) as T;
+}
+
+async function versionCount(): Promise<number> {
+  const res = await fetch(`${inject('mlflowUrl')}/api/2.0/mlflow/model-versions/search?filter=${encodeURIComponent(`name='${MODEL}'`)}`);
+  return (((await res.json()) as { model_versions?: unknown[] }).model_versions ?? []).length;
+}
+
+async function keys(b: string): Promise<string[]> {
+  return ((await s3.send(new ListObjectsV2Command({ Bucket: b }))).Contents ?? []).map((o) => o.Key!).sort();
+}
+
 describe.sequential('promote on the emulator', () => {
+  it('a candidate run that did not finish is refused (exit 2) before anything is registered or written; --dry-run says the same', async () => {
+    const exp = (await (
+      await fetch(`${inject('mlflowUrl')}/api/2.0/mlflow/experiments/get-by-name?experiment_name=promote-${id}`)
+    ).json()) as { experiment: { experiment_id: string } };
+    const created = await mlflowPost<{ run: { info: { run_id: string } } }>('runs/create', {
+      experiment_id: exp.experiment.experiment_id,
+      start_time: Date.now(),
+    });
+    const failed = created.run.info.run_id;
+    await mlflowPost('runs/update', { run_id: failed, status: 'FAILED', end_time: Date.now() });
+    const [versions, stateKeys, auditKeys] = [await versionCount(), await keys(bucket), await keys(auditBucket)];
+    mkdirSync(join(dir, '.mlops'), { recursive: true });
+    writeFileSync(join(dir, '.mlops/last-run.json'), JSON.stringify({ runId: failed, status: 'FAILED' }));
+    try {
+      for (const argv of [['--run', failed], [], ['--run', failed, '--dry-run']]) {
+        const r = await promote(...argv, '--json');
+        expect(r.code, r.stderr).toBe(2);
+        expect(r.json().error).toMatchObject({ code: 'CANDIDATE_NOT_FINISHED', details: { runId: failed, status: 'FAILED' } });
+        expect(r.stderr).toMatch(new RegExp(`Run ${failed} .* is FAILED, not FINISHED`));
+      }
+    } finally {
+      rmSync(join(dir, '.mlops/last-run.json'));
+    }
+    expect(await versionCount()).toBe(versions);
+    expect(await keys(bucket)).toEqual(stateKeys);
+    expect(await keys(auditBucket)).toEqual(auditKeys);
+  });
+
   it('the first deployment creates the endpoint directly and moves the alias', async () => {
     const r = await promote('--model-version', '1', '--json');
 

@@ -29,7 +29,7 @@ const EP = `kill-${id}`;
 const MODEL = `kill-model-${id}`;
 const bucket = `kill-${id}`;
 const auditBucket = `kill-audit-${id}`;
-const LOCK_EXPIRY_MS = 4_000;
+const LOCK_EXPIRY_MS = 30_000;
 
 let bed: DeployBed;
 let emulator: RunningEmulator;
@@ -50,7 +50,7 @@ import mlflow, mlflow.sklearn, numpy as np
 from sklearn.linear_model import LinearRegression
 mlflow.set_experiment("kill-${id}")
 x = np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
-for _ in range(2):
+for _ in range(3):
     with mlflow.start_run():
         mlflow.sklearn.log_model(LinearRegression().fit(x, 2 * x[:, 0] + 3 * x[:, 1] + 1), name="model", registered_model_name="${MODEL}")
 `,
@@ -123,7 +123,7 @@ async function takeOverDeadLock(): Promise<void> {
 }
 
 it('killed at every stage boundary and run again, promote converges to done, always serving', async () => {
-  // The lock (4 s) is renewed while a run waits, so one run may wait far longer than its expiry.
+  // The lock (30 s) is renewed while a run waits, so one run may wait far longer than its expiry.
   const first = await runCli(['promote', '--model-version', '1', '--wait', '120s', '--poll', '200ms', '--json'], { cwd: dir, env });
   expect(first.code, first.stderr).toBe(0);
   expect(first.json().stage).toBe('done');
@@ -186,3 +186,41 @@ it('killed at every stage boundary and run again, promote converges to done, alw
   const verify = await runCli(['audit', 'verify', '--json'], { cwd: dir, env });
   expect(verify.code, verify.stderr).toBe(0);
 }, 600_000);
+
+it('SIGTERM during promote exits 130 once the step in flight is recorded; the lock is free and the next run continues', async () => {
+  const load = startTraffic({ sm, runtime }, EP, (i) => ({ csv: `a,b\n${i % 7},${i % 5}\n` }), 40);
+  try {
+    const child = spawn(
+      process.execPath,
+      [join(REPO_ROOT, 'bin/mlops.js'), 'promote', '--model-version', '3', '--wait', '120s', '--poll', '100ms', '--json'],
+      { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) =>
+      child.once('exit', (code, signal) => res({ code, signal })),
+    );
+    // Interrupt it while it waits out the bake (or whatever stage it reached first after package).
+    let at: string | undefined;
+    while (child.exitCode === null) {
+      at = await stage();
+      if (at === '3:shadow' || at === '3:bake') break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    child.kill('SIGTERM');
+    const { code, signal } = await exited;
+    expect(signal, stderr).toBeNull();
+    expect(code, stderr).toBe(130);
+    expect(stderr).toMatch(/Interrupted: deployment \S+ stopped at stage (shadow|bake)/);
+    expect(await serving()).toBe(true);
+    // The state is one the next run continues from, and the lock was released on the way out.
+    expect(await stage()).toMatch(/^3:(shadow|bake)$/);
+    const lock = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: `locks/${EP}.lock.json` })).catch((e: Error) => e);
+    expect(lock).toBeInstanceOf(Error);
+    const next = await runCli(['promote', '--wait', '120s', '--poll', '100ms', '--json'], { cwd: dir, env });
+    expect(next.code, next.stderr).toBe(0);
+    expect(next.json()).toMatchObject({ stage: 'done', candidate: { version: '3' } });
+  } finally {
+    await load.stop();
+  }
+}, 300_000);

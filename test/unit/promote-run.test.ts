@@ -9,7 +9,10 @@ import type { CapturedPair } from '../../src/core/bake.js';
 import type { DeploySettings } from '../../src/core/deploy-target.js';
 import { deploymentStore } from '../../src/core/deployment-store.js';
 import type { DeployPorts, RegistryPort } from '../../src/core/ports.js';
-import { runPromote } from '../../src/core/promote-run.js';
+import { promoteVerdict, runPromote } from '../../src/core/promote-run.js';
+import { acquireLock } from '../../src/adapters/lock.js';
+import { durationMs } from '../../src/core/duration.js';
+import { ConflictError, ExternalError, exitCodeFor } from '../../src/core/errors.js';
 import { runRollback } from '../../src/core/rollback-run.js';
 import { SHADOW_VARIANT } from '../../src/core/sagemaker-requests.js';
 
@@ -237,14 +240,102 @@ describe('promote over fakes', () => {
     expect(w.registry.aliases.get('production')).toBe('1');
   });
 
-  it('a second candidate while one is in progress is a conflict (exit 4)', async () => {
+  it('a second candidate while one is in progress is refused as a check (exit 1), not as a held lock (exit 4)', async () => {
     const w = world();
     const d = deployConfig();
     await firstDeployment(w, d);
     await runPromote(w.ports, settings(d), { registeredModel: 'churn', version: '2' });
-    await expect(runPromote(w.ports, settings(d), { registeredModel: 'churn', version: '3' })).rejects.toMatchObject({
-      code: 'DEPLOYMENT_IN_PROGRESS',
+    const err = await runPromote(w.ports, settings(d), { registeredModel: 'churn', version: '3' }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'DEPLOYMENT_IN_PROGRESS' });
+    expect(exitCodeFor(err)).toBe(1);
+    expect((err as Error).message).toMatch(/cannot start version 3: deployment \S+ of version 2 is still in progress \(stage bake\)/);
+  });
+
+  it('the run that judges a bake failed exits 1 even when its wait ends before the shadow is removed', async () => {
+    const w = world({ busyPolls: 50 });
+    const d = deployConfig();
+    await firstDeployment(w, d);
+    await runPromote(w.ports, settings(d, 0), { registeredModel: 'churn', version: '2' });
+    await runPromote(w.ports, settings(d), { registeredModel: 'churn', version: '2' });
+    await traffic(w);
+    w.shadowAnswer.value = '0';
+    w.clock.t += 3_600_000;
+    const judged = await runPromote(w.ports, settings(d, 5_000), { registeredModel: 'churn', version: '2' });
+    expect(judged.deployment).toMatchObject({ stage: 'bake', bake: { passed: false } });
+    expect(judged.outcome).not.toBe('rolled-back');
+    expect(promoteVerdict(judged)).toMatchObject({ code: 'PROMOTION_ROLLED_BACK' });
+    expect(exitCodeFor(promoteVerdict(judged))).toBe(1);
+    const later = await runPromote(w.ports, settings(d, 600_000), { registeredModel: 'churn', version: '2' });
+    expect(later.outcome).toBe('rolled-back');
+    expect(exitCodeFor(promoteVerdict(later))).toBe(1);
+  });
+
+  it('a holder that renews is never preempted: a second writer is refused at every wait of a long bake', async () => {
+    const w = world();
+    const d = deployConfig({ shadow: { duration: '30m' }, lock: { uri: 's3://state/locks', expiry: '30s' } });
+    await firstDeployment(w, d);
+    const now = () => w.ports.clock.now();
+    const lockAt = { bucket: 'state', prefix: 'locks' };
+    const expiryMs = durationMs(d.lock.expiry);
+    const held = await acquireLock({
+      store: w.store,
+      location: lockAt,
+      endpoint: 'churn',
+      me: { token: 'a', who: 'a@x', pid: 1, command: 'promote' },
+      expiryMs,
+      clock: { now },
     });
+    let attempts = 0;
+    const base = w.ports.clock;
+    const ports: DeployPorts = {
+      ...w.ports,
+      heartbeat: () => held.heartbeat(),
+      clock: {
+        now,
+        async sleep(ms, signal) {
+          await base.sleep(ms, signal);
+          attempts++;
+          const other = await acquireLock({
+            store: w.store,
+            location: lockAt,
+            endpoint: 'churn',
+            me: { token: 'b', who: 'b@y', pid: 2, command: 'promote' },
+            expiryMs,
+            clock: { now },
+          }).catch((e: unknown) => e);
+          expect(other, `second writer got the lock after ${attempts} waits`).toBeInstanceOf(ConflictError);
+        },
+      },
+    };
+    const r = await runPromote(ports, { ...settings(d, 3_600_000), pollMs: 5_000 }, { registeredModel: 'churn', version: '2' });
+    expect(r.deployment!.stage).not.toBe('shadow');
+    expect(attempts).toBeGreaterThan(10);
+  });
+
+  it('a first deployment stuck at package (artifact missing) is abandoned by rollback, with a completed audit record', async () => {
+    const w = world();
+    const d = deployConfig();
+    const missing = new ExternalError('MODEL_ARTIFACT_MISSING', 'the run has no model artifact');
+    const ports: DeployPorts = { ...w.ports, packager: { package: () => Promise.reject(missing) } };
+    await expect(runPromote(ports, settings(d), { registeredModel: 'churn', version: '1' })).rejects.toBe(missing);
+    expect((await deploymentStore(w.store, d).current())!.stage).toBe('package');
+    const r = await runRollback(w.ports, settings(d), 'abandon');
+    expect(r.outcome).toBe('rolled-back');
+    expect(r.deployment!.stage).toBe('rolled-back');
+    const actions = (await w.ports.audit.tail(10)).map((x) => x.action);
+    expect(actions.slice(-2)).toEqual(['rollback.started', 'rollback.done']);
+    expect((await w.ports.audit.verify()).ok).toBe(true);
+    // The endpoint is free for the next candidate.
+    expect((await runPromote(w.ports, settings(d), { registeredModel: 'churn', version: '2' })).outcome).toBe('done');
+  });
+
+  it('a rollback with nothing to do writes no rollback.started that nothing completes', async () => {
+    const w = world();
+    const d = deployConfig();
+    await firstDeployment(w, d);
+    const before = (await w.ports.audit.tail(50)).length;
+    expect((await runRollback(w.ports, settings(d), 'nothing')).outcome).toBe('nothing');
+    expect((await w.ports.audit.tail(50)).length).toBe(before);
   });
 
   it('killed after any side effect and run again, it converges to done, always serving', async () => {
@@ -383,5 +474,60 @@ describe('rollback over fakes', () => {
       .filter((v) => (v.weight ?? 0) > 0)
       .map((v) => cfg.productionVariants.find((p) => p.name === v.name)!.model);
     expect(servingModels).toEqual([expect.stringMatching(/-v1-model$/)]);
+  });
+});
+
+describe('deployment state read from S3 is validated', () => {
+  const base = 'deployments/churn';
+  async function withState(w: World, current: unknown, record?: (r: Record<string, unknown>) => unknown) {
+    const d = deployConfig();
+    await firstDeployment(w, d);
+    const rec = (await deploymentStore(w.store, d).current())!;
+    if (record) await w.store.putJson('state', `${base}/deployments/${rec.id}.json`, record({ ...rec }));
+    if (current !== undefined) await w.store.putJson('state', `${base}/current.json`, current === 'keep' ? { id: rec.id } : current);
+    return d;
+  }
+  const cases: [string, unknown, ((r: Record<string, unknown>) => unknown) | undefined, RegExp][] = [
+    ['current.json is null', null, undefined, /current\.json is not a deployment pointer.*found null/],
+    ['a record with an unknown stage', 'keep', (r) => ({ ...r, stage: 'launching' }), /stage: unknown stage "launching"/],
+    [
+      'a record whose history is not a list',
+      'keep',
+      (r) => ({ ...r, history: { stage: 'done' } }),
+      /history: expected a list, found an object/,
+    ],
+    ['a record that is null', 'keep', () => null, /expected a JSON object, found null/],
+    [
+      'current.json pointing at a missing record',
+      { id: '20990101000000-v9' },
+      undefined,
+      /points at deployment 20990101000000-v9, but its record .* does not exist/,
+    ],
+  ];
+  for (const [name, current, record, message] of cases) {
+    it(`${name}: promote and rollback stop with STATE_INVALID (exit 3) and the recovery, touching nothing`, async () => {
+      const w = world();
+      const d = await withState(w, current, record);
+      const calls = w.sm.calls.length;
+      for (const run of [
+        () => runPromote(w.ports, settings(d), { registeredModel: 'churn', version: '2' }),
+        () => runRollback(w.ports, settings(d), 'test'),
+      ]) {
+        const err = await run().catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(ExternalError);
+        expect(err).toMatchObject({ code: 'STATE_INVALID' });
+        expect(exitCodeFor(err)).toBe(3);
+        expect((err as Error).message).toMatch(message);
+        expect((err as ExternalError).hint).toMatch(/aws s3 rm s3:\/\/state\/deployments\/churn\/current\.json/);
+      }
+      expect(w.sm.calls.slice(calls).filter((c) => !c.op.startsWith('Describe'))).toEqual([]);
+      expect(w.registry.aliases.get('production')).toBe('1');
+    });
+  }
+
+  it("fields it does not know (another writer's additions) are kept, not rejected", async () => {
+    const w = world();
+    const d = await withState(w, 'keep', (r) => ({ ...r, auditHead: { seq: 3, hash: 'abc' } }));
+    expect(await deploymentStore(w.store, d).current()).toMatchObject({ auditHead: { seq: 3, hash: 'abc' } });
   });
 });
