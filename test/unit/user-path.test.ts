@@ -165,3 +165,13 @@ describe('status without AWS credentials', () => {
     expect(r.stderr).toContain('eval "$(npx mlops sandbox env)"');
   });
 });
+
+describe('train failing on a missing Python package', () => {
+  it('hints how to install the requirements', async () => {
+    const { missingModuleHint } = await import('../../src/commands/train.js');
+    expect(missingModuleHint("Traceback...\nModuleNotFoundError: No module named 'xgboost'\n")).toMatch(
+      /no module "xgboost".*pip install -r requirements.txt/,
+    );
+    expect(missingModuleHint('ValueError: bad')).toBeUndefined();
+  });
+});
