@@ -33,7 +33,7 @@ log "npm run build"
 npm run --silent build
 
 # Tool set-up for other parts of the test suite goes here (one line each).
-bash scripts/setup-actionlint.sh   # actionlint for the init tests (go install into .tools/bin)
+bash scripts/setup-actionlint.sh   # actionlint for the init tests when it can be had (optional: see the script)
 
 log "vitest run $*"
 exec npx --no-install vitest run "$@"

@@ -94,11 +94,15 @@ const CODES = { S3: 'S3_ERROR', SageMaker: 'SAGEMAKER_ERROR', CloudWatch: 'CLOUD
 export function awsFailure(service: keyof typeof CODES, op: string, e: unknown, o: { where?: string; hint: string }): MlopsError {
   if (e instanceof MlopsError) return e;
   const msg = e instanceof Error ? e.message : String(e);
+  const noCredentials = awsErrorName(e) === 'CredentialsProviderError';
   return new ExternalError(
     CODES[service],
     `${service} ${op}${o.where ? ` ${o.where}` : ''} failed: ${awsErrorName(e) || 'error'}: ${msg}`,
     {
-      hint: o.hint,
+      hint: noCredentials
+        ? 'No AWS credentials: configure them (AWS_PROFILE, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or a role; in CI the deploy role); ' +
+          'for the local sandbox, `eval "$(npx mlops sandbox env)"` sets them.'
+        : o.hint,
       cause: e,
     },
   );

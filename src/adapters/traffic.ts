@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import type { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import type { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
+import { applyShifts, type FeatureShift } from '../core/traffic-shift.js';
 
 /** One request: its body, and optionally its content type (default text/csv) and inference id. */
 export interface TrafficRequest {
@@ -38,6 +39,8 @@ export interface Traffic {
   sent(): number;
   /** Requests that failed (e.g. sent between fleets) so far. */
   failed(): number;
+  /** How long each answered request took, in milliseconds, in order. */
+  latencies(): number[];
   /** Resolves with the number answered when the traffic ends (count reached, stopped or aborted). */
   done: Promise<number>;
   /** Stops it and resolves with the number answered. */
@@ -49,6 +52,7 @@ export function startTraffic(opts: TrafficOptions): Traffic {
   let running = true;
   let sent = 0;
   let failed = 0;
+  const latencies: number[] = [];
   const gap = 1000 / (opts.ratePerSecond ?? 20);
   const stopped = () => !running || opts.signal?.aborted === true || (opts.count !== undefined && sent >= opts.count);
   const done = (async () => {
@@ -65,6 +69,7 @@ export function startTraffic(opts: TrafficOptions): Traffic {
         continue;
       }
       const r = opts.request(i);
+      const t0 = Date.now();
       try {
         await opts.runtime.send(
           new InvokeEndpointCommand({
@@ -76,6 +81,7 @@ export function startTraffic(opts: TrafficOptions): Traffic {
           }),
         );
         sent++;
+        latencies.push(Date.now() - t0);
       } catch {
         // The endpoint may be between fleets: the next request tries again.
         failed++;
@@ -87,6 +93,7 @@ export function startTraffic(opts: TrafficOptions): Traffic {
   return {
     sent: () => sent,
     failed: () => failed,
+    latencies: () => latencies,
     done,
     async stop() {
       running = false;
@@ -95,20 +102,33 @@ export function startTraffic(opts: TrafficOptions): Traffic {
   };
 }
 
-/** Rows of a CSV file (the training holdout) without its label and prediction columns. */
+/** Rows of a data file (the training holdout) without its label and prediction columns. */
 export interface FeatureRows {
   header: string[];
   rows: number[][];
 }
 
-/** Reads the feature columns of a holdout CSV (columns target, label and prediction are left out). */
+const NOT_FEATURES = new Set(['target', 'label', 'prediction']);
+
+/**
+ * Reads the feature columns of a CSV file with a header, or of JSONL (one object per line, the
+ * first line's keys are the columns); columns target, label and prediction are left out.
+ */
 export function readFeatureRows(file: string): FeatureRows {
-  const [head, ...lines] = readFileSync(file, 'utf8').trim().split('\n');
-  const cols = head.split(',');
-  const keep = cols.map((c, i) => (c === 'target' || c === 'label' || c === 'prediction' ? -1 : i)).filter((i) => i >= 0);
+  const lines = readFileSync(file, 'utf8')
+    .split(/\r?\n/)
+    .filter((l) => l.trim());
+  if (/\.(jsonl|ndjson|json)$/i.test(file)) {
+    const objects = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    const header = Object.keys(objects[0] ?? {}).filter((c) => !NOT_FEATURES.has(c));
+    return { header, rows: objects.map((o) => header.map((c) => Number(o[c]))) };
+  }
+  const [head = '', ...body] = lines;
+  const cols = head.split(',').map((c) => c.trim());
+  const keep = cols.map((c, i) => (NOT_FEATURES.has(c) ? -1 : i)).filter((i) => i >= 0);
   return {
     header: keep.map((i) => cols[i]),
-    rows: lines.map((l) => {
+    rows: body.map((l) => {
       const v = l.split(',');
       return keep.map((i) => Number(v[i]));
     }),
@@ -116,13 +136,17 @@ export function readFeatureRows(file: string): FeatureRows {
 }
 
 /**
- * Requests of one row each, in turn, as CSV with the header MLflow's scoring server needs; every
- * feature multiplied by `scale` (1: as in training; 1.6: a shift that drift detection must see).
+ * Requests of one row each, in turn, as CSV with the header MLflow's scoring server needs, with
+ * the shifts applied (none: as in training), each with the inference id `<prefix><i>` when a
+ * prefix is given (the bake matches shadow and production answers by it).
  */
-export function rowRequests(data: FeatureRows, opts: { scale?: number; inferenceIdPrefix?: string } = {}): (i: number) => TrafficRequest {
-  const scale = opts.scale ?? 1;
+export function rowRequests(
+  data: FeatureRows,
+  opts: { shifts?: readonly FeatureShift[]; inferenceIdPrefix?: string } = {},
+): (i: number) => TrafficRequest {
+  const shifts = opts.shifts ?? [];
   return (i) => {
-    const row = data.rows[i % data.rows.length].map((x) => String(+(x * scale).toPrecision(8)));
+    const row = applyShifts(data.header, data.rows[i % data.rows.length], shifts).map((x) => String(+x.toPrecision(8)));
     return {
       body: `${data.header.join(',')}\n${row.join(',')}\n`,
       ...(opts.inferenceIdPrefix ? { inferenceId: `${opts.inferenceIdPrefix}${i}` } : {}),

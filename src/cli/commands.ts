@@ -300,6 +300,35 @@ export const COMMANDS = [
     examples: ['mlops status', 'mlops status --json'],
   },
   {
+    name: 'traffic',
+    summary: 'Replay holdout rows to the endpoint at a rate, optionally shifted, to rehearse a bake or drift',
+    description:
+      'Sends the rows of a CSV or JSONL file (default: train.holdout) to the endpoint\n' +
+      '(default: deploy.endpointName) with InvokeEndpoint, one row per request in turn,\n' +
+      'at --rate requests per second, for --duration or --count requests (default 60s).\n' +
+      'Each request carries an InferenceId (PREFIX-N), so the bake matches the shadow\n' +
+      'and production answers to the same request. Label and prediction columns are\n' +
+      'left out. --shift adds to a feature (f=+0.5) or scales it (f=*1.6; all features:\n' +
+      '*=1.6) to rehearse drift. While the endpoint is being created, requests wait.\n' +
+      'Exit codes: 0 requests answered (failures, e.g. between fleets, are counted in the\n' +
+      'result), 1 none was answered, 2 bad input or no such endpoint, 3 AWS failed.',
+    examples: [
+      'mlops traffic',
+      'mlops traffic --rate 20 --duration 5m',
+      'mlops traffic --count 500 --shift petal_length=+0.5 --json',
+      'mlops traffic --file data/live.jsonl --shift "*=*1.6"',
+    ],
+    options: [
+      { flags: '--file <path>', description: 'CSV (with a header) or JSONL rows to replay (default: train.holdout)' },
+      { flags: '--endpoint <name>', description: 'endpoint to send to (default: deploy.endpointName)' },
+      { flags: '--rate <n>', description: 'requests per second', default: '10' },
+      { flags: '--duration <duration>', description: 'how long to send (default 60s, unless --count is given)' },
+      { flags: '--count <n>', description: 'stop after this many requests' },
+      { flags: '--shift <feature=change...>', description: 'shift a feature: f=+0.5, f=-2, f=*1.6; * for every feature (repeatable)' },
+      { flags: '--id-prefix <prefix>', description: 'InferenceId prefix (default: traffic-<time>)' },
+    ],
+  },
+  {
     name: 'audit',
     summary: 'Inspect the audit trail of promotions and rollbacks',
     examples: ['mlops audit verify'],
@@ -343,8 +372,19 @@ export const COMMANDS = [
       },
       {
         name: 'env',
-        summary: 'Print export lines that point mlops, the AWS CLI/SDKs and MLflow at the sandbox',
-        examples: ['eval "$(mlops sandbox env)"', 'mlops sandbox env --json'],
+        summary: 'Print export lines that point mlops, DVC, the AWS CLI/SDKs and MLflow at the sandbox, its Python first on PATH',
+        description:
+          'Prints the variables that point mlops, the AWS CLI and SDKs, DVC and MLflow at the\n' +
+          "sandbox's servers (dummy credentials, AWS_ENDPOINT_URL_*, MLFLOW_TRACKING_URI) and\n" +
+          "puts the sandbox's Python environment (python, dvc with its S3 plugin, mlflow,\n" +
+          'scikit-learn) first on PATH, as lines for sh/bash/zsh (default), fish or PowerShell.',
+        examples: [
+          'eval "$(mlops sandbox env)"',
+          'mlops sandbox env --shell fish | source',
+          'mlops sandbox env --shell powershell | Invoke-Expression',
+          'mlops sandbox env --json',
+        ],
+        options: [{ flags: '--shell <shell>', description: 'syntax of the lines', default: 'sh', choices: ['sh', 'fish', 'powershell'] }],
       },
       {
         name: 'status',

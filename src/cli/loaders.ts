@@ -20,6 +20,7 @@ export const LOADERS: Loaders = {
   rollback: () => import('../commands/rollback.js'),
   status: () => import('../commands/status.js'),
   unlock: () => import('../commands/unlock.js'),
+  traffic: () => import('../commands/traffic.js'),
   'audit verify': () => import('../commands/audit-verify.js'),
   'sandbox up': () => import('../commands/sandbox.js').then((m) => ({ run: m.up })),
   'sandbox down': () => import('../commands/sandbox.js').then((m) => ({ run: m.down })),

@@ -275,6 +275,9 @@ async function checkAws(
   }
   const endpoints = Object.entries(loaded?.config.aws.endpoints ?? {}).filter((e): e is [string, string] => typeof e[1] === 'string');
   for (const [service, url] of endpoints) {
+    // The environment's AWS_ENDPOINT_URL_* (what `sandbox env` exports) beats the file: name where it came from.
+    const source = loaded?.sources[`aws.endpoints.${service}`];
+    const from = source?.startsWith('env:') ? `$${source.slice(4)}` : `aws.endpoints.${service}`;
     const r = await probe.probeHttp(url, { timeoutMs });
     checks.push(
       r.answered
@@ -283,8 +286,8 @@ async function checkAws(
             name: `aws.${service}`,
             required,
             status: bad,
-            summary: `${url} is unreachable (${r.detail})`,
-            fix: `Start the service behind aws.endpoints.${service} (e.g. the local sandbox), or remove the override to use AWS.`,
+            summary: `${url} (${from}) is unreachable (${r.detail})`,
+            fix: `Start the service behind ${from} (e.g. the local sandbox: \`mlops sandbox up\`), or remove the override to use AWS.`,
           },
     );
   }

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { CommandRun } from '../cli/context.js';
 import { UserError } from '../core/errors.js';
+import { formatCommand, runProcess, whichOnPath } from '../adapters/process.js';
 import { missingLines, renderTemplate, slugify } from '../core/template.js';
 
 export type CiChoice = 'github' | 'gitlab' | 'both' | 'none';
@@ -185,10 +186,10 @@ export const run: CommandRun<'init'> = async (ctx, _args, opts) => {
     );
   }
 
+  const dvc = await dvcSetUp(ctx, `s3://${bucket}/dvc`, dryRun);
   const next = [
     'pip install -r requirements.txt',
-    ...(existsSync(path.join(ctx.cwd, '.dvc')) ? [] : ['dvc init']),
-    `dvc remote add -d storage s3://${bucket}/dvc   # any DVC remote`,
+    ...dvc.todo.map((c) => (c.startsWith('dvc remote add') ? `${c}   # any DVC remote` : c)),
     'dvc repro prepare && dvc push',
     'export MLFLOW_TRACKING_URI=https://your-mlflow   # and MLFLOW_TRACKING_TOKEN if it needs one',
     'npx mlops train && npx mlops compare',
@@ -199,5 +200,43 @@ export const run: CommandRun<'init'> = async (ctx, _args, opts) => {
     ? results.map((r) => `${verb[r.action]} ${r.path}`).join('\n')
     : `Scaffolded ${name}${skipped ? ` (${skipped} existing file(s) kept; --force overwrites them)` : ''}. Next:\n` +
       next.map((n) => `  ${n}`).join('\n');
-  return { data: { dryRun, ci, vars, files: results, next }, text };
+  return { data: { dryRun, ci, vars, files: results, dvc: dvc.ran, next }, text };
 };
+
+/**
+ * Makes the folder a DVC repository with the scaffold's S3 remote as the default, when the `dvc`
+ * on PATH can (a git repository root is needed); what it could not do comes back as commands for
+ * the person to run. An existing DVC set-up is left as it is, and so is an existing default remote.
+ */
+async function dvcSetUp(
+  ctx: Parameters<CommandRun<'init'>>[0],
+  remoteUrl: string,
+  dryRun: boolean,
+): Promise<{ ran: string[]; todo: string[] }> {
+  const hasDvc = existsSync(path.join(ctx.cwd, '.dvc'));
+  const steps = [...(hasDvc ? [] : [['dvc', 'init', '-q']]), ['dvc', 'remote', 'add', '-d', 'storage', remoteUrl]];
+  const dvcConfig = path.join(ctx.cwd, '.dvc', 'config');
+  if (hasDvc && existsSync(dvcConfig) && /^\s*remote\s*=/m.test(await readFile(dvcConfig, 'utf8'))) return { ran: [], todo: [] };
+  const todo = steps.map(formatCommand);
+  if (dryRun) return { ran: [], todo };
+  const bin = await whichOnPath('dvc', ctx.env.PATH);
+  if (!bin || !existsSync(path.join(ctx.cwd, '.git'))) {
+    ctx.io.warn(
+      bin
+        ? 'not a git repository root: DVC was not set up; run `git init`, then the dvc commands below'
+        : `dvc is not on PATH: DVC was not set up; run \`${todo.join(' && ')}\` once it is (after \`eval "$(npx mlops sandbox env)"\` it is)`,
+    );
+    return { ran: [], todo };
+  }
+  const ran: string[] = [];
+  for (const argv of steps) {
+    const r = await runProcess(argv, { cwd: ctx.cwd, env: ctx.env, io: ctx.io, signal: ctx.signal });
+    if (!r.ok) {
+      ctx.io.warn(`\`${formatCommand(argv)}\` failed (exit ${r.exitCode ?? r.signal}): ${r.output.trim().split('\n').pop() ?? ''}`);
+      return { ran, todo: todo.slice(ran.length) };
+    }
+    ran.push(formatCommand(argv));
+    ctx.io.info(`ran              ${formatCommand(argv)}`);
+  }
+  return { ran, todo: [] };
+}

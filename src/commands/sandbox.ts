@@ -11,6 +11,7 @@ import type { CommandContext, CommandResult, CommandRun } from '../cli/context.j
 import { MlopsError, UserError } from '../core/errors.js';
 import type { Config } from '../config/schema.js';
 import type { SandboxState } from '../sandbox/local-stack.js';
+import { mlopsInvocation } from '../sandbox/invocation.js';
 
 /** Default emulated seconds per real second: a new endpoint (240 emulated s) is InService in about 24 s. */
 export const DEFAULT_TIME_SCALE = 10;
@@ -111,13 +112,15 @@ export const up: CommandRun<'sandbox up'> = async (ctx, _args, opts) => {
     ctx.io.warn(`could not create the config's buckets in moto: ${(err as Error).message}`);
   }
   ctx.io.success(`sandbox up in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  const mlops = mlopsInvocation({ argv1: process.argv[1], env: ctx.env, packageRoot: stack.PACKAGE_ROOT, cwd: ctx.cwd });
   return {
     data: { alreadyUp: false, ...state, bucketsCreated: created },
     text: [
       ...describe(state),
       '',
-      'Point mlops, the AWS CLI and MLflow at it:  eval "$(mlops sandbox env)"',
-      'Stop it:                                   mlops sandbox down',
+      `Point mlops, DVC, the AWS CLI and MLflow at it:  eval "$(${mlops} sandbox env)"`,
+      `  (fish: ${mlops} sandbox env --shell fish | source; PowerShell: ${mlops} sandbox env --shell powershell | Invoke-Expression)`,
+      `Stop it:                                         ${mlops} sandbox down`,
     ].join('\n'),
   };
 };
@@ -139,22 +142,48 @@ export const down: CommandRun<'sandbox down'> = async (ctx) => {
   };
 };
 
-/** Single-quoted for sh: values are URLs and fixed words, but quoting keeps `eval` safe anyway. */
+/** Single-quoted for sh and fish (fish also treats a backslash specially inside single quotes). */
 const shQuote = (v: string) => `'${v.replace(/'/g, `'\\''`)}'`;
+const fishQuote = (v: string) => `'${v.replace(/[\\']/g, (c) => `\\${c}`)}'`;
+const psQuote = (v: string) => `'${v.replace(/'/g, "''")}'`;
 
-export const env: CommandRun<'sandbox env'> = async (ctx) => {
+export type Shell = 'sh' | 'fish' | 'powershell';
+
+/**
+ * The lines that set `vars` and put `binDir` first on PATH, for one shell: POSIX sh (bash, zsh),
+ * fish, or PowerShell. PATH keeps the shell's own value after the sandbox's folder.
+ */
+export function shellLines(shell: Shell, vars: Record<string, string>, binDir: string): string[] {
+  switch (shell) {
+    case 'fish':
+      return [...Object.entries(vars).map(([k, v]) => `set -gx ${k} ${fishQuote(v)}`), `set -gx PATH ${fishQuote(binDir)} $PATH`];
+    case 'powershell':
+      return [
+        ...Object.entries(vars).map(([k, v]) => `$env:${k} = ${psQuote(v)}`),
+        `$env:PATH = ${psQuote(binDir)} + [System.IO.Path]::PathSeparator + $env:PATH`,
+      ];
+    default:
+      return [...Object.entries(vars).map(([k, v]) => `export ${k}=${shQuote(v)}`), `export PATH=${shQuote(binDir)}"\${PATH:+:$PATH}"`];
+  }
+}
+
+export const env: CommandRun<'sandbox env'> = async (ctx, _args, opts) => {
   const stack = await import('../sandbox/local-stack.js');
   const p = await project(ctx);
   const state = stack.readSandboxState(p.dir);
   if (!state) {
     throw new UserError('SANDBOX_NOT_RUNNING', `No sandbox is recorded in ${p.dir}.`, { hint: 'Start it with `mlops sandbox up`.' });
   }
+  const shell: Shell = opts.shell;
+  if (!['sh', 'fish', 'powershell'].includes(shell))
+    throw new UserError('BAD_OPTION', `--shell must be sh, fish or powershell, not "${shell}".`);
   const vars = stack.stackEnv(state.urls);
+  // The sandbox's Python first on PATH: its dvc (with the S3 plugin), mlflow and python run the
+  // scaffold's pull and training as they are.
+  const bin = path.join(state.venv, 'bin');
   return {
-    data: vars,
-    text: Object.entries(vars)
-      .map(([k, v]) => `export ${k}=${shQuote(v)}`)
-      .join('\n'),
+    data: { ...vars, PATH: [bin, ctx.env.PATH].filter(Boolean).join(path.delimiter) },
+    text: shellLines(shell, vars, bin).join('\n'),
   };
 };
 
@@ -162,7 +191,7 @@ export const status: CommandRun<'sandbox status'> = async (ctx): Promise<Command
   const stack = await import('../sandbox/local-stack.js');
   const p = await project(ctx);
   const state = stack.readSandboxState(p.dir);
-  if (!state) return { data: { up: false, dir: p.dir, processes: [] }, text: `sandbox: down (nothing recorded in ${p.dir})` };
+  if (!state) return { data: { up: false, dir: p.dir, processes: [] }, text: `sandbox: down (nothing recorded in ${p.dir})`, exitCode: 1 };
   const probes = await stack.probeSandbox(state);
   const upNow = probes.every((x) => x.answers);
   return {

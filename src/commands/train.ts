@@ -204,7 +204,7 @@ export const run: CommandRun<'train'> = async (ctx, args, opts) => {
       failureTag = proc.signal ? 'killed' : 'exit-code';
       const how = proc.signal ? `was killed by ${proc.signal}` : `exited with code ${proc.exitCode}`;
       throw new ExternalError('TRAIN_FAILED', `The training command ${how} after ${took}; the run ${runId} is marked FAILED.`, {
-        hint: 'Its output is above. Fix the script and run `mlops train` again.',
+        hint: missingModuleHint(proc.output) ?? 'Its output is above. Fix the script and run `mlops train` again.',
         details: { runId, exitCode: proc.exitCode, signal: proc.signal },
       });
     }
@@ -301,4 +301,15 @@ async function logHoldoutProfile(
   } catch (err) {
     ctx.io.warn(`Could not profile the holdout ${file}: ${(err as Error).message}. \`mlops monitor\` will need --baseline for this model.`);
   }
+}
+
+/** A hint for a training script whose Python lacks a package (its output ends in ModuleNotFoundError). */
+export function missingModuleHint(output: string): string | undefined {
+  const name = /ModuleNotFoundError: No module named '([^']+)'/.exec(output)?.[1];
+  if (!name) return undefined;
+  return (
+    `The Python that ran the script has no module "${name}": install the project's requirements into it ` +
+    '(`python -m pip install -r requirements.txt`; after `eval "$(npx mlops sandbox env)"` that Python is the sandbox\'s), ' +
+    "or point train.command at your own environment's python (e.g. [.venv/bin/python, src/train.py])."
+  );
 }

@@ -46,7 +46,13 @@ export function renderText(o: MonitorOutcome): string {
     verdictLine(o),
   ];
   if (o.dataset.status === 'drift')
-    out.push(`Consecutive drifting windows: ${o.consecutive} (rollback after ${o.consecutiveWindows}). ${o.rollback.detail}`.trim());
+    // After a rollback the count starts again at 0: say what happened rather than "0 (rollback after N)".
+    out.push(
+      (o.rollback.performed
+        ? `Drifting in ${o.consecutiveWindows} consecutive window(s): rolled back. ${o.rollback.detail}`
+        : `Consecutive drifting windows: ${o.consecutive} (rollback after ${o.consecutiveWindows}). ${o.rollback.detail}`
+      ).trim(),
+    );
   return out.join('\n');
 }
 

@@ -329,19 +329,21 @@ export async function runScenario(opts: ScenarioOptions): Promise<ScenarioResult
   const clientConfig = { region: SANDBOX_REGION, endpoint: opts.urls.emulator, credentials: SANDBOX_CREDENTIALS, maxAttempts: 1 };
   const runtime = new SageMakerRuntimeClient(clientConfig);
   const sagemaker = new SageMakerClient(clientConfig);
-  const traffic = (scale: number) =>
+  // Beside a promote that runs in-process, the traffic runs in the background on the same module
+  // as `mlops traffic` (the drift step runs the command itself).
+  const traffic = () =>
     startTraffic({
       runtime,
       sagemaker,
       endpoint: ENDPOINT,
-      request: rowRequests(holdout, { scale, inferenceIdPrefix: 'demo-' }),
+      request: rowRequests(holdout, { inferenceIdPrefix: 'demo-' }),
       ratePerSecond: 25,
       signal: opts.signal,
     });
   try {
     // --- 5. promote through shadow, bake, canary ----------------------------------------------------
     observed.promote = await step('promote', '5. promote: shadow, bake, canary, done, while traffic flows', async () => {
-      const load = traffic(1);
+      const load = traffic();
       print('traffic: holdout rows sent to the endpoint in the background');
       let promote: CommandRun;
       try {
@@ -379,11 +381,10 @@ export async function runScenario(opts: ScenarioOptions): Promise<ScenarioResult
     observed.drift = await step('drift', '6. the live inputs shift: `mlops monitor` detects drift and rolls back', async () => {
       const from = nextSecond();
       await sleep(from.getTime() - Date.now());
-      const load = traffic(1.6);
       print('traffic: every feature now 1.6 times larger than in training');
-      const t0 = Date.now();
-      while ((load.sent() < 80 || Date.now() - t0 < 3000) && Date.now() - t0 < 90_000 && !opts.signal?.aborted) await sleep(250);
-      await load.stop();
+      const sent = await mlops(['traffic', '--count', '100', '--rate', '25', '--shift', '*=*1.6', '--json']);
+      expectCode('drift', sent, 0);
+      const load = parse<{ ok: number }>(sent);
       const to = nextSecond();
       // The emulator writes capture files every second: let the last ones land.
       await sleep(Math.max(2500, to.getTime() - Date.now() + 1500));
@@ -399,13 +400,13 @@ export async function runScenario(opts: ScenarioOptions): Promise<ScenarioResult
         rolledBack: m.rollback.performed,
         alias: await alias(),
         endpointConfig: st.endpoint?.configName,
-        requests: load.sent(),
+        requests: load.ok,
         report: existsSync(m.reportFile) ? readFileSync(m.reportFile, 'utf8') : '',
       };
       observed.drift = o;
       expectCode('drift', monitor, 1);
       if (!o.rolledBack) fail('drift', 'monitor did not roll back');
-      return { summary: `drift on ${load.sent()} shifted requests: rolled back to v${o.alias} (${o.endpointConfig})`, observed: o };
+      return { summary: `drift on ${load.ok} shifted requests: rolled back to v${o.alias} (${o.endpointConfig})`, observed: o };
     });
 
     // --- 7. where things are ----------------------------------------------------------------------

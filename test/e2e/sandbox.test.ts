@@ -35,7 +35,7 @@ afterAll(async () => {
 }, 60_000);
 
 describe.sequential('mlops sandbox', () => {
-  let state: { urls: { mlflow: string; moto: string; emulator: string }; processes: Array<{ name: string; pid: number }> };
+  let state: { venv: string; urls: { mlflow: string; moto: string; emulator: string }; processes: Array<{ name: string; pid: number }> };
 
   it("up starts MLflow, moto and the emulator, records them, and creates the config's buckets", async () => {
     const r = await cli('sandbox', 'up', '--time-scale', '20', '--json');
@@ -59,6 +59,8 @@ describe.sequential('mlops sandbox', () => {
     const text = await cli('sandbox', 'env');
     expect(text.stdout).toContain(`export AWS_ENDPOINT_URL_SAGEMAKER='${state.urls.emulator}'`);
     expect(text.stdout).toContain(`export MLFLOW_TRACKING_URI='${state.urls.mlflow}'`);
+    // The sandbox's Python (dvc with its S3 plugin, mlflow, python) first on PATH.
+    expect(text.stdout).toContain(`export PATH='${join(state.venv, 'bin')}'"\${PATH:+:$PATH}"`);
     const vars = (await cli('sandbox', 'env', '--json')).json<Record<string, string>>();
     const withEnv = { ...env, ...vars };
     const status = await runCli(['status', '--json'], { cwd: dir, env: withEnv });
@@ -83,6 +85,7 @@ describe.sequential('mlops sandbox', () => {
     expect(existsSync(join(dir, '.mlops', 'sandbox'))).toBe(false);
     const st = await cli('sandbox', 'status', '--json');
     expect(st.json().up).toBe(false);
+    expect(st.code).toBe(1);
     const e = await cli('sandbox', 'env');
     expect(e.code).toBe(2);
     expect(e.stderr).toMatch(/mlops sandbox up/);

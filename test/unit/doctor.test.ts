@@ -165,6 +165,21 @@ describe('mlops doctor', () => {
     expect(checks.find((c) => c.name === 'aws.cloudwatch')).toMatchObject({ status: 'ok' });
   });
 
+  it('probes the endpoint of AWS_ENDPOINT_URL_S3 (what sandbox env exports) over the config file, and names it', async () => {
+    const port = await closedPort();
+    const aws = ['aws:', '  region: us-east-1', '  endpoints:', `    s3: ${healthyUrl}`, 'monitor:', '  endpoint: demo-endpoint', ''].join(
+      '\n',
+    );
+    const dir = repo(config(healthyUrl, aws));
+    const env = { PATH: toolPath({ dvc: true }), HOME: tempDir(), AWS_ENDPOINT_URL_S3: `http://127.0.0.1:${port}` };
+    const r = await runCli(['doctor', '--json'], { cwd: dir, env });
+    const checks = r.json().checks as Array<{ name: string; status: string; summary: string; fix?: string }>;
+    expect(checks.find((c) => c.name === 'aws.s3')).toMatchObject({
+      status: 'fail',
+      summary: expect.stringContaining(`http://127.0.0.1:${port} ($AWS_ENDPOINT_URL_S3) is unreachable`),
+    });
+  });
+
   it('an invalid config is a failed required check, not a crash', async () => {
     const dir = repo('project: demo\nmlfow: {}\n');
     const r = await runCli(['doctor', '--json'], {

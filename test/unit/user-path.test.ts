@@ -1,0 +1,177 @@
+/**
+ * The pieces of the npm-installed user's path that need no servers: how mlops prints its own
+ * invocation, the shell lines of `sandbox env`, traffic's feature shifts and latency percentiles,
+ * and the monitor report's line after a rollback.
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { mlopsInvocation } from '../../src/sandbox/invocation.js';
+import { shellLines } from '../../src/commands/sandbox.js';
+import { applyShifts, parseShift, percentile, unknownShiftFeatures } from '../../src/core/traffic-shift.js';
+import { readFeatureRows, rowRequests } from '../../src/adapters/traffic.js';
+import { renderText } from '../../src/core/monitor-report.js';
+import type { MonitorOutcome } from '../../src/core/monitor.js';
+
+describe('the invocation sandbox up prints', () => {
+  const installed = '/home/u/proj/node_modules/mlops';
+  const clone = '/home/u/src/mlops';
+  it('npx (npm exec) -> npx mlops', () => {
+    const argv1 = '/home/u/.npm/_npx/abc/node_modules/.bin/mlops';
+    expect(
+      mlopsInvocation({
+        argv1,
+        env: { npm_command: 'exec' },
+        packageRoot: '/home/u/.npm/_npx/abc/node_modules/mlops',
+        cwd: '/home/u/proj',
+      }),
+    ).toBe('npx mlops');
+  });
+  it('a node_modules/.bin link (npm scripts, a local install) -> npx mlops', () => {
+    const argv1 = '/home/u/proj/node_modules/.bin/mlops';
+    expect(mlopsInvocation({ argv1, env: { npm_command: 'run-script' }, packageRoot: installed, cwd: '/home/u/proj' })).toBe('npx mlops');
+  });
+  it('a global install, started as mlops from PATH -> mlops', () => {
+    expect(mlopsInvocation({ argv1: '/usr/local/bin/mlops', env: {}, packageRoot: '/usr/local/lib/node_modules/mlops', cwd: '/tmp' })).toBe(
+      'mlops',
+    );
+  });
+  it('an installed package run by its path -> npx mlops', () => {
+    expect(mlopsInvocation({ argv1: `${installed}/bin/mlops.js`, env: {}, packageRoot: installed, cwd: '/home/u/proj' })).toBe('npx mlops');
+  });
+  it('a clone run by path -> node and the path (relative inside the working directory)', () => {
+    expect(mlopsInvocation({ argv1: `${clone}/bin/mlops.js`, env: {}, packageRoot: clone, cwd: clone })).toBe('node bin/mlops.js');
+    expect(mlopsInvocation({ argv1: `${clone}/bin/mlops.js`, env: {}, packageRoot: clone, cwd: '/tmp/x' })).toBe(
+      `node ${clone}/bin/mlops.js`,
+    );
+  });
+  it('a linked clone started as mlops -> mlops', () => {
+    expect(mlopsInvocation({ argv1: '/usr/local/bin/mlops', env: {}, packageRoot: clone, cwd: '/tmp' })).toBe('mlops');
+  });
+});
+
+describe('sandbox env lines', () => {
+  const vars = { MLFLOW_TRACKING_URI: 'http://127.0.0.1:5000', ODD: "it's" };
+  it('sh: exports, quoted, and the venv first on PATH keeping the shell PATH', () => {
+    expect(shellLines('sh', vars, '/v/bin')).toEqual([
+      "export MLFLOW_TRACKING_URI='http://127.0.0.1:5000'",
+      "export ODD='it'\\''s'",
+      `export PATH='/v/bin'"\${PATH:+:$PATH}"`,
+    ]);
+  });
+  it('fish and PowerShell', () => {
+    expect(shellLines('fish', vars, '/v/bin')).toEqual([
+      "set -gx MLFLOW_TRACKING_URI 'http://127.0.0.1:5000'",
+      "set -gx ODD 'it\\'s'",
+      "set -gx PATH '/v/bin' $PATH",
+    ]);
+    expect(shellLines('powershell', vars, '/v/bin')).toEqual([
+      "$env:MLFLOW_TRACKING_URI = 'http://127.0.0.1:5000'",
+      "$env:ODD = 'it''s'",
+      "$env:PATH = '/v/bin' + [System.IO.Path]::PathSeparator + $env:PATH",
+    ]);
+  });
+});
+
+describe('traffic', () => {
+  it('parses shifts: add, subtract, multiply, every feature', () => {
+    expect(parseShift('petal_length=+0.5')).toEqual({ feature: 'petal_length', op: '+', value: 0.5 });
+    expect(parseShift('a=-2')).toEqual({ feature: 'a', op: '+', value: -2 });
+    expect(parseShift('*=*1.6')).toEqual({ feature: '*', op: '*', value: 1.6 });
+    expect(() => parseShift('a=0.5')).toThrow(/FEATURE=\+N/);
+    expect(() => parseShift('a=+x')).toThrow(/FEATURE=\+N/);
+  });
+  it('applies shifts by column and names unknown features', () => {
+    const shifts = [parseShift('b=+1'), parseShift('*=*2')];
+    expect(applyShifts(['a', 'b'], [1, 2], shifts)).toEqual([2, 6]);
+    expect(unknownShiftFeatures(['a', 'b'], [...shifts, parseShift('c=+1')])).toEqual(['c']);
+  });
+  it('nearest-rank percentiles', () => {
+    const v = Array.from({ length: 100 }, (_, i) => 100 - i);
+    expect(percentile(v, 50)).toBe(50);
+    expect(percentile(v, 99)).toBe(99);
+    expect(percentile([], 50)).toBeNull();
+  });
+  it('reads CSV and JSONL rows without label columns; requests carry shifted rows and inference ids', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'mlops-traffic-'));
+    writeFileSync(path.join(dir, 'h.csv'), 'a,target,b\n1,0,2\n3,1,4\n');
+    writeFileSync(path.join(dir, 'h.jsonl'), '{"a":1,"b":2,"label":0}\n{"a":3,"b":4,"label":1}\n');
+    const csv = readFeatureRows(path.join(dir, 'h.csv'));
+    expect(csv).toEqual({
+      header: ['a', 'b'],
+      rows: [
+        [1, 2],
+        [3, 4],
+      ],
+    });
+    expect(readFeatureRows(path.join(dir, 'h.jsonl'))).toEqual(csv);
+    const req = rowRequests(csv, { shifts: [parseShift('a=+0.5')], inferenceIdPrefix: 'x-' });
+    expect(req(3)).toEqual({ body: 'a,b\n3.5,4\n', inferenceId: 'x-3' });
+  });
+});
+
+describe('monitor text after a rollback', () => {
+  it('says it rolled back, not "0 (rollback after N)"', () => {
+    const o = {
+      endpoint: 'e',
+      variant: 'v',
+      baseline: 'b',
+      capture: { records: 10, files: 1, bad: 0, outsideWindow: 0 },
+      dataset: { status: 'drift', samples: 10, reasons: ['output drift'], driftedInputs: [], outputDrifted: ['prediction'] },
+      features: [],
+      consecutive: 0,
+      consecutiveWindows: 1,
+      rollback: { due: true, performed: true, detail: 'rolled back to e-config-1' },
+    } as unknown as MonitorOutcome;
+    const text = renderText(o);
+    expect(text).toContain('Drifting in 1 consecutive window(s): rolled back. rolled back to e-config-1');
+    expect(text).not.toContain('Consecutive drifting windows: 0');
+  });
+});
+
+describe('the package', () => {
+  it('ships every docs/*.md file the help text points at', async () => {
+    const { COMMANDS } = await import('../../src/cli/commands.js');
+    const { readFileSync } = await import('node:fs');
+    const root = path.resolve(import.meta.dirname, '..', '..');
+    const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { files: string[] };
+    const named = [...new Set(JSON.stringify(COMMANDS).match(/docs\/[\w-]+\.md/g) ?? [])];
+    expect(named.length).toBeGreaterThan(0);
+    for (const doc of named)
+      expect(
+        pkg.files.some((f) => f === doc || (f.endsWith('/') && doc.startsWith(f))),
+        doc,
+      ).toBe(true);
+  });
+});
+
+describe('status without AWS credentials', () => {
+  it('says that sandbox env sets them', async () => {
+    const { runCli } = await import('../support/cli.js');
+    const dir = mkdtempSync(path.join(tmpdir(), 'mlops-nocreds-'));
+    const env = {
+      PATH: path.dirname(process.execPath),
+      HOME: dir,
+      AWS_EC2_METADATA_DISABLED: 'true',
+      AWS_CONFIG_FILE: path.join(dir, 'none'),
+      AWS_SHARED_CREDENTIALS_FILE: path.join(dir, 'none'),
+      AWS_ENDPOINT_URL: 'http://127.0.0.1:9',
+    };
+    expect((await runCli(['init', '--ci', 'none'], { cwd: dir, env })).code).toBe(0);
+    const r = await runCli(['status'], { cwd: dir, env });
+    expect(r.code, r.stderr).toBe(3);
+    expect(r.stderr).toContain('CredentialsProviderError');
+    expect(r.stderr).toContain('eval "$(npx mlops sandbox env)"');
+  });
+});
+
+describe('train failing on a missing Python package', () => {
+  it('hints how to install the requirements', async () => {
+    const { missingModuleHint } = await import('../../src/commands/train.js');
+    expect(missingModuleHint("Traceback...\nModuleNotFoundError: No module named 'xgboost'\n")).toMatch(
+      /no module "xgboost".*pip install -r requirements.txt/,
+    );
+    expect(missingModuleHint('ValueError: bad')).toBeUndefined();
+  });
+});
