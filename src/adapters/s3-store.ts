@@ -230,9 +230,10 @@ export class MemoryStore implements ObjectStore {
     return `${bucket}/${key}`;
   }
 
+  /** The version a plain GET reads: undefined when there is none or the newest is a delete marker. */
   private current(bucket: string, key: string) {
     const v = this.history.get(this.id(bucket, key))?.[0];
-    return v?.body ? { ...v, body: v.body } : undefined;
+    return v?.body && { ...v, body: v.body };
   }
 
   private write(bucket: string, key: string, body: Uint8Array | undefined, retention?: Retention) {
