@@ -2,10 +2,24 @@
  * The audit trail in S3: each record its own object, key = zero-padded sequence number, written
  * with If-None-Match: * (two writers cannot both take a number) under Object Lock retention.
  * One chain per endpoint: {audit.uri}/{endpoint}/000000000001.json ...
+ *
+ * The bucket is versioned (Object Lock requires it), so a deleted record leaves a delete marker
+ * over its versions and a record written over keeps its first version: appends number from every
+ * version ever stored, and verify reads the whole version history.
  */
 import { ExternalError } from '../core/errors.js';
-import { auditKey, sealRecord, seqOfKey, verifyChain, type AuditRecord } from '../core/audit.js';
+import {
+  anchorIn,
+  auditKey,
+  sealRecord,
+  seqOfKey,
+  verifyTrail,
+  type AuditAnchor,
+  type AuditRecord,
+  type StoredKey,
+} from '../core/audit.js';
 import type { DeployTarget } from '../core/deploy-target.js';
+import { deploymentStore } from '../core/deployment-store.js';
 import { joinKey, parseS3Uri, type ObjectStore, type Retention, type S3Location } from './s3-store.js';
 import type { AuditLog } from '../core/ports.js';
 export type { AuditLog } from '../core/ports.js';
@@ -34,37 +48,58 @@ export function auditLogFor(store: ObjectStore, deploy: Pick<DeployTarget, 'audi
 /** An endpoint's audit chain at a location. */
 export function openAuditLog(o: AuditLogOptions): AuditLog {
   const now = o.now ?? (() => new Date());
+  const mode = o.mode ?? 'COMPLIANCE';
   const { bucket } = o.location;
   const prefix = joinKey(o.location.prefix, o.endpoint);
+  const where = `s3://${bucket}/${prefix}/`;
   const keys = async () => (await o.store.list(bucket, prefix + '/')).filter((k) => seqOfKey(k) !== undefined);
-  const read = async (key: string) => (await o.store.getJson<AuditRecord>(bucket, key))?.value;
+  const read = async (key: string, versionId?: string) => (await o.store.getJson<AuditRecord>(bucket, key, { versionId }))?.value;
+  const everStored = async (key: string) => {
+    const { versions, deleteMarkers } = await o.store.listVersions(bucket, key);
+    return [...versions, ...deleteMarkers].some((v) => v.key === key);
+  };
 
-  // The record this log appended last: the next append chains onto it without listing the
-  // chain again; when another writer got there first (412), it lists and reads as usual.
+  /**
+   * The chain's last record from every version ever stored, deleted keys included: the next
+   * number is past any key that ever existed. A deleted last record is chained onto through its
+   * stored version (verify reports the deletion).
+   */
+  const chainEnd = async (): Promise<AuditRecord | undefined> => {
+    const { versions, deleteMarkers } = await o.store.listVersions(bucket, prefix + '/');
+    let last: string | undefined;
+    for (const v of [...versions, ...deleteMarkers]) {
+      if (seqOfKey(v.key) !== undefined && (last === undefined || v.key > last)) last = v.key;
+    }
+    if (last === undefined) return undefined;
+    // Versions of a key are listed newest first.
+    const newest = versions.find((v) => v.key === last);
+    const previous = newest && (await read(last, newest.versionId));
+    if (!previous || previous.seq !== seqOfKey(last)) {
+      throw new ExternalError(
+        'AUDIT_CORRUPT',
+        `audit record ${last} ${previous ? `holds seq ${previous.seq}` : 'has no stored version left to chain onto'}`,
+        { hint: 'Run `mlops audit verify` to see what happened to the trail.' },
+      );
+    }
+    return previous;
+  };
+
+  // The record this log appended last: the next append chains onto it after checking only that
+  // the next key never existed; when it did (another writer, or a deleted record), it lists the
+  // whole version history.
   let lastWritten: AuditRecord | undefined;
   return {
     location: { bucket, prefix },
     async append(event) {
       for (let attempt = 0; attempt < 10; attempt++) {
-        let lastKey: string | undefined;
-        let previous: AuditRecord | undefined;
-        if (lastWritten && attempt === 0) {
-          previous = lastWritten;
-          lastKey = auditKey(prefix, lastWritten.seq);
-        } else {
-          const all = await keys();
-          lastKey = all[all.length - 1];
-          previous = lastKey ? await read(lastKey) : undefined;
-        }
+        const cached = attempt === 0 && lastWritten && !(await everStored(auditKey(prefix, lastWritten.seq + 1)));
+        const previous = cached ? lastWritten : await chainEnd();
         const at = now();
         const record = await sealRecord({ ...event, endpoint: o.endpoint }, previous, at);
-        if (lastKey && previous && record.seq !== seqOfKey(lastKey)! + 1) {
-          throw new ExternalError('AUDIT_CORRUPT', `audit record ${lastKey} holds seq ${previous.seq}; run \`mlops audit verify\``);
-        }
         const until = new Date(at.getTime() + o.retentionDays * 86_400_000);
         const put = await o.store.putJson(bucket, auditKey(prefix, record.seq), record, {
           ifNoneMatch: '*',
-          retention: { mode: o.mode ?? 'COMPLIANCE', until },
+          retention: { mode, until },
         });
         if (put.ok) {
           lastWritten = record;
@@ -72,8 +107,9 @@ export function openAuditLog(o: AuditLogOptions): AuditLog {
         }
         // Another writer took this sequence number: chain onto its record instead.
       }
-      throw new ExternalError('AUDIT_CONTENDED', `could not append to the audit trail s3://${bucket}/${prefix}/`);
+      throw new ExternalError('AUDIT_CONTENDED', `could not append to the audit trail ${where}`);
     },
+    head: () => lastWritten && { seq: lastWritten.seq, hash: lastWritten.hash },
     async tail(n) {
       const all = await keys();
       const out: AuditRecord[] = [];
@@ -83,18 +119,70 @@ export function openAuditLog(o: AuditLogOptions): AuditLog {
       }
       return out;
     },
-    async verify() {
-      const entries: { key: string; record: AuditRecord | undefined }[] = [];
-      for (const key of await keys()) {
-        let record: AuditRecord | undefined;
-        try {
-          record = await read(key);
-        } catch {
-          record = undefined;
-        }
-        entries.push({ key, record });
+    async verify(anchors = []) {
+      const status = await o.store.versioning(bucket);
+      if (status !== 'Enabled') {
+        throw new ExternalError(
+          'AUDIT_NOT_VERSIONED',
+          `the audit bucket s3://${bucket} has versioning ${status ? status.toLowerCase() : 'off'}: a deleted or overwritten record leaves no trace there, so ${where} cannot be verified`,
+          {
+            hint: 'Keep the audit trail in a bucket created with Object Lock enabled (that turns versioning on, for good).',
+          },
+        );
       }
-      return verifyChain(entries);
+      const { versions, deleteMarkers } = await o.store.listVersions(bucket, prefix + '/');
+      const byKey = new Map<string, StoredKey & { newestId?: string }>();
+      const entry = (key: string) => {
+        let k = byKey.get(key);
+        if (!k) byKey.set(key, (k = { key, versions: 0, deleteMarkers: 0, deleted: false }));
+        return k;
+      };
+      for (const v of versions) {
+        if (seqOfKey(v.key) === undefined) continue;
+        const k = entry(v.key);
+        k.versions++;
+        k.newestId ??= v.versionId;
+      }
+      for (const m of deleteMarkers) {
+        if (seqOfKey(m.key) === undefined) continue;
+        const k = entry(m.key);
+        k.deleteMarkers++;
+        if (m.latest) k.deleted = true;
+      }
+      const stored = [...byKey.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+      for (const k of stored) {
+        if (!k.newestId) continue;
+        try {
+          const got = await o.store.getJson<AuditRecord>(bucket, k.key, { versionId: k.newestId });
+          k.newest = { record: got?.value, lockMode: got?.lockMode, retainUntil: got?.retainUntil };
+        } catch (e) {
+          if (!(e instanceof ExternalError && e.code === 'S3_BAD_JSON')) throw e;
+          k.newest = { record: undefined };
+        }
+      }
+      return verifyTrail(stored, { retention: { mode, days: o.retentionDays }, anchors });
     },
   };
+}
+
+/**
+ * The chain heads the endpoint's deployment records quote (`auditHead`, written by promote with
+ * every save): the anchors `audit verify` checks the chain against.
+ */
+export async function deploymentAnchors(store: ObjectStore, deploy: Pick<DeployTarget, 'state' | 'endpointName'>): Promise<AuditAnchor[]> {
+  const { bucket } = parseS3Uri(deploy.state.uri);
+  const anchors: AuditAnchor[] = [];
+  for (const key of await deploymentStore(store, deploy).list()) {
+    let value: unknown;
+    try {
+      value = (await store.getJson<unknown>(bucket, key))?.value;
+    } catch (e) {
+      // A deployment record that is not JSON quotes nothing (promote and status report it).
+      if (e instanceof ExternalError && e.code === 'S3_BAD_JSON') continue;
+      throw e;
+    }
+    const a = anchorIn(value, `s3://${bucket}/${key}`);
+    if (a) anchors.push(a);
+  }
+  return anchors;
 }

@@ -7,8 +7,18 @@
 import { ExternalError, InterruptedError } from '../core/errors.js';
 import { awsErrorName, awsFailure, awsHttpStatus } from './aws.js';
 import type { S3Client } from '@aws-sdk/client-s3';
-import type { PutCondition, Retention, PutOutcome, ObjectStore } from '../core/ports.js';
-export type { S3Location, PutCondition, Retention, PutOutcome, HeadResult, ObjectStore } from '../core/ports.js';
+import type { PutCondition, Retention, PutOutcome, ObjectStore, ObjectVersion, VersionListing } from '../core/ports.js';
+export type {
+  S3Location,
+  PutCondition,
+  Retention,
+  PutOutcome,
+  HeadResult,
+  ObjectStore,
+  ObjectVersion,
+  VersionListing,
+  StoredJson,
+} from '../core/ports.js';
 
 export { joinKey, parseS3Uri } from '../core/s3-uri.js';
 
@@ -49,6 +59,52 @@ export async function listAll(
   return { objects, prefixes };
 }
 
+/**
+ * The one ListObjectVersions paginator: every version and delete marker under the prefix, page
+ * after page (key marker and version-id marker). The SDK returns versions and delete markers in
+ * two lists, so only the order of versions within a key (newest first) is known, not how markers
+ * interleave with them.
+ */
+export async function listVersionsAll(
+  client: S3Client,
+  q: { bucket: string; prefix: string; signal?: AbortSignal; pageSize?: number },
+): Promise<VersionListing> {
+  const { ListObjectVersionsCommand } = await import('@aws-sdk/client-s3');
+  const versions: ObjectVersion[] = [];
+  const deleteMarkers: ObjectVersion[] = [];
+  let keyMarker: string | undefined;
+  let versionIdMarker: string | undefined;
+  try {
+    do {
+      if (q.signal?.aborted) throw new InterruptedError();
+      const out = await client.send(
+        new ListObjectVersionsCommand({
+          Bucket: q.bucket,
+          Prefix: q.prefix,
+          KeyMarker: keyMarker,
+          VersionIdMarker: versionIdMarker,
+          MaxKeys: q.pageSize,
+        }),
+        { abortSignal: q.signal },
+      );
+      for (const [from, to] of [
+        [out.Versions, versions],
+        [out.DeleteMarkers, deleteMarkers],
+      ] as const) {
+        for (const v of from ?? []) {
+          if (v.Key) to.push({ key: v.Key, versionId: v.VersionId ?? 'null', latest: v.IsLatest ?? false, lastModified: v.LastModified });
+        }
+      }
+      keyMarker = out.IsTruncated ? out.NextKeyMarker : undefined;
+      versionIdMarker = out.IsTruncated ? out.NextVersionIdMarker : undefined;
+    } while (keyMarker);
+  } catch (e) {
+    if (q.signal?.aborted) throw new InterruptedError();
+    throw s3Error('ListObjectVersions', q.bucket, q.prefix, e);
+  }
+  return { versions, deleteMarkers };
+}
+
 function isPreconditionFailed(e: unknown): boolean {
   // 412 PreconditionFailed; 409 ConditionalRequestConflict when two conditional writes race.
   return awsHttpStatus(e) === 412 || awsHttpStatus(e) === 409 || /PreconditionFailed|ConditionalRequestConflict/.test(awsErrorName(e));
@@ -69,11 +125,17 @@ function s3Error(op: string, bucket: string, key: string, e: unknown) {
 export async function s3Store(client: S3Client): Promise<ObjectStore> {
   const s3 = await import('@aws-sdk/client-s3');
   return {
-    async getJson<T>(bucket: string, key: string) {
+    async getJson<T>(bucket: string, key: string, opts: { versionId?: string } = {}) {
       try {
-        const out = await client.send(new s3.GetObjectCommand({ Bucket: bucket, Key: key }));
+        const out = await client.send(new s3.GetObjectCommand({ Bucket: bucket, Key: key, VersionId: opts.versionId }));
         const text = await out.Body!.transformToString('utf8');
-        return { value: JSON.parse(text) as T, etag: out.ETag ?? '' };
+        return {
+          value: JSON.parse(text) as T,
+          etag: out.ETag ?? '',
+          versionId: out.VersionId,
+          lockMode: out.ObjectLockMode,
+          retainUntil: out.ObjectLockRetainUntilDate,
+        };
       } catch (e) {
         if (isNotFound(e)) return undefined;
         if (e instanceof SyntaxError) throw new ExternalError('S3_BAD_JSON', `s3://${bucket}/${key} is not valid JSON`, { cause: e });
@@ -139,15 +201,26 @@ export async function s3Store(client: S3Client): Promise<ObjectStore> {
         throw s3Error('DeleteObject', bucket, key, e);
       }
     },
+    listVersions: (bucket, prefix) => listVersionsAll(client, { bucket, prefix }),
+    async versioning(bucket) {
+      try {
+        const out = await client.send(new s3.GetBucketVersioningCommand({ Bucket: bucket }));
+        return out.Status;
+      } catch (e) {
+        throw s3Error('GetBucketVersioning', bucket, '', e);
+      }
+    },
   };
 }
 
 /**
- * In-memory ObjectStore with the same semantics (ETags, conditions, retention that forbids
- * overwriting and deleting), for unit tests of the core and the commands.
+ * In-memory ObjectStore with the semantics of a versioned S3 bucket (ETags, conditions, a new
+ * version per write, delete markers, retention that forbids removing a version), for unit tests
+ * of the core and the commands.
  */
 export class MemoryStore implements ObjectStore {
-  readonly objects = new Map<string, { body: Uint8Array; etag: string; retention?: Retention }>();
+  /** Per bucket/key, its versions and delete markers, newest first. */
+  readonly history = new Map<string, { versionId: string; body?: Uint8Array; etag: string; retention?: Retention }[]>();
   private n = 0;
   /** Every call, in order (tests assert on it). */
   readonly calls: string[] = [];
@@ -157,60 +230,98 @@ export class MemoryStore implements ObjectStore {
     return `${bucket}/${key}`;
   }
 
-  async getJson<T>(bucket: string, key: string) {
+  /** The version a plain GET reads: undefined when there is none or the newest is a delete marker. */
+  private current(bucket: string, key: string) {
+    const v = this.history.get(this.id(bucket, key))?.[0];
+    return v?.body && { ...v, body: v.body };
+  }
+
+  private write(bucket: string, key: string, body: Uint8Array | undefined, retention?: Retention) {
+    const version = { versionId: `v${++this.n}`, body, etag: `"${this.n}"`, retention };
+    this.history.set(this.id(bucket, key), [version, ...(this.history.get(this.id(bucket, key)) ?? [])]);
+    return version;
+  }
+
+  async getJson<T>(bucket: string, key: string, opts: { versionId?: string } = {}) {
     this.calls.push(`getJson ${bucket}/${key}`);
-    const o = this.objects.get(this.id(bucket, key));
-    if (!o) return undefined;
-    return { value: JSON.parse(new TextDecoder().decode(o.body)) as T, etag: o.etag };
+    const o = opts.versionId
+      ? this.history.get(this.id(bucket, key))?.find((v) => v.versionId === opts.versionId && v.body)
+      : this.current(bucket, key);
+    if (!o?.body) return undefined;
+    return {
+      value: JSON.parse(new TextDecoder().decode(o.body)) as T,
+      etag: o.etag,
+      versionId: o.versionId,
+      lockMode: o.retention?.mode,
+      retainUntil: o.retention?.until,
+    };
   }
 
   async putJson(bucket: string, key: string, value: unknown, opts: PutCondition & { retention?: Retention } = {}): Promise<PutOutcome> {
     this.calls.push(`putJson ${bucket}/${key}`);
-    const cur = this.objects.get(this.id(bucket, key));
+    const cur = this.current(bucket, key);
     if (opts.ifNoneMatch && cur) return { ok: false, reason: 'precondition-failed' };
     if (opts.ifMatch && (!cur || cur.etag !== opts.ifMatch)) return { ok: false, reason: 'precondition-failed' };
-    if (cur?.retention && cur.retention.until > this.now()) {
-      throw new ExternalError('S3_ERROR', `s3://${bucket}/${key} is under Object Lock retention`);
-    }
-    const etag = `"${++this.n}"`;
-    this.objects.set(this.id(bucket, key), {
-      body: new TextEncoder().encode(JSON.stringify(value, null, 2)),
-      etag,
-      retention: opts.retention,
-    });
-    return { ok: true, etag };
+    const v = this.write(bucket, key, new TextEncoder().encode(JSON.stringify(value, null, 2)), opts.retention);
+    return { ok: true, etag: v.etag, versionId: v.versionId };
   }
 
   async putBytes(bucket: string, key: string, body: Uint8Array) {
     this.calls.push(`putBytes ${bucket}/${key}`);
-    const etag = `"${++this.n}"`;
-    this.objects.set(this.id(bucket, key), { body, etag });
-    return { etag };
+    return { etag: this.write(bucket, key, body).etag };
   }
 
   async head(bucket: string, key: string) {
-    const o = this.objects.get(this.id(bucket, key));
+    const o = this.current(bucket, key);
     if (!o) return undefined;
-    return { etag: o.etag, size: o.body.length, lockMode: o.retention?.mode, retainUntil: o.retention?.until };
+    return { etag: o.etag, size: o.body.length, versionId: o.versionId, lockMode: o.retention?.mode, retainUntil: o.retention?.until };
   }
 
   async list(bucket: string, prefix: string) {
+    return this.keys(bucket, prefix).filter((k) => this.current(bucket, k));
+  }
+
+  /** Without a version id, as in a versioned bucket: a delete marker, allowed even under retention. */
+  async delete(bucket: string, key: string, opts: { ifMatch?: string } = {}): Promise<PutOutcome> {
+    this.calls.push(`delete ${bucket}/${key}`);
+    const cur = this.current(bucket, key);
+    if (!cur) return { ok: true, etag: '' };
+    if (opts.ifMatch && cur.etag !== opts.ifMatch) return { ok: false, reason: 'precondition-failed' };
+    this.write(bucket, key, undefined);
+    return { ok: true, etag: '' };
+  }
+
+  /** Removes one version for good (S3 DeleteObject with a VersionId): refused under retention. */
+  async deleteVersion(bucket: string, key: string, versionId: string): Promise<void> {
+    const versions = this.history.get(this.id(bucket, key)) ?? [];
+    const v = versions.find((x) => x.versionId === versionId);
+    if (v?.retention && v.retention.until > this.now()) {
+      throw new ExternalError('S3_ERROR', `s3://${bucket}/${key} version ${versionId} is under Object Lock retention`);
+    }
+    const left = versions.filter((x) => x !== v);
+    if (left.length) this.history.set(this.id(bucket, key), left);
+    else this.history.delete(this.id(bucket, key));
+  }
+
+  async listVersions(bucket: string, prefix: string): Promise<VersionListing> {
+    const out: VersionListing = { versions: [], deleteMarkers: [] };
+    for (const key of this.keys(bucket, prefix)) {
+      this.history.get(this.id(bucket, key))!.forEach((v, i) => {
+        (v.body ? out.versions : out.deleteMarkers).push({ key, versionId: v.versionId, latest: i === 0 });
+      });
+    }
+    return out;
+  }
+
+  async versioning(): Promise<'Enabled'> {
+    return 'Enabled';
+  }
+
+  private keys(bucket: string, prefix: string) {
     const p = `${bucket}/${prefix}`;
-    return [...this.objects.keys()]
+    return [...this.history.keys()]
       .filter((k) => k.startsWith(p))
       .map((k) => k.slice(bucket.length + 1))
       .sort();
-  }
-
-  async delete(bucket: string, key: string, opts: { ifMatch?: string } = {}): Promise<PutOutcome> {
-    this.calls.push(`delete ${bucket}/${key}`);
-    const cur = this.objects.get(this.id(bucket, key));
-    if (!cur) return { ok: true, etag: '' };
-    if (opts.ifMatch && cur.etag !== opts.ifMatch) return { ok: false, reason: 'precondition-failed' };
-    if (cur.retention && cur.retention.until > this.now()) {
-      throw new ExternalError('S3_ERROR', `s3://${bucket}/${key} is under Object Lock retention`);
-    }
-    this.objects.delete(this.id(bucket, key));
-    return { ok: true, etag: '' };
   }
 }

@@ -335,7 +335,7 @@ export const COMMANDS = [
     subcommands: [
       {
         name: 'verify',
-        summary: "Walk the hash chain of the endpoint's audit records; exit 1 on a gap, reordering or altered record",
+        summary: "Check every stored version of the endpoint's audit chain, its retention and its anchors; exit 1 on any problem",
         examples: ['mlops audit verify', 'mlops audit verify --endpoint churn-prod --json'],
         options: [{ flags: '--endpoint <name>', description: 'endpoint whose chain to verify (default: deploy.endpointName)' }],
       },

@@ -1,25 +1,24 @@
-/** `mlops audit verify`: walks the endpoint's audit chain; exit 1 on a gap, a reordering or an altered record. */
+/**
+ * `mlops audit verify`: walks every stored version of the endpoint's audit chain and checks it
+ * against the heads its deployment records quote; exit 1 on any problem, 3 when the bucket keeps
+ * no versions.
+ */
 import type { CommandRun } from '../cli/context.js';
-import { openAuditLog } from '../adapters/audit-log.js';
-import { parseS3Uri } from '../adapters/s3-store.js';
+import { auditLogFor, deploymentAnchors } from '../adapters/audit-log.js';
 import { wire } from '../app/deploy.js';
 
 export const run: CommandRun<'audit verify'> = async (ctx, _args, opts) => {
   const w = await wire(ctx);
-  const endpoint = typeof opts.endpoint === 'string' ? opts.endpoint : w.deploy.endpointName;
-  const log = openAuditLog({
-    store: w.store,
-    location: parseS3Uri(w.deploy.audit.uri),
-    endpoint,
-    retentionDays: w.deploy.audit.retentionDays,
-  });
-  const report = await log.verify();
+  const target = { ...w.deploy, endpointName: typeof opts.endpoint === 'string' ? opts.endpoint : w.deploy.endpointName };
+  const log = auditLogFor(w.store, target);
+  const report = await log.verify(await deploymentAnchors(w.store, target));
   const where = `s3://${log.location.bucket}/${log.location.prefix}/`;
+  const anchored = `${report.anchors ?? 0} anchor(s) checked`;
   if (report.ok) {
-    ctx.io.success(`audit chain ${where} intact: ${report.records} record(s)`);
+    ctx.io.success(`audit chain ${where} intact: ${report.records} record(s), ${anchored}`);
     return {
       data: { ...report, location: where },
-      text: report.head ? `ok: ${report.records} records, head #${report.head.seq} ${report.head.hash}` : 'ok: no records yet',
+      text: report.head ? `ok: ${report.records} records, head #${report.head.seq} ${report.head.hash}, ${anchored}` : 'ok: no records yet',
     };
   }
   for (const p of report.problems) ctx.io.error(`${p.kind}: ${p.message}`);

@@ -85,7 +85,19 @@ export async function sealRecord(
   return { ...body, hash: await hasher(canonicalJson(body)) };
 }
 
-export type ChainProblemKind = 'gap' | 'reordered' | 'altered' | 'broken-link' | 'unreadable';
+export type ChainProblemKind =
+  | 'gap'
+  | 'reordered'
+  | 'altered'
+  | 'broken-link'
+  | 'unreadable'
+  | 'deleted'
+  | 'overwritten'
+  | 'retention-missing'
+  | 'retention-mode'
+  | 'retention-short'
+  | 'anchor-missing'
+  | 'anchor-mismatch';
 
 export interface ChainProblem {
   kind: ChainProblemKind;
@@ -94,11 +106,34 @@ export interface ChainProblem {
   message: string;
 }
 
+/** The position of a chain's last record, as quoted outside the chain. */
+export interface AuditHead {
+  seq: number;
+  hash: string;
+}
+
+/** A head quoted outside the chain, and where it was found (a deployment record's URI). */
+export interface AuditAnchor extends AuditHead {
+  source: string;
+}
+
+/** The head a stored object quotes in its `auditHead` field, if it holds a well-formed one. */
+export function anchorIn(value: unknown, source: string): AuditAnchor | undefined {
+  const head = value && typeof value === 'object' ? (value as { auditHead?: unknown }).auditHead : undefined;
+  if (!head || typeof head !== 'object') return undefined;
+  const { seq, hash } = head as Record<string, unknown>;
+  if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 1) return undefined;
+  if (typeof hash !== 'string' || !/^[0-9a-f]{64}$/.test(hash)) return undefined;
+  return { seq, hash, source };
+}
+
 export interface ChainReport {
   ok: boolean;
   records: number;
   /** seq and hash of the last record: quote it elsewhere to detect truncation of the tail. */
-  head?: { seq: number; hash: string };
+  head?: AuditHead;
+  /** How many anchors (heads quoted outside the chain) were checked. */
+  anchors?: number;
   problems: ChainProblem[];
 }
 
@@ -160,4 +195,110 @@ export async function verifyChain(
     expectedSeq = keySeq + 1;
   }
   return { ok: problems.length === 0, records: entries.filter((e) => seqOfKey(e.key) !== undefined).length, head, problems };
+}
+
+/** The Object Lock retention every record must carry. */
+export interface RetentionPolicy {
+  mode: string;
+  days: number;
+}
+
+/** One record key of a chain as its version history shows it. */
+export interface StoredKey {
+  key: string;
+  /** How many versions are stored (more than one: the key was written over). */
+  versions: number;
+  /** How many delete markers it has. */
+  deleteMarkers: number;
+  /** The newest entry is a delete marker: a plain GET no longer finds the record. */
+  deleted: boolean;
+  /** The newest stored version, read: the record the chain is walked with. */
+  newest?: { record: AuditRecord | undefined; lockMode?: string; retainUntil?: Date };
+}
+
+// S3 may keep retain-until dates to the second; a record sealed at .999 s must not be reported short.
+const RETENTION_SLACK_MS = 1000;
+
+/**
+ * Verifies a chain from its whole version history: the chain walk of `verifyChain` over each
+ * key's newest stored version (so a deleted record still links its neighbours), plus every
+ * delete marker, every key written more than once, every record without the configured Object
+ * Lock retention, and every anchor whose record is missing or has another hash.
+ */
+export async function verifyTrail(
+  keys: StoredKey[],
+  opts: { retention?: RetentionPolicy; anchors?: AuditAnchor[] } = {},
+  hasher: Hasher = sha256Hex,
+): Promise<ChainReport> {
+  const problems: ChainProblem[] = [];
+  for (const k of keys) {
+    const seq = seqOfKey(k.key);
+    if (k.deleteMarkers > 0) {
+      const now = k.deleted ? 'is deleted' : 'was deleted and written again';
+      problems.push({ kind: 'deleted', seq, key: k.key, message: `${k.key} ${now} (${k.deleteMarkers} delete marker(s))` });
+    }
+    if (k.versions > 1) {
+      problems.push({
+        kind: 'overwritten',
+        seq,
+        key: k.key,
+        message: `${k.key} has ${k.versions} versions: it was written over after it was appended`,
+      });
+    }
+  }
+  const walked = keys.flatMap((k) => (k.newest ? [{ key: k.key, record: k.newest.record }] : []));
+  const chain = await verifyChain(walked, hasher);
+  problems.push(...chain.problems);
+
+  if (opts.retention) {
+    const { mode, days } = opts.retention;
+    for (const k of keys) {
+      const seq = seqOfKey(k.key);
+      if (!k.newest?.record) continue;
+      const { lockMode, retainUntil } = k.newest;
+      if (!lockMode || !retainUntil) {
+        problems.push({ kind: 'retention-missing', seq, key: k.key, message: `${k.key} has no Object Lock retention` });
+        continue;
+      }
+      if (lockMode !== mode) {
+        problems.push({ kind: 'retention-mode', seq, key: k.key, message: `${k.key} is retained in ${lockMode} mode, not ${mode}` });
+      }
+      const sealed = Date.parse(k.newest.record.at);
+      const due = sealed + days * 86_400_000;
+      if (Number.isFinite(sealed) && retainUntil.getTime() + RETENTION_SLACK_MS < due) {
+        problems.push({
+          kind: 'retention-short',
+          seq,
+          key: k.key,
+          message: `${k.key} is retained until ${retainUntil.toISOString()}, short of ${days} days after ${k.newest.record.at}`,
+        });
+      }
+    }
+  }
+
+  const bySeq = new Map<number, AuditRecord>();
+  for (const w of walked) {
+    const seq = seqOfKey(w.key);
+    if (seq !== undefined && w.record) bySeq.set(seq, w.record);
+  }
+  for (const a of opts.anchors ?? []) {
+    const r = bySeq.get(a.seq);
+    // The hash of the content, not the stored `hash` field: an edit that kept the field must not match.
+    const { hash: _stored, ...body } = r ?? { hash: '' };
+    const actual = r && (await hasher(canonicalJson(body)));
+    if (!r) {
+      problems.push({
+        kind: 'anchor-missing',
+        seq: a.seq,
+        message: `${a.source} anchors record #${a.seq}, which the chain does not hold (records were removed)`,
+      });
+    } else if (actual !== a.hash) {
+      problems.push({
+        kind: 'anchor-mismatch',
+        seq: a.seq,
+        message: `${a.source} anchors record #${a.seq} with hash ${a.hash}, but the chain's record #${a.seq} hashes to ${actual} (rewritten)`,
+      });
+    }
+  }
+  return { ok: problems.length === 0, records: chain.records, head: chain.head, anchors: opts.anchors?.length ?? 0, problems };
 }

@@ -4,7 +4,7 @@
  * depends only on these types, never on an adapter.
  */
 import type { EndpointView, ModelRef } from './deployment.js';
-import type { AuditEvent, AuditRecord, ChainReport } from './audit.js';
+import type { AuditAnchor, AuditEvent, AuditHead, AuditRecord, ChainReport } from './audit.js';
 import type { CapturedPair } from './bake.js';
 import type { LiveSummary } from './drift/evaluate.js';
 import type { Profile } from './drift/profile.js';
@@ -197,9 +197,35 @@ export interface HeadResult {
   retainUntil?: Date;
 }
 
+/** One stored version of an object, or one delete marker. */
+export interface ObjectVersion {
+  key: string;
+  versionId: string;
+  /** The newest entry of its key: what a plain GET reads (or, for a delete marker, hides). */
+  latest: boolean;
+  lastModified?: Date;
+}
+
+/** Every version and delete marker under a prefix (ListObjectVersions). */
+export interface VersionListing {
+  /** Stored versions in key order; the versions of one key newest first. */
+  versions: ObjectVersion[];
+  deleteMarkers: ObjectVersion[];
+}
+
+/** A JSON object as read, with its version and Object Lock retention. */
+export interface StoredJson<T> {
+  value: T;
+  etag: string;
+  versionId?: string;
+  lockMode?: string;
+  retainUntil?: Date;
+}
+
 /** The S3 calls mlops makes. */
 export interface ObjectStore {
-  getJson<T>(bucket: string, key: string): Promise<{ value: T; etag: string } | undefined>;
+  /** The object (its latest version, or the given one), or undefined when there is none. */
+  getJson<T>(bucket: string, key: string, opts?: { versionId?: string }): Promise<StoredJson<T> | undefined>;
   putJson(bucket: string, key: string, value: unknown, opts?: PutCondition & { retention?: Retention }): Promise<PutOutcome>;
   putBytes(bucket: string, key: string, body: Uint8Array, contentType?: string): Promise<{ etag: string }>;
   head(bucket: string, key: string): Promise<HeadResult | undefined>;
@@ -207,15 +233,26 @@ export interface ObjectStore {
   list(bucket: string, prefix: string): Promise<string[]>;
   /** Deletes the object; with ifMatch, only if it still has that ETag. */
   delete(bucket: string, key: string, opts?: { ifMatch?: string }): Promise<PutOutcome>;
+  /** Every version and delete marker under the prefix, deleted keys included. */
+  listVersions(bucket: string, prefix: string): Promise<VersionListing>;
+  /** The bucket's versioning status; undefined when it was never enabled. */
+  versioning(bucket: string): Promise<'Enabled' | 'Suspended' | undefined>;
 }
 
 // --- Audit trail ---
 
 export interface AuditLog {
+  /** Seals the event onto the chain and writes it under a key that never existed before. */
   append(event: Omit<AuditEvent, 'endpoint'>): Promise<AuditRecord>;
+  /** The record this log appended last, to be quoted outside the chain (a deployment record's `auditHead`). */
+  head(): AuditHead | undefined;
   /** The last n records, oldest first. */
   tail(n: number): Promise<AuditRecord[]>;
-  verify(): Promise<ChainReport>;
+  /**
+   * Walks every stored version of the chain: continuity, deletions, overwrites, retention, and
+   * the anchors given (heads quoted elsewhere). Throws an ExternalError on a bucket without versioning.
+   */
+  verify(anchors?: AuditAnchor[]): Promise<ChainReport>;
   location: S3Location;
 }
 

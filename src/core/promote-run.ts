@@ -173,7 +173,9 @@ async function act(
   const d = s.deploy;
   const now = () => p.clock.now();
   const save = async (r: DeploymentRecord) => {
-    const next = { ...r, updatedAt: now().toISOString() };
+    // The audit chain's head, anchored outside the audit bucket: `audit verify` checks it.
+    const auditHead = p.audit.head();
+    const next = { ...r, updatedAt: now().toISOString(), ...(auditHead && { auditHead }) };
     await states.save(next);
     return next;
   };

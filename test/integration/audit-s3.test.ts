@@ -1,24 +1,34 @@
 /**
  * The audit trail against real moto: records under Object Lock COMPLIANCE retention, the chain
- * verified, and tampering detected.
+ * verified from the bucket's whole version history, and tampering detected.
  *
  * Tampering: under COMPLIANCE retention a locked version can be neither deleted nor overwritten
- * in place, but a versioned bucket accepts a *new version* on top of it, and a plain GET reads the
- * newest version. That is the realistic attack (and what moto allows), so the test writes a forged
- * new version and checks that `verify` reports it. A second bucket without Object Lock shows a
- * record rewritten with a recomputed hash being caught by the next record's prevHash.
+ * in place, but a versioned bucket accepts a *new version* on top of it, and a delete without a
+ * version id leaves a *delete marker* over it; a plain GET then reads the new version or nothing.
+ * Both are what moto (and S3) allow, so the tests do both and check that `verify` reports them
+ * and that an append never takes a deleted key. A versioned bucket without Object Lock shows what
+ * an attacker with write access can do there (remove versions for good, rewrite the tail with
+ * recomputed hashes) being caught by the head anchored in a deployment record.
  */
-import { CreateBucketCommand, DeleteObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  CreateBucketCommand,
+  DeleteObjectCommand,
+  ListObjectVersionsCommand,
+  PutBucketVersioningCommand,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
 import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
-import { openAuditLog } from '../../src/adapters/audit-log.js';
-import { s3Store, type ObjectStore } from '../../src/adapters/s3-store.js';
-import { canonicalJson, sha256Hex, type AuditRecord } from '../../src/core/audit.js';
+import { deploymentAnchors, openAuditLog } from '../../src/adapters/audit-log.js';
+import { listVersionsAll, s3Store, type ObjectStore } from '../../src/adapters/s3-store.js';
+import { canonicalJson, sealRecord, sha256Hex, type AuditRecord } from '../../src/core/audit.js';
 
 let client: S3Client;
 let store: ObjectStore;
 const locked = `audit-${randomUUID().slice(0, 8)}`;
 const plain = `audit-plain-${randomUUID().slice(0, 8)}`;
+const unversioned = `audit-unversioned-${randomUUID().slice(0, 8)}`;
 
 beforeAll(async () => {
   client = new S3Client({
@@ -29,10 +39,29 @@ beforeAll(async () => {
   });
   await client.send(new CreateBucketCommand({ Bucket: locked, ObjectLockEnabledForBucket: true }));
   await client.send(new CreateBucketCommand({ Bucket: plain }));
+  await client.send(new PutBucketVersioningCommand({ Bucket: plain, VersioningConfiguration: { Status: 'Enabled' } }));
+  await client.send(new CreateBucketCommand({ Bucket: unversioned }));
   store = await s3Store(client);
 });
 
 const ev = (action: string) => ({ kind: 'stage' as const, action, actor: 'ana@laptop', details: { deployment: 'd1' } });
+const kinds = (r: { problems: { kind: string }[] }) => r.problems.map((p) => p.kind);
+/** A log that writes without retention headers: a bucket without Object Lock rejects them. */
+const unlockedLog = (bucket: string, endpoint: string) =>
+  openAuditLog({
+    store: { ...store, putJson: (b, k, v, o) => store.putJson(b, k, v, { ...o, retention: undefined }) },
+    location: { bucket, prefix: '' },
+    endpoint,
+    retentionDays: 1,
+  });
+/** Every version and delete marker of one key, as S3 lists them. */
+async function history(bucket: string, key: string) {
+  const out = await client.send(new ListObjectVersionsCommand({ Bucket: bucket, Prefix: key }));
+  return {
+    versions: (out.Versions ?? []).filter((v) => v.Key === key).map((v) => v.VersionId!),
+    markers: (out.DeleteMarkers ?? []).filter((v) => v.Key === key).length,
+  };
+}
 
 describe('audit trail on moto', () => {
   it('appends records under COMPLIANCE retention that cannot be deleted, and verifies the chain', async () => {
@@ -63,30 +92,131 @@ describe('audit trail on moto', () => {
     await client.send(new PutObjectCommand({ Bucket: locked, Key: key, Body: JSON.stringify(forged), ContentType: 'application/json' }));
     const report = await log.verify();
     expect(report.ok).toBe(false);
-    expect(report.problems.map((p) => p.kind)).toEqual(['altered', 'broken-link']);
+    // The forged version was written without retention, on top of the locked original.
+    expect(kinds(report)).toEqual(['overwritten', 'altered', 'broken-link', 'retention-missing']);
+    expect(report.problems[0].message).toMatch(/000000000002\.json has 2 versions/);
   });
 
-  it('detects a rewritten record with a recomputed hash, and a deleted one (bucket without Object Lock)', async () => {
-    const log = openAuditLog({ store, location: { bucket: plain, prefix: '' }, endpoint: 'ep3', retentionDays: 1 });
-    // A bucket without Object Lock rejects retention headers: write the chain by hand instead.
-    const raw = openAuditLog({
-      store: { ...store, putJson: (b, k, v, o) => store.putJson(b, k, v, { ...o, retention: undefined }) },
-      location: { bucket: plain, prefix: '' },
-      endpoint: 'ep3',
-      retentionDays: 1,
-    });
-    for (const a of ['a', 'b', 'c', 'd']) await raw.append(ev(a));
-    expect((await log.verify()).ok).toBe(true);
+  it('detects a rewritten record with a recomputed hash, and a deleted one (versioned bucket without Object Lock)', async () => {
+    const log = unlockedLog(plain, 'ep3');
+    for (const a of ['a', 'b', 'c', 'd']) await log.append(ev(a));
+    // Without Object Lock no record carries retention; everything else is intact.
+    let report = await log.verify();
+    expect(kinds(report)).toEqual(Array(4).fill('retention-missing'));
 
     const key = 'ep3/000000000002.json';
     const rec = (await store.getJson<AuditRecord>(plain, key))!.value;
     const { hash: _old, ...body } = { ...rec, details: { deployment: 'forged' } };
     await store.putJson(plain, key, { ...body, hash: await sha256Hex(canonicalJson(body)) });
-    let report = await log.verify();
-    expect(report.problems).toEqual([expect.objectContaining({ kind: 'broken-link', seq: 3 })]);
+    report = await log.verify();
+    const tampering = (r: typeof report) => r.problems.filter((p) => !p.kind.startsWith('retention'));
+    expect(tampering(report)).toEqual([
+      expect.objectContaining({ kind: 'overwritten', seq: 2 }),
+      expect.objectContaining({ kind: 'broken-link', seq: 3 }),
+    ]);
 
     await client.send(new DeleteObjectCommand({ Bucket: plain, Key: 'ep3/000000000003.json' }));
     report = await log.verify();
-    expect(report.problems.map((p) => p.kind)).toContain('gap');
+    expect(tampering(report).map((p) => [p.kind, p.seq])).toEqual([
+      ['overwritten', 2],
+      ['deleted', 3],
+      ['broken-link', 3],
+    ]);
+  });
+
+  it('deleting the last records leaves delete markers: verify reports them, and the next append takes a new key', async () => {
+    const log = () => openAuditLog({ store, location: { bucket: locked, prefix: 'trail' }, endpoint: 'ep4', retentionDays: 1 });
+    for (const a of ['a', 'b', 'c', 'd']) await log().append(ev(a));
+    // Under COMPLIANCE retention a delete without a version id is still accepted: it adds a marker.
+    for (const seq of [4, 3]) await client.send(new DeleteObjectCommand({ Bucket: locked, Key: `trail/ep4/00000000000${seq}.json` }));
+    expect(await store.getJson(locked, 'trail/ep4/000000000004.json')).toBeUndefined();
+
+    const next = await log().append(ev('e'));
+    expect(next.seq).toBe(5);
+    expect(await history(locked, 'trail/ep4/000000000004.json')).toMatchObject({ markers: 1, versions: [expect.any(String)] });
+    expect(await history(locked, 'trail/ep4/000000000003.json')).toMatchObject({ markers: 1, versions: [expect.any(String)] });
+
+    const report = await log().verify();
+    expect(report.problems.map((p) => [p.kind, p.seq])).toEqual([
+      ['deleted', 3],
+      ['deleted', 4],
+    ]);
+    expect(report.head).toEqual({ seq: 5, hash: next.hash });
+  });
+
+  it('reports records retained for less than configured', async () => {
+    const short = openAuditLog({ store, location: { bucket: locked, prefix: 'trail' }, endpoint: 'ep6', retentionDays: 1 });
+    await short.append(ev('a'));
+    await short.append(ev('b'));
+    const configured = openAuditLog({ store, location: { bucket: locked, prefix: 'trail' }, endpoint: 'ep6', retentionDays: 30 });
+    const report = await configured.verify();
+    expect(report.problems.map((p) => [p.kind, p.seq])).toEqual([
+      ['retention-short', 1],
+      ['retention-short', 2],
+    ]);
+  });
+
+  it('a tail rewritten with recomputed hashes is caught by the head anchored in a deployment record', async () => {
+    const log = unlockedLog(plain, 'ep5');
+    for (const a of ['a', 'b', 'c', 'd', 'e']) await log.append(ev(a));
+    // promote saved a deployment record when the chain's head was #3, another when it was #5.
+    const state = { uri: `s3://${plain}/state`, endpointName: 'ep5' };
+    const heads: Record<string, AuditRecord> = {};
+    for (const seq of [3, 5]) heads[seq] = (await store.getJson<AuditRecord>(plain, `ep5/00000000000${seq}.json`))!.value;
+    await store.putJson(plain, 'state/ep5/deployments/d1.json', { id: 'd1', auditHead: { seq: 3, hash: heads[3].hash } });
+    await store.putJson(plain, 'state/ep5/deployments/d2.json', { id: 'd2', auditHead: { seq: 5, hash: heads[5].hash } });
+    const tampering = async () =>
+      (await log.verify(await deploymentAnchors(store, { state, endpointName: 'ep5' }))).problems.filter(
+        (p) => !p.kind.startsWith('retention'),
+      );
+    expect(await tampering()).toEqual([]);
+
+    // The attacker removes every version of records 3..5 for good and writes a consistent new
+    // tail from #3 on: no overwritten key, no delete marker, every link holds.
+    let prev = (await store.getJson<AuditRecord>(plain, 'ep5/000000000002.json'))!.value;
+    for (const seq of [3, 4, 5]) {
+      const key = `ep5/00000000000${seq}.json`;
+      for (const v of (await history(plain, key)).versions)
+        await client.send(new DeleteObjectCommand({ Bucket: plain, Key: key, VersionId: v }));
+      prev = await sealRecord({ ...ev(`forged ${seq}`), endpoint: 'ep5' }, prev, new Date());
+      await store.putJson(plain, key, prev);
+    }
+    expect(await tampering()).toEqual([
+      expect.objectContaining({
+        kind: 'anchor-mismatch',
+        seq: 3,
+        message: expect.stringContaining(`s3://${plain}/state/ep5/deployments/d1.json`),
+      }),
+      expect.objectContaining({
+        kind: 'anchor-mismatch',
+        seq: 5,
+        message: expect.stringContaining(`s3://${plain}/state/ep5/deployments/d2.json`),
+      }),
+    ]);
+
+    // Cutting the tail off instead (the last records gone for good) leaves the anchor pointing past the end.
+    for (const seq of [4, 5]) {
+      const key = `ep5/00000000000${seq}.json`;
+      for (const v of (await history(plain, key)).versions)
+        await client.send(new DeleteObjectCommand({ Bucket: plain, Key: key, VersionId: v }));
+    }
+    expect((await tampering()).map((p) => [p.kind, p.seq])).toEqual([
+      ['anchor-mismatch', 3],
+      ['anchor-missing', 5],
+    ]);
+  });
+
+  it('refuses to verify a bucket without versioning (exit 3): deletions would leave no trace', async () => {
+    const log = unlockedLog(unversioned, 'ep7');
+    await log.append(ev('a'));
+    await expect(log.verify()).rejects.toMatchObject({ code: 'AUDIT_NOT_VERSIONED', source: 'external' });
+  });
+
+  it('lists every version and delete marker page by page', async () => {
+    const one = await listVersionsAll(client, { bucket: locked, prefix: 'trail/ep4/' });
+    const paged = await listVersionsAll(client, { bucket: locked, prefix: 'trail/ep4/', pageSize: 2 });
+    expect(one.versions).toHaveLength(5);
+    expect(one.deleteMarkers.map((m) => m.key)).toEqual(['trail/ep4/000000000003.json', 'trail/ep4/000000000004.json']);
+    expect(paged).toEqual(one);
   });
 });

@@ -1,7 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import { openAuditLog } from '../../src/adapters/audit-log.js';
 import { MemoryStore } from '../../src/adapters/s3-store.js';
-import { auditKey, canonicalJson, GENESIS_HASH, sealRecord, sha256Hex, verifyChain, type AuditRecord } from '../../src/core/audit.js';
+import {
+  anchorIn,
+  auditKey,
+  canonicalJson,
+  GENESIS_HASH,
+  sealRecord,
+  sha256Hex,
+  verifyChain,
+  verifyTrail,
+  type AuditRecord,
+  type StoredKey,
+} from '../../src/core/audit.js';
 
 const ev = (action: string) => ({ kind: 'stage' as const, action, endpoint: 'ep', actor: 'ana@laptop', details: { n: 1 } });
 
@@ -64,5 +75,120 @@ describe('audit log (in-memory store)', () => {
     expect(report).toMatchObject({ ok: true, records: 3 });
     expect((await store.head('audit', 'trail/ep/000000000001.json'))?.lockMode).toBe('COMPLIANCE');
     expect((await log.tail(2)).map((r) => r.seq)).toEqual([2, 3]);
+  });
+});
+
+/** A chain as its version history shows it: one stored version per key, retained as configured. */
+async function stored(n: number, days = 30): Promise<StoredKey[]> {
+  return (await chain(n)).map(({ key, record }) => ({
+    key,
+    versions: 1,
+    deleteMarkers: 0,
+    deleted: false,
+    newest: { record, lockMode: 'COMPLIANCE', retainUntil: new Date(Date.parse(record.at) + days * 86_400_000) },
+  }));
+}
+const policy = { mode: 'COMPLIANCE', days: 30 };
+
+describe('audit trail verification (version history, retention, anchors)', () => {
+  it('passes an intact history retained as configured, with anchors that match', async () => {
+    const keys = await stored(4);
+    const anchors = [{ seq: 2, hash: keys[1].newest!.record!.hash, source: 's3://state/d1.json' }];
+    expect(await verifyTrail(keys, { retention: policy, anchors })).toMatchObject({ ok: true, records: 4, anchors: 1, problems: [] });
+  });
+  it('reports a delete marker, and keeps walking the chain through the deleted record', async () => {
+    const keys = await stored(3);
+    keys[2] = { ...keys[2], deleteMarkers: 1, deleted: true };
+    const r = await verifyTrail(keys, { retention: policy });
+    expect(r.problems).toEqual([expect.objectContaining({ kind: 'deleted', seq: 3, message: expect.stringMatching(/is deleted/) })]);
+    expect(r.head?.seq).toBe(3);
+  });
+  it('reports a key written over (more than one version)', async () => {
+    const keys = await stored(3);
+    keys[1] = { ...keys[1], versions: 2 };
+    const r = await verifyTrail(keys, { retention: policy });
+    expect(r.problems).toEqual([expect.objectContaining({ kind: 'overwritten', seq: 2 })]);
+  });
+  it('reports retention that is missing, in another mode, or shorter than configured', async () => {
+    const keys = await stored(3);
+    keys[0].newest = { record: keys[0].newest!.record };
+    keys[1].newest = { ...keys[1].newest!, lockMode: 'GOVERNANCE' };
+    const r = await verifyTrail(await stored(3, 29), { retention: policy });
+    expect(r.problems.map((p) => p.kind)).toEqual(['retention-short', 'retention-short', 'retention-short']);
+    const mixed = await verifyTrail(keys, { retention: policy });
+    expect(mixed.problems.map((p) => [p.kind, p.seq])).toEqual([
+      ['retention-missing', 1],
+      ['retention-mode', 2],
+    ]);
+  });
+  it('detects a tail rewritten and re-hashed from one point on, by an anchor', async () => {
+    const keys = await stored(4);
+    const anchor = { seq: 3, hash: keys[2].newest!.record!.hash, source: 's3://state/ep/deployments/d1.json' };
+    // The attacker rewrites records 3 and 4 and re-hashes them consistently: the chain still links.
+    let prev = keys[1].newest!.record;
+    for (const i of [2, 3]) {
+      prev = await sealRecord({ ...ev(`forged${i}`) }, prev, new Date(Date.UTC(2026, 0, 1, 0, i)));
+      keys[i] = { ...keys[i], newest: { ...keys[i].newest!, record: prev } };
+    }
+    expect((await verifyChain(keys.map((k) => ({ key: k.key, record: k.newest!.record })))).ok).toBe(true);
+    const r = await verifyTrail(keys, { retention: policy, anchors: [anchor] });
+    expect(r.problems).toEqual([
+      expect.objectContaining({ kind: 'anchor-mismatch', seq: 3, message: expect.stringContaining('s3://state/ep/deployments/d1.json') }),
+    ]);
+    const truncated = await verifyTrail(keys.slice(0, 2), { anchors: [anchor] });
+    expect(truncated.problems).toEqual([expect.objectContaining({ kind: 'anchor-missing', seq: 3 })]);
+  });
+  it('reads an anchor only from a well-formed auditHead', () => {
+    const hash = 'a'.repeat(64);
+    expect(anchorIn({ auditHead: { seq: 2, hash } }, 'src')).toEqual({ seq: 2, hash, source: 'src' });
+    for (const bad of [null, {}, { auditHead: null }, { auditHead: { seq: 0, hash } }, { auditHead: { seq: 1, hash: 'x' } }]) {
+      expect(anchorIn(bad, 'src')).toBeUndefined();
+    }
+  });
+});
+
+describe('audit log appends over a version history (in-memory versioned store)', () => {
+  const at = () => new Date(Date.UTC(2026, 0, 1));
+  const open = (store: MemoryStore) =>
+    openAuditLog({ store, location: { bucket: 'audit', prefix: 'trail' }, endpoint: 'ep', retentionDays: 1, now: at });
+
+  it('never reuses the key of a deleted record: the next number comes from every version', async () => {
+    const store = new MemoryStore(at);
+    const first = open(store);
+    for (const a of ['a', 'b', 'c', 'd']) await first.append(ev(a));
+    await store.delete('audit', 'trail/ep/000000000004.json');
+    await store.delete('audit', 'trail/ep/000000000003.json');
+    const next = await open(store).append(ev('e'));
+    expect(next.seq).toBe(5);
+    const report = await open(store).verify();
+    expect(report.problems.map((p) => [p.kind, p.seq])).toEqual([
+      ['deleted', 3],
+      ['deleted', 4],
+    ]);
+    expect(report.head).toEqual({ seq: 5, hash: next.hash });
+  });
+
+  it('a log that appended before checks that the next key never existed (another writer, then a deletion)', async () => {
+    const store = new MemoryStore(at);
+    const mine = open(store);
+    await mine.append(ev('a'));
+    await open(store).append(ev('other writer'));
+    await store.delete('audit', 'trail/ep/000000000002.json');
+    expect((await mine.append(ev('b'))).seq).toBe(3);
+    expect(mine.head()?.seq).toBe(3);
+    expect((await open(store).verify()).problems.map((p) => p.kind)).toEqual(['deleted']);
+  });
+
+  it('verify reports a record written over, and checks anchors', async () => {
+    const store = new MemoryStore(at);
+    const log = open(store);
+    for (const a of ['a', 'b', 'c']) await log.append(ev(a));
+    const head = log.head()!;
+    expect((await log.verify([{ ...head, source: 'd1' }])).ok).toBe(true);
+    const key = 'trail/ep/000000000003.json';
+    const rec = (await store.getJson<AuditRecord>('audit', key))!.value;
+    await store.putJson('audit', key, { ...rec, action: 'forged' }, { retention: { mode: 'COMPLIANCE', until: new Date(2030, 0) } });
+    const r = await log.verify([{ ...head, source: 'd1' }]);
+    expect(r.problems.map((p) => p.kind)).toEqual(['overwritten', 'altered', 'anchor-mismatch']);
   });
 });
