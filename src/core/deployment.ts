@@ -53,6 +53,8 @@ export interface DeploymentRecord {
   previous?: { endpointConfig: string; model: string; version?: string };
   /** The version the `production` alias pointed to before this deployment. */
   previousAliasVersion?: string;
+  /** The audit chain's head when the record was saved, anchored outside the chain (`audit verify` checks it). */
+  auditHead?: { seq: number; hash: string };
   /** Deterministic SageMaker names, fixed when the record is created. */
   names: { model: string; shadowConfig: string; finalConfig: string; restoreConfig?: string; alarms: string[] };
   /** s3:// URI of the packaged model.tar.gz. */

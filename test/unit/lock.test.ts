@@ -193,24 +193,24 @@ describe('breakLock (mlops unlock)', () => {
       breakLock({ store, location: loc, endpoint: 'ep', clock: fake, force: o.force ?? false, dryRun: o.dryRun ?? false });
     return { store, brk, advance: (ms: number) => (t += ms) };
   };
-  const present = (store: MemoryStore) => store.objects.has('state/locks/ep.lock.json');
+  const present = async (store: MemoryStore) => (await store.head(loc.bucket, 'locks/ep.lock.json')) !== undefined;
 
   it('refuses a lock whose holder renewed within the heartbeat (exit 4), unless --force', async () => {
     const { store, brk, advance } = await setup();
     advance(LOCK_HEARTBEAT_MS - 1_000);
     await expect(brk()).rejects.toMatchObject({ code: 'LOCK_ALIVE' });
-    expect(present(store)).toBe(true);
+    expect(await present(store)).toBe(true);
     expect(await brk({ force: true })).toMatchObject({ outcome: 'broken', holder: { token: 'a' } });
-    expect(present(store)).toBe(false);
+    expect(await present(store)).toBe(false);
   });
 
   it("breaks a dead holder's lock long before it expires; --dry-run leaves it", async () => {
     const { store, brk, advance } = await setup();
     advance(5 * 60_000);
     expect(await brk({ dryRun: true })).toMatchObject({ outcome: 'broken' });
-    expect(present(store)).toBe(true);
+    expect(await present(store)).toBe(true);
     expect(await brk()).toMatchObject({ outcome: 'broken', uri: 's3://state/locks/ep.lock.json' });
-    expect(present(store)).toBe(false);
+    expect(await present(store)).toBe(false);
     expect(await brk()).toMatchObject({ outcome: 'none' });
   });
 
