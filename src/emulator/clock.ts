@@ -15,10 +15,13 @@ export class Clock {
   private realBase = Date.now();
   private emuBase = 0;
   private waiters = new Set<Waiter>();
+  /** Every (real, emulated) anchor since the start, so a wall-clock timestamp maps to emulated time. */
+  private anchors: Array<{ real: number; emu: number; scale: number }> = [];
   private timer: NodeJS.Timeout | undefined;
 
   constructor(private scale = 1) {
     if (!(scale > 0)) throw new Error(`timeScale must be > 0, got ${scale}`);
+    this.anchors.push({ real: this.realBase, emu: 0, scale });
   }
 
   get timeScale(): number {
@@ -30,17 +33,30 @@ export class Clock {
     return this.emuBase + (Date.now() - this.realBase) * this.scale;
   }
 
+  /**
+   * The emulated time (ms) at a wall-clock time (ms since the epoch): how the emulator places
+   * timestamped metrics on its own clock. Times before the start extrapolate at the first scale.
+   */
+  emulatedAt(wallMs: number): number {
+    let a = this.anchors[0];
+    for (const x of this.anchors) if (x.real <= wallMs) a = x;
+    return a.emu + (wallMs - a.real) * a.scale;
+  }
+
   setTimeScale(scale: number): void {
     if (!(scale > 0)) throw new Error(`timeScale must be > 0, got ${scale}`);
     this.emuBase = this.now();
     this.realBase = Date.now();
     this.scale = scale;
+    this.anchors.push({ real: this.realBase, emu: this.emuBase, scale });
     this.reschedule();
   }
 
   /** Moves emulated time forward by `seconds`, waking every sleeper that is now due. */
   advance(seconds: number): void {
-    this.emuBase += seconds * 1000;
+    this.emuBase = this.now() + seconds * 1000;
+    this.realBase = Date.now();
+    this.anchors.push({ real: this.realBase, emu: this.emuBase, scale: this.scale });
     this.reschedule();
   }
 

@@ -15,6 +15,7 @@ import { CaptureWriter } from './capture.js';
 import { Clock } from './clock.js';
 import { ControlPlane, DEFAULT_DURATIONS, type Durations } from './control-plane.js';
 import { ApiError, runtimeValidation, serialization } from './errors.js';
+import { AlarmEvaluator, handleCloudWatch, MetricStore } from './cloudwatch-front.js';
 import { MetricsPublisher } from './metrics.js';
 import { ModelServerPool } from './model-servers.js';
 import { faultKey, Runtime, type VariantFault } from './runtime.js';
@@ -29,6 +30,7 @@ interface AdminBody {
   variantName?: string;
   latencyMs?: number;
   errorRate?: number;
+  endpointConfigName?: string;
   model?: string;
   healthy?: boolean;
   timeScale?: unknown;
@@ -73,10 +75,12 @@ export interface EmulatorOptions {
   /** Metrics batching interval in real ms (default 1000). */
   metricsFlushIntervalMs?: number;
   /**
-   * Also publish each metric with EndpointName + EndpointConfigName + VariantName (default false:
-   * moto matches dimensions as a subset, so queries by EndpointName + VariantName would count twice).
+   * Also publish each metric with EndpointName + EndpointConfigName + VariantName, as SageMaker
+   * does (default true; queries through the emulator's CloudWatch front match dimensions exactly).
    */
   metricsWithEndpointConfigName?: boolean;
+  /** How often alarms are evaluated, in emulated seconds (default 10; at least 50 ms of real time apart). */
+  alarmEvaluationInterval?: number;
   /** Real ms to wait for a scoring server to answer /ping (default 180 000). */
   modelStartTimeoutMs?: number;
   log?: (line: string) => void;
@@ -87,6 +91,8 @@ export interface RunningEmulator {
   url: string;
   /** Base URL for the SageMaker Runtime client's `endpoint` (the same server). */
   runtimeUrl: string;
+  /** Base URL for the CloudWatch client's `endpoint`: the emulator's CloudWatch front over moto (the same server). */
+  cloudWatchUrl: string;
   /** Flushes capture and metrics, stops every scoring server and the HTTP server. */
   stop(): Promise<void>;
 }
@@ -136,7 +142,9 @@ export async function startEmulator(opts: EmulatorOptions): Promise<RunningEmula
     flushIntervalMs: opts.captureFlushIntervalMs ?? 1000,
     maxRecords: opts.captureMaxRecords ?? 500,
   });
-  const metrics = new MetricsPublisher(cloudWatch, {
+  const metricStore = new MetricStore();
+  const evaluator = new AlarmEvaluator({ cloudWatch, store: metricStore, clock, intervalSeconds: opts.alarmEvaluationInterval ?? 10, log });
+  const metrics = new MetricsPublisher(cloudWatch, metricStore, {
     flushIntervalMs: opts.metricsFlushIntervalMs ?? 1000,
     withEndpointConfigName: opts.metricsWithEndpointConfigName,
   });
@@ -158,13 +166,14 @@ export async function startEmulator(opts: EmulatorOptions): Promise<RunningEmula
           modelErrors: control.modelErrors,
           captureErrors: capture.errors,
           metricErrors: metrics.errors,
+          alarmErrors: evaluator.errors,
         };
       case 'POST /_emulator/faults': {
         const { endpointName, variantName } = body;
         if (!endpointName || !variantName) throw new ApiError(400, 'BadRequest', 'endpointName and variantName are required');
         const key = faultKey(endpointName, variantName);
         if (!body.latencyMs && !body.errorRate) faults.delete(key);
-        else faults.set(key, { latencyMs: body.latencyMs, errorRate: body.errorRate });
+        else faults.set(key, { latencyMs: body.latencyMs, errorRate: body.errorRate, endpointConfigName: body.endpointConfigName });
         return { faults: Object.fromEntries(faults) };
       }
       case 'DELETE /_emulator/faults':
@@ -200,6 +209,7 @@ export async function startEmulator(opts: EmulatorOptions): Promise<RunningEmula
         faults.clear();
         capture.discard();
         metrics.discard();
+        metricStore.clear();
         clock.setTimeScale(opts.timeScale ?? 1);
         return { reset: true };
       default:
@@ -232,6 +242,17 @@ export async function startEmulator(opts: EmulatorOptions): Promise<RunningEmula
       return;
     }
     const target = String(req.headers['x-amz-target'] ?? '');
+    const protocol = String(req.headers['smithy-protocol'] ?? req.headers['content-type'] ?? '');
+    if (req.method === 'POST' && (target.startsWith('GraniteServiceVersion20100801.') || /cbor|x-www-form-urlencoded/.test(protocol))) {
+      const headers: Record<string, string> = {};
+      for (const [k, v] of Object.entries(req.headers)) {
+        if (v !== undefined && !['host', 'content-length', 'connection'].includes(k)) headers[k] = Array.isArray(v) ? v.join(',') : v;
+      }
+      const answer = await handleCloudWatch({ store: metricStore, cloudWatch, motoUrl: opts.cloudWatchEndpoint }, headers, body);
+      res.writeHead(answer.status, { ...answer.headers, 'Content-Length': answer.body.length });
+      res.end(answer.body);
+      return;
+    }
     if (req.method === 'POST' && target.startsWith('SageMaker.')) {
       const op = target.slice('SageMaker.'.length);
       try {
@@ -306,13 +327,16 @@ export async function startEmulator(opts: EmulatorOptions): Promise<RunningEmula
   const { port } = server.address() as AddressInfo;
   const url = `http://${opts.host ?? '127.0.0.1'}:${port}`;
   log(`SageMaker emulator listening on ${url} (timeScale ${clock.timeScale})`);
+  evaluator.start();
 
   let stopped: Promise<void> | undefined;
   return {
     url,
     runtimeUrl: url,
+    cloudWatchUrl: url,
     stop: () => {
       stopped ??= (async () => {
+        await evaluator.stop();
         await new Promise<void>((r) => {
           server.close(() => r());
           server.closeAllConnections();

@@ -1,12 +1,14 @@
 /**
  * SageMaker's invocation metrics, published to CloudWatch in batches: namespace `AWS/SageMaker`,
- * dimensions EndpointName + VariantName; optionally also EndpointName + EndpointConfigName +
- * VariantName, the series SageMaker's deployment-guardrail docs alarm on for the new fleet. That
- * second series is off by default because moto matches GetMetricStatistics dimensions as a subset
- * (real CloudWatch matches them exactly), so a query by EndpointName + VariantName would count
- * every invocation twice. Each flush sends one statistic set per metric and series.
+ * dimensions EndpointName + VariantName, and EndpointName + EndpointConfigName + VariantName (the
+ * series SageMaker's deployment-guardrail docs alarm on for the new fleet). Counts go out as one
+ * statistic set per metric and series per flush; latencies as values with counts (at most 150 per
+ * datum, CloudWatch's limit), so percentiles exist, as they do for SageMaker's own metrics. Every
+ * datum is also kept in the emulator's metric store, which answers queries and evaluates alarms.
  */
 import type { CloudWatchClient, MetricDatum } from '@aws-sdk/client-cloudwatch';
+import type { Sample } from './alarm-rules.js';
+import type { MetricStore } from './cloudwatch-front.js';
 
 export interface Invocation {
   endpoint: string;
@@ -18,13 +20,6 @@ export interface Invocation {
   overheadLatencyUs: number;
 }
 
-interface Stat {
-  count: number;
-  sum: number;
-  min: number;
-  max: number;
-}
-
 const UNITS: Record<string, 'None' | 'Microseconds'> = {
   Invocations: 'None',
   Invocation4XXErrors: 'None',
@@ -33,14 +28,26 @@ const UNITS: Record<string, 'None' | 'Microseconds'> = {
   OverheadLatency: 'Microseconds',
 };
 
+/** Published as raw values (percentiles need them); the others as statistic sets. */
+const AS_VALUES = new Set(['ModelLatency', 'OverheadLatency']);
+const MAX_VALUES = 150;
+
+interface Series {
+  dims: Record<string, string>;
+  metric: string;
+  values: Map<number, number>;
+  time: Date;
+}
+
 export class MetricsPublisher {
-  private series = new Map<string, { dims: Record<string, string>; metric: string; stat: Stat; time: Date }>();
+  private series = new Map<string, Series>();
   private timer: NodeJS.Timeout;
   private inflight = new Set<Promise<void>>();
   readonly errors: string[] = [];
 
   constructor(
     private readonly cw: CloudWatchClient,
+    private readonly store: MetricStore,
     private readonly opts: { flushIntervalMs: number; withEndpointConfigName?: boolean },
   ) {
     this.timer = setInterval(() => void this.flush(), opts.flushIntervalMs);
@@ -56,22 +63,16 @@ export class MetricsPublisher {
       OverheadLatency: inv.overheadLatencyUs,
     };
     const dimSets: Array<Record<string, string>> = [{ EndpointName: inv.endpoint, VariantName: inv.variant }];
-    if (this.opts.withEndpointConfigName) {
+    if (this.opts.withEndpointConfigName !== false) {
       dimSets.push({ EndpointName: inv.endpoint, EndpointConfigName: inv.endpointConfig, VariantName: inv.variant });
     }
     for (const dims of dimSets) {
       for (const [metric, v] of Object.entries(values)) {
         if (v === undefined) continue;
         const id = `${metric}\n${JSON.stringify(dims)}`;
-        const s = this.series.get(id);
-        if (s) {
-          s.stat.count++;
-          s.stat.sum += v;
-          s.stat.min = Math.min(s.stat.min, v);
-          s.stat.max = Math.max(s.stat.max, v);
-        } else {
-          this.series.set(id, { dims, metric, stat: { count: 1, sum: v, min: v, max: v }, time: new Date() });
-        }
+        let s = this.series.get(id);
+        if (!s) this.series.set(id, (s = { dims, metric, values: new Map(), time: new Date() }));
+        s.values.set(v, (s.values.get(v) ?? 0) + 1);
       }
     }
   }
@@ -79,13 +80,35 @@ export class MetricsPublisher {
   async flush(): Promise<void> {
     const all = [...this.series.values()];
     this.series.clear();
-    const data: MetricDatum[] = all.map((s) => ({
-      MetricName: s.metric,
-      Dimensions: Object.entries(s.dims).map(([Name, Value]) => ({ Name, Value })),
-      Timestamp: s.time,
-      Unit: UNITS[s.metric],
-      StatisticValues: { SampleCount: s.stat.count, Sum: s.stat.sum, Minimum: s.stat.min, Maximum: s.stat.max },
-    }));
+    const data: MetricDatum[] = [];
+    for (const s of all) {
+      const base = {
+        MetricName: s.metric,
+        Dimensions: Object.entries(s.dims).map(([Name, Value]) => ({ Name, Value })),
+        Timestamp: s.time,
+        Unit: UNITS[s.metric],
+      };
+      let samples: Sample[];
+      if (AS_VALUES.has(s.metric)) {
+        const pairs = [...s.values];
+        samples = pairs.map(([value, count]) => ({ value, count }));
+        for (let i = 0; i < pairs.length; i += MAX_VALUES) {
+          const part = pairs.slice(i, i + MAX_VALUES);
+          data.push({ ...base, Values: part.map(([v]) => v), Counts: part.map(([, c]) => c) });
+        }
+      } else {
+        const pairs = [...s.values];
+        const set = {
+          sampleCount: pairs.reduce((t, [, c]) => t + c, 0),
+          sum: pairs.reduce((t, [v, c]) => t + v * c, 0),
+          min: Math.min(...pairs.map(([v]) => v)),
+          max: Math.max(...pairs.map(([v]) => v)),
+        };
+        samples = [set];
+        data.push({ ...base, StatisticValues: { SampleCount: set.sampleCount, Sum: set.sum, Minimum: set.min, Maximum: set.max } });
+      }
+      this.store.put({ namespace: 'AWS/SageMaker', name: s.metric, dims: s.dims, time: s.time.getTime(), unit: UNITS[s.metric], samples });
+    }
     for (let i = 0; i < data.length; i += 20) {
       const chunk = data.slice(i, i + 20);
       const p = (async () => {

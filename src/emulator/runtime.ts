@@ -15,6 +15,8 @@ export interface VariantFault {
   latencyMs?: number;
   /** Share of requests (0..1) that fail as a model error with status 500. */
   errorRate?: number;
+  /** Only the fleet of this endpoint config (e.g. the new fleet of a blue/green update); default: every fleet. */
+  endpointConfigName?: string;
 }
 
 export interface InvokeRequest {
@@ -148,7 +150,8 @@ export class Runtime {
         `Received ${status < 500 ? 'client' : 'server'} error (${status}) from primary with message "${message}". See ${logUrl} in account ${this.d.account} for more information.`,
         { OriginalStatusCode: status, OriginalMessage: message, LogStreamArn: logStreamArn },
       );
-    const fault = this.d.faults.get(faultKey(ep.name, v.name));
+    const set = this.d.faults.get(faultKey(ep.name, v.name));
+    const fault = set && (!set.endpointConfigName || set.endpointConfigName === fleet.configName) ? set : undefined;
     const modelStart = process.hrtime.bigint();
     let outcome: 'ok' | '4xx' | '5xx' = 'ok';
     let result: { ok: true; body: Buffer; contentType: string } | { ok: false; error: ApiError };

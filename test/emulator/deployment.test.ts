@@ -19,7 +19,13 @@ import {
   type ProductionVariant,
 } from '@aws-sdk/client-sagemaker';
 import { InvokeEndpointCommand } from '@aws-sdk/client-sagemaker-runtime';
-import { GetMetricStatisticsCommand, PutMetricAlarmCommand, SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
+import {
+  DescribeAlarmsCommand,
+  GetMetricDataCommand,
+  GetMetricStatisticsCommand,
+  PutMetricAlarmCommand,
+  type StateValue,
+} from '@aws-sdk/client-cloudwatch';
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -71,12 +77,18 @@ beforeAll(async () => {
       AlarmName: ALARM,
       Namespace: 'AWS/SageMaker',
       MetricName: 'Invocation5XXErrors',
-      Dimensions: [{ Name: 'EndpointName', Value: EP }],
-      Statistic: 'Sum',
+      // The new fleet's series, as SageMaker's deployment guardrails document it.
+      Dimensions: [
+        { Name: 'EndpointName', Value: EP },
+        { Name: 'EndpointConfigName', Value: 'cfg-v2' },
+        { Name: 'VariantName', Value: 'prod' },
+      ],
+      Statistic: 'Average',
       Period: 60,
       EvaluationPeriods: 1,
-      Threshold: 1,
-      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      Threshold: 0.2,
+      ComparisonOperator: 'GreaterThanThreshold',
+      TreatMissingData: 'notBreaching',
     }),
   );
 }, 400_000);
@@ -87,6 +99,18 @@ afterAll(async () => {
 
 /** Invocations per variant as the runtime reported them (to check the published metrics). */
 const served: Record<string, number> = {};
+/** Requests the fault of the canary test failed (5XX on prod). */
+let failed5xx = 0;
+
+/** Waits until the emulator's alarm evaluation has moved an alarm to `state`. */
+async function waitForAlarm(name: string, state: StateValue): Promise<void> {
+  for (let i = 0; i < 600; i++) {
+    const a = (await bed.cloudWatch.send(new DescribeAlarmsCommand({ AlarmNames: [name] }))).MetricAlarms?.[0];
+    if (a?.StateValue === state) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`alarm ${name} never reached ${state}`);
+}
 /** While the shadow config serves, every request its production variant answers (9) is mirrored. */
 let shadowLive = false;
 
@@ -233,7 +257,8 @@ describe('a deployment from creation to deletion', () => {
 
   it('rolls a canary update back when its alarm fires', async () => {
     await bed.sm.send(new CreateEndpointConfigCommand({ EndpointConfigName: 'cfg-v2', ProductionVariants: [variant('prod', 'model-v2')] }));
-    await bed.cloudWatch.send(new SetAlarmStateCommand({ AlarmName: ALARM, StateValue: 'OK', StateReason: 'test' }));
+    // CloudWatch starts an alarm in INSUFFICIENT_DATA; with no data, notBreaching evaluates it OK.
+    await waitForAlarm(ALARM, 'OK');
     await bed.sm.send(
       new UpdateEndpointCommand({
         EndpointName: EP,
@@ -277,11 +302,24 @@ describe('a deployment from creation to deletion', () => {
     for (let i = 0; i < 40 && seen.size < 2; i++) seen.add((await invoke(CSV, 'text/csv')).predictions[0]);
     expect([...seen].sort()).toEqual([7, 9]);
 
-    await bed.cloudWatch.send(
-      new SetAlarmStateCommand({ AlarmName: ALARM, StateValue: 'ALARM', StateReason: 'test: errors on the new fleet' }),
-    );
-    const rolling = await waitForEndpoint(bed.sm, EP, (d) => d.EndpointStatus !== 'Updating');
+    // The new fleet's model fails every request: its 5XX share crosses the alarm's threshold on its own.
+    await bed.admin('POST', 'faults', { endpointName: EP, variantName: 'prod', errorRate: 1, endpointConfigName: 'cfg-v2' });
+    let rolling = await bed.sm.send(new DescribeEndpointCommand({ EndpointName: EP }));
+    while (rolling.EndpointStatus === 'Updating') {
+      await invoke(CSV, 'text/csv').catch((err: Error) => {
+        expect(err.name).toBe('ModelError');
+        served.prod += 1;
+        failed5xx += 1;
+      });
+      rolling = await bed.sm.send(new DescribeEndpointCommand({ EndpointName: EP }));
+    }
+    await bed.admin('DELETE', 'faults');
     expect(rolling.EndpointStatus).toBe('RollingBack');
+    const alarm = (await bed.cloudWatch.send(new DescribeAlarmsCommand({ AlarmNames: [ALARM] }))).MetricAlarms![0];
+    expect(alarm.StateValue).toBe('ALARM');
+    expect(alarm.StateReason).toMatch(
+      /^Threshold Crossed: 1 out of the last 1 datapoints \[[\d.]+\] was greater than the threshold \(0\.2\)/,
+    );
     const back = await waitForEndpoint(bed.sm, EP, status('InService'));
     expect(back.EndpointConfigName).toBe('cfg-shadow');
     expect(back.FailureReason).toContain(ALARM);
@@ -340,7 +378,8 @@ describe('a deployment from creation to deletion', () => {
   }, 120_000);
 
   it('completes a linear update step by step', async () => {
-    await bed.cloudWatch.send(new SetAlarmStateCommand({ AlarmName: ALARM, StateValue: 'OK', StateReason: 'test' }));
+    // No new data on the new fleet's series: the alarm returns to OK by itself.
+    await waitForAlarm(ALARM, 'OK');
     await bed.sm.send(
       new UpdateEndpointCommand({
         EndpointName: EP,
@@ -418,11 +457,46 @@ describe('a deployment from creation to deletion', () => {
       (await stats(metric, variantName, 'Sum')).reduce((s, p) => s + (p.Sum ?? 0), 0);
     for (const name of ['prod', 'a', 'b', 'shadow']) expect(await sum('Invocations', name)).toBe(served[name]);
     expect(await sum('Invocation4XXErrors', 'prod')).toBe(1);
-    expect(await sum('Invocation5XXErrors', 'prod')).toBe(1);
+    expect(await sum('Invocation5XXErrors', 'prod')).toBe(1 + failed5xx);
     expect(await sum('Invocation5XXErrors', 'a')).toBe(0);
     const latency = await stats('ModelLatency', 'prod', 'Average');
     expect(latency[0].Unit).toBe('Microseconds');
     expect(latency[0].Average).toBeGreaterThan(100);
+    // Latencies are published as values, so percentiles exist (CloudWatch computes none from statistic sets).
+    const window = { StartTime: new Date(Date.now() - 3_600_000), EndTime: new Date(Date.now() + 60_000) };
+    const dims = [
+      { Name: 'EndpointName', Value: EP },
+      { Name: 'VariantName', Value: 'prod' },
+    ];
+    const pct = await bed.cloudWatch.send(
+      new GetMetricStatisticsCommand({
+        Namespace: 'AWS/SageMaker',
+        MetricName: 'ModelLatency',
+        Dimensions: dims,
+        ...window,
+        Period: 3600,
+        Statistics: ['Maximum', 'Minimum'],
+        ExtendedStatistics: ['p50', 'p99', 'p100'],
+      }),
+    );
+    const [point] = pct.Datapoints ?? [];
+    const ext = point.ExtendedStatistics!;
+    expect(ext.p100).toBe(point.Maximum);
+    expect(ext.p50).toBeGreaterThanOrEqual(point.Minimum!);
+    expect(ext.p99).toBeGreaterThanOrEqual(ext.p50);
+    expect(ext.p99).toBeLessThanOrEqual(point.Maximum!);
+    const data = await bed.cloudWatch.send(
+      new GetMetricDataCommand({
+        ...window,
+        MetricDataQueries: [
+          {
+            Id: 'p99',
+            MetricStat: { Metric: { Namespace: 'AWS/SageMaker', MetricName: 'ModelLatency', Dimensions: dims }, Period: 3600, Stat: 'p99' },
+          },
+        ],
+      }),
+    );
+    expect(data.MetricDataResults?.[0].Values).toEqual([ext.p99]);
   });
 
   it('rolls an update back when the new model fails its health check, and reports a failed rollback', async () => {

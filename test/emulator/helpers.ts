@@ -68,7 +68,6 @@ async function makeModels(kinds: ModelKind[]): Promise<Record<string, Buffer>> {
 export async function startBed(kinds: ModelKind[], opts: Partial<EmulatorOptions> = {}): Promise<Bed> {
   const [moto, made] = await Promise.all([startMoto(), kinds.length > 0 ? makeModels(kinds) : undefined]);
   const s3 = new S3Client({ region, endpoint: moto.url, forcePathStyle: true, credentials });
-  const cloudWatch = new CloudWatchClient({ region, endpoint: moto.url, credentials });
   const bucket = `emulator-${randomUUID().slice(0, 8)}`;
   await s3.send(new CreateBucketCommand({ Bucket: bucket }));
   const models: Record<string, string> = {};
@@ -78,6 +77,8 @@ export async function startBed(kinds: ModelKind[], opts: Partial<EmulatorOptions
     models[kind] = `s3://${bucket}/${key}`;
   }
   const emulator = await startEmulator({ s3Endpoint: moto.url, cloudWatchEndpoint: moto.url, region, ...opts });
+  // CloudWatch through the emulator's front: percentiles and alarms evaluated on the emulated clock.
+  const cloudWatch = new CloudWatchClient({ region, endpoint: emulator.cloudWatchUrl, credentials });
   const sm = new SageMakerClient({ region, endpoint: emulator.url, credentials, maxAttempts: 1 });
   const runtime = new SageMakerRuntimeClient({ region, endpoint: emulator.runtimeUrl, credentials, maxAttempts: 1 });
   const admin = async (method: string, path: string, body?: unknown) => {

@@ -8,7 +8,7 @@
  * watches; moto does not evaluate alarms, so the test sets the alarm state the data calls for, and
  * the emulator's blue/green deployment rolls back on it.
  */
-import { CloudWatchClient, DescribeAlarmsCommand, SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
+import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import { readFileSync } from 'node:fs';
 import { cloudWatchMetrics } from '../../src/adapters/cloudwatch.js';
 import { DescribeEndpointCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
@@ -91,7 +91,7 @@ aws:
   endpoints:
     sagemaker: ${emulator.url}
     s3: ${motoUrl}
-    cloudwatch: ${motoUrl}
+    cloudwatch: ${emulator.cloudWatchUrl}
 deploy:
   endpointName: ${EP}
   executionRoleArn: arn:aws:iam::123456789012:role/deploy
@@ -203,15 +203,7 @@ describe.sequential('monitor on the emulator', () => {
               statistics: [drift.Statistic as 'Maximum'],
             });
             checked = { datapoint: Math.max(...points.map((p) => p.maximum ?? 0)), threshold: drift.Threshold! };
-            if (checked.datapoint > checked.threshold) {
-              await cw.send(
-                new SetAlarmStateCommand({
-                  AlarmName: drift.AlarmName!,
-                  StateValue: 'ALARM',
-                  StateReason: `DriftScore ${checked.datapoint} > ${checked.threshold}`,
-                }),
-              );
-            }
+            // Nobody sets the alarm: the emulator's CloudWatch evaluation fires it on that datapoint.
           }
           await new Promise((r) => setTimeout(r, 100));
         }
@@ -224,6 +216,9 @@ describe.sequential('monitor on the emulator', () => {
       expect(checked!.datapoint).toBeGreaterThan(checked!.threshold);
       expect(r.code, r.stderr).toBe(1);
       expect(r.json().outcome).toBe('rolled-back');
+      const after = (await cw.send(new DescribeAlarmsCommand({ AlarmNamePrefix: EP }))).MetricAlarms ?? [];
+      const drift = after.find((a) => /-v3-drift$/.test(a.AlarmName!))!;
+      expect((await sm.send(new DescribeEndpointCommand({ EndpointName: EP }))).FailureReason).toContain(drift.AlarmName);
       expect(await endpointConfig()).toMatch(/-v1-final$/);
     } finally {
       writeFileSync(cfg, original);

@@ -10,7 +10,7 @@
  * Models: "linear" predicts 2a + 3b + 1; "constant" always 7.
  */
 import { ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { CloudWatchClient, DescribeAlarmsCommand, SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
+import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import { DescribeEndpointCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { randomUUID } from 'node:crypto';
@@ -53,7 +53,7 @@ aws:
   endpoints:
     sagemaker: ${emulator.url}
     s3: ${inject('motoUrl')}
-    cloudwatch: ${inject('motoUrl')}
+    cloudwatch: ${emulator.cloudWatchUrl}
 deploy:
   endpointName: ${EP}
   executionRoleArn: arn:aws:iam::123456789012:role/deploy
@@ -90,6 +90,16 @@ const promote = (...args: string[]) => runCli(['promote', '--wait', '120s', '--p
 /** Sends CSV requests to the endpoint until stopped (some with an inference id, some without). */
 const traffic = () =>
   startTraffic({ sm, runtime }, EP, (i) => ({ csv: `a,b\n${i % 7},${i % 5}\n`, inferenceId: i % 2 ? `req-${id}-${i}` : undefined }), 40);
+
+/** Calls the emulator's admin API (faults). */
+async function admin(method: string, path: string, body?: unknown): Promise<void> {
+  const res = await fetch(`${emulator.url}/_emulator/${path}`, {
+    method,
+    headers: { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  expect(res.ok, await res.text()).toBe(true);
+}
 
 async function endpointConfig(): Promise<string> {
   return (await sm.send(new DescribeEndpointCommand({ EndpointName: EP }))).EndpointConfigName!;
@@ -252,31 +262,41 @@ describe.sequential('promote on the emulator', () => {
     expect(await alias()).toBe('1');
   }, 240_000);
 
-  it('an alarm during the canary makes SageMaker roll back; promote reports it and exits 1', async () => {
+  it("a canary whose model fails a share of requests is rolled back by SageMaker on promote's own 5XX alarm; promote exits 1", async () => {
     writeConfig({ cutoverWait: '1800s' });
     const load = traffic();
-    let fired = false;
-    const firer = (async () => {
-      for (let i = 0; i < 2000 && !fired; i++) {
-        const alarms = await cw.send(new DescribeAlarmsCommand({ AlarmNamePrefix: EP }));
-        const mine = (alarms.MetricAlarms ?? []).find((a) => /-v4-5xx$/.test(a.AlarmName!));
+    // Once the canary is live (the pending config is the final one), the new fleet's model fails
+    // half of its requests: the 5XX alarm promote created must fire on that traffic by itself.
+    let faulted = false;
+    const breaker = (async () => {
+      for (let i = 0; i < 3000 && !faulted; i++) {
         const ep = await sm.send(new DescribeEndpointCommand({ EndpointName: EP })).catch(() => undefined);
-        if (mine && ep?.EndpointStatus === 'Updating') {
-          await cw.send(new SetAlarmStateCommand({ AlarmName: mine.AlarmName!, StateValue: 'ALARM', StateReason: 'test' }));
-          fired = true;
+        if (ep?.EndpointStatus === 'Updating' && /-v4-final$/.test(ep.PendingDeploymentSummary?.EndpointConfigName ?? '')) {
+          const pending = ep.PendingDeploymentSummary!;
+          const variantName = pending.ProductionVariants![0].VariantName!;
+          await admin('POST', 'faults', { endpointName: EP, variantName, errorRate: 0.5, endpointConfigName: pending.EndpointConfigName });
+          faulted = true;
         }
         await new Promise((r) => setTimeout(r, 100));
       }
     })();
     const r = await promote('--model-version', '4', '--json');
-    await firer;
+    await breaker;
     await load.stop();
+    await admin('DELETE', 'faults');
     writeConfig();
-    expect(fired).toBe(true);
+    expect(faulted).toBe(true);
     expect(r.code, r.stderr).toBe(1);
     expect(r.json().outcome).toBe('rolled-back');
     expect(r.stderr).toMatch(/rolled back/);
+    const alarms = (await cw.send(new DescribeAlarmsCommand({ AlarmNamePrefix: EP }))).MetricAlarms ?? [];
+    const e5xx = alarms.find((a) => /-v4-5xx$/.test(a.AlarmName!))!;
+    expect(e5xx.StateReason).toMatch(/^Threshold Crossed: /);
+    expect((await sm.send(new DescribeEndpointCommand({ EndpointName: EP }))).FailureReason).toContain(e5xx.AlarmName);
     expect(await endpointConfig()).toMatch(/-v1-final$/);
+    expect(await alias()).toBe('1');
+    const status = await runCli(['status', '--json'], { cwd: dir, env });
+    expect(JSON.stringify(status.json().audit)).toMatch(/rolled.back/i);
   }, 240_000);
 
   it('rollback from the bake, and from a cutover in flight (stopped through its alarm)', async () => {

@@ -1,6 +1,7 @@
 /**
  * The deployment test bed shared by the promote and monitor tests: moto's S3 (a bucket, and an
- * audit bucket with Object Lock) and CloudWatch, the SageMaker emulator on a compressed clock, the
+ * audit bucket with Object Lock) and CloudWatch (through the emulator's CloudWatch front, which
+ * computes percentiles and evaluates alarms), the SageMaker emulator on a compressed clock, the
  * real SDK clients pointed at them, a temp project folder and the env a command runs with.
  */
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
@@ -31,7 +32,6 @@ export interface DeployBed {
 /** Creates the buckets, starts the emulator (100x clock, short lifecycle) and the clients. */
 export async function startDeployBed(o: { motoUrl: string; bucket: string; auditBucket: string; dirPrefix: string }): Promise<DeployBed> {
   const s3 = new S3Client({ region: 'us-east-1', endpoint: o.motoUrl, forcePathStyle: true, credentials });
-  const cw = new CloudWatchClient({ region: 'us-east-1', endpoint: o.motoUrl, credentials });
   await s3.send(new CreateBucketCommand({ Bucket: o.bucket }));
   await s3.send(new CreateBucketCommand({ Bucket: o.auditBucket, ObjectLockEnabledForBucket: true }));
   const emulator = await startEmulator({
@@ -41,7 +41,10 @@ export async function startDeployBed(o: { motoUrl: string; bucket: string; audit
     durations: { createEndpoint: 20, provisionFleet: 20, activateTraffic: 10, rollback: 10, updateWeights: 5, alarmPollInterval: 5 },
     captureFlushIntervalMs: 200,
     metricsFlushIntervalMs: 200,
+    alarmEvaluationInterval: 5,
   });
+  // CloudWatch through the emulator's front over moto: percentiles, and alarms that evaluate themselves.
+  const cw = new CloudWatchClient({ region: 'us-east-1', endpoint: emulator.cloudWatchUrl, credentials });
   const sm = new SageMakerClient({ region: 'us-east-1', endpoint: emulator.url, credentials });
   const runtime = new SageMakerRuntimeClient({ region: 'us-east-1', endpoint: emulator.runtimeUrl, credentials });
   const dir = mkdtempSync(join(tmpdir(), o.dirPrefix));
