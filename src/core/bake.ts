@@ -104,18 +104,47 @@ export function outputsAgree(a: string, b: string, tolerance: number): boolean {
   });
 }
 
-/** Judges the shadow against production. Missing evidence fails closed. */
+/** Where the bake's metrics were read, for messages that say what evidence is missing. */
+export interface BakeEvidence {
+  /** The latency statistic: `average` or a percentile such as `p99`. */
+  latencyStatistic: string;
+  from: Date;
+  to: Date;
+  production: string;
+  shadow: string;
+}
+
+/** Judges the shadow against production. Missing evidence (no invocations, no latency) fails closed. */
 export function judgeBake(
   c: BakeCriteria,
   stats: { production: VariantStats; shadow: VariantStats },
   pairs: { prod: CapturedPair; shadow: CapturedPair }[],
+  evidence?: BakeEvidence,
 ): BakeVerdict {
   const reasons: string[] = [];
+  const window = evidence ? `between ${evidence.from.toISOString()} and ${evidence.to.toISOString()}` : 'in the bake window';
+  const variant = (which: 'production' | 'shadow') => (evidence ? `${which} variant "${evidence[which]}"` : `${which} variant`);
   const rate = (s: VariantStats) => (s.invocations > 0 ? s.errors / s.invocations : null);
   const prodRate = rate(stats.production);
   const shadowRate = rate(stats.shadow);
-  if (shadowRate === null) reasons.push('the shadow received no invocations');
-  else if (shadowRate - (prodRate ?? 0) > c.maxErrorRateIncrease) {
+  for (const which of ['production', 'shadow'] as const) {
+    if (stats[which].invocations > 0) continue;
+    reasons.push(
+      `no error evidence: no AWS/SageMaker Invocations for the ${variant(which)} ${window} (the ${which === 'shadow' ? 'shadow received' : 'endpoint received'} no invocations). ` +
+        'Likely cause: no traffic reached the endpoint during the bake, or CloudWatch is read where SageMaker does not publish (aws.region, aws.endpoints.cloudwatch).',
+    );
+  }
+  for (const which of ['production', 'shadow'] as const) {
+    if (stats[which].invocations === 0 || stats[which].latency !== null) continue;
+    const stat = evidence?.latencyStatistic ?? 'the configured statistic';
+    reasons.push(
+      `no latency evidence: no ModelLatency ${stat} for the ${variant(which)} ${window}. ` +
+        (/^p\d/.test(stat)
+          ? 'Likely cause: the CloudWatch endpoint computes no percentiles (moto does not; on the local stack use the emulator, which answers CloudWatch) or the metrics arrived late.'
+          : 'Likely cause: the metrics arrived late, or the model never answered.'),
+    );
+  }
+  if (shadowRate !== null && shadowRate - (prodRate ?? 0) > c.maxErrorRateIncrease) {
     reasons.push(
       `shadow error rate ${pct(shadowRate)} exceeds production's ${pct(prodRate ?? 0)} by more than ${pct(c.maxErrorRateIncrease)}`,
     );

@@ -309,7 +309,13 @@ async function bakeVerdict(p: DeployPorts, d: DeployTarget, rec: DeploymentRecor
   const [production, shadow] = [await stats(d.variantName), await stats(SHADOW_VARIANT)];
   const prodPairs = await p.capture.read(d.endpointName, d.variantName, start, end);
   const shadowPairs = await p.capture.read(d.endpointName, SHADOW_VARIANT, start, end);
-  return judgeBake(d.bake, { production, shadow }, matchPairs(prodPairs, shadowPairs));
+  return judgeBake(d.bake, { production, shadow }, matchPairs(prodPairs, shadowPairs), {
+    latencyStatistic: stat,
+    from: start,
+    to: end,
+    production: d.variantName,
+    shadow: SHADOW_VARIANT,
+  });
 }
 
 /**

@@ -37,13 +37,17 @@ export const tags = (r: DeploymentRecord) => [
   { Key: 'mlops:model-version', Value: `${r.candidate.registeredModel}/${r.candidate.version}` },
 ];
 
-/** Production = the current model, shadow = the candidate, data capture on. */
+/**
+ * Production = the current model, shadow = the candidate, data capture on. SageMaker copies to a
+ * shadow variant the share of requests given by its weight relative to the production variant's:
+ * production weighs 1, the shadow `shadow.samplingPercent` / 100.
+ */
 export function shadowConfigSpec(d: DeployTarget, r: DeploymentRecord): EndpointConfigSpec {
   return {
     EndpointConfigName: r.names.shadowConfig,
     ProductionVariants: [variant(d, d.variantName, r.previous!.model, 1)],
-    ShadowProductionVariants: [variant(d, SHADOW_VARIANT, r.names.model, 1)],
-    DataCaptureConfig: dataCapture(d, Math.max(d.dataCapture.samplingPercent, d.shadow.samplingPercent)),
+    ShadowProductionVariants: [variant(d, SHADOW_VARIANT, r.names.model, d.shadow.samplingPercent / 100)],
+    DataCaptureConfig: dataCapture(d),
     Tags: tags(r),
   };
 }

@@ -43,6 +43,29 @@ describe('bake', () => {
     expect(none.passed).toBe(false);
     expect(none.reasons.join()).toMatch(/no invocations.*only 0 requests/);
   });
+  it('fails closed on missing latency or error evidence, naming the metric, the window and the likely cause', () => {
+    const good = [pair('a', '1'), pair('b', '2')].map((p) => ({ prod: p, shadow: p }));
+    const evidence = {
+      latencyStatistic: 'p99',
+      from: new Date('2026-11-30T10:00:00Z'),
+      to: new Date('2026-11-30T11:00:00Z'),
+      production: 'primary',
+      shadow: 'shadow',
+    };
+    const noLatency = judgeBake(criteria, { production: stats(100, 0, 1000), shadow: stats(100, 0, null) }, good, evidence);
+    expect(noLatency.passed).toBe(false);
+    expect(noLatency.reasons).toEqual([
+      'no latency evidence: no ModelLatency p99 for the shadow variant "shadow" between 2026-11-30T10:00:00.000Z and 2026-11-30T11:00:00.000Z. ' +
+        'Likely cause: the CloudWatch endpoint computes no percentiles (moto does not; on the local stack use the emulator, which answers CloudWatch) or the metrics arrived late.',
+    ]);
+    const noProdLatency = judgeBake(criteria, { production: stats(100, 0, null), shadow: stats(100, 0, 1000) }, good, evidence);
+    expect(noProdLatency.reasons.join()).toMatch(/no ModelLatency p99 for the production variant "primary"/);
+    const noTraffic = judgeBake(criteria, { production: stats(0, 0, null), shadow: stats(100, 0, 1000) }, good, evidence);
+    expect(noTraffic.passed).toBe(false);
+    expect(noTraffic.reasons.join()).toMatch(
+      /no error evidence: no AWS\/SageMaker Invocations for the production variant "primary" between 2026-11-30T10:00:00.000Z and .*Likely cause: no traffic/,
+    );
+  });
   it('reads a data-capture line (CSV, JSON, BASE64) and drops it outside the window', () => {
     const line = (enc: string, data: string, time = '2026-01-01T00:00:01Z') =>
       JSON.stringify({
