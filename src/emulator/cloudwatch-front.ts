@@ -312,8 +312,8 @@ export class AlarmEvaluator {
 }
 
 /** Forwards a request to moto as it came, and returns moto's answer. */
-async function forward(motoUrl: string, headers: Record<string, string>, body: Buffer): Promise<FrontAnswer> {
-  const res = await fetch(motoUrl, { method: 'POST', headers, body });
+async function forward(motoUrl: string, headers: Record<string, string>, body: Buffer, path: string): Promise<FrontAnswer> {
+  const res = await fetch(new URL(path, motoUrl), { method: 'POST', headers, body });
   const out: Record<string, string> = {};
   res.headers.forEach((v, k) => {
     if (!['content-length', 'connection', 'transfer-encoding', 'date', 'server'].includes(k)) out[k] = v;
@@ -338,9 +338,10 @@ export async function handleCloudWatch(
   d: { store: MetricStore; cloudWatch: CloudWatchClient; motoUrl: string },
   headers: Record<string, string>,
   body: Buffer,
+  path = '/',
 ): Promise<FrontAnswer> {
   const target = headers['x-amz-target'] ?? '';
-  if (!target.startsWith(TARGET)) return forward(d.motoUrl, headers, body);
+  if (!target.startsWith(TARGET)) return forward(d.motoUrl, headers, body, path);
   const json = (status: number, data: unknown, extra: Record<string, string> = {}): FrontAnswer => ({
     status,
     headers: { 'content-type': JSON_10, ...extra },
@@ -354,12 +355,12 @@ export async function handleCloudWatch(
       case 'GetMetricData':
         return json(200, getMetricData(d.store, b));
       case 'PutMetricData': {
-        const res = await forward(d.motoUrl, headers, body);
+        const res = await forward(d.motoUrl, headers, body, path);
         if (res.status === 200) for (const datum of parsePut(b)) d.store.put(datum);
         return res;
       }
       case 'PutMetricAlarm': {
-        const res = await forward(d.motoUrl, headers, body);
+        const res = await forward(d.motoUrl, headers, body, path);
         if (res.status === 200) {
           // CloudWatch starts (and restarts, on an update) every alarm in INSUFFICIENT_DATA; moto in OK.
           const { SetAlarmStateCommand } = await import('@aws-sdk/client-cloudwatch');
@@ -374,7 +375,7 @@ export async function handleCloudWatch(
         return res;
       }
       default:
-        return await forward(d.motoUrl, headers, body);
+        return await forward(d.motoUrl, headers, body, path);
     }
   } catch (err) {
     if (err instanceof CloudWatchError) {

@@ -248,7 +248,12 @@ export async function startEmulator(opts: EmulatorOptions): Promise<RunningEmula
       for (const [k, v] of Object.entries(req.headers)) {
         if (v !== undefined && !['host', 'content-length', 'connection'].includes(k)) headers[k] = Array.isArray(v) ? v.join(',') : v;
       }
-      const answer = await handleCloudWatch({ store: metricStore, cloudWatch, motoUrl: opts.cloudWatchEndpoint }, headers, body);
+      const answer = await handleCloudWatch(
+        { store: metricStore, cloudWatch, motoUrl: opts.cloudWatchEndpoint },
+        headers,
+        body,
+        req.url ?? '/',
+      );
       res.writeHead(answer.status, { ...answer.headers, 'Content-Length': answer.body.length });
       res.end(answer.body);
       return;

@@ -405,7 +405,8 @@ export function stackEnv(urls: StackUrls): Record<string, string> {
     AWS_DEFAULT_REGION: SANDBOX_REGION,
     AWS_ENDPOINT_URL: urls.moto,
     AWS_ENDPOINT_URL_S3: urls.moto,
-    AWS_ENDPOINT_URL_CLOUDWATCH: urls.moto,
+    // The emulator's CloudWatch front over moto: percentiles and alarms that evaluate themselves.
+    AWS_ENDPOINT_URL_CLOUDWATCH: urls.emulator,
     AWS_ENDPOINT_URL_SAGEMAKER: urls.emulator,
     AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME: urls.emulator,
     MLFLOW_S3_ENDPOINT_URL: urls.moto,
