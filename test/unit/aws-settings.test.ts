@@ -41,13 +41,13 @@ describe('awsSettings endpoints: config > AWS_ENDPOINT_URL_<SERVICE> > AWS_ENDPO
     expect(awsSettings(config(), { AWS_ENDPOINT_URL: 'http://all:1', AWS_IGNORE_CONFIGURED_ENDPOINT_URLS: 'true' }).endpoints).toEqual({});
   });
 
-  it('what `mlops sandbox env` prints resolves to moto for S3/CloudWatch and the emulator for SageMaker', () => {
+  it('what `mlops sandbox env` prints resolves to moto for S3, the emulator for SageMaker and CloudWatch (its front over moto)', () => {
     const env = stackEnv({ mlflow: 'http://127.0.0.1:1', moto: 'http://127.0.0.1:2', emulator: 'http://127.0.0.1:3' });
     expect(awsSettings(config(), env)).toMatchObject({
       region: 'us-east-1',
       endpoints: {
         s3: 'http://127.0.0.1:2',
-        cloudwatch: 'http://127.0.0.1:2',
+        cloudwatch: 'http://127.0.0.1:3',
         sagemaker: 'http://127.0.0.1:3',
         sagemakerRuntime: 'http://127.0.0.1:3',
       },
