@@ -12,6 +12,9 @@ import type { CloudWatchClient, MetricAlarm } from '@aws-sdk/client-cloudwatch';
 import { evaluateAlarm, percentileOf, statisticOf, type AlarmRule, type AlarmStateValue, type Sample } from './alarm-rules.js';
 import type { Clock } from './clock.js';
 
+/** CloudWatch's reason for the state of a new alarm. */
+const INITIAL_REASON = 'Unchecked: Initial alarm creation';
+
 interface Stored {
   namespace: string;
   name: string;
@@ -233,7 +236,8 @@ export function ruleOf(a: MetricAlarm): (AlarmRule & { periodSeconds: number }) 
 export class AlarmEvaluator {
   private readonly stopped = new AbortController();
   private loop: Promise<void> | undefined;
-  private lastEvaluated = new Map<string, number>();
+  /** The last reason this evaluator wrote per alarm, to tell its states from states set by others. */
+  private written = new Map<string, string>();
   readonly errors: string[] = [];
 
   constructor(
@@ -277,12 +281,11 @@ export class AlarmEvaluator {
       const rule = ruleOf(a);
       if (!rule) continue;
       const periodMs = rule.periodSeconds * 1000;
-      // CloudWatch evaluates an alarm once a minute (high-resolution ones once a period); a state
-      // set by SetAlarmState holds until then. A new or updated alarm is evaluated at once.
-      const key = `${a.AlarmName}\n${a.AlarmConfigurationUpdatedTimestamp?.getTime() ?? ''}`;
-      const last = this.lastEvaluated.get(key);
-      if (last !== undefined && now - last < Math.min(periodMs, 60_000)) continue;
-      this.lastEvaluated.set(key, now);
+      // A state someone else set (SetAlarmState, e.g. \`mlops rollback\` stopping a cutover) holds
+      // until CloudWatch's next evaluation, at most a minute (a period, for high-resolution alarms) later.
+      const setByOther = a.StateReason !== this.written.get(a.AlarmName ?? '') && a.StateReason !== INITIAL_REASON;
+      const setAt = a.StateUpdatedTimestamp ? this.d.clock.emulatedAt(a.StateUpdatedTimestamp.getTime()) : -Infinity;
+      if (setByOther && now - setAt < Math.min(periodMs, 60_000)) continue;
       const from = now - rule.evaluationPeriods * periodMs;
       const dims = Object.fromEntries((a.Dimensions ?? []).map((x) => [x.Name ?? '', x.Value ?? '']));
       const points = this.d.store.select(a.Namespace ?? '', a.MetricName!, dims, () => true, a.Unit);
@@ -368,7 +371,7 @@ export async function handleCloudWatch(
             new SetAlarmStateCommand({
               AlarmName: str(b.AlarmName),
               StateValue: 'INSUFFICIENT_DATA',
-              StateReason: 'Unchecked: Initial alarm creation',
+              StateReason: INITIAL_REASON,
             }),
           );
         }

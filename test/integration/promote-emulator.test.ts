@@ -41,7 +41,7 @@ let sm: SageMakerClient;
 let runtime: SageMakerRuntimeClient;
 
 /** `latencyStatistic: null` leaves the bake's default (p99); the others use the average, less noisy on a busy machine. */
-function writeConfig(over: { shadow?: string; cutoverWait?: string; latencyStatistic?: string | null } = {}) {
+function writeConfig(over: { shadow?: string; cutoverWait?: string; latencyStatistic?: string | null; maxLatencyRatio?: number } = {}) {
   const latency = over.latencyStatistic === null ? '' : `\n    latencyStatistic: ${over.latencyStatistic ?? 'average'}`;
   writeFileSync(
     join(dir, 'mlops.config.yaml'),
@@ -67,7 +67,7 @@ deploy:
   shadow:
     duration: ${over.shadow ?? '6s'}
   bake:${latency}
-    maxLatencyRatio: 20
+    maxLatencyRatio: ${over.maxLatencyRatio ?? 20}
     minComparedSamples: 10
   cutover:
     type: canary
@@ -265,9 +265,10 @@ describe.sequential('promote on the emulator', () => {
   }, 240_000);
 
   it('a shadow slower than production by more than maxLatencyRatio fails the bake on p99 (the default statistic)', async () => {
-    // 300 ms more per shadow request: its ModelLatency p99 is far above 20x production's.
-    await admin('POST', 'faults', { endpointName: EP, variantName: 'shadow', latencyMs: 300 });
-    writeConfig({ latencyStatistic: null });
+    // 500 ms more per shadow request: its ModelLatency p99 is far above 2x production's, even
+    // when production's own p99 is a slow outlier on a busy machine.
+    await admin('POST', 'faults', { endpointName: EP, variantName: 'shadow', latencyMs: 500 });
+    writeConfig({ latencyStatistic: null, maxLatencyRatio: 2 });
     const load = traffic();
     const r = await promote('--model-version', '4', '--json');
     await load.stop();
@@ -275,8 +276,8 @@ describe.sequential('promote on the emulator', () => {
     writeConfig();
     expect(r.code, r.stderr).toBe(1);
     expect(r.json()).toMatchObject({ outcome: 'rolled-back', stage: 'rolled-back' });
-    expect(r.json().bake.reasons).toEqual([expect.stringMatching(/^shadow latency is \d+\.\d\dx production's \(max 20x\)$/)]);
-    expect(r.json().bake.measured.latencyRatio).toBeGreaterThan(20);
+    expect(r.json().bake.reasons).toEqual([expect.stringMatching(/^shadow latency is \d+\.\d\dx production's \(max 2x\)$/)]);
+    expect(r.json().bake.measured.latencyRatio).toBeGreaterThan(2);
     expect(await endpointConfig()).toMatch(/-v1-final$/);
   }, 240_000);
 
@@ -322,7 +323,8 @@ describe.sequential('promote on the emulator', () => {
       }),
     );
     expect(errors.Datapoints?.[0].Average).toBeGreaterThan(e5xx.Threshold!);
-    expect((await sm.send(new DescribeEndpointCommand({ EndpointName: EP }))).FailureReason).toContain(e5xx.AlarmName);
+    // promote reports SageMaker's reason: the alarm that fired.
+    expect(r.stderr).toContain(e5xx.AlarmName);
     expect(await endpointConfig()).toMatch(/-v1-final$/);
     expect(await alias()).toBe('1');
     const status = await runCli(['status', '--json'], { cwd: dir, env });
