@@ -5,7 +5,7 @@
  * by `mlops rollback`'s code path, and the audit trail records it. Capture is written by the
  * emulator in SageMaker's format (CSV with a header in, JSON out) to moto's S3.
  * Then, during a canary, the DriftScore monitor publishes is the metric promote's drift alarm
- * watches; moto does not evaluate alarms, so the test sets the alarm state the data calls for, and
+ * watches; the emulator's CloudWatch front evaluates the alarm on that datapoint (nobody sets it), and
  * the emulator's blue/green deployment rolls back on it.
  */
 import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
@@ -176,22 +176,27 @@ describe.sequential('monitor on the emulator', () => {
     const original = readFileSync(cfg, 'utf8');
     writeFileSync(
       cfg,
-      original.replace('  cutover:\n    type: all-at-once', '  cutover:\n    type: canary\n    size: 50\n    wait: 1800s'),
+      original.replace('  cutover:\n    type: all-at-once', '  cutover:\n    type: canary\n    size: 50\n    wait: 3600s'),
     );
     try {
       const load = traffic(0);
       let checked: { datapoint: number; threshold: number } | undefined;
       let monitorCode: number | undefined;
+      let statusAfterMonitor: string | undefined;
+      let done = false;
+      const reasons = new Set<string>();
       const watcher = (async () => {
-        for (let i = 0; i < 3000 && !checked; i++) {
+        for (let i = 0; i < 3000 && !done; i++) {
           const alarms = await cw.send(new DescribeAlarmsCommand({ AlarmNamePrefix: EP }));
           const drift = (alarms.MetricAlarms ?? []).find((a) => /-v3-drift$/.test(a.AlarmName!));
           const ep = await sm.send(new DescribeEndpointCommand({ EndpointName: EP })).catch(() => undefined);
-          if (drift && ep?.EndpointStatus === 'Updating') {
+          if (ep?.FailureReason) reasons.add(ep.FailureReason);
+          if (!checked && drift && ep?.EndpointStatus === 'Updating') {
             // The canary is live: shifted traffic, then a monitor window (reporting only: promote holds the lock).
             const w = await window(6, 3000);
             const m = await runCli(['monitor', '--from', w.from, '--to', w.to, '--no-rollback', '--json'], { cwd: dir, env });
             monitorCode = m.code;
+            statusAfterMonitor = (await sm.send(new DescribeEndpointCommand({ EndpointName: EP }))).EndpointStatus;
             const metrics = await cloudWatchMetrics(cw);
             const points = await metrics.getMetricStatistics({
               namespace: drift.Namespace!,
@@ -209,16 +214,19 @@ describe.sequential('monitor on the emulator', () => {
         }
       })();
       const r = await promote('--model-version', '3', '--json');
+      done = true;
       await watcher;
       await load.stop();
       expect(monitorCode).toBe(1);
       expect(checked).toBeDefined();
       expect(checked!.datapoint).toBeGreaterThan(checked!.threshold);
+      expect(statusAfterMonitor, 'the canary must still be on when the drift is published').toBe('Updating');
       expect(r.code, r.stderr).toBe(1);
       expect(r.json().outcome).toBe('rolled-back');
       const after = (await cw.send(new DescribeAlarmsCommand({ AlarmNamePrefix: EP }))).MetricAlarms ?? [];
       const drift = after.find((a) => /-v3-drift$/.test(a.AlarmName!))!;
-      expect(r.stderr).toContain(drift.AlarmName);
+      // SageMaker's reason for the rollback (FailureReason while it rolled back): the drift alarm.
+      expect([...reasons].join('\n')).toContain(drift.AlarmName);
       expect(await endpointConfig()).toMatch(/-v1-final$/);
     } finally {
       writeFileSync(cfg, original);
