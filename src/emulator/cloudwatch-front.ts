@@ -21,6 +21,8 @@ interface Stored {
   dims: Record<string, string>;
   /** Wall-clock ms, as published. */
   time: number;
+  /** Wall-clock ms when the front received it. */
+  arrival: number;
   unit?: string;
   sample: Sample;
 }
@@ -43,8 +45,10 @@ export class MetricStore {
   private data: Stored[] = [];
 
   put(d: StoredDatum): void {
-    for (const sample of d.samples)
-      this.data.push({ namespace: d.namespace, name: d.name, dims: d.dims, time: d.time, unit: d.unit, sample });
+    const arrival = Date.now();
+    for (const sample of d.samples) {
+      this.data.push({ namespace: d.namespace, name: d.name, dims: d.dims, time: d.time, arrival, unit: d.unit, sample });
+    }
   }
 
   /** The datapoints of one series whose time passes `inRange`. */
@@ -230,7 +234,8 @@ export function ruleOf(a: MetricAlarm): (AlarmRule & { periodSeconds: number }) 
 
 /**
  * Evaluates every metric alarm in moto on the emulated clock: the last EvaluationPeriods periods
- * end at the emulated now, each datapoint placed by the emulated time of its wall-clock timestamp.
+ * end at the emulated now, each datapoint placed at the emulated time of its arrival minus its
+ * (real) publishing lag.
  * A change of state is written with SetAlarmState and CloudWatch-like reason.
  */
 export class AlarmEvaluator {
@@ -293,7 +298,9 @@ export class AlarmEvaluator {
       for (let i = 0; i < rule.evaluationPeriods; i++) {
         const lo = from + i * periodMs;
         const inPeriod = points.filter((p) => {
-          const t = this.d.clock.emulatedAt(p.time);
+          // Publishers run in real time: the lag between a datapoint's timestamp and its arrival is
+          // not compressed, so a DriftScore stamped 10 s before it arrived counts 10 emulated s back.
+          const t = this.d.clock.emulatedAt(p.arrival) - (p.arrival - p.time);
           return t >= lo && t < lo + periodMs;
         });
         periods.push(

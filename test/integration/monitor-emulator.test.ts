@@ -176,7 +176,9 @@ describe.sequential('monitor on the emulator', () => {
     const original = readFileSync(cfg, 'utf8');
     writeFileSync(
       cfg,
-      original.replace('  cutover:\n    type: all-at-once', '  cutover:\n    type: canary\n    size: 50\n    wait: 3600s'),
+      original
+        .replace('  cutover:\n    type: all-at-once', '  cutover:\n    type: canary\n    size: 50\n    wait: 3600s')
+        .replace('maxExecutionTimeout: 2h', 'maxExecutionTimeout: 8h'),
     );
     try {
       const load = traffic(0);
