@@ -27,6 +27,7 @@ import { ExternalError, InterruptedError, UserError } from '../core/errors.js';
 import type { Config } from '../config/schema.js';
 import { envTwinValue } from '../config/environment.js';
 import { durationMs } from '../core/duration.js';
+import { sleep } from './clock.js';
 
 // ---------------------------------------------------------------------------------------------
 // Types (camelCase views of MLflow's JSON)
@@ -309,21 +310,6 @@ function parseRegisteredModel(m: Record<string, unknown>): RegisteredModel {
   };
 }
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(new InterruptedError());
-    const t = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(t);
-      reject(new InterruptedError());
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
 /** Transport error codes worth another attempt. */
 const RETRYABLE_NET = new Set([
   'ECONNREFUSED',
@@ -427,6 +413,7 @@ export class MlflowClient {
       const delayMs = Math.max(failure.retryAfterMs ?? 0, Math.round(backoff * (0.75 + Math.random() * 0.5)));
       this.opts.onRetry?.({ attempt: attempt + 1, delayMs, reason: failure.error.message, endpoint });
       await sleep(delayMs, this.opts.signal);
+      if (this.opts.signal?.aborted) throw new InterruptedError();
     }
   }
 

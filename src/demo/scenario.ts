@@ -17,6 +17,7 @@ import { renderText } from '../core/monitor-report.js';
 import { formatCommand, runProcess } from '../adapters/process.js';
 import { readFeatureRows, rowRequests, startTraffic } from '../adapters/traffic.js';
 import { bucketsOf, ensureBuckets, SANDBOX_CREDENTIALS, SANDBOX_REGION, stackEnv, type StackUrls } from '../sandbox/local-stack.js';
+import { sleep } from '../adapters/clock.js';
 
 export interface ScenarioOptions {
   /** An empty folder for the project and the DVC remote. */
@@ -380,7 +381,7 @@ export async function runScenario(opts: ScenarioOptions): Promise<ScenarioResult
     // --- 6. drift, rollback -----------------------------------------------------------------------
     observed.drift = await step('drift', '6. the live inputs shift: `mlops monitor` detects drift and rolls back', async () => {
       const from = nextSecond();
-      await sleep(from.getTime() - Date.now());
+      await sleep(Math.max(0, from.getTime() - Date.now()));
       print('traffic: every feature now 1.6 times larger than in training');
       const sent = await mlops(['traffic', '--count', '100', '--rate', '25', '--shift', '*=*1.6', '--json']);
       expectCode('drift', sent, 0);
@@ -431,10 +432,6 @@ export async function runScenario(opts: ScenarioOptions): Promise<ScenarioResult
 
 function nextSecond(): Date {
   return new Date(Math.ceil((Date.now() + 1) / 1000) * 1000);
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, Math.max(0, ms)));
 }
 
 /** Runs a program (argv, no shell) through the process runner; throws with its output when it fails. */
