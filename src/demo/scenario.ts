@@ -252,8 +252,10 @@ export async function runScenario(opts: ScenarioOptions): Promise<ScenarioResult
         }),
       );
       print(`S3 buckets in moto: ${created.join(', ')} (the audit bucket with Object Lock)`);
-      await sh('dvc', ['init', '-q']);
-      await sh('dvc', ['remote', 'add', '-q', '-d', 'storage', remote]);
+      // `mlops init` ran `dvc init` and added an S3 remote (dvc is on PATH here); the demo keeps
+      // its data in a local folder remote instead.
+      if (!existsSync(path.join(project, '.dvc'))) await sh('dvc', ['init', '-q']);
+      await sh('dvc', ['remote', 'add', '-q', '-f', '-d', 'storage', remote]);
       await sh('dvc', ['repro', '-q', 'prepare']);
       await sh('dvc', ['push', '-q']);
       await sh('git', ['add', '-A']);
