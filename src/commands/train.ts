@@ -9,7 +9,6 @@
  * `mlops.train.exit_code`), could not start, timed out, or did not log a required metric, or
  * MLflow failed; 2 bad config; 130 interrupted (SIGINT/SIGTERM, forwarded to the command).
  */
-import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,7 +16,7 @@ import type { CommandRun } from '../cli/context.js';
 import { ExternalError, InterruptedError, UserError } from '../core/errors.js';
 import { durationMs, formatDuration } from '../core/duration.js';
 import { LAST_RUN_FILE, type LastRun } from '../core/last-run.js';
-import { buildRunTags, canonicalJson, missingMetrics, requiredMetrics, TAG } from '../core/run-tags.js';
+import { buildRunTags, missingMetrics, requiredMetrics, TAG } from '../core/run-tags.js';
 import { formatCommand, runProcess, type ProcessResult } from '../adapters/process.js';
 
 type FinalStatus = 'FINISHED' | 'FAILED' | 'KILLED';
@@ -28,7 +27,7 @@ async function packageVersion(): Promise<string> {
 }
 
 export const run: CommandRun<'train'> = async (ctx, args, opts) => {
-  const { config, root } = await ctx.loadConfig();
+  const { config, root, fileHash } = await ctx.loadConfig();
   const { mlflowFromConfig, trackingUriFrom, safeUri } = await import('../adapters/mlflow.js');
 
   const command = args.length ? args : config.train.command;
@@ -49,7 +48,8 @@ export const run: CommandRun<'train'> = async (ctx, args, opts) => {
   ]);
   const [git, data, version] = await Promise.all([readGitInfo(root, ctx.env), readDataVersion(root), packageVersion()]);
   const ci = detectCi(ctx.env);
-  const configHash = createHash('sha256').update(canonicalJson(config)).digest('hex').slice(0, 16);
+  // Of the config as written, before ${VAR} interpolation: a secret must not change the tag (see hashConfigValue).
+  const configHash = fileHash ?? (await import('../config/load.js')).hashConfigValue(config);
   const script = command.find((a, i) => i > 0 && /\.(py|R|r|jl|sh|ipynb)$/.test(a));
   const tags = buildRunTags({
     git,
