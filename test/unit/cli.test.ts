@@ -101,6 +101,20 @@ describe('errors', () => {
     expect(sub.stderr).toContain('(Did you mean show?)');
   });
 
+  it('an unknown command with --help is still unknown: exit 2 with the nearest command, not the root help (issue 17)', async () => {
+    const typo = await runCli(['tarin', '--help'], { env });
+    expect(typo.code).toBe(2);
+    expect(typo.stdout).toBe('');
+    expect(typo.stderr).toContain("error: unknown command 'tarin'");
+    expect(typo.stderr).toContain('(Did you mean train?)');
+    const far = await runCli(['-C', '/tmp', 'nosuch', '-h'], { env });
+    expect(far.code).toBe(2);
+    expect(far.stderr).toContain("error: unknown command 'nosuch'");
+    const known = await runCli(['train', '--help'], { env });
+    expect(known.code).toBe(0);
+    expect(known.stdout).toContain('Usage: mlops train');
+  });
+
   it('a subcommand typed at the top level suggests its full name', async () => {
     const r = await runCli(['validate'], { env });
     expect(r.code).toBe(2);
