@@ -2,6 +2,7 @@
  * One writer per endpoint: the rules of the S3 lock object. Pure; the adapter
  * (src/adapters/lock.ts) does the conditional writes these decisions call for.
  */
+import { printable } from './escape.js';
 
 /** Who holds the lock, stored as the lock object's JSON body. */
 export interface LockHolder {
@@ -50,5 +51,6 @@ export function newHolder(me: Omit<LockHolder, 'started' | 'expires'>, now: Date
 export function describeHolder(h: LockHolder, now: Date): string {
   const mins = Math.max(0, Math.round((Date.parse(h.expires) - now.getTime()) / 60_000));
   const where = h.ciRunUrl ? ` (${h.ciRunUrl})` : '';
-  return `${h.who} pid ${h.pid}${where}, running "${h.command}" since ${h.started}; expires ${h.expires} (in ${mins} min)`;
+  // The holder was read from S3: anyone who can write the lock object chooses these strings.
+  return printable(`${h.who} pid ${h.pid}${where}, running "${h.command}" since ${h.started}; expires ${h.expires} (in ${mins} min)`);
 }

@@ -1,12 +1,13 @@
 /** How a monitor window's outcome reads: the text table for stdout and the Markdown report. */
 import { METHOD_LABEL } from './drift/evaluate.js';
+import { markdownCell, printable } from './escape.js';
 import type { MonitorOutcome } from './monitor.js';
 
 const fmt = (x: number) => (Number.isFinite(x) ? (Math.abs(x) >= 1e-3 || x === 0 ? x.toFixed(4) : x.toExponential(2)) : '-');
 
 function rows(o: MonitorOutcome): string[][] {
   return o.features.map((f) => [
-    f.name,
+    printable(f.name),
     f.role,
     f.kind,
     f.method,
@@ -36,7 +37,7 @@ export function renderText(o: MonitorOutcome): string {
       .join('  ')
       .trimEnd();
   const out = [
-    `Drift of ${o.endpoint}/${o.variant}${o.window ? ` from ${o.window.from} to ${o.window.to}` : ''} against ${o.baseline}`,
+    `Drift of ${o.endpoint}/${o.variant}${o.window ? ` from ${o.window.from} to ${o.window.to}` : ''} against ${printable(o.baseline)}`,
     `${o.capture.records.toLocaleString('en-US')} records (${o.dataset.samples.toLocaleString('en-US')} rows) from ${o.capture.files} file(s)${o.capture.bad ? `, ${o.capture.bad} unreadable` : ''}${o.capture.outsideWindow ? `, ${o.capture.outsideWindow} outside the window` : ''}`,
     '',
     line(HEAD),
@@ -52,7 +53,7 @@ export function renderText(o: MonitorOutcome): string {
 
 /** The Markdown report (file and step summary). */
 export function renderMarkdown(o: MonitorOutcome): string {
-  const esc = (s: string) => s.replace(/\|/g, '\\|');
+  const esc = markdownCell;
   const icon = o.status === 'drift' ? '🔴' : o.status === 'no-drift' ? '🟢' : '⚪';
   const lines = [
     `## ${icon} Drift: ${o.endpoint} / ${o.variant}`,
