@@ -10,6 +10,7 @@
  * MLflow failed; 2 bad config; 130 interrupted (SIGINT/SIGTERM, forwarded to the command).
  */
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { CommandRun } from '../cli/context.js';
@@ -28,7 +29,7 @@ async function packageVersion(): Promise<string> {
 
 export const run: CommandRun<'train'> = async (ctx, args, opts) => {
   const { config, root, fileHash } = await ctx.loadConfig();
-  const { mlflowFromConfig, trackingUriFrom, safeUri } = await import('../adapters/mlflow.js');
+  const { closeRunsOfDeadMlops, mlflowFromConfig, trackingUriFrom, safeUri } = await import('../adapters/mlflow.js');
 
   const command = args.length ? args : config.train.command;
   let timeoutMs: number;
@@ -60,6 +61,7 @@ export const run: CommandRun<'train'> = async (ctx, args, opts) => {
     command: formatCommand(command),
     mlopsVersion: version,
     sourceName: script,
+    owner: { pid: process.pid, host: hostname() },
   });
 
   if (opts.dryRun) {
@@ -90,6 +92,11 @@ export const run: CommandRun<'train'> = async (ctx, args, opts) => {
     onRetry: (r) => ctx.io.debug(`MLflow ${r.endpoint}: ${r.reason}; retry ${r.attempt} in ${r.delayMs}ms`),
   });
   const experimentId = await mlflow.getOrCreateExperiment(experimentName);
+  for (const orphan of await closeRunsOfDeadMlops(mlflow, experimentId)) {
+    ctx.io.warn(
+      `The run ${orphan.info.runId} was left RUNNING by an mlops that is gone (pid ${orphan.data.tags[TAG.pid]}, killed?); it is now marked KILLED.`,
+    );
+  }
   if (ctx.signal.aborted) throw new InterruptedError('Interrupted before the run was created.');
   const startedAt = new Date();
   const created = await mlflow.createRun({ experimentId, startTime: startedAt.getTime(), tags });
@@ -169,7 +176,8 @@ export const run: CommandRun<'train'> = async (ctx, args, opts) => {
       PYTHONUNBUFFERED: ctx.env.PYTHONUNBUFFERED ?? '1',
     };
     ctx.io.info(`$ ${formatCommand(command)}`);
-    proc = await runProcess(command, { cwd: root, env, io: ctx.io, signal: ctx.signal, hurry: ctx.hurry, timeoutMs });
+    // dieWithParent: even a SIGKILL of mlops must not leave the training running unwatched.
+    proc = await runProcess(command, { cwd: root, env, io: ctx.io, signal: ctx.signal, hurry: ctx.hurry, timeoutMs, dieWithParent: true });
     const took = formatDuration(proc.durationMs);
 
     if (proc.aborted) {
