@@ -9,7 +9,7 @@
  * `mlops.train.exit_code`), could not start, timed out, or did not log a required metric, or
  * MLflow failed; 2 bad config; 130 interrupted (SIGINT/SIGTERM, forwarded to the command).
  */
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -112,6 +112,8 @@ export const run: CommandRun<'train'> = async (ctx, args, opts) => {
   let failureTag: string | undefined = 'mlops-error';
   let proc: ProcessResult | undefined;
   let finalized = false;
+  let recordError: ExternalError | undefined;
+  const { failureWithResult, writeReportFile } = await import('../adapters/report-file.js');
   const finalize = async () => {
     if (finalized) return;
     finalized = true;
@@ -140,21 +142,18 @@ export const run: CommandRun<'train'> = async (ctx, args, opts) => {
       configHash,
     };
     const file = path.join(root, LAST_RUN_FILE);
-    try {
-      await mkdir(path.dirname(file), { recursive: true });
-      const tmp = `${file}.${process.pid}.tmp`;
-      await writeFile(tmp, JSON.stringify(record, null, 2) + '\n');
-      await rename(tmp, file);
-    } catch (err) {
-      throw new ExternalError(
+    const notWritten = await writeReportFile(file, JSON.stringify(record, null, 2) + '\n', { atomic: true, what: 'run record' });
+    if (notWritten) {
+      recordError = new ExternalError(
         'LAST_RUN_NOT_WRITTEN',
-        `The run ${runId} is ${final}, but it could not be recorded in ${file}: ${(err as Error).message}`,
+        `The run ${runId} is ${final}, but ${notWritten.message.replace(/^C/, 'c')}`,
         {
           hint: `Make ${path.dirname(file)} a writable folder, or pass the run to the next step explicitly (\`mlops compare --run ${runId}\`).`,
-          details: { runId, status: final },
-          cause: err,
+          details: { runId, status: final, file },
+          cause: notWritten,
         },
       );
+      throw recordError;
     }
     return record;
   };
@@ -237,11 +236,17 @@ export const run: CommandRun<'train'> = async (ctx, args, opts) => {
 
     final = 'FINISHED';
     failureTag = undefined;
-    const record = (await finalize())!;
-    ctx.io.success(`Training finished in ${took}; run ${runId} is FINISHED (${required.length} required metric(s) logged).`);
     const metrics = logged?.data.metrics ?? {};
+    const record = await finalize().catch((err: unknown) => {
+      // The run is FINISHED; only the record for the next step is missing: print the result, then fail.
+      if (!recordError || err !== recordError) throw err;
+      const result = { runId, experimentId, status: final, durationMs: proc!.durationMs, metrics, tags };
+      if (!ctx.io.json) ctx.io.result(result, runId);
+      throw failureWithResult(recordError, result);
+    });
+    ctx.io.success(`Training finished in ${took}; run ${runId} is FINISHED (${required.length} required metric(s) logged).`);
     return {
-      data: { ...record, durationMs: proc.durationMs, metrics, tags },
+      data: { ...record!, durationMs: proc.durationMs, metrics, tags },
       text: runId,
     };
   } finally {
@@ -250,7 +255,8 @@ export const run: CommandRun<'train'> = async (ctx, args, opts) => {
       try {
         await finalize();
       } catch (err) {
-        ctx.io.error(`could not mark the MLflow run ${runId} ${final}: ${(err as Error).message}`, 'Set its status in the MLflow UI.');
+        if (recordError && err === recordError) ctx.io.error(recordError.message, recordError.hint);
+        else ctx.io.error(`could not mark the MLflow run ${runId} ${final}: ${(err as Error).message}`, 'Set its status in the MLflow UI.');
       }
     }
     ctx.hurry?.removeEventListener('abort', onHurry);

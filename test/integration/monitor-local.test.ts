@@ -230,6 +230,21 @@ describe('mlops monitor over local capture files', () => {
     expect(o.consecutive).toBe(2);
   });
 
+  it('a report that cannot be written (/dev/full) is exit 3 with the path and the OS error, after the table (issue 17)', async () => {
+    const r = await runCli(['monitor', '--baseline', 'profile.json', '--capture-dir', 'same', '--report', '/dev/full'], { cwd: dir, env });
+    expect(r.code, r.stderr).toBe(3);
+    expect(r.stdout).toMatch(/x1\s+input\s+numeric\s+ks/);
+    expect(r.stdout).toMatch(/No drift/);
+    expect(r.stderr).toMatch(/Could not write the report \/dev\/full: ENOSPC: no space left on device/);
+    expect(r.stderr).not.toMatch(/internal error|This is a bug/);
+    const json = await runCli(['monitor', '--baseline', 'profile.json', '--capture-dir', 'same', '--violations', '/dev/full', '--json'], {
+      cwd: dir,
+      env,
+    });
+    expect(json.code).toBe(3);
+    expect(json.json().error).toMatchObject({ code: 'FILE_NOT_WRITTEN', details: { file: '/dev/full', result: { status: 'no-drift' } } });
+  });
+
   it('a window that holds none of the records, and --dry-run writes no state', async () => {
     const r = await runCli(['monitor', '--baseline', 'profile.json', '--capture-dir', 'same', '--since', '1h', '--dry-run', '--json'], {
       cwd: dir,
