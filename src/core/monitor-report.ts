@@ -19,6 +19,13 @@ function rows(o: MonitorOutcome): string[][] {
 }
 const HEAD = ['feature', 'role', 'kind', 'method', 'value', 'drift if', 'live n', 'status'];
 
+/** ", 3 unreadable (2 extra columns, 1 not JSON)" for the record counts, or "". */
+function badLines(o: MonitorOutcome): string {
+  if (!o.capture.bad) return '';
+  const reasons = Object.entries(o.capture.badReasons ?? {}).map(([reason, n]) => `${n} ${reason}`);
+  return `, ${o.capture.bad} unreadable${reasons.length ? ` (${reasons.join(', ')})` : ''}`;
+}
+
 function verdictLine(o: MonitorOutcome): string {
   const d = o.dataset;
   if (d.status === 'insufficient-data') return `Insufficient data: ${d.reasons.join('; ')}.`;
@@ -38,7 +45,7 @@ export function renderText(o: MonitorOutcome): string {
       .trimEnd();
   const out = [
     `Drift of ${o.endpoint}/${o.variant}${o.window ? ` from ${o.window.from} to ${o.window.to}` : ''} against ${printable(o.baseline)}`,
-    `${o.capture.records.toLocaleString('en-US')} records (${o.dataset.samples.toLocaleString('en-US')} rows) from ${o.capture.files} file(s)${o.capture.bad ? `, ${o.capture.bad} unreadable` : ''}${o.capture.outsideWindow ? `, ${o.capture.outsideWindow} outside the window` : ''}`,
+    `${o.capture.records.toLocaleString('en-US')} records (${o.dataset.samples.toLocaleString('en-US')} rows) from ${o.capture.files} file(s)${badLines(o)}${o.capture.outsideWindow ? `, ${o.capture.outsideWindow} outside the window` : ''}`,
     '',
     line(HEAD),
     line(widths.map((w) => '-'.repeat(w))),
@@ -62,7 +69,7 @@ export function renderMarkdown(o: MonitorOutcome): string {
     '',
     `- Window: ${o.window ? `${o.window.from} → ${o.window.to}` : 'all records in the capture files'}`,
     `- Baseline: ${esc(o.baseline)}`,
-    `- Records: ${o.capture.records} (${o.dataset.samples} rows; minimum ${o.dataset.minSamples})${o.capture.bad ? `, ${o.capture.bad} unreadable` : ''}`,
+    `- Records: ${o.capture.records} (${o.dataset.samples} rows; minimum ${o.dataset.minSamples})${badLines(o)}`,
     `- Drift score (CloudWatch ${o.metrics.namespace}/DriftScore): ${o.driftScore === null ? 'not published (insufficient data)' : o.driftScore.toFixed(4)}`,
     `- Consecutive drifting windows: ${o.consecutive} of ${o.consecutiveWindows}${o.rollback.detail ? ` — ${esc(o.rollback.detail)}` : ''}`,
     '',
