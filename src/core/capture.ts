@@ -257,9 +257,10 @@ function decodeBody(
 
 /** Input and output rows of one capture record. */
 export function decodeRecord(rec: CaptureRecord, layout: RowLayout): DecodedRecord {
-  if (!isObject(rec as unknown)) throw new CaptureLineError('not a capture record', 'not a capture record: the line is not a JSON object');
-  const cd: CaptureRecord['captureData'] = rec.captureData;
-  if (!cd || !isObject(cd as unknown)) throw new CaptureLineError('not a capture record', 'not a capture record: no captureData object');
+  const notObject = (v: unknown) => typeof v !== 'object' || v === null || Array.isArray(v);
+  if (notObject(rec)) throw new CaptureLineError('not a capture record', 'not a capture record: the line is not a JSON object');
+  const cd = rec.captureData;
+  if (!cd || notObject(cd)) throw new CaptureLineError('not a capture record', 'not a capture record: no captureData object');
   const inputs = decodePayload(cd.endpointInput, layout.inputWidth, layout.names);
   let outputs = decodePayload(cd.endpointOutput, layout.outputWidth, layout.names);
   // One output line carrying one value per input row (e.g. XGBoost's CSV "0.1,0.7,0.3").

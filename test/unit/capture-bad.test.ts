@@ -1,5 +1,5 @@
 /** Bad capture lines are skipped with a reason and a count of their own (issue 17). */
-import { mkdtempSync, rmSync, writeFileSync, openSync, writeSync, closeSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -93,7 +93,14 @@ describe('capture lines longer than SageMaker can write', () => {
     const stats = await scanCapture(
       (async function* () {
         const { splitLines } = await import('../../src/adapters/capture-source.js');
-        yield* splitLines(['ab\ncdefgh', 'ijk'], 's', undefined, 4);
+        yield* splitLines(
+          (async function* () {
+            yield* ['ab\ncdefgh', 'ijk'];
+          })(),
+          's',
+          undefined,
+          4,
+        );
       })(),
       live,
     );
