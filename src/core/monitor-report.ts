@@ -53,7 +53,7 @@ export function renderText(o: MonitorOutcome): string {
     '',
     verdictLine(o),
   ];
-  if (o.dataset.status === 'drift')
+  if (o.dataset.status === 'drift' || o.evaluatedBefore)
     out.push(`Consecutive drifting windows: ${o.consecutive} (rollback after ${o.consecutiveWindows}). ${o.rollback.detail}`.trim());
   return out.join('\n');
 }

@@ -204,6 +204,16 @@ describe('mlops monitor over local capture files', () => {
     expect(r.stdout).toMatch(/Consecutive drifting windows: 1 \(rollback after 2\)/);
   });
 
+  it('the same window monitored again says so and does not advance the count (issue 17)', async () => {
+    const argv = ['monitor', '--baseline', 'profile.json', '--capture-dir', 'same', '--capture-dir', 'shifted'];
+    const r = await runCli([...argv, '--from', '2026-11-26T10:00:00Z', '--to', '2026-11-26T11:00:00Z', '--json'], { cwd: dir, env });
+    expect(r.code).toBe(1);
+    const o = r.json();
+    expect(o.consecutive).toBe(1);
+    expect(o.evaluatedBefore).toEqual(expect.any(String));
+    expect(o.rollback).toEqual({ due: false, performed: false, detail: expect.stringMatching(/judged before .* stays 1 of 2/) });
+  });
+
   it('a second drifting window makes the rollback due: with --no-rollback it is only reported', async () => {
     const r = await runCli(['monitor', '--baseline', 'profile.json', '--capture-dir', 'shifted', '--no-rollback', '--json'], {
       cwd: dir,
