@@ -115,6 +115,16 @@ describe('errors', () => {
     expect(known.stdout).toContain('Usage: mlops train');
   });
 
+  it('train --timeout: an absurd duration is exit 2; 25 days is accepted (issue 17)', async () => {
+    const dir = project('project: demo\nmlflow:\n  trackingUri: http://127.0.0.1:9\n');
+    const absurd = await runCli(['train', '--timeout', '99999999999999999999d', '--dry-run'], { cwd: dir, env });
+    expect(absurd.code).toBe(2);
+    expect(absurd.stderr).toMatch(/--timeout: duration out of range: "99999999999999999999d" \(at most 365d/);
+    const long = await runCli(['train', '--timeout', '25d', '--dry-run', '--json'], { cwd: dir, env });
+    expect(long.code, long.stderr).toBe(0);
+    expect(long.json().timeoutMs).toBe(25 * 86_400_000);
+  });
+
   it('a subcommand typed at the top level suggests its full name', async () => {
     const r = await runCli(['validate'], { env });
     expect(r.code).toBe(2);
