@@ -1126,6 +1126,28 @@ export function trackingUriFrom(config: Config, env: Record<string, string | und
   return uri;
 }
 
+/**
+ * Marks KILLED the runs of an experiment that an mlops on this host left RUNNING when it was
+ * killed (its pid, tagged on the run, is gone); returns them. Used by `train` and `doctor`.
+ */
+export async function closeRunsOfDeadMlops(
+  client: Pick<MlflowClient, 'searchRuns' | 'updateRun' | 'setTag'>,
+  experimentId: string,
+): Promise<Run[]> {
+  const [{ hostname }, { processAlive }, { deadOwnerRuns, TAG }] = await Promise.all([
+    import('node:os'),
+    import('./process.js'),
+    import('../core/run-tags.js'),
+  ]);
+  const page = await client.searchRuns({ experimentIds: [experimentId], filter: "attributes.status = 'RUNNING'", maxResults: 1000 });
+  const dead = deadOwnerRuns(page.runs, hostname(), processAlive);
+  for (const r of dead) {
+    await client.setTag(r.info.runId, TAG.failure, 'mlops-killed');
+    await client.updateRun({ runId: r.info.runId, status: 'KILLED', endTime: Date.now() });
+  }
+  return dead;
+}
+
 /** The client every command uses: URI, timeout and retries from config, credentials from env. */
 export async function mlflowFromConfig(
   config: Config,

@@ -4,7 +4,6 @@
  * exits 1 on any regression (returned as exitCode, not thrown) or a candidate run that did not
  * finish, 2 on bad input, 3 when MLflow fails.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { CommandRun } from '../cli/context.js';
 import { CheckFailedError, UserError } from '../core/errors.js';
@@ -124,9 +123,9 @@ export const run: CommandRun<'compare'> = async (ctx, _args, opts) => {
 
   const markdown = renderMarkdown(result);
   const reportPath = path.resolve(root, typeof opts.report === 'string' ? opts.report : config.compare.report);
-  mkdirSync(path.dirname(reportPath), { recursive: true });
-  writeFileSync(reportPath, io.redactor.redact(markdown));
-  io.debug(`report written to ${reportPath}`);
+  const { failureWithResult, writeReportFile } = await import('../adapters/report-file.js');
+  const notWritten = await writeReportFile(reportPath, io.redactor.redact(markdown));
+  if (!notWritten) io.debug(`report written to ${reportPath}`);
   if (io.stepSummary(markdown)) io.debug('report appended to $GITHUB_STEP_SUMMARY');
 
   await gateAudit(
@@ -146,9 +145,12 @@ export const run: CommandRun<'compare'> = async (ctx, _args, opts) => {
   });
 
   if (result.verdict === 'fail') io.error(`Regression: ${result.failed} of ${result.gates.length} gate(s) failed.`);
-  return {
-    data: { ok: result.verdict === 'pass', ...result, report: reportPath },
-    text: renderTable(result, (style, text) => io.styleOut(style, text)),
-    exitCode: result.verdict === 'fail' ? 1 : 0,
-  };
+  const data = { ok: result.verdict === 'pass', ...result, report: reportPath };
+  const text = renderTable(result, (style, t) => io.styleOut(style, t));
+  if (notWritten) {
+    // The verdict is printed before the failure to write the report (exit 3) is reported.
+    if (!io.json) io.result(data, text);
+    throw failureWithResult(notWritten, data);
+  }
+  return { data, text, exitCode: result.verdict === 'fail' ? 1 : 0 };
 };

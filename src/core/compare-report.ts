@@ -3,6 +3,7 @@
  * (pull-request comment, $GITHUB_STEP_SUMMARY) with links to both runs. Pure.
  */
 import type { BaselineSource } from './baseline.js';
+import { printable } from './escape.js';
 import { describeTolerance, fmt, pct, type MetricComparison, type NoBaselinePolicy } from './gates.js';
 
 export interface RunRef {
@@ -50,7 +51,7 @@ function value(v: number | undefined): string {
 }
 
 function runLabel(r: RunRef): string {
-  return r.runName ? `${r.runName} (${r.runId})` : r.runId;
+  return printable(r.runName ? `${r.runName} (${r.runId})` : r.runId);
 }
 
 interface Row {
@@ -61,7 +62,7 @@ interface Row {
 function rows(result: CompareResult): { gated: Row[]; others: Row[] } {
   const gated = result.gates.map((c) => ({
     cells: [
-      c.metric,
+      printable(c.metric),
       result.baseline ? value(c.baseline) : '—',
       value(c.candidate),
       signed(c.delta),
@@ -72,7 +73,7 @@ function rows(result: CompareResult): { gated: Row[]; others: Row[] } {
     verdict: c.verdict,
   }));
   const others = result.others.map((c) => ({
-    cells: [c.metric, value(c.baseline), value(c.candidate), signed(c.delta), signedPct(c.relativeDelta), 'not gated', ''],
+    cells: [printable(c.metric), value(c.baseline), value(c.candidate), signed(c.delta), signedPct(c.relativeDelta), 'not gated', ''],
   }));
   return { gated, others };
 }
@@ -119,7 +120,7 @@ export function renderTable(result: CompareResult, paint: Paint = (_s, t) => t):
   const failures = result.gates.filter((g) => g.verdict === 'fail');
   if (failures.length) {
     out.push('');
-    for (const f of failures) out.push(paint('red', `✖ ${f.metric}: ${f.reasons.join('; ')}`));
+    for (const f of failures) out.push(paint('red', `✖ ${printable(f.metric)}: ${f.reasons.join('; ')}`));
   }
   out.push('');
   out.push(
@@ -135,7 +136,7 @@ export function renderTable(result: CompareResult, paint: Paint = (_s, t) => t):
 
 /** Escapes text for a Markdown table cell. */
 function md(text: string): string {
-  return text
+  return printable(text)
     .replace(/\\/g, '\\\\')
     .replace(/\|/g, '\\|')
     .replace(/\n/g, ' ')
@@ -191,7 +192,7 @@ export function renderMarkdown(result: CompareResult, opts: { title?: string } =
   const failures = result.gates.filter((g) => g.verdict === 'fail');
   if (failures.length) {
     out.push('');
-    for (const f of failures) out.push(`- ❌ ${code(f.metric)}: ${md(f.reasons.join('; '))}`);
+    for (const f of failures) out.push(`- ❌ ${code(printable(f.metric))}: ${md(f.reasons.join('; '))}`);
   }
   if (others.length) {
     out.push('');
