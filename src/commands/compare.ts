@@ -165,7 +165,7 @@ export const run: CommandRun<'compare'> = async (ctx, _args, opts) => {
     // One annotation per failed gate, on the gate's own entry in the config file.
     const lines = configLines(
       filepath,
-      failedGates.map(({ i }) => `compare.gates.${i}`),
+      failedGates.map(({ i }) => `compare.gates[${i}]`),
     );
     const file = path.relative(ctx.env.GITHUB_WORKSPACE || root, filepath) || path.basename(filepath);
     failedGates.forEach(({ g }, k) => {
