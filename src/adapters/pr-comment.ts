@@ -47,7 +47,8 @@ function statusOf(err: unknown): number | undefined {
 }
 
 function failure(provider: string, err: unknown, rateLimited: boolean): CommentOutcome {
-  const httpStatus = statusOf(err);
+  // gitbeaker retries 429 itself and then throws an error without the response.
+  const httpStatus = statusOf(err) ?? (rateLimited ? 429 : undefined);
   const why =
     rateLimited || httpStatus === 429
       ? 'rate limited'

@@ -292,7 +292,7 @@ describe('GitLab: the sticky merge request note and the report files', () => {
     });
   });
 
-  it('a configured token variable is sent as PRIVATE-TOKEN; configured report paths; 403 is a warning', async () => {
+  it('a configured token variable is sent as PRIVATE-TOKEN; configured report paths; 403 and the rate limit are warnings', async () => {
     gl = await startGitlabStandin({ token: TOKEN });
     const p = repo({
       compareExtra: ['comment: true', 'commentToken: GL_NOTES_TOKEN', 'junitReport: out/junit.xml', 'metricsReport: out/metrics.txt'],
@@ -308,6 +308,11 @@ describe('GitLab: the sticky merge request note and the report files', () => {
     const denied = await runCli(['compare', '--run', fx.bad], { cwd: p, env: mrJob({ GL_NOTES_TOKEN: TOKEN }) });
     expect(denied.code, denied.stderr).toBe(1);
     expect(denied.stderr).toContain('Could not comment on GitLab project 42!3: GitLab answered 403: not allowed');
+
+    gl.failWith({ status: 429, message: 'Retry later' });
+    const limited = await runCli(['compare', '--run', fx.good], { cwd: p, env: mrJob({ GL_NOTES_TOKEN: TOKEN }) });
+    expect(limited.code, limited.stderr).toBe(0);
+    expect(limited.stderr).toContain('Could not comment on GitLab project 42!3: GitLab answered 429: rate limited');
   });
 
   it('a pipeline that is not for a merge request: a notice, nothing posted', async () => {
