@@ -74,6 +74,7 @@ function github(env: Record<string, string | undefined>, settings: CommentSettin
   const debug = settings.debug ?? (() => {});
   return {
     target: `GitHub ${owner}/${repo}#${issueNumber}`,
+    maxBodyLength: 65_536,
     async upsert(marker, body) {
       const { Octokit } = await import('@octokit/rest');
       // Octokit logs request warnings to the console by default; ours go through Io.
@@ -120,6 +121,7 @@ function gitlab(env: Record<string, string | undefined>, settings: CommentSettin
   const host = api.replace(/\/+$/, '').replace(/\/api\/v4$/, '');
   return {
     target: `GitLab project ${projectId}!${iid}`,
+    maxBodyLength: 1_000_000,
     async upsert(marker, body) {
       const { MergeRequestNotes } = await import('@gitbeaker/rest');
       const notes = new MergeRequestNotes({ host, ...auth, queryTimeout: 30_000 });

@@ -187,7 +187,14 @@ export const run: CommandRun<'compare'> = async (ctx, _args, opts) => {
     if ('skipped' in comments) {
       io.info(`notice: no pull/merge request comment: ${comments.skipped}.`);
     } else {
-      const outcome = await comments.upsert(commentMarker(project), `${commentMarker(project)}\n${io.redactor.redact(markdown)}`);
+      const marker = commentMarker(project);
+      const bodyOf = (md: string) => `${marker}\n${io.redactor.redact(md)}`;
+      let body = bodyOf(markdown);
+      // Too long for the provider (thousands of metrics): the gates only, then a cut.
+      if (body.length > comments.maxBodyLength) body = bodyOf(renderMarkdown(result, { brief: true }));
+      if (body.length > comments.maxBodyLength)
+        body = `${body.slice(0, comments.maxBodyLength - 200)}\n\n_(cut: see the full report in the job)_\n`;
+      const outcome = await comments.upsert(marker, body);
       if (outcome.status === 'failed') io.warn(`Could not comment on ${comments.target}: ${outcome.reason}. The gate's verdict stands.`);
       else io.info(`Comment ${outcome.status} on ${comments.target}${outcome.url ? `: ${outcome.url}` : ''}`);
     }

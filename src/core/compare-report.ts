@@ -227,8 +227,11 @@ export function commentMarker(project: string): string {
   return `<!-- mlops:compare project=${encodeURIComponent(project)} -->`;
 }
 
-/** The Markdown report: heading with the verdict, links to both runs, the table, failures, charts, warnings. */
-export function renderMarkdown(result: CompareResult, opts: { title?: string } = {}): string {
+/**
+ * The Markdown report: heading with the verdict, links to both runs, the table, failures, charts,
+ * warnings. `brief` leaves out the metrics no gate names (for comments, whose size is limited).
+ */
+export function renderMarkdown(result: CompareResult, opts: { title?: string; brief?: boolean } = {}): string {
   const { gated, others } = rows(result);
   const out: string[] = [];
   const title = opts.title ?? 'mlops compare';
@@ -275,7 +278,9 @@ export function renderMarkdown(result: CompareResult, opts: { title?: string } =
     for (const c of charts) out.push('', '```mermaid', c, '```');
     out.push('', '</details>');
   }
-  if (others.length) {
+  if (opts.brief && others.length) {
+    out.push('', `_${others.length} metric${others.length === 1 ? '' : 's'} no gate names left out here: see the full report in the job._`);
+  } else if (others.length) {
     out.push('');
     out.push(`<details><summary>Other metrics (${others.length}, not gated)</summary>`);
     out.push('');

@@ -365,6 +365,8 @@ export type CommentOutcome =
 export interface PullRequestCommentPort {
   /** Where comments go, for messages ("GitHub owner/repo#12"). */
   readonly target: string;
+  /** The longest comment the provider accepts, in characters. */
+  readonly maxBodyLength: number;
   /** Updates the comment that holds `marker`, or creates one; never throws. */
   upsert(marker: string, body: string): Promise<CommentOutcome>;
 }

@@ -22,7 +22,7 @@ const EXP = `compare-ci-${id}`;
 const MODEL = `compare-ci-model-${id}`;
 const TOKEN = 'ghs_standin-token-123';
 
-let fx: { exp: string; base: string; good: string; bad: string };
+let fx: { exp: string; base: string; good: string; bad: string; wide: string };
 let dir: string;
 
 const FIXTURES = `
@@ -40,6 +40,7 @@ ids = {"exp": exp}
 ids["base"] = run("base", {"accuracy": 0.9, "loss": 0.5})
 ids["good"] = run("good", {"accuracy": 0.905, "loss": 0.45})
 ids["bad"] = run("bad", {"accuracy": 0.85, "loss": 0.7})
+ids["wide"] = run("wide", {"accuracy": 0.9, "loss": 0.5, **{f"eval/slice_{i:04d}/calibration_error_weighted": i / 3000 for i in range(1500)}})
 c.create_registered_model(os.environ["MODEL"])
 b = c.get_run(ids["base"])
 mv = c.create_model_version(os.environ["MODEL"], b.info.artifact_uri + "/model", ids["base"])
@@ -214,6 +215,20 @@ describe('GitHub: the sticky pull request comment', () => {
       }
     }
     expect(gh.comments).toEqual([]);
+  });
+
+  it('a report too long for a GitHub comment is posted without the ungated metrics (the file keeps them)', async () => {
+    gh = await startGithubStandin({ token: TOKEN });
+    const p = repo();
+    const r = await runCli(['compare', '--run', fx.wide, '--comment'], { cwd: p, env: prJob(p) });
+    expect(r.code, r.stderr).toBe(0);
+    expect(readFileSync(path.join(p, '.mlops', 'compare-report.md'), 'utf8').length).toBeGreaterThan(65_536);
+    expect(gh.comments).toHaveLength(1);
+    const body = gh.comments[0].body;
+    expect(body.length).toBeLessThanOrEqual(65_536);
+    expect(body).toContain('| `accuracy` | 0.9 | 0.9 |');
+    expect(body).toContain('_1500 metrics no gate names left out here: see the full report in the job._');
+    expect(mermaidBlocks(body)).toHaveLength(2);
   });
 
   it('outside a pull request: one notice, nothing posted', async () => {

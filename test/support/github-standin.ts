@@ -3,7 +3,8 @@
  * list, create and update issue comments, kept in memory. Every request is first checked against
  * GitHub's official OpenAPI description (npm @octokit/openapi): the method and path must match an
  * operation's template, the path and query parameters and the JSON body must match that
- * operation's schemas (ajv). A request that fails the check is answered 422 and recorded in
+ * operation's schemas (ajv), and a comment body must fit GitHub's 65,536 characters (a limit the
+ * description does not state). A request that fails the check is answered 422 and recorded in
  * `problems`, so a test can assert there were none.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -174,6 +175,9 @@ export async function startGithubStandin(opts: { token: string }): Promise<Githu
     } else if (op.requestBody?.required) {
       found.push('body is required');
     }
+    // A limit GitHub enforces that its description does not state.
+    const text = (body as { body?: unknown } | undefined)?.body;
+    if (typeof text === 'string' && text.length > 65_536) found.push(`body is too long (maximum is 65536 characters; got ${text.length})`);
     if (found.length) {
       problems.push(`${method.toUpperCase()} ${url.pathname} (${op.operationId}): ${found.join('; ')}`);
       return send(res, 422, { message: 'Validation Failed', errors: found });
