@@ -361,6 +361,12 @@ export class MlflowClient {
     return `${this.baseUrl}/#/experiments/${encodeURIComponent(experimentId)}/runs/${encodeURIComponent(runId)}`;
   }
 
+  /** Link to MLflow's compare-runs view of these runs (the UI's own URL form). */
+  compareRunsUrl(runs: { runId: string; experimentId: string }[]): string {
+    const q = (xs: string[]) => encodeURIComponent(JSON.stringify([...new Set(xs)]));
+    return `${this.baseUrl}/#/compare-runs?runs=${q(runs.map((r) => r.runId))}&experiments=${q(runs.map((r) => r.experimentId))}`;
+  }
+
   /** Link to a registered model version in the MLflow UI. */
   modelVersionUrl(name: string, version: string): string {
     return `${this.baseUrl}/#/models/${encodeURIComponent(name)}/versions/${encodeURIComponent(version)}`;

@@ -325,6 +325,19 @@ function interpolate(
   return v;
 }
 
+/** The line of each dotted path's key in a config file (for annotations); undefined when the file cannot be read. */
+export function configLines(filepath: string, dottedPaths: string[]): (number | undefined)[] {
+  let text: string;
+  try {
+    text = readFileSync(filepath, 'utf8');
+  } catch {
+    return dottedPaths.map(() => undefined);
+  }
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter });
+  return dottedPaths.map((p) => positionOf(doc.contents, p, 'key', lineCounter).line);
+}
+
 /**
  * Line and column of a dotted path in the YAML document. `at: 'key'` points at the key (unknown
  * keys, missing values); otherwise at the value. A path that does not exist (a missing key) points

@@ -495,9 +495,36 @@ export const configSchema = z
         report: localOutput
           .default('.mlops/compare-report.md')
           .describe("Where to write the Markdown report. Relative to the config file's folder."),
+        comment: z
+          .boolean()
+          .default(false)
+          .describe(
+            'Post the report as one sticky comment on the pull request (GitHub) or merge request (GitLab), updated in place on later runs (also --comment).',
+          ),
+        commentToken: z
+          .string()
+          .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name')
+          .optional()
+          .describe(
+            'Name of the environment variable holding the token for the comment. Default: GITHUB_TOKEN on GitHub; on GitLab CI_JOB_TOKEN (sent as a job token).',
+          ),
+        junitReport: z
+          .string()
+          .min(1)
+          .optional()
+          .describe(
+            "JUnit XML of the gates (one test case per gate), for GitLab's artifacts:reports:junit. Default under GitLab CI: .mlops/compare-junit.xml. Relative to the config file's folder.",
+          ),
+        metricsReport: z
+          .string()
+          .min(1)
+          .optional()
+          .describe(
+            "Metrics of both runs in OpenMetrics text, for GitLab's artifacts:reports:metrics. Default under GitLab CI: .mlops/compare-metrics.txt. Relative to the config file's folder.",
+          ),
       })
       .strict()
-      .default({ baseline: { alias: 'production' }, noBaseline: 'pass', gates: [], report: '.mlops/compare-report.md' })
+      .default({ baseline: { alias: 'production' }, noBaseline: 'pass', gates: [], report: '.mlops/compare-report.md', comment: false })
       .describe('The merge gate against the production baseline.'),
     aws: z
       .object({
