@@ -17,6 +17,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { ExternalError, InterruptedError, UserError } from '../core/errors.js';
 import { awsFailure, type AwsSettings } from './aws.js';
 import { capturedPair, type CapturedPair } from '../core/bake.js';
+import { MAX_CAPTURE_LINE_BYTES } from '../core/capture.js';
 import type { CapturePort } from '../core/ports.js';
 import { joinKey, parseS3Uri } from '../core/s3-uri.js';
 import { listAll } from './s3-store.js';
@@ -28,6 +29,8 @@ import { emptyScanStats, mergeScanStats, scanCapture as scanLines, type ScanStat
 export interface LineBatch {
   source: string;
   lines: string[];
+  /** Lines longer than MAX_CAPTURE_LINE_BYTES, skipped. */
+  tooLong?: number;
 }
 
 export interface TimeWindow {
@@ -48,45 +51,61 @@ export interface CaptureFileRef {
 /**
  * Splits a stream of byte or string chunks into batches of lines (the last line may lack its \n).
  * Bytes are cut after the chunk's last newline before decoding: a newline byte is never part of a
- * multi-byte UTF-8 sequence, so no character is split.
+ * multi-byte UTF-8 sequence, so no character is split. A line longer than `maxLine` bytes is not
+ * kept: its bytes are dropped as they arrive (memory stays flat, time linear) and it is counted in
+ * the batch's `tooLong`.
  */
 export async function* splitLines(
   chunks: AsyncIterable<Uint8Array | string>,
   source: string,
   signal?: AbortSignal,
+  maxLine = MAX_CAPTURE_LINE_BYTES,
 ): AsyncGenerator<LineBatch> {
-  let carry: Buffer | undefined;
-  let rest = '';
+  // The start of the current line, in pieces (joined once, when its newline arrives).
+  let carry: Buffer[] = [];
+  let carried = 0;
+  // Inside a line already known to be too long: drop bytes up to its newline.
+  let skipping = false;
+  const tooLongText = (line: string) => line.length > maxLine / 4 && Buffer.byteLength(line) > maxLine;
   for await (const chunk of chunks) {
     if (signal?.aborted) throw new InterruptedError();
-    let text: string;
-    if (typeof chunk === 'string') {
-      text = rest + chunk;
-    } else {
-      const buf: Buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-      const last = buf.lastIndexOf(10);
-      if (last < 0) {
-        carry = carry ? Buffer.concat([carry, buf]) : buf;
-        continue;
+    const buf: Buffer =
+      typeof chunk === 'string'
+        ? Buffer.from(chunk, 'utf8')
+        : Buffer.isBuffer(chunk)
+          ? chunk
+          : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    const first = buf.indexOf(10);
+    if (first < 0) {
+      if (!skipping) {
+        carry.push(buf);
+        carried += buf.length;
+        if (carried > maxLine) [skipping, carry, carried] = [true, [], 0];
       }
-      let lines: string[];
-      if (carry) {
-        // Only the line split across chunks is copied, never the whole chunk.
-        const first = buf.indexOf(10);
-        const head = Buffer.concat([carry, buf.subarray(0, first)]).toString('utf8');
-        const start = first + 1;
-        lines = start <= last ? [head, ...buf.toString('utf8', start, last).split('\n')] : [head];
-      } else lines = buf.toString('utf8', 0, last).split('\n');
-      carry = last + 1 < buf.length ? buf.subarray(last + 1) : undefined;
-      yield { source, lines };
       continue;
     }
-    const lines = text.split('\n');
-    rest = lines.pop() ?? '';
-    if (lines.length) yield { source, lines };
+    let tooLong = 0;
+    const lines: string[] = [];
+    if (skipping || carried + first > maxLine) tooLong++;
+    else lines.push(carried ? Buffer.concat([...carry, buf.subarray(0, first)]).toString('utf8') : buf.toString('utf8', 0, first));
+    [skipping, carry, carried] = [false, [], 0];
+    const last = buf.lastIndexOf(10);
+    if (last > first) {
+      for (const line of buf.toString('utf8', first + 1, last).split('\n')) {
+        if (tooLongText(line)) tooLong++;
+        else lines.push(line);
+      }
+    }
+    const tail = buf.length - (last + 1);
+    if (tail > maxLine) skipping = true;
+    else if (tail > 0) [carry, carried] = [[buf.subarray(last + 1)], tail];
+    yield tooLong ? { source, lines, tooLong } : { source, lines };
   }
-  const tail = rest + (carry ? carry.toString('utf8') : '');
-  if (tail.trim() !== '') yield { source, lines: [tail] };
+  if (skipping) yield { source, lines: [], tooLong: 1 };
+  else if (carried) {
+    const tail = Buffer.concat(carry).toString('utf8');
+    if (tail.trim() !== '') yield { source, lines: [tail] };
+  }
 }
 
 // ---- local -------------------------------------------------------------------------------------

@@ -16,5 +16,23 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
+/**
+ * Calls `check` until it returns something other than undefined, waiting `intervalMs` between
+ * calls; undefined when `timeoutMs` passed or the signal aborted first. The one poll loop for
+ * waits on the wall clock (servers starting, processes ending); deployment waits use the Clock.
+ */
+export async function pollUntil<T>(
+  check: () => T | undefined | Promise<T | undefined>,
+  o: { intervalMs: number; timeoutMs: number; signal?: AbortSignal },
+): Promise<T | undefined> {
+  const deadline = Date.now() + o.timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (o.signal?.aborted || Date.now() >= deadline) return undefined;
+    await sleep(Math.min(o.intervalMs, Math.max(0, deadline - Date.now())), o.signal);
+  }
+}
+
 /** Real time. */
 export const systemClock: Clock = { now: () => new Date(), sleep };

@@ -10,6 +10,7 @@
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { startInBackground, type BackgroundProcess, type ProcessIo } from './process.js';
+import { pollUntil } from './clock.js';
 
 /** How to run the server once its port is known. */
 export interface LaunchSpec {
@@ -142,15 +143,14 @@ async function startOnce(opts: LocalServerOptions): Promise<LocalServer> {
     await server.stop();
     throw new LocalServerError(`${message}; command: ${command}\n--- ${opts.name} log ---\n${text}`, kind, text);
   };
-  const deadline = Date.now() + opts.readyTimeoutMs;
-  while (true) {
-    if (opts.signal?.aborted) return fail(`${opts.name} was stopped while it was starting`, 'cancelled');
-    if (child.exit) return fail(`${opts.name} exited before it was ready (code ${child.exit.code}, signal ${child.exit.signal})`, 'exited');
-    if (await answers(url + opts.readyPath)) return server;
-    if (Date.now() > deadline)
-      return fail(`${opts.name} did not answer ${url}${opts.readyPath} within ${opts.readyTimeoutMs / 1000} s`, 'timeout');
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  const state = await pollUntil(
+    async () => (child.exit ? ('exited' as const) : (await answers(url + opts.readyPath)) ? ('ready' as const) : undefined),
+    { intervalMs: 200, timeoutMs: opts.readyTimeoutMs, signal: opts.signal },
+  );
+  if (state === 'ready') return server;
+  if (child.exit) return fail(`${opts.name} exited before it was ready (code ${child.exit.code}, signal ${child.exit.signal})`, 'exited');
+  if (opts.signal?.aborted) return fail(`${opts.name} was stopped while it was starting`, 'cancelled');
+  return fail(`${opts.name} did not answer ${url}${opts.readyPath} within ${opts.readyTimeoutMs / 1000} s`, 'timeout');
 }
 
 /** Whether GET url answers 200 within 2 s. */

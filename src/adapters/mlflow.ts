@@ -27,6 +27,7 @@ import { ExternalError, InterruptedError, UserError } from '../core/errors.js';
 import type { Config } from '../config/schema.js';
 import { envTwinValue } from '../config/environment.js';
 import { durationMs } from '../core/duration.js';
+import { sleep } from './clock.js';
 
 // ---------------------------------------------------------------------------------------------
 // Types (camelCase views of MLflow's JSON)
@@ -309,21 +310,6 @@ function parseRegisteredModel(m: Record<string, unknown>): RegisteredModel {
   };
 }
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(new InterruptedError());
-    const t = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(t);
-      reject(new InterruptedError());
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
 /** Transport error codes worth another attempt. */
 const RETRYABLE_NET = new Set([
   'ECONNREFUSED',
@@ -373,6 +359,12 @@ export class MlflowClient {
   /** Link to a run in the MLflow UI. */
   runUrl(runId: string, experimentId: string): string {
     return `${this.baseUrl}/#/experiments/${encodeURIComponent(experimentId)}/runs/${encodeURIComponent(runId)}`;
+  }
+
+  /** Link to MLflow's compare-runs view of these runs (the UI's own URL form). */
+  compareRunsUrl(runs: { runId: string; experimentId: string }[]): string {
+    const q = (xs: string[]) => encodeURIComponent(JSON.stringify([...new Set(xs)]));
+    return `${this.baseUrl}/#/compare-runs?runs=${q(runs.map((r) => r.runId))}&experiments=${q(runs.map((r) => r.experimentId))}`;
   }
 
   /** Link to a registered model version in the MLflow UI. */
@@ -427,6 +419,7 @@ export class MlflowClient {
       const delayMs = Math.max(failure.retryAfterMs ?? 0, Math.round(backoff * (0.75 + Math.random() * 0.5)));
       this.opts.onRetry?.({ attempt: attempt + 1, delayMs, reason: failure.error.message, endpoint });
       await sleep(delayMs, this.opts.signal);
+      if (this.opts.signal?.aborted) throw new InterruptedError();
     }
   }
 
@@ -1137,6 +1130,28 @@ export function trackingUriFrom(config: Config, env: Record<string, string | und
     });
   }
   return uri;
+}
+
+/**
+ * Marks KILLED the runs of an experiment that an mlops on this host left RUNNING when it was
+ * killed (its pid, tagged on the run, is gone); returns them. Used by `train` and `doctor`.
+ */
+export async function closeRunsOfDeadMlops(
+  client: Pick<MlflowClient, 'searchRuns' | 'updateRun' | 'setTag'>,
+  experimentId: string,
+): Promise<Run[]> {
+  const [{ hostname }, { processAlive }, { deadOwnerRuns, TAG }] = await Promise.all([
+    import('node:os'),
+    import('./process.js'),
+    import('../core/run-tags.js'),
+  ]);
+  const page = await client.searchRuns({ experimentIds: [experimentId], filter: "attributes.status = 'RUNNING'", maxResults: 1000 });
+  const dead = deadOwnerRuns(page.runs, hostname(), processAlive);
+  for (const r of dead) {
+    await client.setTag(r.info.runId, TAG.failure, 'mlops-killed');
+    await client.updateRun({ runId: r.info.runId, status: 'KILLED', endTime: Date.now() });
+  }
+  return dead;
 }
 
 /** The client every command uses: URI, timeout and retries from config, credentials from env. */

@@ -41,6 +41,12 @@ export interface RunProcessOptions {
   maxCapture?: number;
   /** Text written to the child's stdin (otherwise stdin is ignored: nothing ever prompts). */
   input?: string;
+  /**
+   * The child (and every process it starts) dies with mlops, even when mlops is killed with
+   * SIGKILL: it runs as the leader of its own process group, watched by a tiny Node process that
+   * stops the group once mlops is gone (see PARENT_WATCH). Signals go to the whole group.
+   */
+  dieWithParent?: boolean;
 }
 
 export interface ProcessResult {
@@ -118,6 +124,8 @@ export async function runProcess(argv: string[], opts: RunProcessOptions): Promi
     };
   }
 
+  const grace = opts.killGraceMs ?? 10_000;
+  const group = opts.dieWithParent === true && process.platform !== 'win32';
   const child = execa(argv[0], argv.slice(1), {
     cwd: opts.cwd,
     env,
@@ -126,11 +134,16 @@ export async function runProcess(argv: string[], opts: RunProcessOptions): Promi
     buffer: false,
     stripFinalNewline: false,
     ...(opts.input !== undefined ? { input: opts.input } : { stdin: 'ignore' as const }),
-    timeout: opts.timeoutMs && opts.timeoutMs > 0 ? Math.ceil(opts.timeoutMs) : undefined,
     killSignal: 'SIGTERM',
-    forceKillAfterDelay: opts.killGraceMs ?? 10_000,
+    forceKillAfterDelay: grace,
     windowsHide: true,
+    detached: group,
   });
+  const kill = (sig: NodeJS.Signals) => {
+    if (group && child.pid) killGroup(child.pid, sig);
+    else child.kill(sig);
+  };
+  const watcher = group && child.pid ? watchParent(child.pid, grace) : undefined;
 
   const attach = (s: NodeJS.ReadableStream | null, tail: Tail) => {
     if (!s) return;
@@ -151,17 +164,29 @@ export async function runProcess(argv: string[], opts: RunProcessOptions): Promi
     const reason: unknown = opts.signal?.reason;
     const sig = typeof reason === 'string' && SIGNAL_NAMES.has(reason) ? (reason as NodeJS.Signals) : (opts.abortSignal ?? 'SIGTERM');
     io?.debug(`forwarding ${sig} to ${argv[0]} (pid ${child.pid ?? '?'})`);
-    child.kill(sig);
+    kill(sig);
     // A child that ignores the signal is killed for good after the grace period.
-    escalation = setTimeout(() => child.kill('SIGKILL'), opts.killGraceMs ?? 10_000);
+    escalation = setTimeout(() => kill('SIGKILL'), grace);
     escalation.unref();
   };
   let escalation: NodeJS.Timeout | undefined;
+  // Our own timer, not execa's: Node's setTimeout fires at once past 2^31-1 ms (about 24.8 days).
+  let timedOut = false;
+  const timeout =
+    opts.timeoutMs && opts.timeoutMs > 0
+      ? setLongTimeout(() => {
+          timedOut = true;
+          io?.debug(`${argv[0]} (pid ${child.pid ?? '?'}) timed out after ${opts.timeoutMs}ms`);
+          kill('SIGTERM');
+          escalation = setTimeout(() => kill('SIGKILL'), grace);
+          escalation.unref();
+        }, opts.timeoutMs)
+      : undefined;
   opts.signal?.addEventListener('abort', onAbort, { once: true });
   const onHurry = () => {
     aborted = true;
     io?.debug(`killing ${argv[0]} (pid ${child.pid ?? '?'}) now`);
-    child.kill('SIGKILL');
+    kill('SIGKILL');
   };
   if (opts.hurry?.aborted) onHurry();
   else opts.hurry?.addEventListener('abort', onHurry, { once: true });
@@ -175,9 +200,9 @@ export async function runProcess(argv: string[], opts: RunProcessOptions): Promi
       signal: r.signal,
       notFound: spawnError === 'ENOENT' || spawnError === 'EACCES',
       spawnError,
-      timedOut: r.timedOut,
+      timedOut,
       aborted,
-      ok: r.exitCode === 0 && !r.timedOut && !aborted,
+      ok: r.exitCode === 0 && !timedOut && !aborted,
       stdout: out.value(),
       stderr: err.value(),
       output: all.value(),
@@ -187,7 +212,64 @@ export async function runProcess(argv: string[], opts: RunProcessOptions): Promi
     opts.signal?.removeEventListener('abort', onAbort);
     opts.hurry?.removeEventListener('abort', onHurry);
     if (escalation) clearTimeout(escalation);
+    timeout?.clear();
+    // Stragglers the child left in its group go with it.
+    if (group && child.pid) killGroup(child.pid, 'SIGKILL');
+    watcher?.kill();
   }
+}
+
+/** The longest delay Node's timers take; a longer one overflows and fires after 1 ms. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** setTimeout for any delay: a longer one is a chain of shorter timers. Unref'd, like the child it guards. */
+export function setLongTimeout(fn: () => void, ms: number): { clear(): void } {
+  let timer: NodeJS.Timeout;
+  const at = Date.now() + ms;
+  const arm = () => {
+    const left = at - Date.now();
+    timer = left > MAX_TIMER_MS ? setTimeout(arm, MAX_TIMER_MS) : setTimeout(fn, Math.max(0, left));
+    timer.unref();
+  };
+  arm();
+  return { clear: () => clearTimeout(timer) };
+}
+
+/**
+ * The watchdog of a `dieWithParent` child, run by this Node binary (always there, whatever the
+ * training command is): every half second, when the process group it guards is gone it exits;
+ * when its parent (mlops) is gone (it was re-parented) it sends the group SIGTERM, then SIGKILL
+ * after the grace period. The same idea as local-server.ts's Python watchdog, without Python and
+ * without standing between mlops and the child (exit codes and signals stay the child's own).
+ * argv: parent pid, group leader pid, grace in ms.
+ */
+const PARENT_WATCH = `
+const [parent, group, grace] = process.argv.slice(1).map(Number);
+const signal = (s) => { try { process.kill(-group, s); return true; } catch (e) { return e.code === 'EPERM'; } };
+const tick = setInterval(() => {
+  if (!signal(0)) process.exit(0);
+  if (process.ppid !== parent) {
+    clearInterval(tick);
+    signal('SIGTERM');
+    setTimeout(() => { signal('SIGKILL'); process.exit(0); }, grace);
+  }
+}, 500);
+`;
+
+/** Starts the watchdog of the process group led by pid (see PARENT_WATCH). */
+function watchParent(pid: number, graceMs: number): { kill(): void } {
+  const watcher = spawn(process.execPath, ['-e', PARENT_WATCH, String(process.pid), String(pid), String(graceMs)], {
+    stdio: 'ignore',
+    // Its own group: a Ctrl-C to the terminal's group must not take the watchdog away first.
+    detached: true,
+  });
+  watcher.on('error', () => {});
+  watcher.unref();
+  return {
+    kill: () => {
+      if (watcher.exitCode === null && watcher.signalCode === null) watcher.kill('SIGKILL');
+    },
+  };
 }
 
 /** Finds an executable on a PATH string, without running anything. */
@@ -287,6 +369,16 @@ export function killGroup(pid: number, signal: NodeJS.Signals): void {
     process.kill(-pid, signal);
   } catch {
     // already gone
+  }
+}
+
+/** Whether a process with this pid exists (one we may not signal counts). */
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import type { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import type { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { applyShifts, type FeatureShift } from '../core/traffic-shift.js';
+import { sleep } from './clock.js';
 
 /** One request: its body, and optionally its content type (default text/csv) and inference id. */
 export interface TrafficRequest {
@@ -65,7 +66,7 @@ export function startTraffic(opts: TrafficOptions): Traffic {
       const ep = await opts.sagemaker.send(new DescribeEndpointCommand({ EndpointName: opts.endpoint })).catch(() => undefined);
       if (ep?.EndpointStatus !== 'InService' && ep?.EndpointStatus !== 'Updating') {
         i--;
-        await sleep(100);
+        await sleep(100, opts.signal);
         continue;
       }
       const r = opts.request(i);
@@ -86,7 +87,7 @@ export function startTraffic(opts: TrafficOptions): Traffic {
         // The endpoint may be between fleets: the next request tries again.
         failed++;
       }
-      await sleep(gap - (Date.now() - started));
+      await sleep(Math.max(0, gap - (Date.now() - started)), opts.signal);
     }
     return sent;
   })();
@@ -152,8 +153,4 @@ export function rowRequests(
       ...(opts.inferenceIdPrefix ? { inferenceId: `${opts.inferenceIdPrefix}${i}` } : {}),
     };
   };
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, Math.max(0, ms)));
 }

@@ -186,7 +186,8 @@ export const COMMANDS = [
       'Compares the candidate (the run `mlops train` recorded in .mlops/last-run.json,\n' +
       'or --run) with the baseline (compare.baseline, or --baseline), evaluates every\n' +
       'gate of compare.gates, prints a table and writes a Markdown report with links to\n' +
-      'both runs (compare.report, and $GITHUB_STEP_SUMMARY under GitHub Actions).\n' +
+      'both runs (compare.report, and $GITHUB_STEP_SUMMARY under GitHub Actions);\n' +
+      'with --comment, also one comment on the pull/merge request, updated in place.\n' +
       'A gated metric that is missing or NaN fails. With no baseline yet (the first\n' +
       'model), compare.noBaseline decides: pass with a warning, or fail.\n' +
       '\n' +
@@ -219,6 +220,7 @@ export const COMMANDS = [
         choices: ['pass', 'fail'],
       },
       { flags: '--report <file>', description: 'where to write the Markdown report (default: compare.report)' },
+      { flags: '--comment', description: 'post the report as one sticky PR/MR comment, updated in place (default: compare.comment)' },
     ],
   },
   {

@@ -2,6 +2,7 @@
  * The one output object of the program. Results go to stdout; logs, progress and errors to stderr.
  * With --json, stdout carries exactly one JSON document (the result, or the error).
  */
+import { randomUUID } from 'node:crypto';
 import { appendFileSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 import type { ChalkInstance, Options as ChalkOptions } from 'chalk';
@@ -162,6 +163,23 @@ export class Io {
     const file = this.env.GITHUB_STEP_SUMMARY;
     if (!file) return false;
     appendFileSync(file, this.redactor.redact(markdown.endsWith('\n') ? markdown : markdown + '\n'));
+    return true;
+  }
+
+  /**
+   * Appends step outputs to $GITHUB_OUTPUT when it is set (name=value; a multi-line value in
+   * GitHub's heredoc form). Returns whether it wrote.
+   */
+  githubOutput(values: Record<string, string>): boolean {
+    const file = this.env.GITHUB_OUTPUT;
+    if (!file) return false;
+    const lines = Object.entries(values).map(([name, raw]) => {
+      const v = this.redactor.redact(raw);
+      if (!/[\r\n]/.test(v)) return `${name}=${v}\n`;
+      const delimiter = `mlops_${randomUUID()}`;
+      return `${name}<<${delimiter}\n${v}\n${delimiter}\n`;
+    });
+    appendFileSync(file, lines.join(''));
     return true;
   }
 

@@ -12,7 +12,15 @@ import { loadCommand, type AnyRun } from './loaders.js';
 import type { CommandContext, GlobalOptions } from './context.js';
 import { ExitCode, MlopsError, UserError, exitCodeFor, isExpected } from '../core/errors.js';
 import type { Io, Stream } from './io.js';
-import { AFTER_HELP, GLOBAL_OPTIONS, PROGRAM_DESCRIPTION, isRootHelp, isVersion, renderRootHelp } from './root-help.js';
+import {
+  AFTER_HELP,
+  GLOBAL_OPTIONS,
+  PROGRAM_DESCRIPTION,
+  isRootHelp,
+  isVersion,
+  renderRootHelp,
+  unknownCommandWithHelp,
+} from './root-help.js';
 
 export interface MainDeps {
   stdout?: Stream;
@@ -167,8 +175,14 @@ export async function main(argv: string[], deps: MainDeps = {}): Promise<number>
   };
   for (const def of commands) register(program, def, '');
 
+  // Without the help flag, commander reports the unknown word (exit 2) with its nearest command.
+  const unknown = unknownCommandWithHelp(
+    argv,
+    commands.map((c) => c.name),
+  );
+  const parsed = unknown === undefined ? argv : argv.filter((a) => a !== '--help' && a !== '-h');
   try {
-    await program.parseAsync(argv, { from: 'user' });
+    await program.parseAsync(parsed, { from: 'user' });
   } catch (err) {
     if (err instanceof CommanderError) {
       // Help and version are "errors" to commander; usage problems exit 2 with commander's message

@@ -37,6 +37,22 @@ export function isRootHelp(argv: string[]): boolean {
   return argv.length === 1 && (argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help');
 }
 
+/**
+ * The first word of argv when it is not a command but help was asked for (`mlops nosuch --help`):
+ * commander would answer the help flag with the root help and exit 0, hiding the typo.
+ */
+export function unknownCommandWithHelp(argv: string[], commandNames: readonly string[]): string | undefined {
+  const end = argv.indexOf('--');
+  const flags = end === -1 ? argv : argv.slice(0, end);
+  if (!flags.includes('--help') && !flags.includes('-h')) return undefined;
+  for (let i = 0; i < flags.length; i++) {
+    const a = flags[i];
+    if (a === '-c' || a === '--config' || a === '-C' || a === '--cwd') i++;
+    else if (!a.startsWith('-')) return a === 'help' || commandNames.includes(a) ? undefined : a;
+  }
+  return undefined;
+}
+
 /** argv that asks for exactly the version. */
 export function isVersion(argv: string[]): boolean {
   return argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V');

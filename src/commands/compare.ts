@@ -1,18 +1,29 @@
 /**
  * `mlops compare`: the candidate run against the production baseline in MLflow. Prints the table,
- * writes the Markdown report (compare.report, and $GITHUB_STEP_SUMMARY under GitHub Actions) and
- * exits 1 on any regression (returned as exitCode, not thrown) or a candidate run that did not
- * finish, 2 on bad input, 3 when MLflow fails.
+ * writes the Markdown report (compare.report, and $GITHUB_STEP_SUMMARY under GitHub Actions), the
+ * CI outputs (step outputs, one annotation per failed gate, GitLab's JUnit and metrics reports),
+ * optionally the sticky PR/MR comment, and exits 1 on any regression (returned as exitCode, not
+ * thrown) or a candidate run that did not finish, 2 on bad input, 3 when MLflow fails. Commenting
+ * never changes the exit code.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { CommandRun } from '../cli/context.js';
 import { CheckFailedError, UserError } from '../core/errors.js';
 import { mlflowFromConfig, type MlflowClient, type Run } from '../adapters/mlflow.js';
+import { pullRequestComments } from '../adapters/pr-comment.js';
+import { configLines } from '../config/load.js';
 import { gateAudit } from '../app/deploy.js';
 import { lastRunPath, readLastRun } from '../app/last-run.js';
 import { describeBaselineSpec, parseBaselineFlag, resolveBaseline, type BaselineSpec } from '../core/baseline.js';
-import { renderMarkdown, renderTable, type CompareResult, type RunRef } from '../core/compare-report.js';
+import {
+  commentMarker,
+  renderJunit,
+  renderMarkdown,
+  renderMetricsReport,
+  renderTable,
+  type CompareResult,
+  type RunRef,
+} from '../core/compare-report.js';
 import { evaluateGates } from '../core/gates.js';
 import { registeredModelName } from '../core/production-model.js';
 
@@ -27,7 +38,7 @@ function ref(client: MlflowClient, run: { info: { runId: string; experimentId: s
 
 export const run: CommandRun<'compare'> = async (ctx, _args, opts) => {
   const { io } = ctx;
-  const { config, root } = await ctx.loadConfig();
+  const { config, root, filepath } = await ctx.loadConfig();
   const spec: BaselineSpec = typeof opts.baseline === 'string' ? parseBaselineFlag(opts.baseline) : config.compare.baseline;
   const policy = opts.ifNoBaseline ?? config.compare.noBaseline;
   const recorded = typeof opts.run === 'string' && opts.run ? { runId: opts.run.trim() } : await readLastRun(root);
@@ -119,15 +130,77 @@ export const run: CommandRun<'compare'> = async (ctx, _args, opts) => {
     others: evaluation.others,
     failed: evaluation.failed,
     warnings: evaluation.warnings,
+    compareUrl: baseline.found ? client.compareRunsUrl([candidate.info, baseline.run.info]) : undefined,
   };
   for (const w of result.warnings) io.warn(w);
 
   const markdown = renderMarkdown(result);
+  // A file that cannot be written is exit 3 after the verdict is printed (never an internal error).
+  const { failureWithResult, writeReportFile } = await import('../adapters/report-file.js');
+  const notWritten: Awaited<ReturnType<typeof writeReportFile>>[] = [];
+  const write = async (file: string, text: string, what: string) => {
+    const failure = await writeReportFile(file, io.redactor.redact(text), { what });
+    if (failure) notWritten.push(failure);
+    return !failure;
+  };
   const reportPath = path.resolve(root, typeof opts.report === 'string' ? opts.report : config.compare.report);
-  mkdirSync(path.dirname(reportPath), { recursive: true });
-  writeFileSync(reportPath, io.redactor.redact(markdown));
-  io.debug(`report written to ${reportPath}`);
+  if (await write(reportPath, markdown, 'report')) io.debug(`report written to ${reportPath}`);
   if (io.stepSummary(markdown)) io.debug('report appended to $GITHUB_STEP_SUMMARY');
+  if (
+    io.githubOutput({
+      verdict: result.verdict,
+      'candidate-run-id': result.candidate.runId,
+      'baseline-run-id': result.baseline?.runId ?? '',
+    })
+  ) {
+    io.debug('verdict and run ids written to $GITHUB_OUTPUT');
+  }
+  const gitlab = ctx.env.GITLAB_CI === 'true';
+  const junit = config.compare.junitReport ?? (gitlab ? '.mlops/compare-junit.xml' : undefined);
+  const metrics = config.compare.metricsReport ?? (gitlab ? '.mlops/compare-metrics.txt' : undefined);
+  const project = config.project ?? path.basename(root);
+  if (junit) await write(path.resolve(root, junit), renderJunit(result, `mlops compare: ${project}`), 'JUnit report');
+  if (metrics) await write(path.resolve(root, metrics), renderMetricsReport(result), 'metrics report');
+
+  const failedGates = result.gates.flatMap((g, i) => (g.verdict === 'fail' ? [{ g, i }] : []));
+  if (io.githubActions && failedGates.length) {
+    // One annotation per failed gate, on the gate's own entry in the config file.
+    const lines = configLines(
+      filepath,
+      failedGates.map(({ i }) => `compare.gates[${i}]`),
+    );
+    const file = path.relative(ctx.env.GITHUB_WORKSPACE || root, filepath) || path.basename(filepath);
+    failedGates.forEach(({ g }, k) => {
+      const numbers = `baseline ${g.baseline ?? 'missing'}, candidate ${g.candidate ?? 'missing'}`;
+      io.annotate('error', `${g.metric}: ${g.reasons.join('; ')} (${numbers})`, {
+        file,
+        line: lines[k],
+        title: `mlops compare: ${g.metric} regressed`,
+      });
+    });
+  }
+
+  if (opts.comment ?? config.compare.comment) {
+    const comments = pullRequestComments(ctx.env, {
+      tokenVariable: config.compare.commentToken,
+      signal: ctx.signal,
+      debug: (m) => io.debug(m),
+    });
+    if ('skipped' in comments) {
+      io.info(`notice: no pull/merge request comment: ${comments.skipped}.`);
+    } else {
+      const marker = commentMarker(project);
+      const bodyOf = (md: string) => `${marker}\n${io.redactor.redact(md)}`;
+      let body = bodyOf(markdown);
+      // Too long for the provider (thousands of metrics): the gates only, then a cut.
+      if (body.length > comments.maxBodyLength) body = bodyOf(renderMarkdown(result, { brief: true }));
+      if (body.length > comments.maxBodyLength)
+        body = `${body.slice(0, comments.maxBodyLength - 200)}\n\n_(cut: see the full report in the job)_\n`;
+      const outcome = await comments.upsert(marker, body);
+      if (outcome.status === 'failed') io.warn(`Could not comment on ${comments.target}: ${outcome.reason}. The gate's verdict stands.`);
+      else io.info(`Comment ${outcome.status} on ${comments.target}${outcome.url ? `: ${outcome.url}` : ''}`);
+    }
+  }
 
   await gateAudit(
     ctx,
@@ -145,10 +218,19 @@ export const run: CommandRun<'compare'> = async (ctx, _args, opts) => {
     },
   });
 
-  if (result.verdict === 'fail') io.error(`Regression: ${result.failed} of ${result.gates.length} gate(s) failed.`);
-  return {
-    data: { ok: result.verdict === 'pass', ...result, report: reportPath },
-    text: renderTable(result, (style, text) => io.styleOut(style, text)),
-    exitCode: result.verdict === 'fail' ? 1 : 0,
-  };
+  if (result.verdict === 'fail') {
+    const msg = `Regression: ${result.failed} of ${result.gates.length} gate(s) failed.`;
+    // Under GitHub Actions each failed gate has its own annotation already: no generic one besides.
+    if (io.githubActions) io.info(`${io.style('red', 'error:')} ${msg}`);
+    else io.error(msg);
+  }
+  const data = { ok: result.verdict === 'pass', ...result, report: reportPath };
+  const text = renderTable(result, (style, t) => io.styleOut(style, t));
+  const failure = notWritten.find((f) => f !== undefined);
+  if (failure) {
+    // The verdict is printed before the failure to write a file (exit 3) is reported.
+    if (!io.json) io.result(data, text);
+    throw failureWithResult(failure, data);
+  }
+  return { data, text, exitCode: result.verdict === 'fail' ? 1 : 0 };
 };

@@ -66,7 +66,17 @@ export const run: CommandRun<'doctor'> = async (ctx, _args, opts) => {
     checkMlflow(probe, ctx, loaded, timeoutMs),
     checkAws(probe, ctx, loaded, awsNeeded, timeoutMs),
   ]);
-  const checks: Check[] = [checkNode(probe, probe.runningNodeVersion()), git, dvc, python, configCheck, mlflow, ...aws];
+  const leftRunning = mlflow.status === 'ok' && loaded ? await checkLeftRunning(ctx, loaded) : undefined;
+  const checks: Check[] = [
+    checkNode(probe, probe.runningNodeVersion()),
+    git,
+    dvc,
+    python,
+    configCheck,
+    mlflow,
+    ...(leftRunning ? [leftRunning] : []),
+    ...aws,
+  ];
 
   const failed = checks.filter((c) => c.required && c.status === 'fail');
   const warned = checks.filter((c) => c.status === 'warn' || (!c.required && c.status === 'fail'));
@@ -242,6 +252,33 @@ async function checkMlflow(probe: Probe, ctx: CommandContext, loaded: LoadedConf
     };
   }
   return { name, required: true, status: 'ok', summary: `${base} answers (REST API HTTP ${api.status})` };
+}
+
+/**
+ * Closes (KILLED) the runs of the training experiment that a killed mlops on this host left
+ * RUNNING, and says so; nothing to report is no line at all. Best effort: the mlflow check above
+ * already said whether the server answers.
+ */
+async function checkLeftRunning(ctx: CommandContext, loaded: LoadedConfig): Promise<Check | undefined> {
+  try {
+    const { closeRunsOfDeadMlops, mlflowFromConfig } = await import('../adapters/mlflow.js');
+    const client = await mlflowFromConfig(loaded.config, ctx.env, { signal: ctx.signal });
+    const name = loaded.config.mlflow.experiment ?? loaded.config.project ?? path.basename(loaded.root);
+    const experiment = await client.getExperimentByName(name);
+    if (!experiment) return undefined;
+    const closed = await closeRunsOfDeadMlops(client, experiment.experimentId);
+    if (!closed.length) return undefined;
+    return {
+      name: 'runs',
+      required: false,
+      status: 'warn',
+      summary: `${closed.length} run(s) of "${name}" were left RUNNING by an mlops that is gone (killed?) and are now marked KILLED: ${closed.map((r) => r.info.runId).join(', ')}`,
+      fix: 'Nothing left to do; train again if those runs were needed.',
+    };
+  } catch (err) {
+    ctx.io.debug(`could not look for runs left RUNNING: ${(err as Error).message}`);
+    return undefined;
+  }
 }
 
 async function checkAws(

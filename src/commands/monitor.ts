@@ -313,10 +313,10 @@ export const run: CommandRun<'monitor'> = async (ctx, _args, opts) => {
   const violationsFile = path.resolve(ctx.cwd, opts.violations ?? path.resolve(root, m.violations));
   const reportFile = path.resolve(ctx.cwd, opts.report ?? path.resolve(root, m.report));
   const markdown = renderMarkdown(outcome);
-  await mkdir(path.dirname(violationsFile), { recursive: true });
-  await writeFile(violationsFile, JSON.stringify(outcome.violations, null, 2) + '\n');
-  await mkdir(path.dirname(reportFile), { recursive: true });
-  await writeFile(reportFile, markdown);
+  const { failureWithResult, writeReportFile } = await import('../adapters/report-file.js');
+  const notWritten =
+    (await writeReportFile(violationsFile, JSON.stringify(outcome.violations, null, 2) + '\n', { what: 'constraint violations' })) ??
+    (await writeReportFile(reportFile, markdown));
   ctx.io.stepSummary(markdown);
   if (outcome.metrics.published)
     ctx.io.debug(`published ${outcome.metrics.published} data points to CloudWatch namespace ${outcome.metrics.namespace}`);
@@ -324,5 +324,10 @@ export const run: CommandRun<'monitor'> = async (ctx, _args, opts) => {
   else if (outcome.rollback.due) ctx.io.warn(outcome.rollback.detail);
 
   const data = { ...outcome, violationsFile, reportFile, stateFile: state.describe };
+  if (notWritten) {
+    // The verdict (and any rollback) stands: print it, then fail for the file.
+    if (!ctx.io.json) ctx.io.result(data, renderText(outcome));
+    throw failureWithResult(notWritten, data);
+  }
   return { data, text: renderText(outcome), exitCode: outcome.status === 'drift' ? 1 : 0 };
 };

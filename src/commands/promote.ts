@@ -150,6 +150,7 @@ function shape(ctx: CommandContext, w: Wiring, r: RunResult, dry = false): Comma
     steps: r.steps,
     dryRun: dry,
   };
+  if (!dry) ctx.io.githubOutput({ stage: data.stage ?? '', 'deployment-id': data.deployment ?? '' });
   const lines = [
     ...(dry ? ['Plan (dry run: nothing was changed):', ...r.steps.map((s, i) => `  ${i + 1}. ${s}`)] : []),
     `${w.deploy.endpointName}: deployment ${rec?.id ?? '-'} ${rec ? `(v${rec.candidate.version})` : ''} at stage ${rec?.stage ?? '-'}: ${r.outcome}${r.waitingFor ? `, waiting for ${r.waitingFor}` : ''}`,

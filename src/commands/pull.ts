@@ -13,6 +13,12 @@ export const run: CommandRun<'pull'> = async (ctx, args, opts) => {
       throw new UserError('BAD_JOBS', `--jobs must be a positive integer, got "${opts.jobs}".`, { hint: 'e.g. --jobs 4' });
     }
   }
+  // dvc would read a remote named like an option (`--help`) as that option.
+  if (opts.remote?.startsWith('-')) {
+    throw new UserError('BAD_REMOTE', `--remote: "${opts.remote}" is not a DVC remote name (it starts with "-").`, {
+      hint: 'Name a remote from `dvc remote list`, e.g. --remote storage.',
+    });
+  }
   const spec = {
     remote: opts.remote ?? config.data.remote,
     targets: args.length ? args : config.data.targets,

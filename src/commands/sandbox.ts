@@ -23,13 +23,24 @@ interface Project {
 }
 
 /** The project folder and its sandbox folder; a missing config is fine, a broken one is not. */
-async function project(ctx: CommandContext): Promise<Project> {
+/**
+ * The project and its sandbox folder. `up` needs a valid config (it creates the deploy section's
+ * buckets); down, env and status only need the folder, so an invalid config never keeps them
+ * from reaching (and stopping) what `up` started: its folder is the config file's.
+ */
+async function project(ctx: CommandContext, opts: { needConfig?: boolean } = {}): Promise<Project> {
   try {
     const { root, config } = await ctx.loadConfig();
     return { root, dir: path.join(root, '.mlops', 'sandbox'), config };
   } catch (err) {
     if (err instanceof MlopsError && err.code === 'CONFIG_NOT_FOUND' && !ctx.globals.config) {
       return { root: ctx.cwd, dir: path.join(ctx.cwd, '.mlops', 'sandbox') };
+    }
+    const file = err instanceof MlopsError ? err.details?.file : undefined;
+    if (!opts.needConfig && typeof file === 'string') {
+      ctx.io.warn(`${file} is not valid (${(err as MlopsError).message}); using its folder for the sandbox anyway`);
+      const root = path.dirname(file);
+      return { root, dir: path.join(root, '.mlops', 'sandbox') };
     }
     throw err;
   }
@@ -55,7 +66,7 @@ async function buckets(ctx: CommandContext, p: Project, motoUrl: string): Promis
 
 export const up: CommandRun<'sandbox up'> = async (ctx, _args, opts) => {
   const stack = await import('../sandbox/local-stack.js');
-  const p = await project(ctx);
+  const p = await project(ctx, { needConfig: true });
   const timeScale = opts.timeScale !== undefined ? Number(opts.timeScale) : DEFAULT_TIME_SCALE;
   if (!(timeScale > 0)) throw new UserError('BAD_OPTION', `--time-scale must be a positive number, not ${String(opts.timeScale)}.`);
 

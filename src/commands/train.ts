@@ -9,15 +9,15 @@
  * `mlops.train.exit_code`), could not start, timed out, or did not log a required metric, or
  * MLflow failed; 2 bad config; 130 interrupted (SIGINT/SIGTERM, forwarded to the command).
  */
-import { createHash } from 'node:crypto';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { CommandRun } from '../cli/context.js';
 import { ExternalError, InterruptedError, UserError } from '../core/errors.js';
 import { durationMs, formatDuration } from '../core/duration.js';
 import { LAST_RUN_FILE, type LastRun } from '../core/last-run.js';
-import { buildRunTags, canonicalJson, missingMetrics, requiredMetrics, TAG } from '../core/run-tags.js';
+import { buildRunTags, missingMetrics, requiredMetrics, TAG } from '../core/run-tags.js';
 import { formatCommand, runProcess, type ProcessResult } from '../adapters/process.js';
 
 type FinalStatus = 'FINISHED' | 'FAILED' | 'KILLED';
@@ -28,8 +28,8 @@ async function packageVersion(): Promise<string> {
 }
 
 export const run: CommandRun<'train'> = async (ctx, args, opts) => {
-  const { config, root } = await ctx.loadConfig();
-  const { mlflowFromConfig, trackingUriFrom, safeUri } = await import('../adapters/mlflow.js');
+  const { config, root, fileHash } = await ctx.loadConfig();
+  const { closeRunsOfDeadMlops, mlflowFromConfig, trackingUriFrom, safeUri } = await import('../adapters/mlflow.js');
 
   const command = args.length ? args : config.train.command;
   let timeoutMs: number;
@@ -49,7 +49,8 @@ export const run: CommandRun<'train'> = async (ctx, args, opts) => {
   ]);
   const [git, data, version] = await Promise.all([readGitInfo(root, ctx.env), readDataVersion(root), packageVersion()]);
   const ci = detectCi(ctx.env);
-  const configHash = createHash('sha256').update(canonicalJson(config)).digest('hex').slice(0, 16);
+  // Of the config as written, before ${VAR} interpolation: a secret must not change the tag (see hashConfigValue).
+  const configHash = fileHash ?? (await import('../config/load.js')).hashConfigValue(config);
   const script = command.find((a, i) => i > 0 && /\.(py|R|r|jl|sh|ipynb)$/.test(a));
   const tags = buildRunTags({
     git,
@@ -60,6 +61,7 @@ export const run: CommandRun<'train'> = async (ctx, args, opts) => {
     command: formatCommand(command),
     mlopsVersion: version,
     sourceName: script,
+    owner: { pid: process.pid, host: hostname() },
   });
 
   if (opts.dryRun) {
@@ -90,6 +92,11 @@ export const run: CommandRun<'train'> = async (ctx, args, opts) => {
     onRetry: (r) => ctx.io.debug(`MLflow ${r.endpoint}: ${r.reason}; retry ${r.attempt} in ${r.delayMs}ms`),
   });
   const experimentId = await mlflow.getOrCreateExperiment(experimentName);
+  for (const orphan of await closeRunsOfDeadMlops(mlflow, experimentId)) {
+    ctx.io.warn(
+      `The run ${orphan.info.runId} was left RUNNING by an mlops that is gone (pid ${orphan.data.tags[TAG.pid]}, killed?); it is now marked KILLED.`,
+    );
+  }
   if (ctx.signal.aborted) throw new InterruptedError('Interrupted before the run was created.');
   const startedAt = new Date();
   const created = await mlflow.createRun({ experimentId, startTime: startedAt.getTime(), tags });
@@ -105,6 +112,8 @@ export const run: CommandRun<'train'> = async (ctx, args, opts) => {
   let failureTag: string | undefined = 'mlops-error';
   let proc: ProcessResult | undefined;
   let finalized = false;
+  let recordError: ExternalError | undefined;
+  const { failureWithResult, writeReportFile } = await import('../adapters/report-file.js');
   const finalize = async () => {
     if (finalized) return;
     finalized = true;
@@ -133,21 +142,18 @@ export const run: CommandRun<'train'> = async (ctx, args, opts) => {
       configHash,
     };
     const file = path.join(root, LAST_RUN_FILE);
-    try {
-      await mkdir(path.dirname(file), { recursive: true });
-      const tmp = `${file}.${process.pid}.tmp`;
-      await writeFile(tmp, JSON.stringify(record, null, 2) + '\n');
-      await rename(tmp, file);
-    } catch (err) {
-      throw new ExternalError(
+    const notWritten = await writeReportFile(file, JSON.stringify(record, null, 2) + '\n', { atomic: true, what: 'run record' });
+    if (notWritten) {
+      recordError = new ExternalError(
         'LAST_RUN_NOT_WRITTEN',
-        `The run ${runId} is ${final}, but it could not be recorded in ${file}: ${(err as Error).message}`,
+        `The run ${runId} is ${final}, but ${notWritten.message.replace(/^C/, 'c')}`,
         {
           hint: `Make ${path.dirname(file)} a writable folder, or pass the run to the next step explicitly (\`mlops compare --run ${runId}\`).`,
-          details: { runId, status: final },
-          cause: err,
+          details: { runId, status: final, file },
+          cause: notWritten,
         },
       );
+      throw recordError;
     }
     return record;
   };
@@ -169,7 +175,8 @@ export const run: CommandRun<'train'> = async (ctx, args, opts) => {
       PYTHONUNBUFFERED: ctx.env.PYTHONUNBUFFERED ?? '1',
     };
     ctx.io.info(`$ ${formatCommand(command)}`);
-    proc = await runProcess(command, { cwd: root, env, io: ctx.io, signal: ctx.signal, hurry: ctx.hurry, timeoutMs });
+    // dieWithParent: even a SIGKILL of mlops must not leave the training running unwatched.
+    proc = await runProcess(command, { cwd: root, env, io: ctx.io, signal: ctx.signal, hurry: ctx.hurry, timeoutMs, dieWithParent: true });
     const took = formatDuration(proc.durationMs);
 
     if (proc.aborted) {
@@ -229,11 +236,17 @@ export const run: CommandRun<'train'> = async (ctx, args, opts) => {
 
     final = 'FINISHED';
     failureTag = undefined;
-    const record = (await finalize())!;
-    ctx.io.success(`Training finished in ${took}; run ${runId} is FINISHED (${required.length} required metric(s) logged).`);
     const metrics = logged?.data.metrics ?? {};
+    const record = await finalize().catch((err: unknown) => {
+      // The run is FINISHED; only the record for the next step is missing: print the result, then fail.
+      if (!recordError || err !== recordError) throw err;
+      const result = { runId, experimentId, status: final, durationMs: proc!.durationMs, metrics, tags };
+      if (!ctx.io.json) ctx.io.result(result, runId);
+      throw failureWithResult(recordError, result);
+    });
+    ctx.io.success(`Training finished in ${took}; run ${runId} is FINISHED (${required.length} required metric(s) logged).`);
     return {
-      data: { ...record, durationMs: proc.durationMs, metrics, tags },
+      data: { ...record!, durationMs: proc.durationMs, metrics, tags },
       text: runId,
     };
   } finally {
@@ -242,7 +255,8 @@ export const run: CommandRun<'train'> = async (ctx, args, opts) => {
       try {
         await finalize();
       } catch (err) {
-        ctx.io.error(`could not mark the MLflow run ${runId} ${final}: ${(err as Error).message}`, 'Set its status in the MLflow UI.');
+        if (recordError && err === recordError) ctx.io.error(recordError.message, recordError.hint);
+        else ctx.io.error(`could not mark the MLflow run ${runId} ${final}: ${(err as Error).message}`, 'Set its status in the MLflow UI.');
       }
     }
     ctx.hurry?.removeEventListener('abort', onHurry);

@@ -10,11 +10,13 @@
  * Relative paths inside the config resolve against the folder of the config file (`root`), not
  * the working directory: use `resolveConfigPath`.
  */
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Node } from 'yaml';
 import { UserError } from '../core/errors.js';
+import { canonicalJson } from '../core/run-tags.js';
 import type { Config } from './schema.js';
 import { applyEnvironment, type SettingSource } from './environment.js';
 import { interpolateString, type InterpolationProblem } from './interpolate.js';
@@ -42,6 +44,8 @@ export interface LoadedConfig {
   filepath: string;
   /** The directory holding the config: relative paths in it resolve from here. */
   root: string;
+  /** Hash of the settings as written (before interpolation): the run tag mlops.config.hash. Absent for a config built without a file. */
+  fileHash?: string;
 }
 
 export interface LoadOptions {
@@ -81,18 +85,88 @@ export async function loadConfig(opts: LoadOptions): Promise<LoadedConfig> {
     }
     filepath = found;
   }
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = await readFile(filepath, 'utf8');
+    const size = statSync(filepath).size;
+    if (size > MAX_CONFIG_BYTES) throw configError(filepath, [{ path: '', message: tooLarge(size) }]);
+    bytes = await readFile(filepath);
   } catch (err) {
+    if (err instanceof UserError) throw err;
     throw new UserError('CONFIG_UNREADABLE', `Cannot read the config file ${filepath}: ${(err as Error).message}`, {
       hint: 'Check its permissions, or pass another file with --config PATH.',
       details: { file: filepath },
     });
   }
-  const { config, problems } = parseConfigText(text, filepath, opts.env);
+  const decoded = decodeConfig(bytes);
+  if ('problem' in decoded) throw configError(filepath, [decoded.problem]);
+  const { config, problems, fileHash } = parseConfigText(decoded.text, filepath, opts.env);
   if (problems.length || !config) throw configError(filepath, problems);
-  return { ...applyEnvironment(config, opts.env), filepath, root: path.dirname(filepath) };
+  return { ...applyEnvironment(config, opts.env), filepath, root: path.dirname(filepath), fileHash };
+}
+
+/** Config files are small; a larger one is a mistake (or an attack) that would take long to parse. */
+export const MAX_CONFIG_BYTES = 1024 * 1024;
+
+/** How many alias expansions a config may make (yaml's default is 100; a config needs a handful). */
+const MAX_ALIAS_COUNT = 100;
+
+function tooLarge(size: number): string {
+  return `the file is ${size} bytes; a config file may be at most ${MAX_CONFIG_BYTES} bytes (1 MiB). Check that --config names the config, not a data file`;
+}
+
+/**
+ * The file's text, or a problem at the line of the first byte that is not UTF-8 (decoding it
+ * leniently would turn it into U+FFFD and change a name or a secret without a word).
+ */
+export function decodeConfig(bytes: Uint8Array): { text: string } | { problem: ConfigProblem } {
+  if (bytes.length > MAX_CONFIG_BYTES) return { problem: { path: '', message: tooLarge(bytes.length) } };
+  try {
+    return { text: new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes) };
+  } catch {
+    const at = firstInvalidUtf8(bytes);
+    let line = 1;
+    let lineStart = 0;
+    for (let i = 0; i < at; i++) {
+      if (bytes[i] === 0x0a) {
+        line++;
+        lineStart = i + 1;
+      }
+    }
+    return {
+      problem: {
+        path: '',
+        line,
+        column: at - lineStart + 1,
+        message: `byte 0x${(bytes[at] ?? 0).toString(16).padStart(2, '0')} is not UTF-8 text; save the file as UTF-8 (a config in another encoding, e.g. Latin-1, must be converted)`,
+      },
+    };
+  }
+}
+
+/** Offset of the first byte that does not start or continue a valid UTF-8 sequence. */
+function firstInvalidUtf8(b: Uint8Array): number {
+  let i = 0;
+  while (i < b.length) {
+    const c = b[i];
+    let n: number;
+    let min: number;
+    if (c < 0x80) {
+      i++;
+      continue;
+    } else if (c >= 0xc2 && c <= 0xdf) [n, min] = [1, 0x80];
+    else if (c >= 0xe0 && c <= 0xef) [n, min] = [2, 0x800];
+    else if (c >= 0xf0 && c <= 0xf4) [n, min] = [3, 0x10000];
+    else return i;
+    let cp = c & (0x3f >> n);
+    for (let k = 1; k <= n; k++) {
+      const x = b[i + k];
+      if (x === undefined || (x & 0xc0) !== 0x80) return i;
+      cp = (cp << 6) | (x & 0x3f);
+    }
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return i;
+    i += n + 1;
+  }
+  return b.length;
 }
 
 /** Resolves a path from the config against the config file's folder. */
@@ -149,7 +223,8 @@ export function parseConfigText(
   text: string,
   filepath: string,
   env: Record<string, string | undefined>,
-): { config?: Config; problems: ConfigProblem[] } {
+): { config?: Config; problems: ConfigProblem[]; fileHash?: string } {
+  if (text.length > MAX_CONFIG_BYTES) return { problems: [{ path: '', message: tooLarge(Buffer.byteLength(text)) }] };
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const problems: ConfigProblem[] = [];
@@ -165,7 +240,28 @@ export function parseConfigText(
 
   const isPackageJson = path.basename(filepath) === 'package.json';
   let root: Node | null = doc.contents;
-  let raw: unknown = doc.toJS();
+  let raw: unknown;
+  try {
+    raw = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (err) {
+    // yaml refuses an alias "bomb" (aliases of aliases that expand exponentially) while converting.
+    let first: Node | undefined;
+    visit(doc, {
+      Alias(_key, node) {
+        first = node;
+        return visit.BREAK;
+      },
+    });
+    const pos = first?.range ? lineCounter.linePos(first.range[0]) : { line: 1, col: 1 };
+    const what = /alias/i.test((err as Error).message)
+      ? `its aliases (*name) expand to more than ${MAX_ALIAS_COUNT} copies`
+      : `it cannot be read as data (${firstLine((err as Error).message)})`;
+    return {
+      problems: [
+        { path: '', line: pos.line, column: pos.col, message: `YAML error: ${what}; write the values out instead of nesting aliases` },
+      ],
+    };
+  }
   if (isPackageJson) {
     raw = (raw as Record<string, unknown> | null)?.mlops;
     root = isMap(doc.contents) ? ((doc.contents.get('mlops', true) as Node | undefined) ?? null) : null;
@@ -195,7 +291,17 @@ export function parseConfigText(
   // In file order, so the list reads top to bottom.
   problems.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0));
   if (problems.length) return { problems };
-  return { config: result.config, problems };
+  return { config: result.config, problems, fileHash: hashConfigValue(raw) };
+}
+
+/**
+ * The config's hash (the run tag mlops.config.hash): of its settings as written, before ${VAR}
+ * interpolation, so a secret that reaches the config through the environment does not change it
+ * (a hash of the secret would let anyone who reads MLflow test guesses offline). Keys are sorted,
+ * so comments, formatting and key order do not change it either.
+ */
+export function hashConfigValue(raw: unknown): string {
+  return createHash('sha256').update(canonicalJson(raw)).digest('hex').slice(0, 16);
 }
 
 function interpolate(
@@ -217,6 +323,19 @@ function interpolate(
     return out;
   }
   return v;
+}
+
+/** The line of each dotted path's key in a config file (for annotations); undefined when the file cannot be read. */
+export function configLines(filepath: string, dottedPaths: string[]): (number | undefined)[] {
+  let text: string;
+  try {
+    text = readFileSync(filepath, 'utf8');
+  } catch {
+    return dottedPaths.map(() => undefined);
+  }
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter });
+  return dottedPaths.map((p) => positionOf(doc.contents, p, 'key', lineCounter).line);
 }
 
 /**

@@ -4,15 +4,95 @@
  * Every object is strict: an unknown key is an error (with a "did you mean").
  */
 import { z } from 'zod';
-import { durationMs } from '../core/duration.js';
+import { durationMs, formatDuration, MAX_DURATION_MS } from '../core/duration.js';
 import { lockExpiryProblem } from '../core/lock.js';
 
 /** A duration: seconds as a number, or a string such as "90s", "15m", "24h", "7d". */
 export const duration = z
   .union([z.number().nonnegative(), z.string().regex(/^\d+(\.\d+)?\s*(ms|s|m|h|d)$/, 'a duration like "90s", "15m", "24h" or "7d"')])
+  .refine((d) => Number.isFinite(durationMsOrNaN(d)), {
+    message: `expected a duration of at most ${formatDuration(MAX_DURATION_MS)} ("365d")`,
+  })
   .describe('A duration: seconds as a number, or a string like "90s", "15m", "24h", "7d".');
 
-const s3Uri = z.string().regex(/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/, 'an S3 URI like s3://bucket/prefix');
+function durationMsOrNaN(d: number | string): number {
+  try {
+    return durationMs(d);
+  } catch {
+    return NaN;
+  }
+}
+
+/** A duration within [min, max] (SageMaker's limits), e.g. a blue/green wait of 0-1h. */
+function durationBetween(minMs: number, maxMs: number, range: string) {
+  return duration.refine(
+    (d) => {
+      const ms = durationMsOrNaN(d);
+      return ms >= minMs && ms <= maxMs;
+    },
+    { message: `expected a duration of ${range} (SageMaker's limit), e.g. "10m"` },
+  );
+}
+
+/**
+ * s3://bucket/key-prefix. A `.`, `..` or empty segment in the key is refused: S3 keeps them
+ * literally, so `s3://b/a/../x` is not `s3://b/x` and would write where nobody looks.
+ */
+const s3Uri = z
+  .string()
+  .regex(/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/, 'an S3 URI like s3://bucket/prefix')
+  .refine(
+    (u) => {
+      const key = /^s3:\/\/[^/]+\/(.*)$/.exec(u)?.[1];
+      if (key === undefined || key === '') return true;
+      const segs = key.replace(/\/$/, '').split('/');
+      return segs.every((seg) => seg !== '' && seg !== '.' && seg !== '..');
+    },
+    { message: 'expected an S3 URI without "..", "." or empty (//) segments, like s3://bucket/prefix' },
+  );
+
+/** SageMaker's pattern for endpoint and variant names. */
+const sagemakerName = (what: string) =>
+  z
+    .string()
+    .regex(/^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/, `a SageMaker ${what} name (letters, digits and hyphens, at most 63, no leading hyphen)`);
+
+/**
+ * A file mlops writes, relative to the config file's folder and inside it: an absolute path or
+ * one that climbs out with ".." could overwrite any file the user can write.
+ */
+const localOutput = z.string().refine(
+  (p) => {
+    if (p === '' || /^([a-zA-Z]:)?[\\/]/.test(p)) return false;
+    let depth = 0;
+    for (const seg of p.split(/[\\/]/)) {
+      if (seg === '..') depth--;
+      else if (seg !== '' && seg !== '.') depth++;
+      if (depth < 0) return false;
+    }
+    return depth > 0;
+  },
+  { message: 'expected a relative path inside the config file\'s folder (no absolute path, no ".." out of it), e.g. .mlops/report.md' },
+);
+
+/**
+ * An MLflow tracking URI mlops can talk to: an http(s) URL. (MLflow's other forms, a local
+ * folder, `file:`, `databricks` or a SageMaker tracking-server ARN, are not served over plain REST.)
+ */
+const trackingUri = z
+  .string()
+  .min(1)
+  .refine(
+    (u) => {
+      try {
+        const url = new URL(u);
+        return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '';
+      } catch {
+        return false;
+      }
+    },
+    { message: 'expected an http(s) URL of the MLflow tracking server, such as http://127.0.0.1:5000' },
+  );
 
 const gate = z
   .object({
@@ -28,6 +108,22 @@ const gate = z
     max: z.number().optional().describe('Absolute ceiling: the candidate fails above this value, whatever the baseline.'),
   })
   .strict();
+
+/** Two gates on one metric that disagree on which way is better cannot both be meant. */
+function oneDirectionPerMetric(gates: Array<z.infer<typeof gate>>, ctx: z.RefinementCtx): void {
+  const first = new Map<string, { index: number; direction: string }>();
+  gates.forEach((g, index) => {
+    const seen = first.get(g.metric);
+    if (!seen) first.set(g.metric, { index, direction: g.direction });
+    else if (seen.direction !== g.direction) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [index, 'direction'],
+        message: `gate ${index} says ${g.direction} is better for "${g.metric}", gate ${seen.index} says ${seen.direction}; give the metric one direction (merge the two gates, or fix the direction)`,
+      });
+    }
+  });
+}
 
 const baseline = z
   .union([
@@ -53,14 +149,14 @@ const cutover = z
       .object({
         type: z.literal('canary').describe('Shift a canary share first, wait, then the rest.'),
         size: z.number().min(1).max(50).default(10).describe("Canary size, in percent of the new fleet's capacity (at most 50)."),
-        wait: duration.default('10m').describe('Wait after the canary step before shifting the rest (0-1h).'),
+        wait: durationBetween(0, 3_600_000, '0-1h').default('10m').describe('Wait after the canary step before shifting the rest (0-1h).'),
       })
       .strict(),
     z
       .object({
         type: z.literal('linear').describe('Shift traffic in equal steps with a wait between them.'),
         step: z.number().min(10).max(50).default(20).describe("Step size, in percent of the new fleet's capacity (10-50)."),
-        wait: duration.default('5m').describe('Wait between steps (0-1h).'),
+        wait: durationBetween(0, 3_600_000, '0-1h').default('5m').describe('Wait between steps (0-1h).'),
       })
       .strict(),
   ])
@@ -69,10 +165,7 @@ const cutover = z
 const deploy = z
   .object({
     region: z.string().min(1).optional().describe('Region of the endpoint. Default: aws.region.'),
-    endpointName: z
-      .string()
-      .regex(/^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/, 'a SageMaker endpoint name (letters, digits, hyphens, <= 63)')
-      .describe('SageMaker endpoint to deploy to (created by the first promotion).'),
+    endpointName: sagemakerName('endpoint').describe('SageMaker endpoint to deploy to (created by the first promotion).'),
     executionRoleArn: z
       .string()
       .regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/, 'an IAM role ARN')
@@ -80,9 +173,7 @@ const deploy = z
     image: z.string().min(1).describe('Serving container image URI (an MLflow pyfunc serving image).'),
     instanceType: z.string().min(1).default('ml.m5.large').describe('Instance type of each variant.'),
     instanceCount: z.number().int().positive().default(1).describe('Instances per variant.'),
-    variantName: z
-      .string()
-      .min(1)
+    variantName: sagemakerName('variant')
       .default('AllTraffic')
       .describe('Production variant name; blue/green keeps the same name across configs.'),
     artifacts: s3Uri.describe("Where promote uploads each candidate's model.tar.gz (s3://bucket/prefix)."),
@@ -143,8 +234,10 @@ const deploy = z
       })
       .describe('When the shadow passes the bake.'),
     cutover: cutover.default({ type: 'canary', size: 10, wait: '10m' }),
-    terminationWait: duration.default('5m').describe('How long the old fleet stays after the cutover (0-1h).'),
-    maxExecutionTimeout: duration.default('1h').describe('Longest the blue/green deployment may take (10m-8h).'),
+    terminationWait: durationBetween(0, 3_600_000, '0-1h').default('5m').describe('How long the old fleet stays after the cutover (0-1h).'),
+    maxExecutionTimeout: durationBetween(600_000, 28_800_000, '10m-8h')
+      .default('1h')
+      .describe('Longest the blue/green deployment may take (10m-8h).'),
     alarms: z
       .object({
         errorRate5xx: z
@@ -252,10 +345,8 @@ const monitorDefaults = {
 
 const monitor = z
   .object({
-    endpoint: z.string().min(1).optional().describe('Endpoint whose data capture is monitored. Default: deploy.endpointName.'),
-    variant: z
-      .string()
-      .min(1)
+    endpoint: sagemakerName('endpoint').optional().describe('Endpoint whose data capture is monitored. Default: deploy.endpointName.'),
+    variant: sagemakerName('variant')
       .optional()
       .describe('Variant whose capture is read and whose drift is published. Default: deploy.variantName.'),
     capture: s3Uri
@@ -334,12 +425,10 @@ const monitor = z
       .max(16)
       .default(0)
       .describe('Worker threads that read capture data in parallel (0: one per core, at most 4; 1: read in the main thread).'),
-    violations: z
-      .string()
+    violations: localOutput
       .default('.mlops/constraint_violations.json')
       .describe("Where to write the Model Monitor-style constraint_violations.json. Relative to the config file's folder."),
-    report: z
-      .string()
+    report: localOutput
       .default('.mlops/monitor-report.md')
       .describe("Where to write the Markdown report. Relative to the config file's folder."),
   })
@@ -352,7 +441,7 @@ export const configSchema = z
     project: z.string().min(1).optional().describe('Project name, used in tags, resource names and reports.'),
     mlflow: z
       .object({
-        trackingUri: z.string().min(1).optional().describe('MLflow tracking server URL. $MLFLOW_TRACKING_URI, when set, overrides it.'),
+        trackingUri: trackingUri.optional().describe('MLflow tracking server URL. $MLFLOW_TRACKING_URI, when set, overrides it.'),
         experiment: z.string().min(1).optional().describe('Experiment for training runs (created if missing). Default: the project name.'),
         registeredModel: z
           .string()
@@ -367,7 +456,11 @@ export const configSchema = z
       .describe('MLflow tracking server. Auth comes from MLFLOW_TRACKING_TOKEN or MLFLOW_TRACKING_USERNAME/PASSWORD.'),
     data: z
       .object({
-        remote: z.string().min(1).optional().describe("DVC remote to pull from (default: the repo's default remote)."),
+        remote: z
+          .string()
+          .regex(/^[^-\s][^\s]*$/, 'a DVC remote name (not starting with "-", no spaces), as listed by `dvc remote list`')
+          .optional()
+          .describe("DVC remote to pull from (default: the repo's default remote)."),
         targets: z.array(z.string().min(1)).default([]).describe('DVC targets to pull (default: everything).'),
         jobs: z.number().int().positive().optional().describe('Parallel download jobs for dvc pull.'),
       })
@@ -398,14 +491,40 @@ export const configSchema = z
           .enum(['pass', 'fail'])
           .default('pass')
           .describe('What to do when there is no baseline yet (the first model): pass with a warning, or fail.'),
-        gates: z.array(gate).default([]).describe('The merge gate: one entry per metric.'),
-        report: z
-          .string()
+        gates: z.array(gate).superRefine(oneDirectionPerMetric).default([]).describe('The merge gate: one entry per metric.'),
+        report: localOutput
           .default('.mlops/compare-report.md')
           .describe("Where to write the Markdown report. Relative to the config file's folder."),
+        comment: z
+          .boolean()
+          .default(false)
+          .describe(
+            'Post the report as one sticky comment on the pull request (GitHub) or merge request (GitLab), updated in place on later runs (also --comment).',
+          ),
+        commentToken: z
+          .string()
+          .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name')
+          .optional()
+          .describe(
+            'Name of the environment variable holding the token for the comment. Default: GITHUB_TOKEN on GitHub; on GitLab CI_JOB_TOKEN (sent as a job token).',
+          ),
+        junitReport: z
+          .string()
+          .min(1)
+          .optional()
+          .describe(
+            "JUnit XML of the gates (one test case per gate), for GitLab's artifacts:reports:junit. Default under GitLab CI: .mlops/compare-junit.xml. Relative to the config file's folder.",
+          ),
+        metricsReport: z
+          .string()
+          .min(1)
+          .optional()
+          .describe(
+            "Metrics of both runs in OpenMetrics text, for GitLab's artifacts:reports:metrics. Default under GitLab CI: .mlops/compare-metrics.txt. Relative to the config file's folder.",
+          ),
       })
       .strict()
-      .default({ baseline: { alias: 'production' }, noBaseline: 'pass', gates: [], report: '.mlops/compare-report.md' })
+      .default({ baseline: { alias: 'production' }, noBaseline: 'pass', gates: [], report: '.mlops/compare-report.md', comment: false })
       .describe('The merge gate against the production baseline.'),
     aws: z
       .object({

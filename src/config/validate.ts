@@ -118,6 +118,11 @@ function explainIssue(issue: z.core.$ZodIssue, root: unknown, prefix: Segment[])
             : `a valid ${issue.format}`;
       return [{ path: at, message: `expected ${what}, found ${describe(found)}` }];
     }
+    case 'custom':
+      // The schema's refinements word their message as "expected ...", or as a whole sentence.
+      return [
+        { path: at, message: `${issue.message}${found !== undefined && typeof found !== 'object' ? `, found ${describe(found)}` : ''}` },
+      ];
     default:
       return [{ path: at, message: `${issue.message}${found !== undefined ? `, found ${describe(found)}` : ''}` }];
   }

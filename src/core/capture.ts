@@ -18,6 +18,35 @@
 
 export type Row = unknown[] | Record<string, unknown>;
 
+/**
+ * The longest capture line read: SageMaker caps a real-time request and its response at 6 MB
+ * each; captured as BASE64 they take 8 MB each, 16 MB for both, plus the JSON envelope and
+ * escaping: 20 MiB. A longer line cannot be a SageMaker capture record; it is skipped and counted.
+ */
+export const MAX_CAPTURE_LINE_BYTES = 20 * 1024 * 1024;
+
+/** Why a capture line was not used, as counted in the report. */
+export type BadLineReason =
+  | 'line too long'
+  | 'not JSON'
+  | 'not a capture record'
+  | 'unknown encoding'
+  | 'unreadable payload'
+  | 'missing columns'
+  | 'extra columns'
+  | 'more output rows than input rows'
+  | 'number out of range';
+
+/** A capture line that is not a usable record, with the reason it is counted under. */
+export class CaptureLineError extends RangeError {
+  constructor(
+    readonly reason: BadLineReason,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 export interface CapturePayload {
   observedContentType?: string;
   mode?: string;
@@ -191,8 +220,29 @@ function parseJsonBody(text: string, contentType: string, width: number): Row[] 
 /** Rows of one payload (endpointInput or endpointOutput). Throws on a body it cannot parse. */
 export function decodePayload(p: CapturePayload | undefined, width: number, names?: ReadonlySet<string>): Row[] {
   if (!p || p.data === undefined || p.data === null) return [];
-  const encoding = (p.encoding ?? '').toUpperCase();
-  const contentType = (p.observedContentType ?? '').toLowerCase();
+  if (!isObject(p)) throw new CaptureLineError('not a capture record', 'a payload is not a JSON object');
+  if (typeof p.encoding !== 'string')
+    throw new CaptureLineError('unknown encoding', `unknown capture encoding ${JSON.stringify(p.encoding)}`);
+  if (typeof p.data !== 'string') throw new CaptureLineError('unreadable payload', `the payload data is a ${typeof p.data}, not a string`);
+  const encoding = p.encoding.toUpperCase();
+  const contentType = (typeof p.observedContentType === 'string' ? p.observedContentType : '').toLowerCase();
+  try {
+    return decodeBody(p.data, encoding, contentType, width, names, p.encoding);
+  } catch (err) {
+    if (err instanceof CaptureLineError) throw err;
+    throw new CaptureLineError('unreadable payload', `unreadable ${encoding} payload: ${(err as Error).message}`);
+  }
+}
+
+function decodeBody(
+  data: string,
+  encoding: string,
+  contentType: string,
+  width: number,
+  names: ReadonlySet<string> | undefined,
+  raw: string,
+): Row[] {
+  const p = { data };
   if (encoding === 'CSV') return csvRows(p.data, names);
   if (encoding === 'JSON') return parseJsonBody(p.data, contentType, width);
   if (encoding === 'BASE64') {
@@ -202,13 +252,15 @@ export function decodePayload(p: CapturePayload | undefined, width: number, name
     const t = text.trimStart();
     return t.startsWith('{') || t.startsWith('[') ? parseJsonBody(text, contentType, width) : csvRows(text, names);
   }
-  throw new RangeError(`unknown capture encoding ${JSON.stringify(p.encoding)}`);
+  throw new CaptureLineError('unknown encoding', `unknown capture encoding ${JSON.stringify(raw)} (SageMaker writes CSV, JSON or BASE64)`);
 }
 
 /** Input and output rows of one capture record. */
 export function decodeRecord(rec: CaptureRecord, layout: RowLayout): DecodedRecord {
+  const notObject = (v: unknown) => typeof v !== 'object' || v === null || Array.isArray(v);
+  if (notObject(rec)) throw new CaptureLineError('not a capture record', 'not a capture record: the line is not a JSON object');
   const cd = rec.captureData;
-  if (!cd) throw new RangeError('not a capture record: no captureData');
+  if (!cd || notObject(cd)) throw new CaptureLineError('not a capture record', 'not a capture record: no captureData object');
   const inputs = decodePayload(cd.endpointInput, layout.inputWidth, layout.names);
   let outputs = decodePayload(cd.endpointOutput, layout.outputWidth, layout.names);
   // One output line carrying one value per input row (e.g. XGBoost's CSV "0.1,0.7,0.3").

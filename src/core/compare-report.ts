@@ -3,6 +3,7 @@
  * (pull-request comment, $GITHUB_STEP_SUMMARY) with links to both runs. Pure.
  */
 import type { BaselineSource } from './baseline.js';
+import { printable } from './escape.js';
 import { describeTolerance, fmt, pct, type MetricComparison, type NoBaselinePolicy } from './gates.js';
 
 export interface RunRef {
@@ -26,6 +27,8 @@ export interface CompareResult {
   others: MetricComparison[];
   failed: number;
   warnings: string[];
+  /** MLflow's compare-runs view of candidate and baseline (when there is a baseline). */
+  compareUrl?: string;
 }
 
 const VERDICT_TEXT = { pass: 'pass', fail: 'FAIL', warn: 'pass*', info: '' } as const;
@@ -50,7 +53,7 @@ function value(v: number | undefined): string {
 }
 
 function runLabel(r: RunRef): string {
-  return r.runName ? `${r.runName} (${r.runId})` : r.runId;
+  return printable(r.runName ? `${r.runName} (${r.runId})` : r.runId);
 }
 
 interface Row {
@@ -61,7 +64,7 @@ interface Row {
 function rows(result: CompareResult): { gated: Row[]; others: Row[] } {
   const gated = result.gates.map((c) => ({
     cells: [
-      c.metric,
+      printable(c.metric),
       result.baseline ? value(c.baseline) : '—',
       value(c.candidate),
       signed(c.delta),
@@ -72,7 +75,7 @@ function rows(result: CompareResult): { gated: Row[]; others: Row[] } {
     verdict: c.verdict,
   }));
   const others = result.others.map((c) => ({
-    cells: [c.metric, value(c.baseline), value(c.candidate), signed(c.delta), signedPct(c.relativeDelta), 'not gated', ''],
+    cells: [printable(c.metric), value(c.baseline), value(c.candidate), signed(c.delta), signedPct(c.relativeDelta), 'not gated', ''],
   }));
   return { gated, others };
 }
@@ -119,7 +122,7 @@ export function renderTable(result: CompareResult, paint: Paint = (_s, t) => t):
   const failures = result.gates.filter((g) => g.verdict === 'fail');
   if (failures.length) {
     out.push('');
-    for (const f of failures) out.push(paint('red', `✖ ${f.metric}: ${f.reasons.join('; ')}`));
+    for (const f of failures) out.push(paint('red', `✖ ${printable(f.metric)}: ${f.reasons.join('; ')}`));
   }
   out.push('');
   out.push(
@@ -135,7 +138,7 @@ export function renderTable(result: CompareResult, paint: Paint = (_s, t) => t):
 
 /** Escapes text for a Markdown table cell. */
 function md(text: string): string {
-  return text
+  return printable(text)
     .replace(/\\/g, '\\\\')
     .replace(/\|/g, '\\|')
     .replace(/\n/g, ' ')
@@ -153,8 +156,83 @@ function link(text: string, url: string): string {
 
 const MD_VERDICT = { pass: '✅ pass', fail: '❌ **fail**', warn: '⚠️ pass (no baseline)', info: '' } as const;
 
-/** The Markdown report: heading with the verdict, links to both runs, the table, failures, warnings. */
-export function renderMarkdown(result: CompareResult, opts: { title?: string } = {}): string {
+/** The values a gate allows the candidate, from its tolerance against the baseline and its floor/ceiling. */
+export function allowedRange(c: MetricComparison): { low?: number; high?: number } {
+  const g = c.gate;
+  if (!g) return {};
+  let low = g.min;
+  let high = g.max;
+  const b = c.baseline;
+  if (b !== undefined && Number.isFinite(b)) {
+    const slacks: number[] = [];
+    if (g.maxRelativeDrop !== undefined) slacks.push(g.maxRelativeDrop * Math.abs(b));
+    if (g.maxAbsoluteDrop !== undefined) slacks.push(g.maxAbsoluteDrop);
+    if (!slacks.length && g.min === undefined && g.max === undefined) slacks.push(0);
+    if (slacks.length) {
+      // Both tolerances must hold, so the smaller slack is the limit.
+      const worst = g.direction === 'higher' ? b - Math.min(...slacks) : b + Math.min(...slacks);
+      if (g.direction === 'higher') low = low === undefined ? worst : Math.max(low, worst);
+      else high = high === undefined ? worst : Math.min(high, worst);
+    }
+  }
+  return { low, high };
+}
+
+/** A number as Mermaid's xychart grammar takes it: plain decimal, never exponent notation. */
+function mermaidNumber(v: number): string {
+  const s = String(Number(v.toPrecision(8)));
+  if (!/e/i.test(s)) return s;
+  return v.toFixed(20).replace(/\.?0+$/, '');
+}
+
+/** Text inside a Mermaid quoted string: no double quotes, no line breaks. */
+function mermaidText(text: string): string {
+  return text.replace(/["\r\n]/g, (ch) => (ch === '"' ? "'" : ' '));
+}
+
+/**
+ * A Mermaid xychart of one gated metric: baseline and candidate as bars, the allowed band's edges
+ * as lines. undefined when either value is missing or not finite (nothing to draw).
+ */
+export function renderGateChart(c: MetricComparison): string | undefined {
+  const { baseline: b, candidate: v } = c;
+  if (b === undefined || v === undefined || !Number.isFinite(b) || !Number.isFinite(v)) return undefined;
+  const { low, high } = allowedRange(c);
+  const edges = [low, high].filter((x): x is number => x !== undefined && Number.isFinite(x));
+  const all = [b, v, ...edges];
+  const lo = Math.min(...all);
+  const hi = Math.max(...all);
+  const span = hi - lo || Math.abs(hi) || 1;
+  // Padding keeps small differences visible; bars of positive metrics never start below 0.
+  const axisMin = lo >= 0 && lo - span / 2 < 0 ? 0 : lo - span / 2;
+  const axisMax = hi + span / 4;
+  const band = [low !== undefined ? `≥ ${fmt(low)}` : '', high !== undefined ? `≤ ${fmt(high)}` : ''].filter(Boolean).join(', ');
+  const lines = [
+    'xychart-beta',
+    `  title "${mermaidText(`${c.metric} (${c.direction ?? 'higher'} is better${band ? `; allowed ${band}` : ''})`)}"`,
+    '  x-axis ["baseline", "candidate"]',
+    `  y-axis "${mermaidText(c.metric)}" ${mermaidNumber(axisMin)} --> ${mermaidNumber(axisMax)}`,
+    `  bar [${mermaidNumber(b)}, ${mermaidNumber(v)}]`,
+  ];
+  for (const [edge, word] of [
+    [low, 'lowest allowed'],
+    [high, 'highest allowed'],
+  ] as const) {
+    if (edge !== undefined && Number.isFinite(edge)) lines.push(`  line "${word}" [${mermaidNumber(edge)}, ${mermaidNumber(edge)}]`);
+  }
+  return lines.join('\n');
+}
+
+/** The hidden marker that finds this project's sticky comment again (two projects in one repository keep two). */
+export function commentMarker(project: string): string {
+  return `<!-- mlops:compare project=${encodeURIComponent(project)} -->`;
+}
+
+/**
+ * The Markdown report: heading with the verdict, links to both runs, the table, failures, charts,
+ * warnings. `brief` leaves out the metrics no gate names (for comments, whose size is limited).
+ */
+export function renderMarkdown(result: CompareResult, opts: { title?: string; brief?: boolean } = {}): string {
   const { gated, others } = rows(result);
   const out: string[] = [];
   const title = opts.title ?? 'mlops compare';
@@ -172,6 +250,7 @@ export function renderMarkdown(result: CompareResult, opts: { title?: string } =
       `- **Baseline:** none — ${md(result.noBaseline?.reason ?? 'not found')} (looked for ${md(result.noBaseline?.spec ?? '?')}; policy: ${result.noBaseline?.policy ?? 'pass'})`,
     );
   }
+  if (result.compareUrl) out.push(`- ${link('Compare both runs in MLflow', result.compareUrl)}`);
   out.push('');
   const table = (rs: Row[], withVerdict: boolean) => {
     const head = withVerdict ? HEADER : HEADER.slice(0, 6);
@@ -191,9 +270,18 @@ export function renderMarkdown(result: CompareResult, opts: { title?: string } =
   const failures = result.gates.filter((g) => g.verdict === 'fail');
   if (failures.length) {
     out.push('');
-    for (const f of failures) out.push(`- ❌ ${code(f.metric)}: ${md(f.reasons.join('; '))}`);
+    for (const f of failures) out.push(`- ❌ ${code(printable(f.metric))}: ${md(f.reasons.join('; '))}`);
   }
-  if (others.length) {
+  const charts = result.gates.map(renderGateChart).filter((c): c is string => c !== undefined);
+  if (charts.length) {
+    out.push('');
+    out.push(`<details open><summary>Charts: baseline vs candidate, lines at the edge of what the gate allows</summary>`);
+    for (const c of charts) out.push('', '```mermaid', c, '```');
+    out.push('', '</details>');
+  }
+  if (opts.brief && others.length) {
+    out.push('', `_${others.length} metric${others.length === 1 ? '' : 's'} no gate names left out here: see the full report in the job._`);
+  } else if (others.length) {
     out.push('');
     out.push(`<details><summary>Other metrics (${others.length}, not gated)</summary>`);
     out.push('');
@@ -205,5 +293,50 @@ export function renderMarkdown(result: CompareResult, opts: { title?: string } =
     out.push('');
     for (const w of result.warnings) out.push(`> ⚠️ ${md(w)}`);
   }
+  return out.join('\n') + '\n';
+}
+
+function xml(text: string): string {
+  return text.replace(/[<>&"']/g, (ch) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[ch] ?? ch);
+}
+
+/** JUnit XML with one test case per gate (GitLab's artifacts:reports:junit shows it in the merge request). */
+export function renderJunit(result: CompareResult, suite: string): string {
+  const cases = result.gates.map((c) => {
+    const name = `${c.metric} (${c.gate ? describeTolerance(c.gate) : 'gate'})`;
+    const numbers = `baseline ${value(c.baseline)}, candidate ${value(c.candidate)}`;
+    const open = `    <testcase classname="${xml(suite)}" name="${xml(name)}">`;
+    if (c.verdict === 'fail') {
+      return `${open}\n      <failure message="${xml(c.reasons.join('; '))}" type="regression">${xml(numbers)}</failure>\n    </testcase>`;
+    }
+    return `${open}\n      <system-out>${xml([numbers, ...c.reasons].join('\n'))}</system-out>\n    </testcase>`;
+  });
+  return [
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    `<testsuites name="mlops compare" tests="${result.gates.length}" failures="${result.failed}">`,
+    `  <testsuite name="${xml(suite)}" tests="${result.gates.length}" failures="${result.failed}" errors="0" skipped="0">`,
+    ...cases,
+    '  </testsuite>',
+    '</testsuites>',
+    '',
+  ].join('\n');
+}
+
+/** A metric name as an OpenMetrics metric name. */
+function metricName(name: string): string {
+  const s = name.replace(/[^a-zA-Z0-9_:]/g, '_');
+  return /^[a-zA-Z_:]/.test(s) ? s : `_${s}`;
+}
+
+/** Both runs' metrics in OpenMetrics text, for GitLab's artifacts:reports:metrics (the merge request widget diffs them). */
+export function renderMetricsReport(result: CompareResult): string {
+  const out: string[] = [];
+  const num = (v: number) => (Number.isNaN(v) ? 'NaN' : !Number.isFinite(v) ? (v > 0 ? '+Inf' : '-Inf') : String(v));
+  for (const c of [...result.gates, ...result.others]) {
+    const name = metricName(c.metric);
+    if (c.candidate !== undefined) out.push(`${name}{run="candidate"} ${num(c.candidate)}`);
+    if (c.baseline !== undefined) out.push(`${name}{run="baseline"} ${num(c.baseline)}`);
+  }
+  out.push(`mlops_gates_failed ${result.failed}`);
   return out.join('\n') + '\n';
 }

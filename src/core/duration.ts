@@ -2,12 +2,25 @@
 
 const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 
-/** Converts a duration (seconds as a number, or "250ms", "90s", "15m", "24h", "7d") to milliseconds. */
+/** The longest duration accepted anywhere (a timeout, a window, a bake): 365 days. Longer is a typo. */
+export const MAX_DURATION_MS = 365 * UNIT_MS.d;
+
+/**
+ * Converts a duration (seconds as a number, or "250ms", "90s", "15m", "24h", "7d") to
+ * milliseconds; a RangeError for anything else, a negative one, or one above MAX_DURATION_MS.
+ */
 export function durationMs(d: number | string): number {
-  if (typeof d === 'number') return d * 1000;
-  const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)$/.exec(d.trim());
-  if (!m) throw new RangeError(`not a duration: "${d}" (use e.g. "90s", "15m", "24h")`);
-  return Number(m[1]) * UNIT_MS[m[2] as keyof typeof UNIT_MS];
+  let ms: number;
+  if (typeof d === 'number') ms = d * 1000;
+  else {
+    const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)$/.exec(d.trim());
+    if (!m) throw new RangeError(`not a duration: "${d}" (use e.g. "90s", "15m", "24h")`);
+    ms = Number(m[1]) * UNIT_MS[m[2] as keyof typeof UNIT_MS];
+  }
+  if (!Number.isFinite(ms) || ms < 0 || ms > MAX_DURATION_MS) {
+    throw new RangeError(`duration out of range: "${d}" (at most ${formatDuration(MAX_DURATION_MS)})`);
+  }
+  return ms;
 }
 
 /** Formats milliseconds compactly for people: 850ms, 12.3s, 4m 05s, 2h 10m. */

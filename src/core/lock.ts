@@ -2,6 +2,7 @@
  * One writer per endpoint: the rules of the S3 lock object. Pure; the adapter
  * (src/adapters/lock.ts) does the conditional writes these decisions call for.
  */
+import { printable as escaped } from './escape.js';
 
 /** Who holds the lock, stored as the lock object's JSON body. */
 export interface LockHolder {
@@ -97,16 +98,11 @@ export function humanSpan(ms: number): string {
   return 'more than a year';
 }
 
-/** Makes text from the lock object safe to print: no control characters (escape codes), bounded. */
-export function printable(s: string, max = 200): string {
-  // eslint-disable-next-line no-control-regex -- the point is to replace control characters
-  const clean = s.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
-  return clean.length > max ? `${clean.slice(0, max)}...` : clean;
-}
-
 /** One line naming the holder for the conflict message. */
 export function describeHolder(h: LockHolder, now: Date): string {
   const left = Date.parse(h.expires) - now.getTime();
+  // The holder was read from S3: anyone who can write the lock object chooses these strings.
+  const printable = (text: string) => escaped(text.length > 200 ? `${text.slice(0, 200)}...` : text);
   const where = h.ciRunUrl ? ` (${printable(h.ciRunUrl)})` : '';
   const expires = Number.isFinite(left) ? `expires ${printable(h.expires)} (in ${humanSpan(left)})` : `expiry unreadable`;
   return `${printable(h.who)} pid ${h.pid}${where}, running "${printable(h.command)}" since ${printable(h.started)}; ${expires}`;

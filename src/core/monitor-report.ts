@@ -1,12 +1,13 @@
 /** How a monitor window's outcome reads: the text table for stdout and the Markdown report. */
 import { METHOD_LABEL } from './drift/evaluate.js';
+import { markdownCell, printable } from './escape.js';
 import type { MonitorOutcome } from './monitor.js';
 
 const fmt = (x: number) => (Number.isFinite(x) ? (Math.abs(x) >= 1e-3 || x === 0 ? x.toFixed(4) : x.toExponential(2)) : '-');
 
 function rows(o: MonitorOutcome): string[][] {
   return o.features.map((f) => [
-    f.name,
+    printable(f.name),
     f.role,
     f.kind,
     f.method,
@@ -17,6 +18,13 @@ function rows(o: MonitorOutcome): string[][] {
   ]);
 }
 const HEAD = ['feature', 'role', 'kind', 'method', 'value', 'drift if', 'live n', 'status'];
+
+/** ", 3 unreadable (2 extra columns, 1 not JSON)" for the record counts, or "". */
+function badLines(o: MonitorOutcome): string {
+  if (!o.capture.bad) return '';
+  const reasons = Object.entries(o.capture.badReasons ?? {}).map(([reason, n]) => `${n} ${reason}`);
+  return `, ${o.capture.bad} unreadable${reasons.length ? ` (${reasons.join(', ')})` : ''}`;
+}
 
 function verdictLine(o: MonitorOutcome): string {
   const d = o.dataset;
@@ -36,8 +44,8 @@ export function renderText(o: MonitorOutcome): string {
       .join('  ')
       .trimEnd();
   const out = [
-    `Drift of ${o.endpoint}/${o.variant}${o.window ? ` from ${o.window.from} to ${o.window.to}` : ''} against ${o.baseline}`,
-    `${o.capture.records.toLocaleString('en-US')} records (${o.dataset.samples.toLocaleString('en-US')} rows) from ${o.capture.files} file(s)${o.capture.bad ? `, ${o.capture.bad} unreadable` : ''}${o.capture.outsideWindow ? `, ${o.capture.outsideWindow} outside the window` : ''}`,
+    `Drift of ${o.endpoint}/${o.variant}${o.window ? ` from ${o.window.from} to ${o.window.to}` : ''} against ${printable(o.baseline)}`,
+    `${o.capture.records.toLocaleString('en-US')} records (${o.dataset.samples.toLocaleString('en-US')} rows) from ${o.capture.files} file(s)${badLines(o)}${o.capture.outsideWindow ? `, ${o.capture.outsideWindow} outside the window` : ''}`,
     '',
     line(HEAD),
     line(widths.map((w) => '-'.repeat(w))),
@@ -45,7 +53,7 @@ export function renderText(o: MonitorOutcome): string {
     '',
     verdictLine(o),
   ];
-  if (o.dataset.status === 'drift')
+  if (o.dataset.status === 'drift' || o.evaluatedBefore)
     // After a rollback the count starts again at 0: say what happened rather than "0 (rollback after N)".
     out.push(
       (o.rollback.performed
@@ -58,7 +66,7 @@ export function renderText(o: MonitorOutcome): string {
 
 /** The Markdown report (file and step summary). */
 export function renderMarkdown(o: MonitorOutcome): string {
-  const esc = (s: string) => s.replace(/\|/g, '\\|');
+  const esc = markdownCell;
   const icon = o.status === 'drift' ? '🔴' : o.status === 'no-drift' ? '🟢' : '⚪';
   const lines = [
     `## ${icon} Drift: ${o.endpoint} / ${o.variant}`,
@@ -67,7 +75,7 @@ export function renderMarkdown(o: MonitorOutcome): string {
     '',
     `- Window: ${o.window ? `${o.window.from} → ${o.window.to}` : 'all records in the capture files'}`,
     `- Baseline: ${esc(o.baseline)}`,
-    `- Records: ${o.capture.records} (${o.dataset.samples} rows; minimum ${o.dataset.minSamples})${o.capture.bad ? `, ${o.capture.bad} unreadable` : ''}`,
+    `- Records: ${o.capture.records} (${o.dataset.samples} rows; minimum ${o.dataset.minSamples})${badLines(o)}`,
     `- Drift score (CloudWatch ${o.metrics.namespace}/DriftScore): ${o.driftScore === null ? 'not published (insufficient data)' : o.driftScore.toFixed(4)}`,
     `- Consecutive drifting windows: ${o.consecutive} of ${o.consecutiveWindows}${o.rollback.detail ? ` — ${esc(o.rollback.detail)}` : ''}`,
     '',

@@ -6,7 +6,7 @@
 import { constraintViolations, evaluateDrift, LiveSummary, type DriftOptions, type DriftReport } from './drift/evaluate.js';
 import { driftMetrics, driftScore, DRIFT_NAMESPACE } from './drift/metrics.js';
 import type { ScanStats } from './drift/scan.js';
-import { advanceState, afterRollback, initialState, rollbackDue } from './drift/windows.js';
+import { advanceState, afterRollback, evaluatedBefore, initialState, rollbackDue } from './drift/windows.js';
 import type { MonitorPorts } from './ports.js';
 
 export interface MonitorInput {
@@ -38,6 +38,8 @@ export interface MonitorOutcome {
   features: DriftReport['features'];
   consecutive: number;
   consecutiveWindows: number;
+  /** When an overlapping window was judged before (then this one did not change the count). */
+  evaluatedBefore?: string;
   rollback: { due: boolean; performed: boolean; detail: string };
   metrics: { namespace: string; published: number };
   violations: ReturnType<typeof constraintViolations>;
@@ -66,12 +68,11 @@ export async function monitorWindow(input: MonitorInput, ports: MonitorPorts, lo
   }
 
   const prev = (await ports.state.read()) ?? initialState(input.endpoint, input.variant, now);
-  let state = advanceState(
-    prev,
-    report.dataset,
-    now,
-    input.window ? { from: new Date(input.window.from).toISOString(), to: new Date(input.window.to).toISOString() } : undefined,
-  );
+  const judged = input.window
+    ? { from: new Date(input.window.from).toISOString(), to: new Date(input.window.to).toISOString() }
+    : undefined;
+  const before = evaluatedBefore(prev, judged);
+  let state = advanceState(prev, report.dataset, now, judged);
   const due = rollbackDue(state, report.dataset, input.consecutiveWindows);
   const window = input.window
     ? { from: new Date(input.window.from).toISOString(), to: new Date(input.window.to).toISOString() }
@@ -104,6 +105,8 @@ export async function monitorWindow(input: MonitorInput, ports: MonitorPorts, lo
     const r = await ports.rollback({ endpoint: input.endpoint, variant: input.variant, reason, dryRun: false });
     rollback = { due, performed: r.performed, detail: r.detail };
     if (r.performed) state = afterRollback(state);
+  } else if (before) {
+    rollback.detail = `this window was judged before (at ${before.at}, ${before.status}): the count of distinct drifting windows stays ${state.consecutive} of ${input.consecutiveWindows}`;
   } else if (report.dataset.status === 'drift') {
     rollback.detail = `drifting window ${state.consecutive} of ${input.consecutiveWindows} before rollback`;
   }
@@ -124,6 +127,7 @@ export async function monitorWindow(input: MonitorInput, ports: MonitorPorts, lo
     features: report.features,
     consecutive: state.consecutive,
     consecutiveWindows: input.consecutiveWindows,
+    ...(before ? { evaluatedBefore: before.at } : {}),
     rollback,
     metrics: { namespace: DRIFT_NAMESPACE, published },
     violations: constraintViolations(report),

@@ -355,3 +355,18 @@ export interface MonitorPorts {
   audit?: (event: Omit<AuditEvent, 'endpoint' | 'actor'>) => Promise<void>;
   now(): Date;
 }
+
+// --- Pull/merge request comments (compare --comment) ---
+
+/** What happened to the sticky comment; failures are values, since commenting never fails a gate. */
+export type CommentOutcome =
+  { status: 'created' | 'updated'; id: string; url?: string } | { status: 'failed'; reason: string; httpStatus?: number };
+
+export interface PullRequestCommentPort {
+  /** Where comments go, for messages ("GitHub owner/repo#12"). */
+  readonly target: string;
+  /** The longest comment the provider accepts, in characters. */
+  readonly maxBodyLength: number;
+  /** Updates the comment that holds `marker`, or creates one; never throws. */
+  upsert(marker: string, body: string): Promise<CommentOutcome>;
+}

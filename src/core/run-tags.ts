@@ -11,6 +11,8 @@ export interface RunTagInput {
   mlopsVersion: string;
   /** Relative path of the entry script, for MLflow's own `mlflow.source.name`. */
   sourceName?: string;
+  /** The mlops process that owns the run: a later train or doctor closes the run when it is gone. */
+  owner?: { pid: number; host: string };
 }
 
 /** Tag keys mlops writes (the `mlops.` prefix keeps them apart from MLflow's and the user's). */
@@ -31,6 +33,9 @@ export const TAG = {
   failure: 'mlops.train.failure',
   /** Set when the holdout's drift profile was logged (its artifact path). */
   profile: 'mlops.profile',
+  /** pid and host of the mlops process that runs the training (see deadOwnerRuns). */
+  pid: 'mlops.pid',
+  host: 'mlops.host',
 } as const;
 
 /** Builds the run's tags; absent facts are left out rather than written as empty strings. */
@@ -53,6 +58,10 @@ export function buildRunTags(i: RunTagInput): Record<string, string> {
   set(TAG.project, i.project);
   set(TAG.command, i.command);
   set(TAG.version, i.mlopsVersion);
+  if (i.owner) {
+    set(TAG.pid, String(i.owner.pid));
+    set(TAG.host, i.owner.host);
+  }
   // MLflow's own keys, so its UI shows the commit and branch.
   set('mlflow.source.git.commit', commit);
   set('mlflow.source.git.branch', branch);
@@ -69,6 +78,23 @@ export function requiredMetrics(gates: Array<{ metric: string }>, extra: string[
 /** The required metrics the run lacks (absent or NaN: a NaN metric cannot pass a gate). */
 export function missingMetrics(required: string[], logged: Record<string, number>): string[] {
   return required.filter((m) => !(m in logged) || Number.isNaN(logged[m]));
+}
+
+/**
+ * The RUNNING runs started by an mlops on this host whose process is gone: it was killed (SIGKILL,
+ * a crash) before it could mark the run. A run from another host, or without the tags, is never
+ * judged (its process cannot be seen from here).
+ */
+export function deadOwnerRuns<R extends { info: { status: string }; data: { tags: Record<string, string> } }>(
+  runs: R[],
+  host: string,
+  isAlive: (pid: number) => boolean,
+): R[] {
+  return runs.filter((r) => {
+    if (r.info.status !== 'RUNNING' || r.data.tags[TAG.host] !== host) return false;
+    const pid = Number(r.data.tags[TAG.pid]);
+    return Number.isInteger(pid) && pid > 0 && !isAlive(pid);
+  });
 }
 
 /** JSON with object keys sorted at every level: the same config always hashes the same. */

@@ -17,6 +17,7 @@ import { renderText } from '../core/monitor-report.js';
 import { formatCommand, runProcess } from '../adapters/process.js';
 import { readFeatureRows, rowRequests, startTraffic } from '../adapters/traffic.js';
 import { bucketsOf, ensureBuckets, SANDBOX_CREDENTIALS, SANDBOX_REGION, stackEnv, type StackUrls } from '../sandbox/local-stack.js';
+import { sleep } from '../adapters/clock.js';
 
 export interface ScenarioOptions {
   /** An empty folder for the project and the DVC remote. */
@@ -251,8 +252,10 @@ export async function runScenario(opts: ScenarioOptions): Promise<ScenarioResult
         }),
       );
       print(`S3 buckets in moto: ${created.join(', ')} (the audit bucket with Object Lock)`);
-      await sh('dvc', ['init', '-q']);
-      await sh('dvc', ['remote', 'add', '-q', '-d', 'storage', remote]);
+      // `mlops init` ran `dvc init` and added an S3 remote (dvc is on PATH here); the demo keeps
+      // its data in a local folder remote instead.
+      if (!existsSync(path.join(project, '.dvc'))) await sh('dvc', ['init', '-q']);
+      await sh('dvc', ['remote', 'add', '-q', '-f', '-d', 'storage', remote]);
       await sh('dvc', ['repro', '-q', 'prepare']);
       await sh('dvc', ['push', '-q']);
       await sh('git', ['add', '-A']);
@@ -380,7 +383,7 @@ export async function runScenario(opts: ScenarioOptions): Promise<ScenarioResult
     // --- 6. drift, rollback -----------------------------------------------------------------------
     observed.drift = await step('drift', '6. the live inputs shift: `mlops monitor` detects drift and rolls back', async () => {
       const from = nextSecond();
-      await sleep(from.getTime() - Date.now());
+      await sleep(Math.max(0, from.getTime() - Date.now()));
       print('traffic: every feature now 1.6 times larger than in training');
       const sent = await mlops(['traffic', '--count', '100', '--rate', '25', '--shift', '*=*1.6', '--json']);
       expectCode('drift', sent, 0);
@@ -431,10 +434,6 @@ export async function runScenario(opts: ScenarioOptions): Promise<ScenarioResult
 
 function nextSecond(): Date {
   return new Date(Math.ceil((Date.now() + 1) / 1000) * 1000);
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, Math.max(0, ms)));
 }
 
 /** Runs a program (argv, no shell) through the process runner; throws with its output when it fails. */

@@ -21,6 +21,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { answers, startLocalServer, type LaunchSpec } from '../adapters/local-server.js';
 import { groupAlive, killGroup, runProcess } from '../adapters/process.js';
+import { pollUntil } from '../adapters/clock.js';
 
 /** The package root: two levels above this file (src/sandbox/ and dist/sandbox/ alike). */
 export const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -382,8 +383,7 @@ export async function stopSandbox(state: SandboxState): Promise<string[]> {
   for (const batch of [order.filter((p) => p.name === 'emulator'), order.filter((p) => p.name !== 'emulator')]) {
     const live = batch.filter((p) => groupAlive(p.pid));
     for (const p of live) killGroup(p.pid, 'SIGTERM');
-    const deadline = Date.now() + 10_000;
-    while (live.some((p) => groupAlive(p.pid)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    await pollUntil(() => (live.some((p) => groupAlive(p.pid)) ? undefined : true), { intervalMs: 200, timeoutMs: 10_000 });
     for (const p of live) killGroup(p.pid, 'SIGKILL');
     stopped.push(...live.map((p) => p.name));
   }

@@ -3,7 +3,7 @@
  * command (detached), `up` again says so, `env` points mlops at them (status and audit verify
  * reach the emulator and moto through AWS_ENDPOINT_URL_* alone), `down` stops every process.
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -77,8 +77,15 @@ describe.sequential('mlops sandbox', () => {
     expect(r.json().processes.every((p: { answers: boolean }) => p.answers)).toBe(true);
   });
 
-  it('down stops every process group and removes the state', async () => {
+  it('down stops every process group and removes the state, even with the config broken meanwhile', async () => {
+    const configFile = join(dir, 'mlops.config.yaml');
+    const config = readFileSync(configFile, 'utf8');
+    writeFileSync(configFile, `${config}\nnot-a-setting: [\n`);
+    const st0 = await cli('sandbox', 'status', '--json');
+    expect(st0.code, st0.stderr).toBe(0);
+    expect(st0.stderr).toMatch(/is not valid/);
     const r = await cli('sandbox', 'down', '--json');
+    writeFileSync(configFile, config);
     expect(r.code, r.stderr).toBe(0);
     expect(r.json().stopped.sort()).toEqual(['emulator', 'mlflow', 'moto']);
     for (const p of state.processes) expect(alive(p.pid), p.name).toBe(false);

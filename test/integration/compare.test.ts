@@ -130,6 +130,18 @@ const compare = (cwd: string, args: string[], extraEnv: Record<string, string> =
   runCli(['compare', ...args], { cwd, env: env(extraEnv) });
 
 describe('baseline by alias (the default: production)', () => {
+  it('a report that cannot be written (/dev/full) is exit 3 with the path and the OS error, after the table (issue 17)', async () => {
+    const p = project();
+    const r = await compare(p, ['--run', fx.exact, '--report', '/dev/full'], { MLFLOW_TRACKING_TOKEN: TOKEN });
+    expect(r.code, r.stderr).toBe(3);
+    expect(r.stdout).toMatch(/accuracy/);
+    expect(r.stderr).toMatch(/Could not write the report \/dev\/full: ENOSPC/);
+    expect(r.stderr).not.toMatch(/internal error|This is a bug/);
+    const json = await compare(p, ['--run', fx.exact, '--report', '/dev/full', '--json'], { MLFLOW_TRACKING_TOKEN: TOKEN });
+    expect(json.code).toBe(3);
+    expect(json.json().error).toMatchObject({ code: 'FILE_NOT_WRITTEN', details: { file: '/dev/full', result: { verdict: 'pass' } } });
+  });
+
   it('a drop of exactly the tolerance passes; JSON, Markdown report and step summary', async () => {
     const p = project();
     const summary = path.join(p, 'summary.md');

@@ -204,6 +204,16 @@ describe('mlops monitor over local capture files', () => {
     expect(r.stdout).toMatch(/Consecutive drifting windows: 1 \(rollback after 2\)/);
   });
 
+  it('the same window monitored again says so and does not advance the count (issue 17)', async () => {
+    const argv = ['monitor', '--baseline', 'profile.json', '--capture-dir', 'same', '--capture-dir', 'shifted'];
+    const r = await runCli([...argv, '--from', '2026-11-26T10:00:00Z', '--to', '2026-11-26T11:00:00Z', '--json'], { cwd: dir, env });
+    expect(r.code).toBe(1);
+    const o = r.json();
+    expect(o.consecutive).toBe(1);
+    expect(o.evaluatedBefore).toEqual(expect.any(String));
+    expect(o.rollback).toEqual({ due: false, performed: false, detail: expect.stringMatching(/judged before .* stays 1 of 2/) });
+  });
+
   it('a second drifting window makes the rollback due: with --no-rollback it is only reported', async () => {
     const r = await runCli(['monitor', '--baseline', 'profile.json', '--capture-dir', 'shifted', '--no-rollback', '--json'], {
       cwd: dir,
@@ -228,6 +238,21 @@ describe('mlops monitor over local capture files', () => {
     expect(o.status).toBe('insufficient-data');
     expect(o.driftScore).toBeNull();
     expect(o.consecutive).toBe(2);
+  });
+
+  it('a report that cannot be written (/dev/full) is exit 3 with the path and the OS error, after the table (issue 17)', async () => {
+    const r = await runCli(['monitor', '--baseline', 'profile.json', '--capture-dir', 'same', '--report', '/dev/full'], { cwd: dir, env });
+    expect(r.code, r.stderr).toBe(3);
+    expect(r.stdout).toMatch(/x1\s+input\s+numeric\s+ks/);
+    expect(r.stdout).toMatch(/No drift/);
+    expect(r.stderr).toMatch(/Could not write the report \/dev\/full: ENOSPC: no space left on device/);
+    expect(r.stderr).not.toMatch(/internal error|This is a bug/);
+    const json = await runCli(['monitor', '--baseline', 'profile.json', '--capture-dir', 'same', '--violations', '/dev/full', '--json'], {
+      cwd: dir,
+      env,
+    });
+    expect(json.code).toBe(3);
+    expect(json.json().error).toMatchObject({ code: 'FILE_NOT_WRITTEN', details: { file: '/dev/full', result: { status: 'no-drift' } } });
   });
 
   it('a window that holds none of the records, and --dry-run writes no state', async () => {

@@ -102,10 +102,11 @@ beforeAll(async () => {
   );
   const p = await runCli(['profile', 'holdout.csv', '--prediction', 'pred', '--out', 'profile.json'], { cwd: dir, env });
   expect(p.code, p.stderr).toBe(0);
-  // Window 10:00-12:00 on 2026-11-26: hours 10 and 11 hold baseline-like traffic, 13 shifted traffic.
+  // Window 10:00-12:00 on 2026-11-26: hours 10 and 11 hold baseline-like traffic, 13 and 14 shifted traffic.
   await put(`capture/${endpoint}/AllTraffic/2026/11/26/10/a.jsonl`, capture(rows(600, 2, 0), '2026-11-26T10'));
   await put(`capture/${endpoint}/AllTraffic/2026/11/26/11/b.jsonl`, capture(rows(600, 3, 0), '2026-11-26T11'));
   await put(`capture/${endpoint}/AllTraffic/2026/11/26/13/c.jsonl`, capture(rows(1500, 4, 1.5), '2026-11-26T13'));
+  await put(`capture/${endpoint}/AllTraffic/2026/11/26/14/d.jsonl`, capture(rows(1500, 6, 1.5), '2026-11-26T14'));
   // Another variant in the same hours: never read for AllTraffic.
   await put(`capture/${endpoint}/Shadow/2026/11/26/10/s.jsonl`, capture(rows(600, 5, 5), '2026-11-26T10'));
 });
@@ -168,7 +169,13 @@ describe('monitor on moto', () => {
   });
 
   it('the second drifting window in a row makes the rollback due (here: --no-rollback, reported)', async () => {
-    const r = await runCli(['monitor', '--from', '2026-11-26T13:00:00Z', '--to', '2026-11-26T14:00:00Z', '--no-rollback', '--json'], {
+    // The same hour again is not a second window (issue 17): it leaves the count at 1.
+    const again = await runCli(['monitor', '--from', '2026-11-26T13:00:00Z', '--to', '2026-11-26T14:00:00Z', '--no-rollback', '--json'], {
+      cwd: dir,
+      env,
+    });
+    expect(again.json()).toMatchObject({ consecutive: 1, rollback: { due: false } });
+    const r = await runCli(['monitor', '--from', '2026-11-26T14:00:00Z', '--to', '2026-11-26T15:00:00Z', '--no-rollback', '--json'], {
       cwd: dir,
       env,
     });

@@ -14,7 +14,7 @@ import { CloudWatchClient, DescribeAlarmsCommand, GetMetricStatisticsCommand } f
 import { DescribeEndpointCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { systemClock } from '../../src/adapters/clock.js';
@@ -186,11 +186,17 @@ describe.sequential('promote on the emulator', () => {
     expect(await keys(auditBucket)).toEqual(auditKeys);
   });
 
-  it('the first deployment creates the endpoint directly and moves the alias', async () => {
-    const r = await promote('--model-version', '1', '--json');
+  it('the first deployment creates the endpoint directly and moves the alias; $GITHUB_OUTPUT gets stage and deployment-id', async () => {
+    const outputs = join(dir, 'github-output.txt');
+    writeFileSync(outputs, '');
+    const r = await runCli(['promote', '--wait', '120s', '--poll', '200ms', '--model-version', '1', '--json'], {
+      cwd: dir,
+      env: { ...env, GITHUB_OUTPUT: outputs },
+    });
 
     expect(r.code, r.stderr + r.stdout).toBe(0);
     expect(r.json()).toMatchObject({ outcome: 'done', stage: 'done' });
+    expect(readFileSync(outputs, 'utf8')).toBe(`stage=done\ndeployment-id=${r.json().deployment}\n`);
     expect(r.json().steps.join('\n')).toMatch(/CreateEndpoint /);
     expect(r.json().steps.join('\n')).not.toMatch(/UpdateEndpoint/);
     expect(await alias()).toBe('1');

@@ -4,6 +4,7 @@
  */
 import { spawn } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
+import { hostname } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { runCli } from '../support/cli.js';
@@ -64,6 +65,24 @@ const SCRIPTS = {
     '',
   ].join('\n'),
 };
+
+/** A process that has exited (a zombie nobody reaped counts: it runs nothing). */
+function gone(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return true;
+  }
+  try {
+    return /^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return true;
+  }
+}
+
+async function until(check: () => boolean): Promise<void> {
+  while (!check()) await new Promise((r) => setTimeout(r, 100));
+}
 
 describe('mlops train failure paths', () => {
   const mlflowUrl = inject('mlflowUrl');
@@ -196,6 +215,39 @@ describe('mlops train failure paths', () => {
     expect(() => process.kill(pythonPid, 0)).toThrow();
     const last = JSON.parse(readFileSync(path.join(repo, '.mlops/last-run.json'), 'utf8'));
     await expectRun(last.runId, 'KILLED', 'interrupted');
+  }, 300_000);
+
+  it('SIGKILL of mlops: the training dies with it (SIGTERM from the watchdog), and the next train closes the run KILLED (issue 17)', async () => {
+    const bin = builtBin();
+    const child = spawn(process.execPath, [bin, 'train', '--', 'python', 'slow.py', marker('sigkill')], {
+      cwd: repo,
+      env: env(),
+      stdio: ['ignore', 'ignore', 'ignore'],
+    });
+    const exited = new Promise<void>((res) => child.once('exit', () => res()));
+    await waitForFile(marker('sigkill'));
+    const pythonPid = Number(readFileSync(marker('sigkill'), 'utf8'));
+    const mlopsPid = child.pid!;
+    try {
+      child.kill('SIGKILL');
+      await exited;
+      // The watchdog notices its parent is gone and stops the training's process group.
+      await waitForFile(`${marker('sigkill')}.signal`);
+      expect(readFileSync(`${marker('sigkill')}.signal`, 'utf8')).toBe('SIGTERM');
+      await until(() => gone(pythonPid));
+    } finally {
+      if (!gone(pythonPid)) process.kill(pythonPid, 'SIGKILL');
+    }
+    const left = (await runsOfExperiment(mlflowUrl, experiment)).filter((r) => r.info.status === 'RUNNING');
+    expect(left).toHaveLength(1);
+    const orphanId = left[0].info.run_id;
+    expect((await getRun(mlflowUrl, orphanId)).tags).toMatchObject({ 'mlops.pid': String(mlopsPid), 'mlops.host': hostname() });
+
+    const next = await train(['--', 'python', 'fail.py']);
+    expect(next.stderr).toContain(`The run ${orphanId} was left RUNNING by an mlops that is gone (pid ${mlopsPid}`);
+    const { run, tags } = await getRun(mlflowUrl, orphanId);
+    expect(run.info.status).toBe('KILLED');
+    expect(tags['mlops.train.failure']).toBe('mlops-killed');
   }, 300_000);
 
   it('a second SIGINT hurries: the command is killed at once, yet the run ends KILLED and mlops exits 130', async () => {

@@ -101,6 +101,30 @@ describe('errors', () => {
     expect(sub.stderr).toContain('(Did you mean show?)');
   });
 
+  it('an unknown command with --help is still unknown: exit 2 with the nearest command, not the root help (issue 17)', async () => {
+    const typo = await runCli(['tarin', '--help'], { env });
+    expect(typo.code).toBe(2);
+    expect(typo.stdout).toBe('');
+    expect(typo.stderr).toContain("error: unknown command 'tarin'");
+    expect(typo.stderr).toContain('(Did you mean train?)');
+    const far = await runCli(['-C', '/tmp', 'nosuch', '-h'], { env });
+    expect(far.code).toBe(2);
+    expect(far.stderr).toContain("error: unknown command 'nosuch'");
+    const known = await runCli(['train', '--help'], { env });
+    expect(known.code).toBe(0);
+    expect(known.stdout).toContain('Usage: mlops train');
+  });
+
+  it('train --timeout: an absurd duration is exit 2; 25 days is accepted (issue 17)', async () => {
+    const dir = project('project: demo\nmlflow:\n  trackingUri: http://127.0.0.1:9\n');
+    const absurd = await runCli(['train', '--timeout', '99999999999999999999d', '--dry-run'], { cwd: dir, env });
+    expect(absurd.code).toBe(2);
+    expect(absurd.stderr).toMatch(/--timeout: duration out of range: "99999999999999999999d" \(at most 365d/);
+    const long = await runCli(['train', '--timeout', '25d', '--dry-run', '--json'], { cwd: dir, env });
+    expect(long.code, long.stderr).toBe(0);
+    expect(long.json().timeoutMs).toBe(25 * 86_400_000);
+  });
+
   it('a subcommand typed at the top level suggests its full name', async () => {
     const r = await runCli(['validate'], { env });
     expect(r.code).toBe(2);

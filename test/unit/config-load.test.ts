@@ -268,3 +268,128 @@ describe('discriminated unions (deploy.cutover)', () => {
     );
   });
 });
+
+describe('hostile or out-of-range config input is exit 2 with the line and the fix (issue 17)', () => {
+  it('a YAML alias bomb: exit 2 at the first alias, no internal error', async () => {
+    const bomb = ['project: demo', 'a: &a ["x","x","x","x","x","x","x","x","x"]'];
+    for (let i = 1; i < 9; i++)
+      bomb.push(
+        `${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(9)
+          .fill(`*${String.fromCharCode(96 + i)}`)
+          .join(',')}]`,
+      );
+    const { stderr } = await invalid({ 'mlops.config.yaml': bomb.join('\n') + '\n' });
+    expect(stderr).toMatch(/mlops\.config\.yaml:3:\d+ {2}YAML error: its aliases \(\*name\) expand to more than 100 copies/);
+    expect(stderr).not.toMatch(/internal error|This is a bug/);
+  });
+
+  it('a config file larger than 1 MiB is refused before it is parsed', async () => {
+    const { stderr } = await invalid({ 'mlops.config.yaml': VALID + `# ${'x'.repeat(1024 * 1024)}\n` });
+    expect(stderr).toMatch(/a config file may be at most 1048576 bytes/);
+  });
+
+  it('non-UTF-8 bytes: exit 2 with the line and column, not a silent replacement character', async () => {
+    const dir = tree({ '.git/': '' });
+    writeFileSync(
+      path.join(dir, 'mlops.config.yaml'),
+      Buffer.concat([Buffer.from(VALID + 'project: caf'), Buffer.from([0xe9]), Buffer.from('\n')]),
+    );
+    const r = await runCli(['config', 'validate'], { cwd: dir, env });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`${path.join(dir, 'mlops.config.yaml')}:4:13  byte 0xe9 is not UTF-8 text`);
+  });
+
+  const problemsOf = (yaml: string) =>
+    parseConfigText(VALID + yaml, '/x/mlops.config.yaml', {}).problems.map((p) => `${p.line}: ${p.path}: ${p.message}`);
+  const DEPLOY = (extra: string) =>
+    [
+      'deploy:',
+      '  endpointName: churn',
+      '  executionRoleArn: arn:aws:iam::123456789012:role/r',
+      '  image: img',
+      '  artifacts: s3://bucket/artifacts',
+      '  dataCapture: { destination: s3://bucket/capture }',
+      '  state: { uri: s3://bucket/state }',
+      '  lock: { uri: s3://bucket/lock }',
+      '  audit: { uri: s3://bucket/audit }',
+      extra,
+    ].join('\n') + '\n';
+
+  it('accepts the valid deploy section the cases below start from', () => {
+    expect(problemsOf(DEPLOY(''))).toEqual([]);
+  });
+
+  it.each([
+    [
+      "cutover.wait above SageMaker's 1h",
+      DEPLOY('  cutover: { type: canary, size: 10, wait: 2h }'),
+      /deploy\.cutover\.wait: expected a duration of 0-1h \(SageMaker's limit\).*found the string "2h"/,
+    ],
+    ['terminationWait above 1h', DEPLOY('  terminationWait: 90m'), /deploy\.terminationWait: expected a duration of 0-1h/],
+    [
+      'an S3 URI with ..',
+      DEPLOY('').replace('s3://bucket/state', 's3://bucket/../x'),
+      /deploy\.state\.uri: expected an S3 URI without "\.\.", "\." or empty/,
+    ],
+    [
+      'an S3 URI with an empty segment',
+      DEPLOY('').replace('s3://bucket/lock', 's3://bucket//lock'),
+      /deploy\.lock\.uri: expected an S3 URI without/,
+    ],
+    ['a variant named ../../x', DEPLOY('  variantName: ../../x'), /deploy\.variantName: expected a SageMaker variant name/],
+    ['a monitored endpoint named ../../x', 'monitor:\n  endpoint: ../../x\n', /monitor\.endpoint: expected a SageMaker endpoint name/],
+    [
+      'a report path outside the repository',
+      'compare:\n  report: ../../etc/report.md\n',
+      /compare\.report: expected a relative path inside the config file's folder/,
+    ],
+    ['an absolute violations path', 'monitor:\n  violations: /tmp/v.json\n', /monitor\.violations: expected a relative path inside/],
+    ['a DVC remote that is an option', 'data:\n  remote: --help\n', /data\.remote: expected a DVC remote name \(not starting with "-"/],
+    ['an absurd timeout', 'train:\n  timeout: 99999999999999999999d\n', /train\.timeout: expected a duration of at most 365d/],
+    ['a timeout above 365 days', 'train:\n  timeout: 400d\n', /train\.timeout: expected a duration of at most 365d/],
+    [
+      'two gates on one metric with opposite directions',
+      'compare:\n  gates:\n    - { metric: loss, direction: lower }\n    - { metric: loss, direction: higher, min: 0 }\n',
+      /compare\.gates\[1\]\.direction: gate 1 says higher is better for "loss", gate 0 says lower/,
+    ],
+  ])('%s', (_name, yaml, expected) => {
+    const problems = problemsOf(yaml);
+    expect(problems.join('\n')).toMatch(expected);
+    expect(problems.every((p) => /^\d+: /.test(p))).toBe(true); // every problem has its line
+  });
+
+  it.each(['localhost:5000', 'not a url', 'file:///tmp/mlruns', 'http://'])('a tracking URI that is not an http(s) URL: %s', (uri) => {
+    const problems = parseConfigText(`project: demo\nmlflow:\n  trackingUri: "${uri}"\n`, '/x/c.yaml', {}).problems;
+    expect(problems.map((p) => p.message).join('\n')).toMatch(/expected an http\(s\) URL of the MLflow tracking server/);
+  });
+
+  it('still accepts what is legitimate: https with a path, a .mlops report, two same-direction gates, a 365d duration', () => {
+    const ok = parseConfigText(
+      'project: demo\nmlflow:\n  trackingUri: https://user:pw@mlflow.example.com/tracking/\ncompare:\n  report: ./out/../.mlops/r.md\n  gates:\n    - { metric: acc, min: 0.5 }\n    - { metric: acc, maxRelativeDrop: 0.01 }\ntrain:\n  timeout: 365d\n',
+      '/x/c.yaml',
+      {},
+    );
+    expect(ok.problems).toEqual([]);
+  });
+});
+
+describe('mlops.config.hash does not depend on interpolated secrets (issue 17)', () => {
+  it('two secret values give the same hash; a changed setting gives another', () => {
+    const text = 'project: demo\nmlflow:\n  trackingUri: http://u:${MLFLOW_PW}@127.0.0.1:5000\n';
+    const a = parseConfigText(text, '/x/c.yaml', { MLFLOW_PW: 'hunter2' });
+    const b = parseConfigText(text, '/x/c.yaml', { MLFLOW_PW: 'correct-horse' });
+    expect(a.config?.mlflow.trackingUri).toContain('hunter2');
+    expect(a.fileHash).toMatch(/^[0-9a-f]{16}$/);
+    expect(a.fileHash).toBe(b.fileHash);
+    expect(parseConfigText(text.replace('demo', 'other'), '/x/c.yaml', { MLFLOW_PW: 'hunter2' }).fileHash).not.toBe(a.fileHash);
+  });
+});
+
+describe('pull --remote never passes an option to dvc (issue 17)', () => {
+  it('--remote=--help is exit 2', async () => {
+    const dir = tree({ '.git/': '', 'mlops.config.yaml': VALID });
+    const r = await runCli(['pull', '--remote=--help', '--dry-run'], { cwd: dir, env });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--remote: "--help" is not a DVC remote name');
+  });
+});

@@ -1,8 +1,8 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMlflowClient } from '../../src/adapters/mlflow.js';
@@ -199,19 +199,29 @@ describe('mlops doctor', () => {
 
 describe('doctor checks what the commands send', () => {
   /** Stands in for MLflow and records the Authorization header of every request. */
-  async function recordingMlflow(): Promise<{ url: string; seen: Array<{ path: string; authorization?: string; ua?: string }> }> {
-    const seen: Array<{ path: string; authorization?: string; ua?: string }> = [];
+  async function recordingMlflow(
+    runs: unknown[] = [],
+  ): Promise<{ url: string; seen: Array<{ path: string; authorization?: string; ua?: string; body?: string }> }> {
+    const seen: Array<{ path: string; authorization?: string; ua?: string; body?: string }> = [];
     const server = createServer((req, res) => {
-      seen.push({ path: req.url ?? '', authorization: req.headers.authorization, ua: req.headers['user-agent'] });
+      let body = '';
+      req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      req.on('end', () => answer(req, res, body));
+    });
+    const answer = (req: IncomingMessage, res: ServerResponse, body: string) => {
+      seen.push({ path: req.url ?? '', authorization: req.headers.authorization, ua: req.headers['user-agent'], body });
       res.setHeader('content-type', 'application/json');
       if (req.url === '/health') return void res.end('OK');
+      if (req.url?.startsWith('/api/2.0/mlflow/runs/search')) return void res.end(JSON.stringify({ runs }));
+      if (req.url?.startsWith('/api/2.0/mlflow/runs/update')) return void res.end('{"run_info":{"run_id":"x","status":"KILLED"}}');
+      if (req.url?.startsWith('/api/2.0/mlflow/runs/set-tag')) return void res.end('{}');
       if (req.url?.startsWith('/api/2.0/mlflow/experiments/search')) return void res.end('{"experiments":[]}');
       if (req.url?.startsWith('/api/2.0/mlflow/experiments/get-by-name')) {
         return void res.end('{"experiment":{"experiment_id":"1","name":"demo","tags":[]}}');
       }
       res.statusCode = 404;
       res.end('{"error_code":"ENDPOINT_NOT_FOUND"}');
-    });
+    };
     servers.push(server);
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen };
@@ -257,7 +267,34 @@ describe('doctor checks what the commands send', () => {
     const r = await runCli(['doctor'], { cwd: dir, env: { PATH: toolPath({ dvc: true }), HOME: tempDir() } });
     expect(r.stdout).toMatch(/✔ mlflow +\(required\) http:\/\/127\.0\.0\.1:\d+ answers/);
     expect(r.stdout + r.stderr).not.toContain('pw-5678efgh');
-    expect(server.seen.filter((s) => s.path.startsWith('/api/')).map((s) => s.authorization)).toEqual([basic('ann', 'pw-5678efgh')]);
+    const api = server.seen.filter((s) => s.path.startsWith('/api/'));
+    expect(api.length).toBeGreaterThan(0);
+    for (const req of api) expect(req.authorization).toBe(basic('ann', 'pw-5678efgh'));
+  });
+
+  it('closes (KILLED) the runs a killed mlops on this host left RUNNING, and says so (issue 17)', async () => {
+    const dead = spawnSync(process.execPath, ['-e', 'console.log(process.pid)'], { encoding: 'utf8' });
+    const deadPid = dead.stdout.trim();
+    const run = (id: string, pid: string) => ({
+      info: { run_id: id, experiment_id: '1', status: 'RUNNING' },
+      data: {
+        tags: [
+          { key: 'mlops.pid', value: pid },
+          { key: 'mlops.host', value: hostname() },
+        ],
+      },
+    });
+    const server = await recordingMlflow([run('orphan', deadPid), run('live', String(process.pid))]);
+    const dir = repo(config(server.url));
+    const r = await runCli(['doctor', '--json'], { cwd: dir, env: { PATH: toolPath({ dvc: true }), HOME: tempDir() } });
+    expect(r.json().checks.find((c: { name: string }) => c.name === 'runs')).toMatchObject({
+      status: 'warn',
+      summary: expect.stringContaining('are now marked KILLED: orphan'),
+    });
+    const updates = server.seen
+      .filter((s) => s.path.includes('runs/update'))
+      .map((s) => JSON.parse(s.body!) as { run_id: string; status: string });
+    expect(updates).toEqual([expect.objectContaining({ run_id: 'orphan', status: 'KILLED' })]);
   });
 });
 

@@ -6,7 +6,7 @@ import { driftMetrics } from '../../src/core/drift/metrics.js';
 import { isModelMonitorStatistics, profileFromModelMonitor } from '../../src/core/drift/model-monitor.js';
 import { parseNumberRange, profileProblem, ProfileBuilder, type Profile } from '../../src/core/drift/profile.js';
 import { scanCapture, windowTest } from '../../src/core/drift/scan.js';
-import { advanceState, afterRollback, initialState, rollbackDue } from '../../src/core/drift/windows.js';
+import { advanceState, afterRollback, evaluatedBefore, initialState, rollbackDue } from '../../src/core/drift/windows.js';
 import { decodeRecord, readLineFast, recordTime, type CaptureRecord } from '../../src/core/capture.js';
 
 function rand(seed: number) {
@@ -351,5 +351,49 @@ describe('Model Monitor statistics.json', () => {
     expect(p.features[1]).toMatchObject({ kind: 'numeric', count: 4, missing: 1, mean: 15 });
     expect(p.features[2]).toMatchObject({ kind: 'categorical', values: { x: 2, y: 1 } });
     expect(() => profileFromModelMonitor({ features: [] })).toThrow(/not a Model Monitor statistics.json/);
+  });
+});
+
+describe('consecutive drifting windows are distinct windows (issue 17)', () => {
+  const v = (status: 'drift' | 'no-drift' | 'insufficient-data') => ({
+    status,
+    samples: 500,
+    minSamples: 1,
+    inputFeatures: 1,
+    driftedInputs: [],
+    driftedShare: 0,
+    driftedShareThreshold: 0.3,
+    criticalDrifted: [],
+    outputDrifted: [],
+    reasons: [],
+  });
+  const hour = (h: number) => ({
+    from: `2026-11-26T${String(h).padStart(2, '0')}:00:00.000Z`,
+    to: `2026-11-26T${String(h + 1).padStart(2, '0')}:00:00.000Z`,
+  });
+  it('monitoring the same hour three times counts once and never makes the rollback due', () => {
+    const now = new Date('2026-11-26T12:00:00Z');
+    let s = initialState('ep', 'v', now);
+    for (let i = 0; i < 3; i++) {
+      expect(evaluatedBefore(s, hour(10))).toEqual(i === 0 ? undefined : expect.objectContaining({ status: 'drift', from: hour(10).from }));
+      s = advanceState(s, v('drift'), now, hour(10));
+      expect(s.consecutive).toBe(1);
+      expect(rollbackDue(s, v('drift'), 2)).toBe(false);
+    }
+    expect(s.history.map((h) => h.repeat ?? false)).toEqual([false, true, true]);
+    s = advanceState(s, v('drift'), now, hour(11));
+    expect(s.consecutive).toBe(2);
+    expect(rollbackDue(s, v('drift'), 2)).toBe(true);
+  });
+
+  it('an overlapping window is a repeat; one that only judged insufficient data is not', () => {
+    const now = new Date('2026-11-26T12:00:00Z');
+    let s = initialState('ep', 'v', now);
+    s = advanceState(s, v('insufficient-data'), now, hour(9));
+    s = advanceState(s, v('drift'), now, hour(9));
+    expect(s.consecutive).toBe(1);
+    s = advanceState(s, v('no-drift'), now, { from: '2026-11-26T09:30:00.000Z', to: '2026-11-26T10:30:00.000Z' });
+    expect(s.consecutive).toBe(1);
+    expect(s.history.at(-1)?.repeat).toBe(true);
   });
 });

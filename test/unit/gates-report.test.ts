@@ -1,7 +1,18 @@
 /** The compare table and Markdown report (core/compare-report.ts). */
 import { describe, expect, it } from 'vitest';
-import { renderMarkdown, renderTable, type CompareResult } from '../../src/core/compare-report.js';
-import { evaluateGates } from '../../src/core/gates.js';
+import { JSDOM } from 'jsdom';
+import {
+  allowedRange,
+  commentMarker,
+  renderGateChart,
+  renderJunit,
+  renderMarkdown,
+  renderMetricsReport,
+  renderTable,
+  type CompareResult,
+} from '../../src/core/compare-report.js';
+import { evaluateGates, type GateSpec } from '../../src/core/gates.js';
+import { mermaidBlocks, parseMermaid } from '../support/mermaid.js';
 
 function result(candidate: Record<string, number>, baseline?: Record<string, number>): CompareResult {
   const ev = evaluateGates({
@@ -83,5 +94,98 @@ describe('renderMarkdown', () => {
     );
     expect(md).toContain('⚠️ pass (no baseline)');
     expect(md).toContain('> ⚠️ No baseline yet');
+  });
+});
+
+describe('charts, MLflow link and CI reports', () => {
+  const gate = (g: Partial<GateSpec> & { metric: string }, candidate: number, baseline?: number) =>
+    evaluateGates({
+      gates: [{ direction: 'higher', ...g }],
+      candidate: { [g.metric]: candidate },
+      baseline: baseline === undefined ? undefined : { [g.metric]: baseline },
+      noBaseline: 'pass',
+    }).gates[0];
+
+  it('the allowed band is the stricter of the tolerances, clipped by the floor or ceiling', () => {
+    expect(allowedRange(gate({ metric: 'a', maxRelativeDrop: 0.01, maxAbsoluteDrop: 0.02 }, 0.9, 0.9))).toEqual({
+      low: 0.9 - 0.009,
+      high: undefined,
+    });
+    expect(allowedRange(gate({ metric: 'a', maxAbsoluteDrop: 0.2, min: 0.8 }, 0.9, 0.9))).toEqual({ low: 0.8, high: undefined });
+    expect(allowedRange(gate({ metric: 'l', direction: 'lower', maxAbsoluteDrop: 0.05, max: 0.52 }, 0.5, 0.5))).toEqual({
+      low: undefined,
+      high: 0.52,
+    });
+    expect(allowedRange(gate({ metric: 'l', direction: 'lower' }, 0.5, 0.5))).toEqual({ low: undefined, high: 0.5 });
+    expect(allowedRange(gate({ metric: 'a', min: 0.7 }, 0.9))).toEqual({ low: 0.7, high: undefined });
+  });
+
+  it('each gate chart is valid Mermaid (parsed by mermaid itself), with both values and the band edge', async () => {
+    const cases = [
+      gate({ metric: 'accuracy', maxRelativeDrop: 0.01 }, 0.8909, 0.9),
+      gate({ metric: 'val/loss "x"', direction: 'lower', maxAbsoluteDrop: 0.05, max: 1 }, -0.25, -0.3),
+      gate({ metric: 'tiny', maxRelativeDrop: 0.5 }, 0.00000012, 0.0000002),
+      gate({ metric: 'huge', direction: 'lower', maxRelativeDrop: 0.1 }, 123456789, 120000000),
+      gate({ metric: 'same', maxAbsoluteDrop: 0 }, 3, 3),
+    ];
+    for (const c of cases) {
+      const chart = renderGateChart(c)!;
+      await expect(parseMermaid(chart)).resolves.toMatchObject({ diagramType: 'xychart' });
+      // Data and axis take plain decimals only (the title is free text).
+      expect(chart.split('\n').filter((l) => !l.includes('title'))).not.toContainEqual(expect.stringMatching(/\de[+-]?\d/));
+    }
+    const acc = renderGateChart(cases[0])!;
+    expect(acc).toContain('bar [0.9, 0.8909]');
+    expect(acc).toContain('line "lowest allowed" [0.891, 0.891]');
+    expect(acc).toContain('title "accuracy (higher is better; allowed ≥ 0.891)"');
+    expect(renderGateChart(cases[1])).toContain(`title "val/loss 'x' (lower is better; allowed ≤ -0.25)"`);
+    // The parser really rejects what Mermaid would not draw.
+    await expect(parseMermaid(acc.replace('bar [0.9, 0.8909]', 'bar [0.9, 0.89.09]'))).rejects.toThrow(/Parse error/);
+  });
+
+  it('no chart without both values; the report carries one chart per comparable gate and the compare-runs link', async () => {
+    expect(renderGateChart(gate({ metric: 'a' }, 0.9))).toBeUndefined();
+    expect(renderGateChart(gate({ metric: 'a' }, Number.NaN, 0.9))).toBeUndefined();
+    const r = {
+      ...result({ accuracy: 0.85, loss: 0.3 }, { accuracy: 0.9, loss: 0.3 }),
+      compareUrl: 'http://mlflow/#/compare-runs?runs=%5B%22c1%22%5D',
+    };
+    const md = renderMarkdown(r);
+    const blocks = mermaidBlocks(md);
+    expect(blocks).toHaveLength(2);
+    for (const b of blocks) await parseMermaid(b);
+    expect(md).toContain('- [Compare both runs in MLflow](http://mlflow/#/compare-runs?runs=%5B%22c1%22%5D)');
+    expect(mermaidBlocks(renderMarkdown(result({ accuracy: 0.85, loss: 0.3 })))).toEqual([]);
+  });
+
+  it('the sticky marker differs per project', () => {
+    expect(commentMarker('churn')).toBe('<!-- mlops:compare project=churn -->');
+    expect(commentMarker('churn')).not.toBe(commentMarker('churn-2'));
+    expect(commentMarker('a -->b')).not.toContain('-->b');
+  });
+
+  it('JUnit: one test case per gate, failures with their reasons; it parses as XML', () => {
+    const r = result({ accuracy: 0.85, loss: 0.3 }, { accuracy: 0.9, loss: 0.3 });
+    const doc = new new JSDOM('').window.DOMParser().parseFromString(renderJunit(r, 'mlops compare: a&b'), 'application/xml');
+    expect(doc.getElementsByTagName('parsererror')).toHaveLength(0);
+    const cases = [...doc.getElementsByTagName('testcase')];
+    expect(cases.map((c) => [c.getAttribute('classname'), c.getAttribute('name'), c.getElementsByTagName('failure').length])).toEqual([
+      ['mlops compare: a&b', 'accuracy (drop ≤ 1%)', 1],
+      ['mlops compare: a&b', 'loss (rise ≤ 0.05, ≤ 1)', 0],
+    ]);
+    expect(cases[0].getElementsByTagName('failure')[0].getAttribute('message')).toBe('worse by 5.556% (allowed 1%)');
+    expect(doc.documentElement.getAttribute('failures')).toBe('1');
+  });
+
+  it('metrics report: both runs per metric in OpenMetrics text, names made valid', () => {
+    const text = renderMetricsReport(result({ accuracy: 0.85, loss: 0.3, 'f1|x': Number.NaN }, { accuracy: 0.9, loss: 0.3 }));
+    expect(text.trimEnd().split('\n')).toEqual([
+      'accuracy{run="candidate"} 0.85',
+      'accuracy{run="baseline"} 0.9',
+      'loss{run="candidate"} 0.3',
+      'loss{run="baseline"} 0.3',
+      'f1_x{run="candidate"} NaN',
+      'mlops_gates_failed 1',
+    ]);
   });
 });

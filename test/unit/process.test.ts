@@ -1,6 +1,6 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { Io } from '../../src/cli/io.js';
-import { formatCommand, runProcess, whichOnPath } from '../../src/adapters/process.js';
+import { formatCommand, runProcess, setLongTimeout, whichOnPath } from '../../src/adapters/process.js';
 
 const node = process.execPath;
 const env = { PATH: process.env.PATH };
@@ -125,5 +125,31 @@ describe('runProcess', () => {
 
   it('formats commands for display', () => {
     expect(formatCommand(['python', 'src/train.py', 'a b', "it's"])).toBe(`python src/train.py 'a b' 'it'\\''s'`);
+  });
+});
+
+describe('timeouts past the 32-bit timer limit (issue 17)', () => {
+  it('a 25-day timeout does not fire at once (Node would overflow it to 1 ms)', async () => {
+    const r = await runProcess([node, '-e', 'setTimeout(() => {}, 300)'], { cwd: process.cwd(), env, timeoutMs: 25 * 86_400_000 });
+    expect(r).toMatchObject({ ok: true, exitCode: 0, timedOut: false });
+  });
+
+  it('setLongTimeout chains timers: a delay past 2^31-1 ms is armed in steps, and clear() stops it', () => {
+    vi.useFakeTimers();
+    try {
+      let fired = 0;
+      setLongTimeout(() => fired++, 2 ** 31 + 1000);
+      vi.advanceTimersByTime(2 ** 31 - 1);
+      expect(fired).toBe(0);
+      vi.advanceTimersByTime(1001);
+      expect(fired).toBe(1);
+      const t = setLongTimeout(() => fired++, 30 * 86_400_000);
+      vi.advanceTimersByTime(29 * 86_400_000);
+      t.clear();
+      vi.advanceTimersByTime(2 * 86_400_000);
+      expect(fired).toBe(1);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

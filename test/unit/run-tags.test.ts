@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildRunTags, canonicalJson, missingMetrics, requiredMetrics } from '../../src/core/run-tags.js';
+import { buildRunTags, canonicalJson, deadOwnerRuns, missingMetrics, requiredMetrics } from '../../src/core/run-tags.js';
 import { detectCi } from '../../src/adapters/ci.js';
 import { missingLines, placeholdersOf, renderTemplate, slugify } from '../../src/core/template.js';
 
@@ -103,5 +103,31 @@ describe('templates', () => {
   });
   it('finds missing .gitignore lines', () => {
     expect(missingLines('node_modules\n/.mlops\n', '# c\n.mlops/\nmlruns/\nnode_modules/\n')).toEqual(['mlruns/']);
+  });
+});
+
+describe('runs left RUNNING by a dead mlops (issue 17)', () => {
+  const run = (id: string, status: string, tags: Record<string, string>) => ({ info: { runId: id, status }, data: { tags } });
+  it('tags the owner pid and host', () => {
+    const tags = buildRunTags({
+      git: { available: false },
+      ci: {},
+      configHash: 'h',
+      command: 'x',
+      mlopsVersion: '1',
+      owner: { pid: 42, host: 'box' },
+    });
+    expect(tags).toMatchObject({ 'mlops.pid': '42', 'mlops.host': 'box' });
+  });
+  it('only RUNNING runs of this host whose pid is gone', () => {
+    const runs = [
+      run('dead', 'RUNNING', { 'mlops.pid': '10', 'mlops.host': 'box' }),
+      run('alive', 'RUNNING', { 'mlops.pid': '11', 'mlops.host': 'box' }),
+      run('other-host', 'RUNNING', { 'mlops.pid': '10', 'mlops.host': 'elsewhere' }),
+      run('finished', 'FINISHED', { 'mlops.pid': '10', 'mlops.host': 'box' }),
+      run('untagged', 'RUNNING', {}),
+      run('garbage-pid', 'RUNNING', { 'mlops.pid': 'x', 'mlops.host': 'box' }),
+    ];
+    expect(deadOwnerRuns(runs, 'box', (pid) => pid === 11).map((r) => r.info.runId)).toEqual(['dead']);
   });
 });

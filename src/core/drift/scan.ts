@@ -3,14 +3,18 @@
  * accumulate. Pure (the lines come from an adapter). Unreadable lines are counted, not fatal.
  */
 import {
+  CaptureLineError,
   decodeRecord,
   isPlainCsvRow,
   readLineFast,
   recordTime,
   type CaptureRecord,
   type DecodedRecord,
+  type BadLineReason,
+  type Row,
   type RowLayout,
 } from '../capture.js';
+import { MAX_CAPTURE_LINE_BYTES } from '../capture.js';
 import type { LiveSummary } from './evaluate.js';
 
 export interface ScanOptions {
@@ -30,8 +34,10 @@ export interface ScanStats {
   records: number;
   /** Records outside the window (or without a readable inferenceTime when a window is set). */
   outsideWindow: number;
-  /** Lines that were not valid capture records. */
+  /** Lines that were not valid capture records (each counted under one reason in badReasons). */
   bad: number;
+  /** The bad lines by reason ("extra columns": 3). */
+  badReasons: Partial<Record<BadLineReason, number>>;
   /** The first few problems, with their source. */
   badExamples: string[];
   /** Records whose output row count differs from their input row count. */
@@ -41,7 +47,7 @@ export interface ScanStats {
 
 /** Feeds every capture line of `batches` into `live`. */
 export async function scanCapture(
-  batches: AsyncIterable<{ source: string; lines: string[] }>,
+  batches: AsyncIterable<{ source: string; lines: string[]; tooLong?: number }>,
   live: LiveSummary,
   opts: ScanOptions = {},
 ): Promise<ScanStats> {
@@ -50,7 +56,12 @@ export async function scanCapture(
     outputWidth: live.profile.outputColumns.length,
     names: new Set(live.profile.features.map((f) => f.name)),
   };
-  const stats: ScanStats = { lines: 0, records: 0, outsideWindow: 0, bad: 0, badExamples: [], rowMismatch: 0, sources: 0 };
+  const stats = emptyScanStats();
+  const bad = (reason: BadLineReason, source: string, message: string, n = 1) => {
+    stats.bad += n;
+    stats.badReasons[reason] = (stats.badReasons[reason] ?? 0) + n;
+    if (stats.badExamples.length < 5) stats.badExamples.push(`${source}: ${message}`);
+  };
   const from = opts.window?.from ?? -Infinity;
   const to = opts.window?.to ?? Infinity;
   const filter = opts.window !== undefined;
@@ -65,6 +76,15 @@ export async function scanCapture(
       stats.sources++;
       lastSource = batch.source;
     }
+    if (batch.tooLong) {
+      stats.lines += batch.tooLong;
+      bad(
+        'line too long',
+        batch.source,
+        `a line longer than ${MAX_CAPTURE_LINE_BYTES} bytes (more than a SageMaker capture record can hold) was skipped`,
+        batch.tooLong,
+      );
+    }
     for (const line of batch.lines) {
       if (line.length === 0 || (line.length < 3 && line.trim() === '')) continue;
       stats.lines++;
@@ -78,6 +98,10 @@ export async function scanCapture(
           }
           if (isPlainCsvRow(fast.input) && (fast.output === undefined || isPlainCsvRow(fast.output))) {
             // The hot path: one CSV row in, one CSV row out, read straight from the text.
+            const problem =
+              csvRowProblem(fast.input.data!, layout.inputWidth) ??
+              (fast.output && layout.outputWidth > 0 ? csvRowProblem(fast.output.data!, layout.outputWidth) : undefined);
+            if (problem) throw problem;
             live.addInputCsv(fast.input.data!);
             if (fast.output && layout.outputWidth > 0) live.addOutputCsv(fast.output.data!);
             stats.records++;
@@ -95,9 +119,12 @@ export async function scanCapture(
           }
           decoded = decodeRecord(rec, layout);
         }
+        const problem = recordProblem(decoded, layout);
+        if (problem) throw problem;
       } catch (e) {
-        stats.bad++;
-        if (stats.badExamples.length < 5) stats.badExamples.push(`${batch.source}: ${e instanceof Error ? e.message : String(e)}`);
+        const reason: BadLineReason =
+          e instanceof CaptureLineError ? e.reason : e instanceof SyntaxError ? 'not JSON' : 'unreadable payload';
+        bad(reason, batch.source, e instanceof Error ? e.message : String(e));
         continue;
       }
       stats.records++;
@@ -122,6 +149,7 @@ export function mergeScanStats(a: ScanStats, b: ScanStats): ScanStats {
     records: a.records + b.records,
     outsideWindow: a.outsideWindow + b.outsideWindow,
     bad: a.bad + b.bad,
+    badReasons: mergeCounts(a.badReasons, b.badReasons),
     badExamples: [...a.badExamples, ...b.badExamples].slice(0, 5),
     rowMismatch: a.rowMismatch + b.rowMismatch,
     sources: a.sources + b.sources,
@@ -130,7 +158,55 @@ export function mergeScanStats(a: ScanStats, b: ScanStats): ScanStats {
 
 /** Empty statistics (the start of a merge). */
 export function emptyScanStats(): ScanStats {
-  return { lines: 0, records: 0, outsideWindow: 0, bad: 0, badExamples: [], rowMismatch: 0, sources: 0 };
+  return { lines: 0, records: 0, outsideWindow: 0, bad: 0, badReasons: {}, badExamples: [], rowMismatch: 0, sources: 0 };
+}
+
+function mergeCounts<K extends string>(a: Partial<Record<K, number>>, b: Partial<Record<K, number>>): Partial<Record<K, number>> {
+  const out = { ...a };
+  for (const [k, n] of Object.entries(b) as Array<[K, number]>) out[k] = (out[k] ?? 0) + n;
+  return out;
+}
+
+// A number too large for a double ("1e999") would enter the statistics as Infinity, or hide as missing.
+const BIG_EXPONENT = /\d[eE]\+?\d{3,}/;
+const overflows = (v: unknown) =>
+  typeof v === 'number'
+    ? !Number.isFinite(v) && !Number.isNaN(v)
+    : typeof v === 'string' && BIG_EXPONENT.test(v) && !Number.isFinite(Number(v)) && !Number.isNaN(Number(v));
+
+/** Why one plain CSV row (no quotes) cannot be used: a cell count other than the profile's, or an overflowing number. */
+function csvRowProblem(text: string, width: number): CaptureLineError | undefined {
+  let cells = 1;
+  for (let i = text.indexOf(','); i >= 0; i = text.indexOf(',', i + 1)) cells++;
+  if (cells !== width) return columnsProblem(cells, width);
+  if (BIG_EXPONENT.test(text) && text.split(',').some(overflows))
+    return new CaptureLineError('number out of range', 'a number too large for a double (e.g. 1e999)');
+  return undefined;
+}
+
+function columnsProblem(cells: number, width: number): CaptureLineError {
+  return cells < width
+    ? new CaptureLineError('missing columns', `a row has ${cells} columns, the baseline profile ${width}`)
+    : new CaptureLineError('extra columns', `a row has ${cells} columns, the baseline profile ${width}`);
+}
+
+/** Why a decoded record cannot be used: positional rows of the wrong width, more outputs than inputs, or an overflowing number. */
+function recordProblem(d: DecodedRecord, layout: RowLayout): CaptureLineError | undefined {
+  if (d.inputs.length > 0 && layout.outputWidth > 0 && d.outputs.length > d.inputs.length) {
+    return new CaptureLineError(
+      'more output rows than input rows',
+      `${d.outputs.length} output rows for ${d.inputs.length} input rows (extra output columns?)`,
+    );
+  }
+  const check = (rows: Row[], width: number) => {
+    for (const row of rows) {
+      const values = Array.isArray(row) ? row : Object.values(row);
+      if (Array.isArray(row) && row.length !== width) return columnsProblem(row.length, width);
+      if (values.some(overflows)) return new CaptureLineError('number out of range', 'a number too large for a double (e.g. 1e999)');
+    }
+    return undefined;
+  };
+  return check(d.inputs, layout.inputWidth) ?? (layout.outputWidth > 0 ? check(d.outputs, layout.outputWidth) : undefined);
 }
 
 /**

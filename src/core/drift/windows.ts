@@ -2,6 +2,8 @@
  * The consecutive-drift count across monitoring windows, and when to roll back. Pure.
  * A drifting window adds one; a window without drift resets to 0; a window with insufficient data
  * leaves the count alone (it says nothing either way). After a rollback the count starts again.
+ * The count is of distinct windows: a window that overlaps one already judged (the same hour
+ * monitored again) is recorded as a repeat and leaves the count alone.
  */
 import type { DatasetVerdict } from './evaluate.js';
 
@@ -23,7 +25,24 @@ export interface MonitorState {
     samples: number;
     consecutive: number;
     rolledBack?: boolean;
+    /** This window overlapped one judged before: it did not change the count. */
+    repeat?: boolean;
   }>;
+}
+
+export type MonitorHistoryEntry = MonitorState['history'][number];
+
+/**
+ * The earlier judgement (drift or no drift) of a window overlapping this one, if the history holds
+ * one. Insufficient data judged nothing, so such a window may be monitored again and count.
+ */
+export function evaluatedBefore(state: MonitorState, window: { from?: string; to?: string } | undefined): MonitorHistoryEntry | undefined {
+  if (!window?.from || !window.to) return undefined;
+  const from = Date.parse(window.from);
+  const to = Date.parse(window.to);
+  return [...state.history]
+    .reverse()
+    .find((h) => !h.repeat && h.from && h.to && h.status !== 'insufficient-data' && from < Date.parse(h.to) && to > Date.parse(h.from));
 }
 
 export function initialState(endpoint: string, variant: string, now: Date): MonitorState {
@@ -37,14 +56,28 @@ export function advanceState(
   now: Date,
   window?: { from?: string; to?: string },
 ): MonitorState {
-  const consecutive = verdict.status === 'drift' ? prev.consecutive + 1 : verdict.status === 'no-drift' ? 0 : prev.consecutive;
-  const entry = { at: now.toISOString(), ...(window ?? {}), status: verdict.status, samples: verdict.samples, consecutive };
+  const repeat = evaluatedBefore(prev, window) !== undefined;
+  const consecutive = repeat
+    ? prev.consecutive
+    : verdict.status === 'drift'
+      ? prev.consecutive + 1
+      : verdict.status === 'no-drift'
+        ? 0
+        : prev.consecutive;
+  const entry = {
+    at: now.toISOString(),
+    ...(window ?? {}),
+    status: verdict.status,
+    samples: verdict.samples,
+    consecutive,
+    ...(repeat ? { repeat: true } : {}),
+  };
   return { ...prev, consecutive, updatedAt: now.toISOString(), history: [...prev.history, entry].slice(-20) };
 }
 
 /** Whether this window should roll back: it drifted, and the count reached the configured number of windows. */
 export function rollbackDue(state: MonitorState, verdict: DatasetVerdict, consecutiveWindows: number): boolean {
-  return verdict.status === 'drift' && state.consecutive >= consecutiveWindows;
+  return verdict.status === 'drift' && state.history.at(-1)?.repeat !== true && state.consecutive >= consecutiveWindows;
 }
 
 /** The state after a rollback was performed: the count starts again. */
