@@ -8,6 +8,7 @@
  * AlarmEvaluator moves alarms by their rules over the same datapoints on the emulated clock.
  * Protocol: awsQuery (form-encoded `Action=...`), answers in CloudWatch's XML.
  */
+import { gunzipSync } from 'node:zlib';
 import type { CloudWatchClient, MetricAlarm } from '@aws-sdk/client-cloudwatch';
 import { evaluateAlarm, percentileOf, statisticOf, type AlarmRule, type AlarmStateValue, type Sample } from './alarm-rules.js';
 import type { Clock } from './clock.js';
@@ -358,7 +359,10 @@ export async function handleCloudWatch(
     body: Buffer.from(JSON.stringify(data)),
   });
   try {
-    const b = (body.length ? JSON.parse(body.toString('utf8')) : {}) as Body;
+    // The AWS SDK gzips PutMetricData bodies of 10 KB and more (the operation's requestCompression
+    // trait): a drift report of a few dozen features is that large.
+    const plain = /gzip/i.test(headers['content-encoding'] ?? '') ? gunzipSync(body) : body;
+    const b = (plain.length ? JSON.parse(plain.toString('utf8')) : {}) as Body;
     switch (target.slice(TARGET.length)) {
       case 'GetMetricStatistics':
         return json(200, getMetricStatistics(d.store, b));
