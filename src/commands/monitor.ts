@@ -16,13 +16,13 @@
 import { mkdir, readFile, writeFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { InterruptedError, MlopsError, UserError } from '../core/errors.js';
+import { ExternalError, InterruptedError, MlopsError, UserError } from '../core/errors.js';
 import type { CommandContext, CommandRun } from '../cli/context.js';
 import { configSchema, type Config } from '../config/schema.js';
 import { gateAudit, monitorRollbackPort } from '../app/deploy.js';
 import { durationMs, formatDuration } from '../core/duration.js';
 import { PROFILE_ARTIFACT_PATH, profileProblem, type Profile } from '../core/drift/profile.js';
-import type { MonitorState } from '../core/drift/windows.js';
+import { monitorStateProblem, type MonitorState } from '../core/drift/windows.js';
 import { monitorWindow, type MonitorOutcome } from '../core/monitor.js';
 import { renderMarkdown, renderText } from '../core/monitor-report.js';
 import type { MonitorPorts, MonitorStateStore } from '../core/ports.js';
@@ -138,8 +138,11 @@ function localStateStore(file: string, endpoint: string, variant: string): Monit
     describe: file,
     async read() {
       try {
-        const s = JSON.parse(await readFile(file, 'utf8')) as MonitorState;
-        return s.endpoint === endpoint && s.variant === variant ? s : undefined;
+        // A local count is a convenience: an unreadable file starts the count again.
+        const s = JSON.parse(await readFile(file, 'utf8')) as unknown;
+        if (monitorStateProblem(s)) return undefined;
+        const state = s as MonitorState;
+        return state.endpoint === endpoint && state.variant === variant ? state : undefined;
       } catch {
         return undefined;
       }
@@ -239,8 +242,16 @@ export const run: CommandRun<'monitor'> = async (ctx, _args, opts) => {
     state = {
       describe: `s3://${loc.bucket}/${key}`,
       async read() {
-        const got = await store.getJson<MonitorState>(loc.bucket, key);
-        return got && got.value.variant === variant ? got.value : undefined;
+        const got = await store.getJson<unknown>(loc.bucket, key);
+        if (!got) return undefined;
+        const problem = monitorStateProblem(got.value);
+        if (problem) {
+          throw new ExternalError('MONITOR_STATE_INVALID', `The monitor state s3://${loc.bucket}/${key} is not valid: ${problem}.`, {
+            hint: `Delete it (\`aws s3 rm s3://${loc.bucket}/${key}\`) or restore its previous version: the drifting-window count then starts again at 0.`,
+          });
+        }
+        const value = got.value as MonitorState;
+        return value.variant === variant ? value : undefined;
       },
       async write(s) {
         await store.putJson(loc.bucket, key, s);

@@ -220,4 +220,19 @@ describe('monitor on moto', () => {
       },
     });
   });
+
+  it('a monitor state in S3 that is not one (null, a wrong shape) is exit 3 with the recovery, never an internal error (issue 17)', async () => {
+    const key = `state/${endpoint}/monitor-state.json`;
+    const window = ['--from', '2026-11-26T10:00:00Z', '--to', '2026-11-26T12:00:00Z', '--no-publish', '--json'];
+    for (const body of [
+      'null',
+      '{"schema":"mlops.monitor-state/v1","endpoint":"x","variant":"AllTraffic","consecutive":1,"updatedAt":"t","history":7}',
+    ]) {
+      await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
+      const r = await runCli(['monitor', ...window], { cwd: dir, env });
+      expect(r.code, r.stderr).toBe(3);
+      expect(r.json().error).toMatchObject({ code: 'MONITOR_STATE_INVALID' });
+      expect(r.json().error.hint).toContain(`aws s3 rm s3://${bucket}/${key}`);
+    }
+  });
 });

@@ -45,6 +45,28 @@ export function evaluatedBefore(state: MonitorState, window: { from?: string; to
     .find((h) => !h.repeat && h.from && h.to && h.status !== 'insufficient-data' && from < Date.parse(h.to) && to > Date.parse(h.from));
 }
 
+/**
+ * What is wrong with a stored monitor state, or undefined when it is one (read from S3 or a file,
+ * so anyone who can write there chooses its content; a wrong shape must not become a TypeError).
+ */
+export function monitorStateProblem(v: unknown): string | undefined {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return 'not a JSON object';
+  const s = v as Record<string, unknown>;
+  if (s.schema !== MONITOR_STATE_SCHEMA) return `schema is ${JSON.stringify(s.schema)}, not "${MONITOR_STATE_SCHEMA}"`;
+  if (typeof s.endpoint !== 'string' || typeof s.variant !== 'string') return 'endpoint and variant must be strings';
+  if (typeof s.consecutive !== 'number' || !Number.isInteger(s.consecutive) || s.consecutive < 0) return 'consecutive must be a count';
+  if (typeof s.updatedAt !== 'string') return 'updatedAt must be a string';
+  if (!Array.isArray(s.history)) return 'history must be a list';
+  for (const [i, h] of (s.history as unknown[]).entries()) {
+    if (typeof h !== 'object' || h === null) return `history[${i}] is not an object`;
+    const e = h as Record<string, unknown>;
+    if (typeof e.at !== 'string' || typeof e.status !== 'string' || typeof e.consecutive !== 'number') {
+      return `history[${i}] needs at, status and consecutive`;
+    }
+  }
+  return undefined;
+}
+
 export function initialState(endpoint: string, variant: string, now: Date): MonitorState {
   return { schema: MONITOR_STATE_SCHEMA, endpoint, variant, consecutive: 0, updatedAt: now.toISOString(), history: [] };
 }
