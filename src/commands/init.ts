@@ -189,7 +189,7 @@ export const run: CommandRun<'init'> = async (ctx, _args, opts) => {
   const dvc = await dvcSetUp(ctx, `s3://${bucket}/dvc`, dryRun);
   const next = [
     'pip install -r requirements.txt',
-    ...dvc.todo.map((c) => (c.startsWith('dvc remote add') ? `${c}   # any DVC remote` : c)),
+    ...dvc.pending.map((c) => (c.startsWith('dvc remote add') ? `${c}   # any DVC remote` : c)),
     'dvc repro prepare && dvc push',
     'export MLFLOW_TRACKING_URI=https://your-mlflow   # and MLFLOW_TRACKING_TOKEN if it needs one',
     'npx mlops train && npx mlops compare',
@@ -212,31 +212,31 @@ async function dvcSetUp(
   ctx: Parameters<CommandRun<'init'>>[0],
   remoteUrl: string,
   dryRun: boolean,
-): Promise<{ ran: string[]; todo: string[] }> {
+): Promise<{ ran: string[]; pending: string[] }> {
   const hasDvc = existsSync(path.join(ctx.cwd, '.dvc'));
   const steps = [...(hasDvc ? [] : [['dvc', 'init', '-q']]), ['dvc', 'remote', 'add', '-d', 'storage', remoteUrl]];
   const dvcConfig = path.join(ctx.cwd, '.dvc', 'config');
-  if (hasDvc && existsSync(dvcConfig) && /^\s*remote\s*=/m.test(await readFile(dvcConfig, 'utf8'))) return { ran: [], todo: [] };
-  const todo = steps.map(formatCommand);
-  if (dryRun) return { ran: [], todo };
+  if (hasDvc && existsSync(dvcConfig) && /^\s*remote\s*=/m.test(await readFile(dvcConfig, 'utf8'))) return { ran: [], pending: [] };
+  const pending = steps.map(formatCommand);
+  if (dryRun) return { ran: [], pending };
   const bin = await whichOnPath('dvc', ctx.env.PATH);
   if (!bin || !existsSync(path.join(ctx.cwd, '.git'))) {
     ctx.io.warn(
       bin
         ? 'not a git repository root: DVC was not set up; run `git init`, then the dvc commands below'
-        : `dvc is not on PATH: DVC was not set up; run \`${todo.join(' && ')}\` once it is (after \`eval "$(npx mlops sandbox env)"\` it is)`,
+        : `dvc is not on PATH: DVC was not set up; run \`${pending.join(' && ')}\` once it is (after \`eval "$(npx mlops sandbox env)"\` it is)`,
     );
-    return { ran: [], todo };
+    return { ran: [], pending };
   }
   const ran: string[] = [];
   for (const argv of steps) {
     const r = await runProcess(argv, { cwd: ctx.cwd, env: ctx.env, io: ctx.io, signal: ctx.signal });
     if (!r.ok) {
       ctx.io.warn(`\`${formatCommand(argv)}\` failed (exit ${r.exitCode ?? r.signal}): ${r.output.trim().split('\n').pop() ?? ''}`);
-      return { ran, todo: todo.slice(ran.length) };
+      return { ran, pending: pending.slice(ran.length) };
     }
     ran.push(formatCommand(argv));
     ctx.io.info(`ran              ${formatCommand(argv)}`);
   }
-  return { ran, todo: [] };
+  return { ran, pending: [] };
 }
