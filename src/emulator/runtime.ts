@@ -69,41 +69,30 @@ export class Runtime {
     const eventId = randomUUID();
     const captured = fleet.capture?.enabled && this.random() * 100 < fleet.capture.samplingPercentage;
 
-    const result = await this.callVariant(ep, fleet, variant, req, started);
-    if (captured && fleet.capture && result.ok) {
+    // One capture record per answering variant, production and shadow alike (same event id).
+    const capture = (variantName: string, r: Awaited<ReturnType<typeof this.callVariant>>) => {
+      if (!captured || !fleet.capture || !r.ok) return;
       this.d.capture.add(
         fleet.capture.destinationS3Uri,
         ep.name,
-        variant.name,
+        variantName,
         captureRecord(
           fleet.capture,
           { contentType: req.contentType, body: req.body },
-          { contentType: result.contentType, body: result.body },
+          { contentType: r.contentType, body: r.body },
           { eventId, inferenceId: req.inferenceId, time },
         ),
         time,
       );
-    }
+    };
+    const result = await this.callVariant(ep, fleet, variant, req, started);
+    capture(variant.name, result);
     // Shadow variants get a copy of the request; what they answer is captured, never returned.
     for (const shadow of fleet.shadows) {
       const share = variant.weight > 0 ? Math.min(1, shadow.weight / variant.weight) : 1;
       if (this.random() >= share) continue;
       const p = (async () => {
-        const r = await this.callVariant(ep, fleet, shadow, req, process.hrtime.bigint());
-        if (captured && fleet.capture && r.ok) {
-          this.d.capture.add(
-            fleet.capture.destinationS3Uri,
-            ep.name,
-            shadow.name,
-            captureRecord(
-              fleet.capture,
-              { contentType: req.contentType, body: req.body },
-              { contentType: r.contentType, body: r.body },
-              { eventId, inferenceId: req.inferenceId, time },
-            ),
-            time,
-          );
-        }
+        capture(shadow.name, await this.callVariant(ep, fleet, shadow, req, process.hrtime.bigint()));
       })().catch(() => undefined);
       this.shadowCalls.add(p);
       void p.finally(() => this.shadowCalls.delete(p));
