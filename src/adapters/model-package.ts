@@ -1,14 +1,16 @@
 /**
  * Packages an MLflow model version as SageMaker's model.tar.gz: the model directory's files at
  * the archive root (MLmodel first level, as MLflow's serving containers and the emulator expect),
- * gzip'd ustar, uploaded to S3. The tar writer is a few lines of ustar (regular files and
- * directories only, which is all an MLflow model holds), so no archive dependency is needed.
+ * gzip'd ustar, streamed to S3 with a multipart upload (nothing held in memory, no 5 GB PutObject
+ * limit). The tar writer is a few lines of ustar (regular files and directories only, which is
+ * all an MLflow model holds), so no archive dependency is needed.
  */
-import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
-import { gzip } from 'node:zlib';
+import { pipeline, Readable } from 'node:stream';
+import { createGzip } from 'node:zlib';
 import { ExternalError } from '../core/errors.js';
 import type { ModelRef } from '../core/deployment.js';
 import type { PackagerPort } from '../core/ports.js';
@@ -26,6 +28,8 @@ function header(name: string, size: number, mode: number, type: '0' | '5', mtime
     prefix = name.slice(0, cut);
     base = name.slice(cut + 1);
   }
+  // ustar's 11 octal digits hold sizes below 8 GiB; a bigger file needs an extension this writer lacks.
+  if (size >= 8 ** 11) throw new ExternalError('MODEL_FILE_TOO_BIG', `${name} is 8 GiB or larger, more than a ustar archive entry holds`);
   const oct = (v: number, len: number) => v.toString(8).padStart(len - 1, '0') + '\0';
   b.write(base, 0, 100, 'utf8');
   b.write(oct(mode, 8), 100, 'ascii');
@@ -44,30 +48,45 @@ function header(name: string, size: number, mode: number, type: '0' | '5', mtime
   return b;
 }
 
-/** A gzip'd tar of a directory's contents, entries relative to it, in a stable order. */
-export async function tarGzDirectory(dir: string): Promise<Buffer> {
-  const parts: Buffer[] = [];
-  const walk = async (rel: string) => {
+/**
+ * The tar stream of a directory's contents, entries relative to it, in a stable order. Files are
+ * read in chunks, so memory stays flat whatever the model's size.
+ */
+export async function* tarEntries(dir: string): AsyncGenerator<Uint8Array> {
+  async function* walk(rel: string): AsyncGenerator<Uint8Array> {
     const entries = (await readdir(path.join(dir, rel), { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : 1));
     for (const e of entries) {
       const r = rel ? `${rel}/${e.name}` : e.name;
       const full = path.join(dir, r);
       if (e.isDirectory()) {
-        parts.push(header(`${r}/`, 0, 0o755, '5', 0));
-        await walk(r);
+        yield header(`${r}/`, 0, 0o755, '5', 0);
+        yield* walk(r);
       } else if (e.isFile()) {
-        const data = await readFile(full);
         const st = await stat(full);
-        parts.push(header(r, data.length, st.mode & 0o777 || 0o644, '0', 0));
-        parts.push(data);
-        const pad = (512 - (data.length % 512)) % 512;
-        if (pad) parts.push(Buffer.alloc(pad));
+        yield header(r, st.size, st.mode & 0o777 || 0o644, '0', 0);
+        let read = 0;
+        if (st.size > 0)
+          for await (const chunk of createReadStream(full, { end: st.size - 1, highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
+            read += chunk.length;
+            yield chunk;
+          }
+        // A file that changed size while being read would corrupt every entry after it.
+        if (read !== st.size) throw new ExternalError('MODEL_CHANGED', `${full} changed size while it was being packaged`);
+        const pad = (512 - (st.size % 512)) % 512;
+        if (pad) yield Buffer.alloc(pad);
       }
     }
-  };
-  await walk('');
-  parts.push(Buffer.alloc(1024));
-  return promisify(gzip)(Buffer.concat(parts));
+  }
+  yield* walk('');
+  yield Buffer.alloc(1024);
+}
+
+/** The gzip'd tar of a directory as a stream (model.tar.gz). */
+export function tarGzStream(dir: string): Readable {
+  const gzip = createGzip();
+  // pipeline (unlike pipe) destroys the gzip stream with the reader's error, so the upload sees it.
+  pipeline(Readable.from(tarEntries(dir), { objectMode: false }), gzip, () => {});
+  return gzip;
 }
 
 /** Finds the directory holding MLmodel (the download may nest it one level). */
@@ -83,8 +102,8 @@ async function modelRoot(dir: string): Promise<string> {
   });
 }
 
-/** The packager over the MLflow client and the S3 store. */
-export function mlflowPackager(mlflow: MlflowClient, store: ObjectStore): PackagerPort {
+/** The packager over the MLflow client and the S3 store; onProgress hears the bytes uploaded so far. */
+export function mlflowPackager(mlflow: MlflowClient, store: ObjectStore, onProgress?: (uploadedBytes: number) => void): PackagerPort {
   return {
     async package(candidate: ModelRef, destUri: string) {
       const tmp = await mkdtemp(path.join(tmpdir(), 'mlops-package-'));
@@ -92,9 +111,8 @@ export function mlflowPackager(mlflow: MlflowClient, store: ObjectStore): Packag
         const uri = await mlflow.getModelVersionDownloadUri(candidate.registeredModel, candidate.version);
         const local = path.join(tmp, 'model');
         await mlflow.downloadArtifacts(uri, local);
-        const archive = await tarGzDirectory(await modelRoot(local));
         const { bucket, prefix } = parseS3Uri(destUri);
-        await store.putBytes(bucket, prefix, archive, 'application/gzip');
+        await store.putStream(bucket, prefix, tarGzStream(await modelRoot(local)), { contentType: 'application/gzip', onProgress });
       } finally {
         await rm(tmp, { recursive: true, force: true });
       }

@@ -4,6 +4,7 @@
  * @aws-sdk/client-s3 (`client.send(new XCommand(input))`), loaded lazily. Expected outcomes (a
  * missing object, a failed precondition) are values; anything else is an ExternalError (exit 3).
  */
+import { Readable } from 'node:stream';
 import { ExternalError, InterruptedError } from '../core/errors.js';
 import { awsErrorName, awsFailure, awsHttpStatus } from './aws.js';
 import type { S3Client } from '@aws-sdk/client-s3';
@@ -172,6 +173,30 @@ export async function s3Store(client: S3Client): Promise<ObjectStore> {
         throw s3Error('PutObject', bucket, key, e);
       }
     },
+    async putStream(bucket, key, body, opts = {}) {
+      const { Upload } = await import('@aws-sdk/lib-storage');
+      // 16 MiB parts, two in flight: at most ~32 MiB buffered whatever the size; 10,000 parts
+      // (S3's limit) reach 160 GiB.
+      const upload = new Upload({
+        client,
+        params: { Bucket: bucket, Key: key, Body: Readable.from(body), ContentType: opts.contentType ?? 'application/octet-stream' },
+        partSize: 16 * 1024 * 1024,
+        queueSize: 2,
+        leavePartsOnError: false,
+      });
+      let parts = 0;
+      upload.on('httpUploadProgress', (p) => {
+        parts = Math.max(parts, p.part ?? 0);
+        if (p.loaded !== undefined) opts.onProgress?.(p.loaded);
+      });
+      try {
+        const out = await upload.done();
+        return { etag: out.ETag ?? '', parts: Math.max(parts, 1) };
+      } catch (e) {
+        if (e instanceof ExternalError) throw e;
+        throw s3Error('Upload', bucket, key, e);
+      }
+    },
     async head(bucket, key) {
       try {
         const out = await client.send(new s3.HeadObjectCommand({ Bucket: bucket, Key: key }));
@@ -269,6 +294,13 @@ export class MemoryStore implements ObjectStore {
   async putBytes(bucket: string, key: string, body: Uint8Array) {
     this.calls.push(`putBytes ${bucket}/${key}`);
     return { etag: this.write(bucket, key, body).etag };
+  }
+
+  async putStream(bucket: string, key: string, body: AsyncIterable<Uint8Array>) {
+    this.calls.push(`putStream ${bucket}/${key}`);
+    const chunks: Uint8Array[] = [];
+    for await (const c of body) chunks.push(c);
+    return { etag: this.write(bucket, key, Buffer.concat(chunks)).etag, parts: 1 };
   }
 
   async head(bucket: string, key: string) {

@@ -228,6 +228,13 @@ export interface ObjectStore {
   getJson<T>(bucket: string, key: string, opts?: { versionId?: string }): Promise<StoredJson<T> | undefined>;
   putJson(bucket: string, key: string, value: unknown, opts?: PutCondition & { retention?: Retention }): Promise<PutOutcome>;
   putBytes(bucket: string, key: string, body: Uint8Array, contentType?: string): Promise<{ etag: string }>;
+  /** Streams a body of unknown length (multipart upload over S3's part size), reporting bytes sent. */
+  putStream(
+    bucket: string,
+    key: string,
+    body: AsyncIterable<Uint8Array>,
+    opts?: { contentType?: string; onProgress?(uploadedBytes: number): void },
+  ): Promise<{ etag: string; parts: number }>;
   head(bucket: string, key: string): Promise<HeadResult | undefined>;
   /** Every key under the prefix, in S3's (lexicographic) order. */
   list(bucket: string, prefix: string): Promise<string[]>;
