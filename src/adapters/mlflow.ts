@@ -28,6 +28,13 @@ import type { Config } from '../config/schema.js';
 import { envTwinValue } from '../config/environment.js';
 import { durationMs } from '../core/duration.js';
 import { sleep } from './clock.js';
+import {
+  isTrackingServerArn,
+  managedTrackingServer,
+  strictQueryString,
+  trackingServerSigner,
+  type ManagedTrackingServer,
+} from './sigv4.js';
 
 // ---------------------------------------------------------------------------------------------
 // Types (camelCase views of MLflow's JSON)
@@ -1053,6 +1060,8 @@ export interface MlflowConnection {
   headers: Record<string, string>;
   /** MLFLOW_TRACKING_INSECURE_TLS=true: do not verify the server's certificate. */
   insecureTls: boolean;
+  /** Set for a SageMaker-managed tracking server (the URI is its ARN): requests are SigV4-signed. */
+  managed?: ManagedTrackingServer;
 }
 
 /**
@@ -1064,6 +1073,17 @@ export interface MlflowConnection {
  * Throws UserError (exit 2) when the URI is not http(s).
  */
 export function mlflowConnection(trackingUri: string, env: Record<string, string | undefined>): MlflowConnection {
+  const headers: Record<string, string> = { Accept: 'application/json', 'User-Agent': 'mlops-cli' };
+  if (isTrackingServerArn(trackingUri)) {
+    // A SageMaker-managed tracking server: no basic or bearer auth, every request SigV4-signed.
+    const managed = managedTrackingServer(trackingUri, env);
+    return {
+      baseUrl: managed.baseUrl,
+      headers: { ...headers, 'x-mlflow-sm-tracking-server-arn': managed.arn },
+      insecureTls: false,
+      managed,
+    };
+  }
   let url: URL;
   try {
     url = new URL(trackingUri);
@@ -1072,10 +1092,9 @@ export function mlflowConnection(trackingUri: string, env: Record<string, string
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new UserError('MLFLOW_URI_INVALID', `The MLflow tracking URI "${safeUri(trackingUri)}" is not an http(s) URL.`, {
-      hint: 'mlops talks to a tracking server over REST: set mlflow.trackingUri (or $MLFLOW_TRACKING_URI) to e.g. http://mlflow.internal:5000.',
+      hint: 'mlops talks to a tracking server over REST: set mlflow.trackingUri (or $MLFLOW_TRACKING_URI) to e.g. http://mlflow.internal:5000, or to a SageMaker MLflow tracking server ARN.',
     });
   }
-  const headers: Record<string, string> = { Accept: 'application/json', 'User-Agent': 'mlops-cli' };
   const user = env.MLFLOW_TRACKING_USERNAME || decodeURIComponent(url.username);
   const pass = env.MLFLOW_TRACKING_PASSWORD || decodeURIComponent(url.password);
   if (user && pass) headers.Authorization = `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
@@ -1089,9 +1108,34 @@ export function mlflowConnection(trackingUri: string, env: Record<string, string
   };
 }
 
+/**
+ * Signs each request for a managed tracking server. The URL is rebuilt with a strict RFC 3986
+ * query (axios leaves some characters unescaped), so the bytes sent are the bytes signed.
+ */
+function signRequests(http: AxiosInstance, managed: ManagedTrackingServer, env: Record<string, string | undefined>): void {
+  const sign = trackingServerSigner(managed, env);
+  http.interceptors.request.use(async (cfg) => {
+    const qs = strictQueryString(cfg.params as Record<string, unknown> | undefined);
+    const url = `${(cfg.baseURL ?? '').replace(/\/+$/, '')}${cfg.url ?? ''}${qs ? `?${qs}` : ''}`;
+    const body = typeof cfg.data === 'string' ? cfg.data : undefined;
+    const contentType = cfg.headers.getContentType();
+    const signed = await sign({
+      method: cfg.method ?? 'GET',
+      url,
+      headers: typeof contentType === 'string' ? { 'content-type': contentType } : {},
+      body,
+    });
+    cfg.url = url;
+    cfg.baseURL = undefined;
+    cfg.params = undefined;
+    for (const [k, v] of Object.entries(signed)) cfg.headers.set(k, v);
+    return cfg;
+  });
+}
+
 /** Builds a client: validates the URI, sets auth from env, loads axios. */
 export async function createMlflowClient(opts: MlflowClientOptions): Promise<MlflowClient> {
-  const { baseUrl, headers, insecureTls } = mlflowConnection(opts.trackingUri, opts.env ?? {});
+  const { baseUrl, headers, insecureTls, managed } = mlflowConnection(opts.trackingUri, opts.env ?? {});
   const timeoutMs = opts.timeoutMs ?? 30_000;
 
   // axios's CommonJS bundle: one file, loaded in about half the time of its ESM module graph
@@ -1110,6 +1154,7 @@ export async function createMlflowClient(opts: MlflowClientOptions): Promise<Mlf
     maxRedirects: 5,
     httpsAgent,
   });
+  if (managed) signRequests(http, managed, opts.env ?? {});
   return new MlflowClient(http, { ...opts, timeoutMs }, baseUrl);
 }
 

@@ -76,14 +76,16 @@ const localOutput = z.string().refine(
 );
 
 /**
- * An MLflow tracking URI mlops can talk to: an http(s) URL. (MLflow's other forms, a local
- * folder, `file:`, `databricks` or a SageMaker tracking-server ARN, are not served over plain REST.)
+ * An MLflow tracking URI mlops can talk to: an http(s) URL, or the ARN of a SageMaker-managed
+ * MLflow tracking server (requests SigV4-signed). (MLflow's other forms, a local folder, `file:`
+ * or `databricks`, are not served over plain REST.)
  */
 const trackingUri = z
   .string()
   .min(1)
   .refine(
     (u) => {
+      if (/^arn:(aws|aws-us-gov):sagemaker:[a-z0-9-]+:\d{12}:mlflow-tracking-server\/[A-Za-z0-9-]+$/.test(u)) return true;
       try {
         const url = new URL(u);
         return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '';
@@ -91,7 +93,10 @@ const trackingUri = z
         return false;
       }
     },
-    { message: 'expected an http(s) URL of the MLflow tracking server, such as http://127.0.0.1:5000' },
+    {
+      message:
+        'expected an http(s) URL of the MLflow tracking server, such as http://127.0.0.1:5000, or a SageMaker MLflow tracking server ARN (arn:aws:sagemaker:REGION:ACCOUNT:mlflow-tracking-server/NAME)',
+    },
   );
 
 const gate = z
@@ -441,7 +446,11 @@ export const configSchema = z
     project: z.string().min(1).optional().describe('Project name, used in tags, resource names and reports.'),
     mlflow: z
       .object({
-        trackingUri: trackingUri.optional().describe('MLflow tracking server URL. $MLFLOW_TRACKING_URI, when set, overrides it.'),
+        trackingUri: trackingUri
+          .optional()
+          .describe(
+            'MLflow tracking server URL, or the ARN of a SageMaker-managed MLflow tracking server (requests then SigV4-signed with the AWS credentials). $MLFLOW_TRACKING_URI, when set, overrides it.',
+          ),
         experiment: z.string().min(1).optional().describe('Experiment for training runs (created if missing). Default: the project name.'),
         registeredModel: z
           .string()

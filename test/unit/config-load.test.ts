@@ -358,10 +358,13 @@ describe('hostile or out-of-range config input is exit 2 with the line and the f
     expect(problems.every((p) => /^\d+: /.test(p))).toBe(true); // every problem has its line
   });
 
-  it.each(['localhost:5000', 'not a url', 'file:///tmp/mlruns', 'http://'])('a tracking URI that is not an http(s) URL: %s', (uri) => {
-    const problems = parseConfigText(`project: demo\nmlflow:\n  trackingUri: "${uri}"\n`, '/x/c.yaml', {}).problems;
-    expect(problems.map((p) => p.message).join('\n')).toMatch(/expected an http\(s\) URL of the MLflow tracking server/);
-  });
+  it.each(['localhost:5000', 'not a url', 'file:///tmp/mlruns', 'http://', 'arn:aws:sagemaker:eu-west-1:12345:mlflow-tracking-server/x'])(
+    'a tracking URI that is not an http(s) URL: %s',
+    (uri) => {
+      const problems = parseConfigText(`project: demo\nmlflow:\n  trackingUri: "${uri}"\n`, '/x/c.yaml', {}).problems;
+      expect(problems.map((p) => p.message).join('\n')).toMatch(/expected an http\(s\) URL of the MLflow tracking server/);
+    },
+  );
 
   it('still accepts what is legitimate: https with a path, a .mlops report, two same-direction gates, a 365d duration', () => {
     const ok = parseConfigText(
@@ -370,6 +373,11 @@ describe('hostile or out-of-range config input is exit 2 with the line and the f
       {},
     );
     expect(ok.problems).toEqual([]);
+  });
+
+  it('accepts a SageMaker-managed MLflow tracking server ARN', () => {
+    const arn = 'arn:aws:sagemaker:eu-west-1:123456789012:mlflow-tracking-server/team-mlflow';
+    expect(parseConfigText(`project: demo\nmlflow:\n  trackingUri: ${arn}\n`, '/x/c.yaml', {}).problems).toEqual([]);
   });
 });
 
