@@ -912,10 +912,11 @@ export class MlflowClient {
       await cp(src, dest, { recursive: true });
       return ['(copied)'];
     }
+    if (/^s3:\/\//i.test(resolved)) return this.downloadFromS3(resolved, dest);
     if (!/^mlflow-artifacts:/i.test(resolved)) {
       throw new UserError(
         'MLFLOW_ARTIFACT_STORE_UNSUPPORTED',
-        `Cannot download ${resolved}: only artifacts proxied by the tracking server (mlflow-artifacts:) and local files are supported.`,
+        `Cannot download ${resolved}: only artifacts proxied by the tracking server (mlflow-artifacts:), s3:// and local files are supported.`,
         {
           hint: 'Run the tracking server with artifact serving (the default, or --serve-artifacts) so model files are reachable through it.',
         },
@@ -944,6 +945,36 @@ export class MlflowClient {
     const rootRel = proxiedPath(resolved);
     await walk(rootRel, dest, rootRel);
     return written;
+  }
+
+  /**
+   * Artifacts under an s3:// root (a server run with --no-serve-artifacts): read straight from S3
+   * with the AWS credentials, as MLflow's own client does; MLFLOW_S3_ENDPOINT_URL (MLflow's variable)
+   * points at another S3 endpoint.
+   */
+  private async downloadFromS3(uri: string, dest: string): Promise<string[]> {
+    const env = this.opts.env ?? {};
+    const [{ S3Client }, { downloadPrefix, parseS3Uri }] = await Promise.all([import('@aws-sdk/client-s3'), import('./s3-store.js')]);
+    const { bucket, prefix } = parseS3Uri(uri);
+    const endpoint = env.MLFLOW_S3_ENDPOINT_URL || env.AWS_ENDPOINT_URL_S3 || undefined;
+    const client = new S3Client({
+      region: env.AWS_REGION || env.AWS_DEFAULT_REGION || 'us-east-1',
+      ...(endpoint ? { endpoint, forcePathStyle: true } : {}),
+      ...(env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY
+        ? {
+            credentials: {
+              accessKeyId: env.AWS_ACCESS_KEY_ID,
+              secretAccessKey: env.AWS_SECRET_ACCESS_KEY,
+              sessionToken: env.AWS_SESSION_TOKEN,
+            },
+          }
+        : {}),
+    });
+    try {
+      return await downloadPrefix(client, { bucket, prefix, dest, signal: this.opts.signal });
+    } finally {
+      client.destroy();
+    }
   }
 
   /** Streams one proxied artifact file to a local path (written to a temp name, then renamed). */

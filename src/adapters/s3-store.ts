@@ -106,6 +106,47 @@ export async function listVersionsAll(
   return { versions, deleteMarkers };
 }
 
+/**
+ * Downloads every object under s3://bucket/prefix into dest, keys relative to the prefix, each
+ * streamed to a temporary name and renamed when complete; returns the relative paths written.
+ */
+export async function downloadPrefix(
+  client: S3Client,
+  q: { bucket: string; prefix: string; dest: string; signal?: AbortSignal },
+): Promise<string[]> {
+  const [{ GetObjectCommand }, { createWriteStream }, { mkdir, rename, rm }, path, { pipeline }] = await Promise.all([
+    import('@aws-sdk/client-s3'),
+    import('node:fs'),
+    import('node:fs/promises'),
+    import('node:path'),
+    import('node:stream/promises'),
+  ]);
+  const prefix = q.prefix.replace(/\/*$/, '/');
+  const { objects } = await listAll(client, { bucket: q.bucket, prefix, signal: q.signal });
+  // A single file's URI (no objects under it as a folder): download that object.
+  const files = objects.length ? objects.map((o) => ({ key: o.key, rel: o.key.slice(prefix.length) })) : [{ key: q.prefix, rel: '' }];
+  const written: string[] = [];
+  for (const f of files) {
+    if (f.key.endsWith('/')) continue; // folder placeholder objects
+    const rel = f.rel.split('/').filter((p) => p && p !== '.' && p !== '..');
+    const local = rel.length ? path.join(q.dest, ...rel) : q.dest;
+    await mkdir(path.dirname(local), { recursive: true });
+    const part = `${local}.part-${process.pid}`;
+    try {
+      const out = await client.send(new GetObjectCommand({ Bucket: q.bucket, Key: f.key }), { abortSignal: q.signal });
+      await pipeline(out.Body as NodeJS.ReadableStream, createWriteStream(part));
+      await rename(part, local);
+    } catch (e) {
+      await rm(part, { force: true });
+      if (q.signal?.aborted) throw new InterruptedError();
+      if (e instanceof ExternalError) throw e;
+      throw s3Error('GetObject', q.bucket, f.key, e);
+    }
+    written.push(rel.join('/'));
+  }
+  return written;
+}
+
 function isPreconditionFailed(e: unknown): boolean {
   // 412 PreconditionFailed; 409 ConditionalRequestConflict when two conditional writes race.
   return awsHttpStatus(e) === 412 || awsHttpStatus(e) === 409 || /PreconditionFailed|ConditionalRequestConflict/.test(awsErrorName(e));

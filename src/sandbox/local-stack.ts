@@ -118,11 +118,18 @@ export async function ensureVenv(
 
 // --- servers ------------------------------------------------------------------------------------
 
-/** The MLflow tracking server: sqlite backend and proxied artifacts in its folder, one worker. Ready on GET /health. */
-export function startMlflow(opts: PeerOptions): Promise<Peer> {
+/**
+ * The MLflow tracking server: sqlite backend and proxied artifacts in its folder, one worker. Ready
+ * on GET /health. With artifactRoot (an s3:// URI), artifacts go there and are not served
+ * (--no-serve-artifacts): clients read and write them in S3 themselves (MLFLOW_S3_ENDPOINT_URL in env).
+ */
+export function startMlflow(opts: PeerOptions & { artifactRoot?: string }): Promise<Peer> {
   const mlflow = requireVenvBin(opts.venv, 'mlflow');
   return startPeer('mlflow', opts, opts.readyTimeoutMs ?? 90_000, (port, dir) => {
     mkdirSync(join(dir, 'artifacts'), { recursive: true });
+    const artifacts = opts.artifactRoot
+      ? ['--default-artifact-root', opts.artifactRoot, '--no-serve-artifacts']
+      : ['--serve-artifacts', '--artifacts-destination', join(dir, 'artifacts')];
     return {
       argv: [
         mlflow,
@@ -135,9 +142,7 @@ export function startMlflow(opts: PeerOptions): Promise<Peer> {
         '1',
         '--backend-store-uri',
         `sqlite:///${join(dir, 'mlflow.db')}`,
-        '--serve-artifacts',
-        '--artifacts-destination',
-        join(dir, 'artifacts'),
+        ...artifacts,
       ],
       // MLflow 3.x starts a job runner with seven huey consumers by default; nothing here needs it.
       env: { MLFLOW_SERVER_ENABLE_JOB_EXECUTION: 'false' },
