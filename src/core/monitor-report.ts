@@ -77,15 +77,6 @@ function severity(f: FeatureDrift): number {
   return f.threshold > 0 ? f.value / f.threshold : f.value;
 }
 
-/** The drifted features that have bins to draw, worst drift first. */
-function drawable(o: MonitorOutcome): FeatureDrift[] {
-  return o.features
-    .filter(
-      (f) => f.status === 'drift' && f.bins !== undefined && f.bins.baseline.length > 1 && f.bins.live.length === f.bins.baseline.length,
-    )
-    .sort((a, b) => severity(b) - severity(a));
-}
-
 const edge = (x: number) => String(Number(x.toPrecision(3)));
 
 /**
@@ -114,18 +105,23 @@ export function renderDistributionChart(f: FeatureDrift): string | undefined {
   ].join('\n');
 }
 
-/** The Markdown section of distribution charts, [] when no drifted feature has bins. */
+/** The Markdown section of distribution charts: drifted features with bins, worst first; [] when there are none. */
 function distributionSection(o: MonitorOutcome): string[] {
-  const features = drawable(o);
-  if (!features.length) return [];
-  const shown = features.slice(0, MAX_DISTRIBUTION_CHARTS);
+  const charts = o.features
+    .filter((f) => f.status === 'drift')
+    .sort((a, b) => severity(b) - severity(a))
+    .flatMap((f) => {
+      const chart = renderDistributionChart(f);
+      return chart ? [{ name: f.name, chart }] : [];
+    });
+  if (!charts.length) return [];
   const out = [
     '',
     `<details open><summary>Drifted features, worst first: share of rows in each of the baseline's decile bins (bars: baseline, line: live)</summary>`,
   ];
-  for (const f of shown) out.push('', '```mermaid', renderDistributionChart(f)!, '```');
-  const rest = features.slice(MAX_DISTRIBUTION_CHARTS);
-  if (rest.length) out.push('', `_Not charted (${rest.length} more): ${rest.map((f) => markdownCell(f.name)).join(', ')}._`);
+  for (const { chart } of charts.slice(0, MAX_DISTRIBUTION_CHARTS)) out.push('', '```mermaid', chart, '```');
+  const rest = charts.slice(MAX_DISTRIBUTION_CHARTS);
+  if (rest.length) out.push('', `_Not charted (${rest.length} more): ${rest.map((c) => markdownCell(c.name)).join(', ')}._`);
   out.push('', '</details>');
   return out;
 }
