@@ -5,6 +5,7 @@
 import type { BaselineSource } from './baseline.js';
 import { printable } from './escape.js';
 import { describeTolerance, fmt, pct, type MetricComparison, type NoBaselinePolicy } from './gates.js';
+import { mermaidNumber, mermaidText } from './mermaid.js';
 
 export interface RunRef {
   runId: string;
@@ -176,18 +177,6 @@ export function allowedRange(c: MetricComparison): { low?: number; high?: number
     }
   }
   return { low, high };
-}
-
-/** A number as Mermaid's xychart grammar takes it: plain decimal, never exponent notation. */
-function mermaidNumber(v: number): string {
-  const s = String(Number(v.toPrecision(8)));
-  if (!/e/i.test(s)) return s;
-  return v.toFixed(20).replace(/\.?0+$/, '');
-}
-
-/** Text inside a Mermaid quoted string: no double quotes, no line breaks. */
-function mermaidText(text: string): string {
-  return text.replace(/["\r\n]/g, (ch) => (ch === '"' ? "'" : ' '));
 }
 
 /**

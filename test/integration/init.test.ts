@@ -112,9 +112,12 @@ describe('mlops init', () => {
     const steps = (job: string) => (wf.jobs[job].steps as { run?: string; if?: string }[]).filter((s) => s.run);
     const model = steps('model').map((s) => s.run);
     expect(model.findIndex((s) => / pull$/.test(s!))).toBeLessThan(model.findIndex((s) => / train$/.test(s!)));
-    expect(model.findIndex((s) => / train$/.test(s!))).toBeLessThan(model.findIndex((s) => / compare$/.test(s!)));
-    const promote = steps('model').find((s) => / promote$/.test(s.run!))!;
-    expect(promote.if).toContain('refs/heads/main');
+    expect(model.findIndex((s) => / train$/.test(s!))).toBeLessThan(model.findIndex((s) => / compare\b/.test(s!)));
+    // Promotion is its own job after the gate, on main only (test/unit/init-workflows.test.ts has the details).
+    expect(steps('model').some((s) => / promote\b/.test(s.run!))).toBe(false);
+    expect(steps('deploy').some((s) => / promote\b/.test(s.run!))).toBe(true);
+    expect(wf.jobs.deploy.needs).toBe('model');
+    expect(wf.jobs.deploy.if).toContain('refs/heads/main');
     const scheduled = steps('advance').map((s) => s.run);
     expect(scheduled.some((s) => / promote$/.test(s!)) && scheduled.some((s) => / monitor$/.test(s!))).toBe(true);
     expect(wf.jobs.advance.if).toContain('schedule');
@@ -141,7 +144,7 @@ describe('mlops init', () => {
     );
   });
 
-  it('the GitLab file is valid YAML with model, promote and scheduled jobs', async () => {
+  it('the GitLab file is valid YAML with model, promote and scheduled advance and monitor jobs', async () => {
     const dir = repo('gitlab');
     const r = await runCli(['init', '--ci', 'gitlab', '--json'], { cwd: dir, env: env() });
     expect(r.code).toBe(0);
@@ -149,9 +152,10 @@ describe('mlops init', () => {
     const doc = parse(readFileSync(path.join(dir, '.gitlab-ci.yml'), 'utf8'), { uniqueKeys: true });
     expect(doc.model.script.join('\n')).toMatch(/pull[\s\S]*train[\s\S]*compare/);
     expect(doc.promote.script.join('\n')).toContain('promote');
-    expect(doc.advance.script.join('\n')).toMatch(/promote[\s\S]*monitor/);
-    expect(JSON.stringify(doc.advance.rules)).toContain('schedule');
-    for (const job of ['model', 'promote', 'advance']) expect(doc.stages).toContain(doc[job].stage);
+    expect(doc.advance.script.join('\n')).toContain('promote');
+    expect(doc.monitor.script.join('\n')).toContain('monitor');
+    for (const job of ['advance', 'monitor']) expect(JSON.stringify(doc[job].rules)).toContain('schedule');
+    for (const job of ['model', 'promote', 'advance', 'monitor']) expect(doc.stages).toContain(doc[job].stage);
   });
 
   it('the IAM policy is least privilege: named actions, scoped resources, PassRole on the execution role only', async () => {

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
+import { mermaidBlocks, parseMermaid } from '../support/mermaid.js';
 
 function rng(seed: number) {
   let a = seed >>> 0;
@@ -200,7 +201,12 @@ describe('mlops monitor over local capture files', () => {
       constraint_check_type: 'baseline_drift_check',
       description: expect.stringMatching(/exceeds the threshold/),
     });
-    expect(readFileSync(path.join(dir, '.mlops/monitor-report.md'), 'utf8')).toMatch(/\| x1 \| input \| numeric \| ks \|/);
+    const report = readFileSync(path.join(dir, '.mlops/monitor-report.md'), 'utf8');
+    expect(report).toMatch(/\| x1 \| input \| numeric \| ks \|/);
+    // Each drifted numeric feature drawn, baseline vs live, as Mermaid that Mermaid parses.
+    const charts = mermaidBlocks(report);
+    expect(charts.map((c) => /title "([^:]+):/.exec(c)?.[1]).sort()).toEqual(['score', 'x1', 'x2']);
+    for (const c of charts) await parseMermaid(c);
     expect(r.stdout).toMatch(/Consecutive drifting windows: 1 \(rollback after 2\)/);
   });
 

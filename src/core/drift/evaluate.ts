@@ -228,6 +228,12 @@ export interface FeatureDrift {
   liveMissing: number;
   /** Every statistic of the feature's kind. */
   stats: Record<string, unknown>;
+  /**
+   * Numeric features: the share of baseline and live rows in each of the baseline's decile bins
+   * (the ones PSI compares), for the report's charts. Bin i holds values up to edges[i]; the last
+   * holds those above the last edge.
+   */
+  bins?: { edges: number[]; baseline: number[]; live: number[] };
 }
 
 export interface DatasetVerdict {
@@ -272,6 +278,13 @@ function methodFor(f: FeatureProfile, rule: FeatureRule, opts: DriftOptions): Dr
 
 const round = (x: number) => (Number.isFinite(x) ? Math.round(x * 1e6) / 1e6 : x);
 
+/** Counts as shares of their total (all 0 when there are none). */
+function shares(counts: ArrayLike<number>): number[] {
+  let total = 0;
+  for (let i = 0; i < counts.length; i++) total += counts[i];
+  return Array.from(counts, (c) => (total > 0 ? round(c / total) : 0));
+}
+
 /** Compares one feature's live summary with its baseline. */
 export function featureDrift(
   f: FeatureProfile,
@@ -293,6 +306,7 @@ export function featureDrift(
     liveMissing: live.missing,
   };
   const stats: Record<string, unknown> = {};
+  let bins: FeatureDrift['bins'];
   let value: number;
   if (f.kind === 'numeric' && live instanceof NumericAccumulator) {
     const bv = KllSketch.fromJSON(f.sketch).sortedView();
@@ -300,6 +314,7 @@ export function featureDrift(
     const d = ksDistance(bv, lv);
     const dr = robustKs(d, f.count, live.count);
     const p = psi(f.bins.counts, live.binCounts ?? []);
+    if (live.binCounts) bins = { edges: f.bins.edges, baseline: shares(f.bins.counts), live: shares(live.binCounts) };
     const w = wasserstein(bv, lv);
     const m = live.moments;
     Object.assign(stats, {
@@ -341,7 +356,7 @@ export function featureDrift(
   else if (value > threshold) status = 'drift';
   else if (method === 'psi' && value > Math.min(PSI_WARN, threshold)) status = 'warn';
   else status = 'ok';
-  return { ...base, value: round(value), status, stats };
+  return { ...base, value: round(value), status, stats, ...(bins ? { bins } : {}) };
 }
 
 /**
