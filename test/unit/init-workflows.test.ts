@@ -68,7 +68,7 @@ describe('generated GitHub workflow', () => {
     const steps = Object.values(wf.jobs).flatMap((j) => j.steps);
     const nodes = steps.filter((s) => s.uses?.startsWith('actions/setup-node@'));
     expect(nodes.length).toBe(Object.keys(wf.jobs).length);
-    for (const s of nodes) expect(s.with?.['node-version']).toBe(24);
+    for (const s of nodes) expect(s.with?.['node-version']).toBe(26);
     expect(steps.find((s) => s.uses?.startsWith('actions/setup-python@'))?.with?.cache).toBe('pip');
     const caches = steps.filter((s) => s.uses?.startsWith('actions/cache@'));
     expect(caches.find((s) => s.with?.path === '.dvc/cache')?.with?.key).toContain("hashFiles('dvc.lock')");
@@ -150,7 +150,7 @@ describe('generated GitLab CI file', () => {
   const jobs = () => Object.keys(doc()).filter((k) => !k.startsWith('.') && !['workflow', 'stages', 'variables'].includes(k));
 
   it('uses the current Node LTS in every image', () => {
-    for (const name of jobs()) expect(resolved(name).image, name).toMatch(/^node:24$|nodejs24/);
+    for (const name of jobs()) expect(resolved(name).image, name).toMatch(/^node:26$|nodejs26/);
   });
 
   it('gets AWS credentials by OIDC: an id_token for STS and the role to assume, in every job', () => {
