@@ -129,6 +129,15 @@ export async function cloudWatchMetrics(client: CloudWatchClient): Promise<Metri
         throw cwError('SetAlarmState', e);
       }
     },
+    async deleteAlarms(names) {
+      for (let i = 0; i < names.length; i += 100) {
+        try {
+          await client.send(new cw.DeleteAlarmsCommand({ AlarmNames: names.slice(i, i + 100) }));
+        } catch (e) {
+          throw cwError('DeleteAlarms', e);
+        }
+      }
+    },
   };
 }
 
@@ -161,6 +170,9 @@ export class MemoryMetrics implements MetricsPort {
   async setAlarmState(name: string, state: 'OK' | 'ALARM' | 'INSUFFICIENT_DATA'): Promise<void> {
     const a = this.alarms.get(name);
     if (a) a.state = state;
+  }
+  async deleteAlarms(names: string[]): Promise<void> {
+    for (const n of names) this.alarms.delete(n);
   }
   async getMetricStatistics(q: MetricStatisticsQuery): Promise<Datapoint[]> {
     const same = (d: Dimensions) =>

@@ -129,6 +129,13 @@ export async function sageMakerPort(client: SageMakerClient): Promise<SageMakerP
         if (!notFound(e)) throw smError('DeleteEndpointConfig', e);
       }
     },
+    async deleteModel(name) {
+      try {
+        await client.send(new sm.DeleteModelCommand({ ModelName: name }));
+      } catch (e) {
+        if (!notFound(e)) throw smError('DeleteModel', e);
+      }
+    },
   };
 }
 
@@ -274,5 +281,9 @@ export class MemorySageMaker implements SageMakerPort {
   async deleteEndpointConfig(name: string) {
     this.rec('DeleteEndpointConfig', { name });
     this.configs.delete(name);
+  }
+  async deleteModel(name: string) {
+    this.rec('DeleteModel', { name });
+    this.models.delete(name);
   }
 }

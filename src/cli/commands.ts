@@ -280,6 +280,25 @@ export const COMMANDS = [
     ],
   },
   {
+    name: 'gc',
+    summary: 'Delete the models, endpoint configs, alarms and archives of old deployments (keeps deploy.retain)',
+    description:
+      'Keeps the resources of the newest deploy.retain finished deployments (default 3, the\n' +
+      'current one included) and deletes those of older ones: SageMaker models and endpoint\n' +
+      'configs, their CloudWatch alarms and model.tar.gz archives. Never deleted: what the\n' +
+      'endpoint serves, the rollback target, a deployment in progress, or anything while the\n' +
+      'endpoint is updating. promote runs it after each finished deployment; run it by hand\n' +
+      'with --dry-run to see what would go. Deletions are appended to the audit trail.\n' +
+      '\n' +
+      'Exit codes: 0 done (or nothing to do), 4 a promote or rollback holds the lock, 3 AWS\n' +
+      'failed or a deletion failed (the rest were still attempted; run it again).',
+    examples: ['mlops gc --dry-run', 'mlops gc --retain 5', 'mlops gc --json'],
+    options: [
+      { flags: '--dry-run', description: 'list what would be deleted, delete nothing', default: false },
+      { flags: '--retain <n>', description: 'finished deployments to keep (default: deploy.retain)' },
+    ],
+  },
+  {
     name: 'unlock',
     summary: "Break the endpoint's lock left by a dead promote or rollback (audited)",
     description:

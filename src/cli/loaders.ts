@@ -19,6 +19,7 @@ export const LOADERS: Loaders = {
   promote: () => import('../commands/promote.js'),
   rollback: () => import('../commands/rollback.js'),
   status: () => import('../commands/status.js'),
+  gc: () => import('../commands/gc.js'),
   unlock: () => import('../commands/unlock.js'),
   traffic: () => import('../commands/traffic.js'),
   'audit verify': () => import('../commands/audit-verify.js'),

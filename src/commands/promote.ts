@@ -13,6 +13,7 @@ import { openAuditLog } from '../adapters/audit-log.js';
 import { MemorySageMaker } from '../adapters/sagemaker.js';
 import { MemoryStore } from '../adapters/s3-store.js';
 import { lockFor, wire, type Wiring } from '../app/deploy.js';
+import { collectGarbage } from '../app/gc.js';
 import { lastRunPath, readLastRun } from '../app/last-run.js';
 import { statusOf } from '../app/status.js';
 import { isTerminal, type DeploymentRecord, type ModelRef } from '../core/deployment.js';
@@ -123,6 +124,7 @@ export const run: CommandRun<'promote'> = async (ctx, _args, opts) => {
       if (ctx.signal.aborted) throw interrupted(undefined, e);
       throw e;
     }
+    if (result.deployment && isTerminal(result.deployment.stage) && !ctx.signal.aborted) await cleanUp(ctx, w);
   } finally {
     await lock.release();
   }
@@ -131,6 +133,17 @@ export const run: CommandRun<'promote'> = async (ctx, _args, opts) => {
   if (ctx.signal.aborted) throw interrupted(result.deployment);
   return shape(ctx, w, result);
 };
+
+/** deploy.retain after a finished deployment; a failure is a warning, never the promotion's outcome. */
+async function cleanUp(ctx: CommandContext, w: Wiring): Promise<void> {
+  try {
+    const r = await collectGarbage(w, { retain: w.deploy.retain, dryRun: false });
+    if (r.deleted.length) ctx.io.info(`cleaned up ${r.deleted.length} resources of old deployments (deploy.retain ${r.retain})`);
+    if (r.pending.length) ctx.io.warn(`${r.pending.length} resources of old deployments could not be deleted; \`mlops gc\` retries`);
+  } catch (e) {
+    ctx.io.warn(`cleaning up old deployments failed (${e instanceof Error ? e.message : String(e)}); \`mlops gc\` retries`);
+  }
+}
 
 function interrupted(rec: DeploymentRecord | undefined, cause?: unknown): InterruptedError {
   const where = rec ? `deployment ${rec.id} stopped at stage ${rec.stage}` : 'promote stopped';
@@ -221,6 +234,7 @@ async function dryRun(ctx: CommandContext, w: Wiring, named: Named | undefined):
       ...memMetrics,
       putMetricAlarm: (s) => memMetrics.putMetricAlarm(s),
       setAlarmState: (n, st) => memMetrics.setAlarmState(n, st),
+      deleteAlarms: (n) => memMetrics.deleteAlarms(n),
       describeAlarms: (n) => memMetrics.describeAlarms(n),
       putMetricData: async () => {},
       getMetricStatistics: (q) => w.metrics.getMetricStatistics(q),

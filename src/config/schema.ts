@@ -276,6 +276,15 @@ const deploy = z
       .strict()
       .default({ strategy: 'config' })
       .describe('How `mlops rollback` restores the previous model after a finished promotion.'),
+    retain: z
+      .number()
+      .int()
+      .min(1)
+      .max(100)
+      .default(3)
+      .describe(
+        'Finished deployments whose SageMaker models, endpoint configs, alarms and archives are kept (the current one included); promote deletes older ones when it finishes (`mlops gc`). The live model and the rollback target are never deleted.',
+      ),
     state: z
       .object({ uri: s3Uri.describe('Prefix of the deployment records (one JSON object per deployment).') })
       .strict()

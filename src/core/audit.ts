@@ -3,7 +3,7 @@
  * Pure: the hasher is injected (the default uses Web Crypto, which Node and browsers both have).
  */
 
-export type AuditKind = 'gate' | 'stage' | 'rollback' | 'drift' | 'lock';
+export type AuditKind = 'gate' | 'stage' | 'rollback' | 'drift' | 'lock' | 'cleanup';
 
 /** What a caller appends; the chain fields are added by `sealRecord`. */
 export interface AuditEvent {

@@ -58,6 +58,8 @@ export function deploymentRecordProblems(v: unknown): string[] {
     if (!isObj(v.bake) || typeof v.bake.passed !== 'boolean' || !Array.isArray(v.bake.reasons))
       p.push(`bake: expected { passed, reasons, measured, judgedAt }, found ${describe(v.bake)}`);
   }
+  if (v.deleted !== undefined && (!Array.isArray(v.deleted) || v.deleted.some((a) => typeof a !== 'string')))
+    p.push(`deleted: expected a list of names, found ${describe(v.deleted)}`);
   if (!Array.isArray(v.history)) p.push(`history: expected a list, found ${describe(v.history)}`);
   else
     v.history.forEach((h, i) => {
@@ -124,6 +126,23 @@ export class DeploymentStore {
   }
   async list(): Promise<string[]> {
     return this.store.list(this.bucket, `${this.base()}/deployments/`);
+  }
+  /** Every deployment record of the endpoint; records that do not validate are returned as problems, not records. */
+  async all(): Promise<{ records: DeploymentRecord[]; problems: string[] }> {
+    const records: DeploymentRecord[] = [];
+    const problems: string[] = [];
+    for (const key of await this.list()) {
+      if (!key.endsWith('.json')) continue;
+      const got = await this.store.getJson<unknown>(this.bucket, key).catch((e: unknown) => {
+        problems.push(`s3://${this.bucket}/${key}: ${e instanceof Error ? e.message : String(e)}`);
+        return undefined;
+      });
+      if (!got) continue;
+      const p = deploymentRecordProblems(got.value);
+      if (p.length) problems.push(`s3://${this.bucket}/${key}: ${p.slice(0, 3).join('; ')}`);
+      else records.push(got.value as DeploymentRecord);
+    }
+    return { records, problems };
   }
   private async read(key: string): Promise<{ value: unknown } | undefined> {
     try {

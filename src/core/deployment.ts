@@ -67,6 +67,8 @@ export interface DeploymentRecord {
   aliasMoved?: boolean;
   /** Why the deployment ended as rolled-back or failed. */
   reason?: string;
+  /** Resources of this deployment that `mlops gc` deleted (names and archive URIs). */
+  deleted?: string[];
   /** When each stage was entered. */
   history: { stage: Stage; at: string; note?: string }[];
   createdAt: string;

@@ -89,6 +89,8 @@ export interface SageMakerPort {
   addTags(arn: string, tags: Tag[]): Promise<void>;
   listTags(arn: string): Promise<Tag[]>;
   deleteEndpointConfig(name: string): Promise<void>;
+  /** Deletes a model; a model that does not exist counts as deleted. */
+  deleteModel(name: string): Promise<void>;
 }
 
 // --- CloudWatch (monitor publishes drift; promote makes and reads alarms) ---
@@ -165,6 +167,8 @@ export interface MetricsPort {
   getMetricStatistics(q: MetricStatisticsQuery): Promise<Datapoint[]>;
   /** Forces an alarm's state (rollback uses it to make SageMaker stop a blue/green cutover). */
   setAlarmState(name: string, state: 'OK' | 'ALARM' | 'INSUFFICIENT_DATA', reason: string): Promise<void>;
+  /** Deletes alarms by name (CloudWatch ignores unknown names; at most 100 per call). */
+  deleteAlarms(names: string[]): Promise<void>;
 }
 
 // --- S3 (deployment state, lock, audit) ---
