@@ -53,9 +53,9 @@ export function waitLine(e: WaitEvent, elapsedMs: number, form: 'first' | 'still
   return `${e.stage ? `[${e.stage}] ` : ''}${body}${e.detail ? `, ${e.detail}` : ''}`;
 }
 
-/** Reports long waits; `close` it when the command ends (it stops the spinner and the tick). */
+/** Reports long waits; `end` it when the command ends (it stops the spinner and the tick). */
 export class ProgressReporter implements ProgressPort {
-  private current?: { key: string; event: WaitEvent; since: number; lastLine: number };
+  private current?: { key: string; event: WaitEvent; since: number; lastLine: number; held: boolean };
   private spinner?: Spinner;
   private timer?: ReturnType<typeof setInterval>;
   private readonly now: () => number;
@@ -74,11 +74,15 @@ export class ProgressReporter implements ProgressPort {
 
   /** Called on every poll of a wait: a new subject or status starts a new wait. */
   waiting(e: WaitEvent): void {
+    this.track(e, false);
+  }
+
+  private track(e: WaitEvent, held: boolean): void {
     const key = `${e.stage ?? ''}\u0000${e.subject}\u0000${e.status}`;
     const t = this.now();
     if (this.current?.key !== key) {
       this.stopSpinner();
-      this.current = { key, event: e, since: t, lastLine: t };
+      this.current = { key, event: e, since: t, lastLine: t, held };
       if (!this.makeSpinner) this.out.info(waitLine(e, 0, 'first'));
       this.startTick();
     } else {
@@ -87,12 +91,12 @@ export class ProgressReporter implements ProgressPort {
     this.show();
   }
 
-  /** A wait that does not poll (servers starting): shown until `end`, refreshed by the tick. */
+  /** A wait that does not poll (servers starting): shown until `end`, refreshed by the tick, through log lines. */
   begin(e: WaitEvent): void {
-    this.waiting(e);
+    this.track(e, true);
   }
 
-  /** The wait is over (a spinner is cleared; the next log line says what came of it). */
+  /** The wait is over (a spinner is cleared; the next log line says what came of it). Call it in `finally` too. */
   end(): void {
     this.stopSpinner();
     this.current = undefined;
@@ -100,15 +104,14 @@ export class ProgressReporter implements ProgressPort {
     this.timer = undefined;
   }
 
-  /** A log line while a wait may be shown: the spinner steps aside, and comes back on the next poll or tick. */
+  /**
+   * A log line. A polled wait is over when its poller logs (it acts on what it saw), so its
+   * spinner does not linger with a stale status; a `begin` wait's spinner comes back on the next tick.
+   */
   log(msg: string): void {
-    this.stopSpinner();
+    if (this.current && !this.current.held) this.end();
+    else this.stopSpinner();
     this.out.info(msg);
-  }
-
-  /** Ends everything; call it in `finally`. */
-  close(): void {
-    this.end();
   }
 
   private show(): void {

@@ -16,7 +16,7 @@ import { progressReporter } from '../adapters/progress.js';
 import { deployAwsSettings, lockFor, wire, type Wiring } from '../app/deploy.js';
 import { lastRunPath, readLastRun } from '../app/last-run.js';
 import { statusOf } from '../app/status.js';
-import { consoleLinks, type ConsoleLinks } from '../core/console-links.js';
+import { consoleLinks, linkLines, type ConsoleLinks } from '../core/console-links.js';
 import { isTerminal, type DeploymentRecord, type ModelRef } from '../core/deployment.js';
 import { deploymentStore } from '../core/deployment-store.js';
 import type { DeployPorts } from '../core/ports.js';
@@ -128,7 +128,7 @@ export const run: CommandRun<'promote'> = async (ctx, _args, opts) => {
       throw e;
     }
   } finally {
-    progress.close();
+    progress.end();
     await lock.release();
   }
   // Every step records its outcome before the next starts and the lock is released: the state
@@ -140,10 +140,7 @@ export const run: CommandRun<'promote'> = async (ctx, _args, opts) => {
 /** The endpoint's console links, printed as promote starts (human mode) and returned in the result. */
 function linksOf(ctx: CommandContext, w: Wiring): ConsoleLinks {
   const links = consoleLinks(deployAwsSettings(w.config, w.deploy, ctx.env).region, w.deploy.endpointName);
-  if (!ctx.globals.json) {
-    ctx.io.info(`SageMaker console:  ${links.sagemaker}`);
-    ctx.io.info(`CloudWatch alarms:  ${links.alarms}`);
-  }
+  if (!ctx.globals.json) linkLines(links).forEach((l) => ctx.io.info(l));
   return links;
 }
 

@@ -8,23 +8,20 @@
 import type { CommandRun } from '../cli/context.js';
 import { progressReporter } from '../adapters/progress.js';
 import { deployAwsSettings, rollbackEndpoint } from '../app/deploy.js';
-import { consoleLinks } from '../core/console-links.js';
+import { consoleLinks, linkLines } from '../core/console-links.js';
 
 export const run: CommandRun<'rollback'> = async (ctx, _args, opts) => {
   const reason = typeof opts.reason === 'string' ? opts.reason : 'manual rollback';
   const { config } = await ctx.loadConfig();
   // Without a deploy section rollbackEndpoint says what is missing.
   const links = config.deploy && consoleLinks(deployAwsSettings(config, config.deploy, ctx.env).region, config.deploy.endpointName);
-  if (links && !ctx.globals.json) {
-    ctx.io.info(`SageMaker console:  ${links.sagemaker}`);
-    ctx.io.info(`CloudWatch alarms:  ${links.alarms}`);
-  }
+  if (links && !ctx.globals.json) linkLines(links).forEach((l) => ctx.io.info(l));
   const progress = await progressReporter(ctx.io);
   try {
     const r = await rollbackEndpoint(ctx, { reason, dryRun: Boolean(opts.dryRun), progress }, opts);
     const text = [...r.steps.map((s) => `  ${s}`), r.detail].join('\n');
     return { data: { ...r, ...(links && { links }) }, text };
   } finally {
-    progress.close();
+    progress.end();
   }
 };

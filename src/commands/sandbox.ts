@@ -124,7 +124,7 @@ export const up: CommandRun<'sandbox up'> = async (ctx, _args, opts) => {
       });
     }
   } finally {
-    progress.close();
+    progress.end();
   }
   const state = stack.writeSandboxState(p.dir, started, { venv: venv.dir, timeScale });
   let created: string[] = [];

@@ -29,3 +29,8 @@ export function consoleLinks(region: string, endpoint: string): ConsoleLinks {
     alarms: `${base}/cloudwatch/home?region=${r}#alarmsV2:?~(search~'${name})`,
   };
 }
+
+/** The links as lines for people (printed when promote and rollback start). */
+export function linkLines(l: ConsoleLinks): string[] {
+  return [`SageMaker console:  ${l.sagemaker}`, `CloudWatch alarms:  ${l.alarms}`];
+}

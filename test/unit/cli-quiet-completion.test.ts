@@ -18,7 +18,7 @@ async function chatty(ctx: CommandContext) {
   const progress = await progressReporter(ctx.io, { now: () => t, tickMs: 0 });
   for (; t <= 120_000; t += 5000) progress.waiting({ subject: 'endpoint churn-prod', status: 'Updating', stage: 'promote cutover' });
   progress.log('cutover done');
-  progress.close();
+  progress.end();
   ctx.io.success('promoted');
   return { data: { outcome: 'done', stage: 'done' }, text: 'churn-prod: done' };
 }

@@ -2,7 +2,7 @@
  * Progress on long waits: promote over in-memory fakes on a compressed clock, with the reporter
  * in CI mode (lines) and in terminal mode (an ora spinner on a fake TTY stream).
  */
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { openAuditLog } from '../../src/adapters/audit-log.js';
 import { MemoryMetrics } from '../../src/adapters/cloudwatch.js';
 import { progressReporter, ProgressReporter, type ProgressOutput } from '../../src/adapters/progress.js';
@@ -98,7 +98,7 @@ describe('progress without a TTY (CI)', () => {
       { deploy, registeredModel: 'churn', alias: 'production', actor: 't', waitBudgetMs: 30 * 60_000, pollMs: 5000 },
       { registeredModel: 'churn', version: '1' },
     );
-    progress.close();
+    progress.end();
     expect(r.deployment?.stage).toBe('done');
     const waited = clock.t - start;
     expect(waited).toBeGreaterThanOrEqual(10 * 60_000);
@@ -132,12 +132,50 @@ describe('progress without a TTY (CI)', () => {
         detail: `judged in ${60 - clock.t / 1000}s`,
       });
     }
-    p.close();
+    p.end();
     expect(lines).toEqual([
       '[promote bake] v7 on churn-prod in shadow bake, judged in 60s',
       '[promote bake] v7 on churn-prod still in shadow bake (30s), judged in 30s',
       '[promote bake] v7 on churn-prod still in shadow bake (1m 00s), judged in 0s',
     ]);
+  });
+});
+
+describe('a wait that does not poll (sandbox up)', () => {
+  afterEach(() => vi.useRealTimers());
+
+  it('gets a line at least every minute from the tick, through log lines, until it ends', () => {
+    vi.useFakeTimers({ now: 0 });
+    const lines: { at: number; text: string }[] = [];
+    const p = new ProgressReporter(
+      { spinnerAllowed: false, spinnerMaker: () => Promise.reject(new Error('no')), info: (text) => lines.push({ at: Date.now(), text }) },
+      undefined,
+    );
+    p.begin({ subject: 'MLflow, moto and the SageMaker emulator', status: 'starting', stage: 'sandbox up' });
+    vi.advanceTimersByTime(5 * 60_000);
+    p.log('MLflow ready');
+    vi.advanceTimersByTime(5 * 60_000);
+    p.end();
+    vi.advanceTimersByTime(5 * 60_000);
+    expect(lines[0]).toEqual({ at: 0, text: '[sandbox up] MLflow, moto and the SageMaker emulator starting' });
+    expect(lines).toContainEqual({ at: 300_000, text: 'MLflow ready' });
+    expect(lines.at(-1)).toEqual({ at: 600_000, text: '[sandbox up] MLflow, moto and the SageMaker emulator still starting (10m 00s)' });
+    const times = [...lines.map((l) => l.at), 600_000];
+    for (let i = 1; i < times.length; i++) expect(times[i] - times[i - 1]).toBeLessThanOrEqual(60_000);
+  });
+
+  it('a polled wait ends when its poller logs: no stale status after it', () => {
+    vi.useFakeTimers({ now: 0 });
+    const lines: string[] = [];
+    const p = new ProgressReporter(
+      { spinnerAllowed: false, spinnerMaker: () => Promise.reject(new Error('no')), info: (t) => lines.push(t) },
+      undefined,
+    );
+    p.waiting({ subject: 'endpoint e', status: 'Updating' });
+    p.log('endpoint e is InService');
+    vi.advanceTimersByTime(5 * 60_000);
+    p.end();
+    expect(lines).toEqual(['endpoint e Updating', 'endpoint e is InService']);
   });
 });
 
@@ -160,7 +198,7 @@ describe('progress on a terminal', () => {
     wait('RollingBack');
     expect(stderr.text).toContain('endpoint churn-prod RollingBack (30s)');
     p.log('alarm fired');
-    p.close();
+    p.end();
     expect(stderr.text).toContain('alarm fired\n');
     expect(stdout.text).toBe('');
   });
@@ -172,7 +210,7 @@ describe('progress on a terminal', () => {
       const io = new Io({ stdout, stderr, env: {}, ...o });
       const p = await progressReporter(io, { now: () => 0, tickMs: 0 });
       p.waiting({ subject: 'endpoint e', status: 'Updating' });
-      p.close();
+      p.end();
       expect(stderr.text, JSON.stringify(o)).toBe(o.json ? 'endpoint e Updating\n' : '');
       expect(stdout.text).toBe('');
     }
