@@ -13,7 +13,7 @@ import { awsSettings, cloudWatchClient, s3Client, sageMakerClient, type AwsSetti
 import { s3CapturePort } from '../adapters/capture-source.js';
 import { detectCi } from '../adapters/ci.js';
 import { systemClock } from '../adapters/clock.js';
-import type { ProgressReporter } from '../adapters/progress.js';
+import { progressReporter, type ProgressReporter } from '../adapters/progress.js';
 import { cloudWatchMetrics, type MetricsPort } from '../adapters/cloudwatch.js';
 import { acquireLock, breakLock, type HeldLock } from '../adapters/lock.js';
 import type { MlflowClient } from '../adapters/mlflow.js';
@@ -300,8 +300,13 @@ export function monitorRollbackPort(ctx: CommandContext, config: Config): Rollba
         { hint: 'Monitor deploy.endpointName, or run with --no-rollback.' },
       );
     }
-    const r = await rollbackEndpoint(ctx, { reason: req.reason, dryRun: req.dryRun });
-    return { performed: r.performed, detail: r.detail };
+    const progress = await progressReporter(ctx.io);
+    try {
+      const r = await rollbackEndpoint(ctx, { reason: req.reason, dryRun: req.dryRun, progress });
+      return { performed: r.performed, detail: r.detail };
+    } finally {
+      progress.end();
+    }
   };
 }
 
