@@ -13,6 +13,7 @@ import { awsSettings, cloudWatchClient, s3Client, sageMakerClient, type AwsSetti
 import { s3CapturePort } from '../adapters/capture-source.js';
 import { detectCi } from '../adapters/ci.js';
 import { systemClock } from '../adapters/clock.js';
+import { progressReporter, type ProgressReporter } from '../adapters/progress.js';
 import { cloudWatchMetrics, type MetricsPort } from '../adapters/cloudwatch.js';
 import { acquireLock, breakLock, type HeldLock } from '../adapters/lock.js';
 import type { MlflowClient } from '../adapters/mlflow.js';
@@ -223,6 +224,8 @@ export interface RollbackRequest {
   dryRun?: boolean;
   /** Overrides how long to wait for SageMaker (ms). */
   waitMs?: number;
+  /** Where the waits and log lines go (the command's progress reporter). */
+  progress?: ProgressReporter;
 }
 
 export interface RollbackResult {
@@ -252,7 +255,12 @@ export async function rollbackEndpoint(
   }
   const lock = await lockFor(w, 'rollback');
   try {
-    const ports = { ...(await w.ports()), heartbeat: () => lock.heartbeat() };
+    const progress = req.progress;
+    const ports = {
+      ...(await w.ports()),
+      heartbeat: () => lock.heartbeat(),
+      ...(progress && { progress, log: (m: string) => progress.log(m) }),
+    };
     const settings = req.waitMs !== undefined ? { ...w.settings, waitBudgetMs: req.waitMs } : w.settings;
     const r = await runRollback(ports, settings, req.reason);
     const detail =
@@ -292,8 +300,13 @@ export function monitorRollbackPort(ctx: CommandContext, config: Config): Rollba
         { hint: 'Monitor deploy.endpointName, or run with --no-rollback.' },
       );
     }
-    const r = await rollbackEndpoint(ctx, { reason: req.reason, dryRun: req.dryRun });
-    return { performed: r.performed, detail: r.detail };
+    const progress = await progressReporter(ctx.io);
+    try {
+      const r = await rollbackEndpoint(ctx, { reason: req.reason, dryRun: req.dryRun, progress });
+      return { performed: r.performed, detail: r.detail };
+    } finally {
+      progress.end();
+    }
   };
 }
 

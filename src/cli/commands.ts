@@ -17,6 +17,7 @@ export interface ArgDef {
   readonly description: string;
   readonly required?: boolean;
   readonly variadic?: boolean;
+  readonly choices?: readonly string[];
 }
 
 export interface CommandDef {
@@ -413,6 +414,24 @@ export const COMMANDS = [
         examples: ['mlops sandbox status', 'mlops sandbox status --json'],
       },
     ],
+  },
+  {
+    name: 'completion',
+    summary: 'Print the shell completion script for bash, zsh or fish',
+    description:
+      "Prints a completion script for the shell, generated from this version's commands and\n" +
+      'options. Install it once (a new shell then completes commands, subcommands, flags and\n' +
+      'their choices):\n' +
+      '  bash  mlops completion bash > ~/.local/share/bash-completion/completions/mlops\n' +
+      '  zsh   mlops completion zsh > "${fpath[1]}/_mlops"\n' +
+      '  fish  mlops completion fish > ~/.config/fish/completions/mlops.fish\n' +
+      "or load it from the shell's startup file: source <(mlops completion bash).",
+    examples: [
+      'mlops completion bash > ~/.local/share/bash-completion/completions/mlops',
+      'source <(mlops completion zsh)',
+      'mlops completion fish | source',
+    ],
+    args: [{ name: 'shell', description: 'the shell to complete in', required: true, choices: ['bash', 'zsh', 'fish'] }],
   },
   {
     name: 'config',

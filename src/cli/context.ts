@@ -6,6 +6,8 @@ import type { CommandPath, OptionsOf } from './commands.js';
 export interface GlobalOptions {
   config?: string;
   json: boolean;
+  /** --quiet: only errors and the result. */
+  quiet?: boolean;
   color: boolean;
   verbose: boolean;
   cwd?: string;

@@ -31,6 +31,7 @@ export interface IoOptions {
   verbose?: boolean;
   /** false when --no-color was given. */
   color?: boolean;
+  /** --quiet: nothing on stderr but errors (the result still goes to stdout). */
   quiet?: boolean;
   /** What paints colour (createIo supplies it when needed); without it the output is plain. */
   Chalk?: ChalkClass;
@@ -108,7 +109,9 @@ export class Io {
     this.info(`${this.style('green', '✔')} ${msg}`);
   }
 
+  /** A warning on stderr (and a ::warning:: annotation under GitHub Actions); nothing with --quiet. */
   warn(msg: string): void {
+    if (this.opts.quiet) return;
     this.err(`${this.style('yellow', 'warning:')} ${msg}`);
     if (this.githubActions) this.err(`::warning::${escapeAnnotation(msg)}`);
   }
@@ -140,6 +143,7 @@ export class Io {
 
   /** Raw child-process output passed through to stderr (streamed training logs, dvc output). */
   passthrough(chunk: string): void {
+    if (this.opts.quiet) return;
     this.opts.stderr.write(this.redactor.redact(chunk));
   }
 
@@ -199,21 +203,33 @@ export class Io {
         stop: () => {},
       };
     }
+    return (await this.spinnerMaker())(text);
+  }
+
+  /**
+   * Starts ora spinners without waiting: ora is imported once, here, so a reporter that polls can
+   * start and stop spinners in step with its log lines. Only when spinnerAllowed.
+   */
+  async spinnerMaker(): Promise<(text: string) => Spinner> {
     const { default: ora } = await import('ora');
-    // ora colours by its own detection (process.env); our decision (NO_COLOR, --no-color) wins.
-    const s = ora({
-      text: this.redactor.redact(text),
-      stream: this.opts.stderr as unknown as Writable,
-      color: this.paintErr ? 'cyan' : false,
-      isEnabled: true,
-    }).start();
-    return {
-      update: (t) => {
-        s.text = this.redactor.redact(t);
-      },
-      succeed: (t) => void s.stopAndPersist({ symbol: this.style('green', '✔'), text: this.redactor.redact(t ?? text) }),
-      fail: (t) => void s.stopAndPersist({ symbol: this.style('red', '✖'), text: this.redactor.redact(t ?? text) }),
-      stop: () => void s.stop(),
+    return (text) => {
+      // ora colours by its own detection (process.env); our decision (NO_COLOR, --no-color) wins.
+      const s = ora({
+        text: this.redactor.redact(text),
+        stream: this.opts.stderr as unknown as Writable,
+        color: this.paintErr ? 'cyan' : false,
+        isEnabled: true,
+      }).start();
+      return {
+        update: (t) => {
+          s.text = this.redactor.redact(t);
+          // Drawn now, not at the next frame: the new text (elapsed time, status) shows at once.
+          s.render();
+        },
+        succeed: (t) => void s.stopAndPersist({ symbol: this.style('green', '✔'), text: this.redactor.redact(t ?? text) }),
+        fail: (t) => void s.stopAndPersist({ symbol: this.style('red', '✖'), text: this.redactor.redact(t ?? text) }),
+        stop: () => void s.stop(),
+      };
     };
   }
 }

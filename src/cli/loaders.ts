@@ -27,6 +27,7 @@ export const LOADERS: Loaders = {
   'sandbox down': () => import('../commands/sandbox.js').then((m) => ({ run: m.down })),
   'sandbox env': () => import('../commands/sandbox.js').then((m) => ({ run: m.env })),
   'sandbox status': () => import('../commands/sandbox.js').then((m) => ({ run: m.status })),
+  completion: () => import('../commands/completion.js'),
   'config validate': () => import('../commands/config-validate.js'),
   'config show': () => import('../commands/config-show.js'),
 };

@@ -57,12 +57,13 @@ function outputConfig(stdout: Stream, stderr: Stream): OutputConfiguration {
 }
 
 /** The global flags as they appear in argv, for errors raised before commander parsed them. */
-function rawGlobals(argv: string[]): { json: boolean; verbose: boolean; color?: boolean } {
+function rawGlobals(argv: string[]): { json: boolean; verbose: boolean; quiet: boolean; color?: boolean } {
   const end = argv.indexOf('--');
   const flags = end === -1 ? argv : argv.slice(0, end);
   return {
     json: flags.includes('--json'),
     verbose: flags.includes('--verbose') || flags.includes('-v'),
+    quiet: flags.includes('--quiet') || flags.includes('-q'),
     color: flags.includes('--no-color') ? false : undefined,
   };
 }
@@ -85,7 +86,7 @@ export async function main(argv: string[], deps: MainDeps = {}): Promise<number>
     return ExitCode.OK;
   }
 
-  const [{ Command, CommanderError, Option }, { Io, createIo }] = await Promise.all([import('commander'), import('./io.js')]);
+  const [{ Argument, Command, CommanderError, Option }, { Io, createIo }] = await Promise.all([import('commander'), import('./io.js')]);
   let exitCode: number = ExitCode.OK;
   let io: Io | undefined;
 
@@ -120,7 +121,9 @@ export async function main(argv: string[], deps: MainDeps = {}): Promise<number>
     cmd.showSuggestionAfterError(true);
     for (const a of def.args ?? []) {
       const name = a.variadic ? `${a.name}...` : a.name;
-      cmd.argument(a.required ? `<${name}>` : `[${name}]`, a.description);
+      const arg = new Argument(a.required ? `<${name}>` : `[${name}]`, a.description);
+      if (a.choices) arg.choices(a.choices);
+      cmd.addArgument(arg);
     }
     // A boolean flag's `false` default is applied in the action, not by commander, which would
     // print "(default: false)" after every flag.
@@ -146,8 +149,17 @@ export async function main(argv: string[], deps: MainDeps = {}): Promise<number>
       const globals = command.optsWithGlobals() as unknown as GlobalOptions;
       globals.json = globals.json === true;
       globals.verbose = globals.verbose === true;
+      globals.quiet = globals.quiet === true;
       const positional = command.args;
-      io = await createIo({ stdout, stderr, env, json: globals.json, verbose: globals.verbose, color: globals.color });
+      io = await createIo({
+        stdout,
+        stderr,
+        env,
+        json: globals.json,
+        verbose: globals.verbose,
+        quiet: globals.quiet,
+        color: globals.color,
+      });
       const cwd = globals.cwd ? path.resolve(baseCwd, globals.cwd) : baseCwd;
       let configCache: ReturnType<CommandContext['loadConfig']> | undefined;
       const ctx: CommandContext = {

@@ -18,6 +18,7 @@ export const GLOBAL_OPTIONS: ReadonlyArray<{ flags: string; description: string 
   { flags: '-V, --version', description: 'print the version' },
   { flags: '-c, --config <path>', description: 'config file (default: searched upward from --cwd to the repository root)' },
   { flags: '--json', description: 'print only the result, as one JSON document, on stdout' },
+  { flags: '-q, --quiet', description: 'print only errors and the result: no logs, progress or warnings' },
   { flags: '--no-color', description: 'no colour in output (NO_COLOR and FORCE_COLOR are honoured too)' },
   { flags: '-v, --verbose', description: 'show details and the causes of errors' },
   { flags: '-C, --cwd <dir>', description: 'run as if started in <dir>' },

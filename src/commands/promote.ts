@@ -12,10 +12,12 @@ import { InterruptedError, UserError } from '../core/errors.js';
 import { openAuditLog } from '../adapters/audit-log.js';
 import { MemorySageMaker } from '../adapters/sagemaker.js';
 import { MemoryStore } from '../adapters/s3-store.js';
-import { lockFor, wire, type Wiring } from '../app/deploy.js';
+import { progressReporter } from '../adapters/progress.js';
+import { deployAwsSettings, lockFor, wire, type Wiring } from '../app/deploy.js';
 import { collectGarbage } from '../app/gc.js';
 import { lastRunPath, readLastRun } from '../app/last-run.js';
 import { statusOf } from '../app/status.js';
+import { consoleLinks, linkLines, type ConsoleLinks } from '../core/console-links.js';
 import { isTerminal, type DeploymentRecord, type ModelRef } from '../core/deployment.js';
 import { deploymentStore } from '../core/deployment-store.js';
 import type { DeployPorts } from '../core/ports.js';
@@ -104,17 +106,19 @@ async function resolveCandidate(
 export const run: CommandRun<'promote'> = async (ctx, _args, opts) => {
   if (opts.status) return statusOf(ctx);
   const w = await wire(ctx, opts);
+  const links = linksOf(ctx, w);
   const named = await namedCandidate(w, opts);
-  if (opts.dryRun) return dryRun(ctx, w, named);
+  if (opts.dryRun) return dryRun(ctx, w, named, links);
   const lock = await lockFor(w, 'promote');
+  const progress = await progressReporter(ctx.io, { now: () => w.clock.now().getTime() });
   let result: RunResult;
   try {
-    const ports = { ...(await w.ports()), heartbeat: () => lock.heartbeat() };
+    const ports = { ...(await w.ports()), heartbeat: () => lock.heartbeat(), progress, log: (m: string) => progress.log(m) };
     const current = await deploymentStore(w.store, w.deploy).current();
     const candidate = await resolveCandidate(ctx, w, named, current && !isTerminal(current.stage) ? current : undefined, false);
     if (!candidate) {
       return {
-        data: { outcome: 'nothing', endpoint: w.deploy.endpointName, deployment: current ?? null },
+        data: { outcome: 'nothing', endpoint: w.deploy.endpointName, deployment: current ?? null, links },
         text: `nothing to promote: no deployment in progress on ${w.deploy.endpointName} and no candidate (run \`mlops train\`, or pass --run/--model-version)`,
       };
     }
@@ -126,12 +130,13 @@ export const run: CommandRun<'promote'> = async (ctx, _args, opts) => {
     }
     if (result.deployment && isTerminal(result.deployment.stage) && !ctx.signal.aborted) await cleanUp(ctx, w);
   } finally {
+    progress.end();
     await lock.release();
   }
   // Every step records its outcome before the next starts and the lock is released: the state
   // is consistent, and the next `mlops promote` continues from it.
   if (ctx.signal.aborted) throw interrupted(result.deployment);
-  return shape(ctx, w, result);
+  return shape(ctx, w, result, links);
 };
 
 /** deploy.retain after a finished deployment; a failure is a warning, never the promotion's outcome. */
@@ -145,12 +150,19 @@ async function cleanUp(ctx: CommandContext, w: Wiring): Promise<void> {
   }
 }
 
+/** The endpoint's console links, printed as promote starts (human mode) and returned in the result. */
+function linksOf(ctx: CommandContext, w: Wiring): ConsoleLinks {
+  const links = consoleLinks(deployAwsSettings(w.config, w.deploy, ctx.env).region, w.deploy.endpointName);
+  if (!ctx.globals.json) linkLines(links).forEach((l) => ctx.io.info(l));
+  return links;
+}
+
 function interrupted(rec: DeploymentRecord | undefined, cause?: unknown): InterruptedError {
   const where = rec ? `deployment ${rec.id} stopped at stage ${rec.stage}` : 'promote stopped';
   return new InterruptedError(`Interrupted: ${where}; the lock is released. Run \`mlops promote\` again to continue.`, { cause });
 }
 
-function shape(ctx: CommandContext, w: Wiring, r: RunResult, dry = false): CommandResult {
+function shape(ctx: CommandContext, w: Wiring, r: RunResult, links: ConsoleLinks, dry = false): CommandResult {
   const rec = r.deployment;
   const data = {
     outcome: r.outcome,
@@ -162,6 +174,7 @@ function shape(ctx: CommandContext, w: Wiring, r: RunResult, dry = false): Comma
     bake: rec?.bake ?? null,
     steps: r.steps,
     dryRun: dry,
+    links,
   };
   if (!dry) ctx.io.githubOutput({ stage: data.stage ?? '', 'deployment-id': data.deployment ?? '' });
   const lines = [
@@ -181,7 +194,7 @@ function shape(ctx: CommandContext, w: Wiring, r: RunResult, dry = false): Comma
  * configs, the deployment record), reading real metrics and capture, so the listed calls are the
  * ones a real run would make next, up to the first wait.
  */
-async function dryRun(ctx: CommandContext, w: Wiring, named: Named | undefined): Promise<CommandResult> {
+async function dryRun(ctx: CommandContext, w: Wiring, named: Named | undefined, links: ConsoleLinks): Promise<CommandResult> {
   const real = await w.ports();
   const fakeSm = new MemorySageMaker({ busyPolls: 0 });
   const ep = await w.sagemaker.describeEndpoint(w.deploy.endpointName);
@@ -251,7 +264,7 @@ async function dryRun(ctx: CommandContext, w: Wiring, named: Named | undefined):
     log: (m) => ctx.io.debug(`(dry run) ${m}`),
   };
   const candidate = await resolveCandidate(ctx, w, named, current && !isTerminal(current.stage) ? current : undefined, true);
-  if (!candidate) return { data: { outcome: 'nothing', steps, dryRun: true }, text: 'nothing to promote (dry run)' };
+  if (!candidate) return { data: { outcome: 'nothing', steps, dryRun: true, links }, text: 'nothing to promote (dry run)' };
   const r = await runPromote(ports, { ...w.settings, waitBudgetMs: 0 }, candidate);
-  return shape(ctx, w, r, true);
+  return shape(ctx, w, r, links, true);
 }

@@ -6,11 +6,22 @@
  * the lock is held. `mlops monitor` rolls back through the same rollbackEndpoint (src/app/deploy.ts).
  */
 import type { CommandRun } from '../cli/context.js';
-import { rollbackEndpoint } from '../app/deploy.js';
+import { progressReporter } from '../adapters/progress.js';
+import { deployAwsSettings, rollbackEndpoint } from '../app/deploy.js';
+import { consoleLinks, linkLines } from '../core/console-links.js';
 
 export const run: CommandRun<'rollback'> = async (ctx, _args, opts) => {
   const reason = typeof opts.reason === 'string' ? opts.reason : 'manual rollback';
-  const r = await rollbackEndpoint(ctx, { reason, dryRun: Boolean(opts.dryRun) }, opts);
-  const text = [...r.steps.map((s) => `  ${s}`), r.detail].join('\n');
-  return { data: r, text };
+  const { config } = await ctx.loadConfig();
+  // Without a deploy section rollbackEndpoint says what is missing.
+  const links = config.deploy && consoleLinks(deployAwsSettings(config, config.deploy, ctx.env).region, config.deploy.endpointName);
+  if (links && !ctx.globals.json) linkLines(links).forEach((l) => ctx.io.info(l));
+  const progress = await progressReporter(ctx.io);
+  try {
+    const r = await rollbackEndpoint(ctx, { reason, dryRun: Boolean(opts.dryRun), progress }, opts);
+    const text = [...r.steps.map((s) => `  ${s}`), r.detail].join('\n');
+    return { data: { ...r, ...(links && { links }) }, text };
+  } finally {
+    progress.end();
+  }
 };

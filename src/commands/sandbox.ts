@@ -12,6 +12,7 @@ import { MlopsError, UserError } from '../core/errors.js';
 import type { Config } from '../config/schema.js';
 import type { SandboxState } from '../sandbox/local-stack.js';
 import { mlopsInvocation } from '../sandbox/invocation.js';
+import { progressReporter } from '../adapters/progress.js';
 
 /** Default emulated seconds per real second: a new endpoint (240 emulated s) is InService in about 24 s. */
 export const DEFAULT_TIME_SCALE = 10;
@@ -87,33 +88,43 @@ export const up: CommandRun<'sandbox up'> = async (ctx, _args, opts) => {
   }
 
   const venv = stack.resolveVenv(ctx.env, typeof opts.venv === 'string' ? opts.venv : undefined);
-  if (venv.source === 'cache' || !stack.venvReady(venv.dir)) {
-    ctx.io.info(
-      `Python environment for MLflow, moto and DVC: ${venv.dir}` +
-        (stack.venvReady(venv.dir)
-          ? ' (checking it is current)'
-          : ' (first time: pip installs the pinned packages, 1.2 GB; a few minutes, about 6 on a busy 2-core machine)'),
-    );
-    await stack.ensureVenv(venv.dir, { env: ctx.env, log: (l) => ctx.io.info(`  ${l}`), signal: ctx.signal });
-  }
-
-  rmSync(p.dir, { recursive: true, force: true });
-  mkdirSync(p.dir, { recursive: true });
-  const t0 = Date.now();
+  const progress = await progressReporter(ctx.io);
+  let t0: number;
   let started;
   try {
-    started = await stack.startLocalStack({
-      venv: venv.dir,
-      mode: 'detached',
-      dir: p.dir,
-      timeScale,
-      baseEnv: ctx.env,
-      log: (l) => ctx.io.info(l),
-    });
-  } catch (err) {
-    throw new UserError('SANDBOX_START_FAILED', `The sandbox did not start: ${(err as Error).message}`, {
-      hint: `Logs are in ${p.dir}. Check that ${venv.dir} is complete (remove it to have it made again).`,
-    });
+    if (venv.source === 'cache' || !stack.venvReady(venv.dir)) {
+      const ready = stack.venvReady(venv.dir);
+      progress.log(
+        `Python environment for MLflow, moto and DVC: ${venv.dir}` +
+          (ready
+            ? ' (checking it is current)'
+            : ' (first time: pip installs the pinned packages, 1.2 GB; a few minutes, about 6 on a busy 2-core machine)'),
+      );
+      progress.begin({ subject: `Python environment ${venv.dir}`, status: ready ? 'checking' : 'installing', stage: 'sandbox up' });
+      await stack.ensureVenv(venv.dir, { env: ctx.env, log: (l) => progress.log(`  ${l}`), signal: ctx.signal });
+      progress.end();
+    }
+
+    rmSync(p.dir, { recursive: true, force: true });
+    mkdirSync(p.dir, { recursive: true });
+    t0 = Date.now();
+    progress.begin({ subject: 'MLflow, moto and the SageMaker emulator', status: 'starting', stage: 'sandbox up' });
+    try {
+      started = await stack.startLocalStack({
+        venv: venv.dir,
+        mode: 'detached',
+        dir: p.dir,
+        timeScale,
+        baseEnv: ctx.env,
+        log: (l) => progress.log(l),
+      });
+    } catch (err) {
+      throw new UserError('SANDBOX_START_FAILED', `The sandbox did not start: ${(err as Error).message}`, {
+        hint: `Logs are in ${p.dir}. Check that ${venv.dir} is complete (remove it to have it made again).`,
+      });
+    }
+  } finally {
+    progress.end();
   }
   const state = stack.writeSandboxState(p.dir, started, { venv: venv.dir, timeScale });
   let created: string[] = [];

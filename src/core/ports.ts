@@ -293,6 +293,24 @@ export interface Clock {
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
 }
 
+/** One poll of a long wait: what is awaited, its state now, and what the wait belongs to. */
+export interface WaitEvent {
+  /** What is awaited, e.g. "endpoint churn-prod". */
+  subject: string;
+  /** Its state now, e.g. "Updating"; a new subject or status starts a new wait (elapsed from 0). */
+  status: string;
+  /** The deployment stage (or step) the wait belongs to. */
+  stage?: string;
+  /** More to say, e.g. "canary 10%". */
+  detail?: string;
+}
+
+/** Reports long waits as they go (a spinner on a terminal, a line every 30-60 s in CI); the adapter decides how often. */
+export interface ProgressPort {
+  /** Called on every poll while waiting. */
+  waiting(e: WaitEvent): void;
+}
+
 export interface DeployPorts {
   sagemaker: SageMakerPort;
   metrics: MetricsPort;
@@ -306,6 +324,8 @@ export interface DeployPorts {
   signal?: AbortSignal;
   /** Called while waiting: keeps the endpoint lock alive (throws when it was lost). */
   heartbeat?(): Promise<void>;
+  /** Told of every poll of a wait, so the person or the CI log sees it is alive. */
+  progress?: ProgressPort;
 }
 
 // --- compare (baseline resolution) ---

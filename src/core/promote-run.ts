@@ -12,6 +12,7 @@ import { durationMs } from './duration.js';
 import { advance, decide, isTerminal, newDeployment, type Action, type DeploymentRecord, type ModelRef } from './deployment.js';
 import { deploymentStore, type DeploymentStore } from './deployment-store.js';
 import { LOCK_HEARTBEAT_MS } from './lock.js';
+import { bakeWait, endpointWait } from './wait-event.js';
 import { SAGEMAKER_NAMESPACE } from './metric-names.js';
 import {
   alarmSpecs,
@@ -63,6 +64,7 @@ export async function runPromote(p: DeployPorts, s: DeploySettings, candidate: M
         return { outcome: rec.stage === 'done' ? 'done' : advanced ? 'advanced' : 'nothing', deployment: rec, steps };
       case 'wait-endpoint':
         if (budgetLeft <= 0) return { outcome: advanced ? 'advanced' : 'waiting', deployment: rec, steps, waitingFor: action.why };
+        p.progress?.waiting(endpointWait(d, rec, action.status));
         await p.heartbeat?.();
         await p.clock.sleep(Math.min(s.pollMs, budgetLeft, LOCK_HEARTBEAT_MS), p.signal);
         continue;
@@ -70,6 +72,7 @@ export async function runPromote(p: DeployPorts, s: DeploySettings, candidate: M
         if (action.remainingMs > budgetLeft) {
           return { outcome: advanced ? 'advanced' : 'waiting', deployment: rec, steps, waitingFor: `bake until ${action.until}` };
         }
+        p.progress?.waiting(bakeWait(d, rec, action.until, action.remainingMs));
         await p.heartbeat?.();
         await p.clock.sleep(Math.min(action.remainingMs, s.pollMs * 10, LOCK_HEARTBEAT_MS), p.signal);
         continue;

@@ -9,6 +9,7 @@ import { advance, decideRollback, type DeploymentRecord } from './deployment.js'
 import { deploymentStore } from './deployment-store.js';
 import type { RunResult } from './promote-run.js';
 import { warmVariantName } from './sagemaker-requests.js';
+import { endpointWait } from './wait-event.js';
 
 /**
  * Puts the previous model back on the endpoint now, whatever the deployment's stage, restores
@@ -60,6 +61,7 @@ export async function runRollback(p: DeployPorts, s: DeploySettings, reason: str
         if (p.clock.now().getTime() - started > s.waitBudgetMs) {
           return { outcome: 'waiting', deployment: rec, steps, waitingFor: `endpoint is ${a.status}` };
         }
+        p.progress?.waiting(endpointWait(d, rec, a.status, 'rollback'));
         await p.heartbeat?.();
         await p.clock.sleep(s.pollMs, p.signal);
         continue;
@@ -70,6 +72,7 @@ export async function runRollback(p: DeployPorts, s: DeploySettings, reason: str
           steps.push(`CloudWatch SetAlarmState ${rec.names.alarms[0]} ALARM`);
           stopped = true;
         }
+        p.progress?.waiting({ ...endpointWait(d, rec, 'Updating', 'rollback'), detail: 'stopping the cutover (SageMaker rolls it back)' });
         await p.clock.sleep(s.pollMs, p.signal);
         continue;
       case 'update-endpoint':

@@ -215,6 +215,12 @@ describe.sequential('promote on the emulator', () => {
     expect(out.bake.measured.comparedSamples).toBeGreaterThanOrEqual(10);
     expect(out.bake.measured.outputAgreement).toBe(1);
     expect(out.bake.measured.latencyRatio).toEqual(expect.any(Number));
+    expect(out.links.sagemaker).toMatch(
+      new RegExp(`^https://[\\w-]+\\.console\\.aws\\.amazon\\.com/sagemaker/home\\?region=[\\w-]+#/endpoints/${EP}$`),
+    );
+    // Every wait is on stderr (no TTY: plain lines), stdout is the one JSON document.
+    expect(r.stderr).toContain(`[promote shadow] endpoint ${EP} Updating, adding v2 as a shadow`);
+    expect(r.stderr).toContain(`[promote cutover] endpoint ${EP} Updating, blue/green canary 50%, the rest after 1m 00s`);
     expect(sent).toBeGreaterThan(10);
     expect(await endpointConfig()).toMatch(/-v2-final$/);
     expect(await alias()).toBe('2');
