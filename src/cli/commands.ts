@@ -37,7 +37,8 @@ export const COMMANDS = [
     description:
       'Writes mlops.config.yaml, .github/workflows/mlops.yml (and/or .gitlab-ci.yml),\n' +
       'src/prepare.py, src/train.py, src/evaluate.py, dvc.yaml, requirements.txt,\n' +
-      'iam/mlops-deploy-policy.json, iam/mlops-data-policy.json and .gitignore\n' +
+      'iam/mlops-deploy-policy.json, iam/mlops-data-policy.json, iam/mlops-execution-policy.json,\n' +
+      'the OIDC trust policy of the CI (iam/github-oidc-trust.json, iam/gitlab-oidc-trust.json) and .gitignore\n' +
       'entries into the current folder. An existing file is never overwritten without\n' +
       '--force (.gitignore and requirements.txt only get the missing lines); nothing\n' +
       'prompts, and running it again is safe.',
