@@ -11,17 +11,25 @@ export interface AccountClients {
   iam: Awaited<ReturnType<typeof iamClient>>;
   sts: Awaited<ReturnType<typeof stsClient>>;
   ecr: Awaited<ReturnType<typeof ecrClient>>;
+  /** Per call: aborted by the command's signal, or after the timeout. */
+  callOptions(): { abortSignal?: AbortSignal };
   destroy(): void;
 }
 
-/** The four clients, with the given attempts per call (doctor: 1, to answer fast). */
-export async function accountClients(settings: AwsSettings): Promise<AccountClients> {
+/** The four clients; each call is aborted by `signal`, and after `timeoutMs` when given (doctor answers in bounded time). */
+export async function accountClients(settings: AwsSettings, o: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<AccountClients> {
   const [s3, iam, sts, ecr] = await Promise.all([s3Client(settings), iamClient(settings), stsClient(settings), ecrClient(settings)]);
   return {
     s3,
     iam,
     sts,
     ecr,
+    callOptions: () => {
+      const signals = [o.signal, o.timeoutMs ? AbortSignal.timeout(o.timeoutMs) : undefined].filter(
+        (x): x is AbortSignal => x !== undefined,
+      );
+      return signals.length ? { abortSignal: AbortSignal.any(signals) } : {};
+    },
     destroy: () => [s3, iam, sts, ecr].forEach((c) => c.destroy()),
   };
 }
@@ -35,7 +43,7 @@ export interface CallerIdentity {
 export async function callerIdentity(c: AccountClients): Promise<CallerIdentity> {
   const { GetCallerIdentityCommand } = await import('@aws-sdk/client-sts');
   try {
-    const out = await c.sts.send(new GetCallerIdentityCommand({}));
+    const out = await c.sts.send(new GetCallerIdentityCommand({}), c.callOptions());
     return { accountId: out.Account ?? '', arn: out.Arn ?? '' };
   } catch (e) {
     throw awsFailure('STS', 'GetCallerIdentity', e, { hint: 'Check the AWS credentials (`aws sts get-caller-identity` shows the same).' });
@@ -50,7 +58,7 @@ async function observeBucket(c: AccountClients, name: string, lockNeeded: boolea
   const s3 = await import('@aws-sdk/client-s3');
   let region: string | undefined;
   try {
-    const out = await c.s3.send(new s3.HeadBucketCommand({ Bucket: name }));
+    const out = await c.s3.send(new s3.HeadBucketCommand({ Bucket: name }), c.callOptions());
     region = out.BucketRegion;
   } catch (e) {
     const status = awsHttpStatus(e);
@@ -66,13 +74,13 @@ async function observeBucket(c: AccountClients, name: string, lockNeeded: boolea
     }
   }
   if (!region) {
-    const loc = await c.s3.send(new s3.GetBucketLocationCommand({ Bucket: name }));
+    const loc = await c.s3.send(new s3.GetBucketLocationCommand({ Bucket: name }), c.callOptions());
     region = !loc.LocationConstraint ? 'us-east-1' : loc.LocationConstraint === 'EU' ? 'eu-west-1' : loc.LocationConstraint;
   }
   if (!lockNeeded) return { state: 'exists', region };
-  const versioning = (await c.s3.send(new s3.GetBucketVersioningCommand({ Bucket: name }))).Status ?? 'Unversioned';
+  const versioning = (await c.s3.send(new s3.GetBucketVersioningCommand({ Bucket: name }), c.callOptions())).Status ?? 'Unversioned';
   try {
-    const out = await c.s3.send(new s3.GetObjectLockConfigurationCommand({ Bucket: name }));
+    const out = await c.s3.send(new s3.GetObjectLockConfigurationCommand({ Bucket: name }), c.callOptions());
     const conf = out.ObjectLockConfiguration;
     if (conf?.ObjectLockEnabled !== 'Enabled') return { state: 'exists', region, versioning };
     const r = conf.Rule?.DefaultRetention;
@@ -91,14 +99,14 @@ async function observeRole(c: AccountClients, name: string, policyName: string):
   const iam = await import('@aws-sdk/client-iam');
   let trust: unknown;
   try {
-    const out = await c.iam.send(new iam.GetRoleCommand({ RoleName: name }));
+    const out = await c.iam.send(new iam.GetRoleCommand({ RoleName: name }), c.callOptions());
     trust = policyOf(out.Role?.AssumeRolePolicyDocument);
   } catch (e) {
     if (missing(e, 'NoSuchEntityException', 'NoSuchEntity')) return { state: 'missing' };
     throw awsFailure('IAM', 'GetRole', e, { where: name, hint: 'Check the credentials allow iam:GetRole.' });
   }
   try {
-    const out = await c.iam.send(new iam.GetRolePolicyCommand({ RoleName: name, PolicyName: policyName }));
+    const out = await c.iam.send(new iam.GetRolePolicyCommand({ RoleName: name, PolicyName: policyName }), c.callOptions());
     return { state: 'exists', trust, policy: policyOf(out.PolicyDocument) };
   } catch (e) {
     if (missing(e, 'NoSuchEntityException', 'NoSuchEntity')) return { state: 'exists', trust };
@@ -117,6 +125,7 @@ export async function observeAccount(c: AccountClients, needs: AccountNeeds, acc
     try {
       await c.ecr.send(
         new ecr.DescribeRepositoriesCommand({ registryId: needs.image.accountId, repositoryNames: [needs.image.repository] }),
+        c.callOptions(),
       );
       repository = { state: 'exists' };
     } catch (e) {
@@ -142,6 +151,7 @@ export async function findImage(c: AccountClients, image: EcrImage): Promise<'fo
         repositoryName: image.repository,
         imageIds: [image.digest ? { imageDigest: image.digest } : { imageTag: image.tag }],
       }),
+      c.callOptions(),
     );
     return out.imageDetails?.length ? 'found' : 'no-image';
   } catch (e) {
@@ -161,12 +171,13 @@ export async function executeCall(c: AccountClients, call: Call): Promise<void> 
   const ecr = call.service === 'ECR' ? await import('@aws-sdk/client-ecr') : undefined;
   try {
     const key = `${call.service} ${call.op}`;
-    if (s3 && key === 'S3 CreateBucket') await c.s3.send(new s3.CreateBucketCommand(input));
-    else if (s3 && key === 'S3 PutPublicAccessBlock') await c.s3.send(new s3.PutPublicAccessBlockCommand(input));
-    else if (s3 && key === 'S3 PutObjectLockConfiguration') await c.s3.send(new s3.PutObjectLockConfigurationCommand(input));
-    else if (iam && key === 'IAM CreateRole') await c.iam.send(new iam.CreateRoleCommand(input));
-    else if (iam && key === 'IAM PutRolePolicy') await c.iam.send(new iam.PutRolePolicyCommand(input));
-    else if (ecr && key === 'ECR CreateRepository') await c.ecr.send(new ecr.CreateRepositoryCommand(input));
+    if (s3 && key === 'S3 CreateBucket') await c.s3.send(new s3.CreateBucketCommand(input), c.callOptions());
+    else if (s3 && key === 'S3 PutPublicAccessBlock') await c.s3.send(new s3.PutPublicAccessBlockCommand(input), c.callOptions());
+    else if (s3 && key === 'S3 PutObjectLockConfiguration')
+      await c.s3.send(new s3.PutObjectLockConfigurationCommand(input), c.callOptions());
+    else if (iam && key === 'IAM CreateRole') await c.iam.send(new iam.CreateRoleCommand(input), c.callOptions());
+    else if (iam && key === 'IAM PutRolePolicy') await c.iam.send(new iam.PutRolePolicyCommand(input), c.callOptions());
+    else if (ecr && key === 'ECR CreateRepository') await c.ecr.send(new ecr.CreateRepositoryCommand(input), c.callOptions());
     else throw new Error(`bootstrap has no call ${key}`);
   } catch (e) {
     throw awsFailure(call.service, call.op, e, { where, hint });

@@ -41,10 +41,11 @@ export interface AccountInspection {
 export async function inspectAccount(
   config: Config,
   env: Record<string, string | undefined>,
-  opts: { createEcr: boolean },
+  opts: { createEcr: boolean; signal?: AbortSignal; timeoutMs?: number },
 ): Promise<AccountInspection> {
   const needs = needsOfConfig(config, env);
-  const clients = await accountClients(awsSettings({ ...config, aws: { ...config.aws, region: needs.region } }, env));
+  const settings = awsSettings({ ...config, aws: { ...config.aws, region: needs.region } }, env);
+  const clients = await accountClients(settings, { signal: opts.signal, timeoutMs: opts.timeoutMs });
   try {
     const identity = await callerIdentity(clients);
     const observed = await observeAccount(clients, needs, identity.accountId);

@@ -32,7 +32,7 @@ export const run: CommandRun<'bootstrap'> = async (ctx, _args, opts) => {
     });
   }
   const dryRun = opts.dryRun === true;
-  const { clients, identity, needs, plan } = await inspectAccount(config, ctx.env, { createEcr: opts.ecr === true });
+  const { clients, identity, needs, plan } = await inspectAccount(config, ctx.env, { createEcr: opts.ecr === true, signal: ctx.signal });
   ctx.io.info(`Account ${identity.accountId} as ${identity.arn}, region ${needs.region}${dryRun ? ' (dry run: nothing is changed)' : ''}`);
   const resources: BootstrapResource[] = [];
   try {

@@ -68,7 +68,12 @@ export const run: CommandRun<'doctor'> = async (ctx, _args, opts) => {
   ]);
   // The account itself, when AWS is needed and reachable: the same plan `mlops bootstrap` makes.
   const reachable = aws.every((c) => c.status === 'ok');
-  const account = !opts.offline && awsNeeded && loaded && reachable ? await checkAccount(ctx, loaded) : [];
+  const account: Check[] =
+    opts.offline || !awsNeeded || !loaded
+      ? []
+      : reachable
+        ? await checkAccount(ctx, loaded, timeoutMs)
+        : [{ name: 'account', required: false, status: 'skip', summary: 'not checked: fix the aws checks above first' }];
   const leftRunning = mlflow.status === 'ok' && loaded ? await checkLeftRunning(ctx, loaded) : undefined;
   const checks: Check[] = [
     checkNode(probe, probe.runningNodeVersion()),
@@ -340,13 +345,13 @@ async function checkAws(
  * `mlops bootstrap` would create or update is missing: its fix is bootstrap; what it would not
  * touch carries its own fix), the serving image in ECR, and that the regions agree.
  */
-async function checkAccount(ctx: CommandContext, loaded: LoadedConfig): Promise<Check[]> {
+async function checkAccount(ctx: CommandContext, loaded: LoadedConfig, timeoutMs: number): Promise<Check[]> {
   const required = true;
   const { inspectAccount } = await import('../app/account.js');
   const { findImage } = await import('../adapters/account.js');
   let inspection: Awaited<ReturnType<typeof inspectAccount>>;
   try {
-    inspection = await inspectAccount(loaded.config, ctx.env, { createEcr: false });
+    inspection = await inspectAccount(loaded.config, ctx.env, { createEcr: false, signal: ctx.signal, timeoutMs });
   } catch (err) {
     if (!(err instanceof MlopsError)) throw err;
     return [{ name: 'identity', required, status: 'fail', summary: err.message, fix: err.hint }];
