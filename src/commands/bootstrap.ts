@@ -56,15 +56,17 @@ export const run: CommandRun<'bootstrap'> = async (ctx, _args, opts) => {
   const changed = resources.some((r) => r.calls.length > 0);
   const lines = resources.map((r) => `${r.status.padEnd(12)} ${r.kind.padEnd(10)} ${r.name}  (${r.detail})`);
   for (const p of problems) lines.push('', `✖ ${p.summary}`, `  → ${p.fix}`);
+  const outcome = !changed
+    ? 'No change: everything the config needs that bootstrap manages already exists.'
+    : dryRun
+      ? 'Nothing was changed (dry run); run without --dry-run to make these calls.'
+      : 'Created or completed what was missing.';
   lines.push(
     '',
+    outcome,
     problems.length
-      ? `${problems.length} problem(s) left for you to fix (nothing was changed about them); then \`mlops doctor\`.`
-      : changed
-        ? dryRun
-          ? 'Nothing was changed (dry run); run without --dry-run to make these calls.'
-          : 'Done: everything the config needs exists. Next: `mlops doctor`.'
-        : 'No change: everything the config needs already exists.',
+      ? `${problems.length} problem(s) left for you to fix (bootstrap changes nothing about them); then \`mlops doctor\`.`
+      : 'Next: `mlops doctor`.',
   );
   return {
     data: {

@@ -372,12 +372,21 @@ async function checkAccount(ctx: CommandContext, loaded: LoadedConfig, timeoutMs
         });
       } else if (r.status === 'missing') {
         checks.push({ name, required: false, status: 'skip', summary: `${r.name}: ${r.detail}` });
+      } else if (r.status === 'update') {
+        // Only an addition is missing (a default retention, the inline policy): other policies may grant the same.
+        checks.push({
+          name,
+          required,
+          status: 'warn',
+          summary: `${r.name}: ${r.detail}`,
+          fix: 'Run `mlops bootstrap` to add it (it only adds; `--dry-run` shows the calls).',
+        });
       } else {
         checks.push({
           name,
           required,
           status: 'fail',
-          summary: `${r.kind} ${r.name} ${r.status === 'create' ? 'does not exist' : `is incomplete (bootstrap would ${r.detail})`}`,
+          summary: `${r.kind} ${r.name} does not exist`,
           fix: 'Run `mlops bootstrap` (`--dry-run` first shows each call).',
         });
       }

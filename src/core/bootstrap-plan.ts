@@ -359,7 +359,7 @@ function planBucket(b: BucketNeed, seen: BucketObservation | undefined, region: 
     return {
       ...base,
       status: 'create',
-      detail: `create in ${region}${lock ? ` with versioning and ${lockText}` : ''}`,
+      detail: `in ${region}${lock ? `, with versioning and ${lockText}` : ''}`,
       calls,
       problems: [],
     };
@@ -447,7 +447,7 @@ function planRole(role: RoleNeed, seen: RoleObservation | undefined, accountId: 
     return {
       ...base,
       status: 'create',
-      detail: `create, trusted by ${SAGEMAKER_SERVICE}, with the inline policy ${role.policyName}`,
+      detail: `trusted by ${SAGEMAKER_SERVICE}, with the inline policy ${role.policyName}`,
       calls: [
         {
           service: 'IAM',
@@ -527,7 +527,7 @@ function planRepository(image: EcrImage, seen: RepositoryObservation | undefined
   return {
     ...base,
     status: 'create',
-    detail: 'create (scan on push)',
+    detail: 'scan on push',
     calls: [
       {
         service: 'ECR',

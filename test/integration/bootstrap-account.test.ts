@@ -155,7 +155,7 @@ describe('mlops bootstrap', () => {
     const again = await cli(dir, 'bootstrap', '--ecr');
     expect(again.code).toBe(0);
     expect(again.stderr).not.toContain('calling ');
-    expect(again.stdout).toContain('No change: everything the config needs already exists.');
+    expect(again.stdout).toContain('No change: everything the config needs that bootstrap manages already exists.');
     const json = await cli(dir, 'bootstrap', '--ecr', '--json');
     expect(json.json()).toMatchObject({ changed: false });
     expect((json.json().resources as Resource[]).every((r) => r.status === 'exists')).toBe(true);
@@ -270,6 +270,28 @@ describe('mlops doctor: the account', () => {
       status: 'fail',
       summary: expect.stringContaining('is not in ECR'),
       fix: expect.stringContaining('build-and-push-container'),
+    });
+  });
+
+  it('a role that SageMaker can assume but without the inline policy is a warning, with bootstrap (which only adds) as the fix', async () => {
+    const n = names();
+    const dir = project(n);
+    expect((await cli(dir, 'bootstrap', '--ecr')).code).toBe(0);
+    const m = names();
+    await iam.send(
+      new CreateRoleCommand({
+        RoleName: m.role,
+        AssumeRolePolicyDocument: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [{ Effect: 'Allow', Principal: { Service: 'sagemaker.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+        }),
+      }),
+    );
+    const d = await doctor(project({ ...n, role: m.role }));
+    expect(d.check('role')).toMatchObject({
+      status: 'warn',
+      summary: expect.stringContaining('add the inline policy mlops-execution'),
+      fix: expect.stringContaining('mlops bootstrap'),
     });
   });
 
