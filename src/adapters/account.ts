@@ -4,6 +4,7 @@
  * calls), and the one place that executes a bootstrap plan's calls.
  */
 import type { AccountNeeds, AccountObservation, BucketObservation, Call, EcrImage, RoleObservation } from '../core/bootstrap-plan.js';
+import { InterruptedError } from '../core/errors.js';
 import { awsErrorName, awsFailure, awsHttpStatus, ecrClient, iamClient, s3Client, stsClient, type AwsSettings } from './aws.js';
 
 export interface AccountClients {
@@ -11,6 +12,8 @@ export interface AccountClients {
   iam: Awaited<ReturnType<typeof iamClient>>;
   sts: Awaited<ReturnType<typeof stsClient>>;
   ecr: Awaited<ReturnType<typeof ecrClient>>;
+  /** Whether the command was interrupted (its signal aborted). */
+  interrupted(): boolean;
   /** Per call: aborted by the command's signal, or after the timeout. */
   callOptions(): { abortSignal?: AbortSignal };
   destroy(): void;
@@ -24,6 +27,7 @@ export async function accountClients(settings: AwsSettings, o: { signal?: AbortS
     iam,
     sts,
     ecr,
+    interrupted: () => o.signal?.aborted === true,
     callOptions: () => {
       const signals = [o.signal, o.timeoutMs ? AbortSignal.timeout(o.timeoutMs) : undefined].filter(
         (x): x is AbortSignal => x !== undefined,
@@ -33,6 +37,10 @@ export async function accountClients(settings: AwsSettings, o: { signal?: AbortS
     destroy: () => [s3, iam, sts, ecr].forEach((c) => c.destroy()),
   };
 }
+
+/** An interrupted call is an interrupt (exit 130), any other failure awsFailure's. */
+const failure = (c: AccountClients, ...args: Parameters<typeof awsFailure>) =>
+  c.interrupted() ? new InterruptedError() : awsFailure(...args);
 
 export interface CallerIdentity {
   accountId: string;
@@ -46,7 +54,7 @@ export async function callerIdentity(c: AccountClients): Promise<CallerIdentity>
     const out = await c.sts.send(new GetCallerIdentityCommand({}), c.callOptions());
     return { accountId: out.Account ?? '', arn: out.Arn ?? '' };
   } catch (e) {
-    throw awsFailure('STS', 'GetCallerIdentity', e, { hint: 'Check the AWS credentials (`aws sts get-caller-identity` shows the same).' });
+    throw failure(c, 'STS', 'GetCallerIdentity', e, { hint: 'Check the AWS credentials (`aws sts get-caller-identity` shows the same).' });
   }
 }
 
@@ -54,7 +62,7 @@ const missing = (e: unknown, ...names: string[]) => names.includes(awsErrorName(
 /** IAM returns policy documents URL-encoded. */
 const policyOf = (text: string | undefined): unknown => (text === undefined ? undefined : JSON.parse(decodeURIComponent(text)));
 
-async function observeBucket(c: AccountClients, name: string, lockNeeded: boolean): Promise<BucketObservation> {
+async function observeBucket(c: AccountClients, name: string, lockNeeded: boolean, expectedRegion: string): Promise<BucketObservation> {
   const s3 = await import('@aws-sdk/client-s3');
   let region: string | undefined;
   try {
@@ -70,15 +78,25 @@ async function observeBucket(c: AccountClients, name: string, lockNeeded: boolea
     } else if (status === 403) {
       return { state: 'forbidden', detail: 'HTTP 403' };
     } else {
-      throw awsFailure('S3', 'HeadBucket', e, { where: name, hint: 'Check the S3 endpoint and the credentials.' });
+      throw failure(c, 'S3', 'HeadBucket', e, { where: name, hint: 'Check the S3 endpoint and the credentials.' });
     }
   }
-  if (!region) {
-    const loc = await c.s3.send(new s3.GetBucketLocationCommand({ Bucket: name }), c.callOptions());
-    region = !loc.LocationConstraint ? 'us-east-1' : loc.LocationConstraint === 'EU' ? 'eu-west-1' : loc.LocationConstraint;
+  try {
+    if (!region) {
+      const loc = await c.s3.send(new s3.GetBucketLocationCommand({ Bucket: name }), c.callOptions());
+      region = !loc.LocationConstraint ? 'us-east-1' : loc.LocationConstraint === 'EU' ? 'eu-west-1' : loc.LocationConstraint;
+    }
+  } catch (e) {
+    throw failure(c, 'S3', 'GetBucketLocation', e, { where: name, hint: 'Check the credentials allow s3:GetBucketLocation.' });
   }
-  if (!lockNeeded) return { state: 'exists', region };
-  const versioning = (await c.s3.send(new s3.GetBucketVersioningCommand({ Bucket: name }), c.callOptions())).Status ?? 'Unversioned';
+  // A bucket in another region is reported as such; its settings are not read across regions.
+  if (!lockNeeded || region !== expectedRegion) return { state: 'exists', region };
+  let versioning: string;
+  try {
+    versioning = (await c.s3.send(new s3.GetBucketVersioningCommand({ Bucket: name }), c.callOptions())).Status ?? 'Unversioned';
+  } catch (e) {
+    throw failure(c, 'S3', 'GetBucketVersioning', e, { where: name, hint: 'Check the credentials allow s3:GetBucketVersioning.' });
+  }
   try {
     const out = await c.s3.send(new s3.GetObjectLockConfigurationCommand({ Bucket: name }), c.callOptions());
     const conf = out.ObjectLockConfiguration;
@@ -88,7 +106,7 @@ async function observeBucket(c: AccountClients, name: string, lockNeeded: boolea
   } catch (e) {
     if (awsErrorName(e) === 'ObjectLockConfigurationNotFoundError' || awsHttpStatus(e) === 404)
       return { state: 'exists', region, versioning };
-    throw awsFailure('S3', 'GetObjectLockConfiguration', e, {
+    throw failure(c, 'S3', 'GetObjectLockConfiguration', e, {
       where: name,
       hint: 'Check the credentials allow s3:GetBucketObjectLockConfiguration.',
     });
@@ -103,21 +121,21 @@ async function observeRole(c: AccountClients, name: string, policyName: string):
     trust = policyOf(out.Role?.AssumeRolePolicyDocument);
   } catch (e) {
     if (missing(e, 'NoSuchEntityException', 'NoSuchEntity')) return { state: 'missing' };
-    throw awsFailure('IAM', 'GetRole', e, { where: name, hint: 'Check the credentials allow iam:GetRole.' });
+    throw failure(c, 'IAM', 'GetRole', e, { where: name, hint: 'Check the credentials allow iam:GetRole.' });
   }
   try {
     const out = await c.iam.send(new iam.GetRolePolicyCommand({ RoleName: name, PolicyName: policyName }), c.callOptions());
     return { state: 'exists', trust, policy: policyOf(out.PolicyDocument) };
   } catch (e) {
     if (missing(e, 'NoSuchEntityException', 'NoSuchEntity')) return { state: 'exists', trust };
-    throw awsFailure('IAM', 'GetRolePolicy', e, { where: name, hint: 'Check the credentials allow iam:GetRolePolicy.' });
+    throw failure(c, 'IAM', 'GetRolePolicy', e, { where: name, hint: 'Check the credentials allow iam:GetRolePolicy.' });
   }
 }
 
 /** What exists of the needs, by read-only calls only. */
 export async function observeAccount(c: AccountClients, needs: AccountNeeds, accountId: string): Promise<AccountObservation> {
   const buckets: AccountObservation['buckets'] = {};
-  for (const b of needs.buckets) buckets[b.name] = await observeBucket(c, b.name, b.objectLock !== undefined);
+  for (const b of needs.buckets) buckets[b.name] = await observeBucket(c, b.name, b.objectLock !== undefined, needs.region);
   const role = needs.role && needs.role.accountId === accountId ? await observeRole(c, needs.role.name, needs.role.policyName) : undefined;
   let repository: AccountObservation['repository'];
   if (needs.image && needs.image.accountId === accountId && needs.image.region === needs.region) {
@@ -130,7 +148,7 @@ export async function observeAccount(c: AccountClients, needs: AccountNeeds, acc
       repository = { state: 'exists' };
     } catch (e) {
       if (awsErrorName(e) !== 'RepositoryNotFoundException') {
-        throw awsFailure('ECR', 'DescribeRepositories', e, {
+        throw failure(c, 'ECR', 'DescribeRepositories', e, {
           where: needs.image.repository,
           hint: 'Check the credentials allow ecr:DescribeRepositories.',
         });
@@ -157,7 +175,7 @@ export async function findImage(c: AccountClients, image: EcrImage): Promise<'fo
   } catch (e) {
     if (awsErrorName(e) === 'ImageNotFoundException') return 'no-image';
     if (awsErrorName(e) === 'RepositoryNotFoundException') return 'no-repository';
-    throw awsFailure('ECR', 'DescribeImages', e, { where: image.uri, hint: 'Check the credentials allow ecr:DescribeImages.' });
+    throw failure(c, 'ECR', 'DescribeImages', e, { where: image.uri, hint: 'Check the credentials allow ecr:DescribeImages.' });
   }
 }
 
@@ -180,6 +198,6 @@ export async function executeCall(c: AccountClients, call: Call): Promise<void> 
     else if (ecr && key === 'ECR CreateRepository') await c.ecr.send(new ecr.CreateRepositoryCommand(input), c.callOptions());
     else throw new Error(`bootstrap has no call ${key}`);
   } catch (e) {
-    throw awsFailure(call.service, call.op, e, { where, hint });
+    throw failure(c, call.service, call.op, e, { where, hint });
   }
 }

@@ -387,7 +387,8 @@ function planBucket(b: BucketNeed, seen: BucketObservation | undefined, region: 
   }
   let calls: Call[] = [];
   let detail = `exists${seen.region ? ` in ${seen.region}` : ''}`;
-  if (lock) {
+  // In another region its settings were not read: the region is the one thing to say.
+  if (lock && !problems.length) {
     const l = seen.objectLock;
     const fixCmd = `aws s3api put-object-lock-configuration --bucket ${b.name} --object-lock-configuration '${json({ ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: lock.mode, Days: lock.days } } })}'`;
     if (!l) {

@@ -128,6 +128,12 @@ describe('planBootstrap', () => {
     for (const r of plan.filter((x) => x.kind !== 'repository')) expect(r).toMatchObject({ status: 'drifted', calls: [] });
     expect(byKind(plan, 'churn-audit').problems[0].summary).toContain('has no Object Lock');
     expect(byKind(plan, 'churn-mlops').problems[0].fix).toContain('Set aws.region (or AWS_REGION) to us-east-1');
+    seen.buckets['churn-audit'] = { state: 'exists', region: 'us-west-2' };
+    expect(
+      planBootstrap(needs, seen, { createEcr: false })
+        .find((r) => r.name === 'churn-audit')!
+        .problems.map((p) => p.summary),
+    ).toEqual(["bucket churn-audit is in us-west-2, the config's region is eu-west-1"]);
 
     seen.buckets['churn-audit'] = { state: 'exists', versioning: 'Enabled', objectLock: { mode: 'GOVERNANCE', days: 1 } };
     seen.role = {
