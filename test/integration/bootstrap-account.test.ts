@@ -313,7 +313,7 @@ describe('mlops doctor: the account', () => {
   });
 });
 
-describe('ECR set-up used by the tests', () => {
+describe('mlops bootstrap: what exists already', () => {
   it('a repository made outside bootstrap counts as existing', async () => {
     const n = names();
     await ecr.send(new CreateRepositoryCommand({ repositoryName: n.repo }));
