@@ -34,6 +34,9 @@ export function awsSettings(config: Config, env: Record<string, string | undefin
     sagemaker,
     sagemakerRuntime: pick('sagemakerRuntime') ?? sagemaker,
     cloudwatch: pick('cloudwatch'),
+    iam: pick('iam'),
+    sts: pick('sts'),
+    ecr: pick('ecr'),
   };
   for (const k of Object.keys(endpoints) as Array<keyof typeof endpoints>) if (endpoints[k] === undefined) delete endpoints[k];
   return {
@@ -78,6 +81,22 @@ export async function cloudWatchClient(s: AwsSettings) {
   return new CloudWatchClient(common(s, s.endpoints.cloudwatch));
 }
 
+export async function iamClient(s: AwsSettings) {
+  const { IAMClient } = await import('@aws-sdk/client-iam');
+  // IAM is global: its endpoint lives in us-east-1 (the partition's default) whatever the region.
+  return new IAMClient(common(s, s.endpoints.iam));
+}
+
+export async function stsClient(s: AwsSettings) {
+  const { STSClient } = await import('@aws-sdk/client-sts');
+  return new STSClient(common(s, s.endpoints.sts));
+}
+
+export async function ecrClient(s: AwsSettings) {
+  const { ECRClient } = await import('@aws-sdk/client-ecr');
+  return new ECRClient(common(s, s.endpoints.ecr));
+}
+
 /** The SDK error's name (or S3's Code), '' when it has none. */
 export const awsErrorName = (e: unknown): string => (e as { name?: string; Code?: string })?.name ?? (e as { Code?: string })?.Code ?? '';
 
@@ -85,7 +104,14 @@ export const awsErrorName = (e: unknown): string => (e as { name?: string; Code?
 export const awsHttpStatus = (e: unknown): number | undefined =>
   (e as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
 
-const CODES = { S3: 'S3_ERROR', SageMaker: 'SAGEMAKER_ERROR', CloudWatch: 'CLOUDWATCH_ERROR' } as const;
+const CODES = {
+  S3: 'S3_ERROR',
+  SageMaker: 'SAGEMAKER_ERROR',
+  CloudWatch: 'CLOUDWATCH_ERROR',
+  IAM: 'IAM_ERROR',
+  STS: 'STS_ERROR',
+  ECR: 'ECR_ERROR',
+} as const;
 
 /**
  * The one mapping of an AWS SDK failure to an error with an exit code: ExternalError (exit 3),

@@ -38,7 +38,8 @@ export const COMMANDS = [
     description:
       'Writes mlops.config.yaml, .github/workflows/mlops.yml (and/or .gitlab-ci.yml),\n' +
       'src/prepare.py, src/train.py, src/evaluate.py, dvc.yaml, requirements.txt,\n' +
-      'iam/mlops-deploy-policy.json, iam/mlops-data-policy.json and .gitignore\n' +
+      'iam/mlops-deploy-policy.json, iam/mlops-data-policy.json, iam/mlops-execution-policy.json,\n' +
+      'the OIDC trust policy of the CI (iam/github-oidc-trust.json, iam/gitlab-oidc-trust.json) and .gitignore\n' +
       'entries into the current folder. An existing file is never overwritten without\n' +
       '--force (.gitignore and requirements.txt only get the missing lines); nothing\n' +
       'prompts, and running it again is safe.',
@@ -116,9 +117,41 @@ export const COMMANDS = [
       '(/health and the REST API, with the auth from MLFLOW_TRACKING_TOKEN or USERNAME/PASSWORD), and\n' +
       'AWS credentials, region and endpoint overrides. One line per check, marked required or optional;\n' +
       'DVC is required when the repo uses it, Python when train.command does, AWS when the config has a\n' +
-      'deploy or monitor section. Exits 0 when every required check passes, 1 otherwise.',
-    examples: ['mlops doctor', 'mlops doctor --json | jq \'.checks[] | select(.status != "ok")\'', 'mlops doctor --timeout 2'],
-    options: [{ flags: '--timeout <seconds>', description: 'timeout of each network check', default: '5' }],
+      'deploy or monitor section; then, unless --offline, the account itself: the identity (STS), each\n' +
+      "bucket, the audit bucket's Object Lock, the execution role and its trust, the serving image in\n" +
+      'ECR and that the regions agree, each failure with its fix (often `mlops bootstrap`).\n' +
+      'Exits 0 when every required check passes, 1 otherwise.',
+    examples: [
+      'mlops doctor',
+      'mlops doctor --offline',
+      'mlops doctor --json | jq \'.checks[] | select(.status != "ok")\'',
+      'mlops doctor --timeout 2',
+    ],
+    options: [
+      { flags: '--timeout <seconds>', description: 'timeout of each network check', default: '5' },
+      { flags: '--offline', description: 'skip the AWS account checks (credentials and endpoints only)', default: false },
+    ],
+  },
+  {
+    name: 'bootstrap',
+    summary: 'Create or check what the config needs in the AWS account: buckets, audit Object Lock, execution role, ECR',
+    description:
+      "Creates what the config's deploy and monitor sections need in the AWS account, or checks\n" +
+      'that it is there: the S3 buckets (artifacts, data capture, state, locks; the audit bucket\n' +
+      'with versioning and Object Lock in deploy.audit.mode and retentionDays), the SageMaker\n' +
+      'execution role of deploy.executionRoleArn (trusted by sagemaker.amazonaws.com, with a\n' +
+      'least-privilege inline policy for endpoints and training jobs) and, with --ecr, the ECR\n' +
+      'repository of deploy.image. Running it again changes nothing. An existing resource is never\n' +
+      'weakened or replaced: an audit bucket without Object Lock, a role with another trust policy\n' +
+      'or a bucket in another region is reported with its fix.\n' +
+      '\n' +
+      'Exit codes: 0 everything exists (created now or before); 1 something differs or is missing\n' +
+      'and was left for you to fix; 2 bad config; 3 AWS failed (e.g. not allowed to create).',
+    examples: ['mlops bootstrap --dry-run', 'mlops bootstrap', 'mlops bootstrap --ecr --json'],
+    options: [
+      { flags: '--ecr', description: "also create deploy.image's ECR repository when it is missing", default: false },
+      { flags: '--dry-run', description: 'print every call that would change the account, change nothing', default: false },
+    ],
   },
   {
     name: 'profile',

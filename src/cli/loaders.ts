@@ -13,6 +13,7 @@ export const LOADERS: Loaders = {
   pull: () => import('../commands/pull.js'),
   train: () => import('../commands/train.js'),
   doctor: () => import('../commands/doctor.js'),
+  bootstrap: () => import('../commands/bootstrap.js'),
   profile: () => import('../commands/profile.js'),
   monitor: () => import('../commands/monitor.js'),
   compare: () => import('../commands/compare.js'),

@@ -1,6 +1,6 @@
 /**
  * `mlops doctor`: checks what the pipeline needs — Node, git, DVC, Python, the config, the MLflow
- * server and AWS access — and says, for each problem, what to do. Exit 0 when every required
+ * server, AWS access and (unless --offline) the account's resources — and says, for each problem, what to do. Exit 0 when every required
  * check passes, 1 otherwise. Which checks are required depends on the project: DVC when the repo
  * uses it, Python when the training command does, AWS when the config has a deploy section or a
  * monitor section that names an endpoint or capture location.
@@ -66,6 +66,14 @@ export const run: CommandRun<'doctor'> = async (ctx, _args, opts) => {
     checkMlflow(probe, ctx, loaded, timeoutMs),
     checkAws(probe, ctx, loaded, awsNeeded, timeoutMs),
   ]);
+  // The account itself, when AWS is needed and reachable: the same plan `mlops bootstrap` makes.
+  const reachable = aws.every((c) => c.status === 'ok');
+  const account: Check[] =
+    opts.offline || !awsNeeded || !loaded
+      ? []
+      : reachable
+        ? await checkAccount(ctx, loaded, timeoutMs)
+        : [{ name: 'account', required: false, status: 'skip', summary: 'not checked: fix the aws checks above first' }];
   const leftRunning = mlflow.status === 'ok' && loaded ? await checkLeftRunning(ctx, loaded) : undefined;
   const checks: Check[] = [
     checkNode(probe, probe.runningNodeVersion()),
@@ -76,6 +84,7 @@ export const run: CommandRun<'doctor'> = async (ctx, _args, opts) => {
     mlflow,
     ...(leftRunning ? [leftRunning] : []),
     ...aws,
+    ...account,
   ];
 
   const failed = checks.filter((c) => c.required && c.status === 'fail');
@@ -327,6 +336,114 @@ async function checkAws(
             fix: `Start the service behind ${from} (e.g. the local sandbox: \`mlops sandbox up\`), or remove the override to use AWS.`,
           },
     );
+  }
+  return checks;
+}
+
+/**
+ * The AWS account checks: the caller's identity, then each resource of the bootstrap plan (what
+ * `mlops bootstrap` would create or update is missing: its fix is bootstrap; what it would not
+ * touch carries its own fix), the serving image in ECR, and that the regions agree.
+ */
+async function checkAccount(ctx: CommandContext, loaded: LoadedConfig, timeoutMs: number): Promise<Check[]> {
+  const required = true;
+  const { inspectAccount } = await import('../app/account.js');
+  const { findImage } = await import('../adapters/account.js');
+  let inspection: Awaited<ReturnType<typeof inspectAccount>>;
+  try {
+    inspection = await inspectAccount(loaded.config, ctx.env, { createEcr: false, signal: ctx.signal, timeoutMs });
+  } catch (err) {
+    if (!(err instanceof MlopsError)) throw err;
+    return [{ name: 'identity', required, status: 'fail', summary: err.message, fix: err.hint }];
+  }
+  const { clients, identity, needs, plan } = inspection;
+  const checks: Check[] = [{ name: 'identity', required, status: 'ok', summary: `${identity.arn} (account ${identity.accountId})` }];
+  try {
+    for (const r of plan) {
+      const name = r.kind === 'bucket' ? `s3://${r.name}` : r.kind === 'role' ? 'role' : 'ecr';
+      if (r.status === 'exists') checks.push({ name, required, status: 'ok', summary: `${r.name}: ${r.detail}` });
+      else if (r.problems.length) {
+        checks.push({
+          name,
+          required,
+          status: 'fail',
+          summary: r.problems.map((p) => p.summary).join('; '),
+          fix: r.problems.map((p) => p.fix).join(' '),
+        });
+      } else if (r.status === 'missing') {
+        checks.push({ name, required: false, status: 'skip', summary: `${r.name}: ${r.detail}` });
+      } else if (r.status === 'update') {
+        // Only an addition is missing (a default retention, the inline policy): other policies may grant the same.
+        checks.push({
+          name,
+          required,
+          status: 'warn',
+          summary: `${r.name}: ${r.detail}`,
+          fix: 'Run `mlops bootstrap` to add it (it only adds; `--dry-run` shows the calls).',
+        });
+      } else {
+        checks.push({
+          name,
+          required,
+          status: 'fail',
+          summary: `${r.kind} ${r.name} does not exist`,
+          fix: 'Run `mlops bootstrap` (`--dry-run` first shows each call).',
+        });
+      }
+    }
+    const image = needs.image;
+    const region = loaded.config.deploy?.region ?? loaded.config.aws.region ?? needs.region;
+    const regionProblems: string[] = [];
+    if (loaded.config.deploy?.region && loaded.config.aws.region && loaded.config.deploy.region !== loaded.config.aws.region)
+      regionProblems.push(`deploy.region is ${loaded.config.deploy.region} but aws.region is ${loaded.config.aws.region}`);
+    if (image && image.region !== needs.region)
+      regionProblems.push(`deploy.image is in ${image.region}, the endpoint's region is ${needs.region}`);
+    const source = loaded.sources['aws.region'];
+    checks.push(
+      regionProblems.length
+        ? {
+            name: 'region',
+            required,
+            status: 'fail',
+            summary: regionProblems.join('; '),
+            fix: `Use one region: set aws.region (and deploy.region, if set) and push the image to ECR in ${needs.region}, or change the region to ${image?.region ?? region}.`,
+          }
+        : {
+            name: 'region',
+            required,
+            status: 'ok',
+            summary: `${needs.region}${source?.startsWith('env:') ? ` (from $${source.slice(4)})` : ''}`,
+          },
+    );
+    const repositoryMissing = plan.some((r) => r.kind === 'repository' && r.status !== 'exists');
+    if (image && repositoryMissing) {
+      checks.push({ name: 'image', required: false, status: 'skip', summary: `${image.uri}: no repository to look in (see ecr)` });
+    } else if (image && image.region === needs.region && image.accountId === identity.accountId) {
+      const found = await findImage(clients, image);
+      checks.push(
+        found === 'found'
+          ? { name: 'image', required, status: 'ok', summary: `${image.uri} is in ECR` }
+          : {
+              name: 'image',
+              required,
+              status: 'fail',
+              summary:
+                found === 'no-image'
+                  ? `${image.uri} is not in ECR (no such tag or digest)`
+                  : `ECR repository ${image.repository} does not exist`,
+              fix:
+                (found === 'no-repository' ? 'Run `mlops bootstrap --ecr`, then push' : 'Push') +
+                ' the serving image: `mlflow sagemaker build-and-push-container` (or build your own, see the README\'s "Going to AWS").',
+            },
+      );
+    } else if (image) {
+      checks.push({ name: 'image', required: false, status: 'skip', summary: `${image.uri} is in another account or region: not checked` });
+    }
+  } catch (err) {
+    if (!(err instanceof MlopsError)) throw err;
+    checks.push({ name: 'account', required, status: 'fail', summary: err.message, fix: err.hint });
+  } finally {
+    clients.destroy();
   }
   return checks;
 }

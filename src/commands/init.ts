@@ -34,6 +34,9 @@ export const SCAFFOLD: ScaffoldFile[] = [
   { template: 'requirements.txt', dest: 'requirements.txt', mode: 'requirements' },
   { template: 'iam/mlops-deploy-policy.json', dest: 'iam/mlops-deploy-policy.json' },
   { template: 'iam/mlops-data-policy.json', dest: 'iam/mlops-data-policy.json' },
+  { template: 'iam/mlops-execution-policy.json', dest: 'iam/mlops-execution-policy.json' },
+  { template: 'iam/github-oidc-trust.json', dest: 'iam/github-oidc-trust.json', ci: 'github' },
+  { template: 'iam/gitlab-oidc-trust.json', dest: 'iam/gitlab-oidc-trust.json', ci: 'gitlab' },
   // npm drops files named .gitignore from packages, hence the name of the template.
   { template: 'gitignore', dest: '.gitignore', mode: 'append' },
 ];

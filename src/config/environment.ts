@@ -29,6 +29,9 @@ export const ENV_TWINS: readonly EnvTwin[] = [
   // SageMaker's runtime falls back to the SageMaker endpoint (awsSettings), which AWS_ENDPOINT_URL already sets.
   { path: 'aws.endpoints.sagemakerRuntime', variables: ['AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME'] },
   { path: 'aws.endpoints.cloudwatch', variables: ['AWS_ENDPOINT_URL_CLOUDWATCH', 'AWS_ENDPOINT_URL'] },
+  { path: 'aws.endpoints.iam', variables: ['AWS_ENDPOINT_URL_IAM', 'AWS_ENDPOINT_URL'] },
+  { path: 'aws.endpoints.sts', variables: ['AWS_ENDPOINT_URL_STS', 'AWS_ENDPOINT_URL'] },
+  { path: 'aws.endpoints.ecr', variables: ['AWS_ENDPOINT_URL_ECR', 'AWS_ENDPOINT_URL'] },
 ];
 
 /** Where an effective value came from: `env:VARIABLE`, `file`, or `default` (unset, or the schema's default). */

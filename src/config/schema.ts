@@ -579,6 +579,27 @@ export const configSchema = z
               .url()
               .optional()
               .describe('Endpoint override for CloudWatch. $AWS_ENDPOINT_URL_CLOUDWATCH, else $AWS_ENDPOINT_URL, overrides it.'),
+            iam: z
+              .string()
+              .url()
+              .optional()
+              .describe(
+                'Endpoint override for IAM (`mlops bootstrap`, `mlops doctor`). $AWS_ENDPOINT_URL_IAM, else $AWS_ENDPOINT_URL, overrides it.',
+              ),
+            sts: z
+              .string()
+              .url()
+              .optional()
+              .describe(
+                'Endpoint override for STS (`mlops bootstrap`, `mlops doctor`). $AWS_ENDPOINT_URL_STS, else $AWS_ENDPOINT_URL, overrides it.',
+              ),
+            ecr: z
+              .string()
+              .url()
+              .optional()
+              .describe(
+                'Endpoint override for ECR (`mlops bootstrap`, `mlops doctor`). $AWS_ENDPOINT_URL_ECR, else $AWS_ENDPOINT_URL, overrides it.',
+              ),
           })
           .strict()
           .default({})

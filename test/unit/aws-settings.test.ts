@@ -15,6 +15,9 @@ describe('awsSettings endpoints: config > AWS_ENDPOINT_URL_<SERVICE> > AWS_ENDPO
     expect(s.endpoints).toEqual({
       s3: 'http://all:1',
       cloudwatch: 'http://all:1',
+      iam: 'http://all:1',
+      sts: 'http://all:1',
+      ecr: 'http://all:1',
       sagemaker: 'http://sm:2',
       sagemakerRuntime: 'http://rt:3',
     });

@@ -1,0 +1,57 @@
+/**
+ * The account wiring that `mlops bootstrap` and `mlops doctor` share: what the config needs in
+ * AWS, read from the config, and the plan that compares it with what the account has.
+ */
+import type { Config } from '../config/schema.js';
+import { accountClients, callerIdentity, observeAccount, type AccountClients, type CallerIdentity } from '../adapters/account.js';
+import { awsSettings } from '../adapters/aws.js';
+import { accountNeeds, planBootstrap, type AccountNeeds, type PlannedResource } from '../core/bootstrap-plan.js';
+
+/** The needs of the config's deploy and monitor sections, in the deploy region (else aws.region). */
+export function needsOfConfig(config: Config, env: Record<string, string | undefined>): AccountNeeds {
+  const d = config.deploy;
+  const region = awsSettings({ ...config, aws: { ...config.aws, region: d?.region ?? config.aws.region } }, env).region;
+  return accountNeeds({
+    region,
+    ...(d
+      ? {
+          deploy: {
+            executionRoleArn: d.executionRoleArn,
+            image: d.image,
+            artifacts: d.artifacts,
+            captureDestination: d.dataCapture.destination,
+            stateUri: d.state.uri,
+            lockUri: d.lock.uri,
+            audit: d.audit,
+          },
+        }
+      : {}),
+    monitor: { capture: config.monitor.capture, stateUri: config.monitor.stateUri },
+  });
+}
+
+export interface AccountInspection {
+  clients: AccountClients;
+  identity: CallerIdentity;
+  needs: AccountNeeds;
+  plan: PlannedResource[];
+}
+
+/** Who the caller is, and the plan for the config's needs; the caller destroys the clients. */
+export async function inspectAccount(
+  config: Config,
+  env: Record<string, string | undefined>,
+  opts: { createEcr: boolean; signal?: AbortSignal; timeoutMs?: number },
+): Promise<AccountInspection> {
+  const needs = needsOfConfig(config, env);
+  const settings = awsSettings({ ...config, aws: { ...config.aws, region: needs.region } }, env);
+  const clients = await accountClients(settings, { signal: opts.signal, timeoutMs: opts.timeoutMs });
+  try {
+    const identity = await callerIdentity(clients);
+    const observed = await observeAccount(clients, needs, identity.accountId);
+    return { clients, identity, needs, plan: planBootstrap(needs, observed, opts) };
+  } catch (e) {
+    clients.destroy();
+    throw e;
+  }
+}
