@@ -258,7 +258,9 @@ export async function sageMakerTrainer(o: SageMakerTrainerOptions): Promise<Sage
       );
     }
     // Written last: a half-finished upload is never taken for the whole.
-    await s3Call('PutObject', `s3://${bucket}/${marker}`, () => s3.send(new PutObjectCommand({ Bucket: bucket, Key: marker, Body: '' })));
+    await s3Call('PutObject', `s3://${bucket}/${marker}`, () =>
+      s3.send(new PutObjectCommand({ Bucket: bucket, Key: marker, Body: new Uint8Array(0) })),
+    );
     o.io.info(`Channel ${channel}: ${files.length} file(s) of ${local} uploaded to ${uri}`);
     return uri;
   }
@@ -326,7 +328,7 @@ export async function sageMakerTrainer(o: SageMakerTrainerOptions): Promise<Sage
               ...(token ? { nextToken: token } : {}),
             }),
           );
-          const host = name.slice(jobName.length + 1).replace(/-\d+(-\d+)?$/, '');
+          const host = name.slice(jobName.length + 1).replace(/-\d{9,}(-\d+)?$/, '');
           for (const e of page.events ?? []) {
             const line = hosts > 1 ? `[${host}] ${e.message ?? ''}` : (e.message ?? '');
             o.io.passthrough(`${line}\n`);
@@ -366,9 +368,10 @@ export async function sageMakerTrainer(o: SageMakerTrainerOptions): Promise<Sage
       return { kind: 'succeeded', ...base };
     }
     if (status === 'Failed') return { kind: 'failed', failureReason: d.FailureReason, ...base };
-    if (d.SecondaryStatus === 'MaxRuntimeExceeded' || d.SecondaryStatus === 'MaxWaitTimeExceeded' || stopAsked === 'timed-out') {
+    if (d.SecondaryStatus === 'MaxRuntimeExceeded' || d.SecondaryStatus === 'MaxWaitTimeExceeded') {
       return { kind: 'timed-out', failureReason: d.SecondaryStatus, ...base };
     }
+    if (stopAsked === 'timed-out') return { kind: 'timed-out', ...base };
     return { kind: 'interrupted', ...base };
   }
 

@@ -141,7 +141,16 @@ export const run: CommandRun<'train'> = async (ctx, args, opts) => {
     const mlflow = await mlflowFromConfig(config, ctx.env, {
       onRetry: (r) => ctx.io.debug(`MLflow ${r.endpoint}: ${r.reason}; retry ${r.attempt} in ${r.delayMs}ms`),
     });
-    const experimentId = await mlflow.getOrCreateExperiment(experimentName);
+    let experimentId = await mlflow.getOrCreateExperiment(experimentName);
+    // An attached job carries its run: this mlops owns it from now on, before dead owners' runs are closed below.
+    const attached = opts.attach && job ? await job.attachedRun() : undefined;
+    if (attached) {
+      experimentId = attached.experimentId ?? experimentId;
+      await mlflow.logBatch(attached.runId, { tags: { [TAG.pid]: String(process.pid), [TAG.host]: hostname() } });
+      // Marked KILLED meanwhile by another mlops that found its first owner gone: it runs again while watched.
+      await mlflow.updateRun({ runId: attached.runId, status: 'RUNNING' });
+      ctx.io.info(`Attached to the training job ${opts.attach} (${attached.status}).`);
+    }
     for (const orphan of await closeRunsOfDeadMlops(mlflow, experimentId)) {
       ctx.io.warn(
         `The run ${orphan.info.runId} was left RUNNING by an mlops that is gone (pid ${orphan.data.tags[TAG.pid]}, killed?); it is now marked KILLED.`,
@@ -149,16 +158,7 @@ export const run: CommandRun<'train'> = async (ctx, args, opts) => {
     }
     if (ctx.signal.aborted) throw new InterruptedError('Interrupted before the run was created.');
     const startedAt = new Date();
-    let runId: string;
-    if (opts.attach && job) {
-      // The job carries its run: watch it and end that run; this mlops now owns it (see closeRunsOfDeadMlops).
-      const attached = await job.attachedRun();
-      runId = attached.runId;
-      await mlflow.logBatch(runId, { tags: { [TAG.pid]: String(process.pid), [TAG.host]: hostname() } });
-      ctx.io.info(`Attached to the training job ${job.jobName} (${attached.status}).`);
-    } else {
-      runId = (await mlflow.createRun({ experimentId, startTime: startedAt.getTime(), tags })).info.runId;
-    }
+    const runId = attached?.runId ?? (await mlflow.createRun({ experimentId, startTime: startedAt.getTime(), tags })).info.runId;
     const runUrl = mlflow.runUrl(runId, experimentId);
     ctx.io.info(`MLflow run ${runId} (experiment "${experimentName}"): ${runUrl}`);
 

@@ -225,6 +225,10 @@ const trainSageMaker = z
     pollInterval: duration.default('10s').describe('How often the job status and its logs are read.'),
   })
   .strict()
+  .refine((t) => !t.spot || durationMsOrNaN(t.spot.maxWait) >= durationMsOrNaN(t.maxRuntime), {
+    message: 'spot.maxWait must be at least maxRuntime (SageMaker counts the training time in the wait)',
+    path: ['spot', 'maxWait'],
+  })
   .describe('The SageMaker backend of `mlops train` (train.backend: sagemaker).');
 
 const deploy = z
