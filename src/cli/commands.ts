@@ -96,16 +96,30 @@ export const COMMANDS = [
       "exited non-zero (mlops exits 3, not the script's own code, which is in the\n" +
       'message, the --json error details and the run tag mlops.train.exit_code),\n' +
       'could not start, timed out, or missed a required metric, or MLflow failed; 2\n' +
-      'bad config; 130 interrupted (the run is marked KILLED).',
+      'bad config; 130 interrupted (the run is marked KILLED).\n' +
+      '\n' +
+      'With train.backend: sagemaker (or --backend sagemaker) the script runs as a\n' +
+      'SageMaker Training Job (train.sagemaker): the git-tracked code and the DVC data\n' +
+      '(uploaded once per content hash) go to S3, the job logs into the same run, its\n' +
+      'CloudWatch logs and status transitions stream here, Ctrl-C and the timeout stop\n' +
+      'it, and a failed job exits 3 with its FailureReason. --attach JOB re-attaches.',
     examples: [
       'mlops train',
       'mlops train --timeout 45m',
       'mlops train --json | jq -r .runId',
       'mlops train -- python src/train.py --fast',
+      'mlops train --backend sagemaker',
+      'mlops train --attach mlops-train-20260101-120000-ab12',
     ],
     args: [{ name: 'command', description: 'training command overriding train.command (after --)', variadic: true }],
     options: [
       { flags: '--timeout <duration>', description: 'kill training after this long (default: train.timeout)' },
+      {
+        flags: '--backend <backend>',
+        description: 'where to train, for this run (default: train.backend)',
+        choices: ['local', 'sagemaker'],
+      },
+      { flags: '--attach <job>', description: 'watch a running SageMaker training job again and end its run' },
       { flags: '--dry-run', description: "print the run's tags and the command, create nothing", default: false },
     ],
   },

@@ -167,6 +167,75 @@ const cutover = z
   ])
   .describe('How traffic moves to the candidate: all-at-once, canary {size, wait} or linear {step, wait}.');
 
+/** An IAM role ARN. */
+const roleArn = z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/, 'an IAM role ARN');
+
+/** A duration within SageMaker's limits of a training job's MaxRuntimeInSeconds / MaxWaitTimeInSeconds (1 s to 28 days). */
+const trainingDuration = durationBetween(1000, 28 * 24 * 3600 * 1000, '1s to 28d');
+
+/** `train.sagemaker`: the training script as a SageMaker Training Job (script mode). */
+const trainSageMaker = z
+  .object({
+    image: z
+      .string()
+      .min(1)
+      .describe(
+        "Training image URI: a SageMaker framework image in script mode (e.g. the scikit-learn or PyTorch one) that has the script's packages or installs requirements.txt.",
+      ),
+    instanceType: z.string().min(1).default('ml.m5.large').describe('Instance type of the training job.'),
+    instanceCount: z
+      .number()
+      .int()
+      .positive()
+      .default(1)
+      .describe('Instances; above 1 each gets SM_HOSTS and SM_CURRENT_HOST (distributed training).'),
+    volumeSizeGb: z.number().int().positive().default(30).describe('Storage volume of each instance, in GB.'),
+    maxRuntime: trainingDuration.default('24h').describe('MaxRuntimeInSeconds: SageMaker stops the job after this much training time.'),
+    spot: z
+      .object({
+        maxWait: trainingDuration.describe('MaxWaitTimeInSeconds: spot capacity waits plus training time; at least maxRuntime.'),
+        checkpointS3Uri: s3Uri.optional().describe('Where SageMaker syncs /opt/ml/checkpoints, so an interrupted job resumes.'),
+      })
+      .strict()
+      .optional()
+      .describe('Managed spot training (cheaper, may be interrupted).'),
+    hyperparameters: z
+      .record(z.string(), z.union([z.string(), z.number(), z.boolean()]))
+      .default({})
+      .describe('Hyperparameters of the job (the script sees them in SM_HPS and as --name value arguments).'),
+    role: roleArn.optional().describe('Execution role of the training job. Default: deploy.executionRoleArn.'),
+    entryPoint: z
+      .string()
+      .min(1)
+      .optional()
+      .describe("The script the job runs. Default: the script in train.command (src/train.py). Relative to the config file's folder."),
+    sourceDir: z
+      .string()
+      .min(1)
+      .optional()
+      .describe("The folder packed as the job's source archive (only git-tracked files). Default: the entry point's folder."),
+    include: z
+      .array(z.string().min(1))
+      .optional()
+      .describe("More files packed at the archive's root (e.g. requirements.txt). Default: requirements.txt when it exists."),
+    channels: z
+      .record(z.string().regex(/^[A-Za-z0-9.\-_]{1,64}$/, 'a channel name'), z.string().min(1))
+      .default({ train: 'data' })
+      .describe(
+        'Input channels: name -> local folder (its DVC-tracked files are uploaded once per content hash). The script reads SM_CHANNEL_<NAME>.',
+      ),
+    outputPath: s3Uri
+      .optional()
+      .describe('S3 prefix for the source archive, the data and the model artifact. Default: deploy.artifacts + /training.'),
+    pollInterval: duration.default('10s').describe('How often the job status and its logs are read.'),
+  })
+  .strict()
+  .refine((t) => !t.spot || durationMsOrNaN(t.spot.maxWait) >= durationMsOrNaN(t.maxRuntime), {
+    message: 'spot.maxWait must be at least maxRuntime (SageMaker counts the training time in the wait)',
+    path: ['spot', 'maxWait'],
+  })
+  .describe('The SageMaker backend of `mlops train` (train.backend: sagemaker).');
+
 const deploy = z
   .object({
     region: z.string().min(1).optional().describe('Region of the endpoint. Default: aws.region.'),
@@ -498,9 +567,16 @@ export const configSchema = z
           .string()
           .default('data/holdout.csv')
           .describe("Holdout file the training script writes; its profile is the drift baseline. Relative to the config file's folder."),
+        backend: z
+          .enum(['local', 'sagemaker'])
+          .default('local')
+          .describe(
+            'Where training runs: train.command on this machine, or the script as a SageMaker Training Job (train.sagemaker). --backend overrides it.',
+          ),
+        sagemaker: trainSageMaker.optional(),
       })
       .strict()
-      .default({ command: ['python', 'src/train.py'], timeout: '2h', requiredMetrics: [], holdout: 'data/holdout.csv' })
+      .default({ command: ['python', 'src/train.py'], timeout: '2h', requiredMetrics: [], holdout: 'data/holdout.csv', backend: 'local' })
       .describe('How to train.'),
     compare: z
       .object({
@@ -620,3 +696,4 @@ export type BaselineSpec = z.infer<typeof baseline>;
 export type DeployConfig = z.infer<typeof deploy>;
 export type MonitorConfig = z.infer<typeof monitor>;
 export type CutoverSpec = z.infer<typeof cutover>;
+export type TrainSageMakerConfig = z.infer<typeof trainSageMaker>;

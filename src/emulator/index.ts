@@ -20,6 +20,7 @@ import { MetricsPublisher } from './metrics.js';
 import { ModelServerPool } from './model-servers.js';
 import { faultKey, Runtime, type VariantFault } from './runtime.js';
 import { findBotocoreDataDir, loadServiceModel } from './service-model.js';
+import { DEFAULT_TRAINING_DURATIONS, TrainingJobs, type TrainingDurations } from './training.js';
 import { Validator } from './validate.js';
 
 export { DEFAULT_DURATIONS, type Durations } from './control-plane.js';
@@ -35,6 +36,8 @@ interface AdminBody {
   healthy?: boolean;
   timeScale?: unknown;
   seconds?: unknown;
+  trainingJobName?: string;
+  count?: unknown;
 }
 
 export interface EmulatorOptions {
@@ -65,6 +68,10 @@ export interface EmulatorOptions {
   botocoreDataDir?: string;
   /** The `mlflow` executable (default: `venv/bin/mlflow`). */
   mlflowBin?: string;
+  /** The Python that runs training jobs' entry points (default: `venv/bin/python`). */
+  python?: string;
+  /** Emulated durations of a training job's phases, in seconds. */
+  trainingDurations?: Partial<TrainingDurations>;
   /** Where models are downloaded and unpacked (default: a temp folder, removed on stop). */
   workDir?: string;
   /** Environment for the scoring servers (default: this process's). */
@@ -122,8 +129,10 @@ export async function startEmulator(opts: EmulatorOptions): Promise<RunningEmula
   const credentials = opts.credentials ?? { accessKeyId: 'testing', secretAccessKey: 'testing' };
   const { S3Client } = await import('@aws-sdk/client-s3');
   const { CloudWatchClient } = await import('@aws-sdk/client-cloudwatch');
+  const { CloudWatchLogsClient } = await import('@aws-sdk/client-cloudwatch-logs');
   const s3 = new S3Client({ region, endpoint: opts.s3Endpoint, forcePathStyle: true, credentials, maxAttempts: 3 });
   const cloudWatch = new CloudWatchClient({ region, endpoint: opts.cloudWatchEndpoint, credentials, maxAttempts: 3 });
+  const logs = new CloudWatchLogsClient({ region, endpoint: opts.cloudWatchEndpoint, credentials, maxAttempts: 3 });
 
   const ownWorkDir = !opts.workDir;
   const workDir = opts.workDir ?? mkdtempSync(join(tmpdir(), 'mlops-sagemaker-emulator-'));
@@ -138,6 +147,18 @@ export async function startEmulator(opts: EmulatorOptions): Promise<RunningEmula
     startTimeoutMs: opts.modelStartTimeoutMs,
   });
   const control = new ControlPlane({ clock, pool, s3, cloudWatch, region, account, durations, log });
+  const training = new TrainingJobs({
+    clock,
+    s3,
+    logs,
+    region,
+    account,
+    python: opts.python ?? join(venv, 'bin', 'python'),
+    workDir,
+    env: opts.env ?? process.env,
+    durations: { ...DEFAULT_TRAINING_DURATIONS, ...opts.trainingDurations },
+    log,
+  });
   const capture = new CaptureWriter(s3, {
     flushIntervalMs: opts.captureFlushIntervalMs ?? 1000,
     maxRecords: opts.captureMaxRecords ?? 500,
@@ -161,6 +182,7 @@ export async function startEmulator(opts: EmulatorOptions): Promise<RunningEmula
           emulatedSeconds: clock.now() / 1000,
           durations,
           ...control.state(),
+          ...training.state(),
           faults: Object.fromEntries(faults),
           modelServers: await pool.describe(),
           modelErrors: control.modelErrors,
@@ -175,6 +197,13 @@ export async function startEmulator(opts: EmulatorOptions): Promise<RunningEmula
         if (!body.latencyMs && !body.errorRate) faults.delete(key);
         else faults.set(key, { latencyMs: body.latencyMs, errorRate: body.errorRate, endpointConfigName: body.endpointConfigName });
         return { faults: Object.fromEntries(faults) };
+      }
+      case 'POST /_emulator/spot-interruptions': {
+        // The next spot jobs (or the named one) are interrupted this many times; see SPEC.md.
+        const count = Number(body.count ?? 1);
+        if (!(count >= 0)) throw new ApiError(400, 'BadRequest', 'count must be a number >= 0');
+        training.spotFaults.set(body.trainingJobName ?? '*', count);
+        return { spotInterruptions: Object.fromEntries(training.spotFaults) };
       }
       case 'DELETE /_emulator/faults':
         faults.clear();
@@ -205,7 +234,7 @@ export async function startEmulator(opts: EmulatorOptions): Promise<RunningEmula
         return { flushed: true };
       case 'POST /_emulator/reset':
         await runtime.drain();
-        await control.shutdown();
+        await Promise.all([control.shutdown(), training.shutdown()]);
         faults.clear();
         capture.discard();
         metrics.discard();
@@ -269,7 +298,8 @@ export async function startEmulator(opts: EmulatorOptions): Promise<RunningEmula
           throw serialization('The request body is not valid JSON.');
         }
         controlValidator.check(op, input);
-        sendJson(res, 200, await control.call(op, input as Record<string, unknown>), JSON_11);
+        const request = input as Record<string, unknown>;
+        sendJson(res, 200, await (training.call(op, request) ?? control.call(op, request)), JSON_11);
       } catch (err) {
         if (!(err instanceof ApiError)) throw err;
         sendError(res, err, JSON_11);
@@ -347,13 +377,14 @@ export async function startEmulator(opts: EmulatorOptions): Promise<RunningEmula
           server.closeAllConnections();
         });
         await runtime.drain();
-        await control.shutdown();
+        await Promise.all([control.shutdown(), training.shutdown()]);
         await pool.stopAll();
         pool.dispose();
         await Promise.all([capture.stop(), metrics.stop()]);
         clock.dispose();
         s3.destroy();
         cloudWatch.destroy();
+        logs.destroy();
         if (ownWorkDir) rmSync(workDir, { recursive: true, force: true });
       })();
       return stopped;

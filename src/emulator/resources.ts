@@ -332,7 +332,7 @@ function inTimeRange(t: Date, after?: number | string, before?: number | string)
 }
 
 /** SortBy/SortOrder/NameContains/MaxResults/NextToken as SageMaker's List* calls do them. */
-function paginate(
+export function paginate(
   items: Array<{ name: string; created: Date; status?: string; out: ApiOutput }>,
   input: ListInput,
   nameKey: 'NameContains',

@@ -8,7 +8,12 @@ It reads data/raw.csv (DVC-tracked: `mlops pull`), holds out a stratified test s
 scikit-learn pipeline, logs params, holdout metrics and the model (`runs:/<run id>/model`), and
 writes the holdout set with labels and predictions to data/holdout.csv: the baseline that
 `mlops monitor` compares live traffic with.
+
+As a SageMaker training job (train.backend: sagemaker) it reads the "train" channel
+(SM_CHANNEL_TRAIN), writes the holdout to SM_OUTPUT_DATA_DIR and the model also to SM_MODEL_DIR
+(model.tar.gz); with several instances only the first host (SM_HOSTS) logs to MLflow.
 """
+import json
 import os
 import sys
 import tempfile
@@ -26,8 +31,14 @@ from sklearn.preprocessing import StandardScaler
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from evaluate import evaluate  # noqa: E402
 
-DATA = Path("data/raw.csv")
-HOLDOUT = Path(os.environ.get("MLOPS_HOLDOUT", "data/holdout.csv"))
+DATA = Path(os.environ.get("SM_CHANNEL_TRAIN", "data")) / "raw.csv"
+HOLDOUT = (
+    Path(os.environ["SM_OUTPUT_DATA_DIR"]) / "holdout.csv"
+    if "SM_OUTPUT_DATA_DIR" in os.environ
+    else Path(os.environ.get("MLOPS_HOLDOUT", "data/holdout.csv"))
+)
+# Distributed (SageMaker, InstanceCount > 1): every host trains; the first one logs the run.
+LEADER = os.environ.get("SM_CURRENT_HOST", "") == json.loads(os.environ.get("SM_HOSTS", '[""]'))[0]
 LABEL = "target"
 PARAMS = {
     "model": "logistic_regression",
@@ -48,6 +59,9 @@ def main() -> int:
         features, labels, test_size=PARAMS["test_size"], random_state=PARAMS["random_state"], stratify=labels
     )
 
+    if not LEADER:
+        print(f"{os.environ['SM_CURRENT_HOST']}: not the first host of {os.environ['SM_HOSTS']}, not logging")
+        return 0
     run_id = os.environ.get("MLFLOW_RUN_ID")
     with mlflow.start_run(run_id=run_id) if run_id else mlflow.start_run():
         mlflow.log_params({**PARAMS, "n_train": len(x_train), "n_holdout": len(x_holdout), "n_features": features.shape[1]})
@@ -76,6 +90,8 @@ def main() -> int:
         with tempfile.TemporaryDirectory() as tmp:
             mlflow.sklearn.save_model(model, os.path.join(tmp, "model"), signature=signature, input_example=x_holdout.head(3))
             mlflow.log_artifacts(os.path.join(tmp, "model"), artifact_path="model")
+        if "SM_MODEL_DIR" in os.environ:
+            mlflow.sklearn.save_model(model, os.environ["SM_MODEL_DIR"], signature=signature, input_example=x_holdout.head(3))
     return 0
 
 

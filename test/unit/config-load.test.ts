@@ -348,6 +348,16 @@ describe('hostile or out-of-range config input is exit 2 with the line and the f
     ['an absurd timeout', 'train:\n  timeout: 99999999999999999999d\n', /train\.timeout: expected a duration of at most 365d/],
     ['a timeout above 365 days', 'train:\n  timeout: 400d\n', /train\.timeout: expected a duration of at most 365d/],
     [
+      'a spot maxWait shorter than maxRuntime',
+      'train:\n  sagemaker:\n    image: img\n    maxRuntime: 24h\n    spot: { maxWait: 2h }\n',
+      /train\.sagemaker\.spot\.maxWait: spot\.maxWait must be at least maxRuntime/,
+    ],
+    [
+      'a training job over 28 days',
+      'train:\n  sagemaker:\n    image: img\n    maxRuntime: 30d\n',
+      /train\.sagemaker\.maxRuntime: expected a duration of 1s to 28d/,
+    ],
+    [
       'two gates on one metric with opposite directions',
       'compare:\n  gates:\n    - { metric: loss, direction: lower }\n    - { metric: loss, direction: higher, min: 0 }\n',
       /compare\.gates\[1\]\.direction: gate 1 says higher is better for "loss", gate 0 says lower/,
