@@ -320,7 +320,6 @@ export type CaptureFiles = { kind: 'local'; files: CaptureFileRef[] } | { kind: 
 /** What one worker thread scans. */
 export interface ScanJob {
   profile: Profile;
-  k: number;
   window?: TimeWindow;
   source: CaptureFiles;
 }
@@ -376,7 +375,6 @@ export async function scanCapture(source: CaptureFiles, live: LiveSummary, opts:
   const running = shares.map((files) => {
     const job: ScanJob = {
       profile: live.profile,
-      k: live.k,
       window: opts.window,
       source: source.kind === 'local' ? { kind: 'local', files } : { kind: 's3', settings: source.settings, objects: files },
     };

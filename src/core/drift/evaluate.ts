@@ -2,28 +2,18 @@
  * Live data against the baseline profile: the streaming live summary, the per-feature drift
  * decision, and the dataset verdict. Pure.
  */
+import { LiveNumeric, type NumericState } from './live-numeric.js';
 import {
   CategoricalAccumulator,
-  NumericAccumulator,
   parseNumberRange,
+  toNumber,
   type CategoricalState,
-  type NumericState,
   type FeatureProfile,
   type FeatureRole,
   type Profile,
 } from './profile.js';
-import { DEFAULT_K, KllSketch } from './sketch.js';
-import {
-  alignCounts,
-  chiSquared,
-  jensenShannon,
-  ksDistance,
-  lInfinity,
-  normalizedWasserstein,
-  psi,
-  robustKs,
-  wasserstein,
-} from './stats.js';
+import { distinctView, KllSketch } from './sketch.js';
+import { alignCounts, chiSquared, jensenShannon, lInfinity, normalizedWasserstein, psi, robustKs } from './stats.js';
 import { UserError } from '../errors.js';
 
 export type NumericMethod = 'ks' | 'psi' | 'wasserstein';
@@ -85,7 +75,7 @@ export interface LiveState {
   features: Record<string, NumericState | CategoricalState>;
 }
 
-type Acc = { kind: 'numeric'; acc: NumericAccumulator } | { kind: 'categorical'; acc: CategoricalAccumulator };
+type Acc = { kind: 'numeric'; acc: LiveNumeric } | { kind: 'categorical'; acc: CategoricalAccumulator };
 
 /** The streaming summary of live records, shaped by the profile (one pass, flat memory). */
 export class LiveSummary {
@@ -99,13 +89,13 @@ export class LiveSummary {
   private readonly inputByName = new Map<string, Acc>();
   private readonly outputByName = new Map<string, Acc>();
 
-  constructor(
-    readonly profile: Profile,
-    readonly k = DEFAULT_K,
-  ) {
+  constructor(readonly profile: Profile) {
     const make = (f: FeatureProfile): Acc =>
       f.kind === 'numeric'
-        ? { kind: 'numeric', acc: new NumericAccumulator(k, Float64Array.from(f.bins.edges)) }
+        ? {
+            kind: 'numeric',
+            acc: new LiveNumeric(distinctView(KllSketch.fromJSON(f.sketch).sortedView()), Float64Array.from(f.bins.edges)),
+          }
         : { kind: 'categorical', acc: new CategoricalAccumulator() };
     for (const f of profile.features) this.byName.set(f.name, make(f));
     const pick = (names: string[], m: Map<string, Acc>) =>
@@ -140,7 +130,7 @@ export class LiveSummary {
   }
 
   /** The live accumulator of a feature (for reports and tests). */
-  feature(name: string): NumericAccumulator | CategoricalAccumulator | undefined {
+  feature(name: string): LiveNumeric | CategoricalAccumulator | undefined {
     return this.byName.get(name)?.acc;
   }
 
@@ -192,7 +182,7 @@ export class LiveSummary {
       for (let i = 0; i < n; i++) {
         const a = positional[i];
         const v = row[i];
-        if (a.kind === 'numeric') a.acc.add(v);
+        if (a.kind === 'numeric') a.acc.add(toNumber(v));
         else a.acc.add(v);
       }
       return;
@@ -205,7 +195,8 @@ export class LiveSummary {
         continue;
       }
       matched++;
-      a.acc.add(row[key]);
+      if (a.kind === 'numeric') a.acc.add(toNumber(row[key]));
+      else a.acc.add(row[key]);
     }
     if (matched < positional.length) {
       for (const [name, a] of named) if (!(name in row)) a.acc.add(undefined);
@@ -275,7 +266,7 @@ const round = (x: number) => (Number.isFinite(x) ? Math.round(x * 1e6) / 1e6 : x
 /** Compares one feature's live summary with its baseline. */
 export function featureDrift(
   f: FeatureProfile,
-  live: NumericAccumulator | CategoricalAccumulator,
+  live: LiveNumeric | CategoricalAccumulator,
   rule: FeatureRule,
   opts: DriftOptions,
 ): FeatureDrift {
@@ -294,13 +285,11 @@ export function featureDrift(
   };
   const stats: Record<string, unknown> = {};
   let value: number;
-  if (f.kind === 'numeric' && live instanceof NumericAccumulator) {
-    const bv = KllSketch.fromJSON(f.sketch).sortedView();
-    const lv = live.sketch.sortedView();
-    const d = ksDistance(bv, lv);
+  if (f.kind === 'numeric' && live instanceof LiveNumeric) {
+    const d = live.ks();
     const dr = robustKs(d, f.count, live.count);
-    const p = psi(f.bins.counts, live.binCounts ?? []);
-    const w = wasserstein(bv, lv);
+    const p = psi(f.bins.counts, live.binCounts);
+    const w = live.wasserstein();
     const m = live.moments;
     Object.assign(stats, {
       ks: round(d),
