@@ -2,7 +2,8 @@
  * Live data against the baseline profile: the streaming live summary, the per-feature drift
  * decision, and the dataset verdict. Pure.
  */
-import { LiveNumeric, type NumericState } from './live-numeric.js';
+import type { CsvCells } from './capture-bytes.js';
+import { baselineGrid, LiveNumeric, type BaselineGrid, type NumericState } from './live-numeric.js';
 import {
   CategoricalAccumulator,
   parseNumberRange,
@@ -89,14 +90,19 @@ export class LiveSummary {
   private readonly inputByName = new Map<string, Acc>();
   private readonly outputByName = new Map<string, Acc>();
 
-  constructor(readonly profile: Profile) {
-    const make = (f: FeatureProfile): Acc =>
-      f.kind === 'numeric'
-        ? {
-            kind: 'numeric',
-            acc: new LiveNumeric(distinctView(KllSketch.fromJSON(f.sketch).sortedView()), Float64Array.from(f.bins.edges)),
-          }
-        : { kind: 'categorical', acc: new CategoricalAccumulator() };
+  /** The grid of each numeric feature (made from the profile's baseline values unless given). */
+  readonly grids: Record<string, BaselineGrid>;
+
+  constructor(
+    readonly profile: Profile,
+    grids?: Record<string, BaselineGrid>,
+  ) {
+    this.grids = grids ?? {};
+    const make = (f: FeatureProfile): Acc => {
+      if (f.kind === 'categorical') return { kind: 'categorical', acc: new CategoricalAccumulator() };
+      const grid = (this.grids[f.name] ??= baselineGrid(distinctView(KllSketch.fromJSON(f.sketch).sortedView()), f.bins.edges));
+      return { kind: 'numeric', acc: new LiveNumeric(grid, Float64Array.from(f.bins.edges)) };
+    };
     for (const f of profile.features) this.byName.set(f.name, make(f));
     const pick = (names: string[], m: Map<string, Acc>) =>
       names.map((n) => {
@@ -107,6 +113,14 @@ export class LiveSummary {
       });
     this.inputs = pick(profile.inputColumns, this.inputByName);
     this.outputs = pick(profile.outputColumns, this.outputByName);
+  }
+
+  /** What a summary made in another thread needs: the profile without its baseline values (the grids stand for them). */
+  seed(): { profile: Profile; grids: Record<string, BaselineGrid> } {
+    const features = this.profile.features.map((f) =>
+      f.kind === 'numeric' ? { ...f, sketch: { ...f.sketch, levels: [] as number[][] } } : f,
+    );
+    return { profile: { ...this.profile, features }, grids: this.grids };
   }
 
   /** A structured-cloneable snapshot, to merge summaries made in parallel (worker threads). */
@@ -142,6 +156,27 @@ export class LiveSummary {
   addOutput(row: unknown[] | Record<string, unknown>): void {
     this.outputRows++;
     this.addRow(row, this.outputs, this.outputByName);
+  }
+
+  /** Cells for parseCsvRow shaped like the input (or output) columns, to pass back to addCells. */
+  csvCells(output: boolean): CsvCells {
+    const accs = output ? this.outputs : this.inputs;
+    return { numeric: accs.map((a) => a.kind === 'numeric'), nums: new Float64Array(accs.length), texts: accs.map(() => '') };
+  }
+
+  /** One row parsed by parseCsvRow (the capture hot path, from bytes). */
+  addCells(cells: CsvCells, output: boolean): void {
+    const accs = output ? this.outputs : this.inputs;
+    if (output) this.outputRows++;
+    else this.inputRows++;
+    for (let i = 0; i < accs.length; i++) {
+      const a = accs[i];
+      if (a.kind === 'numeric') {
+        const x = cells.nums[i];
+        if (x === x) a.acc.addNumber(x);
+        else a.acc.missing++;
+      } else a.acc.add(cells.texts[i]);
+    }
   }
 
   /** One CSV row of input cells, without quotes or newlines (the capture hot path). */
