@@ -47,12 +47,12 @@ function ws(b: Uint8Array, i: number, e: number): number {
   return i;
 }
 
-/** The end of the string opening at i (just past its closing quote), or FAIL (control character or no end). */
+/** The end of the string opening at i (just past its closing quote), or FAIL (an escape, a control character, no end). */
 function stringEnd(b: Uint8Array, i: number, e: number): number {
   for (i++; i < e; i++) {
     const c = b[i];
     if (c === QUOTE) return i + 1;
-    if (c < 32) return FAIL;
+    if (c < 32 || c === 92) return FAIL;
   }
   return FAIL;
 }

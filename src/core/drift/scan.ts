@@ -139,15 +139,10 @@ export async function scanCapture(batches: AsyncIterable<CaptureBatch>, live: Li
     code === -1 ? new CaptureLineError('number out of range', 'a number too large for a double (e.g. 1e999)') : columnsProblem(code, width);
   const scanBytes = (b: Uint8Array, source: string) => {
     const n = b.length;
-    let backslash = -1;
     for (let s = 0, e: number; s < n; s = e + 1) {
       e = b.indexOf(10, s);
       if (e < 0) e = n;
-      if (backslash < s) {
-        backslash = b.indexOf(92, s);
-        if (backslash < 0) backslash = n;
-      }
-      if (e - s < 3 || backslash < e || !reader.read(b, s, e, filter)) {
+      if (e - s < 3 || !reader.read(b, s, e, filter)) {
         scanLine(utf8.decode(b.subarray(s, e)), source);
         continue;
       }
