@@ -11,7 +11,7 @@ import { MlopsError } from '../core/errors.js';
 
 const job = workerData as ScanJob;
 try {
-  const live = new LiveSummary(job.profile, job.k);
+  const live = new LiveSummary(job.profile, job.grids);
   let batches;
   if (job.source.kind === 'local') batches = localCaptureLines(job.source.files);
   else {

@@ -23,12 +23,21 @@ import { joinKey, parseS3Uri } from '../core/s3-uri.js';
 import { listAll } from './s3-store.js';
 import { LiveSummary } from '../core/drift/evaluate.js';
 import type { Profile } from '../core/drift/profile.js';
+import type { BaselineGrid } from '../core/drift/live-numeric.js';
 import { emptyScanStats, mergeScanStats, scanCapture as scanLines, type ScanStats } from '../core/drift/scan.js';
 
 /** A batch of complete lines and where they came from. */
 export interface LineBatch {
   source: string;
   lines: string[];
+  /** Lines longer than MAX_CAPTURE_LINE_BYTES, skipped. */
+  tooLong?: number;
+}
+
+/** A batch of whole lines as bytes (each ended by a newline, except perhaps a file's last), for the scan. */
+export interface ByteBatch {
+  source: string;
+  bytes: Uint8Array;
   /** Lines longer than MAX_CAPTURE_LINE_BYTES, skipped. */
   tooLong?: number;
 }
@@ -108,6 +117,46 @@ export async function* splitLines(
   }
 }
 
+/**
+ * Cuts a stream of byte chunks at line boundaries, without decoding: each batch holds whole lines
+ * (a line cut by a chunk boundary is joined first). A line longer than `maxLine` bytes is dropped
+ * as it arrives and counted in `tooLong`, as in splitLines.
+ */
+export async function* splitLineChunks(
+  chunks: AsyncIterable<Uint8Array>,
+  source: string,
+  signal?: AbortSignal,
+  maxLine = MAX_CAPTURE_LINE_BYTES,
+): AsyncGenerator<ByteBatch> {
+  let carry: Uint8Array[] = [];
+  let carried = 0;
+  let skipping = false;
+  for await (const buf of chunks) {
+    if (signal?.aborted) throw new InterruptedError();
+    const first = buf.indexOf(10);
+    if (first < 0) {
+      if (!skipping) {
+        carry.push(buf);
+        carried += buf.length;
+        if (carried > maxLine) [skipping, carry, carried] = [true, [], 0];
+      }
+      continue;
+    }
+    let start = first + 1;
+    if (skipping || carried + first > maxLine) yield { source, bytes: new Uint8Array(0), tooLong: 1 };
+    else if (carried) yield { source, bytes: Buffer.concat([...carry, buf.subarray(0, first + 1)]) };
+    else start = 0;
+    [skipping, carry, carried] = [false, [], 0];
+    const last = buf.lastIndexOf(10);
+    if (last + 1 > start) yield { source, bytes: buf.subarray(start, last + 1) };
+    const tail = buf.length - (last + 1);
+    if (tail > maxLine) skipping = true;
+    else if (tail > 0) [carry, carried] = [[buf.subarray(last + 1)], tail];
+  }
+  if (skipping) yield { source, bytes: new Uint8Array(0), tooLong: 1 };
+  else if (carried) yield { source, bytes: Buffer.concat(carry) };
+}
+
 // ---- local -------------------------------------------------------------------------------------
 
 /** Capture files under the given files and folders (folders walked recursively for *.jsonl), sorted. */
@@ -135,12 +184,12 @@ export async function localCaptureFiles(paths: string[]): Promise<CaptureFileRef
   return out;
 }
 
-/** Streams the lines of local files. */
-export async function* localCaptureLines(files: CaptureFileRef[], signal?: AbortSignal): AsyncGenerator<LineBatch> {
+/** Streams the lines of local files, as bytes. */
+export async function* localCaptureLines(files: CaptureFileRef[], signal?: AbortSignal): AsyncGenerator<ByteBatch> {
   for (const f of files) {
-    const stream = createReadStream(f.name, { highWaterMark: 1 << 20, ...(f.range ? { start: f.range.start, end: f.range.end - 1 } : {}) });
+    const stream = createReadStream(f.name, { highWaterMark: 1 << 18, ...(f.range ? { start: f.range.start, end: f.range.end - 1 } : {}) });
     try {
-      yield* splitLines(stream as AsyncIterable<Uint8Array>, f.name, signal);
+      yield* splitLineChunks(stream as AsyncIterable<Uint8Array>, f.name, signal);
     } finally {
       stream.destroy();
     }
@@ -319,8 +368,9 @@ export type CaptureFiles = { kind: 'local'; files: CaptureFileRef[] } | { kind: 
 
 /** What one worker thread scans. */
 export interface ScanJob {
+  /** LiveSummary#seed of the summary to fill. */
   profile: Profile;
-  k: number;
+  grids: Record<string, BaselineGrid>;
   window?: TimeWindow;
   source: CaptureFiles;
 }
@@ -356,7 +406,7 @@ export async function scanCapture(source: CaptureFiles, live: LiveSummary, opts:
   }
   const workers = Math.min(threads, refs.length);
   if (!parallel || workers < 2) {
-    let batches: AsyncIterable<LineBatch>;
+    let batches: AsyncIterable<LineBatch | ByteBatch>;
     if (source.kind === 'local') batches = localCaptureLines(source.files, opts.signal);
     else {
       const client = opts.s3 ?? (await (await import('./aws.js')).s3Client(source.settings));
@@ -375,8 +425,7 @@ export async function scanCapture(source: CaptureFiles, live: LiveSummary, opts:
   const { Worker } = await import('node:worker_threads');
   const running = shares.map((files) => {
     const job: ScanJob = {
-      profile: live.profile,
-      k: live.k,
+      ...live.seed(),
       window: opts.window,
       source: source.kind === 'local' ? { kind: 'local', files } : { kind: 's3', settings: source.settings, objects: files },
     };

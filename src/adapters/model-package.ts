@@ -89,6 +89,13 @@ export function tarGzStream(dir: string): Readable {
   return gzip;
 }
 
+/** The gzip'd tar of a directory in memory: for small archives (a training job's source code). */
+export async function tarGzDirectory(dir: string): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of tarGzStream(dir) as AsyncIterable<Buffer>) chunks.push(c);
+  return Buffer.concat(chunks);
+}
+
 /** Finds the directory holding MLmodel (the download may nest it one level). */
 async function modelRoot(dir: string): Promise<string> {
   const names = await readdir(dir);

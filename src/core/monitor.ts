@@ -48,7 +48,7 @@ export interface MonitorOutcome {
 /** The monitoring of one window, with every outside effect behind a port. */
 export async function monitorWindow(input: MonitorInput, ports: MonitorPorts, log?: { debug(msg: string): void }): Promise<MonitorOutcome> {
   const { profile, source } = await ports.baseline();
-  const live = new LiveSummary(profile, input.sketchK);
+  const live = new LiveSummary(profile);
   const t0 = performance.now();
   const cap = await ports.scan(live, {
     window: input.window,

@@ -137,7 +137,7 @@ describe('mlops profile', () => {
     });
     expect(r.code, r.stderr).toBe(0);
     const p = JSON.parse(readFileSync(path.join(dir, 'profile.json'), 'utf8'));
-    expect(p.schema).toBe('mlops.profile/v1');
+    expect(p.schema).toBe('mlops.profile/v2');
     expect(p.rows).toBe(3000);
     expect(p.inputColumns).toEqual(['x1', 'x2', 'x3', 'color']);
     expect(p.outputColumns).toEqual(['score']);

@@ -40,7 +40,13 @@ describe('local files', () => {
       const parts = await splitLocalFiles(files, 10_000);
       expect(parts.length).toBeGreaterThan(5);
       const read: string[] = [];
-      for await (const b of localCaptureLines(parts)) read.push(...b.lines.filter((l) => l !== ''));
+      for await (const b of localCaptureLines(parts))
+        read.push(
+          ...Buffer.from(b.bytes)
+            .toString('utf8')
+            .split('\n')
+            .filter((l) => l !== ''),
+        );
       expect(read).toEqual([...lines, 'small']);
     } finally {
       rmSync(dir, { recursive: true, force: true });

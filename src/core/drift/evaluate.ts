@@ -2,28 +2,19 @@
  * Live data against the baseline profile: the streaming live summary, the per-feature drift
  * decision, and the dataset verdict. Pure.
  */
+import type { CsvCells } from './capture-bytes.js';
+import { baselineGrid, LiveNumeric, type BaselineGrid, type NumericState } from './live-numeric.js';
 import {
   CategoricalAccumulator,
-  NumericAccumulator,
   parseNumberRange,
+  toNumber,
   type CategoricalState,
-  type NumericState,
   type FeatureProfile,
   type FeatureRole,
   type Profile,
 } from './profile.js';
-import { DEFAULT_K, KllSketch } from './sketch.js';
-import {
-  alignCounts,
-  chiSquared,
-  jensenShannon,
-  ksDistance,
-  lInfinity,
-  normalizedWasserstein,
-  psi,
-  robustKs,
-  wasserstein,
-} from './stats.js';
+import { distinctView, KllSketch } from './sketch.js';
+import { alignCounts, chiSquared, jensenShannon, lInfinity, normalizedWasserstein, psi, robustKs } from './stats.js';
 import { UserError } from '../errors.js';
 
 export type NumericMethod = 'ks' | 'psi' | 'wasserstein';
@@ -85,7 +76,7 @@ export interface LiveState {
   features: Record<string, NumericState | CategoricalState>;
 }
 
-type Acc = { kind: 'numeric'; acc: NumericAccumulator } | { kind: 'categorical'; acc: CategoricalAccumulator };
+type Acc = { kind: 'numeric'; acc: LiveNumeric } | { kind: 'categorical'; acc: CategoricalAccumulator };
 
 /** The streaming summary of live records, shaped by the profile (one pass, flat memory). */
 export class LiveSummary {
@@ -99,14 +90,19 @@ export class LiveSummary {
   private readonly inputByName = new Map<string, Acc>();
   private readonly outputByName = new Map<string, Acc>();
 
+  /** The grid of each numeric feature (made from the profile's baseline values unless given). */
+  readonly grids: Record<string, BaselineGrid>;
+
   constructor(
     readonly profile: Profile,
-    readonly k = DEFAULT_K,
+    grids?: Record<string, BaselineGrid>,
   ) {
-    const make = (f: FeatureProfile): Acc =>
-      f.kind === 'numeric'
-        ? { kind: 'numeric', acc: new NumericAccumulator(k, Float64Array.from(f.bins.edges)) }
-        : { kind: 'categorical', acc: new CategoricalAccumulator() };
+    this.grids = grids ?? {};
+    const make = (f: FeatureProfile): Acc => {
+      if (f.kind === 'categorical') return { kind: 'categorical', acc: new CategoricalAccumulator() };
+      const grid = (this.grids[f.name] ??= baselineGrid(distinctView(KllSketch.fromJSON(f.sketch).sortedView()), f.bins.edges));
+      return { kind: 'numeric', acc: new LiveNumeric(grid, Float64Array.from(f.bins.edges)) };
+    };
     for (const f of profile.features) this.byName.set(f.name, make(f));
     const pick = (names: string[], m: Map<string, Acc>) =>
       names.map((n) => {
@@ -117,6 +113,14 @@ export class LiveSummary {
       });
     this.inputs = pick(profile.inputColumns, this.inputByName);
     this.outputs = pick(profile.outputColumns, this.outputByName);
+  }
+
+  /** What a summary made in another thread needs: the profile without its baseline values (the grids stand for them). */
+  seed(): { profile: Profile; grids: Record<string, BaselineGrid> } {
+    const features = this.profile.features.map((f) =>
+      f.kind === 'numeric' ? { ...f, sketch: { ...f.sketch, levels: [] as number[][] } } : f,
+    );
+    return { profile: { ...this.profile, features }, grids: this.grids };
   }
 
   /** A structured-cloneable snapshot, to merge summaries made in parallel (worker threads). */
@@ -140,7 +144,7 @@ export class LiveSummary {
   }
 
   /** The live accumulator of a feature (for reports and tests). */
-  feature(name: string): NumericAccumulator | CategoricalAccumulator | undefined {
+  feature(name: string): LiveNumeric | CategoricalAccumulator | undefined {
     return this.byName.get(name)?.acc;
   }
 
@@ -152,6 +156,27 @@ export class LiveSummary {
   addOutput(row: unknown[] | Record<string, unknown>): void {
     this.outputRows++;
     this.addRow(row, this.outputs, this.outputByName);
+  }
+
+  /** Cells for parseCsvRow shaped like the input (or output) columns, to pass back to addCells. */
+  csvCells(output: boolean): CsvCells {
+    const accs = output ? this.outputs : this.inputs;
+    return { numeric: accs.map((a) => a.kind === 'numeric'), nums: new Float64Array(accs.length), texts: accs.map(() => '') };
+  }
+
+  /** One row parsed by parseCsvRow (the capture hot path, from bytes). */
+  addCells(cells: CsvCells, output: boolean): void {
+    const accs = output ? this.outputs : this.inputs;
+    if (output) this.outputRows++;
+    else this.inputRows++;
+    for (let i = 0; i < accs.length; i++) {
+      const a = accs[i];
+      if (a.kind === 'numeric') {
+        const x = cells.nums[i];
+        if (x === x) a.acc.addNumber(x);
+        else a.acc.missing++;
+      } else a.acc.add(cells.texts[i]);
+    }
   }
 
   /** One CSV row of input cells, without quotes or newlines (the capture hot path). */
@@ -192,7 +217,7 @@ export class LiveSummary {
       for (let i = 0; i < n; i++) {
         const a = positional[i];
         const v = row[i];
-        if (a.kind === 'numeric') a.acc.add(v);
+        if (a.kind === 'numeric') a.acc.add(toNumber(v));
         else a.acc.add(v);
       }
       return;
@@ -205,7 +230,8 @@ export class LiveSummary {
         continue;
       }
       matched++;
-      a.acc.add(row[key]);
+      if (a.kind === 'numeric') a.acc.add(toNumber(row[key]));
+      else a.acc.add(row[key]);
     }
     if (matched < positional.length) {
       for (const [name, a] of named) if (!(name in row)) a.acc.add(undefined);
@@ -288,7 +314,7 @@ function shares(counts: ArrayLike<number>): number[] {
 /** Compares one feature's live summary with its baseline. */
 export function featureDrift(
   f: FeatureProfile,
-  live: NumericAccumulator | CategoricalAccumulator,
+  live: LiveNumeric | CategoricalAccumulator,
   rule: FeatureRule,
   opts: DriftOptions,
 ): FeatureDrift {
@@ -308,14 +334,12 @@ export function featureDrift(
   const stats: Record<string, unknown> = {};
   let bins: FeatureDrift['bins'];
   let value: number;
-  if (f.kind === 'numeric' && live instanceof NumericAccumulator) {
-    const bv = KllSketch.fromJSON(f.sketch).sortedView();
-    const lv = live.sketch.sortedView();
-    const d = ksDistance(bv, lv);
+  if (f.kind === 'numeric' && live instanceof LiveNumeric) {
+    const d = live.ks();
     const dr = robustKs(d, f.count, live.count);
-    const p = psi(f.bins.counts, live.binCounts ?? []);
-    if (live.binCounts) bins = { edges: f.bins.edges, baseline: shares(f.bins.counts), live: shares(live.binCounts) };
-    const w = wasserstein(bv, lv);
+    const p = psi(f.bins.counts, live.binCounts);
+    bins = { edges: f.bins.edges, baseline: shares(f.bins.counts), live: shares(live.binCounts) };
+    const w = live.wasserstein();
     const m = live.moments;
     Object.assign(stats, {
       ks: round(d),

@@ -7,12 +7,17 @@
  * capped at MAX_CATEGORIES distinct values (further values count under OTHER_CATEGORY).
  */
 import { DEFAULT_K, KllSketch, upperBound, type SketchJson } from './sketch.js';
-import { binIndex } from './stats.js';
 
 /** Where `mlops train` logs the baseline profile in the MLflow run, and where `mlops monitor` reads it. */
 export const PROFILE_ARTIFACT_PATH = 'mlops/profile.json';
 
-export const PROFILE_SCHEMA = 'mlops.profile/v1';
+export const PROFILE_SCHEMA = 'mlops.profile/v2';
+/**
+ * A numeric baseline feature keeps every value up to this many (live data is compared with them
+ * exactly); beyond, its sketch of size BASELINE_K keeps every rank within about 0.2% of n.
+ */
+export const BASELINE_EXACT = 50_000;
+export const BASELINE_K = 2048;
 export const MAX_CATEGORIES = 10_000;
 export const OTHER_CATEGORY = '__other__';
 
@@ -70,11 +75,8 @@ export function toNumber(v: unknown): number | undefined {
   if (typeof v === 'string') {
     if (v === '') return undefined;
     const x = +v;
-    if (Number.isFinite(x)) return x;
-    const t = v.trim();
-    if (t === '') return undefined;
-    const y = +t;
-    return Number.isFinite(y) ? y : undefined;
+    // Number('  ') is 0: a blank cell is missing, not zero.
+    return Number.isFinite(x) && (x !== 0 || v.trim() !== '') ? x : undefined;
   }
   if (typeof v === 'boolean') return undefined;
   return undefined;
@@ -120,8 +122,9 @@ export function parseNumberRange(text: string, s: number, e: number): number | u
     const v = frac ? m / POW10[frac] : m;
     return neg ? -v : v;
   }
-  const x = +text.slice(s, e);
-  return Number.isFinite(x) ? x : undefined;
+  const cell = text.slice(s, e);
+  const x = +cell;
+  return Number.isFinite(x) && (x !== 0 || cell.trim() !== '') ? x : undefined;
 }
 
 /** Whether a raw cell counts as missing (null, undefined, empty, NaN). */
@@ -143,21 +146,16 @@ export function toCategory(v: unknown): string {
   return JSON.stringify(v) ?? typeof v;
 }
 
-/** Streaming summary of one numeric feature; with edges it also counts fixed bins. */
+/** Streaming summary of one numeric baseline feature: a sketch (exact up to `exactUpTo` values) and running moments. */
 export class NumericAccumulator {
   readonly sketch: KllSketch;
   count = 0;
   missing = 0;
   private mean = 0;
   private m2 = 0;
-  readonly binCounts?: Float64Array;
 
-  constructor(
-    k = DEFAULT_K,
-    readonly edges?: Float64Array,
-  ) {
-    this.sketch = new KllSketch(k);
-    if (edges) this.binCounts = new Float64Array(edges.length + 1);
+  constructor(k = DEFAULT_K, exactUpTo?: number) {
+    this.sketch = new KllSketch(k, undefined, exactUpTo);
   }
 
   add(raw: unknown): void {
@@ -175,50 +173,12 @@ export class NumericAccumulator {
     this.mean += d / this.count;
     this.m2 += d * (x - this.mean);
     this.sketch.update(x);
-    if (this.binCounts) this.binCounts[binIndex(this.edges!, x)]++;
   }
 
   get moments(): { mean: number; std: number; min: number; max: number } {
     if (this.count === 0) return { mean: NaN, std: NaN, min: NaN, max: NaN };
     return { mean: this.mean, std: Math.sqrt(this.m2 / this.count), min: this.sketch.min, max: this.sketch.max };
   }
-
-  /** A structured-cloneable snapshot (to merge summaries made in parallel). */
-  toState(): NumericState {
-    return {
-      kind: 'numeric',
-      count: this.count,
-      missing: this.missing,
-      mean: this.mean,
-      m2: this.m2,
-      sketch: this.sketch.toJSON(),
-      bins: this.binCounts ? Array.from(this.binCounts) : undefined,
-    };
-  }
-
-  /** Folds in another accumulator's snapshot (Chan et al.'s pairwise update for the moments). */
-  mergeState(o: NumericState): void {
-    this.missing += o.missing;
-    if (o.count > 0) {
-      const n = this.count + o.count;
-      const d = o.mean - this.mean;
-      this.mean += (d * o.count) / n;
-      this.m2 += o.m2 + (d * d * this.count * o.count) / n;
-      this.count = n;
-      this.sketch.merge(KllSketch.fromJSON(o.sketch));
-    }
-    if (this.binCounts && o.bins) for (let i = 0; i < this.binCounts.length; i++) this.binCounts[i] += o.bins[i] ?? 0;
-  }
-}
-
-export interface NumericState {
-  kind: 'numeric';
-  count: number;
-  missing: number;
-  mean: number;
-  m2: number;
-  sketch: SketchJson;
-  bins?: number[];
 }
 
 export interface CategoricalState {
@@ -300,7 +260,7 @@ export interface ProfileOptions {
   categorical?: string[];
   /** Columns to leave out. */
   ignore?: string[];
-  /** Sketch size (default 200). */
+  /** Sketch size past BASELINE_EXACT values (default BASELINE_K). */
   k?: number;
   source?: Record<string, unknown>;
   createdAt?: string;
@@ -333,7 +293,7 @@ export class ProfileBuilder {
       this.index.set(name, i);
       const cat = this.forcedCategorical.has(name);
       this.isNumeric.push(!cat);
-      this.numeric.push(cat ? undefined : new NumericAccumulator(this.opts.k ?? DEFAULT_K));
+      this.numeric.push(cat ? undefined : new NumericAccumulator(this.opts.k ?? BASELINE_K, BASELINE_EXACT));
       this.categorical.push(new CategoricalAccumulator());
       // Rows seen before this column appeared lacked it.
       const missing = this.rows;
@@ -437,6 +397,8 @@ export class ProfileBuilder {
 export function profileProblem(p: unknown): string | undefined {
   if (typeof p !== 'object' || p === null) return 'not a JSON object';
   const o = p as Partial<Profile>;
+  if ((o.schema as string | undefined) === 'mlops.profile/v1')
+    return `it was made by an older mlops (schema "mlops.profile/v1", which keeps only a small sketch of the baseline; this version compares live data with the baseline's values, schema "${PROFILE_SCHEMA}"): re-run \`mlops profile\` on the holdout data to make a new one`;
   if (o.schema !== PROFILE_SCHEMA) return `schema is ${JSON.stringify(o.schema)}, expected "${PROFILE_SCHEMA}"`;
   if (!Array.isArray(o.features)) return 'no "features" array';
   if (!Array.isArray(o.inputColumns) || !Array.isArray(o.outputColumns)) return 'no "inputColumns"/"outputColumns"';

@@ -15,6 +15,7 @@ import {
   type RowLayout,
 } from '../capture.js';
 import { MAX_CAPTURE_LINE_BYTES } from '../capture.js';
+import { CaptureByteReader, cellText, parseCsvRow } from './capture-bytes.js';
 import type { LiveSummary } from './evaluate.js';
 
 export interface ScanOptions {
@@ -45,12 +46,22 @@ export interface ScanStats {
   sources: number;
 }
 
+/**
+ * A batch of capture lines: decoded, or the bytes of whole lines (each ended by a newline, the
+ * last one maybe not), which the scan reads without decoding them.
+ */
+export interface CaptureBatch {
+  source: string;
+  lines?: string[];
+  bytes?: Uint8Array;
+  /** Lines too long to keep, skipped (counted as bad). */
+  tooLong?: number;
+}
+
+const utf8 = new TextDecoder();
+
 /** Feeds every capture line of `batches` into `live`. */
-export async function scanCapture(
-  batches: AsyncIterable<{ source: string; lines: string[]; tooLong?: number }>,
-  live: LiveSummary,
-  opts: ScanOptions = {},
-): Promise<ScanStats> {
+export async function scanCapture(batches: AsyncIterable<CaptureBatch>, live: LiveSummary, opts: ScanOptions = {}): Promise<ScanStats> {
   const layout: RowLayout = {
     inputWidth: live.profile.inputColumns.length,
     outputWidth: live.profile.outputColumns.length,
@@ -66,9 +77,94 @@ export async function scanCapture(
   const to = opts.window?.to ?? Infinity;
   const filter = opts.window !== undefined;
   const inWindow = windowTest(from, to);
+  const inWindowBytes = windowTestBytes(from, to);
   const every = opts.progressEvery ?? 100_000;
   let nextProgress = every;
   let lastSource = '';
+
+  /** One line, decoded: the string fast path, else JSON.parse. */
+  const scanLine = (line: string, source: string) => {
+    if (line.length === 0 || (line.length < 3 && line.trim() === '')) return;
+    stats.lines++;
+    let decoded: DecodedRecord;
+    try {
+      const fast = readLineFast(line);
+      if (fast) {
+        if (filter && !(fast.time !== undefined && inWindow(fast.time))) {
+          stats.outsideWindow++;
+          return;
+        }
+        if (isPlainCsvRow(fast.input) && (fast.output === undefined || isPlainCsvRow(fast.output))) {
+          const problem =
+            csvRowProblem(fast.input.data!, layout.inputWidth) ??
+            (fast.output && layout.outputWidth > 0 ? csvRowProblem(fast.output.data!, layout.outputWidth) : undefined);
+          if (problem) throw problem;
+          live.addInputCsv(fast.input.data!);
+          if (fast.output && layout.outputWidth > 0) live.addOutputCsv(fast.output.data!);
+          stats.records++;
+          return;
+        }
+        decoded = decodeRecord({ captureData: { endpointInput: fast.input, endpointOutput: fast.output } }, layout);
+      } else {
+        const rec = JSON.parse(line) as CaptureRecord;
+        if (filter) {
+          const t = recordTime(rec);
+          if (!(t >= from && t < to)) {
+            stats.outsideWindow++;
+            return;
+          }
+        }
+        decoded = decodeRecord(rec, layout);
+      }
+      const problem = recordProblem(decoded, layout);
+      if (problem) throw problem;
+    } catch (e) {
+      const reason: BadLineReason = e instanceof CaptureLineError ? e.reason : e instanceof SyntaxError ? 'not JSON' : 'unreadable payload';
+      bad(reason, source, e instanceof Error ? e.message : String(e));
+      return;
+    }
+    stats.records++;
+    const ins = decoded.inputs;
+    const outs = decoded.outputs;
+    for (let i = 0; i < ins.length; i++) live.addInput(ins[i]);
+    if (layout.outputWidth > 0) for (let i = 0; i < outs.length; i++) live.addOutput(outs[i]);
+    if (outs.length !== ins.length && outs.length > 0) stats.rowMismatch++;
+  };
+
+  // The byte fast path: one CSV row in, one CSV row out, read from the bytes; any other line is decoded for scanLine.
+  const reader = new CaptureByteReader();
+  const inCells = live.csvCells(false);
+  const outCells = live.csvCells(true);
+  const rowProblem = (code: number, width: number) =>
+    code === -1 ? new CaptureLineError('number out of range', 'a number too large for a double (e.g. 1e999)') : columnsProblem(code, width);
+  const scanBytes = (b: Uint8Array, source: string) => {
+    const n = b.length;
+    for (let s = 0, e: number; s < n; s = e + 1) {
+      e = b.indexOf(10, s);
+      if (e < 0) e = n;
+      if (e - s < 3 || !reader.read(b, s, e, filter)) {
+        scanLine(utf8.decode(b.subarray(s, e)), source);
+        continue;
+      }
+      stats.lines++;
+      if (filter && !inWindowBytes(b, reader.timeS, reader.timeE)) {
+        stats.outsideWindow++;
+        continue;
+      }
+      const withOutput = reader.outS >= 0 && layout.outputWidth > 0;
+      const pIn = parseCsvRow(b, reader.inS, reader.inE, inCells);
+      const pOut = pIn === 0 && withOutput ? parseCsvRow(b, reader.outS, reader.outE, outCells) : 0;
+      if (pIn !== 0 || pOut !== 0) {
+        const problem = pIn !== 0 ? rowProblem(pIn, layout.inputWidth) : rowProblem(pOut, layout.outputWidth);
+        bad(problem.reason, source, problem.message);
+        continue;
+      }
+      live.addCells(inCells, false);
+      if (withOutput) live.addCells(outCells, true);
+      stats.records++;
+    }
+  };
+
   for await (const batch of batches) {
     if (opts.signal?.aborted)
       throw opts.signal.reason instanceof Error ? opts.signal.reason : new Error(`aborted: ${String(opts.signal.reason)}`);
@@ -85,55 +181,8 @@ export async function scanCapture(
         batch.tooLong,
       );
     }
-    for (const line of batch.lines) {
-      if (line.length === 0 || (line.length < 3 && line.trim() === '')) continue;
-      stats.lines++;
-      let decoded: DecodedRecord;
-      try {
-        const fast = readLineFast(line);
-        if (fast) {
-          if (filter && !(fast.time !== undefined && inWindow(fast.time))) {
-            stats.outsideWindow++;
-            continue;
-          }
-          if (isPlainCsvRow(fast.input) && (fast.output === undefined || isPlainCsvRow(fast.output))) {
-            // The hot path: one CSV row in, one CSV row out, read straight from the text.
-            const problem =
-              csvRowProblem(fast.input.data!, layout.inputWidth) ??
-              (fast.output && layout.outputWidth > 0 ? csvRowProblem(fast.output.data!, layout.outputWidth) : undefined);
-            if (problem) throw problem;
-            live.addInputCsv(fast.input.data!);
-            if (fast.output && layout.outputWidth > 0) live.addOutputCsv(fast.output.data!);
-            stats.records++;
-            continue;
-          }
-          decoded = decodeRecord({ captureData: { endpointInput: fast.input, endpointOutput: fast.output } }, layout);
-        } else {
-          const rec = JSON.parse(line) as CaptureRecord;
-          if (filter) {
-            const t = recordTime(rec);
-            if (!(t >= from && t < to)) {
-              stats.outsideWindow++;
-              continue;
-            }
-          }
-          decoded = decodeRecord(rec, layout);
-        }
-        const problem = recordProblem(decoded, layout);
-        if (problem) throw problem;
-      } catch (e) {
-        const reason: BadLineReason =
-          e instanceof CaptureLineError ? e.reason : e instanceof SyntaxError ? 'not JSON' : 'unreadable payload';
-        bad(reason, batch.source, e instanceof Error ? e.message : String(e));
-        continue;
-      }
-      stats.records++;
-      const ins = decoded.inputs;
-      const outs = decoded.outputs;
-      for (let i = 0; i < ins.length; i++) live.addInput(ins[i]);
-      if (layout.outputWidth > 0) for (let i = 0; i < outs.length; i++) live.addOutput(outs[i]);
-      if (outs.length !== ins.length && outs.length > 0) stats.rowMismatch++;
-    }
+    if (batch.bytes) scanBytes(batch.bytes, batch.source);
+    if (batch.lines) for (const line of batch.lines) scanLine(line, batch.source);
     if (opts.onProgress && stats.records >= nextProgress) {
       opts.onProgress(stats.records);
       nextProgress = stats.records + every;
@@ -238,6 +287,35 @@ export function windowTest(from: number, to: number): (t: string) => boolean {
     if (t19 !== undefined) {
       if (t.startsWith(t19)) return parsed(t);
       if (t > t19) return false;
+    }
+    return true;
+  };
+}
+
+/** windowTest on the bytes b[s, e) of an inference time, decoding them only in the boundary seconds or another form. */
+export function windowTestBytes(from: number, to: number): (b: Uint8Array, s: number, e: number) => boolean {
+  const test = windowTest(from, to);
+  const iso19 = (ms: number) =>
+    Number.isFinite(ms) ? Uint8Array.from(new Date(ms).toISOString().slice(0, 19), (c) => c.charCodeAt(0)) : undefined;
+  const f19 = iso19(from);
+  const t19 = iso19(to);
+  const cmp = (b: Uint8Array, s: number, p: Uint8Array) => {
+    for (let i = 0; i < 19; i++) if (b[s + i] !== p[i]) return b[s + i] - p[i];
+    return 0;
+  };
+  return (b, s, e) => {
+    const n = e - s;
+    const canonical = n >= 20 && b[e - 1] === 90 && b[s + 10] === 84 && b[s + 4] === 45 && (n === 20 || b[s + 19] === 46);
+    if (!canonical) return test(cellText(b, s, e));
+    if (f19) {
+      const c = cmp(b, s, f19);
+      if (c < 0) return false;
+      if (c === 0) return test(cellText(b, s, e));
+    }
+    if (t19) {
+      const c = cmp(b, s, t19);
+      if (c === 0) return test(cellText(b, s, e));
+      if (c > 0) return false;
     }
     return true;
   };

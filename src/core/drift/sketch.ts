@@ -55,11 +55,14 @@ export class KllSketch {
   private cap0: number;
   private seed: number;
   private view?: SortedView;
+  /** Smallest capacity of the bottom level: the sketch holds every value until this many arrive. */
+  private readonly level0: number;
 
-  constructor(k = DEFAULT_K, seed = 0x9e3779b9) {
+  constructor(k = DEFAULT_K, seed = 0x9e3779b9, exactUpTo = LEVEL0) {
     if (!(k >= 8)) throw new RangeError(`sketch size k must be >= 8, got ${k}`);
     this.k = Math.floor(k);
     this.seed = seed >>> 0 || 1;
+    this.level0 = Math.max(LEVEL0, Math.floor(exactUpTo));
     this.cap0 = this.capacity(0);
     this.buf0 = new Float64Array(this.cap0 + 1);
   }
@@ -81,7 +84,7 @@ export class KllSketch {
     const c = Math.ceil(Math.pow(C, depth) * this.k) + 1;
     // A larger bottom level only adds exact items (weight 1), so it can only lower the error; it
     // makes compactions rare and batched (one in-place typed-array sort per ~LEVEL0 updates).
-    return h === 0 ? Math.max(c, LEVEL0) : c;
+    return h === 0 ? Math.max(c, this.level0) : c;
   }
 
   private coin(): boolean {
@@ -176,18 +179,33 @@ export class KllSketch {
   /** The sorted items and their cumulative weights (cached until the next update). */
   sortedView(): SortedView {
     if (this.view) return this.view;
-    const pairs: Array<[number, number]> = [];
-    this.forEachItem((x, h) => pairs.push([x, 2 ** h]));
-    pairs.sort((a, b) => a[0] - b[0]);
-    const values = new Float64Array(pairs.length);
-    const cum = new Float64Array(pairs.length);
-    let acc = 0;
-    for (let i = 0; i < pairs.length; i++) {
-      values[i] = pairs[i][0];
-      acc += pairs[i][1];
-      cum[i] = acc;
+    // Every level is sorted (the bottom one once, as a typed array): merge them pairwise, weights along.
+    let values = this.buf0.slice(0, this.len0).sort();
+    let weights = new Float64Array(values.length).fill(1);
+    for (let h = 1; h < this.levels.length; h++) {
+      const level = this.levels[h];
+      if (level.length === 0) continue;
+      const w = 2 ** h;
+      const out = new Float64Array(values.length + level.length);
+      const ow = new Float64Array(out.length);
+      let i = 0;
+      let j = 0;
+      let o = 0;
+      while (i < values.length || j < level.length) {
+        if (j >= level.length || (i < values.length && values[i] <= level[j])) {
+          out[o] = values[i];
+          ow[o++] = weights[i++];
+        } else {
+          out[o] = level[j++];
+          ow[o++] = w;
+        }
+      }
+      values = out;
+      weights = ow;
     }
-    this.view = { values, cum, total: acc };
+    let acc = 0;
+    for (let i = 0; i < weights.length; i++) weights[i] = acc += weights[i];
+    this.view = { values, cum: weights, total: acc };
     return this.view;
   }
 
@@ -247,6 +265,24 @@ export class KllSketch {
     });
     return KllSketch.fromJSON({ k, n, min, max, levels });
   }
+}
+
+/** The view with equal values merged into one step (the CDF is the same; every value appears once). */
+export function distinctView(v: SortedView): SortedView {
+  const n = v.values.length;
+  let d = 0;
+  for (let i = 0; i < n; i++) if (i + 1 === n || v.values[i + 1] !== v.values[i]) d++;
+  if (d === n) return v;
+  const values = new Float64Array(d);
+  const cum = new Float64Array(d);
+  let o = 0;
+  for (let i = 0; i < n; i++) {
+    if (i + 1 === n || v.values[i + 1] !== v.values[i]) {
+      values[o] = v.values[i];
+      cum[o++] = v.cum[i];
+    }
+  }
+  return { values, cum, total: v.total };
 }
 
 /** Merges two sorted arrays into a new sorted array. */

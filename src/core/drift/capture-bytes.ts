@@ -1,0 +1,355 @@
+/**
+ * The capture scan's fast path: finds the fields it needs in the bytes of one capture line, with
+ * no string built and no JSON.parse. Pure.
+ *
+ * It takes only lines that JSON.parse would read the same way and that hold the common record:
+ * valid JSON without a backslash (so no string holds an escape, a quote or a newline), a
+ * captureData object whose endpointInput (and endpointOutput, when present) has a string `data`
+ * with encoding "CSV", each key at most once, and an eventMetadata.inferenceTime string when a
+ * window is asked for. Anything else is the caller's to read with the general path.
+ */
+
+/** Where the fields of a line are: [start, end) byte offsets of the strings' contents, -1 when absent. */
+export interface CaptureFields {
+  inS: number;
+  inE: number;
+  outS: number;
+  outE: number;
+  timeS: number;
+  timeE: number;
+}
+
+const key = (s: string) => Uint8Array.from(s, (c) => c.charCodeAt(0));
+const CAPTURE_DATA = key('captureData');
+const EVENT_METADATA = key('eventMetadata');
+const ENDPOINT_INPUT = key('endpointInput');
+const ENDPOINT_OUTPUT = key('endpointOutput');
+const DATA = key('data');
+const ENCODING = key('encoding');
+const INFERENCE_TIME = key('inferenceTime');
+const CSV = key('CSV');
+
+const QUOTE = 34;
+const FAIL = -1;
+
+function same(b: Uint8Array, s: number, e: number, k: Uint8Array): boolean {
+  if (e - s !== k.length) return false;
+  for (let i = 0; i < k.length; i++) if (b[s + i] !== k[i]) return false;
+  return true;
+}
+
+function ws(b: Uint8Array, i: number, e: number): number {
+  while (i < e) {
+    const c = b[i];
+    if (c === 32 || c === 9 || c === 13 || c === 10) i++;
+    else break;
+  }
+  return i;
+}
+
+/** The end of the string opening at i (just past its closing quote), or FAIL (an escape, a control character, no end). */
+function stringEnd(b: Uint8Array, i: number, e: number): number {
+  for (i++; i < e; i++) {
+    const c = b[i];
+    if (c === QUOTE) return i + 1;
+    if (c < 32 || c === 92) return FAIL;
+  }
+  return FAIL;
+}
+
+function digits(b: Uint8Array, i: number, e: number): number {
+  while (i < e && b[i] >= 48 && b[i] <= 57) i++;
+  return i;
+}
+
+/** The end of the JSON number at i, or FAIL. */
+function numberEnd(b: Uint8Array, i: number, e: number): number {
+  if (b[i] === 45) i++;
+  if (i >= e) return FAIL;
+  if (b[i] === 48) i++;
+  else if (b[i] >= 49 && b[i] <= 57) i = digits(b, i, e);
+  else return FAIL;
+  if (i < e && b[i] === 46) {
+    const j = digits(b, i + 1, e);
+    if (j === i + 1) return FAIL;
+    i = j;
+  }
+  if (i < e && (b[i] === 101 || b[i] === 69)) {
+    i++;
+    if (i < e && (b[i] === 43 || b[i] === 45)) i++;
+    const j = digits(b, i, e);
+    if (j === i) return FAIL;
+    i = j;
+  }
+  return i;
+}
+
+const literal = (b: Uint8Array, i: number, e: number, word: string) => {
+  if (i + word.length > e) return FAIL;
+  for (let k = 0; k < word.length; k++) if (b[i + k] !== word.charCodeAt(k)) return FAIL;
+  return i + word.length;
+};
+
+/** The end of the JSON value at i (any kind), or FAIL. */
+function valueEnd(b: Uint8Array, i: number, e: number, depth: number): number {
+  const c = b[i];
+  if (c === QUOTE) return stringEnd(b, i, e);
+  if (c === 123 /* { */) return objectEnd(b, i, e, depth + 1);
+  if (c === 91 /* [ */) {
+    if (depth > 64) return FAIL;
+    i = ws(b, i + 1, e);
+    if (b[i] === 93) return i + 1;
+    for (;;) {
+      i = valueEnd(b, i, e, depth + 1);
+      if (i === FAIL) return FAIL;
+      i = ws(b, i, e);
+      if (b[i] === 44) i = ws(b, i + 1, e);
+      else if (b[i] === 93) return i + 1;
+      else return FAIL;
+    }
+  }
+  if (c === 116) return literal(b, i, e, 'true');
+  if (c === 102) return literal(b, i, e, 'false');
+  if (c === 110) return literal(b, i, e, 'null');
+  return numberEnd(b, i, e);
+}
+
+const TOP = 0;
+const CAPTURE = 1;
+const INPUT = 2;
+const OUTPUT = 3;
+const META = 4;
+const OTHER = 5;
+
+/** Reads capture lines from bytes (one instance per scan: it keeps the fields of the last line read). */
+export class CaptureByteReader implements CaptureFields {
+  inS = -1;
+  inE = -1;
+  outS = -1;
+  outE = -1;
+  timeS = -1;
+  timeE = -1;
+  private inCsv = false;
+  private outCsv = false;
+  private hasOut = false;
+  private seen = 0;
+  private b: Uint8Array = new Uint8Array(0);
+  private e = 0;
+
+  /** Reads line [s, e) of b: true when it is the common record (then the fields are set), false for the general path. */
+  read(b: Uint8Array, s: number, e: number, needTime: boolean): boolean {
+    this.b = b;
+    this.e = e;
+    this.inS = this.inE = this.outS = this.outE = this.timeS = this.timeE = -1;
+    this.inCsv = this.outCsv = this.hasOut = false;
+    this.seen = 0;
+    const i = ws(b, s, e);
+    if (b[i] !== 123) return false;
+    const end = this.object(i, TOP, 0);
+    if (end === FAIL || ws(b, end, e) !== e) return false;
+    if (this.inS < 0 || !this.inCsv || (this.hasOut && (this.outS < 0 || !this.outCsv))) return false;
+    return !needTime || this.timeS >= 0;
+  }
+
+  /** Marks a key of interest as seen; false when it was seen before (duplicate keys: the general path). */
+  private once(bit: number): boolean {
+    if (this.seen & bit) return false;
+    this.seen |= bit;
+    return true;
+  }
+
+  /** The end of the object at i, or FAIL; the keys the scan needs are noted on the way. */
+  private object(i: number, ctx: number, depth: number): number {
+    const b = this.b;
+    const e = this.e;
+    if (depth > 64) return FAIL;
+    i = ws(b, i + 1, e);
+    if (b[i] === 125 /* } */) return i + 1;
+    for (;;) {
+      if (b[i] !== QUOTE) return FAIL;
+      const ks = i + 1;
+      const ke = stringEnd(b, i, e);
+      if (ke === FAIL) return FAIL;
+      i = ws(b, ke, e);
+      if (b[i] !== 58 /* : */) return FAIL;
+      i = ws(b, i + 1, e);
+      if (i >= e) return FAIL;
+      i = this.member(ks, ke - 1, i, ctx, depth);
+      if (i === FAIL) return FAIL;
+      i = ws(b, i, e);
+      if (b[i] === 44 /* , */) i = ws(b, i + 1, e);
+      else if (b[i] === 125) return i + 1;
+      else return FAIL;
+    }
+  }
+
+  /** Reads the value at i of key [ks, ke) in context ctx; returns its end or FAIL. */
+  private member(ks: number, ke: number, i: number, ctx: number, depth: number): number {
+    const b = this.b;
+    const e = this.e;
+    const isObject = b[i] === 123;
+    if (ctx === TOP) {
+      if (same(b, ks, ke, CAPTURE_DATA)) return isObject && this.once(1) ? this.object(i, CAPTURE, depth + 1) : FAIL;
+      if (same(b, ks, ke, EVENT_METADATA)) return isObject && this.once(2) ? this.object(i, META, depth + 1) : FAIL;
+    } else if (ctx === CAPTURE) {
+      if (same(b, ks, ke, ENDPOINT_INPUT)) return isObject && this.once(4) ? this.object(i, INPUT, depth + 1) : FAIL;
+      if (same(b, ks, ke, ENDPOINT_OUTPUT)) {
+        this.hasOut = true;
+        return isObject && this.once(8) ? this.object(i, OUTPUT, depth + 1) : FAIL;
+      }
+    } else if (ctx === INPUT || ctx === OUTPUT) {
+      const out = ctx === OUTPUT;
+      if (same(b, ks, ke, DATA)) {
+        if (b[i] !== QUOTE || !this.once(out ? 16 : 32)) return FAIL;
+        const end = stringEnd(b, i, e);
+        if (end === FAIL) return FAIL;
+        if (out) {
+          this.outS = i + 1;
+          this.outE = end - 1;
+        } else {
+          this.inS = i + 1;
+          this.inE = end - 1;
+        }
+        return end;
+      }
+      if (same(b, ks, ke, ENCODING)) {
+        if (b[i] !== QUOTE || !this.once(out ? 64 : 128)) return FAIL;
+        const end = stringEnd(b, i, e);
+        if (end === FAIL) return FAIL;
+        const csv = same(b, i + 1, end - 1, CSV);
+        if (out) this.outCsv = csv;
+        else this.inCsv = csv;
+        return end;
+      }
+    } else if (ctx === META && same(b, ks, ke, INFERENCE_TIME)) {
+      if (b[i] !== QUOTE || !this.once(256)) return FAIL;
+      const end = stringEnd(b, i, e);
+      if (end === FAIL) return FAIL;
+      this.timeS = i + 1;
+      this.timeE = end - 1;
+      return end;
+    }
+    return isObject ? this.object(i, OTHER, depth + 1) : valueEnd(b, i, e, depth);
+  }
+}
+
+/** The end of an object of no interest at i, or FAIL. */
+function objectEnd(b: Uint8Array, i: number, e: number, depth: number): number {
+  if (depth > 64) return FAIL;
+  i = ws(b, i + 1, e);
+  if (b[i] === 125) return i + 1;
+  for (;;) {
+    if (b[i] !== QUOTE) return FAIL;
+    i = stringEnd(b, i, e);
+    if (i === FAIL) return FAIL;
+    i = ws(b, i, e);
+    if (b[i] !== 58) return FAIL;
+    i = valueEnd(b, ws(b, i + 1, e), e, depth + 1);
+    if (i === FAIL) return FAIL;
+    i = ws(b, i, e);
+    if (b[i] === 44) i = ws(b, i + 1, e);
+    else if (b[i] === 125) return i + 1;
+    else return FAIL;
+  }
+}
+
+const POW10 = Array.from({ length: 23 }, (_, i) => 10 ** i);
+// A number too large for a double ("1e999") is a bad line, not a missing value (as in scan.ts).
+const BIG_EXPONENT = /\d[eE]\+?\d{3,}/;
+const utf8 = new TextDecoder();
+
+/** Row cells that `parseCsvRow` fills: numbers (NaN when missing) for numeric columns, text for the others. */
+export interface CsvCells {
+  numeric: boolean[];
+  nums: Float64Array;
+  texts: string[];
+}
+
+/** The text of b[s, e) (bytes as UTF-8, as Buffer#toString would decode them). */
+export function cellText(b: Uint8Array, s: number, e: number): string {
+  if (e - s <= 32) {
+    let ascii = true;
+    for (let i = s; i < e; i++) if (b[i] > 127) ascii = false;
+    if (ascii) return String.fromCharCode(...b.subarray(s, e));
+  }
+  return utf8.decode(b.subarray(s, e));
+}
+
+/**
+ * Parses the plain CSV row in b[s, e) (no quotes, no newline) into `cells`, numbers without
+ * building strings (parseNumberRange's rules: spaces trimmed, plain decimals of at most 15 digits
+ * exactly, anything else through Number()). Returns 0, or the row's cell count when it is not the
+ * column count, or -1 when a cell is a number too large for a double.
+ */
+export function parseCsvRow(b: Uint8Array, s: number, e: number, cells: CsvCells): number {
+  const width = cells.numeric.length;
+  let cell = 0;
+  let overflow = false;
+  let i = s;
+  for (;;) {
+    const cs = i;
+    if (cell < width && cells.numeric[cell]) {
+      while (i < e && b[i] === 32) i++;
+      let neg = false;
+      const c0 = i < e ? b[i] : 44;
+      if (c0 === 45) {
+        neg = true;
+        i++;
+      } else if (c0 === 43) i++;
+      let m = 0;
+      let n = 0;
+      let frac = 0;
+      let dot = false;
+      let plain = i < e && b[i] !== 44;
+      for (; i < e; i++) {
+        const c = b[i];
+        if (c >= 48 && c <= 57) {
+          m = m * 10 + (c - 48);
+          n++;
+          if (dot) frac++;
+        } else if (c === 46 && !dot) dot = true;
+        else break;
+      }
+      // Trailing spaces end a plain number; anything else makes the cell the slow kind.
+      let j = i;
+      while (j < e && b[j] === 32) j++;
+      if (j < e && b[j] !== 44) plain = false;
+      if (plain && n > 0 && n <= 15) {
+        const v = frac ? m / POW10[frac] : m;
+        cells.nums[cell] = neg ? -v : v;
+        i = j;
+      } else {
+        while (j < e && b[j] !== 44) j++;
+        const text = cellText(b, cs, j).trim();
+        const x = +text;
+        if (Number.isFinite(x) && text !== '') cells.nums[cell] = x;
+        else {
+          cells.nums[cell] = NaN;
+          if (!Number.isNaN(x) && BIG_EXPONENT.test(text)) overflow = true;
+        }
+        i = j;
+      }
+    } else {
+      while (i < e && b[i] !== 44) i++;
+      if (cell < width) {
+        const text = cellText(b, cs, i);
+        cells.texts[cell] = text;
+        if (BIG_EXPONENT.test(text) && !Number.isFinite(+text) && !Number.isNaN(+text)) overflow = true;
+      }
+    }
+    cell++;
+    if (i >= e) break;
+    i++; // the comma
+    if (i === e) {
+      // A row ending in a comma has an empty last cell.
+      if (cell < width) {
+        if (cells.numeric[cell]) cells.nums[cell] = NaN;
+        else cells.texts[cell] = '';
+      }
+      cell++;
+      break;
+    }
+  }
+  if (cell !== width) return cell;
+  return overflow ? -1 : 0;
+}
