@@ -188,9 +188,15 @@ const deploy = z
       .object({
         duration: duration.default('24h').describe('How long the shadow bakes before it is judged.'),
         samplingPercent: percent.default(100).describe('Share of production requests copied to the shadow, in percent.'),
+        maxUpdateAttempts: z
+          .number()
+          .int()
+          .min(1)
+          .default(3)
+          .describe('UpdateEndpoint attempts to put the shadow in service before the deployment fails (exit 1).'),
       })
       .strict()
-      .default({ duration: '24h', samplingPercent: 100 })
+      .default({ duration: '24h', samplingPercent: 100, maxUpdateAttempts: 3 })
       .describe('Shadow stage: the candidate receives a copy of live requests; its answers are discarded.'),
     bake: z
       .object({

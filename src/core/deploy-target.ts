@@ -20,7 +20,7 @@ export interface DeployTarget {
   variantName: string;
   artifacts: string;
   dataCapture: { destination: string; samplingPercent: number };
-  shadow: { duration: Duration; samplingPercent: number };
+  shadow: { duration: Duration; samplingPercent: number; maxUpdateAttempts?: number };
   bake: BakeCriteria & { latencyStatistic: 'average' | 'p50' | 'p99' };
   cutover: CutoverPolicy;
   terminationWait: Duration;

@@ -65,6 +65,8 @@ export interface DeploymentRecord {
   bake?: BakeOutcome;
   cutoverIssuedAt?: string;
   aliasMoved?: boolean;
+  /** UpdateEndpoint calls issued per endpoint config (a shadow update SageMaker keeps failing is capped). */
+  updateAttempts?: Record<string, number>;
   /** Why the deployment ended as rolled-back or failed. */
   reason?: string;
   /** When each stage was entered. */
@@ -87,6 +89,8 @@ export interface Observed {
 
 export interface Policy {
   shadowDurationMs: number;
+  /** UpdateEndpoint calls to the shadow config before the deployment fails (default 3). */
+  maxUpdateAttempts?: number;
 }
 
 export type Action =
@@ -100,7 +104,8 @@ export type Action =
   | { kind: 'judge-bake' }
   | { kind: 'advance'; to: Stage; note?: string }
   | { kind: 'move-alias' }
-  | { kind: 'fail'; reason: string }
+  /** `check`: a limit said no (exit 1), not a service failure (exit 3). */
+  | { kind: 'fail'; reason: string; check?: boolean }
   | { kind: 'nothing' };
 
 const BUSY: EndpointStatus[] = ['Creating', 'Updating', 'SystemUpdating', 'RollingBack', 'Deleting'];
@@ -173,6 +178,15 @@ export function decide(r: DeploymentRecord, o: Observed, p: Policy): Action {
       if (BUSY.includes(ep.status)) return { kind: 'wait-endpoint', status: ep.status, why: `endpoint is ${ep.status}` };
       if (ep.status !== 'InService') return { kind: 'fail', reason: `endpoint is ${ep.status}: ${ep.failureReason ?? 'no reason given'}` };
       if (ep.configName === r.names.shadowConfig) return { kind: 'advance', to: 'bake', note: 'shadow in service' };
+      const tried = r.updateAttempts?.[r.names.shadowConfig] ?? 0;
+      const cap = p.maxUpdateAttempts ?? 3;
+      if (tried >= cap) {
+        return {
+          kind: 'fail',
+          check: true,
+          reason: `SageMaker did not put the shadow config ${r.names.shadowConfig} in service after ${tried} UpdateEndpoint attempts (limit ${cap}; last failure: ${ep.failureReason ?? 'none given'})`,
+        };
+      }
       return { kind: 'update-endpoint', config: 'shadow', blueGreen: false, why: 'add the candidate as a shadow variant' };
     }
     case 'bake': {

@@ -56,7 +56,11 @@ export async function runPromote(p: DeployPorts, s: DeploySettings, candidate: M
     if (p.signal?.aborted) break;
     const ep = await p.sagemaker.describeEndpoint(d.endpointName);
     const now = p.clock.now();
-    const action = decide(rec, { now, endpoint: ep }, { shadowDurationMs: durationMs(d.shadow.duration) });
+    const action = decide(
+      rec,
+      { now, endpoint: ep },
+      { shadowDurationMs: durationMs(d.shadow.duration), maxUpdateAttempts: d.shadow.maxUpdateAttempts },
+    );
     const budgetLeft = s.waitBudgetMs - (now.getTime() - started);
     switch (action.kind) {
       case 'nothing':
@@ -81,8 +85,14 @@ export async function runPromote(p: DeployPorts, s: DeploySettings, candidate: M
           action: 'deployment.failed',
           deploymentId: rec.id,
           actor: s.actor,
-          details: { reason: action.reason },
+          details: { reason: action.reason, ...(rec.updateAttempts && { updateAttempts: rec.updateAttempts }) },
         });
+        if (action.check) {
+          throw new CheckFailedError('DEPLOYMENT_FAILED', `deployment ${rec.id} failed: ${action.reason}`, {
+            hint: 'The previous model keeps serving. Check why SageMaker rejects the candidate (the endpoint events and logs), then promote again.',
+            details: { deployment: rec.id, stage: rec.stage, updateAttempts: rec.updateAttempts ?? {} },
+          });
+        }
         throw new ExternalError('DEPLOYMENT_FAILED', `deployment ${rec.id} failed: ${action.reason}`, {
           hint: 'Check the endpoint in the SageMaker console; the previous model keeps serving. Then promote again.',
         });
@@ -216,6 +226,9 @@ async function act(
         await p.sagemaker.createEndpointConfig(shadowConfigSpec(d, rec));
         steps.push(`SageMaker CreateEndpointConfig ${rec.names.shadowConfig}`);
         configName = rec.names.shadowConfig;
+        // Counted before the call: a run killed after it still counts the attempt.
+        const attempts = { ...rec.updateAttempts, [configName]: (rec.updateAttempts?.[configName] ?? 0) + 1 };
+        rec = await save({ ...rec, updateAttempts: attempts });
       } else if (a.config === 'final') {
         await p.sagemaker.createEndpointConfig(finalConfigSpec(d, rec));
         steps.push(`SageMaker CreateEndpointConfig ${rec.names.finalConfig}`);

@@ -240,6 +240,32 @@ describe('promote over fakes', () => {
     expect(w.registry.aliases.get('production')).toBe('1');
   });
 
+  it('a shadow update SageMaker keeps failing is tried deploy.shadow.maxUpdateAttempts times, then the deployment fails (exit 1)', async () => {
+    const w = world();
+    const d = deployConfig({ shadow: { duration: '1h', maxUpdateAttempts: 2 } });
+    await firstDeployment(w, d);
+    w.sm.opts.failUpdates = true;
+    // Scheduled runs that each give up waiting soon: the attempts add up across runs.
+    const outcomes: string[] = [];
+    let err: unknown;
+    for (let run = 0; run < 10 && !err; run++) {
+      await runPromote(w.ports, settings(d, 2000), { registeredModel: 'churn', version: '2' }).then(
+        (r) => outcomes.push(r.outcome),
+        (e: unknown) => (err = e),
+      );
+    }
+    expect(err).toMatchObject({ code: 'DEPLOYMENT_FAILED' });
+    expect(exitCodeFor(err)).toBe(1);
+    expect((err as Error).message).toMatch(/after 2 UpdateEndpoint attempts \(limit 2; last failure: update failed\)/);
+    expect(w.sm.calls.filter((c) => c.op === 'UpdateEndpoint')).toHaveLength(2);
+    const rec = (await deploymentStore(w.store, d).current())!;
+    expect(rec.stage).toBe('failed');
+    expect(rec.updateAttempts).toEqual({ [rec.names.shadowConfig]: 2 });
+    expect(rec.reason).toMatch(/after 2 UpdateEndpoint attempts/);
+    const failed = (await w.ports.audit.tail(5)).find((x) => x.action === 'deployment.failed')!;
+    expect(failed.details).toMatchObject({ updateAttempts: { [rec.names.shadowConfig]: 2 } });
+  });
+
   it('a second candidate while one is in progress is refused as a check (exit 1), not as a held lock (exit 4)', async () => {
     const w = world();
     const d = deployConfig();
