@@ -228,6 +228,12 @@ const deploy = z
           .nonnegative()
           .default(100)
           .describe('Fewest matched request pairs needed to judge; fewer fails the bake (fail closed).'),
+        maxPendingRecords: z
+          .number()
+          .int()
+          .min(1)
+          .default(100_000)
+          .describe("Most capture records held while waiting for their match (bounds the bake's memory); the oldest is dropped beyond it."),
       })
       .strict()
       .default({
@@ -237,6 +243,7 @@ const deploy = z
         minOutputAgreement: 0.95,
         outputTolerance: 1e-6,
         minComparedSamples: 100,
+        maxPendingRecords: 100_000,
       })
       .describe('When the shadow passes the bake.'),
     cutover: cutover.default({ type: 'canary', size: 10, wait: '10m' }),

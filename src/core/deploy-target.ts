@@ -21,7 +21,7 @@ export interface DeployTarget {
   artifacts: string;
   dataCapture: { destination: string; samplingPercent: number };
   shadow: { duration: Duration; samplingPercent: number; maxUpdateAttempts?: number };
-  bake: BakeCriteria & { latencyStatistic: 'average' | 'p50' | 'p99' };
+  bake: BakeCriteria & { latencyStatistic: 'average' | 'p50' | 'p99'; maxPendingRecords?: number };
   cutover: CutoverPolicy;
   terminationWait: Duration;
   maxExecutionTimeout: Duration;

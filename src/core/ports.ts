@@ -271,9 +271,9 @@ export interface PackagerPort {
   package(candidate: ModelRef, destUri: string): Promise<void>;
 }
 
-/** Reads captured request/response pairs of one variant in a time window. */
+/** Streams captured request/response pairs of one variant in a time window, in batches, roughly in time order. */
 export interface CapturePort {
-  read(endpoint: string, variant: string, since: Date, until: Date): Promise<CapturedPair[]>;
+  read(endpoint: string, variant: string, since: Date, until: Date): AsyncIterable<CapturedPair[]>;
 }
 
 /** Time, injected: tests and --dry-run run it compressed. */

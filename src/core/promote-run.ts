@@ -7,7 +7,7 @@
 import { CheckFailedError, ExternalError } from './errors.js';
 import type { DeploySettings, DeployTarget } from './deploy-target.js';
 import type { DeployPorts } from './ports.js';
-import { judgeBake, matchPairs, type VariantStats } from './bake.js';
+import { CaptureMatcher, compareCapture, judgeBake, type VariantStats } from './bake.js';
 import { durationMs } from './duration.js';
 import { advance, decide, isTerminal, newDeployment, type Action, type DeploymentRecord, type ModelRef } from './deployment.js';
 import { deploymentStore, type DeploymentStore } from './deployment-store.js';
@@ -320,9 +320,12 @@ async function bakeVerdict(p: DeployPorts, d: DeployTarget, rec: DeploymentRecor
     return { invocations: inv, errors: err, latency: vals.length ? Math.max(...vals) : null };
   };
   const [production, shadow] = [await stats(d.variantName), await stats(SHADOW_VARIANT)];
-  const prodPairs = await p.capture.read(d.endpointName, d.variantName, start, end);
-  const shadowPairs = await p.capture.read(d.endpointName, SHADOW_VARIANT, start, end);
-  return judgeBake(d.bake, { production, shadow }, matchPairs(prodPairs, shadowPairs), {
+  const outputs = await compareCapture(
+    p.capture.read(d.endpointName, d.variantName, start, end),
+    p.capture.read(d.endpointName, SHADOW_VARIANT, start, end),
+    new CaptureMatcher(d.bake.outputTolerance, d.bake.maxPendingRecords),
+  );
+  return judgeBake(d.bake, { production, shadow }, outputs, {
     latencyStatistic: stat,
     from: start,
     to: end,

@@ -79,8 +79,8 @@ function world(opts: { alarmFires?: boolean; busyPolls?: number } = {}): World {
     },
   };
   const capture = {
-    async read(_e: string, variant: string): Promise<CapturedPair[]> {
-      return Array.from({ length: 5 }, (_, i) => ({
+    async *read(_e: string, variant: string): AsyncIterable<CapturedPair[]> {
+      yield Array.from({ length: 5 }, (_, i) => ({
         inferenceId: `id-${i}`,
         input: `${i},${i}`,
         output: variant === SHADOW_VARIANT ? shadowAnswer.value : '1',
