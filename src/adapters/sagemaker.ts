@@ -129,6 +129,13 @@ export async function sageMakerPort(client: SageMakerClient): Promise<SageMakerP
         if (!notFound(e)) throw smError('DeleteEndpointConfig', e);
       }
     },
+    async deleteEndpoint(name) {
+      try {
+        await client.send(new sm.DeleteEndpointCommand({ EndpointName: name }));
+      } catch (e) {
+        if (!notFound(e)) throw smError('DeleteEndpoint', e);
+      }
+    },
   };
 }
 
@@ -274,5 +281,9 @@ export class MemorySageMaker implements SageMakerPort {
   async deleteEndpointConfig(name: string) {
     this.rec('DeleteEndpointConfig', { name });
     this.configs.delete(name);
+  }
+  async deleteEndpoint(name: string) {
+    this.rec('DeleteEndpoint', { name });
+    this.endpoints.delete(name);
   }
 }

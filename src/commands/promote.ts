@@ -227,6 +227,11 @@ async function dryRun(ctx: CommandContext, w: Wiring, named: Named | undefined):
     },
     registry: { ...real.registry, setAlias: async () => {}, deleteAlias: async () => {} },
     packager: { package: async () => {} },
+    // The plan lists the smoke test's calls; it does not send them (the candidate is not deployed).
+    smoke: {
+      example: async () => ({ body: '', contentType: 'application/json', source: 'the model input example' }),
+      invoke: async () => ({ status: 200, body: '[]' }),
+    },
     audit: openAuditLog({
       store: memStore,
       location: { bucket: 'dry-run', prefix: '' },

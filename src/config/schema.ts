@@ -246,6 +246,20 @@ const deploy = z
         maxPendingRecords: 100_000,
       })
       .describe('When the shadow passes the bake.'),
+    smokeTest: z
+      .object({
+        enabled: z.boolean().default(true).describe('Send example rows to the candidate before any user request can reach it.'),
+        rows: z
+          .number()
+          .int()
+          .min(1)
+          .max(1000)
+          .default(5)
+          .describe("Rows sent: the first of the model's MLflow input example, else of train.holdout."),
+      })
+      .strict()
+      .default({ enabled: true, rows: 5 })
+      .describe('Smoke test: the candidate must answer example rows (2xx, same shape as production) or it is removed (exit 1).'),
     cutover: cutover.default({ type: 'canary', size: 10, wait: '10m' }),
     terminationWait: durationBetween(0, 3_600_000, '0-1h').default('5m').describe('How long the old fleet stays after the cutover (0-1h).'),
     maxExecutionTimeout: durationBetween(600_000, 28_800_000, '10m-8h')

@@ -6,6 +6,7 @@
 import type { EndpointView, ModelRef } from './deployment.js';
 import type { AuditAnchor, AuditEvent, AuditHead, AuditRecord, ChainReport } from './audit.js';
 import type { CapturedPair } from './bake.js';
+import type { SmokeAnswer, SmokeRequest } from './smoke.js';
 import type { LiveSummary } from './drift/evaluate.js';
 import type { Profile } from './drift/profile.js';
 import type { ScanStats } from './drift/scan.js';
@@ -89,6 +90,8 @@ export interface SageMakerPort {
   addTags(arn: string, tags: Tag[]): Promise<void>;
   listTags(arn: string): Promise<Tag[]>;
   deleteEndpointConfig(name: string): Promise<void>;
+  /** Deletes the endpoint (a first deployment whose smoke test failed); absent is success. */
+  deleteEndpoint(name: string): Promise<void>;
 }
 
 // --- CloudWatch (monitor publishes drift; promote makes and reads alarms) ---
@@ -276,6 +279,14 @@ export interface CapturePort {
   read(endpoint: string, variant: string, since: Date, until: Date): AsyncIterable<CapturedPair[]>;
 }
 
+/** What promote's smoke test needs: example rows for a model version, and a direct call to one variant. */
+export interface SmokePort {
+  /** Up to `rows` example rows of the version (its MLflow input example, else the holdout file); undefined when there are none. */
+  example(candidate: ModelRef, rows: number): Promise<SmokeRequest | undefined>;
+  /** InvokeEndpoint with TargetVariant; a model error is an answer (status and body), not an exception. */
+  invoke(endpoint: string, variant: string, req: SmokeRequest): Promise<SmokeAnswer>;
+}
+
 /** Time, injected: tests and --dry-run run it compressed. */
 export interface Clock {
   now(): Date;
@@ -289,6 +300,8 @@ export interface DeployPorts {
   registry: RegistryPort;
   packager: PackagerPort;
   capture: CapturePort;
+  /** The smoke test's rows and calls (without it the smoke test is recorded as skipped). */
+  smoke?: SmokePort;
   audit: AuditLog;
   clock: Clock;
   log(msg: string): void;
