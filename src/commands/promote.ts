@@ -146,6 +146,7 @@ function shape(ctx: CommandContext, w: Wiring, r: RunResult, dry = false): Comma
     deployment: rec?.id ?? null,
     candidate: rec?.candidate ?? null,
     waitingFor: r.waitingFor ?? null,
+    smoke: rec?.smoke ?? null,
     bake: rec?.bake ?? null,
     steps: r.steps,
     dryRun: dry,

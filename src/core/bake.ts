@@ -133,19 +133,31 @@ export async function compareCapture(
   shadow: AsyncIterable<CapturedPair[]>,
   matcher: CaptureMatcher,
 ): Promise<OutputComparison> {
-  const its: [Side, AsyncIterator<CapturedPair[]>][] = [
-    ['production', production[Symbol.asyncIterator]()],
-    ['shadow', shadow[Symbol.asyncIterator]()],
-  ];
-  while (its.length) {
-    for (let i = 0; i < its.length;) {
-      const [side, it] = its[i];
-      const r = await it.next();
+  // Both sides read ahead by one batch, so their reads overlap; a batch is matched when its turn comes.
+  const ahead = (it: AsyncIterator<CapturedPair[]>) => {
+    const next = it.next();
+    next.catch(() => undefined); // awaited in its turn; this only keeps it from being an unhandled rejection meanwhile
+    return next;
+  };
+  const sides = (
+    [
+      ['production', production],
+      ['shadow', shadow],
+    ] as const
+  ).map(([side, source]) => {
+    const it = source[Symbol.asyncIterator]();
+    return { side, it, next: ahead(it) };
+  });
+  while (sides.length) {
+    for (let i = 0; i < sides.length;) {
+      const s = sides[i];
+      const r = await s.next;
       if (r.done) {
-        its.splice(i, 1);
+        sides.splice(i, 1);
         continue;
       }
-      for (const p of r.value) matcher.add(side, p);
+      s.next = ahead(s.it);
+      for (const p of r.value) matcher.add(s.side, p);
       i++;
     }
   }
