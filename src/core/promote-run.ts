@@ -441,19 +441,23 @@ export function inProgressError(rec: DeploymentRecord, wanted: string): CheckFai
 }
 
 /**
- * The exit-1 error of a promotion whose check said no: it ended rolled back, or its bake failed
- * and the shadow is still being removed (a later run records the rollback). Undefined otherwise.
+ * The exit-1 error of a promotion whose check said no: it ended rolled back, or its smoke test or
+ * bake failed and the candidate is still being removed (a later run records the rollback).
+ * Undefined otherwise.
  */
 export function promoteVerdict(r: RunResult): CheckFailedError | undefined {
   const rec = r.deployment;
   if (!rec) return undefined;
   const bakeFailed = rec.bake !== undefined && !rec.bake.passed;
   const smokeFailed = rec.smoke?.passed === false;
-  if (r.outcome !== 'rolled-back' && !(bakeFailed && rec.stage === 'bake')) return undefined;
+  const removing = (bakeFailed && rec.stage === 'bake') || (smokeFailed && !isTerminal(rec.stage));
+  if (r.outcome !== 'rolled-back' && !removing) return undefined;
   const what =
     r.outcome === 'rolled-back'
       ? `was rolled back: ${rec.reason ?? 'see the audit trail'}`
-      : 'failed its bake; the shadow is being removed';
+      : smokeFailed
+        ? `failed its smoke test (${rec.smoke!.reason}); the candidate is being removed`
+        : 'failed its bake; the shadow is being removed';
   return new CheckFailedError('PROMOTION_ROLLED_BACK', `deployment ${rec.id} ${what}`, {
     hint: bakeFailed
       ? `bake: ${rec.bake!.reasons.join('; ')}`

@@ -324,6 +324,25 @@ describe('promote over fakes', () => {
     expect(await w.ports.audit.verify()).toMatchObject({ ok: true });
   });
 
+  it('the run whose smoke test fails exits 1 even when its wait ends before the candidate is removed', async () => {
+    const w = world({ busyPolls: 50 });
+    const d = deployConfig();
+    await firstDeployment(w, d);
+    w.ports.smoke = smokePort({ candidate: { status: 503, body: 'unavailable' } });
+    let r = await runPromote(w.ports, settings(d, 0), { registeredModel: 'churn', version: '2' });
+    for (let i = 0; i < 200 && !r.deployment!.smoke; i++)
+      r = await runPromote(w.ports, settings(d, 0), { registeredModel: 'churn', version: '2' });
+    expect(r.deployment).toMatchObject({ stage: 'shadow', smoke: { passed: false } });
+    expect(r.outcome).not.toBe('rolled-back');
+    expect(promoteVerdict(r)!.message).toMatch(
+      /failed its smoke test \(variant "candidate" answered HTTP 503: unavailable\); the candidate is being removed/,
+    );
+    expect(exitCodeFor(promoteVerdict(r))).toBe(1);
+    const later = await runPromote(w.ports, settings(d, 600_000), { registeredModel: 'churn', version: '2' });
+    expect(later.outcome).toBe('rolled-back');
+    expect(exitCodeFor(promoteVerdict(later))).toBe(1);
+  });
+
   it('smoke test: an answer of another shape than production fails it', async () => {
     const w = world();
     const d = deployConfig();
