@@ -343,6 +343,19 @@ describe('promote over fakes', () => {
     expect(exitCodeFor(promoteVerdict(later))).toBe(1);
   });
 
+  it('rollback while the candidate waits for its smoke test puts the previous config back', async () => {
+    const w = world();
+    const d = deployConfig();
+    await firstDeployment(w, d);
+    const before = (await w.sm.describeEndpoint('churn'))!.configName;
+    w.ports.smoke = smokePort({});
+    const r = await runPromote(w.ports, settings(d, 0), { registeredModel: 'churn', version: '2' });
+    expect(w.sm.endpoints.get('churn')!.pending?.config).toBe(r.deployment!.names.smokeConfig);
+    const rb = await runRollback(w.ports, settings(d), 'operator');
+    expect(rb.outcome).toBe('rolled-back');
+    expect((await w.sm.describeEndpoint('churn'))!.configName).toBe(before);
+  });
+
   it('smoke test: an answer of another shape than production fails it', async () => {
     const w = world();
     const d = deployConfig();
