@@ -300,40 +300,67 @@ export async function listCaptureObjects(o: S3CaptureOptions): Promise<CaptureFi
   return out;
 }
 
+/** The bake's capture port, with the count of S3 requests it made (bench/promote prints it). */
+export interface S3CapturePort extends CapturePort {
+  readonly s3Requests: number;
+}
+
 /**
  * The bake's capture port: request/response pairs of one variant in a window, from the data
- * capture destination. Capture files are many and small (SageMaker writes one per batch), so
- * they are read 16 at a time.
+ * capture destination. The hour prefixes of the window are listed at once; capture files are many
+ * and small (SageMaker writes one per batch), so `concurrency` of them are fetched at a time and
+ * yielded in key (time) order: memory holds at most that many objects' pairs.
  */
-export function s3CapturePort(client: S3Client, destination: string, signal?: AbortSignal): CapturePort {
+export function s3CapturePort(client: S3Client, destination: string, signal?: AbortSignal, concurrency = 16): S3CapturePort {
+  let requests = 0;
+  const { bucket, prefix } = parseS3Uri(destination);
+  const fetchPairs = async (obj: CaptureFileRef, window: TimeWindow): Promise<CapturedPair[]> => {
+    requests++;
+    const out: CapturedPair[] = [];
+    for await (const batch of s3CaptureLines(client, [obj], signal)) {
+      for (const line of batch.lines) {
+        const p = line.trim() ? capturedPair(line, window) : undefined;
+        if (p) out.push(p);
+      }
+    }
+    return out;
+  };
   return {
-    async read(endpoint, variant, since, until) {
-      const { bucket, prefix } = parseS3Uri(destination);
+    get s3Requests() {
+      return requests;
+    },
+    async *read(endpoint, variant, since, until) {
       const window = { from: since.getTime(), to: until.getTime() + 1 };
-      const objects = await listCaptureObjects({
-        client,
-        bucket,
-        prefix,
-        endpoint,
-        variants: [variant],
-        window,
-        signal,
-        skipModifiedBefore: window.from - 1000,
-      });
-      const out: CapturedPair[] = [];
+      // An object last modified before the window began holds no record from inside it.
+      const notBefore = window.from - 1000;
+      const listings = await Promise.all(
+        hourPrefixes(window).map(async (hour) => {
+          const r = await listAll(client, { bucket, prefix: joinKey(prefix, endpoint, variant, hour), signal });
+          // ListObjectsV2 pages hold up to 1000 keys (no delimiter here: every key is an object).
+          requests += Math.max(1, Math.ceil(r.objects.length / 1000));
+          return r.objects;
+        }),
+      );
+      const objects = listings
+        .flat()
+        .filter((c) => !(c.lastModified && c.lastModified.getTime() < notBefore))
+        .map((c) => ({ name: `s3://${bucket}/${c.key}`, size: c.size }));
+      // A sliding window of fetches in flight, consumed in order.
+      const inFlight: Promise<CapturedPair[]>[] = [];
       let next = 0;
-      const worker = async () => {
-        while (next < objects.length) {
-          for await (const batch of s3CaptureLines(client, [objects[next++]], signal)) {
-            for (const line of batch.lines) {
-              const p = line.trim() ? capturedPair(line, window) : undefined;
-              if (p) out.push(p);
-            }
-          }
+      const fill = () => {
+        while (next < objects.length && inFlight.length < concurrency) {
+          const p = fetchPairs(objects[next++], window);
+          p.catch(() => undefined); // awaited below in order; this only keeps a later failure from being unhandled meanwhile
+          inFlight.push(p);
         }
       };
-      await Promise.all(Array.from({ length: Math.min(16, objects.length) }, worker));
-      return out;
+      fill();
+      while (inFlight.length) {
+        const pairs = await inFlight.shift()!;
+        fill();
+        if (pairs.length) yield pairs;
+      }
     },
   };
 }

@@ -136,6 +136,13 @@ export async function sageMakerPort(client: SageMakerClient): Promise<SageMakerP
         if (!notFound(e)) throw smError('DeleteModel', e);
       }
     },
+    async deleteEndpoint(name) {
+      try {
+        await client.send(new sm.DeleteEndpointCommand({ EndpointName: name }));
+      } catch (e) {
+        if (!notFound(e)) throw smError('DeleteEndpoint', e);
+      }
+    },
   };
 }
 
@@ -285,5 +292,9 @@ export class MemorySageMaker implements SageMakerPort {
   async deleteModel(name: string) {
     this.rec('DeleteModel', { name });
     this.models.delete(name);
+  }
+  async deleteEndpoint(name: string) {
+    this.rec('DeleteEndpoint', { name });
+    this.endpoints.delete(name);
   }
 }

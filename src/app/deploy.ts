@@ -5,11 +5,12 @@
  * another.
  */
 import { randomUUID } from 'node:crypto';
+import path from 'node:path';
 import { hostname, userInfo } from 'node:os';
 import type { CommandContext } from '../cli/context.js';
 import type { Config, DeployConfig } from '../config/schema.js';
 import { auditLogFor, type AuditLog } from '../adapters/audit-log.js';
-import { awsSettings, cloudWatchClient, s3Client, sageMakerClient, type AwsSettings } from '../adapters/aws.js';
+import { awsSettings, cloudWatchClient, s3Client, sageMakerClient, sageMakerRuntimeClient, type AwsSettings } from '../adapters/aws.js';
 import { s3CapturePort } from '../adapters/capture-source.js';
 import { detectCi } from '../adapters/ci.js';
 import { systemClock } from '../adapters/clock.js';
@@ -19,6 +20,7 @@ import { acquireLock, breakLock, type HeldLock } from '../adapters/lock.js';
 import type { MlflowClient } from '../adapters/mlflow.js';
 import { mlflowPackager } from '../adapters/model-package.js';
 import { sageMakerPort, type SageMakerPort } from '../adapters/sagemaker.js';
+import { smokeTestPort } from '../adapters/smoke-test.js';
 import { parseS3Uri, s3Store, type ObjectStore } from '../adapters/s3-store.js';
 import type { AuditEvent } from '../core/audit.js';
 import type { DeploySettings } from '../core/deploy-target.js';
@@ -151,6 +153,12 @@ export async function wire(ctx: CommandContext, opts: Record<string, unknown> = 
       registry: registryOver(m),
       packager: mlflowPackager(m, store),
       capture: s3CapturePort(s3, deploy.dataCapture.destination, ctx.signal),
+      smoke: smokeTestPort({
+        runtime: await sageMakerRuntimeClient(aws),
+        mlflow,
+        holdout: config.train.holdout ? path.resolve(root, config.train.holdout) : undefined,
+        signal: ctx.signal,
+      }),
       audit,
       clock,
       log: (msg) => ctx.io.info(msg),

@@ -276,14 +276,17 @@ export const COMMANDS = [
     summary: 'Deploy the candidate to SageMaker: shadow bake, then a guarded blue/green cutover',
     description:
       "Advances the endpoint's deployment as far as it can now and exits 0 with the stage reached:\n" +
-      'package (model.tar.gz to S3, CreateModel) -> shadow (candidate beside production, data capture on)\n' +
+      'package (model.tar.gz to S3, CreateModel) -> shadow (smoke test first: example rows sent to the\n' +
+      'candidate at weight 0 with TargetVariant, before any user request can reach it; then the\n' +
+      'candidate beside production as a shadow, data capture on)\n' +
       '-> bake (after deploy.shadow.duration: errors, latency and output agreement vs production) ->\n' +
       'cutover (blue/green UpdateEndpoint with auto-rollback on 5XX, latency and drift alarms) -> done\n' +
       '(the production alias moves to the candidate). Run it again (a scheduled job) to continue.\n' +
       'The first deployment of a new endpoint creates it directly. One writer per endpoint (S3 lock).\n' +
       'Only a candidate whose MLflow run is FINISHED is registered and deployed.\n' +
       '\n' +
-      'Exit codes: 0 advanced, waiting or nothing to do; 1 the bake failed (rolled back by itself),\n' +
+      'Exit codes: 0 advanced, waiting or nothing to do; 1 the smoke test or the bake failed (rolled\n' +
+      'back by itself), SageMaker kept failing the shadow update (deploy.shadow.maxUpdateAttempts),\n' +
       'SageMaker rolled the cutover back on an alarm, or a deployment of another version is still in\n' +
       'progress (continue it with `mlops promote`, or end it with `mlops rollback`); 2 bad input, or\n' +
       'the candidate run is not FINISHED; 3 AWS or MLflow failed, or the deployment state in S3 is\n' +

@@ -171,6 +171,7 @@ function shape(ctx: CommandContext, w: Wiring, r: RunResult, links: ConsoleLinks
     deployment: rec?.id ?? null,
     candidate: rec?.candidate ?? null,
     waitingFor: r.waitingFor ?? null,
+    smoke: rec?.smoke ?? null,
     bake: rec?.bake ?? null,
     steps: r.steps,
     dryRun: dry,
@@ -254,6 +255,11 @@ async function dryRun(ctx: CommandContext, w: Wiring, named: Named | undefined, 
     },
     registry: { ...real.registry, setAlias: async () => {}, deleteAlias: async () => {} },
     packager: { package: async () => {} },
+    // The plan lists the smoke test's calls; it does not send them (the candidate is not deployed).
+    smoke: {
+      example: async () => ({ body: '', contentType: 'application/json', source: 'the model input example' }),
+      invoke: async () => ({ status: 200, body: '[]' }),
+    },
     audit: openAuditLog({
       store: memStore,
       location: { bucket: 'dry-run', prefix: '' },

@@ -262,9 +262,15 @@ const deploy = z
       .object({
         duration: duration.default('24h').describe('How long the shadow bakes before it is judged.'),
         samplingPercent: percent.default(100).describe('Share of production requests copied to the shadow, in percent.'),
+        maxUpdateAttempts: z
+          .number()
+          .int()
+          .min(1)
+          .default(3)
+          .describe('UpdateEndpoint attempts to put the shadow in service before the deployment fails (exit 1).'),
       })
       .strict()
-      .default({ duration: '24h', samplingPercent: 100 })
+      .default({ duration: '24h', samplingPercent: 100, maxUpdateAttempts: 3 })
       .describe('Shadow stage: the candidate receives a copy of live requests; its answers are discarded.'),
     bake: z
       .object({
@@ -296,6 +302,12 @@ const deploy = z
           .nonnegative()
           .default(100)
           .describe('Fewest matched request pairs needed to judge; fewer fails the bake (fail closed).'),
+        maxPendingRecords: z
+          .number()
+          .int()
+          .min(1)
+          .default(100_000)
+          .describe("Most capture records held while waiting for their match (bounds the bake's memory); the oldest is dropped beyond it."),
       })
       .strict()
       .default({
@@ -305,8 +317,23 @@ const deploy = z
         minOutputAgreement: 0.95,
         outputTolerance: 1e-6,
         minComparedSamples: 100,
+        maxPendingRecords: 100_000,
       })
       .describe('When the shadow passes the bake.'),
+    smokeTest: z
+      .object({
+        enabled: z.boolean().default(true).describe('Send example rows to the candidate before any user request can reach it.'),
+        rows: z
+          .number()
+          .int()
+          .min(1)
+          .max(1000)
+          .default(5)
+          .describe("Rows sent: the first of the model's MLflow input example, else of train.holdout."),
+      })
+      .strict()
+      .default({ enabled: true, rows: 5 })
+      .describe('Smoke test: the candidate must answer example rows (2xx, same shape as production) or it is removed (exit 1).'),
     cutover: cutover.default({ type: 'canary', size: 10, wait: '10m' }),
     terminationWait: durationBetween(0, 3_600_000, '0-1h').default('5m').describe('How long the old fleet stays after the cutover (0-1h).'),
     maxExecutionTimeout: durationBetween(600_000, 28_800_000, '10m-8h')

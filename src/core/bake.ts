@@ -1,7 +1,8 @@
 /**
  * The bake verdict: is the shadow as good as production on the same traffic? Pure.
  * Errors and latency come from CloudWatch per variant; output agreement from data capture, with
- * requests matched by inference id where callers set one, and by the request payload otherwise.
+ * requests matched by inference id where callers set one, and by the request payload otherwise,
+ * streamed: memory is bounded by the records still waiting for their match, not by the bake's length.
  */
 
 export interface VariantStats {
@@ -37,31 +38,130 @@ export interface BakeVerdict {
     latencyRatio: number | null;
     outputAgreement: number | null;
     comparedSamples: number;
+    unmatchedDropped: number;
     shadowInvocations: number;
   };
 }
 
-/** Pairs shadow records with production records for the same request. */
-export function matchPairs(production: CapturedPair[], shadow: CapturedPair[]): { prod: CapturedPair; shadow: CapturedPair }[] {
-  const byId = new Map<string, CapturedPair>();
-  const byInput = new Map<string, CapturedPair[]>();
-  for (const p of production) {
-    if (p.inferenceId) byId.set(p.inferenceId, p);
-    const list = byInput.get(p.input) ?? [];
-    list.push(p);
-    byInput.set(p.input, list);
+/** What the bake's output comparison found, folded as the capture streamed by. */
+export interface OutputComparison {
+  /** Request pairs matched (same request seen by production and shadow). */
+  compared: number;
+  /** Matched pairs whose outputs agree. */
+  agreeing: number;
+  /** Unmatched records dropped, oldest first, because more than `maxPending` were waiting. */
+  dropped: number;
+  /** The cap on records waiting for their other half. */
+  maxPending: number;
+}
+
+/** Default cap on unmatched capture records held at once by the bake (~100 MB at 1 KB a record). */
+export const DEFAULT_MAX_PENDING = 100_000;
+
+type Side = 'production' | 'shadow';
+
+/**
+ * Matches production and shadow capture records of the same request as they stream by, keyed by
+ * inference id (by the request payload when a caller set none). A matched pair is folded into the
+ * counts at once; only records still waiting for their other half are held, at most `maxPending`
+ * (the oldest is dropped beyond that: a production record the shadow never saw, with sampling
+ * below 100%, would otherwise be held for the whole bake).
+ */
+export class CaptureMatcher {
+  private readonly pending: Record<Side, Map<string, string[]>> = { production: new Map(), shadow: new Map() };
+  private held = 0;
+  private peak = 0;
+  private readonly counts = { compared: 0, agreeing: 0, dropped: 0 };
+
+  constructor(
+    private readonly tolerance: number,
+    readonly maxPending = DEFAULT_MAX_PENDING,
+  ) {}
+
+  /** Records one captured request/response of a side. */
+  add(side: Side, p: CapturedPair): void {
+    const key = p.inferenceId !== undefined ? `id:${p.inferenceId}` : `in:${p.input}`;
+    const other = this.pending[side === 'production' ? 'shadow' : 'production'];
+    const waiting = other.get(key);
+    if (waiting?.length) {
+      const output = waiting.shift()!;
+      if (waiting.length === 0) other.delete(key);
+      this.held--;
+      this.counts.compared++;
+      const [prod, shadow] = side === 'production' ? [p.output, output] : [output, p.output];
+      if (outputsAgree(prod, shadow, this.tolerance)) this.counts.agreeing++;
+      return;
+    }
+    const mine = this.pending[side];
+    const list = mine.get(key);
+    if (list) list.push(p.output);
+    else mine.set(key, [p.output]);
+    this.held++;
+    if (this.held > this.maxPending) this.dropOldest();
+    this.peak = Math.max(this.peak, this.held);
   }
-  const used = new Set<CapturedPair>();
-  const out: { prod: CapturedPair; shadow: CapturedPair }[] = [];
-  for (const s of shadow) {
-    let match = s.inferenceId ? byId.get(s.inferenceId) : undefined;
-    if (match && used.has(match)) match = undefined;
-    if (!match) match = (byInput.get(s.input) ?? []).find((p) => !used.has(p));
-    if (!match) continue;
-    used.add(match);
-    out.push({ prod: match, shadow: s });
+
+  /** Records waiting for their other half now, and the most ever held at once. */
+  get pendingNow(): number {
+    return this.held;
   }
-  return out;
+  get pendingPeak(): number {
+    return this.peak;
+  }
+
+  result(): OutputComparison {
+    return { ...this.counts, maxPending: this.maxPending };
+  }
+
+  private dropOldest() {
+    const side: Side = this.pending.production.size >= this.pending.shadow.size ? 'production' : 'shadow';
+    const map = this.pending[side];
+    const [key, list] = map.entries().next().value as [string, string[]];
+    list.shift();
+    if (list.length === 0) map.delete(key);
+    this.held--;
+    this.counts.dropped++;
+  }
+}
+
+/**
+ * Streams both variants' capture through a matcher, a batch from each in turn, so records of the
+ * same moment meet while they are pending.
+ */
+export async function compareCapture(
+  production: AsyncIterable<CapturedPair[]>,
+  shadow: AsyncIterable<CapturedPair[]>,
+  matcher: CaptureMatcher,
+): Promise<OutputComparison> {
+  // Both sides read ahead by one batch, so their reads overlap; a batch is matched when its turn comes.
+  const ahead = (it: AsyncIterator<CapturedPair[]>) => {
+    const next = it.next();
+    next.catch(() => undefined); // awaited in its turn; this only keeps it from being an unhandled rejection meanwhile
+    return next;
+  };
+  const sides = (
+    [
+      ['production', production],
+      ['shadow', shadow],
+    ] as const
+  ).map(([side, source]) => {
+    const it = source[Symbol.asyncIterator]();
+    return { side, it, next: ahead(it) };
+  });
+  while (sides.length) {
+    for (let i = 0; i < sides.length;) {
+      const s = sides[i];
+      const r = await s.next;
+      if (r.done) {
+        sides.splice(i, 1);
+        continue;
+      }
+      s.next = ahead(s.it);
+      for (const p of r.value) matcher.add(s.side, p);
+      i++;
+    }
+  }
+  return matcher.result();
 }
 
 /** Parses a model output into a flat list of scalars (JSON lists/objects, CSV lines). */
@@ -118,7 +218,7 @@ export interface BakeEvidence {
 export function judgeBake(
   c: BakeCriteria,
   stats: { production: VariantStats; shadow: VariantStats },
-  pairs: { prod: CapturedPair; shadow: CapturedPair }[],
+  outputs: OutputComparison,
   evidence?: BakeEvidence,
 ): BakeVerdict {
   const reasons: string[] = [];
@@ -156,10 +256,14 @@ export function judgeBake(
   if (ratio !== null && ratio > c.maxLatencyRatio) {
     reasons.push(`shadow latency is ${ratio.toFixed(2)}x production's (max ${c.maxLatencyRatio}x)`);
   }
-  const agreeing = pairs.filter((p) => outputsAgree(p.prod.output, p.shadow.output, c.outputTolerance)).length;
-  const agreement = pairs.length > 0 ? agreeing / pairs.length : null;
-  if (pairs.length < c.minComparedSamples) {
-    reasons.push(`only ${pairs.length} requests could be compared (need ${c.minComparedSamples})`);
+  const agreement = outputs.compared > 0 ? outputs.agreeing / outputs.compared : null;
+  if (outputs.compared < c.minComparedSamples) {
+    reasons.push(
+      `only ${outputs.compared} requests could be compared (need ${c.minComparedSamples})` +
+        (outputs.dropped > 0
+          ? `; ${outputs.dropped} capture records found no match while more than ${outputs.maxPending} were waiting and were dropped (production and shadow capture far apart in time, or requests without a shared inference id)`
+          : ''),
+    );
   }
   if (agreement !== null && agreement < c.minOutputAgreement) {
     reasons.push(`shadow agrees with production on ${pct(agreement)} of requests (need ${pct(c.minOutputAgreement)})`);
@@ -172,7 +276,8 @@ export function judgeBake(
       shadowErrorRate: shadowRate,
       latencyRatio: ratio,
       outputAgreement: agreement,
-      comparedSamples: pairs.length,
+      comparedSamples: outputs.compared,
+      unmatchedDropped: outputs.dropped,
       shadowInvocations: stats.shadow.invocations,
     },
   };

@@ -20,8 +20,10 @@ export interface DeployTarget {
   variantName: string;
   artifacts: string;
   dataCapture: { destination: string; samplingPercent: number };
-  shadow: { duration: Duration; samplingPercent: number };
-  bake: BakeCriteria & { latencyStatistic: 'average' | 'p50' | 'p99' };
+  shadow: { duration: Duration; samplingPercent: number; maxUpdateAttempts?: number };
+  bake: BakeCriteria & { latencyStatistic: 'average' | 'p50' | 'p99'; maxPendingRecords?: number };
+  /** Example rows sent to the candidate before any user traffic (optional: records made before it existed). */
+  smokeTest?: { enabled: boolean; rows: number };
   cutover: CutoverPolicy;
   terminationWait: Duration;
   maxExecutionTimeout: Duration;

@@ -7,8 +7,15 @@
  * serving production variant (a shadow is only ever added beside the current model).
  *
  *   package -> shadow -> bake -> cutover -> done        (first deployment: package -> cutover -> done)
- *                          \-> rolled-back (bake failed, or SageMaker rolled back on an alarm)
+ *                \          \-> rolled-back (bake failed, or SageMaker rolled back on an alarm)
+ *                 \-> rolled-back (smoke test failed: the candidate never took a user request)
+ *
+ * The smoke test runs where the candidate is first InService and before any user request can
+ * reach it: in the shadow stage on a config that adds it at weight 0 (before the shadow copies
+ * traffic to it), and for a first deployment on the new endpoint before it is done.
  */
+
+import type { SmokeOutcome } from './smoke.js';
 
 export type Stage = 'package' | 'shadow' | 'bake' | 'cutover' | 'done' | 'rolled-back' | 'failed';
 export const TERMINAL: readonly Stage[] = ['done', 'rolled-back', 'failed'];
@@ -56,15 +63,19 @@ export interface DeploymentRecord {
   /** The audit chain's head when the record was saved, anchored outside the chain (`audit verify` checks it). */
   auditHead?: { seq: number; hash: string };
   /** Deterministic SageMaker names, fixed when the record is created. */
-  names: { model: string; shadowConfig: string; finalConfig: string; restoreConfig?: string; alarms: string[] };
+  names: { model: string; shadowConfig: string; finalConfig: string; restoreConfig?: string; smokeConfig?: string; alarms: string[] };
   /** s3:// URI of the packaged model.tar.gz. */
   artifact: string;
   artifactUploaded?: boolean;
   modelCreated?: boolean;
   shadowStartedAt?: string;
+  /** The smoke test's outcome (absent: not run yet). */
+  smoke?: SmokeOutcome;
   bake?: BakeOutcome;
   cutoverIssuedAt?: string;
   aliasMoved?: boolean;
+  /** UpdateEndpoint calls issued per endpoint config (a shadow update SageMaker keeps failing is capped). */
+  updateAttempts?: Record<string, number>;
   /** Why the deployment ended as rolled-back or failed. */
   reason?: string;
   /** Resources of this deployment that `mlops gc` deleted (names and archive URIs). */
@@ -89,6 +100,10 @@ export interface Observed {
 
 export interface Policy {
   shadowDurationMs: number;
+  /** UpdateEndpoint calls to the shadow (or smoke) config before the deployment fails (default 3). */
+  maxUpdateAttempts?: number;
+  /** Whether the candidate is smoke-tested before any user request can reach it. */
+  smokeTest?: boolean;
 }
 
 export type Action =
@@ -96,13 +111,16 @@ export type Action =
   | { kind: 'create-model' }
   | { kind: 'create-endpoint'; config: 'final' }
   | { kind: 'create-config'; config: 'shadow' | 'final' }
-  | { kind: 'update-endpoint'; config: 'shadow' | 'final' | 'previous'; blueGreen: boolean; why: string }
+  | { kind: 'update-endpoint'; config: 'smoke' | 'shadow' | 'final' | 'previous'; blueGreen: boolean; why: string }
+  | { kind: 'smoke-test'; variant: 'smoke' | 'final' }
+  | { kind: 'delete-endpoint'; why: string }
   | { kind: 'wait-endpoint'; status: EndpointStatus; why: string }
   | { kind: 'wait-bake'; until: string; remainingMs: number }
   | { kind: 'judge-bake' }
   | { kind: 'advance'; to: Stage; note?: string }
   | { kind: 'move-alias' }
-  | { kind: 'fail'; reason: string }
+  /** `check`: a limit said no (exit 1), not a service failure (exit 3). */
+  | { kind: 'fail'; reason: string; check?: boolean }
   | { kind: 'nothing' };
 
 const BUSY: EndpointStatus[] = ['Creating', 'Updating', 'SystemUpdating', 'RollingBack', 'Deleting'];
@@ -115,6 +133,7 @@ export function resourceNames(endpoint: string, id: string, alarmsWanted = true)
     shadowConfig: `${base}-shadow`.slice(0, 63),
     finalConfig: `${base}-final`.slice(0, 63),
     restoreConfig: `${base}-restore`.slice(0, 63),
+    smokeConfig: `${base}-smoke`.slice(0, 63),
     alarms: alarmsWanted ? [`${base}-5xx`, `${base}-latency`, `${base}-drift`] : [],
   };
 }
@@ -175,7 +194,33 @@ export function decide(r: DeploymentRecord, o: Observed, p: Policy): Action {
       if (BUSY.includes(ep.status)) return { kind: 'wait-endpoint', status: ep.status, why: `endpoint is ${ep.status}` };
       if (ep.status !== 'InService') return { kind: 'fail', reason: `endpoint is ${ep.status}: ${ep.failureReason ?? 'no reason given'}` };
       if (ep.configName === r.names.shadowConfig) return { kind: 'advance', to: 'bake', note: 'shadow in service' };
-      return { kind: 'update-endpoint', config: 'shadow', blueGreen: false, why: 'add the candidate as a shadow variant' };
+      if (r.smoke && !r.smoke.passed) {
+        // Nothing reached users: drop the candidate's variant, then record the rollback.
+        if (ep.configName !== r.previous!.endpointConfig) {
+          return { kind: 'update-endpoint', config: 'previous', blueGreen: false, why: 'smoke test failed: remove the candidate' };
+        }
+        return { kind: 'advance', to: 'rolled-back', note: `smoke test failed: ${r.smoke.reason ?? 'see the deployment record'}` };
+      }
+      const smokeConfig = r.names.smokeConfig;
+      if (p.smokeTest && smokeConfig && !r.smoke) {
+        if (ep.configName === smokeConfig) return { kind: 'smoke-test', variant: 'smoke' };
+        return (
+          attemptsExhausted(r, smokeConfig, ep, p) ?? {
+            kind: 'update-endpoint',
+            config: 'smoke',
+            blueGreen: false,
+            why: 'add the candidate at weight 0 for the smoke test',
+          }
+        );
+      }
+      return (
+        attemptsExhausted(r, r.names.shadowConfig, ep, p) ?? {
+          kind: 'update-endpoint',
+          config: 'shadow',
+          blueGreen: false,
+          why: 'add the candidate as a shadow variant',
+        }
+      );
     }
     case 'bake': {
       if (!ep) return { kind: 'fail', reason: `endpoint ${r.endpoint} disappeared` };
@@ -195,10 +240,19 @@ export function decide(r: DeploymentRecord, o: Observed, p: Policy): Action {
     }
     case 'cutover': {
       if (!r.previous) {
-        // First deployment: create the endpoint directly.
-        if (!ep) return { kind: 'create-endpoint', config: 'final' };
+        // First deployment: create the endpoint directly; a failed smoke test deletes it again.
+        const smokeFailed = r.smoke !== undefined && !r.smoke.passed;
+        if (!ep) {
+          if (smokeFailed)
+            return { kind: 'advance', to: 'rolled-back', note: `smoke test failed: ${r.smoke!.reason ?? 'see the deployment record'}` };
+          return { kind: 'create-endpoint', config: 'final' };
+        }
         if (BUSY.includes(ep.status)) return { kind: 'wait-endpoint', status: ep.status, why: `endpoint is ${ep.status}` };
-        if (ep.status === 'InService' && ep.configName === r.names.finalConfig) return { kind: 'advance', to: 'done' };
+        if (ep.status === 'InService' && ep.configName === r.names.finalConfig) {
+          if (smokeFailed) return { kind: 'delete-endpoint', why: 'smoke test failed on the new endpoint' };
+          if (p.smokeTest && !r.smoke) return { kind: 'smoke-test', variant: 'final' };
+          return { kind: 'advance', to: 'done' };
+        }
         return { kind: 'fail', reason: `new endpoint is ${ep.status}: ${ep.failureReason ?? 'no reason given'}` };
       }
       if (!ep) return { kind: 'fail', reason: `endpoint ${r.endpoint} disappeared` };
@@ -233,6 +287,18 @@ export function decide(r: DeploymentRecord, o: Observed, p: Policy): Action {
     case 'failed':
       return { kind: 'nothing' };
   }
+}
+
+/** A `fail` once the UpdateEndpoint calls to `config` reached the cap (SageMaker keeps failing them). */
+function attemptsExhausted(r: DeploymentRecord, config: string, ep: EndpointView, p: Policy): Action | undefined {
+  const tried = r.updateAttempts?.[config] ?? 0;
+  const cap = p.maxUpdateAttempts ?? 3;
+  if (tried < cap) return undefined;
+  return {
+    kind: 'fail',
+    check: true,
+    reason: `SageMaker did not put ${config} in service after ${tried} UpdateEndpoint attempts (limit ${cap}; last failure: ${ep.failureReason ?? 'none given'})`,
+  };
 }
 
 /** Summary of a promotion's stage timings (ms spent in each stage so far). */

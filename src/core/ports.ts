@@ -6,6 +6,7 @@
 import type { EndpointView, ModelRef } from './deployment.js';
 import type { AuditAnchor, AuditEvent, AuditHead, AuditRecord, ChainReport } from './audit.js';
 import type { CapturedPair } from './bake.js';
+import type { SmokeAnswer, SmokeRequest } from './smoke.js';
 import type { LiveSummary } from './drift/evaluate.js';
 import type { Profile } from './drift/profile.js';
 import type { ScanStats } from './drift/scan.js';
@@ -91,6 +92,8 @@ export interface SageMakerPort {
   deleteEndpointConfig(name: string): Promise<void>;
   /** Deletes a model; a model that does not exist counts as deleted. */
   deleteModel(name: string): Promise<void>;
+  /** Deletes the endpoint (a first deployment whose smoke test failed); absent is success. */
+  deleteEndpoint(name: string): Promise<void>;
 }
 
 // --- CloudWatch (monitor publishes drift; promote makes and reads alarms) ---
@@ -282,9 +285,17 @@ export interface PackagerPort {
   package(candidate: ModelRef, destUri: string): Promise<void>;
 }
 
-/** Reads captured request/response pairs of one variant in a time window. */
+/** Streams captured request/response pairs of one variant in a time window, in batches, roughly in time order. */
 export interface CapturePort {
-  read(endpoint: string, variant: string, since: Date, until: Date): Promise<CapturedPair[]>;
+  read(endpoint: string, variant: string, since: Date, until: Date): AsyncIterable<CapturedPair[]>;
+}
+
+/** What promote's smoke test needs: example rows for a model version, and a direct call to one variant. */
+export interface SmokePort {
+  /** Up to `rows` example rows of the version (its MLflow input example, else the holdout file); undefined when there are none. */
+  example(candidate: ModelRef, rows: number): Promise<SmokeRequest | undefined>;
+  /** InvokeEndpoint with TargetVariant; a model error is an answer (status and body), not an exception. */
+  invoke(endpoint: string, variant: string, req: SmokeRequest): Promise<SmokeAnswer>;
 }
 
 /** Time, injected: tests and --dry-run run it compressed. */
@@ -318,6 +329,8 @@ export interface DeployPorts {
   registry: RegistryPort;
   packager: PackagerPort;
   capture: CapturePort;
+  /** The smoke test's rows and calls (without it the smoke test is recorded as skipped). */
+  smoke?: SmokePort;
   audit: AuditLog;
   clock: Clock;
   log(msg: string): void;

@@ -7,7 +7,7 @@
 import { CheckFailedError, ExternalError } from './errors.js';
 import type { DeploySettings, DeployTarget } from './deploy-target.js';
 import type { DeployPorts } from './ports.js';
-import { judgeBake, matchPairs, type VariantStats } from './bake.js';
+import { CaptureMatcher, compareCapture, judgeBake, type VariantStats } from './bake.js';
 import { durationMs } from './duration.js';
 import { advance, decide, isTerminal, newDeployment, type Action, type DeploymentRecord, type ModelRef } from './deployment.js';
 import { deploymentStore, type DeploymentStore } from './deployment-store.js';
@@ -21,8 +21,11 @@ import {
   restoreConfigSpec,
   SHADOW_VARIANT,
   shadowConfigSpec,
+  SMOKE_VARIANT,
+  smokeConfigSpec,
   tags,
 } from './sagemaker-requests.js';
+import { excerpt, judgeSmoke, type SmokeOutcome } from './smoke.js';
 
 export type Outcome = 'advanced' | 'waiting' | 'nothing' | 'done' | 'rolled-back' | 'failed';
 
@@ -57,7 +60,15 @@ export async function runPromote(p: DeployPorts, s: DeploySettings, candidate: M
     if (p.signal?.aborted) break;
     const ep = await p.sagemaker.describeEndpoint(d.endpointName);
     const now = p.clock.now();
-    const action = decide(rec, { now, endpoint: ep }, { shadowDurationMs: durationMs(d.shadow.duration) });
+    const action = decide(
+      rec,
+      { now, endpoint: ep },
+      {
+        shadowDurationMs: durationMs(d.shadow.duration),
+        maxUpdateAttempts: d.shadow.maxUpdateAttempts,
+        smokeTest: d.smokeTest?.enabled ?? true,
+      },
+    );
     const budgetLeft = s.waitBudgetMs - (now.getTime() - started);
     switch (action.kind) {
       case 'nothing':
@@ -84,8 +95,14 @@ export async function runPromote(p: DeployPorts, s: DeploySettings, candidate: M
           action: 'deployment.failed',
           deploymentId: rec.id,
           actor: s.actor,
-          details: { reason: action.reason },
+          details: { reason: action.reason, ...(rec.updateAttempts && { updateAttempts: rec.updateAttempts }) },
         });
+        if (action.check) {
+          throw new CheckFailedError('DEPLOYMENT_FAILED', `deployment ${rec.id} failed: ${action.reason}`, {
+            hint: 'The previous model keeps serving. Check why SageMaker rejects the candidate (the endpoint events and logs), then promote again.',
+            details: { deployment: rec.id, stage: rec.stage, updateAttempts: rec.updateAttempts ?? {} },
+          });
+        }
         throw new ExternalError('DEPLOYMENT_FAILED', `deployment ${rec.id} failed: ${action.reason}`, {
           hint: 'Check the endpoint in the SageMaker console; the previous model keeps serving. Then promote again.',
         });
@@ -184,6 +201,23 @@ async function act(
   };
   const stageAudit = (action: string, details: Record<string, unknown> = {}) =>
     p.audit.append({ kind: 'stage', action, deploymentId: rec.id, actor: s.actor, details });
+  const recordSmoke = async (smoke: SmokeOutcome) => {
+    await p.audit.append({
+      kind: 'gate',
+      action: smoke.skipped ? 'smoke.skipped' : smoke.passed ? 'smoke.passed' : 'smoke.failed',
+      deploymentId: rec.id,
+      actor: s.actor,
+      details: { ...smoke },
+    });
+    p.log(
+      smoke.skipped
+        ? `smoke test skipped: ${smoke.reason}`
+        : smoke.passed
+          ? `smoke test of variant "${smoke.variant}" passed (${smoke.source})`
+          : `smoke test failed: ${smoke.reason}`,
+    );
+    return save({ ...rec, smoke });
+  };
   switch (a.kind) {
     case 'upload-artifact':
       p.log(`packaging ${rec.candidate.registeredModel} v${rec.candidate.version} -> ${rec.artifact}`);
@@ -215,10 +249,18 @@ async function act(
       return rec;
     case 'update-endpoint': {
       let configName: string;
-      if (a.config === 'shadow') {
-        await p.sagemaker.createEndpointConfig(shadowConfigSpec(d, rec));
-        steps.push(`SageMaker CreateEndpointConfig ${rec.names.shadowConfig}`);
-        configName = rec.names.shadowConfig;
+      if (a.config === 'smoke' && !(await smokeRows(p, d, rec))) {
+        // Nothing to send: no config change for a test that cannot run.
+        return recordSmoke(skippedSmoke(p, rec, SMOKE_VARIANT, now()));
+      }
+      if (a.config === 'shadow' || a.config === 'smoke') {
+        const spec = a.config === 'shadow' ? shadowConfigSpec(d, rec) : smokeConfigSpec(d, rec);
+        configName = spec.EndpointConfigName;
+        await p.sagemaker.createEndpointConfig(spec);
+        steps.push(`SageMaker CreateEndpointConfig ${configName}`);
+        // Counted before the call: a run killed after it still counts the attempt.
+        const attempts = { ...rec.updateAttempts, [configName]: (rec.updateAttempts?.[configName] ?? 0) + 1 };
+        rec = await save({ ...rec, updateAttempts: attempts });
       } else if (a.config === 'final') {
         await p.sagemaker.createEndpointConfig(finalConfigSpec(d, rec));
         steps.push(`SageMaker CreateEndpointConfig ${rec.names.finalConfig}`);
@@ -244,9 +286,17 @@ async function act(
         await stageAudit('cutover.started', { config: configName, policy: d.cutover, alarms: rec.names.alarms });
         return save({ ...rec, cutoverIssuedAt: now().toISOString() });
       }
-      if (a.config === 'previous') await stageAudit('shadow.removed', { config: configName, why: a.why });
+      if (a.config === 'previous')
+        await stageAudit(rec.smoke?.passed === false ? 'candidate.removed' : 'shadow.removed', { config: configName, why: a.why });
       return rec;
     }
+    case 'smoke-test':
+      return recordSmoke(await smokeTest(p, d, rec, a.variant === 'smoke' ? SMOKE_VARIANT : d.variantName, now(), steps));
+    case 'delete-endpoint':
+      await p.sagemaker.deleteEndpoint(d.endpointName);
+      steps.push(`SageMaker DeleteEndpoint ${d.endpointName} (${a.why})`);
+      await stageAudit('candidate.removed', { endpoint: d.endpointName, why: a.why });
+      return rec;
     case 'judge-bake': {
       const verdict = await bakeVerdict(p, d, rec);
       await p.audit.append({
@@ -286,6 +336,51 @@ async function act(
   }
 }
 
+/** The example rows of the candidate, or undefined when there are none (or no smoke port). */
+const smokeRows = async (p: DeployPorts, d: DeployTarget, rec: DeploymentRecord) => p.smoke?.example(rec.candidate, d.smokeTest?.rows ?? 5);
+
+/** A smoke test that could not run: recorded, and it lets the deployment go on (the bake still judges the candidate). */
+function skippedSmoke(p: DeployPorts, rec: DeploymentRecord, variant: string, at: Date): SmokeOutcome {
+  return {
+    passed: true,
+    skipped: true,
+    variant,
+    testedAt: at.toISOString(),
+    reason: p.smoke
+      ? `no example rows for ${rec.candidate.registeredModel} v${rec.candidate.version}: log the model with an input_example, or keep train.holdout as a CSV file with a header`
+      : 'no way to invoke the endpoint was wired',
+  };
+}
+
+/** Sends the example rows to the candidate's variant (and to production's, when there is one) and judges the answers. */
+async function smokeTest(
+  p: DeployPorts,
+  d: DeployTarget,
+  rec: DeploymentRecord,
+  variant: string,
+  at: Date,
+  steps: string[],
+): Promise<SmokeOutcome> {
+  const req = await smokeRows(p, d, rec);
+  if (!p.smoke || !req) return skippedSmoke(p, rec, variant, at);
+  const call = (target: string) => {
+    steps.push(`SageMaker Runtime InvokeEndpoint ${d.endpointName} TargetVariant=${target} (smoke test: ${req.source})`);
+    return p.smoke!.invoke(d.endpointName, target, req);
+  };
+  const candidate = await call(variant);
+  const production = rec.previous ? await call(d.variantName) : undefined;
+  const verdict = judgeSmoke({ variant, answer: candidate }, production && { variant: d.variantName, answer: production });
+  return {
+    passed: verdict.passed,
+    variant,
+    testedAt: at.toISOString(),
+    source: req.source,
+    status: candidate.status,
+    bodyExcerpt: excerpt(candidate.body),
+    ...(verdict.reason && { reason: verdict.reason }),
+  };
+}
+
 async function bakeVerdict(p: DeployPorts, d: DeployTarget, rec: DeploymentRecord) {
   const start = new Date(rec.shadowStartedAt ?? rec.updatedAt);
   const end = p.clock.now();
@@ -303,16 +398,28 @@ async function bakeVerdict(p: DeployPorts, d: DeployTarget, rec: DeploymentRecor
         extendedStatistics: extended,
       });
     const sum = (pts: { sum?: number }[]) => pts.reduce((t, x) => t + (x.sum ?? 0), 0);
-    const inv = sum(await q('Invocations', ['Sum']));
-    const err = sum(await q('Invocation5XXErrors', ['Sum'])) + sum(await q('Invocation4XXErrors', ['Sum']));
-    const lat = stat === 'average' ? await q('ModelLatency', ['Average']) : await q('ModelLatency', [], [stat]);
+    const [invocations, e5xx, e4xx, lat] = await Promise.all([
+      q('Invocations', ['Sum']),
+      q('Invocation5XXErrors', ['Sum']),
+      q('Invocation4XXErrors', ['Sum']),
+      stat === 'average' ? q('ModelLatency', ['Average']) : q('ModelLatency', [], [stat]),
+    ]);
+    const inv = sum(invocations);
+    const err = sum(e5xx) + sum(e4xx);
     const vals = lat.map((x) => (stat === 'average' ? x.average : x.extended?.[stat])).filter((x): x is number => typeof x === 'number');
     return { invocations: inv, errors: err, latency: vals.length ? Math.max(...vals) : null };
   };
-  const [production, shadow] = [await stats(d.variantName), await stats(SHADOW_VARIANT)];
-  const prodPairs = await p.capture.read(d.endpointName, d.variantName, start, end);
-  const shadowPairs = await p.capture.read(d.endpointName, SHADOW_VARIANT, start, end);
-  return judgeBake(d.bake, { production, shadow }, matchPairs(prodPairs, shadowPairs), {
+  // The metrics and the capture are read at once: the bake's time is its slowest read, not their sum.
+  const [production, shadow, outputs] = await Promise.all([
+    stats(d.variantName),
+    stats(SHADOW_VARIANT),
+    compareCapture(
+      p.capture.read(d.endpointName, d.variantName, start, end),
+      p.capture.read(d.endpointName, SHADOW_VARIANT, start, end),
+      new CaptureMatcher(d.bake.outputTolerance, d.bake.maxPendingRecords),
+    ),
+  ]);
+  return judgeBake(d.bake, { production, shadow }, outputs, {
     latencyStatistic: stat,
     from: start,
     to: end,
@@ -337,20 +444,29 @@ export function inProgressError(rec: DeploymentRecord, wanted: string): CheckFai
 }
 
 /**
- * The exit-1 error of a promotion whose check said no: it ended rolled back, or its bake failed
- * and the shadow is still being removed (a later run records the rollback). Undefined otherwise.
+ * The exit-1 error of a promotion whose check said no: it ended rolled back, or its smoke test or
+ * bake failed and the candidate is still being removed (a later run records the rollback).
+ * Undefined otherwise.
  */
 export function promoteVerdict(r: RunResult): CheckFailedError | undefined {
   const rec = r.deployment;
   if (!rec) return undefined;
   const bakeFailed = rec.bake !== undefined && !rec.bake.passed;
-  if (r.outcome !== 'rolled-back' && !(bakeFailed && rec.stage === 'bake')) return undefined;
+  const smokeFailed = rec.smoke?.passed === false;
+  const removing = (bakeFailed && rec.stage === 'bake') || (smokeFailed && !isTerminal(rec.stage));
+  if (r.outcome !== 'rolled-back' && !removing) return undefined;
   const what =
     r.outcome === 'rolled-back'
       ? `was rolled back: ${rec.reason ?? 'see the audit trail'}`
-      : 'failed its bake; the shadow is being removed';
+      : smokeFailed
+        ? `failed its smoke test (${rec.smoke!.reason}); the candidate is being removed`
+        : 'failed its bake; the shadow is being removed';
   return new CheckFailedError('PROMOTION_ROLLED_BACK', `deployment ${rec.id} ${what}`, {
-    hint: bakeFailed ? `bake: ${rec.bake!.reasons.join('; ')}` : 'The previous model is serving. Fix the candidate and promote again.',
+    hint: bakeFailed
+      ? `bake: ${rec.bake!.reasons.join('; ')}`
+      : smokeFailed
+        ? `No user request reached the candidate; ${rec.previous ? 'the previous model keeps serving' : 'the new endpoint was deleted'}. Fix the candidate (try it with \`mlflow models serve\` and the same rows) and promote again.`
+        : 'The previous model is serving. Fix the candidate and promote again.',
     details: { deployment: rec.id, stage: rec.stage },
   });
 }

@@ -10,6 +10,8 @@ import { DRIFT_DIMENSIONS, DRIFT_METRIC, MLOPS_NAMESPACE, SAGEMAKER_NAMESPACE } 
 import type { DeploymentConfigSpec, EndpointConfigSpec, ProductionVariantSpec } from './ports.js';
 
 export const SHADOW_VARIANT = 'shadow';
+/** The candidate's variant during the smoke test: weight 0, so only TargetVariant calls reach it. */
+export const SMOKE_VARIANT = 'candidate';
 export const warmVariantName = (variant: string) => `${variant}-warm`.slice(0, 63);
 
 function variant(d: DeployTarget, name: string, model: string, weight: number): ProductionVariantSpec {
@@ -47,6 +49,19 @@ export function shadowConfigSpec(d: DeployTarget, r: DeploymentRecord): Endpoint
     EndpointConfigName: r.names.shadowConfig,
     ProductionVariants: [variant(d, d.variantName, r.previous!.model, 1)],
     ShadowProductionVariants: [variant(d, SHADOW_VARIANT, r.names.model, d.shadow.samplingPercent / 100)],
+    DataCaptureConfig: dataCapture(d),
+    Tags: tags(r),
+  };
+}
+
+/**
+ * Production as it is, plus the candidate at weight 0 for the smoke test: SageMaker routes no
+ * user request to a variant of weight 0, but InvokeEndpoint with TargetVariant reaches it.
+ */
+export function smokeConfigSpec(d: DeployTarget, r: DeploymentRecord): EndpointConfigSpec {
+  return {
+    EndpointConfigName: r.names.smokeConfig!,
+    ProductionVariants: [variant(d, d.variantName, r.previous!.model, 1), variant(d, SMOKE_VARIANT, r.names.model, 0)],
     DataCaptureConfig: dataCapture(d),
     Tags: tags(r),
   };

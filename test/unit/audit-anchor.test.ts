@@ -41,7 +41,7 @@ function ports(): DeployPorts & { store: MemoryStore } {
       deleteAlias: async (_n, alias) => void aliases.delete(alias),
     },
     packager: { package: async (_c, dest) => void (await store.putBytes('models', dest.replace('s3://models/', ''), new Uint8Array([1]))) },
-    capture: { read: async () => [] },
+    capture: { read: async function* () {} },
     audit: openAuditLog({ store, location: { bucket: 'audit', prefix: 'trail' }, endpoint: 'churn', retentionDays: 1, now }),
     clock: { now, sleep: async (ms) => void (t += ms) },
     log: () => {},

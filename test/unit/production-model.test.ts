@@ -74,7 +74,7 @@ function fakes(registry: Registry): DeployPorts {
     store,
     registry,
     packager: { package: () => Promise.resolve() },
-    capture: { read: () => Promise.resolve([]) },
+    capture: { read: async function* () {} },
     audit: openAuditLog({ store, location: { bucket: 'audit', prefix: 'trail' }, endpoint: 'churn', retentionDays: 1 }),
     clock: { now: () => new Date('2026-03-01T00:00:00Z'), sleep: () => Promise.resolve() },
     log: () => {},

@@ -67,7 +67,7 @@ function fakes(busyPolls: number, clock: { t: number }): DeployPorts {
         await store.putBytes(m[1], m[2], new Uint8Array([1]));
       },
     },
-    capture: { read: async () => [] },
+    capture: { read: async function* () {} },
     audit: openAuditLog({
       store,
       location: { bucket: 'audit', prefix: 'trail' },

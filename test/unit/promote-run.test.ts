@@ -8,7 +8,7 @@ import { configSchema, type DeployConfig } from '../../src/config/schema.js';
 import type { CapturedPair } from '../../src/core/bake.js';
 import type { DeploySettings } from '../../src/core/deploy-target.js';
 import { deploymentStore } from '../../src/core/deployment-store.js';
-import type { DeployPorts, RegistryPort } from '../../src/core/ports.js';
+import type { DeployPorts, RegistryPort, SmokePort } from '../../src/core/ports.js';
 import { promoteVerdict, runPromote } from '../../src/core/promote-run.js';
 import { acquireLock } from '../../src/adapters/lock.js';
 import { durationMs } from '../../src/core/duration.js';
@@ -62,6 +62,17 @@ interface World {
   shadowAnswer: { value: string };
 }
 
+/** A smoke port whose variants answer as given (production "AllTraffic" answers [1] unless told). */
+function smokePort(answers: Record<string, { status: number; body: string }>, calls: string[] = []): SmokePort {
+  return {
+    example: async (c) => ({ body: '{"inputs": [[1, 2]]}', contentType: 'application/json', source: `example of v${c.version}` }),
+    invoke: async (_e, variant) => {
+      calls.push(variant);
+      return answers[variant] ?? { status: 200, body: '[1]' };
+    },
+  };
+}
+
 function world(opts: { alarmFires?: boolean; busyPolls?: number } = {}): World {
   const clock = { t: Date.parse('2026-03-01T00:00:00Z') };
   const metrics = new MemoryMetrics();
@@ -79,8 +90,8 @@ function world(opts: { alarmFires?: boolean; busyPolls?: number } = {}): World {
     },
   };
   const capture = {
-    async read(_e: string, variant: string): Promise<CapturedPair[]> {
-      return Array.from({ length: 5 }, (_, i) => ({
+    async *read(_e: string, variant: string): AsyncIterable<CapturedPair[]> {
+      yield Array.from({ length: 5 }, (_, i) => ({
         inferenceId: `id-${i}`,
         input: `${i},${i}`,
         output: variant === SHADOW_VARIANT ? shadowAnswer.value : '1',
@@ -238,6 +249,146 @@ describe('promote over fakes', () => {
     const ep = await w.sm.describeEndpoint('churn');
     expect(ep!.configName).toBe(r.deployment!.previous!.endpointConfig);
     expect(w.registry.aliases.get('production')).toBe('1');
+  });
+
+  it('a shadow update SageMaker keeps failing is tried deploy.shadow.maxUpdateAttempts times, then the deployment fails (exit 1)', async () => {
+    const w = world();
+    const d = deployConfig({ shadow: { duration: '1h', maxUpdateAttempts: 2 } });
+    await firstDeployment(w, d);
+    w.sm.opts.failUpdates = true;
+    // Scheduled runs that each give up waiting soon: the attempts add up across runs.
+    const outcomes: string[] = [];
+    let err: unknown;
+    for (let run = 0; run < 10 && !err; run++) {
+      await runPromote(w.ports, settings(d, 2000), { registeredModel: 'churn', version: '2' }).then(
+        (r) => outcomes.push(r.outcome),
+        (e: unknown) => (err = e),
+      );
+    }
+    expect(err).toMatchObject({ code: 'DEPLOYMENT_FAILED' });
+    expect(exitCodeFor(err)).toBe(1);
+    expect((err as Error).message).toMatch(/after 2 UpdateEndpoint attempts \(limit 2; last failure: update failed\)/);
+    expect(w.sm.calls.filter((c) => c.op === 'UpdateEndpoint')).toHaveLength(2);
+    const rec = (await deploymentStore(w.store, d).current())!;
+    expect(rec.stage).toBe('failed');
+    expect(rec.updateAttempts).toEqual({ [rec.names.shadowConfig]: 2 });
+    expect(rec.reason).toMatch(/after 2 UpdateEndpoint attempts/);
+    const failed = (await w.ports.audit.tail(5)).find((x) => x.action === 'deployment.failed')!;
+    expect(failed.details).toMatchObject({ updateAttempts: { [rec.names.shadowConfig]: 2 } });
+  });
+
+  it('smoke test: the candidate joins at weight 0, answers the example rows like production, then becomes the shadow', async () => {
+    const w = world();
+    const d = deployConfig();
+    const calls: string[] = [];
+    w.ports.smoke = smokePort({}, calls);
+    await firstDeployment(w, d);
+    expect(calls).toEqual(['AllTraffic']);
+    const r = await runPromote(w.ports, settings(d), { registeredModel: 'churn', version: '2' });
+    expect(r.deployment!.stage).toBe('bake');
+    expect(calls).toEqual(['AllTraffic', 'candidate', 'AllTraffic']);
+    const smokeCfg = w.sm.configs.get(r.deployment!.names.smokeConfig!)!;
+    expect(smokeCfg.ProductionVariants.map((v) => [v.VariantName, v.InitialVariantWeight])).toEqual([
+      ['AllTraffic', 1],
+      ['candidate', 0],
+    ]);
+    const updates = w.sm.calls
+      .filter((c) => c.op === 'UpdateEndpoint')
+      .map((c) => (c.input as { EndpointConfigName: string }).EndpointConfigName);
+    expect(updates).toEqual([r.deployment!.names.smokeConfig, r.deployment!.names.shadowConfig]);
+    expect(r.deployment!.smoke).toMatchObject({ passed: true, variant: 'candidate', status: 200, source: 'example of v2' });
+    expect((await w.ports.audit.tail(20)).map((x) => x.action)).toContain('smoke.passed');
+  });
+
+  it('smoke test failure: the candidate is removed before the shadow starts, exit 1 naming the variant, status and body', async () => {
+    const w = world();
+    const d = deployConfig();
+    await firstDeployment(w, d);
+    const before = (await w.sm.describeEndpoint('churn'))!.configName;
+    w.ports.smoke = smokePort({ candidate: { status: 500, body: 'ModelError: Received server error (500) from primary: boom' } });
+    const r = await runPromote(w.ports, settings(d), { registeredModel: 'churn', version: '2' });
+    expect(r.outcome).toBe('rolled-back');
+    expect((await w.sm.describeEndpoint('churn'))!.configName).toBe(before);
+    // The shadow config was never created, let alone served.
+    expect(w.sm.configs.has(r.deployment!.names.shadowConfig)).toBe(false);
+    expect(r.deployment!.smoke).toMatchObject({ passed: false, status: 500, variant: 'candidate' });
+    const err = promoteVerdict(r)!;
+    expect(exitCodeFor(err)).toBe(1);
+    expect(err.message).toMatch(
+      /smoke test failed: variant "candidate" answered HTTP 500: ModelError: Received server error \(500\) from primary: boom/,
+    );
+    expect(w.registry.aliases.get('production')).toBe('1');
+    expect((await w.ports.audit.tail(20)).map((x) => x.action)).toEqual(
+      expect.arrayContaining(['smoke.failed', 'candidate.removed', 'rollback.done']),
+    );
+    expect(await w.ports.audit.verify()).toMatchObject({ ok: true });
+  });
+
+  it('the run whose smoke test fails exits 1 even when its wait ends before the candidate is removed', async () => {
+    const w = world({ busyPolls: 50 });
+    const d = deployConfig();
+    await firstDeployment(w, d);
+    w.ports.smoke = smokePort({ candidate: { status: 503, body: 'unavailable' } });
+    let r = await runPromote(w.ports, settings(d, 0), { registeredModel: 'churn', version: '2' });
+    for (let i = 0; i < 200 && !r.deployment!.smoke; i++)
+      r = await runPromote(w.ports, settings(d, 0), { registeredModel: 'churn', version: '2' });
+    expect(r.deployment).toMatchObject({ stage: 'shadow', smoke: { passed: false } });
+    expect(r.outcome).not.toBe('rolled-back');
+    expect(promoteVerdict(r)!.message).toMatch(
+      /failed its smoke test \(variant "candidate" answered HTTP 503: unavailable\); the candidate is being removed/,
+    );
+    expect(exitCodeFor(promoteVerdict(r))).toBe(1);
+    const later = await runPromote(w.ports, settings(d, 600_000), { registeredModel: 'churn', version: '2' });
+    expect(later.outcome).toBe('rolled-back');
+    expect(exitCodeFor(promoteVerdict(later))).toBe(1);
+  });
+
+  it('rollback while the candidate waits for its smoke test puts the previous config back', async () => {
+    const w = world();
+    const d = deployConfig();
+    await firstDeployment(w, d);
+    const before = (await w.sm.describeEndpoint('churn'))!.configName;
+    w.ports.smoke = smokePort({});
+    const r = await runPromote(w.ports, settings(d, 0), { registeredModel: 'churn', version: '2' });
+    expect(w.sm.endpoints.get('churn')!.pending?.config).toBe(r.deployment!.names.smokeConfig);
+    const rb = await runRollback(w.ports, settings(d), 'operator');
+    expect(rb.outcome).toBe('rolled-back');
+    expect((await w.sm.describeEndpoint('churn'))!.configName).toBe(before);
+  });
+
+  it('smoke test: an answer of another shape than production fails it', async () => {
+    const w = world();
+    const d = deployConfig();
+    await firstDeployment(w, d);
+    w.ports.smoke = smokePort({ candidate: { status: 200, body: '{"predictions": ["a", "b"]}' } });
+    const r = await runPromote(w.ports, settings(d), { registeredModel: 'churn', version: '2' });
+    expect(r.outcome).toBe('rolled-back');
+    expect(r.deployment!.reason).toMatch(
+      /2 value\(s\): string, but production variant "AllTraffic" answers the same rows with 1 value\(s\): number/,
+    );
+  });
+
+  it('smoke test of a first deployment: a failing new endpoint is deleted and the deployment ends rolled back', async () => {
+    const w = world();
+    const d = deployConfig();
+    w.ports.smoke = smokePort({ AllTraffic: { status: 200, body: '' } });
+    const r = await runPromote(w.ports, settings(d), { registeredModel: 'churn', version: '1' });
+    expect(r.outcome).toBe('rolled-back');
+    expect(await w.sm.describeEndpoint('churn')).toBeUndefined();
+    expect(r.deployment!.reason).toMatch(/variant "AllTraffic" answered HTTP 200 with a body that does not parse/);
+    expect(w.sm.calls.map((c) => c.op)).toContain('DeleteEndpoint');
+    expect(w.registry.aliases.get('production')).toBeUndefined();
+  });
+
+  it('smoke test without example rows is recorded as skipped and costs no endpoint update', async () => {
+    const w = world();
+    const d = deployConfig();
+    await firstDeployment(w, d);
+    w.ports.smoke = { ...smokePort({}), example: async () => undefined };
+    const r = await runPromote(w.ports, settings(d), { registeredModel: 'churn', version: '2' });
+    expect(r.deployment!.stage).toBe('bake');
+    expect(r.deployment!.smoke).toMatchObject({ skipped: true, reason: expect.stringMatching(/input_example/) });
+    expect(w.sm.configs.has(r.deployment!.names.smokeConfig!)).toBe(false);
   });
 
   it('a second candidate while one is in progress is refused as a check (exit 1), not as a held lock (exit 4)', async () => {
