@@ -39,7 +39,7 @@ const resourcesOf = (r: DeploymentRecord): GcResource[] => allResourcesOf(r).fil
 
 const allResourcesOf = (r: DeploymentRecord): GcResource[] => [
   { kind: 'model', name: r.names.model, deployment: r.id },
-  ...[r.names.shadowConfig, r.names.finalConfig, r.names.restoreConfig]
+  ...[r.names.smokeConfig, r.names.shadowConfig, r.names.finalConfig, r.names.restoreConfig]
     .filter((n): n is string => Boolean(n))
     .map((name) => ({ kind: 'endpoint-config' as const, name, deployment: r.id })),
   ...r.names.alarms.map((name) => ({ kind: 'alarm' as const, name, deployment: r.id })),

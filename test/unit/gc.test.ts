@@ -35,6 +35,7 @@ describe('planGc', () => {
       'alarm',
       'alarm',
       'artifact',
+      'endpoint-config', // smoke, shadow, final, restore
       'endpoint-config',
       'endpoint-config',
       'endpoint-config',
