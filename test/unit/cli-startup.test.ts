@@ -167,4 +167,16 @@ describe('start-up', () => {
     }
     expect(found).toContain('../adapters/capture-source-worker.js');
   });
+
+  it('`mlops compare` loads commander, zod and yaml, and none of the AWS SDK, octokit, gitbeaker, execa, ora or axios', () => {
+    const project = path.join(dir, 'project-compare');
+    mkdirSync(path.join(project, '.git'), { recursive: true });
+    // Nothing listens on port 1: compare fails fast (exit 3) after loading what it needs to get that far.
+    writeFileSync(path.join(project, 'mlops.config.yaml'), 'project: demo\nmlflow:\n  trackingUri: http://127.0.0.1:1\n  retries: 0\n');
+    const inputs = loaded(['compare', '--run', 'abc'], project, {}, 3);
+    expect(inputs).toContain('src/adapters/mlflow.ts');
+    const packages = pkg(inputs);
+    for (const p of ['commander', 'zod', 'yaml']) expect(packages).toContain(p);
+    for (const p of HEAVY.filter((h) => !['zod', 'yaml'].includes(h))) expect(packages).not.toContain(p);
+  });
 });
