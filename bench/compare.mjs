@@ -1,7 +1,10 @@
 #!/usr/bin/env node
 // `mlops compare` against an experiment with 10,000 runs, side by side with the equivalent script
 // written with the Python MLflow client (mlflow.search_runs / MlflowClient.get_model_version_by_alias
-// + a metric comparison), and their ratio. Target: mlops compare < 1 s and faster than Python.
+// + a metric comparison) and with a bare `node -e 0`, in one interleaved run. Targets (issue 16):
+// mlops compare <= 3x `node -e 0` and >= 10x faster than the Python client, printed met / NOT met.
+// It also counts the MLflow requests (and TCP connections) one compare makes, through a counting
+// proxy in front of the server (a separate run: the timed runs talk to the server directly).
 //
 // Usage: npm run build && node bench/compare.mjs [--runs 10000] [--reps 7] [--fresh]
 //
@@ -11,6 +14,7 @@
 // minutes); the registered model, alias and candidate go through the REST API.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, cpSync } from 'node:fs';
+import { createServer as createHttpServer, request as httpRequest } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -193,6 +197,31 @@ async function seedRest(url, { experimentId: exp, ids, seededMs }) {
   return { experimentId: exp, candidate: candId, production: ids[prodIdx], seededMs };
 }
 
+/** An HTTP proxy in front of `target` that counts requests and connections. */
+async function countingProxy(target) {
+  const t = new URL(target);
+  const counts = { requests: [], connections: 0 };
+  const server = createHttpServer((req, res) => {
+    counts.requests.push(`${req.method} ${req.url.replace(/^\/api\/2\.0\/mlflow\//, '').replace(/\?.*$/, '')}`);
+    const out = httpRequest({ host: t.hostname, port: t.port, method: req.method, path: req.url, headers: req.headers }, (up) => {
+      res.writeHead(up.statusCode ?? 502, up.headers);
+      up.pipe(res);
+    });
+    req.pipe(out);
+  });
+  server.on('connection', () => counts.connections++);
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  const reset = () => {
+    counts.requests = [];
+    counts.connections = 0;
+  };
+  const close = () => {
+    server.closeAllConnections();
+    return new Promise((r) => server.close(r));
+  };
+  return { url: `http://127.0.0.1:${server.address().port}`, counts, reset, close };
+}
+
 function median(xs) {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
@@ -296,6 +325,7 @@ try {
       'version: 1',
       'project: bench',
       'mlflow:',
+      // The environment's MLFLOW_TRACKING_URI wins over this: the counting run points it at the proxy.
       `  trackingUri: ${server.url}`,
       '  registeredModel: bench-model',
       'compare:',
@@ -316,17 +346,20 @@ try {
   const env = { PATH: process.env.PATH, HOME: process.env.HOME, NO_COLOR: '1', MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT: 'true' };
   const node = process.execPath;
   const mlops = path.join(root, 'bin', 'mlops.js');
+  const filterArgs = [mlops, 'compare', '--baseline', "filter:tags.`mlops.git.branch` = 'main'", '--json'];
+  const aliasArgs = [mlops, 'compare', '--baseline', 'production', '--json'];
   const cases = {
-    'filter: mlops': () =>
-      time(node, [mlops, 'compare', '--baseline', "filter:tags.`mlops.git.branch` = 'main'", '--json'], { cwd: proj, env }),
+    'node -e 0': () => time(node, ['-e', '0'], { cwd: proj, env }),
+    'filter: mlops': () => time(node, filterArgs, { cwd: proj, env }),
     'filter: python': () => time(path.join(venvBin, 'python'), [pyFilter, server.url, ids.candidate, ids.experimentId], { cwd: proj, env }),
-    'alias: mlops': () => time(node, [mlops, 'compare', '--baseline', 'production', '--json'], { cwd: proj, env }),
+    'alias: mlops': () => time(node, aliasArgs, { cwd: proj, env }),
     'alias: python': () => time(path.join(venvBin, 'python'), [pyAlias, server.url, ids.candidate], { cwd: proj, env }),
   };
   // Warm-up, and a check that both sides reach the same verdict on the same baseline.
   for (const [name, fn] of Object.entries(cases)) {
     const r = fn();
     if (r.status !== 0 && r.status !== 1) throw new Error(`${name} exited ${r.status}\n${r.stderr}\n${r.stdout}`);
+    if (name === 'node -e 0') continue;
     if (name.endsWith('mlops')) {
       const out = JSON.parse(r.stdout);
       const want = name.startsWith('filter') ? undefined : ids.production;
@@ -337,6 +370,23 @@ try {
       console.log(`${name.padEnd(15)} ${r.stdout.trim().split('\n').join('; ')} (exit ${r.status})`);
     }
   }
+  // The MLflow requests of one compare, counted by a proxy (spawned asynchronously: the proxy runs here).
+  const proxy = await countingProxy(server.url);
+  const calls = {};
+  for (const [kind, args] of [
+    ['filter', filterArgs],
+    ['alias', aliasArgs],
+  ]) {
+    proxy.reset();
+    const r = await new Promise((resolve) => {
+      const child = spawn(node, args, { cwd: proj, env: { ...env, MLFLOW_TRACKING_URI: proxy.url }, stdio: 'ignore' });
+      child.on('exit', resolve);
+    });
+    if (r !== 0 && r !== 1) throw new Error(`${kind}: mlops compare through the counting proxy exited ${r}`);
+    calls[kind] = { requests: [...proxy.counts.requests], connections: proxy.counts.connections };
+  }
+  await proxy.close();
+
   const samples = Object.fromEntries(Object.keys(cases).map((k) => [k, []]));
   const cpu = Object.fromEntries(Object.keys(cases).map((k) => [k, []]));
   const load0 = (await import('node:os')).loadavg()[0];
@@ -358,7 +408,12 @@ try {
     `machine: ${(await import('node:os')).cpus().length} cores, 1-min load average ${load0.toFixed(1)} -> ${load1.toFixed(1)} (wall times stretch with load; CPU times much less)`,
   );
   console.log('');
-  console.log('baseline by                        mlops wall   python wall   ratio   mlops CPU   python CPU');
+  const bare = median(samples['node -e 0']);
+  const bareCpu = cpu['node -e 0'].length ? median(cpu['node -e 0']) : undefined;
+  console.log(`node -e 0: ${fmt(bare).trim()} wall, ${fmt(bareCpu).trim()} CPU (median)`);
+  console.log('');
+  console.log('baseline by                        mlops wall   python wall   python/mlops   mlops/node   mlops CPU   python CPU');
+  const verdicts = [];
   for (const kind of ['filter', 'alias']) {
     const m = median(samples[`${kind}: mlops`]);
     const p = median(samples[`${kind}: python`]);
@@ -366,9 +421,19 @@ try {
     const pc = cpu[`${kind}: python`].length ? median(cpu[`${kind}: python`]) : undefined;
     const label = kind === 'filter' ? 'filter (latest FINISHED on main)' : 'alias (production)';
     console.log(
-      `${label.padEnd(33)} ${fmt(m)}  ${fmt(p).padStart(11)}  ${(p / m).toFixed(1).padStart(5)}x  ${fmt(mc).padStart(10)}  ${fmt(pc).padStart(11)}   ${m < 1000 ? 'mlops < 1 s' : 'mlops >= 1 s'}`,
+      `${label.padEnd(33)} ${fmt(m)}  ${fmt(p).padStart(11)}  ${`${(p / m).toFixed(1)}x`.padStart(13)}  ${`${(m / bare).toFixed(2)}x`.padStart(11)}  ${fmt(mc).padStart(10)}  ${fmt(pc).padStart(11)}`,
     );
+    verdicts.push([`${kind}: mlops <= 3x node -e 0`, `${(m / bare).toFixed(2)}x`, m / bare <= 3]);
+    verdicts.push([`${kind}: mlops >= 10x faster than the Python client`, `${(p / m).toFixed(1)}x`, p / m >= 10]);
   }
+  console.log('');
+  for (const kind of ['filter', 'alias']) {
+    const c = calls[kind];
+    console.log(`MLflow calls, by ${kind}: ${c.requests.length} (${c.requests.join(', ')}) over ${c.connections} connection(s)`);
+  }
+  console.log('');
+  console.log('targets');
+  for (const [what, value, met] of verdicts) console.log(`  ${what.padEnd(50)} ${value.padStart(7)}  ${met ? 'met' : 'NOT met'}`);
 } finally {
   server?.stop();
   rmSync(work, { recursive: true, force: true });

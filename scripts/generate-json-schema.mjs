@@ -10,12 +10,8 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const tsc = path.join(root, 'node_modules/typescript/bin/tsc');
-const build = spawnSync(process.execPath, [tsc, '-p', path.join(root, 'tsconfig.build.json')], { stdio: 'inherit' });
-if (build.status !== 0) {
-  // tsc still emits on type errors; the schema's own files must be fine, so warn and go on.
-  console.error('generate-json-schema: warning: the build reported errors (above); generating from what it emitted.');
-}
+const build = spawnSync(process.execPath, [path.join(root, 'scripts/build.mjs')], { stdio: 'inherit' });
+if (build.status !== 0) process.exit(build.status ?? 1);
 
 const gen = await import(pathToFileURL(path.join(root, 'dist/config/json-schema.js')).href);
 

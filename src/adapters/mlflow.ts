@@ -1,5 +1,6 @@
 /**
- * MLflow REST client (tracking, model registry, proxied artifacts) over axios, loaded lazily.
+ * MLflow REST client (tracking, model registry, proxied artifacts) over node:http(s), with one
+ * kept-alive connection pool per client (a command's calls reuse their connections).
  *
  * - Auth, as the Python client does it: MLFLOW_TRACKING_USERNAME/PASSWORD (basic) when both are
  *   set, else MLFLOW_TRACKING_TOKEN (bearer); decided in one place, mlflowConnection. Credentials
@@ -17,12 +18,11 @@
  */
 import { createWriteStream } from 'node:fs';
 import { cp, mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import type { Agent, ClientRequest, IncomingHttpHeaders, IncomingMessage, RequestOptions } from 'node:http';
 import path from 'node:path';
-import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
-import type { AxiosInstance, AxiosRequestConfig, AxiosResponse, AxiosStatic } from 'axios';
 import { ExternalError, InterruptedError, UserError } from '../core/errors.js';
 import type { Config } from '../config/schema.js';
 import { envTwinValue } from '../config/environment.js';
@@ -34,6 +34,7 @@ import {
   strictQueryString,
   trackingServerSigner,
   type ManagedTrackingServer,
+  type RequestToSign,
 } from './sigv4.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -341,6 +342,121 @@ interface Failure {
 
 type Params = Record<string, string | number | boolean | undefined>;
 
+/** One HTTP exchange as the client sends it: a path below the base URL, query, body, and how to read the answer. */
+interface HttpRequest {
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE' | 'PUT';
+  url: string;
+  params?: Params;
+  body?: string | Buffer;
+  headers?: Record<string, string>;
+  /** Answer the body as a stream (downloads) instead of text. */
+  stream?: boolean;
+}
+
+interface HttpResponse {
+  status: number;
+  headers: IncomingHttpHeaders;
+  data: string | Readable;
+}
+
+/** Sends one request (no retries; those are the client's). Transport failures reject with Node's error codes. */
+type HttpSend = (req: HttpRequest, signal?: AbortSignal) => Promise<HttpResponse>;
+
+const MAX_REDIRECTS = 5;
+
+/** The content-type header (the one header besides SigV4's own that is signed), if set. */
+function contentTypeOf(h: Record<string, string>): Record<string, string> {
+  const k = Object.keys(h).find((x) => x.toLowerCase() === 'content-type');
+  return k ? { 'content-type': h[k] } : {};
+}
+
+/**
+ * node:http(s) with a keep-alive agent: the calls of one command share their connections instead
+ * of a TCP (and TLS) handshake each. The timeout is for inactivity, as a request waits on the
+ * server; redirects are followed (at most 5, a 303 or a redirected POST becomes a GET, credentials
+ * are not sent to another origin).
+ */
+async function httpTransport(
+  baseUrl: string,
+  headers: Record<string, string>,
+  timeoutMs: number,
+  insecureTls: boolean,
+  sign?: (req: RequestToSign) => Promise<Record<string, string>>,
+): Promise<HttpSend> {
+  type Request = (url: URL, opts: RequestOptions, onResponse: (res: IncomingMessage) => void) => ClientRequest;
+  // One pool per protocol, made on first use (a promise, so calls that start together share it).
+  const pools = new Map<string, Promise<{ request: Request; agent: Agent }>>();
+  const makePool = async (protocol: string): Promise<{ request: Request; agent: Agent }> => {
+    if (protocol === 'https:') {
+      const https = await import('node:https');
+      return { request: https.request, agent: new https.Agent({ keepAlive: true, rejectUnauthorized: !insecureTls }) };
+    }
+    const http = await import('node:http');
+    return { request: http.request, agent: new http.Agent({ keepAlive: true }) };
+  };
+  const pool = (protocol: string) => {
+    let p = pools.get(protocol);
+    if (!p) pools.set(protocol, (p = makePool(protocol)));
+    return p;
+  };
+  const timeout = () => Object.assign(new Error(`timeout of ${timeoutMs}ms exceeded`), { code: 'ETIMEDOUT' });
+
+  const once = async (url: URL, opts: RequestOptions, body: string | Buffer | undefined, stream: boolean) => {
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+      throw Object.assign(new Error(`unsupported protocol ${url.protocol}`), { code: 'ERR_UNSUPPORTED_PROTOCOL' });
+    }
+    const { request, agent } = await pool(url.protocol);
+    return new Promise<{ res: IncomingMessage; data: string | Readable }>((resolve, reject) => {
+      const req = request(url, { ...opts, agent }, (res) => {
+        if (stream) return resolve({ res, data: res });
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ res, data: Buffer.concat(chunks).toString('utf8') }));
+        res.on('error', reject);
+      });
+      req.setTimeout(timeoutMs, () => req.destroy(timeout()));
+      req.on('error', (err: NodeJS.ErrnoException) => {
+        // A kept-alive connection that the server closed while it was idle: the request never got there.
+        if (req.reusedSocket && err.code === 'ECONNRESET' && !opts.signal?.aborted) once(url, opts, body, stream).then(resolve, reject);
+        else reject(err);
+      });
+      req.end(body);
+    });
+  };
+
+  return async (r, signal) => {
+    let url = new URL(baseUrl + r.url);
+    if (sign) {
+      // SigV4 canonicalises the query with strict RFC 3986 escaping; send exactly those bytes.
+      const qs = strictQueryString(r.params);
+      if (qs) url = new URL(`${baseUrl}${r.url}?${qs}`);
+    } else for (const [k, v] of Object.entries(r.params ?? {})) if (v !== undefined) url.searchParams.append(k, String(v));
+    let method: string = r.method;
+    let body = r.body;
+    let h: Record<string, string> = { ...headers, ...r.headers };
+    if (body !== undefined) h['Content-Length'] = String(Buffer.byteLength(body));
+    for (let redirects = 0; ; redirects++) {
+      const signed = sign ? await sign({ method, url: url.toString(), headers: contentTypeOf(h), body }) : {};
+      const { res, data } = await once(url, { method, headers: { ...h, ...signed }, signal }, body, r.stream === true);
+      const status = res.statusCode ?? 0;
+      const location = res.headers.location;
+      if (status < 300 || status >= 400 || status === 304 || !location) return { status, headers: res.headers, data };
+      if (typeof data !== 'string') data.resume();
+      if (redirects >= MAX_REDIRECTS) {
+        throw Object.assign(new Error('Maximum number of redirects exceeded'), { code: 'ERR_FR_TOO_MANY_REDIRECTS' });
+      }
+      const next = new URL(location, url);
+      if (status === 303 || ((status === 301 || status === 302) && method === 'POST')) {
+        method = 'GET';
+        body = undefined;
+        h = Object.fromEntries(Object.entries(h).filter(([k]) => !/^content-/i.test(k)));
+      }
+      if (next.origin !== url.origin) h = Object.fromEntries(Object.entries(h).filter(([k]) => k.toLowerCase() !== 'authorization'));
+      url = next;
+    }
+  };
+}
+
 // ---------------------------------------------------------------------------------------------
 // The client
 
@@ -353,7 +469,7 @@ export class MlflowClient {
   private readonly timeoutMs: number;
 
   constructor(
-    private readonly http: AxiosInstance,
+    private readonly http: HttpSend,
     private readonly opts: MlflowClientOptions,
     baseUrl: string,
   ) {
@@ -388,14 +504,14 @@ export class MlflowClient {
     payload?: { params?: Params; body?: unknown; api?: string },
   ): Promise<T> {
     const api = payload?.api ?? '/api/2.0/mlflow/';
-    const config: AxiosRequestConfig = {
+    const req: HttpRequest = {
       method,
       url: api + endpoint,
       params: payload?.params,
-      data: payload?.body === undefined ? undefined : toJson(payload.body),
+      body: payload?.body === undefined ? undefined : toJson(payload.body),
       headers: payload?.body === undefined ? undefined : { 'Content-Type': 'application/json' },
     };
-    const res = await this.send(config, endpoint);
+    const res = await this.send(req, endpoint);
     const body = parseBody(res.data as string);
     if (body === null || typeof body !== 'object') {
       throw new MlflowApiError(
@@ -409,12 +525,12 @@ export class MlflowClient {
   }
 
   /** Sends with retries; resolves with a 2xx response, else throws a typed error. */
-  private async send(config: AxiosRequestConfig, endpoint: string): Promise<AxiosResponse> {
+  private async send(req: HttpRequest, endpoint: string): Promise<HttpResponse> {
     for (let attempt = 0; ; attempt++) {
       if (this.opts.signal?.aborted) throw new InterruptedError();
       let failure: Failure;
       try {
-        const res = await this.http.request({ ...config, signal: this.opts.signal });
+        const res = await this.http(req, this.opts.signal);
         if (res.status >= 200 && res.status < 300) return res;
         failure = await this.httpFailure(res, endpoint);
       } catch (err) {
@@ -468,19 +584,16 @@ export class MlflowClient {
     };
   }
 
-  private async httpFailure(res: AxiosResponse, endpoint: string): Promise<Failure> {
+  private async httpFailure(res: HttpResponse, endpoint: string): Promise<Failure> {
     const status = res.status;
-    let text = '';
-    if (typeof res.data === 'string') text = res.data;
-    else if (res.data && typeof (res.data as Readable).pipe === 'function') text = await readSome(res.data as Readable);
+    const text = typeof res.data === 'string' ? res.data : await readSome(res.data);
     const body = parseBody(text) as { error_code?: string; message?: string } | undefined;
     const mlflowCode = body?.error_code;
     // Server messages may echo what we sent, never our headers; keep them short anyway.
     const serverMsg = (body?.message ?? (text && !/^\s*</.test(text) ? text : '')).trim().slice(0, 500);
     const f = { mlflowCode, httpStatus: status, endpoint };
     const detail = serverMsg ? `: ${serverMsg}` : '';
-    const retryAfterHeader: unknown = res.headers?.['retry-after'];
-    const retryAfter = typeof retryAfterHeader === 'string' || typeof retryAfterHeader === 'number' ? String(retryAfterHeader) : '';
+    const retryAfter = res.headers['retry-after'] ?? '';
     const retryAfterMs = /^\d+(\.\d+)?$/.test(retryAfter) ? Math.min(Number(retryAfter) * 1000, 30_000) : undefined;
 
     if (status === 429 || mlflowCode === 'REQUEST_LIMIT_EXCEEDED') {
@@ -984,7 +1097,7 @@ export class MlflowClient {
       {
         method: 'GET',
         url: `/api/2.0/mlflow-artifacts/artifacts/${rel.split('/').map(encodeURIComponent).join('/')}`,
-        responseType: 'stream',
+        stream: true,
       },
       endpoint,
     );
@@ -1032,7 +1145,7 @@ export class MlflowClient {
       {
         method: 'PUT',
         url: `/api/2.0/mlflow-artifacts/artifacts/${rel.split('/').map(encodeURIComponent).join('/')}`,
-        data: content,
+        body: content,
         headers: { 'Content-Type': contentType },
       },
       `mlflow-artifacts/artifacts/${rel}`,
@@ -1139,54 +1252,12 @@ export function mlflowConnection(trackingUri: string, env: Record<string, string
   };
 }
 
-/**
- * Signs each request for a managed tracking server. The URL is rebuilt with a strict RFC 3986
- * query (axios leaves some characters unescaped), so the bytes sent are the bytes signed.
- */
-function signRequests(http: AxiosInstance, managed: ManagedTrackingServer, env: Record<string, string | undefined>): void {
-  const sign = trackingServerSigner(managed, env);
-  http.interceptors.request.use(async (cfg) => {
-    const qs = strictQueryString(cfg.params as Record<string, unknown> | undefined);
-    const url = `${(cfg.baseURL ?? '').replace(/\/+$/, '')}${cfg.url ?? ''}${qs ? `?${qs}` : ''}`;
-    const body = typeof cfg.data === 'string' ? cfg.data : undefined;
-    const contentType = cfg.headers.getContentType();
-    const signed = await sign({
-      method: cfg.method ?? 'GET',
-      url,
-      headers: typeof contentType === 'string' ? { 'content-type': contentType } : {},
-      body,
-    });
-    cfg.url = url;
-    cfg.baseURL = undefined;
-    cfg.params = undefined;
-    for (const [k, v] of Object.entries(signed)) cfg.headers.set(k, v);
-    return cfg;
-  });
-}
-
-/** Builds a client: validates the URI, sets auth from env, loads axios. */
+/** Builds a client: validates the URI, sets auth from env. */
 export async function createMlflowClient(opts: MlflowClientOptions): Promise<MlflowClient> {
   const { baseUrl, headers, insecureTls, managed } = mlflowConnection(opts.trackingUri, opts.env ?? {});
   const timeoutMs = opts.timeoutMs ?? 30_000;
-
-  // axios's CommonJS bundle: one file, loaded in about half the time of its ESM module graph
-  // (this is on the critical path of every command that talks to MLflow).
-  const axios = createRequire(import.meta.url)('axios') as AxiosStatic;
-  const httpsAgent = insecureTls ? new (await import('node:https')).Agent({ rejectUnauthorized: false }) : undefined;
-  const http = axios.create({
-    baseURL: baseUrl,
-    timeout: timeoutMs,
-    headers,
-    // Statuses, bodies and NaN are handled by the client itself.
-    validateStatus: () => true,
-    responseType: 'text',
-    transformResponse: [(d: unknown) => d],
-    transitional: { clarifyTimeoutError: true, silentJSONParsing: true, forcedJSONParsing: false },
-    maxRedirects: 5,
-    httpsAgent,
-  });
-  if (managed) signRequests(http, managed, opts.env ?? {});
-  return new MlflowClient(http, { ...opts, timeoutMs }, baseUrl);
+  const sign = managed ? trackingServerSigner(managed, opts.env ?? {}) : undefined;
+  return new MlflowClient(await httpTransport(baseUrl, headers, timeoutMs, insecureTls, sign), { ...opts, timeoutMs }, baseUrl);
 }
 
 /**

@@ -67,7 +67,7 @@ export interface RequestToSign {
   method: string;
   url: string;
   headers: Record<string, string>;
-  body?: string;
+  body?: string | Uint8Array;
 }
 
 /**

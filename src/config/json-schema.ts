@@ -4,7 +4,7 @@
  * `scripts/generate-json-schema.mjs` writes the files; test/unit/config-schema.test.ts fails when
  * a committed copy is stale. One code path for both.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { configSchema } from './schema.js';
 
 export const JSON_SCHEMA_FILE = 'schema/mlops.config.schema.json';

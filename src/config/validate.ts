@@ -3,7 +3,7 @@
  * path, what was expected, what was found and how to fix it. Knows nothing of files or YAML; the
  * loader adds file positions.
  */
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { isSecretKey, REDACTED } from '../core/redact.js';
 import { configSchema, type Config } from './schema.js';
 

@@ -4,7 +4,7 @@
  * under and over their tolerance; missing and NaN metrics; no baseline under both policies; a wrong
  * alias; MLflow down and MLflow slow.
  */
-import { createServer } from 'node:http';
+import { createServer, request as httpRequest } from 'node:http';
 import { createServer as createNetServer } from 'node:net';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -503,5 +503,80 @@ deploy:
     const passed = await compare(p, ['--run', fx.exact], AWS);
     expect(passed.code, passed.stderr).toBe(0);
     expect(passed.stderr.match(/audit trail/g)).toHaveLength(1);
+  });
+});
+
+describe('the MLflow calls compare makes', () => {
+  /** A proxy in front of MLflow that records each request and each TCP connection. */
+  async function countingProxy() {
+    const seen: string[] = [];
+    let connections = 0;
+    const target = new URL(url);
+    const server = createServer((req, res) => {
+      seen.push(`${req.method} ${(req.url ?? '').replace(/^\/api\/2\.0\/mlflow\//, '').replace(/\?.*$/, '')}`);
+      const out = httpRequest(
+        { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers },
+        (up) => {
+          res.writeHead(up.statusCode ?? 502, up.headers);
+          up.pipe(res);
+        },
+      );
+      req.pipe(out);
+    });
+    server.on('connection', () => connections++);
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    return {
+      url: `http://127.0.0.1:${(server.address() as { port: number }).port}`,
+      seen,
+      connections: () => connections,
+      close: async () => {
+        server.closeAllConnections();
+        await new Promise<void>((r) => server.close(() => r()));
+      },
+    };
+  }
+
+  it('by alias: the candidate and the alias at once, then the baseline run, over kept-alive connections', async () => {
+    const proxy = await countingProxy();
+    try {
+      const r = await compare(project({ trackingUri: proxy.url }), ['--run', fx.exact, '--json']);
+      expect(r.code, r.stderr).toBe(0);
+      expect([...proxy.seen].sort()).toEqual(['GET registered-models/alias', 'GET runs/get', 'GET runs/get']);
+      // Two requests in flight at once need two connections at most; the third reuses one.
+      expect(proxy.connections()).toBeLessThanOrEqual(2);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('by filter with the experiment known: one search and the candidate, at once', async () => {
+    const proxy = await countingProxy();
+    try {
+      const p = project({ trackingUri: proxy.url, lastRun: { runId: fx.candMain, experimentId: fx.exp, status: 'FINISHED' } });
+      const r = await compare(p, ['--baseline', "filter:tags.branch = 'main'", '--json']);
+      expect(r.code, r.stderr).toBe(0);
+      expect([...proxy.seen].sort()).toEqual(['GET runs/get', 'POST runs/search']);
+      expect(proxy.connections()).toBeLessThanOrEqual(2);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('by filter from --run alone: the candidate first (it names the experiment), then the search on the same connection', async () => {
+    const proxy = await countingProxy();
+    try {
+      const r = await compare(project({ trackingUri: proxy.url }), [
+        '--run',
+        fx.candMain,
+        '--baseline',
+        "filter:tags.branch = 'main'",
+        '--json',
+      ]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(proxy.seen).toEqual(['GET runs/get', 'POST runs/search']);
+      expect(proxy.connections()).toBe(1);
+    } finally {
+      await proxy.close();
+    }
   });
 });

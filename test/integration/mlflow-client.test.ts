@@ -292,6 +292,33 @@ describe('failures', () => {
     }
   });
 
+  it('follows redirects (a moved server, a path prefix), sending credentials only to the origin they were set for', async () => {
+    const seen: { path?: string; authorization?: string }[] = [];
+    const other = await tinyServer((req, res) => {
+      seen.push({ path: req.url, authorization: req.headers.authorization });
+      res.setHeader('content-type', 'application/json');
+      res.end('{"experiment":{"experiment_id":"9","name":"x"}}');
+    });
+    const front = await tinyServer((req, res) => {
+      seen.push({ path: req.url, authorization: req.headers.authorization });
+      // First to a prefix on the same server (credentials kept), then to another origin (dropped).
+      res.statusCode = req.url?.startsWith('/prefix/') ? 302 : 307;
+      res.setHeader('location', req.url?.startsWith('/prefix/') ? `${other.url}${req.url.slice('/prefix'.length)}` : `/prefix${req.url}`);
+      res.end();
+    });
+    try {
+      const c = await createMlflowClient({ trackingUri: front.url, env: { MLFLOW_TRACKING_TOKEN: 'tok' }, retries: 0 });
+      expect((await c.getExperimentByName('x'))?.experimentId).toBe('9');
+      expect(seen).toEqual([
+        { path: '/api/2.0/mlflow/experiments/get-by-name?experiment_name=x', authorization: 'Bearer tok' },
+        { path: '/prefix/api/2.0/mlflow/experiments/get-by-name?experiment_name=x', authorization: 'Bearer tok' },
+        { path: '/api/2.0/mlflow/experiments/get-by-name?experiment_name=x', authorization: undefined },
+      ]);
+    } finally {
+      await Promise.all([front.close(), other.close()]);
+    }
+  });
+
   it('a server that is not MLflow: a plain 404 or an HTML page is exit 3, never "not found"', async () => {
     const other = await tinyServer((req, res) => {
       if (req.url?.startsWith('/api/2.0/mlflow/runs/get')) {

@@ -122,7 +122,7 @@ function newestMtime(dir: string): number {
 
 /**
  * A runnable `mlops` bin for tests that need a real process (real signals). Uses the package's
- * bin/mlops.js when dist/ is newer than src/ (npm test builds it first), else compiles src/ once
+ * bin/mlops.js when dist/ is newer than src/ (npm test builds it first), else builds src/ once
  * into a private folder under .tmp/, so a stale or half-written dist/ never decides a test.
  */
 export function builtBin(): string {
@@ -132,9 +132,7 @@ export function builtBin(): string {
   }
   const root = path.join(REPO_ROOT, '.tmp', `mlops-build-${process.pid}`);
   if (!existsSync(path.join(root, 'bin', 'mlops.js'))) {
-    const tsc = path.join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
-    // tsc emits even when someone else's file in the tree has a type error; main.js is what counts.
-    spawnSync(process.execPath, [tsc, '-p', path.join(REPO_ROOT, 'tsconfig.build.json'), '--outDir', path.join(root, 'dist')], {
+    spawnSync(process.execPath, [path.join(REPO_ROOT, 'scripts', 'build.mjs'), '--outdir', path.join(root, 'dist')], {
       cwd: REPO_ROOT,
       encoding: 'utf8',
     });

@@ -1,0 +1,128 @@
+#!/usr/bin/env node
+// `npm run build`: bundles src/ into dist/ with esbuild (type checking is `npm run typecheck`).
+//
+// Why a bundle: Node resolves, reads and compiles every module file on its own; the CLI with its
+// dependencies is hundreds of files, and that, not our code, was most of the start-up of a command.
+// The bundle is a few files: dist/cli/main.js (argv, the command table, help) and chunks under
+// dist/chunks/, one per lazily imported command (`import()` in src/cli/loaders.ts) plus the code
+// they share, so a command loads only what it needs and the AWS SDK, octokit and gitbeaker stay
+// off the path of commands that do not use them.
+//
+// Layout rule: every output file that uses `import.meta.url` sits exactly one folder below dist/
+// (dist/cli/, dist/chunks/, dist/emulator/ ...), as its source sits one folder below src/, so
+// `new URL('../../package.json', import.meta.url)` and `../templates/` work from the sources, from
+// any chunk and from any entry alike. The build checks it.
+//
+// Usage: node scripts/build.mjs [--outdir DIR] [--metafile FILE]
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as esbuild from 'esbuild';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const arg = (name) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? path.resolve(process.argv[i + 1]) : undefined;
+};
+const outdir = arg('outdir') ?? path.join(root, 'dist');
+
+/** Programs: run as `node dist/<path>.js`. */
+const PROGRAMS = ['cli/main', 'emulator/main', 'demo/run'];
+
+/**
+ * Worker-thread entries, started with `new Worker(new URL('./<name>.js', import.meta.url))` from a
+ * module in the same source folder. To add a worker: add its path here (the build fails on a
+ * worker URL whose file is not listed, and rewrites listed ones to the worker's place in dist/).
+ */
+const WORKERS = ['adapters/capture-source-worker'];
+
+/** Modules that tests, benches and scripts import from dist/ directly (as `dist/<path>.js`). */
+const LIBRARIES = [
+  'adapters/capture-source',
+  'cli/io',
+  'commands/promote',
+  'config/json-schema',
+  'config/load',
+  'core/drift/evaluate',
+  'core/drift/profile',
+  'core/promote-run',
+  'core/rollback-run',
+  'emulator/index',
+  'sandbox/local-stack',
+];
+
+const entries = [...PROGRAMS, ...WORKERS, ...LIBRARIES];
+const workerFiles = new Set(WORKERS.map((w) => path.join(root, 'src', `${w}.ts`)));
+
+/** `new URL('./x.js', import.meta.url)` naming a worker: rewritten to `../<folder>/x.js`, right from every output file. */
+const WORKER_URL = /new URL\((['"])\.\/([\w.-]+)\.js\1,\s*import\.meta\.url\)/g;
+const workerUrls = {
+  name: 'worker-urls',
+  setup(build) {
+    build.onLoad({ filter: /[\\/]src[\\/].*\.ts$/ }, (args) => {
+      const text = readFileSync(args.path, 'utf8');
+      if (!text.includes('import.meta.url')) return undefined;
+      const errors = [];
+      const contents = text.replace(WORKER_URL, (all, q, name) => {
+        const file = path.join(path.dirname(args.path), `${name}.ts`);
+        if (!existsSync(file)) return all;
+        if (!workerFiles.has(file)) {
+          errors.push({ text: `${path.relative(root, file)} is started as a worker but is not in WORKERS of scripts/build.mjs` });
+          return all;
+        }
+        const rel = path.relative(path.join(root, 'src'), file).replace(/\\/g, '/').replace(/\.ts$/, '.js');
+        return `new URL(${q}../${rel}${q}, import.meta.url)`;
+      });
+      return { contents, loader: 'ts', errors };
+    });
+  },
+};
+
+/**
+ * yaml's Node build is CommonJS (one opaque module to the bundler); its browser build is the same
+ * code as ES modules, which the bundler can trim to the parts mlops uses.
+ */
+const yamlEsm = {
+  name: 'yaml-esm',
+  setup(build) {
+    build.onResolve({ filter: /^yaml$/ }, () => ({ path: path.join(root, 'node_modules/yaml/browser/index.js') }));
+  },
+};
+
+rmSync(outdir, { recursive: true, force: true });
+const result = await esbuild.build({
+  absWorkingDir: root,
+  entryPoints: Object.fromEntries(entries.map((e) => [e, path.join(root, 'src', `${e}.ts`)])),
+  outdir,
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  // ESM builds of dependencies first: smaller chunks (tree shaking) and no CommonJS wrappers.
+  mainFields: ['module', 'main'],
+  chunkNames: 'chunks/[name]-[hash]',
+  sourcemap: 'linked',
+  sourcesContent: false,
+  // Bundled CommonJS code calls require() for Node built-ins; ESM has none, so give each file one.
+  banner: { js: "import { createRequire as __mlopsRequire } from 'node:module'; const require = __mlopsRequire(import.meta.url);" },
+  legalComments: 'linked',
+  metafile: true,
+  logLevel: 'warning',
+  plugins: [workerUrls, yamlEsm],
+});
+
+// The layout rule above: an output using import.meta.url at another depth would resolve wrongly.
+const bad = Object.keys(result.metafile.outputs).filter((out) => {
+  if (!out.endsWith('.js')) return false;
+  const depth = path.relative(outdir, path.resolve(root, out)).split(path.sep).length - 1;
+  if (depth === 1) return false;
+  const code = readFileSync(path.resolve(root, out), 'utf8');
+  return code.replace(/^import \{ createRequire as __mlopsRequire \}.*\n/, '').includes('import.meta.url');
+});
+if (bad.length) {
+  console.error(`build: these files use import.meta.url but are not one folder below ${outdir}: ${bad.join(', ')}`);
+  process.exit(1);
+}
+const metafile = arg('metafile');
+if (metafile) writeFileSync(metafile, JSON.stringify(result.metafile));
