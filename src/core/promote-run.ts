@@ -17,6 +17,7 @@ import {
   alarmSpecs,
   deploymentConfigSpec,
   finalConfigSpec,
+  modelSpec,
   restoreConfigSpec,
   SHADOW_VARIANT,
   shadowConfigSpec,
@@ -188,12 +189,7 @@ async function act(
       steps.push(`S3 PutObject ${rec.artifact}`);
       return save({ ...rec, artifactUploaded: true });
     case 'create-model':
-      await p.sagemaker.createModel({
-        ModelName: rec.names.model,
-        ExecutionRoleArn: d.executionRoleArn,
-        PrimaryContainer: { Image: d.image, ModelDataUrl: rec.artifact },
-        Tags: tags(rec),
-      });
+      await p.sagemaker.createModel(modelSpec(d, rec));
       steps.push(`SageMaker CreateModel ${rec.names.model}`);
       return save({ ...rec, modelCreated: true });
     case 'create-config':
