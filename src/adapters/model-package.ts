@@ -1,16 +1,18 @@
 /**
  * Packages an MLflow model version as SageMaker's model.tar.gz: the model directory's files at
- * the archive root (MLmodel first level, as MLflow's serving containers and the emulator expect),
+ * the archive root (MLmodel first level: SageMaker unpacks it into /opt/ml/model, where MLflow's serving image
+ * reads MLmodel; the layout `_make_tarfile` in mlflow/sagemaker/__init__.py writes),
  * gzip'd ustar, streamed to S3 with a multipart upload (nothing held in memory, no 5 GB PutObject
  * limit). The tar writer is a few lines of ustar (regular files and directories only, which is
  * all an MLflow model holds), so no archive dependency is needed.
  */
 import { createReadStream } from 'node:fs';
-import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pipeline, Readable } from 'node:stream';
 import { createGzip } from 'node:zlib';
+import { parse } from 'yaml';
 import { ExternalError } from '../core/errors.js';
 import type { ModelRef } from '../core/deployment.js';
 import type { PackagerPort } from '../core/ports.js';
@@ -96,17 +98,41 @@ export async function tarGzDirectory(dir: string): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-/** Finds the directory holding MLmodel (the download may nest it one level). */
-async function modelRoot(dir: string): Promise<string> {
+/**
+ * Finds the directory holding MLmodel (the download may nest it one level) and checks that the
+ * model has the python_function flavor, as MLflow does before it deploys to SageMaker
+ * (`_get_preferred_deployment_flavor` in mlflow/sagemaker/__init__.py): the pyfunc serving image
+ * cannot start anything else, and SageMaker would only say so when the endpoint fails.
+ */
+export async function servableModelRoot(dir: string): Promise<string> {
   const names = await readdir(dir);
-  if (names.includes('MLmodel')) return dir;
-  for (const n of names) {
+  let root: string | undefined = names.includes('MLmodel') ? dir : undefined;
+  for (const n of root ? [] : names) {
     const sub = path.join(dir, n);
-    if ((await stat(sub)).isDirectory() && (await readdir(sub)).includes('MLmodel')) return sub;
+    if ((await stat(sub)).isDirectory() && (await readdir(sub)).includes('MLmodel')) {
+      root = sub;
+      break;
+    }
   }
-  throw new ExternalError('MODEL_NOT_MLFLOW', "the model version's artifacts hold no MLmodel file", {
-    hint: 'Register a model logged with mlflow.<flavor>.log_model (it writes MLmodel).',
-  });
+  if (!root) {
+    throw new ExternalError('MODEL_NOT_MLFLOW', "the model version's artifacts hold no MLmodel file", {
+      hint: 'Register a model logged with mlflow.<flavor>.log_model (it writes MLmodel).',
+    });
+  }
+  let flavors: string[] = [];
+  try {
+    const mlmodel: unknown = parse(await readFile(path.join(root, 'MLmodel'), 'utf8'));
+    const f = (mlmodel as { flavors?: unknown } | null)?.flavors;
+    if (f && typeof f === 'object') flavors = Object.keys(f);
+  } catch (err) {
+    throw new ExternalError('MODEL_NOT_MLFLOW', `the model version's MLmodel is not valid YAML: ${(err as Error).message}`);
+  }
+  if (!flavors.includes('python_function')) {
+    throw new ExternalError('MODEL_NOT_PYFUNC', `the model has no python_function flavor (flavors: ${flavors.join(', ') || 'none'})`, {
+      hint: "MLflow's SageMaker image serves python_function models: log the model with an MLflow flavor that adds it (most do), or with mlflow.pyfunc.log_model.",
+    });
+  }
+  return root;
 }
 
 /** The packager over the MLflow client and the S3 store; onProgress hears the bytes uploaded so far. */
@@ -119,7 +145,7 @@ export function mlflowPackager(mlflow: MlflowClient, store: ObjectStore, onProgr
         const local = path.join(tmp, 'model');
         await mlflow.downloadArtifacts(uri, local);
         const { bucket, prefix } = parseS3Uri(destUri);
-        await store.putStream(bucket, prefix, tarGzStream(await modelRoot(local)), { contentType: 'application/gzip', onProgress });
+        await store.putStream(bucket, prefix, tarGzStream(await servableModelRoot(local)), { contentType: 'application/gzip', onProgress });
       } finally {
         await rm(tmp, { recursive: true, force: true });
       }

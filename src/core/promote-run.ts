@@ -18,6 +18,7 @@ import {
   alarmSpecs,
   deploymentConfigSpec,
   finalConfigSpec,
+  modelSpec,
   restoreConfigSpec,
   SHADOW_VARIANT,
   shadowConfigSpec,
@@ -225,12 +226,7 @@ async function act(
       steps.push(`S3 PutObject ${rec.artifact}`);
       return save({ ...rec, artifactUploaded: true });
     case 'create-model':
-      await p.sagemaker.createModel({
-        ModelName: rec.names.model,
-        ExecutionRoleArn: d.executionRoleArn,
-        PrimaryContainer: { Image: d.image, ModelDataUrl: rec.artifact },
-        Tags: tags(rec),
-      });
+      await p.sagemaker.createModel(modelSpec(d, rec));
       steps.push(`SageMaker CreateModel ${rec.names.model}`);
       return save({ ...rec, modelCreated: true });
     case 'create-config':

@@ -7,7 +7,7 @@ import type { DeployTarget } from './deploy-target.js';
 import type { DeploymentRecord } from './deployment.js';
 import { durationMs } from './duration.js';
 import { DRIFT_DIMENSIONS, DRIFT_METRIC, MLOPS_NAMESPACE, SAGEMAKER_NAMESPACE } from './metric-names.js';
-import type { DeploymentConfigSpec, EndpointConfigSpec, ProductionVariantSpec } from './ports.js';
+import type { DeploymentConfigSpec, EndpointConfigSpec, ModelSpec, ProductionVariantSpec } from './ports.js';
 
 export const SHADOW_VARIANT = 'shadow';
 /** The candidate's variant during the smoke test: weight 0, so only TargetVariant calls reach it. */
@@ -38,6 +38,31 @@ export const tags = (r: DeploymentRecord) => [
   { Key: 'mlops:deployment', Value: r.id },
   { Key: 'mlops:model-version', Value: `${r.candidate.registeredModel}/${r.candidate.version}` },
 ];
+
+/**
+ * The container environment MLflow's own SageMaker deployment gives its pyfunc serving image
+ * (`_get_deployment_config` in mlflow/sagemaker/__init__.py, sent by `_create_sagemaker_model`):
+ * - MLFLOW_DEPLOYMENT_FLAVOR_NAME: the flavor the image's entrypoint serves (`_serve` in
+ *   mlflow/models/container/__init__.py): python_function, the one `_get_preferred_deployment_flavor`
+ *   picks and the only one mlops packages (the other, mleap, starts a Java server instead).
+ * - SERVING_ENVIRONMENT: "SageMaker" (mlflow/sagemaker/__init__.py SAGEMAKER_SERVING_ENVIRONMENT),
+ *   which tells the model where it runs; the image itself does not read it.
+ * Not here, on purpose: the env manager (virtualenv by default) is baked into the image's
+ * entrypoint by `mlflow sagemaker build-and-push-container` (mlflow/sagemaker/cli.py), not read
+ * from the environment; and MLflow also copies the deploying machine's http(s)_proxy, which on a
+ * CI runner says nothing about the endpoint's network.
+ */
+export const SERVING_ENVIRONMENT = { MLFLOW_DEPLOYMENT_FLAVOR_NAME: 'python_function', SERVING_ENVIRONMENT: 'SageMaker' } as const;
+
+/** The candidate's SageMaker model: the serving image over the uploaded model.tar.gz. */
+export function modelSpec(d: DeployTarget, r: DeploymentRecord): ModelSpec {
+  return {
+    ModelName: r.names.model,
+    ExecutionRoleArn: d.executionRoleArn,
+    PrimaryContainer: { Image: d.image, ModelDataUrl: r.artifact, Environment: { ...SERVING_ENVIRONMENT } },
+    Tags: tags(r),
+  };
+}
 
 /**
  * Production = the current model, shadow = the candidate, data capture on. SageMaker copies to a

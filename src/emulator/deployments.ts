@@ -311,13 +311,15 @@ export class Deployments {
           throw new ModelLoadError(`Production variant ${v.name}: the emulator serves only models with a PrimaryContainer.ModelDataUrl.`);
         }
         try {
-          v.server = await this.d.pool.acquire(v.modelDataUrl);
+          v.server = await this.d.pool.acquire(v.modelDataUrl, v.environment);
         } catch (err) {
           this.d.log(`model ${v.modelName} (${v.modelDataUrl}) could not be served: ${(err as Error).message}`);
           this.modelErrors.push({ modelDataUrl: v.modelDataUrl, time: new Date().toISOString(), error: (err as Error).message });
           if (this.modelErrors.length > 20) this.modelErrors.shift();
           const msg = (err as Error).message;
-          throw new ModelLoadError(/^Failed to |^Invalid S3|^No MLmodel/.test(msg) ? msg : healthCheckFailure(v.name));
+          // SageMaker names download and unpack failures itself; a container that crashes (as
+          // MLflow's image does on a model it cannot serve) only fails its ping health check.
+          throw new ModelLoadError(/^Failed to |^Invalid S3/.test(msg) ? msg : healthCheckFailure(v.name));
         }
       }),
     );

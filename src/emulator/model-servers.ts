@@ -11,6 +11,7 @@ import type { Readable } from 'node:stream';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { answers, LocalServerError, startLocalServer, type LocalServer } from '../adapters/local-server.js';
 import { runProcess } from '../adapters/process.js';
+import { archiveRefusal, environmentRefusal } from './serving-contract.js';
 
 /** Why a model could not be served, worded as SageMaker's FailureReason. */
 export class ModelLoadError extends Error {}
@@ -159,8 +160,13 @@ export class ModelServerPool {
     process.once('exit', this.onExit);
   }
 
-  /** Starts (or shares) the scoring server for this model; throws ModelLoadError when it cannot. */
-  async acquire(modelDataUrl: string): Promise<ModelServer> {
+  /**
+   * Starts (or shares) the scoring server for this model; throws ModelLoadError when it cannot,
+   * or when MLflow's serving image would not start it with this container environment.
+   */
+  async acquire(modelDataUrl: string, environment: Record<string, string> = {}): Promise<ModelServer> {
+    const refusal = environmentRefusal(environment);
+    if (refusal) throw new ModelLoadError(refusal);
     let entry = this.entries.get(modelDataUrl);
     if (!entry) {
       const fresh: Entry = { refs: 0, server: Promise.resolve(undefined as never), cancelled: false };
@@ -247,9 +253,8 @@ export class ModelServerPool {
         `Failed to extract model data archive from URL "${modelDataUrl}". Please ensure that the object located at the URL is a valid tar.gz archive`,
       );
     }
-    if (!existsSync(join(modelDir, 'MLmodel'))) {
-      throw new ModelLoadError(`No MLmodel file at the root of the model data archive "${modelDataUrl}".`);
-    }
+    const refusal = archiveRefusal(modelDir);
+    if (refusal) throw new ModelLoadError(refusal);
     if (entry.cancelled) throw new ModelLoadError('the emulator stopped while the model was being downloaded');
     this.opts.log?.(`starting mlflow scoring server for ${modelDataUrl}`);
     const server = new MlflowServer(modelDataUrl, modelDir, this.opts);

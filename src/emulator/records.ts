@@ -16,6 +16,7 @@ export interface Tag {
 export interface ContainerInput {
   Image?: string;
   ModelDataUrl?: string;
+  Environment?: Record<string, string>;
 }
 
 export interface CreateModelInput {
@@ -135,6 +136,8 @@ export interface VariantRt {
   modelName: string;
   modelDataUrl: string;
   image: string;
+  /** The container's Environment, read by MLflow's serving image. */
+  environment: Record<string, string>;
   instanceType?: string;
   weight: number;
   desiredWeight: number;

@@ -185,6 +185,7 @@ export class Resources {
         modelName: model.name,
         modelDataUrl: container.ModelDataUrl ?? '',
         image: container.Image ?? '',
+        environment: container.Environment ?? {},
         instanceType: v.InstanceType,
         weight,
         desiredWeight: weight,

@@ -161,6 +161,10 @@ describe('promote over fakes', () => {
     const r = await firstDeployment(w, deployConfig());
     expect(r.deployment!.history.map((h) => h.stage)).toEqual(['package', 'cutover', 'done']);
     expect(w.sm.calls.map((c) => c.op)).toEqual(['CreateModel', 'CreateEndpointConfig', 'CreateEndpoint']);
+    // The container environment MLflow's own SageMaker deployment sets (mlflow/sagemaker/__init__.py).
+    expect(w.sm.calls[0].input).toMatchObject({
+      PrimaryContainer: { Environment: { MLFLOW_DEPLOYMENT_FLAVOR_NAME: 'python_function', SERVING_ENVIRONMENT: 'SageMaker' } },
+    });
     expect(w.registry.aliases.get('production')).toBe('1');
     expect(await w.ports.audit.verify()).toMatchObject({ ok: true });
     // Run again: nothing to do.
