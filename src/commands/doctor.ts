@@ -231,6 +231,7 @@ async function checkMlflow(probe: Probe, ctx: CommandContext, loaded: LoadedConf
     };
   }
   const { baseUrl: base, headers } = connection;
+  if (connection.managed) return checkManagedMlflow(ctx, uri, base, timeoutMs);
   const health = await probe.probeHttp(`${base}/health`, { timeoutMs, headers });
   if (!health.answered) {
     return {
@@ -261,6 +262,32 @@ async function checkMlflow(probe: Probe, ctx: CommandContext, loaded: LoadedConf
     };
   }
   return { name, required: true, status: 'ok', summary: `${base} answers (REST API HTTP ${api.status})` };
+}
+
+/**
+ * A SageMaker-managed tracking server answers only SigV4-signed requests: doctor makes one REST
+ * call through the client the commands use (same signing, same credentials).
+ */
+async function checkManagedMlflow(ctx: CommandContext, arn: string, base: string, timeoutMs: number): Promise<Check> {
+  const name = 'mlflow';
+  const { createMlflowClient } = await import('../adapters/mlflow.js');
+  try {
+    const client = await createMlflowClient({ trackingUri: arn, env: ctx.env, timeoutMs, retries: 0, signal: ctx.signal });
+    await client.getExperimentByName('Default');
+    return { name, required: true, status: 'ok', summary: `${arn} answers signed requests at ${base}` };
+  } catch (e) {
+    const message = e instanceof Error ? e.message : String(e);
+    const denied = /HTTP 40[13]|permission|denied|forbidden|unauthori[sz]ed/i.test(message);
+    return {
+      name,
+      required: true,
+      status: 'fail',
+      summary: `${arn}: ${message}`,
+      fix: denied
+        ? 'The AWS identity needs sagemaker-mlflow:* on this tracking server (IAM), and the ARN must name a running tracking server in its region.'
+        : 'Check the tracking server is running (aws sagemaker describe-mlflow-tracking-server) and reachable from here (VPC, proxy).',
+    };
+  }
 }
 
 /**
