@@ -365,6 +365,18 @@ describe('a deployment from creation to deletion', () => {
       ['b', 0, 0],
     ]);
     for (let i = 0; i < 10; i++) expect(await invoke(CSV, 'text/csv')).toMatchObject({ predictions: [9], variant: 'a' });
+    // Every production variant at weight 0 would leave no one to answer: refused.
+    const allZero = await bed.sm
+      .send(
+        new UpdateEndpointWeightsAndCapacitiesCommand({
+          EndpointName: EP,
+          DesiredWeightsAndCapacities: [{ VariantName: 'a', DesiredWeight: 0 }],
+        }),
+      )
+      .catch((e) => e);
+    expect(allZero.name).toBe('ValidationException');
+    expect(allZero.message).toContain('must be greater than 0');
+    expect((await bed.sm.send(new DescribeEndpointCommand({ EndpointName: EP }))).EndpointStatus).toBe('InService');
     expect(await invoke(CSV, 'text/csv', { TargetVariant: 'b' })).toMatchObject({ predictions: [7], variant: 'b' });
     // RetainAllVariantProperties keeps the running weights of variants with the same name.
     await bed.sm.send(
