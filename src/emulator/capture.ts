@@ -1,8 +1,8 @@
 /**
  * SageMaker data capture: one JSON object per line, written to
  * `{DestinationS3Uri}/{endpoint}/{variant}/yyyy/mm/dd/hh/{mm}-{ss}-{mmm}-{uuid}.jsonl` (UTC, the
- * time of the file's first record). Records are buffered and written in batches, so invocations
- * do not wait for S3.
+ * time of the file's first record). Records collect in one open file per variant, written when it
+ * is old or large enough (CaptureWriter), so invocations do not wait for S3.
  */
 import { randomUUID } from 'node:crypto';
 import type { S3Client } from '@aws-sdk/client-s3';
@@ -95,11 +95,32 @@ interface Batch {
   endpoint: string;
   variant: string;
   first: Date;
+  /** The UTC hour of the first record: a file never spans two hour prefixes. */
+  hour: number;
+  /** Emulated ms when the file was opened. */
+  opened: number;
+  bytes: number;
   lines: string[];
 }
 
+export interface CaptureFileOptions {
+  /** How often (real ms) files due are written. */
+  checkIntervalMs: number;
+  /** Emulated seconds a file collects records before it is written. */
+  fileSeconds: number;
+  /** A file is written once its records reach this size. */
+  maxFileBytes: number;
+  /** Emulated time in ms (the emulator's clock). */
+  now: () => number;
+}
+
+/**
+ * One open capture file per destination, endpoint and variant, as SageMaker keeps one per variant:
+ * records collect in it and it is written to S3 when it has been open `fileSeconds` (emulated),
+ * reaches `maxFileBytes`, or the next record belongs to another UTC hour; and on flush and stop.
+ */
 export class CaptureWriter {
-  private batches = new Map<string, Batch>();
+  private files = new Map<string, Batch>();
   private timer: NodeJS.Timeout;
   private inflight = new Set<Promise<void>>();
   /** Failures to write, kept for the admin API (capture never fails an invocation). */
@@ -107,33 +128,39 @@ export class CaptureWriter {
 
   constructor(
     private readonly s3: S3Client,
-    private readonly opts: { flushIntervalMs: number; maxRecords: number },
+    private readonly opts: CaptureFileOptions,
   ) {
-    this.timer = setInterval(() => void this.flush(), opts.flushIntervalMs);
+    this.timer = setInterval(() => this.writeDue(), opts.checkIntervalMs);
     this.timer.unref();
   }
 
   add(destination: string, endpoint: string, variant: string, record: Record<string, unknown>, time: Date): void {
-    // One file never spans two hours: the hour is part of its key.
+    const id = `${destination}\n${endpoint}\n${variant}`;
     const hour = Math.floor(time.getTime() / 3_600_000);
-    const id = `${destination}\n${endpoint}\n${variant}\n${hour}`;
-    let batch = this.batches.get(id);
-    if (!batch) {
-      batch = { destination, endpoint, variant, first: time, lines: [] };
-      this.batches.set(id, batch);
+    let file = this.files.get(id);
+    if (file && file.hour !== hour) {
+      this.files.delete(id);
+      this.write(file);
+      file = undefined;
     }
-    batch.lines.push(JSON.stringify(record));
-    if (batch.lines.length >= this.opts.maxRecords) {
-      this.batches.delete(id);
-      this.write(batch);
+    if (!file) {
+      file = { destination, endpoint, variant, first: time, hour, opened: this.opts.now(), bytes: 0, lines: [] };
+      this.files.set(id, file);
+    }
+    const line = JSON.stringify(record);
+    file.lines.push(line);
+    file.bytes += Buffer.byteLength(line) + 1;
+    if (file.bytes >= this.opts.maxFileBytes) {
+      this.files.delete(id);
+      this.write(file);
     }
   }
 
-  /** Writes every buffered record now and waits for all writes. */
+  /** Writes every open file now and waits for all writes. */
   async flush(): Promise<void> {
-    const batches = [...this.batches.values()];
-    this.batches.clear();
-    for (const b of batches) this.write(b);
+    const files = [...this.files.values()];
+    this.files.clear();
+    for (const f of files) this.write(f);
     await Promise.all([...this.inflight]);
   }
 
@@ -144,7 +171,17 @@ export class CaptureWriter {
 
   /** Drops what is buffered (admin reset). */
   discard(): void {
-    this.batches.clear();
+    this.files.clear();
+  }
+
+  private writeDue(): void {
+    const now = this.opts.now();
+    for (const [id, f] of this.files) {
+      if (now - f.opened >= this.opts.fileSeconds * 1000) {
+        this.files.delete(id);
+        this.write(f);
+      }
+    }
   }
 
   private write(b: Batch): void {

@@ -135,8 +135,8 @@ export class ControlPlane {
         active: e.active && fleet(e.active),
         pending: e.pending && { ...fleet(e.pending.fleet), traffic: e.pending.traffic, phase: e.pending.phase },
       })),
-      models: [...this.resources.models.keys()],
-      endpointConfigs: [...this.resources.configs.keys()],
+      models: [...this.resources.models.values()].map((m) => m.name),
+      endpointConfigs: [...this.resources.configs.values()].map((c) => c.name),
       unhealthy: [...this.deployments.unhealthy],
     };
   }

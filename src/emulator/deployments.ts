@@ -20,7 +20,7 @@ import type {
   UpdateWeightsInput,
   VariantRt,
 } from './records.js';
-import type { Resources } from './resources.js';
+import { checkTags, type Resources } from './resources.js';
 
 /** Emulated seconds each phase takes (SageMaker's are minutes; scale them with timeScale). */
 export interface Durations {
@@ -80,6 +80,7 @@ export class Deployments {
     const name: string = input.EndpointName;
     const arn = this.r.arn('endpoint', name);
     if (this.r.endpoints.has(name)) throw validation(`Cannot create already existing endpoint "${arn}".`);
+    checkTags(input.Tags);
     const config = this.r.getConfig(input.EndpointConfigName);
     const fleet = this.r.fleetFor(config);
     const now = new Date();
@@ -114,6 +115,9 @@ export class Deployments {
 
   updateEndpoint(input: UpdateEndpointInput): ApiOutput {
     const bg = input.DeploymentConfig?.BlueGreenUpdatePolicy;
+    if (bg && input.DeploymentConfig?.RollingUpdatePolicy) {
+      throw validation('Only one of BlueGreenUpdatePolicy and RollingUpdatePolicy can be specified in DeploymentConfig.');
+    }
     if (bg?.MaximumExecutionTimeoutInSeconds !== undefined) {
       // SageMaker documents that the timeout must exceed the waits it has to contain.
       const waits = (bg.TrafficRoutingConfiguration?.WaitIntervalInSeconds ?? 0) + (bg.TerminationWaitInSeconds ?? 0);
@@ -124,28 +128,19 @@ export class Deployments {
       }
     }
     const ep = this.r.getEndpoint(input.EndpointName);
-    if (ep.status === 'Failed' || !ep.active) {
-      throw validation(`Cannot update endpoint "${ep.arn}" because it is in status ${ep.status}.`);
-    }
+    if (IN_PROGRESS.has(ep.status)) throw inProgress(ep);
     // UpdateRollbackFailed is left by a new UpdateEndpoint, as SageMaker's docs prescribe.
     if (ep.status !== 'InService' && ep.status !== 'UpdateRollbackFailed') {
-      throw validation(`Cannot update in-progress endpoint "${ep.arn}".`);
+      throw validation(`Cannot update endpoint "${ep.arn}" because it is in status ${ep.status}.`);
     }
     const config = this.r.getConfig(input.EndpointConfigName);
     const deployment: DeploymentConfig | undefined = input.RetainDeploymentConfig ? ep.lastDeploymentConfig : input.DeploymentConfig;
-    if (deployment?.RollingUpdatePolicy) {
-      throw validation('The emulator does not implement RollingUpdatePolicy; use BlueGreenUpdatePolicy.');
-    }
     const fleet = this.r.fleetFor(
       config,
       input.RetainAllVariantProperties ? ep.active : undefined,
       (input.ExcludeRetainedVariantProperties ?? []).map((p) => p.VariantPropertyType),
     );
-    const steps = trafficSteps(deployment?.BlueGreenUpdatePolicy?.TrafficRoutingConfiguration, fleet);
-    const policy = deployment?.BlueGreenUpdatePolicy ?? {};
-    const wait: number = policy.TrafficRoutingConfiguration?.WaitIntervalInSeconds ?? 0;
-    const terminationWait: number = policy.TerminationWaitInSeconds ?? 0;
-    const maxTime: number | undefined = policy.MaximumExecutionTimeoutInSeconds;
+    const plan = deploymentPlan(deployment, fleet);
     const alarms: string[] = (deployment?.AutoRollbackConfiguration?.Alarms ?? []).map((a) => a.AlarmName);
     const start = new Date();
     ep.pending = { fleet, traffic: 0, startTime: start, phase: 'Creating' };
@@ -158,8 +153,8 @@ export class Deployments {
       const old = ep.active!;
       const pending = ep.pending!;
       const checkTimeout = () => {
-        if (maxTime !== undefined && (this.d.clock.now() - startEmu) / 1000 > maxTime) {
-          throw new RollbackReason(`Endpoint update exceeded MaximumExecutionTimeoutInSeconds (${maxTime} s) and was rolled back.`);
+        if (plan.maxTime !== undefined && (this.d.clock.now() - startEmu) / 1000 > plan.maxTime) {
+          throw new RollbackReason(`Endpoint update exceeded MaximumExecutionTimeoutInSeconds (${plan.maxTime} s) and was rolled back.`);
         }
       };
       try {
@@ -169,26 +164,32 @@ export class Deployments {
           if (signal.aborted) throw err;
           throw new RollbackReason(reasonOf(err));
         }
-        for (const [i, share] of steps.entries()) {
+        for (const [i, share] of plan.steps.entries()) {
           checkTimeout();
-          pending.phase = `ActivatingTraffic ${i + 1}/${steps.length}`;
+          if (plan.rolling && i > 0) {
+            // A rolling update provisions each batch of new instances in turn.
+            pending.phase = `Creating ${i + 1}/${plan.steps.length}`;
+            setStatus(fleet, 'Creating', `Provisioning batch ${i + 1} of ${plan.steps.length}.`);
+            await this.watch(alarms, this.d.durations.provisionFleet, signal, checkTimeout);
+          }
+          pending.phase = `ActivatingTraffic ${i + 1}/${plan.steps.length}`;
           setStatus(fleet, 'ActivatingTraffic', `Shifting ${Math.round(share * 100)}% of traffic to the new fleet.`);
           await this.watch(alarms, this.d.durations.activateTraffic, signal, checkTimeout);
           pending.traffic = share;
-          pending.phase = `Baking ${i + 1}/${steps.length}`;
-          setStatus(fleet, 'Baking', `${Math.round(share * 100)}% of traffic on the new fleet; baking for ${wait} s.`);
-          await this.watch(alarms, wait, signal, checkTimeout);
+          pending.phase = `Baking ${i + 1}/${plan.steps.length}`;
+          setStatus(fleet, 'Baking', `${Math.round(share * 100)}% of traffic on the new fleet; baking for ${plan.wait} s.`);
+          await this.watch(alarms, plan.wait, signal, checkTimeout);
         }
       } catch (err) {
         if (signal.aborted || !(err instanceof RollbackReason)) throw err;
-        await this.rollBack(ep, old, fleet, err.message, signal);
+        await this.rollBack(ep, old, fleet, err.message, signal, plan.rollbackBatches(pending.traffic));
         return;
       }
       // Cut over: the new fleet serves everything; the old one waits TerminationWait, then goes.
       setStatus(fleet);
       pending.phase = 'TerminationWait';
-      setStatus(old, 'Deleting', `Terminating the old fleet after ${terminationWait} s.`);
-      await this.d.clock.sleep(terminationWait, signal);
+      setStatus(old, 'Deleting', `Terminating the old fleet after ${plan.terminationWait} s.`);
+      await this.d.clock.sleep(plan.terminationWait, signal);
       ep.active = fleet;
       ep.pending = undefined;
       this.transition(ep, 'InService');
@@ -229,12 +230,13 @@ export class Deployments {
     }
   }
 
-  private async rollBack(ep: EndpointRec, old: Fleet, failed: Fleet, reason: string, signal: AbortSignal): Promise<void> {
+  private async rollBack(ep: EndpointRec, old: Fleet, failed: Fleet, reason: string, signal: AbortSignal, batches = 1): Promise<void> {
     this.d.log(`${ep.name}: rolling back: ${reason}`);
     if (ep.pending) ep.pending.traffic = 0;
     setStatus(failed, 'Deleting', 'Rolling back: terminating the new fleet.');
     this.transition(ep, 'RollingBack', reason);
-    await this.d.clock.sleep(this.d.durations.rollback, signal);
+    // A rolling update's rollback brings the old capacity back batch by batch (RollbackMaximumBatchSize).
+    await this.d.clock.sleep(this.d.durations.rollback * batches, signal);
     ep.pending = undefined;
     await this.release(failed);
     const sick = [...old.variants, ...old.shadows].find((v) => this.isUnhealthy(v));
@@ -248,12 +250,17 @@ export class Deployments {
 
   updateWeights(input: UpdateWeightsInput): ApiOutput {
     const ep = this.r.getEndpoint(input.EndpointName);
-    if (ep.status !== 'InService' || !ep.active) throw validation(`Cannot update in-progress endpoint "${ep.arn}".`);
+    if (ep.status !== 'InService' || !ep.active) throw inProgress(ep);
     const fleet = ep.active;
     const all = [...fleet.variants, ...fleet.shadows];
     const missing = input.DesiredWeightsAndCapacities.map((d) => d.VariantName).filter((n) => !all.some((v) => v.name === n));
     if (missing.length > 0) {
       throw validation(`The variant name(s) [${missing.join(', ')}] is/are not present in endpoint "${ep.name}".`);
+    }
+    const desired = (v: VariantRt) =>
+      input.DesiredWeightsAndCapacities.find((d) => d.VariantName === v.name)?.DesiredWeight ?? v.desiredWeight;
+    if (fleet.variants.every((v) => desired(v) === 0)) {
+      throw validation('The sum of the DesiredWeight of the production variants must be greater than 0.');
     }
     for (const d of input.DesiredWeightsAndCapacities) {
       const v = all.find((x) => x.name === d.VariantName)!;
@@ -277,7 +284,8 @@ export class Deployments {
 
   deleteEndpoint(input: { EndpointName: string }): ApiOutput {
     const ep = this.r.getEndpoint(input.EndpointName);
-    if (ep.status === 'Deleting') return {};
+    // SageMaker refuses to delete an endpoint while an operation on it runs, with its update wording.
+    if (IN_PROGRESS.has(ep.status)) throw inProgress(ep);
     ep.task?.abort(new Aborted('deleted'));
     ep.task = undefined;
     this.transition(ep, 'Deleting');
@@ -363,6 +371,12 @@ export class Deployments {
 
 class RollbackReason extends Error {}
 
+/** Statuses in which an operation on the endpoint is still running. */
+const IN_PROGRESS = new Set(['Creating', 'Updating', 'SystemUpdating', 'RollingBack', 'Deleting']);
+
+/** SageMaker's answer to an update or delete of an endpoint whose last operation has not finished. */
+const inProgress = (ep: EndpointRec) => validation(`Cannot update in-progress endpoint "${ep.arn}".`);
+
 const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function reasonOf(err: unknown): string {
@@ -375,6 +389,63 @@ function setStatus(fleet: Fleet, status?: string, message?: string): void {
   }
 }
 
+/** How an UpdateEndpoint runs: traffic steps, bake, termination wait, timeout, rollback batches. */
+export interface DeploymentPlan {
+  rolling: boolean;
+  steps: number[];
+  wait: number;
+  terminationWait: number;
+  maxTime?: number;
+  /** Rollback batches needed when `traffic` (0..1) of the capacity is on the new fleet. */
+  rollbackBatches: (traffic: number) => number;
+}
+
+/**
+ * The plan of an UpdateEndpoint. No DeploymentConfig is SageMaker's default (blue/green, all at
+ * once, no bake). A rolling update moves MaximumBatchSize instances per step (documented: 5-50% of
+ * the variant's instance count), bakes WaitIntervalInSeconds after each, terminates the old batch
+ * as it goes (no termination wait) and rolls back RollbackMaximumBatchSize at a time (default all).
+ */
+export function deploymentPlan(deployment: DeploymentConfig | undefined, fleet: Fleet): DeploymentPlan {
+  const rolling = deployment?.RollingUpdatePolicy;
+  if (rolling) {
+    const instances = fleetInstances(fleet);
+    const size = rolling.MaximumBatchSize;
+    const batch = batchInstances(size, instances);
+    const percent = size.Type === 'INSTANCE_COUNT' ? (size.Value / instances) * 100 : size.Value;
+    if (percent < 5 - 1e-9 || percent > 50 + 1e-9) {
+      throw validation(`MaximumBatchSize must be between 5% and 50% of the total instance count of the new fleet (${instances}).`);
+    }
+    const steps: number[] = [];
+    for (let k = 1; k * batch < instances; k++) steps.push(Math.round(((k * batch) / instances) * 1e6) / 1e6);
+    steps.push(1);
+    const rollbackBatch = rolling.RollbackMaximumBatchSize ? batchInstances(rolling.RollbackMaximumBatchSize, instances) : instances;
+    return {
+      rolling: true,
+      steps,
+      wait: rolling.WaitIntervalInSeconds,
+      terminationWait: 0,
+      maxTime: rolling.MaximumExecutionTimeoutInSeconds,
+      rollbackBatches: (traffic) => Math.max(1, Math.ceil((traffic * instances) / Math.max(1, rollbackBatch))),
+    };
+  }
+  const policy = deployment?.BlueGreenUpdatePolicy ?? {};
+  return {
+    rolling: false,
+    steps: trafficSteps(policy.TrafficRoutingConfiguration, fleet),
+    wait: policy.TrafficRoutingConfiguration?.WaitIntervalInSeconds ?? 0,
+    terminationWait: policy.TerminationWaitInSeconds ?? 0,
+    maxTime: policy.MaximumExecutionTimeoutInSeconds,
+    rollbackBatches: () => 1,
+  };
+}
+
+const fleetInstances = (fleet: Fleet) => fleet.variants.reduce((n, v) => n + v.instanceCount, 0) || 1;
+
+/** A CapacitySize in instances of a fleet of `instances` (a percentage rounds up to whole instances). */
+const batchInstances = (size: CapacitySize, instances: number) =>
+  size.Type === 'INSTANCE_COUNT' ? size.Value : Math.ceil((size.Value / 100) * instances - 1e-9);
+
 /**
  * The traffic shares of a blue/green deployment's steps: ALL_AT_ONCE [1], CANARY [c, 1],
  * LINEAR [s, 2s, ..., 1]. Sizes are checked as SageMaker documents them (canary at most 50%,
@@ -382,7 +453,7 @@ function setStatus(fleet: Fleet, status?: string, message?: string): void {
  */
 export function trafficSteps(routing: TrafficRoutingConfig | undefined, fleet: Fleet): number[] {
   if (!routing || routing.Type === 'ALL_AT_ONCE') return [1];
-  const instances = fleet.variants.reduce((n, v) => n + v.instanceCount, 0) || 1;
+  const instances = fleetInstances(fleet);
   const share = (size: CapacitySize) => (size.Type === 'INSTANCE_COUNT' ? size.Value / instances : size.Value / 100);
   if (routing.Type === 'CANARY') {
     if (!routing.CanarySize) throw validation('CanarySize must be specified when the traffic routing type is CANARY.');

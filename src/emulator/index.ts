@@ -76,9 +76,12 @@ export interface EmulatorOptions {
   workDir?: string;
   /** Environment for the scoring servers (default: this process's). */
   env?: Record<string, string | undefined>;
-  /** Data capture batching: write after this many real ms or records (defaults 1000 ms, 500). */
+  /** How often (real ms) capture files that are due are written (default 1000). */
   captureFlushIntervalMs?: number;
-  captureMaxRecords?: number;
+  /** Emulated seconds a capture file collects records before it is written (default 60). */
+  captureFileSeconds?: number;
+  /** A capture file is written once it holds this many bytes (default 5 MiB). */
+  captureFileMaxBytes?: number;
   /** Metrics batching interval in real ms (default 1000). */
   metricsFlushIntervalMs?: number;
   /**
@@ -160,8 +163,10 @@ export async function startEmulator(opts: EmulatorOptions): Promise<RunningEmula
     log,
   });
   const capture = new CaptureWriter(s3, {
-    flushIntervalMs: opts.captureFlushIntervalMs ?? 1000,
-    maxRecords: opts.captureMaxRecords ?? 500,
+    checkIntervalMs: opts.captureFlushIntervalMs ?? 1000,
+    fileSeconds: opts.captureFileSeconds ?? 60,
+    maxFileBytes: opts.captureFileMaxBytes ?? 5 * 1024 * 1024,
+    now: () => clock.now(),
   });
   const metricStore = new MetricStore();
   const evaluator = new AlarmEvaluator({ cloudWatch, store: metricStore, clock, intervalSeconds: opts.alarmEvaluationInterval ?? 10, log });

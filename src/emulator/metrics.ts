@@ -1,5 +1,6 @@
 /**
- * SageMaker's invocation metrics, published to CloudWatch in batches: namespace `AWS/SageMaker`,
+ * SageMaker's invocation metrics (Invocations, InvocationsPerInstance, Invocation4XXErrors,
+ * Invocation5XXErrors, ModelLatency, OverheadLatency), published to CloudWatch in batches: namespace `AWS/SageMaker`,
  * dimensions EndpointName + VariantName, and EndpointName + EndpointConfigName + VariantName (the
  * series SageMaker's deployment-guardrail docs alarm on for the new fleet). Counts go out as one
  * statistic set per metric and series per flush; latencies as values with counts (at most 150 per
@@ -14,6 +15,8 @@ export interface Invocation {
   endpoint: string;
   endpointConfig: string;
   variant: string;
+  /** The variant's instances when the request came (InvocationsPerInstance is 1 / this per request). */
+  instanceCount: number;
   /** 2xx (ok), 4xx (the model answered 4xx), 5xx (the model failed or could not be reached). */
   outcome: 'ok' | '4xx' | '5xx';
   modelLatencyUs?: number;
@@ -22,6 +25,7 @@ export interface Invocation {
 
 const UNITS: Record<string, 'None' | 'Microseconds'> = {
   Invocations: 'None',
+  InvocationsPerInstance: 'None',
   Invocation4XXErrors: 'None',
   Invocation5XXErrors: 'None',
   ModelLatency: 'Microseconds',
@@ -57,6 +61,8 @@ export class MetricsPublisher {
   record(inv: Invocation): void {
     const values: Record<string, number | undefined> = {
       Invocations: 1,
+      // SageMaker sends 1/numberOfInstances of the variant on each request (its documented definition).
+      InvocationsPerInstance: 1 / Math.max(1, inv.instanceCount),
       Invocation4XXErrors: inv.outcome === '4xx' ? 1 : 0,
       Invocation5XXErrors: inv.outcome === '5xx' ? 1 : 0,
       ModelLatency: inv.modelLatencyUs,

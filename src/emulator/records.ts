@@ -62,7 +62,12 @@ export interface DeploymentConfig {
     TerminationWaitInSeconds?: number;
     MaximumExecutionTimeoutInSeconds?: number;
   };
-  RollingUpdatePolicy?: unknown;
+  RollingUpdatePolicy?: {
+    MaximumBatchSize: CapacitySize;
+    WaitIntervalInSeconds: number;
+    MaximumExecutionTimeoutInSeconds?: number;
+    RollbackMaximumBatchSize?: CapacitySize;
+  };
   AutoRollbackConfiguration?: { Alarms?: Array<{ AlarmName: string }> };
 }
 

@@ -28,10 +28,35 @@ import type {
 /** Seconds since the epoch, as SageMaker's JSON protocol sends times. */
 export const toEpoch = (d: Date | undefined) => (d ? d.getTime() / 1000 : undefined);
 
+/**
+ * A map keyed by resource name, compared case-insensitively: SageMaker's names are unique without
+ * regard to case (the ARN holds the name in lower case), and a lookup in any case finds the resource.
+ */
+export class NameMap<V> extends Map<string, V> {
+  override get(name: string) {
+    return super.get(name.toLowerCase());
+  }
+  override has(name: string) {
+    return super.has(name.toLowerCase());
+  }
+  override set(name: string, value: V) {
+    return super.set(name.toLowerCase(), value);
+  }
+  override delete(name: string) {
+    return super.delete(name.toLowerCase());
+  }
+}
+
+/** Rejects tag keys with the prefix AWS reserves for its own tags (any case). */
+export function checkTags(tags: Tag[] | undefined): void {
+  const reserved = (tags ?? []).find((t) => t.Key.toLowerCase().startsWith('aws:'));
+  if (reserved) throw validation(`Tag key "${reserved.Key}" is not valid: tag keys starting with "aws:" are reserved for AWS's own use.`);
+}
+
 export class Resources {
-  readonly models = new Map<string, ModelRecord>();
-  readonly configs = new Map<string, EndpointConfigRecord>();
-  readonly endpoints = new Map<string, EndpointRec>();
+  readonly models = new NameMap<ModelRecord>();
+  readonly configs = new NameMap<EndpointConfigRecord>();
+  readonly endpoints = new NameMap<EndpointRec>();
   readonly tags = new Map<string, Tag[]>();
 
   constructor(private readonly d: { s3: S3Client; region: string; account: string }) {}
@@ -62,6 +87,7 @@ export class Resources {
     const name: string = input.ModelName;
     const arn = this.arn('model', name);
     if (this.models.has(name)) throw validation(`Cannot create already existing model "${arn}".`);
+    checkTags(input.Tags);
     const containers: ContainerInput[] = input.PrimaryContainer ? [input.PrimaryContainer] : (input.Containers ?? []);
     if (containers.length === 0) {
       throw validation('Either PrimaryContainer or Containers must be specified.');
@@ -114,13 +140,17 @@ export class Resources {
     const name: string = input.EndpointConfigName;
     const arn = this.arn('endpoint-config', name);
     if (this.configs.has(name)) throw validation(`Cannot create already existing endpoint configuration "${arn}".`);
+    checkTags(input.Tags);
     const prod: VariantInput[] = input.ProductionVariants;
     const shadows: VariantInput[] = input.ShadowProductionVariants ?? [];
     const names = [...prod, ...shadows].map((v) => v.VariantName);
-    const dup = names.find((n, i) => names.indexOf(n) !== i);
+    const dup = names.find((n, i) => names.findIndex((m) => m.toLowerCase() === n.toLowerCase()) !== i);
     if (dup) throw validation(`Variant name "${dup}" is used more than once in endpoint configuration "${name}".`);
     if (shadows.length > 0 && (prod.length !== 1 || shadows.length !== 1)) {
       throw validation('An endpoint configuration with shadow variants must have exactly one production variant and one shadow variant.');
+    }
+    if (prod.every((v) => v.InitialVariantWeight === 0)) {
+      throw validation('The sum of the InitialVariantWeight of the production variants must be greater than 0.');
     }
     for (const v of [...prod, ...shadows]) {
       if (!v.ModelName) throw validation(`ModelName is required for production variant ${v.VariantName}.`);
@@ -290,6 +320,7 @@ export class Resources {
 
   addTags(input: TagsInput): ApiOutput {
     const tags = this.tagsOf(input.ResourceArn);
+    checkTags(input.Tags);
     for (const t of input.Tags as Array<{ Key: string; Value?: string }>) {
       const i = tags.findIndex((x) => x.Key === t.Key);
       if (i >= 0) tags[i] = t;
@@ -301,10 +332,10 @@ export class Resources {
 
   listTags(input: TagsInput): ApiOutput {
     const tags = this.tagsOf(input.ResourceArn);
-    const start = input.NextToken ? Number(Buffer.from(input.NextToken, 'base64').toString()) : 0;
+    const start = tokenOffset(input.NextToken, tags.length);
     const max = input.MaxResults ?? 50;
     const page = tags.slice(start, start + max);
-    return { Tags: page, ...(start + max < tags.length ? { NextToken: Buffer.from(String(start + max)).toString('base64') } : {}) };
+    return { Tags: page, ...(start + max < tags.length ? { NextToken: offsetToken(start + max) } : {}) };
   }
 
   deleteTags(input: TagsInput): ApiOutput {
@@ -347,8 +378,25 @@ export function paginate(
     const kb = by === 'Name' ? b.name : by === 'Status' ? (b.status ?? '') : b.created.getTime();
     return (ka < kb ? -1 : ka > kb ? 1 : 0) * dir;
   });
-  const start = input.NextToken ? Number(Buffer.from(input.NextToken, 'base64').toString()) || 0 : 0;
+  const start = tokenOffset(input.NextToken, list.length);
   const max = input.MaxResults ?? 10;
   const page = list.slice(start, start + max).map((i) => i.out);
-  return { items: page, next: start + max < list.length ? Buffer.from(String(start + max)).toString('base64') : undefined };
+  return { items: page, next: start + max < list.length ? offsetToken(start + max) : undefined };
+}
+
+/** The NextToken of a page that starts at `offset` (opaque to callers). */
+function offsetToken(offset: number): string {
+  return Buffer.from(`emulator-offset:${offset}`).toString('base64');
+}
+
+/** The offset a NextToken stands for; a token this emulator did not issue is a ValidationException. */
+function tokenOffset(token: string | undefined, length: number): number {
+  if (!token) return 0;
+  const text = Buffer.from(token, 'base64').toString();
+  const m = /^emulator-offset:(\d+)$/.exec(text);
+  const offset = m ? Number(m[1]) : NaN;
+  if (Buffer.from(text).toString('base64') !== token || !(offset <= length)) {
+    throw validation(`Invalid pagination token because "${token}" is not a token this call returned.`);
+  }
+  return offset;
 }

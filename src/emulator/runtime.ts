@@ -180,6 +180,7 @@ export class Runtime {
       endpoint: ep.name,
       endpointConfig: fleet.configName,
       variant: v.name,
+      instanceCount: v.instanceCount,
       outcome,
       modelLatencyUs: Math.round(modelUs),
       overheadLatencyUs: Math.max(0, Math.round(totalUs - modelUs)),

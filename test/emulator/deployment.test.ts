@@ -58,6 +58,8 @@ beforeAll(async () => {
       alarmPollInterval: 10,
     },
     captureFlushIntervalMs: 200,
+    // A capture file stays open for an emulated hour (36 s here): the capture test sees batching.
+    captureFileSeconds: 3600,
     metricsFlushIntervalMs: 200,
   });
   for (const [name, kind] of [
@@ -228,12 +230,18 @@ describe('a deployment from creation to deletion', () => {
     for (let i = 0; i < 5; i++) {
       const r = await invoke(CSV, 'text/csv', { InferenceId: `req-${i}` });
       expect(r).toMatchObject({ predictions: [9], variant: 'prod' });
+      // Longer than the writer's check interval: a writer that wrote every check would split the records.
+      await new Promise((r) => setTimeout(r, 250));
     }
     await bed.admin('POST', 'flush');
     const prod = await captureLines('capture', 'prod');
     const shadow = await captureLines('capture', 'shadow');
     const keyPattern = new RegExp(`^capture/${EP}/(prod|shadow)/\\d{4}/\\d{2}/\\d{2}/\\d{2}/\\d{2}-\\d{2}-\\d{3}-[0-9a-f-]{36}\\.jsonl$`);
     for (const key of [...prod.keys, ...shadow.keys]) expect(key).toMatch(keyPattern);
+    // One file per variant and hour prefix: the file stays open until it is old or large enough.
+    const hours = (keys: string[]) => new Set(keys.map((k) => k.split('/').slice(3, 7).join('/'))).size;
+    expect(prod.keys).toHaveLength(hours(prod.keys));
+    expect(shadow.keys).toHaveLength(hours(shadow.keys));
     expect(prod.records).toHaveLength(5);
     expect(shadow.records).toHaveLength(5);
     const first = prod.records.find((r) => r.eventMetadata.inferenceId === 'req-0');
@@ -357,6 +365,18 @@ describe('a deployment from creation to deletion', () => {
       ['b', 0, 0],
     ]);
     for (let i = 0; i < 10; i++) expect(await invoke(CSV, 'text/csv')).toMatchObject({ predictions: [9], variant: 'a' });
+    // Every production variant at weight 0 would leave no one to answer: refused.
+    const allZero = await bed.sm
+      .send(
+        new UpdateEndpointWeightsAndCapacitiesCommand({
+          EndpointName: EP,
+          DesiredWeightsAndCapacities: [{ VariantName: 'a', DesiredWeight: 0 }],
+        }),
+      )
+      .catch((e) => e);
+    expect(allZero.name).toBe('ValidationException');
+    expect(allZero.message).toContain('must be greater than 0');
+    expect((await bed.sm.send(new DescribeEndpointCommand({ EndpointName: EP }))).EndpointStatus).toBe('InService');
     expect(await invoke(CSV, 'text/csv', { TargetVariant: 'b' })).toMatchObject({ predictions: [7], variant: 'b' });
     // RetainAllVariantProperties keeps the running weights of variants with the same name.
     await bed.sm.send(
@@ -456,6 +476,10 @@ describe('a deployment from creation to deletion', () => {
     const sum = async (metric: string, variantName: string) =>
       (await stats(metric, variantName, 'Sum')).reduce((s, p) => s + (p.Sum ?? 0), 0);
     for (const name of ['prod', 'a', 'b', 'shadow']) expect(await sum('Invocations', name)).toBe(served[name]);
+    // 1/instances per request: prod and shadow always ran 2 instances, a and b one each.
+    expect(await sum('InvocationsPerInstance', 'prod')).toBeCloseTo(served.prod / 2, 6);
+    expect(await sum('InvocationsPerInstance', 'shadow')).toBeCloseTo(served.shadow / 2, 6);
+    expect(await sum('InvocationsPerInstance', 'a')).toBeCloseTo(served.a, 6);
     expect(await sum('Invocation4XXErrors', 'prod')).toBe(1);
     expect(await sum('Invocation5XXErrors', 'prod')).toBe(1 + failed5xx);
     expect(await sum('Invocation5XXErrors', 'a')).toBe(0);
@@ -558,6 +582,114 @@ describe('a deployment from creation to deletion', () => {
     expect(state.endpoints).toEqual([]);
     expect(state.modelServers).toEqual([]);
   }, 60_000);
+});
+
+describe('endpoints while an operation runs, and rolling updates', () => {
+  const BUSY = 'busy-endpoint';
+  const arn = `arn:aws:sagemaker:us-east-1:123456789012:endpoint/${BUSY}`;
+
+  it('refuses to delete or update an endpoint that is still being created, in SageMaker words', async () => {
+    // A nearly frozen clock keeps the endpoint in Creating while the test looks at it.
+    await bed.admin('POST', 'time-scale', { timeScale: 0.001 });
+    try {
+      await bed.sm.send(new CreateEndpointCommand({ EndpointName: BUSY, EndpointConfigName: 'cfg-v1' }));
+      expect((await bed.sm.send(new DescribeEndpointCommand({ EndpointName: BUSY }))).EndpointStatus).toBe('Creating');
+      const del = await bed.sm.send(new DeleteEndpointCommand({ EndpointName: BUSY })).catch((e) => e);
+      expect(del.name).toBe('ValidationException');
+      expect(del.message).toBe(`Cannot update in-progress endpoint "${arn}".`);
+      const upd = await bed.sm.send(new UpdateEndpointCommand({ EndpointName: BUSY, EndpointConfigName: 'cfg-v2' })).catch((e) => e);
+      expect(upd.name).toBe('ValidationException');
+      expect(upd.message).toBe(`Cannot update in-progress endpoint "${arn}".`);
+      // Names are unique whatever their case, and found in any case.
+      const dup = await bed.sm
+        .send(new CreateEndpointCommand({ EndpointName: 'Busy-Endpoint', EndpointConfigName: 'cfg-v1' }))
+        .catch((e) => e);
+      expect(dup.message).toBe(`Cannot create already existing endpoint "${arn}".`);
+      const upper = await bed.sm.send(new DescribeEndpointCommand({ EndpointName: 'BUSY-ENDPOINT' }));
+      expect(upper).toMatchObject({ EndpointName: BUSY, EndpointArn: arn });
+    } finally {
+      await bed.admin('POST', 'time-scale', { timeScale: 100 });
+    }
+    await bed.admin('POST', 'advance', { seconds: 60 });
+    await waitForEndpoint(bed.sm, BUSY, status('InService'));
+  }, 120_000);
+
+  it('rejects rolling batches outside 5-50% of the fleet and two update policies at once', async () => {
+    const rolling = (value: number) => ({
+      MaximumBatchSize: { Type: 'CAPACITY_PERCENT' as const, Value: value },
+      WaitIntervalInSeconds: 60,
+    });
+    const tooBig = await bed.sm
+      .send(
+        new UpdateEndpointCommand({
+          EndpointName: BUSY,
+          EndpointConfigName: 'cfg-v2',
+          DeploymentConfig: { RollingUpdatePolicy: rolling(60) },
+        }),
+      )
+      .catch((e) => e);
+    expect(tooBig.name).toBe('ValidationException');
+    expect(tooBig.message).toContain('MaximumBatchSize must be between 5% and 50%');
+    const both = await bed.sm
+      .send(
+        new UpdateEndpointCommand({
+          EndpointName: BUSY,
+          EndpointConfigName: 'cfg-v2',
+          DeploymentConfig: {
+            RollingUpdatePolicy: rolling(50),
+            BlueGreenUpdatePolicy: { TrafficRoutingConfiguration: { Type: 'ALL_AT_ONCE', WaitIntervalInSeconds: 0 } },
+          },
+        }),
+      )
+      .catch((e) => e);
+    expect(both.name).toBe('ValidationException');
+    expect((await bed.sm.send(new DescribeEndpointCommand({ EndpointName: BUSY }))).EndpointStatus).toBe('InService');
+  });
+
+  it('runs a rolling update batch by batch on the emulated clock', async () => {
+    await bed.sm.send(
+      new UpdateEndpointCommand({
+        EndpointName: BUSY,
+        EndpointConfigName: 'cfg-v2',
+        DeploymentConfig: {
+          RollingUpdatePolicy: {
+            MaximumBatchSize: { Type: 'INSTANCE_COUNT', Value: 1 },
+            WaitIntervalInSeconds: 3600,
+            MaximumExecutionTimeoutInSeconds: 28800,
+          },
+        },
+      }),
+    );
+    // Two instances, one per batch: half the capacity moves, bakes an hour, then the rest.
+    for (const share of [0.5, 1]) {
+      const d = await waitForEndpoint(
+        bed.sm,
+        BUSY,
+        (x) =>
+          x.PendingDeploymentSummary?.ProductionVariants?.[0].VariantStatus?.[0].Status === 'Baking' &&
+          x.PendingDeploymentSummary.ProductionVariants[0].CurrentWeight === share,
+      );
+      expect(d.EndpointStatus).toBe('Updating');
+      expect(d.ProductionVariants?.[0].CurrentWeight).toBe(1 - share);
+      await bed.admin('POST', 'advance', { seconds: 3600 });
+    }
+    const done = await waitForEndpoint(bed.sm, BUSY, status('InService'));
+    expect(done.EndpointConfigName).toBe('cfg-v2');
+    expect(done.LastDeploymentConfig?.RollingUpdatePolicy?.MaximumBatchSize).toEqual({ Type: 'INSTANCE_COUNT', Value: 1 });
+    // Deleting is in progress too: a second DeleteEndpoint is refused while the first runs.
+    await bed.admin('POST', 'time-scale', { timeScale: 0.001 });
+    try {
+      await bed.sm.send(new DeleteEndpointCommand({ EndpointName: BUSY }));
+      const again = await bed.sm.send(new DeleteEndpointCommand({ EndpointName: BUSY })).catch((e) => e);
+      expect(again.message).toBe(`Cannot update in-progress endpoint "${arn}".`);
+    } finally {
+      await bed.admin('POST', 'time-scale', { timeScale: 100 });
+    }
+    await bed.admin('POST', 'advance', { seconds: 60 });
+    const deadline = Date.now() + 30_000;
+    while (Date.now() < deadline && (await bed.admin('GET', 'state')).endpoints.length > 0) await new Promise((r) => setTimeout(r, 50));
+    expect((await bed.admin('GET', 'state')).endpoints).toEqual([]);
+  }, 120_000);
 });
 
 describe('models that cannot be served', () => {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { captureKey, captureRecord, captureSettings } from '../../src/emulator/capture.js';
 import { Clock } from '../../src/emulator/clock.js';
 import { trafficSteps, type Fleet } from '../../src/emulator/control-plane.js';
+import { deploymentPlan } from '../../src/emulator/deployments.js';
 import { ApiError } from '../../src/emulator/errors.js';
 import { findBotocoreDataDir, loadServiceModel } from '../../src/emulator/service-model.js';
 import { Validator } from '../../src/emulator/validate.js';
@@ -69,6 +70,43 @@ describe('trafficSteps', () => {
     expect(code(() => trafficSteps({ Type: 'LINEAR', LinearStepSize: { Type: 'CAPACITY_PERCENT', Value: 60 } }, fleet(1)))).toBe(
       'ValidationException',
     );
+  });
+});
+
+describe('deploymentPlan', () => {
+  const fleet = (instances: number) => ({ configName: 'c', variants: [{ instanceCount: instances }], shadows: [] }) as unknown as Fleet;
+
+  it('moves a rolling update MaximumBatchSize instances per step and rolls back RollbackMaximumBatchSize at a time', () => {
+    const plan = deploymentPlan(
+      {
+        RollingUpdatePolicy: {
+          MaximumBatchSize: { Type: 'INSTANCE_COUNT', Value: 3 },
+          WaitIntervalInSeconds: 300,
+          MaximumExecutionTimeoutInSeconds: 3600,
+          RollbackMaximumBatchSize: { Type: 'CAPACITY_PERCENT', Value: 20 },
+        },
+      },
+      fleet(10),
+    );
+    expect(plan).toMatchObject({ rolling: true, steps: [0.3, 0.6, 0.9, 1], wait: 300, terminationWait: 0, maxTime: 3600 });
+    // 6 of 10 instances on the new fleet, 2 brought back per rollback batch: 3 batches.
+    expect(plan.rollbackBatches(0.6)).toBe(3);
+    // Without RollbackMaximumBatchSize the whole old capacity returns at once.
+    const once = deploymentPlan(
+      { RollingUpdatePolicy: { MaximumBatchSize: { Type: 'CAPACITY_PERCENT', Value: 50 }, WaitIntervalInSeconds: 0 } },
+      fleet(4),
+    );
+    expect(once.steps).toEqual([0.5, 1]);
+    expect(once.rollbackBatches(1)).toBe(1);
+  });
+
+  it('rejects rolling batches outside 5-50% of the fleet, and defaults to blue/green all at once', () => {
+    const rolling = (Type: string, Value: number, instances: number) => () =>
+      deploymentPlan({ RollingUpdatePolicy: { MaximumBatchSize: { Type, Value }, WaitIntervalInSeconds: 0 } }, fleet(instances));
+    expect(rolling('INSTANCE_COUNT', 1, 1)).toThrow(/MaximumBatchSize must be between 5% and 50%/);
+    expect(rolling('CAPACITY_PERCENT', 4, 10)).toThrow(/MaximumBatchSize/);
+    expect(rolling('INSTANCE_COUNT', 1, 30)).toThrow(/MaximumBatchSize/);
+    expect(deploymentPlan(undefined, fleet(1))).toMatchObject({ rolling: false, steps: [1], wait: 0, terminationWait: 0 });
   });
 });
 

@@ -14,13 +14,17 @@ import {
   DescribeEndpointCommand,
   DescribeEndpointConfigCommand,
   DescribeModelCommand,
+  DeleteEndpointCommand,
   ListEndpointConfigsCommand,
+  ListEndpointsCommand,
+  ListModelsCommand,
   ListTagsCommand,
   UpdateEndpointCommand,
   type SageMakerServiceException,
 } from '@aws-sdk/client-sagemaker';
 import { InvokeEndpointCommand } from '@aws-sdk/client-sagemaker-runtime';
-import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import { CaptureWriter } from '../../src/emulator/capture.js';
 import { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { startEmulator } from '../../src/emulator/index.js';
 import { main } from '../../src/emulator/main.js';
@@ -255,6 +259,159 @@ describe('resources', () => {
       ),
     );
     expect(shadowErr.name).toBe('ValidationException');
+  });
+});
+
+describe('fidelity checks beyond the service model', () => {
+  const arnOf = (kind: string, name: string) => `arn:aws:sagemaker:us-east-1:123456789012:${kind}/${name}`;
+
+  it('rejects a NextToken no List call returned', async () => {
+    for (const call of [
+      () => bed.sm.send(new ListEndpointConfigsCommand({ NextToken: 'not-a-token' })),
+      () => bed.sm.send(new ListModelsCommand({ NextToken: 'bm90LWEtdG9rZW4=' })),
+      () => bed.sm.send(new ListEndpointsCommand({ NextToken: '42' })),
+      () => bed.sm.send(new ListTagsCommand({ ResourceArn: arnOf('model', 'm1'), NextToken: 'garbage' })),
+    ]) {
+      const err = await rejection(call());
+      expect(err.name).toBe('ValidationException');
+      expect(err.message).toMatch(/^Invalid pagination token because /);
+    }
+    // A token the call returned still pages on.
+    await bed.sm.send(new CreateModelCommand({ ModelName: 'm-page', PrimaryContainer: { Image: 'i', ModelDataUrl: modelUrl } }));
+    const first = await bed.sm.send(new ListModelsCommand({ MaxResults: 1, SortBy: 'Name', SortOrder: 'Ascending' }));
+    const second = await bed.sm.send(
+      new ListModelsCommand({ MaxResults: 1, SortBy: 'Name', SortOrder: 'Ascending', NextToken: first.NextToken }),
+    );
+    expect([first.Models?.[0].ModelName, second.Models?.[0].ModelName]).toEqual(['m-page', 'm1']);
+  });
+
+  it('rejects tag keys with the reserved aws: prefix, on AddTags and on Create*', async () => {
+    const reserved = [{ Key: 'aws:team', Value: 'ml' }];
+    const add = await rejection(
+      bed.sm.send(new AddTagsCommand({ ResourceArn: arnOf('model', 'm1'), Tags: [{ Key: 'AWS:x', Value: 'y' }] })),
+    );
+    expect(add.name).toBe('ValidationException');
+    expect(add.message).toContain('"aws:"');
+    const model = await rejection(
+      bed.sm.send(
+        new CreateModelCommand({ ModelName: 'm-tagged', PrimaryContainer: { Image: 'i', ModelDataUrl: modelUrl }, Tags: reserved }),
+      ),
+    );
+    expect(model.name).toBe('ValidationException');
+    const config = await rejection(
+      bed.sm.send(new CreateEndpointConfigCommand({ EndpointConfigName: 'c-tagged', ProductionVariants: [variant], Tags: reserved })),
+    );
+    expect(config.name).toBe('ValidationException');
+    const endpoint = await rejection(
+      bed.sm.send(new CreateEndpointCommand({ EndpointName: 'ep-tagged', EndpointConfigName: 'c-ok', Tags: reserved })),
+    );
+    expect(endpoint.name).toBe('ValidationException');
+    // Nothing was created or tagged.
+    expect((await bed.sm.send(new ListTagsCommand({ ResourceArn: arnOf('model', 'm1') }))).Tags).toEqual([]);
+    expect((await rejection(bed.sm.send(new DescribeModelCommand({ ModelName: 'm-tagged' })))).name).toBe('ValidationException');
+    expect((await rejection(bed.sm.send(new DescribeEndpointCommand({ EndpointName: 'ep-tagged' })))).name).toBe('ValidationException');
+  });
+
+  it('treats names that differ only in case as one resource', async () => {
+    const dupModel = await rejection(
+      bed.sm.send(new CreateModelCommand({ ModelName: 'M1', PrimaryContainer: { Image: 'i', ModelDataUrl: modelUrl } })),
+    );
+    expect(dupModel.message).toBe(`Cannot create already existing model "${arnOf('model', 'm1')}".`);
+    expect((await bed.sm.send(new DescribeModelCommand({ ModelName: 'M1' }))).ModelName).toBe('m1');
+    await bed.sm.send(
+      new CreateEndpointConfigCommand({ EndpointConfigName: 'Cfg-Case', ProductionVariants: [{ ...variant, ModelName: 'M1' }] }),
+    );
+    const dupConfig = await rejection(
+      bed.sm.send(new CreateEndpointConfigCommand({ EndpointConfigName: 'cfg-case', ProductionVariants: [variant] })),
+    );
+    expect(dupConfig.message).toBe(`Cannot create already existing endpoint configuration "${arnOf('endpoint-config', 'cfg-case')}".`);
+    const described = await bed.sm.send(new DescribeEndpointConfigCommand({ EndpointConfigName: 'CFG-CASE' }));
+    expect(described).toMatchObject({ EndpointConfigName: 'Cfg-Case', EndpointConfigArn: arnOf('endpoint-config', 'cfg-case') });
+    const names = (await bed.sm.send(new ListEndpointConfigsCommand({ NameContains: 'case' }))).EndpointConfigs?.map(
+      (c) => c.EndpointConfigName,
+    );
+    expect(names).toEqual(['Cfg-Case']);
+    await bed.sm.send(new DeleteEndpointConfigCommand({ EndpointConfigName: 'CFG-case' }));
+    expect((await rejection(bed.sm.send(new DescribeEndpointConfigCommand({ EndpointConfigName: 'Cfg-Case' })))).name).toBe(
+      'ValidationException',
+    );
+  });
+
+  it('rejects an endpoint config whose production variants all weigh 0', async () => {
+    const err = await rejection(
+      bed.sm.send(
+        new CreateEndpointConfigCommand({
+          EndpointConfigName: 'c-zero',
+          ProductionVariants: [
+            { ...variant, InitialVariantWeight: 0 },
+            { ...variant, VariantName: 'other', InitialVariantWeight: 0 },
+          ],
+        }),
+      ),
+    );
+    expect(err.name).toBe('ValidationException');
+    expect(err.message).toContain('must be greater than 0');
+  });
+
+  it('refuses a second DeleteEndpoint while the endpoint is Deleting', async () => {
+    // The dummy archive cannot be served: the endpoint fails, which DeleteEndpoint accepts.
+    await bed.sm.send(new CreateEndpointCommand({ EndpointName: 'ep-fail', EndpointConfigName: 'c-ok' }));
+    const deadline = Date.now() + 30_000;
+    let state = 'Creating';
+    while (state === 'Creating' && Date.now() < deadline) {
+      state = (await bed.sm.send(new DescribeEndpointCommand({ EndpointName: 'ep-fail' }))).EndpointStatus!;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(state).toBe('Failed');
+    await bed.admin('POST', 'time-scale', { timeScale: 0.001 });
+    try {
+      await bed.sm.send(new DeleteEndpointCommand({ EndpointName: 'ep-fail' }));
+      const again = await rejection(bed.sm.send(new DeleteEndpointCommand({ EndpointName: 'ep-fail' })));
+      expect(again.name).toBe('ValidationException');
+      expect(again.message).toBe(`Cannot update in-progress endpoint "${arnOf('endpoint', 'ep-fail')}".`);
+      const update = await rejection(bed.sm.send(new UpdateEndpointCommand({ EndpointName: 'ep-fail', EndpointConfigName: 'c-ok' })));
+      expect(update.message).toBe(`Cannot update in-progress endpoint "${arnOf('endpoint', 'ep-fail')}".`);
+    } finally {
+      await bed.admin('POST', 'time-scale', { timeScale: 1000 });
+    }
+    await bed.admin('POST', 'advance', { seconds: 60 });
+  });
+});
+
+describe('capture files', () => {
+  it('collect records per variant until a file is old or large enough, or the hour changes', async () => {
+    let now = 0;
+    const writer = new CaptureWriter(bed.s3, { checkIntervalMs: 10, fileSeconds: 60, maxFileBytes: 200, now: () => now });
+    const dest = `s3://${bed.bucket}/rotation`;
+    const keys = async (variant: string) =>
+      ((await bed.s3.send(new ListObjectsV2Command({ Bucket: bed.bucket, Prefix: `rotation/ep/${variant}/` }))).Contents ?? []).map(
+        (o) => o.Key!,
+      );
+    const at = (iso: string) => new Date(iso);
+    try {
+      // Three small records (about 50 bytes each) share one open file: nothing is written yet.
+      for (let i = 0; i < 3; i++) writer.add(dest, 'ep', 'a', { n: i, pad: 'x'.repeat(30) }, at('2026-11-30T10:15:00Z'));
+      await new Promise((r) => setTimeout(r, 50));
+      expect(await keys('a')).toEqual([]);
+      // Emulated time passes the file's age: the check writes it, as one object.
+      now = 60_000;
+      for (let i = 0; i < 100 && (await keys('a')).length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+      expect(await keys('a')).toEqual([expect.stringMatching(/^rotation\/ep\/a\/2026\/11\/30\/10\/15-00-000-[0-9a-f-]{36}\.jsonl$/)]);
+      // A record of the next hour closes the open file; the size limit closes another.
+      writer.add(dest, 'ep', 'b', { n: 0 }, at('2026-11-30T10:59:59Z'));
+      writer.add(dest, 'ep', 'b', { n: 1 }, at('2026-11-30T11:00:01Z'));
+      writer.add(dest, 'ep', 'b', { n: 2, pad: 'x'.repeat(200) }, at('2026-11-30T11:00:02Z'));
+      writer.add(dest, 'ep', 'b', { n: 3 }, at('2026-11-30T11:00:03Z'));
+      await writer.flush();
+      const b = (await keys('b')).sort();
+      expect(b.map((k) => k.split('/').slice(3).join('/').slice(0, 23))).toEqual([
+        '2026/11/30/10/59-59-000',
+        '2026/11/30/11/00-01-000',
+        '2026/11/30/11/00-03-000',
+      ]);
+    } finally {
+      await writer.stop();
+    }
   });
 });
 
