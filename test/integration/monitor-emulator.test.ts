@@ -218,6 +218,10 @@ describe.sequential('monitor on the emulator', () => {
       const r = await promote('--model-version', '3', '--json');
       done = true;
       await watcher;
+      // The watcher is blocked while the monitor runs; if promote ended meanwhile, the reason is still
+      // on the endpoint (SageMaker keeps FailureReason after an automatic rollback).
+      const after = await sm.send(new DescribeEndpointCommand({ EndpointName: EP }));
+      if (after.FailureReason) reasons.add(after.FailureReason);
       await load.stop();
       expect(monitorCode).toBe(1);
       expect(checked).toBeDefined();
@@ -228,8 +232,8 @@ describe.sequential('monitor on the emulator', () => {
       expect(['Updating', 'RollingBack'], 'the canary must still be on when the drift is published').toContain(statusAfterMonitor);
       expect(r.code, r.stderr).toBe(1);
       expect(r.json().outcome).toBe('rolled-back');
-      const after = (await cw.send(new DescribeAlarmsCommand({ AlarmNamePrefix: EP }))).MetricAlarms ?? [];
-      const drift = after.find((a) => /-v3-drift$/.test(a.AlarmName!))!;
+      const alarmsAfter = (await cw.send(new DescribeAlarmsCommand({ AlarmNamePrefix: EP }))).MetricAlarms ?? [];
+      const drift = alarmsAfter.find((a) => /-v3-drift$/.test(a.AlarmName!))!;
       // SageMaker's reason for the rollback (FailureReason while it rolled back): the drift alarm.
       expect([...reasons].join('\n')).toContain(drift.AlarmName);
       expect(await endpointConfig()).toMatch(/-v1-final$/);
