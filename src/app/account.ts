@@ -2,6 +2,7 @@
  * The account wiring that `mlops bootstrap` and `mlops doctor` share: what the config needs in
  * AWS, read from the config, and the plan that compares it with what the account has.
  */
+import { trainingOutputPath } from '../config/derived.js';
 import type { Config } from '../config/schema.js';
 import { accountClients, callerIdentity, observeAccount, type AccountClients, type CallerIdentity } from '../adapters/account.js';
 import { awsSettings } from '../adapters/aws.js';
@@ -11,6 +12,13 @@ import { accountNeeds, planBootstrap, type AccountNeeds, type PlannedResource } 
 export function needsOfConfig(config: Config, env: Record<string, string | undefined>): AccountNeeds {
   const d = config.deploy;
   const region = awsSettings({ ...config, aws: { ...config.aws, region: d?.region ?? config.aws.region } }, env).region;
+  // SageMaker training jobs read their code and data and write their output under one prefix.
+  const sm = config.train.sagemaker;
+  const output = trainingOutputPath(config);
+  const training =
+    (config.train.backend === 'sagemaker' || sm) && output
+      ? { read: [output], write: [output, ...(sm?.spot?.checkpointS3Uri ? [sm.spot.checkpointS3Uri] : [])], image: sm?.image }
+      : undefined;
   return accountNeeds({
     region,
     ...(d
@@ -27,6 +35,7 @@ export function needsOfConfig(config: Config, env: Record<string, string | undef
         }
       : {}),
     monitor: { capture: config.monitor.capture, stateUri: config.monitor.stateUri },
+    ...(training ? { training } : {}),
   });
 }
 

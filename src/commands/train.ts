@@ -24,6 +24,7 @@ import { LAST_RUN_FILE, type LastRun } from '../core/last-run.js';
 import { buildRunTags, missingMetrics, requiredMetrics, TAG } from '../core/run-tags.js';
 import type { TrainerPort, TrainingOutcome } from '../core/training.js';
 import type { Config } from '../config/schema.js';
+import { trainingOutputPath } from '../config/derived.js';
 import { formatCommand } from '../adapters/process.js';
 
 type FinalStatus = 'FINISHED' | 'FAILED' | 'KILLED';
@@ -347,7 +348,7 @@ function sageMakerJob(config: Config) {
       'The SageMaker training job needs an execution role: set train.sagemaker.role (or deploy.executionRoleArn).',
     );
   }
-  const outputPath = sm.outputPath ?? (config.deploy?.artifacts ? `${config.deploy.artifacts.replace(/\/$/, '')}/training` : undefined);
+  const outputPath = trainingOutputPath(config);
   if (!outputPath) {
     throw new UserError(
       'TRAIN_NO_OUTPUT_PATH',

@@ -43,6 +43,24 @@ describe('init: IAM templates', () => {
     expect(existsSync(path.join(dir, 'iam/gitlab-oidc-trust.json'))).toBe(false);
   });
 
+  it('with train.backend sagemaker, the role may also read and write the training prefix and the checkpoints (issue 18)', async () => {
+    const dir = await init('--ci', 'none');
+    const { config } = await loadConfig({ cwd: dir, env: {} });
+    const withTraining = {
+      ...config,
+      train: {
+        ...config.train,
+        backend: 'sagemaker',
+        sagemaker: { image: '111122223333.dkr.ecr.eu-west-1.amazonaws.com/sk-train:1', spot: { checkpointS3Uri: 's3://fraud-ckpt/run' } },
+      },
+    } as unknown as typeof config;
+    const policy = JSON.stringify(needsOfConfig(withTraining, {}).role!.policy);
+    expect(policy).toContain('arn:aws:s3:::fraud-mlops/models/training/*');
+    expect(policy).toContain('arn:aws:s3:::fraud-ckpt/run/*');
+    expect(policy).toContain('repository/sk-train');
+    expect(JSON.stringify(needsOfConfig(config, {}).role!.policy)).not.toContain('training/*');
+  });
+
   it('OIDC trust for GitHub (one repo, production environment) and GitLab (one project, main branch)', async () => {
     const dir = await init('--ci', 'both');
     const github = readJson(dir, 'iam/github-oidc-trust.json').Statement[0];
