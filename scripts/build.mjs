@@ -39,6 +39,8 @@ const WORKERS = ['adapters/capture-source-worker'];
 /** Modules that tests, benches and scripts import from dist/ directly (as `dist/<path>.js`). */
 const LIBRARIES = [
   'adapters/capture-source',
+  'adapters/model-package',
+  'adapters/s3-store',
   'cli/io',
   'commands/promote',
   'config/json-schema',

@@ -16,7 +16,8 @@ import type { MonitorOutcome } from '../core/monitor.js';
 import { renderText } from '../core/monitor-report.js';
 import { formatCommand, runProcess } from '../adapters/process.js';
 import { readFeatureRows, rowRequests, startTraffic } from '../adapters/traffic.js';
-import { bucketsOf, ensureBuckets, SANDBOX_CREDENTIALS, SANDBOX_REGION, stackEnv, type StackUrls } from '../sandbox/local-stack.js';
+import { SANDBOX_CREDENTIALS, SANDBOX_REGION, stackEnv, type StackUrls } from '../sandbox/local-stack.js';
+import { parseEcrImage } from '../core/bootstrap-plan.js';
 import { sleep } from '../adapters/clock.js';
 
 export interface ScenarioOptions {
@@ -101,7 +102,7 @@ export class ScenarioError extends Error {
 
 const NAME = 'demo';
 const ENDPOINT = 'demo-prod';
-const BUCKET = 'demo-mlops';
+// The scaffold's names for project "demo": bootstrap creates its buckets from the config.
 const AUDIT_BUCKET = 'demo-mlops-audit';
 
 /** Regularisation of each model: the first is deliberately strong (weaker), the worse far too strong, the better the scaffold's. */
@@ -118,6 +119,26 @@ const TUNING: Array<[string[], unknown]> = [
   [['deploy', 'audit', 'retentionDays'], 1],
   [['monitor'], { minSamples: 50, consecutiveWindows: 1 }],
 ];
+
+/**
+ * The sandbox's stand-in for `mlflow sagemaker build-and-push-container`: an image manifest under
+ * deploy.image's repository and tag in moto's ECR. The emulator runs MLflow's scoring server
+ * itself, so no image is ever pulled; `mlops doctor` only checks that the tag exists.
+ */
+async function pushServingImage(motoUrl: string, image: string): Promise<void> {
+  const ecrImage = parseEcrImage(image);
+  if (!ecrImage) throw new Error(`deploy.image ${image} is not an ECR image URI`);
+  const { ECRClient, PutImageCommand } = await import('@aws-sdk/client-ecr');
+  const ecr = new ECRClient({ region: ecrImage.region, endpoint: motoUrl, credentials: SANDBOX_CREDENTIALS });
+  try {
+    const manifest = JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.docker.distribution.manifest.v2+json', layers: [] });
+    await ecr.send(
+      new PutImageCommand({ repositoryName: ecrImage.repository, imageManifest: manifest, imageTag: ecrImage.tag ?? 'latest' }),
+    );
+  } finally {
+    ecr.destroy();
+  }
+}
 
 export async function runScenario(opts: ScenarioOptions): Promise<ScenarioResult> {
   const print = opts.print ?? (() => {});
@@ -241,17 +262,13 @@ export async function runScenario(opts: ScenarioOptions): Promise<ScenarioResult
       );
       const validate = await mlops(['config', 'validate']);
       expectCode('project', validate, 0);
-      const created = await ensureBuckets(
-        opts.urls.moto,
-        bucketsOf({
-          artifacts: `s3://${BUCKET}/models`,
-          dataCapture: { destination: `s3://${BUCKET}/datacapture` },
-          state: { uri: `s3://${BUCKET}/deployments` },
-          lock: { uri: `s3://${BUCKET}/locks` },
-          audit: { uri: `s3://${AUDIT_BUCKET}/audit` },
-        }),
-      );
-      print(`S3 buckets in moto: ${created.join(', ')} (the audit bucket with Object Lock)`);
+      // What a newcomer does in an AWS account, against the sandbox's moto: buckets (the audit one
+      // with Object Lock), the SageMaker execution role, the ECR repository.
+      const boot = await mlops(['bootstrap', '--ecr']);
+      expectCode('project', boot, 0);
+      const shown = await json<{ config: { deploy?: { image?: string } } }>(['config', 'show']);
+      await pushServingImage(opts.urls.moto, shown.config.deploy?.image ?? '');
+      print('serving image manifest pushed to the sandbox ECR (the emulator serves models itself; doctor checks the image exists)');
       // `mlops init` ran `dvc init` and added an S3 remote (dvc is on PATH here); the demo keeps
       // its data in a local folder remote instead.
       if (!existsSync(path.join(project, '.dvc'))) await sh('dvc', ['init', '-q']);

@@ -17,7 +17,8 @@ const text = (template: string) => {
   const raw = readFileSync(path.join(TEMPLATES, template), 'utf8');
   return renderTemplate(raw, Object.fromEntries(placeholdersOf(raw).map((p) => [p, p === 'version' ? '9.8.7' : `${p.toLowerCase()}-1`])));
 };
-const githubTemplates = SCAFFOLD.filter((f) => f.ci === 'github').map((f) => f.template);
+// The workflow files (the GitHub OIDC trust policy is written for --ci github too, but holds no steps).
+const githubTemplates = SCAFFOLD.filter((f) => f.ci === 'github' && f.template.startsWith('github/')).map((f) => f.template);
 
 interface Step {
   uses?: string;
