@@ -105,6 +105,7 @@ deploy:
   image: mlflow-pyfunc:latest
   artifacts: s3://bench/models
   dataCapture: { destination: 's3://bench/capture' }
+  smokeTest: { enabled: false }
   shadow: { duration: 1s }
   bake: { latencyStatistic: average, maxLatencyRatio: 100, minComparedSamples: 1 }
   cutover: { type: all-at-once }

@@ -329,7 +329,7 @@ export interface DeployPorts {
   registry: RegistryPort;
   packager: PackagerPort;
   capture: CapturePort;
-  /** The smoke test's rows and calls (without it the smoke test is recorded as skipped). */
+  /** The smoke test's rows and calls (without it no smoke test is planned: core's unit tests; the commands always wire it). */
   smoke?: SmokePort;
   audit: AuditLog;
   clock: Clock;

@@ -67,7 +67,8 @@ export async function runPromote(p: DeployPorts, s: DeploySettings, candidate: M
       {
         shadowDurationMs: durationMs(d.shadow.duration),
         maxUpdateAttempts: d.shadow.maxUpdateAttempts,
-        smokeTest: d.smokeTest?.enabled ?? true,
+        // Ports without a smoke port (core's unit tests) plan no smoke test; the commands always wire one.
+        smokeTest: (d.smokeTest?.enabled ?? true) && p.smoke !== undefined,
       },
     );
     const budgetLeft = s.waitBudgetMs - (now.getTime() - started);
@@ -205,14 +206,14 @@ async function act(
   const recordSmoke = async (smoke: SmokeOutcome) => {
     await p.audit.append({
       kind: 'gate',
-      action: smoke.skipped ? 'smoke.skipped' : smoke.passed ? 'smoke.passed' : 'smoke.failed',
+      action: smoke.skipped ? 'smoke.unavailable' : smoke.passed ? 'smoke.passed' : 'smoke.failed',
       deploymentId: rec.id,
       actor: s.actor,
       details: { ...smoke },
     });
     p.log(
       smoke.skipped
-        ? `smoke test skipped: ${smoke.reason}`
+        ? `smoke test could not run: ${smoke.reason}`
         : smoke.passed
           ? `smoke test of variant "${smoke.variant}" passed (${smoke.source})`
           : `smoke test failed: ${smoke.reason}`,
@@ -246,7 +247,7 @@ async function act(
     case 'update-endpoint': {
       let configName: string;
       if (a.config === 'smoke' && !(await smokeRows(p, d, rec))) {
-        // Nothing to send: no config change for a test that cannot run.
+        // Nothing to send: the test cannot run, so the candidate fails it (fail closed) before any config change.
         return recordSmoke(skippedSmoke(p, rec, SMOKE_VARIANT, now()));
       }
       if (a.config === 'shadow' || a.config === 'smoke') {
@@ -335,15 +336,18 @@ async function act(
 /** The example rows of the candidate, or undefined when there are none (or no smoke port). */
 const smokeRows = async (p: DeployPorts, d: DeployTarget, rec: DeploymentRecord) => p.smoke?.example(rec.candidate, d.smokeTest?.rows ?? 5);
 
-/** A smoke test that could not run: recorded, and it lets the deployment go on (the bake still judges the candidate). */
+/**
+ * A smoke test that could not run (no example rows): a failure, so a candidate never reaches users
+ * unchecked; deploy.smokeTest.enabled: false is the explicit way to deploy without one.
+ */
 function skippedSmoke(p: DeployPorts, rec: DeploymentRecord, variant: string, at: Date): SmokeOutcome {
   return {
-    passed: true,
+    passed: false,
     skipped: true,
     variant,
     testedAt: at.toISOString(),
     reason: p.smoke
-      ? `no example rows for ${rec.candidate.registeredModel} v${rec.candidate.version}: log the model with an input_example, or keep train.holdout as a CSV file with a header`
+      ? `no example rows for ${rec.candidate.registeredModel} v${rec.candidate.version}: log the model with an input_example, or keep train.holdout as a CSV file with a header (or set deploy.smokeTest.enabled: false to deploy without a smoke test)`
       : 'no way to invoke the endpoint was wired',
   };
 }

@@ -61,6 +61,9 @@ deploy:
   executionRoleArn: arn:aws:iam::123456789012:role/deploy
   image: 123456789012.dkr.ecr.us-east-1.amazonaws.com/mlflow-pyfunc:latest
   instanceType: ml.m5.large
+  # The models here carry no input example and there is no train.holdout: no rows for a smoke test.
+  smokeTest:
+    enabled: false
   artifacts: s3://${bucket}/models
   dataCapture:
     destination: s3://${bucket}/capture

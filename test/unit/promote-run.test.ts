@@ -384,15 +384,20 @@ describe('promote over fakes', () => {
     expect(w.registry.aliases.get('production')).toBeUndefined();
   });
 
-  it('smoke test without example rows is recorded as skipped and costs no endpoint update', async () => {
+  it('smoke test without example rows fails closed: rolled back before any endpoint change, the fix named', async () => {
     const w = world();
     const d = deployConfig();
     await firstDeployment(w, d);
+    const before = (await w.sm.describeEndpoint('churn'))!.configName;
     w.ports.smoke = { ...smokePort({}), example: async () => undefined };
     const r = await runPromote(w.ports, settings(d), { registeredModel: 'churn', version: '2' });
-    expect(r.deployment!.stage).toBe('bake');
-    expect(r.deployment!.smoke).toMatchObject({ skipped: true, reason: expect.stringMatching(/input_example/) });
+    expect(r.outcome).toBe('rolled-back');
+    expect(r.deployment!.smoke).toMatchObject({ skipped: true, passed: false, reason: expect.stringMatching(/input_example/) });
+    expect(r.deployment!.reason).toMatch(/deploy\.smokeTest\.enabled: false/);
     expect(w.sm.configs.has(r.deployment!.names.smokeConfig!)).toBe(false);
+    expect((await w.sm.describeEndpoint('churn'))!.configName).toBe(before);
+    expect(w.sm.calls.map((c) => c.op)).not.toContain('UpdateEndpoint');
+    expect(w.registry.aliases.get('production')).toBe('1');
   });
 
   it('a second candidate while one is in progress is refused as a check (exit 1), not as a held lock (exit 4)', async () => {
