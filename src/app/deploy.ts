@@ -29,7 +29,7 @@ import { deploymentStore } from '../core/deployment-store.js';
 import { durationMs } from '../core/duration.js';
 import type { LockHolder } from '../core/lock.js';
 import { MlopsError, UserError } from '../core/errors.js';
-import type { Clock, DeployPorts, RegistryPort, RollbackPort } from '../core/ports.js';
+import type { Clock, DeployPorts, ProgressPort, RegistryPort, RollbackPort } from '../core/ports.js';
 import { productionModel } from '../core/production-model.js';
 import { runRollback } from '../core/rollback-run.js';
 import { warmVariantName } from '../core/sagemaker-requests.js';
@@ -109,7 +109,7 @@ export interface Wiring {
   audit: AuditLog;
   clock: Clock;
   /** Every port; MLflow is connected on the first call. */
-  ports: () => Promise<DeployPorts>;
+  ports: (progress?: ProgressPort) => Promise<DeployPorts>;
   /** The MLflow client of `ports` (connected on the first call). */
   mlflow: () => Promise<MlflowClient>;
   settings: DeploySettings;
@@ -144,14 +144,24 @@ export async function wire(ctx: CommandContext, opts: Record<string, unknown> = 
     client ??= await mlflowFromConfig(config, ctx.env, { signal: ctx.signal });
     return client;
   };
-  const ports = async (): Promise<DeployPorts> => {
+  const ports = async (progress?: ProgressPort): Promise<DeployPorts> => {
     const m = await mlflow();
+    // The archive upload is the one long step that is not a SageMaker wait: its bytes are its progress.
+    const uploaded = progress
+      ? (bytes: number) =>
+          progress.waiting({
+            stage: 'package',
+            subject: 'model.tar.gz',
+            status: 'uploading',
+            detail: `${(bytes / 1048576).toFixed(0)} MB sent`,
+          })
+      : undefined;
     return {
       sagemaker,
       metrics,
       store,
       registry: registryOver(m),
-      packager: mlflowPackager(m, store),
+      packager: mlflowPackager(m, store, uploaded),
       capture: s3CapturePort(s3, deploy.dataCapture.destination, ctx.signal),
       smoke: smokeTestPort({
         runtime: await sageMakerRuntimeClient(aws),

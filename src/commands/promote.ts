@@ -113,7 +113,7 @@ export const run: CommandRun<'promote'> = async (ctx, _args, opts) => {
   const progress = await progressReporter(ctx.io, { now: () => w.clock.now().getTime() });
   let result: RunResult;
   try {
-    const ports = { ...(await w.ports()), heartbeat: () => lock.heartbeat(), progress, log: (m: string) => progress.log(m) };
+    const ports = { ...(await w.ports(progress)), heartbeat: () => lock.heartbeat(), progress, log: (m: string) => progress.log(m) };
     const current = await deploymentStore(w.store, w.deploy).current();
     const candidate = await resolveCandidate(ctx, w, named, current && !isTerminal(current.stage) ? current : undefined, false);
     if (!candidate) {
