@@ -88,6 +88,8 @@ for _ in range(5):
       alarmPollInterval: 1,
     },
     captureFlushIntervalMs: 100,
+    // Capture files are written every emulated second (SageMaker delivers them about once a minute), so the 4 s shadow has data.
+    captureFileSeconds: 1,
     metricsFlushIntervalMs: 100,
   });
   const runtime = new rt.SageMakerRuntimeClient({ region: 'us-east-1', endpoint: emulator.runtimeUrl, credentials });
@@ -106,7 +108,7 @@ deploy:
   artifacts: s3://bench/models
   dataCapture: { destination: 's3://bench/capture' }
   smokeTest: { enabled: false }
-  shadow: { duration: 1s }
+  shadow: { duration: 4s }
   bake: { latencyStatistic: average, maxLatencyRatio: 100, minComparedSamples: 1 }
   cutover: { type: all-at-once }
   terminationWait: 0s

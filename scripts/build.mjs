@@ -41,6 +41,7 @@ const LIBRARIES = [
   'adapters/capture-source',
   'adapters/model-package',
   'adapters/s3-store',
+  'app/deploy',
   'cli/io',
   'commands/promote',
   'config/json-schema',
