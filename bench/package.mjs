@@ -76,13 +76,17 @@ try {
   console.log(
     `mlops (stream, multipart)  ${(streamed.ms / 1000).toFixed(1).padStart(5)} s  ${streamed.peakMb.toFixed(0).padStart(6)} MB   ${streamed.parts} parts`,
   );
-  console.log(`in memory + PutObject      ${(inMemory.ms / 1000).toFixed(1).padStart(5)} s  ${inMemory.peakMb.toFixed(0).padStart(6)} MB   1 PutObject`);
+  console.log(
+    `in memory + PutObject      ${(inMemory.ms / 1000).toFixed(1).padStart(5)} s  ${inMemory.peakMb.toFixed(0).padStart(6)} MB   1 PutObject`,
+  );
   console.log('');
   const met = streamed.peakMb < TARGET_MB && streamed.size === inMemory.size;
   console.log(
     `target: peak RSS under ${TARGET_MB} MB whatever the model's size: ${streamed.peakMb.toFixed(0)} MB (baseline ${inMemory.peakMb.toFixed(0)} MB) ${met ? 'met' : 'NOT met'}`,
   );
-  console.log(`same archive size both ways: ${streamed.size === inMemory.size ? 'yes' : 'NO'}; PutObject's 5 GB limit does not apply to the multipart upload.`);
+  console.log(
+    `same archive size both ways: ${streamed.size === inMemory.size ? 'yes' : 'NO'}; PutObject's 5 GB limit does not apply to the multipart upload.`,
+  );
 } finally {
   await moto.stop();
   rmSync(work, { recursive: true, force: true });

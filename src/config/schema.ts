@@ -530,7 +530,15 @@ const monitor = z
       .describe(
         'Where the consecutive-drift count lives ({uri}/{endpoint}/monitor-state.json). Default: deploy.state.uri; without either, .mlops/ in the working directory.',
       ),
-    sketchK: z.number().int().min(8).max(10000).default(200).describe('KLL sketch size for live data (rank error about 1.65% at 200).'),
+    sketchK: z
+      .number()
+      .int()
+      .min(8)
+      .max(10000)
+      .default(200)
+      .describe(
+        'Ignored (kept so existing configs stay valid): live values are now counted on a grid of the baseline, KS within 1/2048 of exact, with no sketch to size.',
+      ),
     workers: z
       .number()
       .int()
