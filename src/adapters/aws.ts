@@ -39,18 +39,21 @@ export function awsSettings(config: Config, env: Record<string, string | undefin
     ecr: pick('ecr'),
   };
   for (const k of Object.keys(endpoints) as Array<keyof typeof endpoints>) if (endpoints[k] === undefined) delete endpoints[k];
+  const credentials = envCredentials(env);
   return {
     region: config.aws.region ?? envTwinValue('aws.region', env)?.value ?? 'us-east-1',
     endpoints,
-    ...(env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY
-      ? {
-          credentials: {
-            accessKeyId: env.AWS_ACCESS_KEY_ID,
-            secretAccessKey: env.AWS_SECRET_ACCESS_KEY,
-            ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}),
-          },
-        }
-      : {}),
+    ...(credentials ? { credentials } : {}),
+  };
+}
+
+/** Static keys from the command's env (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY/AWS_SESSION_TOKEN); undefined: the SDK's chain. */
+export function envCredentials(env: Record<string, string | undefined>): AwsSettings['credentials'] {
+  if (!env.AWS_ACCESS_KEY_ID || !env.AWS_SECRET_ACCESS_KEY) return undefined;
+  return {
+    accessKeyId: env.AWS_ACCESS_KEY_ID,
+    secretAccessKey: env.AWS_SECRET_ACCESS_KEY,
+    ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}),
   };
 }
 

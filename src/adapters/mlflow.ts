@@ -1067,21 +1067,13 @@ export class MlflowClient {
    */
   private async downloadFromS3(uri: string, dest: string): Promise<string[]> {
     const env = this.opts.env ?? {};
-    const [{ S3Client }, { downloadPrefix, parseS3Uri }] = await Promise.all([import('@aws-sdk/client-s3'), import('./s3-store.js')]);
+    const [{ s3Client, envCredentials }, { downloadPrefix, parseS3Uri }] = await Promise.all([import('./aws.js'), import('./s3-store.js')]);
     const { bucket, prefix } = parseS3Uri(uri);
     const endpoint = env.MLFLOW_S3_ENDPOINT_URL || env.AWS_ENDPOINT_URL_S3 || undefined;
-    const client = new S3Client({
+    const client = await s3Client({
       region: env.AWS_REGION || env.AWS_DEFAULT_REGION || 'us-east-1',
-      ...(endpoint ? { endpoint, forcePathStyle: true } : {}),
-      ...(env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY
-        ? {
-            credentials: {
-              accessKeyId: env.AWS_ACCESS_KEY_ID,
-              secretAccessKey: env.AWS_SECRET_ACCESS_KEY,
-              sessionToken: env.AWS_SESSION_TOKEN,
-            },
-          }
-        : {}),
+      endpoints: endpoint ? { s3: endpoint } : {},
+      credentials: envCredentials(env),
     });
     try {
       return await downloadPrefix(client, { bucket, prefix, dest, signal: this.opts.signal });

@@ -78,9 +78,8 @@ export interface RequestToSign {
 export function trackingServerSigner(server: ManagedTrackingServer, env: Record<string, string | undefined>) {
   let credentials: Promise<AwsCredentials> | undefined;
   const resolveCredentials = async (): Promise<AwsCredentials> => {
-    if (env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY) {
-      return { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY, sessionToken: env.AWS_SESSION_TOKEN };
-    }
+    const fromEnv = (await import('./aws.js')).envCredentials(env);
+    if (fromEnv) return fromEnv;
     // Any client's config resolves the default credential chain; STS is the smallest one we ship.
     const { STSClient } = await import('@aws-sdk/client-sts');
     return new STSClient({ region: server.region }).config.credentials();
