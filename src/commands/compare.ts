@@ -12,7 +12,7 @@ import { CheckFailedError, UserError } from '../core/errors.js';
 import { mlflowFromConfig, type MlflowClient, type Run } from '../adapters/mlflow.js';
 import { pullRequestComments } from '../adapters/pr-comment.js';
 import { configLines } from '../config/load.js';
-import { gateAudit } from '../app/deploy.js';
+import { gateAudit } from '../app/gate-audit.js';
 import { lastRunPath, readLastRun } from '../app/last-run.js';
 import { describeBaselineSpec, parseBaselineFlag, resolveBaseline, type BaselineSpec } from '../core/baseline.js';
 import {
