@@ -10,8 +10,6 @@ import path from 'node:path';
 import type { CommandRun } from '../cli/context.js';
 import { CheckFailedError, UserError } from '../core/errors.js';
 import { mlflowFromConfig, type MlflowClient, type Run } from '../adapters/mlflow.js';
-import { pullRequestComments } from '../adapters/pr-comment.js';
-import { configLines } from '../config/load.js';
 import { gateAudit } from '../app/gate-audit.js';
 import { lastRunPath, readLastRun } from '../app/last-run.js';
 import { describeBaselineSpec, parseBaselineFlag, resolveBaseline, type BaselineSpec } from '../core/baseline.js';
@@ -79,6 +77,11 @@ export const run: CommandRun<'compare'> = async (ctx, _args, opts) => {
   let baseline: Awaited<ReturnType<typeof resolve>>;
   const knownExperiment = 'experimentId' in recorded ? recorded.experimentId : undefined;
   const needsExperiment = 'filter' in spec && !spec.experiment;
+  // A lookup that waits on another's answer (an alias's or a stage's run, a search in a named or
+  // the candidate's experiment) gets a connection opened while the first answers are awaited.
+  if (!('runId' in spec) && !(needsExperiment && knownExperiment)) client.preconnect();
+  // What writes the report is loaded while MLflow answers, not after.
+  const reportFile = import('../adapters/report-file.js');
   if (knownExperiment || !needsExperiment) {
     [candidate, baseline] = await Promise.all([getCandidate(), resolve(knownExperiment ?? '')]);
   } else {
@@ -136,7 +139,7 @@ export const run: CommandRun<'compare'> = async (ctx, _args, opts) => {
 
   const markdown = renderMarkdown(result);
   // A file that cannot be written is exit 3 after the verdict is printed (never an internal error).
-  const { failureWithResult, writeReportFile } = await import('../adapters/report-file.js');
+  const { failureWithResult, writeReportFile } = await reportFile;
   const notWritten: Awaited<ReturnType<typeof writeReportFile>>[] = [];
   const write = async (file: string, text: string, what: string) => {
     const failure = await writeReportFile(file, io.redactor.redact(text), { what });
@@ -165,6 +168,7 @@ export const run: CommandRun<'compare'> = async (ctx, _args, opts) => {
   const failedGates = result.gates.flatMap((g, i) => (g.verdict === 'fail' ? [{ g, i }] : []));
   if (io.githubActions && failedGates.length) {
     // One annotation per failed gate, on the gate's own entry in the config file.
+    const { configLines } = await import('../config/load.js');
     const lines = configLines(
       filepath,
       failedGates.map(({ i }) => `compare.gates[${i}]`),
@@ -181,6 +185,7 @@ export const run: CommandRun<'compare'> = async (ctx, _args, opts) => {
   }
 
   if (opts.comment ?? config.compare.comment) {
+    const { pullRequestComments } = await import('../adapters/pr-comment.js');
     const comments = pullRequestComments(ctx.env, {
       tokenVariable: config.compare.commentToken,
       signal: ctx.signal,
