@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // `mlops compare` against an experiment with 10,000 runs, side by side with the equivalent script
-// written with the Python MLflow client (mlflow.search_runs / MlflowClient.get_model_version_by_alias
+// written with the Python MLflow client (MlflowClient.search_runs / get_model_version_by_alias / get_run
 // + a metric comparison) and with a bare `node -e 0`, in one interleaved run. Targets (issue 16):
-// mlops compare <= 3x `node -e 0` and >= 10x faster than the Python client, printed met / NOT met.
+// mlops compare <= 3x `node -e 0` and >= 10x faster than the Python client, printed met / NOT met,
+// in two environments side by side: (a) the machine's own, as a user's shell has it, and (b) a clean one.
 // It also counts the MLflow requests (and TCP connections) one compare makes, through a counting
 // proxy in front of the server (a separate run: the timed runs talk to the server directly).
 //
@@ -249,46 +250,41 @@ function time(cmd, args, opts) {
   return { ms, cpuMs: c0 === undefined ? undefined : c1 - c0, status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-const PY_FILTER = `
+// The Python side does what compare does with the MLflow client a user would script with: the
+// candidate's run, the baseline found the same way (alias -> version -> run; or the newest FINISHED
+// run matching the filter, never the candidate), and the config's two gates with the same rules
+// (accuracy: relative drop <= 1%; loss: absolute rise <= 0.05; a missing/NaN value fails).
+const PY_GATES = `
 import sys, math
-import mlflow
-from mlflow import MlflowClient
-mlflow.set_tracking_uri(sys.argv[1])
-cand_id, exp_id = sys.argv[2], sys.argv[3]
-runs = mlflow.search_runs(experiment_ids=[exp_id],
-    filter_string="tags.\`mlops.git.branch\` = 'main' and attributes.status = 'FINISHED'",
-    order_by=["attributes.start_time DESC"], max_results=2)
-runs = runs[runs["run_id"] != cand_id]
-base = runs.iloc[0]
-cand = MlflowClient().get_run(cand_id).data.metrics
-failed = 0
-for metric, higher, tol in [("accuracy", True, 0.01), ("loss", False, 0.05)]:
-    b, c = base["metrics." + metric], cand.get(metric, float("nan"))
-    worse = (b - c) if higher else (c - b)
-    ok = not math.isnan(c) and worse <= tol * abs(b) + 1e-9 * max(abs(b), abs(c), 1e-12)
-    print(f"{metric}: baseline={b} candidate={c} {'pass' if ok else 'FAIL'}")
-    failed += not ok
-sys.exit(1 if failed else 0)
+def verdict(base, cand):
+    failed = 0
+    for metric, higher, rel, ab in [("accuracy", True, 0.01, None), ("loss", False, None, 0.05)]:
+        b, c = base.get(metric, float("nan")), cand.get(metric, float("nan"))
+        worse = (b - c) if higher else (c - b)
+        eps = 1e-9 * max(abs(b), abs(c), 1e-12)
+        ok = not math.isnan(b) and not math.isnan(c) and (ab is None or worse <= ab + eps) and (rel is None or worse <= rel * abs(b) + eps)
+        print(f"{metric}: baseline={b} candidate={c} {'pass' if ok else 'FAIL'}")
+        failed += not ok
+    sys.exit(1 if failed else 0)
 `;
 
-const PY_ALIAS = `
-import sys, math
-import mlflow
+const PY_FILTER = `${PY_GATES}
 from mlflow import MlflowClient
-mlflow.set_tracking_uri(sys.argv[1])
+client = MlflowClient(sys.argv[1])
+cand_id, exp_id = sys.argv[2], sys.argv[3]
+runs = client.search_runs([exp_id],
+    filter_string="tags.\`mlops.git.branch\` = 'main' and attributes.status = 'FINISHED'",
+    order_by=["attributes.start_time DESC"], max_results=2)
+base = [r for r in runs if r.info.run_id != cand_id][0]
+verdict(base.data.metrics, client.get_run(cand_id).data.metrics)
+`;
+
+const PY_ALIAS = `${PY_GATES}
+from mlflow import MlflowClient
+client = MlflowClient(sys.argv[1])
 cand_id = sys.argv[2]
-client = MlflowClient()
 mv = client.get_model_version_by_alias("bench-model", "production")
-base = client.get_run(mv.run_id).data.metrics
-cand = client.get_run(cand_id).data.metrics
-failed = 0
-for metric, higher, tol in [("accuracy", True, 0.01), ("loss", False, 0.05)]:
-    b, c = base.get(metric, float("nan")), cand.get(metric, float("nan"))
-    worse = (b - c) if higher else (c - b)
-    ok = not math.isnan(c) and not math.isnan(b) and worse <= tol * abs(b) + 1e-9 * max(abs(b), abs(c), 1e-12)
-    print(f"{metric}: baseline={b} candidate={c} {'pass' if ok else 'FAIL'}")
-    failed += not ok
-sys.exit(1 if failed else 0)
+verdict(client.get_run(mv.run_id).data.metrics, client.get_run(cand_id).data.metrics)
 `;
 
 let server;
@@ -343,23 +339,39 @@ try {
   writeFileSync(pyFilter, PY_FILTER);
   writeFileSync(pyAlias, PY_ALIAS);
 
-  const env = { PATH: process.env.PATH, HOME: process.env.HOME, NO_COLOR: '1', MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT: 'true' };
+  // Two environments, side by side: (a) this machine's as a user's shell has it (inherited, so
+  // e.g. NODE_EXTRA_CA_CERTS, which makes every node start read a CA bundle, counts as it does for
+  // a user here), and (b) a clean one (PATH and HOME only). Both get what the run needs: the
+  // tracking URI (the config's; an inherited one must not send the run elsewhere) and no colour.
+  const needs = { NO_COLOR: '1', MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT: 'true', MLFLOW_TRACKING_URI: server.url };
+  const envs = {
+    shell: { ...process.env, ...needs },
+    clean: { PATH: process.env.PATH, HOME: process.env.HOME, ...needs },
+  };
+  const envLabel = {
+    shell: "(a) this machine's environment, as a shell here has it",
+    clean: '(b) a clean environment (PATH, HOME)',
+  };
+  const nodeVars = Object.keys(process.env).filter((k) => k.startsWith('NODE_'));
   const node = process.execPath;
   const mlops = path.join(root, 'bin', 'mlops.js');
   const filterArgs = [mlops, 'compare', '--baseline', "filter:tags.`mlops.git.branch` = 'main'", '--json'];
   const aliasArgs = [mlops, 'compare', '--baseline', 'production', '--json'];
-  const cases = {
-    'node -e 0': () => time(node, ['-e', '0'], { cwd: proj, env }),
-    'filter: mlops': () => time(node, filterArgs, { cwd: proj, env }),
-    'filter: python': () => time(path.join(venvBin, 'python'), [pyFilter, server.url, ids.candidate, ids.experimentId], { cwd: proj, env }),
-    'alias: mlops': () => time(node, aliasArgs, { cwd: proj, env }),
-    'alias: python': () => time(path.join(venvBin, 'python'), [pyAlias, server.url, ids.candidate], { cwd: proj, env }),
-  };
+  const cases = {};
+  for (const [e, env] of Object.entries(envs)) {
+    cases[`${e}|node -e 0`] = () => time(node, ['-e', '0'], { cwd: proj, env });
+    cases[`${e}|filter: mlops`] = () => time(node, filterArgs, { cwd: proj, env });
+    cases[`${e}|filter: python`] = () =>
+      time(path.join(venvBin, 'python'), [pyFilter, server.url, ids.candidate, ids.experimentId], { cwd: proj, env });
+    cases[`${e}|alias: mlops`] = () => time(node, aliasArgs, { cwd: proj, env });
+    cases[`${e}|alias: python`] = () => time(path.join(venvBin, 'python'), [pyAlias, server.url, ids.candidate], { cwd: proj, env });
+  }
   // Warm-up, and a check that both sides reach the same verdict on the same baseline.
-  for (const [name, fn] of Object.entries(cases)) {
+  for (const [key, fn] of Object.entries(cases)) {
+    const [e, name] = key.split('|');
     const r = fn();
-    if (r.status !== 0 && r.status !== 1) throw new Error(`${name} exited ${r.status}\n${r.stderr}\n${r.stdout}`);
-    if (name === 'node -e 0') continue;
+    if (r.status !== 0 && r.status !== 1) throw new Error(`${name} (${e}) exited ${r.status}\n${r.stderr}\n${r.stdout}`);
+    if (name === 'node -e 0' || e !== 'shell') continue;
     if (name.endsWith('mlops')) {
       const out = JSON.parse(r.stdout);
       const want = name.startsWith('filter') ? undefined : ids.production;
@@ -379,7 +391,7 @@ try {
   ]) {
     proxy.reset();
     const r = await new Promise((resolve) => {
-      const child = spawn(node, args, { cwd: proj, env: { ...env, MLFLOW_TRACKING_URI: proxy.url }, stdio: 'ignore' });
+      const child = spawn(node, args, { cwd: proj, env: { ...envs.clean, MLFLOW_TRACKING_URI: proxy.url }, stdio: 'ignore' });
       child.on('exit', resolve);
     });
     if (r !== 0 && r !== 1) throw new Error(`${kind}: mlops compare through the counting proxy exited ${r}`);
@@ -400,31 +412,33 @@ try {
   const load1 = (await import('node:os')).loadavg()[0];
 
   const fmt = (ms) => (ms === undefined || Number.isNaN(ms) ? '     —' : `${ms.toFixed(0).padStart(6)} ms`);
+  const med = (xs) => (xs.length ? median(xs) : undefined);
   console.log('');
   console.log(
-    `experiment: ${RUNS.toLocaleString('en-US')} runs${cached ? ' (cached database)' : ` (seeded in ${(ids.seededMs / 1000).toFixed(0)} s)`}; median of ${REPS} runs each, interleaved, after a warm-up`,
+    `experiment: ${RUNS.toLocaleString('en-US')} runs${cached ? ' (cached database)' : ` (seeded in ${(ids.seededMs / 1000).toFixed(0)} s)`}; median of ${REPS} runs each, both environments interleaved, after a warm-up`,
   );
   console.log(
     `machine: ${(await import('node:os')).cpus().length} cores, 1-min load average ${load0.toFixed(1)} -> ${load1.toFixed(1)} (wall times stretch with load; CPU times much less)`,
   );
-  console.log('');
-  const bare = median(samples['node -e 0']);
-  const bareCpu = cpu['node -e 0'].length ? median(cpu['node -e 0']) : undefined;
-  console.log(`node -e 0: ${fmt(bare).trim()} wall, ${fmt(bareCpu).trim()} CPU (median)`);
-  console.log('');
-  console.log('baseline by                        mlops wall   python wall   python/mlops   mlops/node   mlops CPU   python CPU');
+  console.log(`node variables the shell environment has: ${nodeVars.length ? nodeVars.join(', ') : 'none'}`);
   const verdicts = [];
-  for (const kind of ['filter', 'alias']) {
-    const m = median(samples[`${kind}: mlops`]);
-    const p = median(samples[`${kind}: python`]);
-    const mc = cpu[`${kind}: mlops`].length ? median(cpu[`${kind}: mlops`]) : undefined;
-    const pc = cpu[`${kind}: python`].length ? median(cpu[`${kind}: python`]) : undefined;
-    const label = kind === 'filter' ? 'filter (latest FINISHED on main)' : 'alias (production)';
-    console.log(
-      `${label.padEnd(33)} ${fmt(m)}  ${fmt(p).padStart(11)}  ${`${(p / m).toFixed(1)}x`.padStart(13)}  ${`${(m / bare).toFixed(2)}x`.padStart(11)}  ${fmt(mc).padStart(10)}  ${fmt(pc).padStart(11)}`,
-    );
-    verdicts.push([`${kind}: mlops <= 3x node -e 0`, `${(m / bare).toFixed(2)}x`, m / bare <= 3]);
-    verdicts.push([`${kind}: mlops >= 10x faster than the Python client`, `${(p / m).toFixed(1)}x`, p / m >= 10]);
+  for (const e of Object.keys(envs)) {
+    const m = (name) => med(samples[`${e}|${name}`]);
+    const c = (name) => med(cpu[`${e}|${name}`]);
+    const bare = m('node -e 0');
+    console.log('');
+    console.log(`${envLabel[e]}: node -e 0 ${fmt(bare).trim()} wall, ${fmt(c('node -e 0')).trim()} CPU (median)`);
+    console.log('  baseline by                        mlops wall   python wall   python/mlops   mlops/node   mlops CPU   python CPU');
+    for (const kind of ['filter', 'alias']) {
+      const mw = m(`${kind}: mlops`);
+      const pw = m(`${kind}: python`);
+      const label = kind === 'filter' ? 'filter (latest FINISHED on main)' : 'alias (production)';
+      console.log(
+        `  ${label.padEnd(33)} ${fmt(mw)}  ${fmt(pw).padStart(11)}  ${`${(pw / mw).toFixed(1)}x`.padStart(13)}  ${`${(mw / bare).toFixed(2)}x`.padStart(11)}  ${fmt(c(`${kind}: mlops`)).padStart(10)}  ${fmt(c(`${kind}: python`)).padStart(11)}`,
+      );
+      verdicts.push([e, `${kind}: mlops <= 3x node -e 0`, `${(mw / bare).toFixed(2)}x`, mw / bare <= 3]);
+      verdicts.push([e, `${kind}: mlops >= 10x faster than the Python client`, `${(pw / mw).toFixed(1)}x`, pw / mw >= 10]);
+    }
   }
   console.log('');
   for (const kind of ['filter', 'alias']) {
@@ -432,8 +446,10 @@ try {
     console.log(`MLflow calls, by ${kind}: ${c.requests.length} (${c.requests.join(', ')}) over ${c.connections} connection(s)`);
   }
   console.log('');
-  console.log('targets');
-  for (const [what, value, met] of verdicts) console.log(`  ${what.padEnd(50)} ${value.padStart(7)}  ${met ? 'met' : 'NOT met'}`);
+  console.log('targets (issue 16; its own figures were taken in environment (a))');
+  for (const [e, what, value, met] of verdicts) {
+    console.log(`  ${e === 'shell' ? '(a)' : '(b)'} ${what.padEnd(50)} ${value.padStart(7)}  ${met ? 'met' : 'NOT met'}`);
+  }
 } finally {
   server?.stop();
   rmSync(work, { recursive: true, force: true });

@@ -22,13 +22,12 @@ import { mlflowPackager } from '../adapters/model-package.js';
 import { sageMakerPort, type SageMakerPort } from '../adapters/sagemaker.js';
 import { smokeTestPort } from '../adapters/smoke-test.js';
 import { parseS3Uri, s3Store, type ObjectStore } from '../adapters/s3-store.js';
-import type { AuditEvent } from '../core/audit.js';
 import type { DeploySettings } from '../core/deploy-target.js';
 import { decideRollback } from '../core/deployment.js';
 import { deploymentStore } from '../core/deployment-store.js';
 import { durationMs } from '../core/duration.js';
 import type { LockHolder } from '../core/lock.js';
-import { MlopsError, UserError } from '../core/errors.js';
+import { UserError } from '../core/errors.js';
 import type { Clock, DeployPorts, ProgressPort, RegistryPort, RollbackPort } from '../core/ports.js';
 import { productionModel } from '../core/production-model.js';
 import { runRollback } from '../core/rollback-run.js';
@@ -324,42 +323,6 @@ export function monitorRollbackPort(ctx: CommandContext, config: Config): Rollba
       return { performed: r.performed, detail: r.detail };
     } finally {
       progress.end();
-    }
-  };
-}
-
-/**
- * Appends gate verdicts (compare, monitor) to the deploy endpoint's audit chain. Without a deploy
- * section there is no chain: nothing is appended (a debug line says so). With one, a failure to
- * reach AWS (no credentials in a PR job, an unreachable endpoint) is one warning, and the
- * command still exits by its verdict.
- */
-export function gateAudit(
-  ctx: CommandContext,
-  config: Config,
-  endpoint = config.deploy?.endpointName,
-): (event: Omit<AuditEvent, 'endpoint' | 'actor'>) => Promise<void> {
-  const deploy = config.deploy;
-  let log: AuditLog | undefined;
-  let gaveUp = false;
-  return async (event) => {
-    if (!deploy) {
-      ctx.io.debug(`${event.action} not audited: the config has no deploy section (no audit chain)`);
-      return;
-    }
-    if (gaveUp) return;
-    try {
-      log ??= auditLogFor(await s3Store(await s3Client(deployAwsSettings(config, deploy, ctx.env))), {
-        ...deploy,
-        endpointName: endpoint ?? deploy.endpointName,
-      });
-      const record = await log.append({ ...event, actor: actorOf(ctx).actor });
-      ctx.io.debug(`${event.action} audited as #${record.seq} of ${endpoint}'s chain`);
-    } catch (e) {
-      if (ctx.signal.aborted) throw e;
-      gaveUp = true;
-      const why = e instanceof MlopsError ? e.message : e instanceof Error ? e.message : String(e);
-      ctx.io.warn(`AWS is not reachable, so this verdict is not in ${endpoint}'s audit trail: ${why}`);
     }
   };
 }

@@ -10,21 +10,10 @@ import path from 'node:path';
 import type { CommandRun } from '../cli/context.js';
 import { CheckFailedError, UserError } from '../core/errors.js';
 import { mlflowFromConfig, type MlflowClient, type Run } from '../adapters/mlflow.js';
-import { pullRequestComments } from '../adapters/pr-comment.js';
-import { configLines } from '../config/load.js';
-import { gateAudit } from '../app/deploy.js';
+import { gateAudit } from '../app/gate-audit.js';
 import { lastRunPath, readLastRun } from '../app/last-run.js';
 import { describeBaselineSpec, parseBaselineFlag, resolveBaseline, type BaselineSpec } from '../core/baseline.js';
-import {
-  commentMarker,
-  renderJunit,
-  renderMarkdown,
-  renderMetricsReport,
-  renderTable,
-  type CompareResult,
-  type RunRef,
-} from '../core/compare-report.js';
-import { evaluateGates } from '../core/gates.js';
+import type { CompareResult, RunRef } from '../core/compare-report.js';
 import { registeredModelName } from '../core/production-model.js';
 
 function ref(client: MlflowClient, run: { info: { runId: string; experimentId: string; runName?: string } }): RunRef {
@@ -75,16 +64,18 @@ export const run: CommandRun<'compare'> = async (ctx, _args, opts) => {
 
   // Both lookups run at once unless a filter needs the candidate's experiment and only the
   // candidate run can tell it (--run without last-run.json).
-  let candidate: Run;
-  let baseline: Awaited<ReturnType<typeof resolve>>;
   const knownExperiment = 'experimentId' in recorded ? recorded.experimentId : undefined;
   const needsExperiment = 'filter' in spec && !spec.experiment;
-  if (knownExperiment || !needsExperiment) {
-    [candidate, baseline] = await Promise.all([getCandidate(), resolve(knownExperiment ?? '')]);
-  } else {
-    candidate = await getCandidate();
-    baseline = await resolve(candidate.info.experimentId);
-  }
+  // A lookup that waits on another's answer (an alias's or a stage's run, a search in a named or
+  // the candidate's experiment) gets a connection opened while the first answers are awaited.
+  if (!('runId' in spec) && !(needsExperiment && knownExperiment)) client.preconnect();
+  const lookups: Promise<[Run, Awaited<ReturnType<typeof resolve>>]> =
+    knownExperiment || !needsExperiment
+      ? Promise.all([getCandidate(), resolve(knownExperiment ?? '')])
+      : getCandidate().then(async (c) => [c, await resolve(c.info.experimentId)]);
+  // What judges and reports is loaded while MLflow answers, not before the requests or after them.
+  const verdictCode = Promise.all([import('../core/gates.js'), import('../core/compare-report.js'), import('../adapters/report-file.js')]);
+  const [candidate, baseline] = await lookups;
   if (candidate.info.status !== 'FINISHED') {
     // A run that did not finish has no result to compare: that is not a regression (the word is
     // kept for metrics that got worse), but the check still says no.
@@ -115,6 +106,11 @@ export const run: CommandRun<'compare'> = async (ctx, _args, opts) => {
     io.warn(`The baseline (${baseline.description}) is the candidate run itself.`);
   }
 
+  const [
+    { evaluateGates },
+    { commentMarker, renderJunit, renderMarkdown, renderMetricsReport, renderTable },
+    { failureWithResult, writeReportFile },
+  ] = await verdictCode;
   const evaluation = evaluateGates({
     gates: config.compare.gates,
     candidate: candidate.data.metrics,
@@ -136,7 +132,6 @@ export const run: CommandRun<'compare'> = async (ctx, _args, opts) => {
 
   const markdown = renderMarkdown(result);
   // A file that cannot be written is exit 3 after the verdict is printed (never an internal error).
-  const { failureWithResult, writeReportFile } = await import('../adapters/report-file.js');
   const notWritten: Awaited<ReturnType<typeof writeReportFile>>[] = [];
   const write = async (file: string, text: string, what: string) => {
     const failure = await writeReportFile(file, io.redactor.redact(text), { what });
@@ -165,6 +160,7 @@ export const run: CommandRun<'compare'> = async (ctx, _args, opts) => {
   const failedGates = result.gates.flatMap((g, i) => (g.verdict === 'fail' ? [{ g, i }] : []));
   if (io.githubActions && failedGates.length) {
     // One annotation per failed gate, on the gate's own entry in the config file.
+    const { configLines } = await import('../config/load.js');
     const lines = configLines(
       filepath,
       failedGates.map(({ i }) => `compare.gates[${i}]`),
@@ -181,6 +177,7 @@ export const run: CommandRun<'compare'> = async (ctx, _args, opts) => {
   }
 
   if (opts.comment ?? config.compare.comment) {
+    const { pullRequestComments } = await import('../adapters/pr-comment.js');
     const comments = pullRequestComments(ctx.env, {
       tokenVariable: config.compare.commentToken,
       signal: ctx.signal,

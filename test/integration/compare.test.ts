@@ -536,14 +536,15 @@ describe('the MLflow calls compare makes', () => {
     };
   }
 
-  it('by alias: the candidate and the alias at once, then the baseline run, over kept-alive connections', async () => {
+  it('by alias: the candidate and the alias at once, then the baseline run on a connection opened while they answered', async () => {
     const proxy = await countingProxy();
     try {
       const r = await compare(project({ trackingUri: proxy.url }), ['--run', fx.exact, '--json']);
       expect(r.code, r.stderr).toBe(0);
       expect([...proxy.seen].sort()).toEqual(['GET registered-models/alias', 'GET runs/get', 'GET runs/get']);
-      // Two requests in flight at once need two connections at most; the third reuses one.
-      expect(proxy.connections()).toBeLessThanOrEqual(2);
+      // Two requests in flight at once need two connections; the third, which waits on the alias,
+      // goes out on a spare opened meanwhile rather than a reused one (src/adapters/mlflow.ts says why).
+      expect(proxy.connections()).toBe(3);
     } finally {
       await proxy.close();
     }
@@ -556,13 +557,14 @@ describe('the MLflow calls compare makes', () => {
       const r = await compare(p, ['--baseline', "filter:tags.branch = 'main'", '--json']);
       expect(r.code, r.stderr).toBe(0);
       expect([...proxy.seen].sort()).toEqual(['GET runs/get', 'POST runs/search']);
-      expect(proxy.connections()).toBeLessThanOrEqual(2);
+      // Independent: one connection each, and no spare (nothing waits on an answer).
+      expect(proxy.connections()).toBe(2);
     } finally {
       await proxy.close();
     }
   });
 
-  it('by filter from --run alone: the candidate first (it names the experiment), then the search on the same connection', async () => {
+  it('by filter from --run alone: the candidate first (it names the experiment), then the search on the spare connection', async () => {
     const proxy = await countingProxy();
     try {
       const r = await compare(project({ trackingUri: proxy.url }), [
@@ -574,7 +576,7 @@ describe('the MLflow calls compare makes', () => {
       ]);
       expect(r.code, r.stderr).toBe(0);
       expect(proxy.seen).toEqual(['GET runs/get', 'POST runs/search']);
-      expect(proxy.connections()).toBe(1);
+      expect(proxy.connections()).toBe(2);
     } finally {
       await proxy.close();
     }

@@ -348,6 +348,58 @@ describe('failures', () => {
   });
 });
 
+describe('connections', () => {
+  /** A server answering every request with a run, counting the requests each connection carried (in connection order). */
+  async function countingServer() {
+    const perConnection: number[] = [];
+    const index = new WeakMap<object, number>();
+    const srv = await tinyServer((req, res) => {
+      perConnection[index.get(req.socket)!]++;
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ run: { info: { run_id: 'r', experiment_id: '1', status: 'FINISHED' }, data: {} } }));
+    });
+    srv.server.on('connection', (socket) => index.set(socket, perConnection.push(0) - 1));
+    const connections = async (n: number) => {
+      while (perConnection.length < n) await new Promise((r) => setTimeout(r, 5));
+    };
+    return { ...srv, perConnection, connections };
+  }
+
+  it('sequential calls share one kept-alive connection; after preconnect() the next would-be reuse goes out on the fresh one', async () => {
+    const srv = await countingServer();
+    try {
+      const c = await createMlflowClient({ trackingUri: srv.url, retries: 0 });
+      await c.getRun('a');
+      await c.getRun('b');
+      expect(srv.perConnection).toEqual([2]);
+      c.preconnect();
+      await srv.connections(2);
+      await c.getRun('c');
+      expect(srv.perConnection).toEqual([2, 1]);
+      // The spare carries one request; then the kept-alive connection again.
+      await c.getRun('d');
+      expect(srv.perConnection).toEqual([3, 1]);
+    } finally {
+      await srv.close();
+    }
+  });
+
+  it('the spare never replaces a new connection: calls made at once each open their own, the spare waits for a follow-up', async () => {
+    const srv = await countingServer();
+    try {
+      const c = await createMlflowClient({ trackingUri: srv.url, retries: 0 });
+      c.preconnect();
+      await srv.connections(1);
+      await Promise.all([c.getRun('a'), c.getRun('b')]);
+      expect(srv.perConnection).toEqual([0, 1, 1]);
+      await c.getRun('follow-up');
+      expect(srv.perConnection).toEqual([1, 1, 1]);
+    } finally {
+      await srv.close();
+    }
+  });
+});
+
 describe('splitBatch', () => {
   it('keeps every request within 1000 entities, 100 params and 100 tags', () => {
     const m = Array.from({ length: 2500 }, (_, i) => i);

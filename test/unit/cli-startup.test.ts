@@ -21,7 +21,7 @@ const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 let dir: string;
 /** esbuild's metafile: for each output file, the inputs (sources, package files) it holds. */
 interface Meta {
-  outputs: Record<string, { inputs: Record<string, unknown> }>;
+  outputs: Record<string, { inputs: Record<string, unknown>; imports: { path: string; kind: string }[] }>;
 }
 let meta: Meta;
 
@@ -178,5 +178,29 @@ describe('start-up', () => {
     const packages = pkg(inputs);
     for (const p of ['commander', 'zod', 'yaml']) expect(packages).toContain(p);
     for (const p of HEAVY.filter((h) => !['zod', 'yaml'].includes(h))) expect(packages).not.toContain(p);
+  });
+
+  it('`mlops compare` holds no AWS wiring in what it loads up front: the audit chain is imported only for a deploy section', () => {
+    // The output file holding the command, and every file it imports statically (what loads before it runs).
+    const start = Object.keys(meta.outputs).find((o) => 'src/commands/compare.ts' in meta.outputs[o].inputs);
+    expect(start).toBeDefined();
+    const seen = new Set<string>();
+    const walk = (out: string) => {
+      if (seen.has(out)) return;
+      seen.add(out);
+      for (const i of meta.outputs[out].imports) if (i.kind === 'import-statement' && i.path in meta.outputs) walk(i.path);
+    };
+    walk(start!);
+    const inputs = [...seen].flatMap((o) => Object.keys(meta.outputs[o].inputs));
+    expect(inputs).toContain('src/adapters/mlflow.ts');
+    const aws = [
+      'src/app/deploy.ts',
+      'src/adapters/aws.ts',
+      'src/adapters/audit-log.ts',
+      'src/adapters/s3-store.ts',
+      'src/adapters/sagemaker.ts',
+    ];
+    expect(inputs.filter((i) => aws.includes(i) || /node_modules\/@(aws-sdk|smithy)\//.test(i))).toEqual([]);
+    expect(inputs).toContain('src/app/gate-audit.ts');
   });
 });
