@@ -58,81 +58,25 @@ export interface CaptureFileRef {
 }
 
 /**
- * Splits a stream of byte or string chunks into batches of lines (the last line may lack its \n).
- * Bytes are cut after the chunk's last newline before decoding: a newline byte is never part of a
- * multi-byte UTF-8 sequence, so no character is split. A line longer than `maxLine` bytes is not
- * kept: its bytes are dropped as they arrive (memory stays flat, time linear) and it is counted in
- * the batch's `tooLong`.
+ * Cuts a stream of byte (or string) chunks at line boundaries, without decoding: each batch holds
+ * whole lines, each ended by a newline except perhaps the stream's last (a line cut by a chunk
+ * boundary is joined first). A line longer than `maxLine` bytes is not kept: its bytes are dropped
+ * as they arrive (memory stays flat, time linear) and it is counted in the batch's `tooLong`.
  */
-export async function* splitLines(
+export async function* splitLineChunks(
   chunks: AsyncIterable<Uint8Array | string>,
   source: string,
   signal?: AbortSignal,
   maxLine = MAX_CAPTURE_LINE_BYTES,
-): AsyncGenerator<LineBatch> {
+): AsyncGenerator<ByteBatch> {
   // The start of the current line, in pieces (joined once, when its newline arrives).
-  let carry: Buffer[] = [];
+  let carry: Uint8Array[] = [];
   let carried = 0;
   // Inside a line already known to be too long: drop bytes up to its newline.
   let skipping = false;
-  const tooLongText = (line: string) => line.length > maxLine / 4 && Buffer.byteLength(line) > maxLine;
   for await (const chunk of chunks) {
     if (signal?.aborted) throw new InterruptedError();
-    const buf: Buffer =
-      typeof chunk === 'string'
-        ? Buffer.from(chunk, 'utf8')
-        : Buffer.isBuffer(chunk)
-          ? chunk
-          : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-    const first = buf.indexOf(10);
-    if (first < 0) {
-      if (!skipping) {
-        carry.push(buf);
-        carried += buf.length;
-        if (carried > maxLine) [skipping, carry, carried] = [true, [], 0];
-      }
-      continue;
-    }
-    let tooLong = 0;
-    const lines: string[] = [];
-    if (skipping || carried + first > maxLine) tooLong++;
-    else lines.push(carried ? Buffer.concat([...carry, buf.subarray(0, first)]).toString('utf8') : buf.toString('utf8', 0, first));
-    [skipping, carry, carried] = [false, [], 0];
-    const last = buf.lastIndexOf(10);
-    if (last > first) {
-      for (const line of buf.toString('utf8', first + 1, last).split('\n')) {
-        if (tooLongText(line)) tooLong++;
-        else lines.push(line);
-      }
-    }
-    const tail = buf.length - (last + 1);
-    if (tail > maxLine) skipping = true;
-    else if (tail > 0) [carry, carried] = [[buf.subarray(last + 1)], tail];
-    yield tooLong ? { source, lines, tooLong } : { source, lines };
-  }
-  if (skipping) yield { source, lines: [], tooLong: 1 };
-  else if (carried) {
-    const tail = Buffer.concat(carry).toString('utf8');
-    if (tail.trim() !== '') yield { source, lines: [tail] };
-  }
-}
-
-/**
- * Cuts a stream of byte chunks at line boundaries, without decoding: each batch holds whole lines
- * (a line cut by a chunk boundary is joined first). A line longer than `maxLine` bytes is dropped
- * as it arrives and counted in `tooLong`, as in splitLines.
- */
-export async function* splitLineChunks(
-  chunks: AsyncIterable<Uint8Array>,
-  source: string,
-  signal?: AbortSignal,
-  maxLine = MAX_CAPTURE_LINE_BYTES,
-): AsyncGenerator<ByteBatch> {
-  let carry: Uint8Array[] = [];
-  let carried = 0;
-  let skipping = false;
-  for await (const buf of chunks) {
-    if (signal?.aborted) throw new InterruptedError();
+    const buf = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
     const first = buf.indexOf(10);
     if (first < 0) {
       if (!skipping) {
@@ -148,7 +92,7 @@ export async function* splitLineChunks(
     else start = 0;
     [skipping, carry, carried] = [false, [], 0];
     const last = buf.lastIndexOf(10);
-    if (last + 1 > start) yield { source, bytes: buf.subarray(start, last + 1) };
+    if (last + 1 > start) yield* wholeLines(buf, start, last + 1, source, maxLine);
     const tail = buf.length - (last + 1);
     if (tail > maxLine) skipping = true;
     else if (tail > 0) [carry, carried] = [[buf.subarray(last + 1)], tail];
@@ -156,6 +100,47 @@ export async function* splitLineChunks(
   if (skipping) yield { source, bytes: new Uint8Array(0), tooLong: 1 };
   else if (carried) yield { source, bytes: Buffer.concat(carry) };
 }
+
+/** The lines buf[start, end) (each ended by a newline) as batches, without those longer than maxLine (only a chunk longer than maxLine can hold one). */
+function* wholeLines(buf: Uint8Array, start: number, end: number, source: string, maxLine: number): Generator<ByteBatch> {
+  if (end - start <= maxLine) {
+    yield { source, bytes: buf.subarray(start, end) };
+    return;
+  }
+  let kept = start;
+  for (let s = start; s < end;) {
+    const e = buf.indexOf(10, s);
+    if (e - s > maxLine) {
+      yield { source, bytes: buf.subarray(kept, s), tooLong: 1 };
+      kept = e + 1;
+    }
+    s = e + 1;
+  }
+  if (end > kept) yield { source, bytes: buf.subarray(kept, end) };
+}
+
+/**
+ * splitLineChunks, decoded: batches of lines (without their newlines; the last line may have
+ * lacked one, and is left out when blank). A newline byte is never part of a multi-byte UTF-8
+ * sequence, so whole lines decode without splitting a character.
+ */
+export async function* splitLines(
+  chunks: AsyncIterable<Uint8Array | string>,
+  source: string,
+  signal?: AbortSignal,
+  maxLine = MAX_CAPTURE_LINE_BYTES,
+): AsyncGenerator<LineBatch> {
+  for await (const b of splitLineChunks(chunks, source, signal, maxLine)) {
+    const n = b.bytes.length;
+    const lines = n ? utf8.decode(b.bytes).split('\n') : [];
+    if (n && b.bytes[n - 1] === 10) lines.pop();
+    else if (n && lines[lines.length - 1].trim() === '') lines.pop();
+    if (lines.length || b.tooLong) yield b.tooLong ? { source, lines, tooLong: b.tooLong } : { source, lines };
+  }
+}
+
+// Buffer#toString's decoding: a byte-order mark is kept, as the caller's bytes had it.
+const utf8 = new TextDecoder('utf-8', { ignoreBOM: true });
 
 // ---- local -------------------------------------------------------------------------------------
 

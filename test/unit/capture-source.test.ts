@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { localCaptureFiles, localCaptureLines, splitLines, splitLocalFiles } from '../../src/adapters/capture-source.js';
+import { localCaptureFiles, localCaptureLines, splitLineChunks, splitLines, splitLocalFiles } from '../../src/adapters/capture-source.js';
 
 async function collect(chunks: Array<Uint8Array | string>): Promise<string[]> {
   async function* gen() {
@@ -25,6 +25,30 @@ describe('splitLines', () => {
     }
     expect(await collect(['a\nb', 'c\n'])).toEqual(['a', 'bc']);
     expect(await collect([Buffer.from('only\n')])).toEqual(['only']);
+  });
+
+  it('drops a too-long line that lies whole inside one chunk, in bytes and decoded alike', async () => {
+    const chunks = () =>
+      (async function* () {
+        yield Buffer.from('a\n' + 'x'.repeat(10) + '\nbb\n' + 'y'.repeat(5) + '\nc');
+        yield Buffer.from('d\n');
+      })();
+    const bytes: string[] = [];
+    let tooLong = 0;
+    for await (const b of splitLineChunks(chunks(), 's', undefined, 4)) {
+      bytes.push(Buffer.from(b.bytes).toString('utf8'));
+      tooLong += b.tooLong ?? 0;
+    }
+    expect(bytes.join('')).toBe('a\nbb\ncd\n');
+    expect(tooLong).toBe(2);
+    const lines: string[] = [];
+    tooLong = 0;
+    for await (const b of splitLines(chunks(), 's', undefined, 4)) {
+      lines.push(...b.lines);
+      tooLong += b.tooLong ?? 0;
+    }
+    expect(lines).toEqual(['a', 'bb', 'cd']);
+    expect(tooLong).toBe(2);
   });
 });
 
