@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
+import type { Worker } from 'node:worker_threads';
 import { ExternalError, InterruptedError, UserError } from '../core/errors.js';
 import { awsFailure, type AwsSettings } from './aws.js';
 import { capturedPair, type CapturedPair } from '../core/bake.js';
@@ -378,13 +379,15 @@ export async function* s3CaptureLines(client: S3Client, objects: CaptureFileRef[
 
 export type CaptureFiles = { kind: 'local'; files: CaptureFileRef[] } | { kind: 's3'; settings: AwsSettings; objects: CaptureFileRef[] };
 
-/** What one worker thread scans. */
+/** What one worker thread scans: the shared queue of files (or ranges, or objects), taken one at a time. */
 export interface ScanJob {
   /** LiveSummary#seed of the summary to fill. */
   profile: Profile;
   grids: Record<string, BaselineGrid>;
   window?: TimeWindow;
   source: CaptureFiles;
+  /** Int32 [0]: the index of the next entry of source to scan (Atomics.add), shared by every worker. */
+  next: SharedArrayBuffer;
 }
 
 export interface ScanOptions {
@@ -401,23 +404,61 @@ export interface ScanOptions {
 
 const WORKER_URL = new URL('./capture-source-worker.js', import.meta.url);
 
+/** The worker threads a scan of `refs` uses: 0 (scan in this thread) below the size where threads pay, or without the built worker entry. */
+function scanThreads(refs: CaptureFileRef[], opts: Pick<ScanOptions, 'workers' | 'minParallelBytes'>): number {
+  const bytes = refs.reduce((s, f) => s + (f.size ?? 0), 0);
+  const threads = opts.workers ?? Math.min(availableParallelism(), 4);
+  if (threads < 2 || bytes < (opts.minParallelBytes ?? 32 * 1024 * 1024) || !existsSync(fileURLToPath(WORKER_URL))) return 0;
+  return threads;
+}
+
+/** Scan workers started ahead of their scan (warmScanWorkers), waiting for their job. */
+const warm: Worker[] = [];
+
 /**
- * Scans capture files into `live`. Large inputs are split across worker threads (files balanced by
- * size); each builds its own summary and the summaries are merged (sketches are mergeable, bins and
- * moments add up). The worker entry exists in the built package; elsewhere (tests on the sources)
+ * Starts the worker threads that scanCapture will use on these files, now: their start-up (a
+ * Node isolate, the scanner's code) then overlaps the caller's own set-up (baseline, profile).
+ * Idle, they do not keep the process alive; a scan takes them, or they end with the process.
+ */
+export async function warmScanWorkers(refs: CaptureFileRef[], opts: Pick<ScanOptions, 'workers' | 'minParallelBytes'> = {}): Promise<void> {
+  const threads = scanThreads(refs, opts);
+  if (threads < 2) return;
+  const { Worker } = await import('node:worker_threads');
+  while (warm.length < threads) {
+    const w = new Worker(WORKER_URL);
+    w.unref();
+    // A worker that fails before its job is dropped from the pool (scanCapture starts another).
+    const drop = () => {
+      const i = warm.indexOf(w);
+      if (i >= 0) warm.splice(i, 1);
+    };
+    w.once('error', drop);
+    w.once('exit', drop);
+    warm.push(w);
+  }
+}
+
+/**
+ * Scans capture files into `live`. Large inputs are scanned by worker threads: local files are
+ * cut into line-aligned ranges of a few MB, and each worker takes the next range (or S3 object)
+ * from a shared queue until none is left, so they finish together however the machine's load
+ * falls. Each worker builds its own summary and the summaries are merged (bins, moments and grid
+ * counts add up). The worker entry exists in the built package; elsewhere (tests on the sources)
  * the scan runs in this thread.
  */
 export async function scanCapture(source: CaptureFiles, live: LiveSummary, opts: ScanOptions = {}): Promise<ScanStats> {
   let refs = source.kind === 'local' ? source.files : source.objects;
-  const bytes = refs.reduce((s, f) => s + (f.size ?? 0), 0);
-  const threads = opts.workers ?? Math.min(availableParallelism(), 4);
-  const parallel = threads > 1 && bytes >= (opts.minParallelBytes ?? 32 * 1024 * 1024) && existsSync(fileURLToPath(WORKER_URL));
-  if (parallel && source.kind === 'local') {
-    source = { kind: 'local', files: await splitLocalFiles(source.files, Math.ceil(bytes / (threads * 2))) };
+  const threads = scanThreads(refs, opts);
+  const sources = new Set(refs.filter((f) => f.size !== 0).map((f) => f.name)).size;
+  if (threads >= 2 && source.kind === 'local') {
+    const bytes = refs.reduce((s, f) => s + (f.size ?? 0), 0);
+    // Pieces small enough that the last ones even out the threads' finish, large enough that each costs little to start.
+    const piece = Math.min(64 << 20, Math.max(256 << 10, Math.ceil(bytes / (threads * 16))));
+    source = { kind: 'local', files: await splitLocalFiles(source.files, piece) };
     refs = source.files;
   }
   const workers = Math.min(threads, refs.length);
-  if (!parallel || workers < 2) {
+  if (workers < 2) {
     let batches: AsyncIterable<LineBatch | ByteBatch>;
     if (source.kind === 'local') batches = localCaptureLines(source.files, opts.signal);
     else {
@@ -426,22 +467,12 @@ export async function scanCapture(source: CaptureFiles, live: LiveSummary, opts:
     }
     return scanLines(batches, live, { window: opts.window, signal: opts.signal, onProgress: opts.onProgress });
   }
-  // Largest first, each to the least loaded share.
-  const shares: CaptureFileRef[][] = Array.from({ length: workers }, () => []);
-  const load = new Array<number>(workers).fill(0);
-  for (const f of [...refs].sort((a, b) => (b.size ?? 0) - (a.size ?? 0))) {
-    const i = load.indexOf(Math.min(...load));
-    shares[i].push(f);
-    load[i] += f.size ?? 1;
-  }
   const { Worker } = await import('node:worker_threads');
-  const running = shares.map((files) => {
-    const job: ScanJob = {
-      ...live.seed(),
-      window: opts.window,
-      source: source.kind === 'local' ? { kind: 'local', files } : { kind: 's3', settings: source.settings, objects: files },
-    };
-    const w = new Worker(WORKER_URL, { workerData: job });
+  const job: ScanJob = { ...live.seed(), window: opts.window, source, next: new SharedArrayBuffer(4) };
+  const running = Array.from({ length: workers }, () => {
+    const w = warm.shift() ?? new Worker(WORKER_URL);
+    w.removeAllListeners();
+    w.ref();
     const done = new Promise<{ state: ReturnType<LiveSummary['toState']>; stats: ScanStats }>((resolve, reject) => {
       w.once(
         'message',
@@ -465,6 +496,7 @@ export async function scanCapture(source: CaptureFiles, live: LiveSummary, opts:
         reject(new ExternalError('CAPTURE_SCAN_FAILED', `a capture scan worker exited with code ${code} before it answered`)),
       );
     });
+    w.postMessage(job);
     return { w, done };
   });
   const onAbort = () => running.forEach((r) => void r.w.terminate());
@@ -477,6 +509,8 @@ export async function scanCapture(source: CaptureFiles, live: LiveSummary, opts:
       live.mergeState(r.state);
       stats = mergeScanStats(stats, r.stats);
     }
+    // Workers count the ranges they read; a file cut into ranges is one source.
+    stats.sources = sources;
     opts.onProgress?.(stats.records);
     return stats;
   } catch (e) {
