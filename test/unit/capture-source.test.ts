@@ -1,4 +1,5 @@
 /** Line splitting of streamed chunks and line-aligned file splitting (local files). */
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -113,6 +114,8 @@ describe('parallel scan (worker threads of the built package)', () => {
       const one = new LiveSummary(profile);
       const s1 = await built.scanCapture({ kind: 'local', files }, one, { workers: 1 });
       const par = new LiveSummary(profile);
+      // Threads started ahead (as monitor does while it loads the baseline) take the job.
+      await built.warmScanWorkers(files, { workers: 2, minParallelBytes: 0 });
       const s2 = await built.scanCapture({ kind: 'local', files }, par, { workers: 2, minParallelBytes: 0 });
       // The parallel path cuts the file into line-aligned ranges, scanned by both threads; it is still one source.
       expect(s2).toEqual(s1);
@@ -124,6 +127,25 @@ describe('parallel scan (worker threads of the built package)', () => {
       expect(r2.features.map((f: { liveCount: number; status: string }) => [f.liveCount, f.status])).toEqual(
         r1.features.map((f: { liveCount: number; status: string }) => [f.liveCount, f.status]),
       );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('threads started ahead and never used do not keep the process alive', () => {
+    const dist = path.resolve(__dirname, '../../dist/adapters/capture-source.js');
+    const dir = mkdtempSync(path.join(tmpdir(), 'mlops-warm-'));
+    try {
+      const script = path.join(dir, 'warm.mjs');
+      writeFileSync(
+        script,
+        `const m = await import(${JSON.stringify(dist)});\nawait m.warmScanWorkers([{ name: 'x', size: 1e9 }], { workers: 2 });\nconsole.log('warmed');\n`,
+      );
+      // Were the idle threads holding the process, it would not end by itself (it is killed after a minute: status null).
+      const r = spawnSync(process.execPath, [script], { encoding: 'utf8', timeout: 60_000 });
+      expect(r.stderr).toBe('');
+      expect(r.stdout.trim()).toBe('warmed');
+      expect(r.status).toBe(0);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
