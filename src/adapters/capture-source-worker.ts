@@ -1,34 +1,47 @@
 /**
- * Worker-thread entry of the parallel capture scan (see scanCapture in capture-source.ts): scans
- * its share of the capture files or objects into a live summary and posts the summary's snapshot.
+ * Worker-thread entry of the parallel capture scan (see scanCapture in capture-source.ts): waits
+ * for its job, then takes files, ranges or objects from the job's shared queue and scans them into
+ * one live summary, and posts the summary's snapshot.
  * Module-scope code is the point of a worker entry; nothing imports this file.
  */
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort } from 'node:worker_threads';
 import { LiveSummary } from '../core/drift/evaluate.js';
-import { scanCapture } from '../core/drift/scan.js';
+import { scanCapture, type CaptureBatch } from '../core/drift/scan.js';
 import { localCaptureLines, s3CaptureLines, type ScanJob } from './capture-source.js';
 import { MlopsError } from '../core/errors.js';
 
-const job = workerData as ScanJob;
-try {
-  const live = new LiveSummary(job.profile, job.grids);
-  let batches;
-  if (job.source.kind === 'local') batches = localCaptureLines(job.source.files);
-  else {
-    const { s3Client } = await import('./aws.js');
-    batches = s3CaptureLines(await s3Client(job.source.settings), job.source.objects);
+/** The batches of every queue entry this worker takes. */
+async function* taken(job: ScanJob): AsyncGenerator<CaptureBatch> {
+  const next = new Int32Array(job.next);
+  const source = job.source;
+  const refs = source.kind === 'local' ? source.files : source.objects;
+  let client;
+  for (let i = Atomics.add(next, 0, 1); i < refs.length; i = Atomics.add(next, 0, 1)) {
+    if (source.kind === 'local') yield* localCaptureLines([refs[i]]);
+    else {
+      client ??= await (await import('./aws.js')).s3Client(source.settings);
+      yield* s3CaptureLines(client, [refs[i]]);
+    }
   }
-  const stats = await scanCapture(batches, live, { window: job.window });
-  parentPort!.postMessage({ ok: true, state: live.toState(), stats });
-} catch (e) {
-  const err = e as Error;
-  parentPort!.postMessage({
-    ok: false,
-    error: {
-      message: err?.message ?? String(e),
-      code: e instanceof MlopsError ? e.code : undefined,
-      source: e instanceof MlopsError ? e.source : undefined,
-      hint: e instanceof MlopsError ? e.hint : undefined,
-    },
-  });
 }
+
+parentPort!.once('message', (job: ScanJob) => {
+  void (async () => {
+    try {
+      const live = new LiveSummary(job.profile, job.grids);
+      const stats = await scanCapture(taken(job), live, { window: job.window });
+      parentPort!.postMessage({ ok: true, state: live.toState(), stats });
+    } catch (e) {
+      const err = e as Error;
+      parentPort!.postMessage({
+        ok: false,
+        error: {
+          message: err?.message ?? String(e),
+          code: e instanceof MlopsError ? e.code : undefined,
+          source: e instanceof MlopsError ? e.source : undefined,
+          hint: e instanceof MlopsError ? e.hint : undefined,
+        },
+      });
+    }
+  })();
+});

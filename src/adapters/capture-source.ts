@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
+import type { Worker } from 'node:worker_threads';
 import { ExternalError, InterruptedError, UserError } from '../core/errors.js';
 import { awsFailure, type AwsSettings } from './aws.js';
 import { capturedPair, type CapturedPair } from '../core/bake.js';
@@ -58,81 +59,25 @@ export interface CaptureFileRef {
 }
 
 /**
- * Splits a stream of byte or string chunks into batches of lines (the last line may lack its \n).
- * Bytes are cut after the chunk's last newline before decoding: a newline byte is never part of a
- * multi-byte UTF-8 sequence, so no character is split. A line longer than `maxLine` bytes is not
- * kept: its bytes are dropped as they arrive (memory stays flat, time linear) and it is counted in
- * the batch's `tooLong`.
+ * Cuts a stream of byte (or string) chunks at line boundaries, without decoding: each batch holds
+ * whole lines, each ended by a newline except perhaps the stream's last (a line cut by a chunk
+ * boundary is joined first). A line longer than `maxLine` bytes is not kept: its bytes are dropped
+ * as they arrive (memory stays flat, time linear) and it is counted in the batch's `tooLong`.
  */
-export async function* splitLines(
+export async function* splitLineChunks(
   chunks: AsyncIterable<Uint8Array | string>,
   source: string,
   signal?: AbortSignal,
   maxLine = MAX_CAPTURE_LINE_BYTES,
-): AsyncGenerator<LineBatch> {
+): AsyncGenerator<ByteBatch> {
   // The start of the current line, in pieces (joined once, when its newline arrives).
-  let carry: Buffer[] = [];
+  let carry: Uint8Array[] = [];
   let carried = 0;
   // Inside a line already known to be too long: drop bytes up to its newline.
   let skipping = false;
-  const tooLongText = (line: string) => line.length > maxLine / 4 && Buffer.byteLength(line) > maxLine;
   for await (const chunk of chunks) {
     if (signal?.aborted) throw new InterruptedError();
-    const buf: Buffer =
-      typeof chunk === 'string'
-        ? Buffer.from(chunk, 'utf8')
-        : Buffer.isBuffer(chunk)
-          ? chunk
-          : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-    const first = buf.indexOf(10);
-    if (first < 0) {
-      if (!skipping) {
-        carry.push(buf);
-        carried += buf.length;
-        if (carried > maxLine) [skipping, carry, carried] = [true, [], 0];
-      }
-      continue;
-    }
-    let tooLong = 0;
-    const lines: string[] = [];
-    if (skipping || carried + first > maxLine) tooLong++;
-    else lines.push(carried ? Buffer.concat([...carry, buf.subarray(0, first)]).toString('utf8') : buf.toString('utf8', 0, first));
-    [skipping, carry, carried] = [false, [], 0];
-    const last = buf.lastIndexOf(10);
-    if (last > first) {
-      for (const line of buf.toString('utf8', first + 1, last).split('\n')) {
-        if (tooLongText(line)) tooLong++;
-        else lines.push(line);
-      }
-    }
-    const tail = buf.length - (last + 1);
-    if (tail > maxLine) skipping = true;
-    else if (tail > 0) [carry, carried] = [[buf.subarray(last + 1)], tail];
-    yield tooLong ? { source, lines, tooLong } : { source, lines };
-  }
-  if (skipping) yield { source, lines: [], tooLong: 1 };
-  else if (carried) {
-    const tail = Buffer.concat(carry).toString('utf8');
-    if (tail.trim() !== '') yield { source, lines: [tail] };
-  }
-}
-
-/**
- * Cuts a stream of byte chunks at line boundaries, without decoding: each batch holds whole lines
- * (a line cut by a chunk boundary is joined first). A line longer than `maxLine` bytes is dropped
- * as it arrives and counted in `tooLong`, as in splitLines.
- */
-export async function* splitLineChunks(
-  chunks: AsyncIterable<Uint8Array>,
-  source: string,
-  signal?: AbortSignal,
-  maxLine = MAX_CAPTURE_LINE_BYTES,
-): AsyncGenerator<ByteBatch> {
-  let carry: Uint8Array[] = [];
-  let carried = 0;
-  let skipping = false;
-  for await (const buf of chunks) {
-    if (signal?.aborted) throw new InterruptedError();
+    const buf = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
     const first = buf.indexOf(10);
     if (first < 0) {
       if (!skipping) {
@@ -148,7 +93,7 @@ export async function* splitLineChunks(
     else start = 0;
     [skipping, carry, carried] = [false, [], 0];
     const last = buf.lastIndexOf(10);
-    if (last + 1 > start) yield { source, bytes: buf.subarray(start, last + 1) };
+    if (last + 1 > start) yield* wholeLines(buf, start, last + 1, source, maxLine);
     const tail = buf.length - (last + 1);
     if (tail > maxLine) skipping = true;
     else if (tail > 0) [carry, carried] = [[buf.subarray(last + 1)], tail];
@@ -156,6 +101,47 @@ export async function* splitLineChunks(
   if (skipping) yield { source, bytes: new Uint8Array(0), tooLong: 1 };
   else if (carried) yield { source, bytes: Buffer.concat(carry) };
 }
+
+/** The lines buf[start, end) (each ended by a newline) as batches, without those longer than maxLine (only a chunk longer than maxLine can hold one). */
+function* wholeLines(buf: Uint8Array, start: number, end: number, source: string, maxLine: number): Generator<ByteBatch> {
+  if (end - start <= maxLine) {
+    yield { source, bytes: buf.subarray(start, end) };
+    return;
+  }
+  let kept = start;
+  for (let s = start; s < end;) {
+    const e = buf.indexOf(10, s);
+    if (e - s > maxLine) {
+      yield { source, bytes: buf.subarray(kept, s), tooLong: 1 };
+      kept = e + 1;
+    }
+    s = e + 1;
+  }
+  if (end > kept) yield { source, bytes: buf.subarray(kept, end) };
+}
+
+/**
+ * splitLineChunks, decoded: batches of lines (without their newlines; the last line may have
+ * lacked one, and is left out when blank). A newline byte is never part of a multi-byte UTF-8
+ * sequence, so whole lines decode without splitting a character.
+ */
+export async function* splitLines(
+  chunks: AsyncIterable<Uint8Array | string>,
+  source: string,
+  signal?: AbortSignal,
+  maxLine = MAX_CAPTURE_LINE_BYTES,
+): AsyncGenerator<LineBatch> {
+  for await (const b of splitLineChunks(chunks, source, signal, maxLine)) {
+    const n = b.bytes.length;
+    const lines = n ? utf8.decode(b.bytes).split('\n') : [];
+    if (n && b.bytes[n - 1] === 10) lines.pop();
+    else if (n && lines[lines.length - 1].trim() === '') lines.pop();
+    if (lines.length || b.tooLong) yield b.tooLong ? { source, lines, tooLong: b.tooLong } : { source, lines };
+  }
+}
+
+// Buffer#toString's decoding: a byte-order mark is kept, as the caller's bytes had it.
+const utf8 = new TextDecoder('utf-8', { ignoreBOM: true });
 
 // ---- local -------------------------------------------------------------------------------------
 
@@ -393,13 +379,15 @@ export async function* s3CaptureLines(client: S3Client, objects: CaptureFileRef[
 
 export type CaptureFiles = { kind: 'local'; files: CaptureFileRef[] } | { kind: 's3'; settings: AwsSettings; objects: CaptureFileRef[] };
 
-/** What one worker thread scans. */
+/** What one worker thread scans: the shared queue of files (or ranges, or objects), taken one at a time. */
 export interface ScanJob {
   /** LiveSummary#seed of the summary to fill. */
   profile: Profile;
   grids: Record<string, BaselineGrid>;
   window?: TimeWindow;
   source: CaptureFiles;
+  /** Int32 [0]: the index of the next entry of source to scan (Atomics.add), shared by every worker. */
+  next: SharedArrayBuffer;
 }
 
 export interface ScanOptions {
@@ -416,23 +404,61 @@ export interface ScanOptions {
 
 const WORKER_URL = new URL('./capture-source-worker.js', import.meta.url);
 
+/** The worker threads a scan of `refs` uses: 0 (scan in this thread) below the size where threads pay, or without the built worker entry. */
+function scanThreads(refs: CaptureFileRef[], opts: Pick<ScanOptions, 'workers' | 'minParallelBytes'>): number {
+  const bytes = refs.reduce((s, f) => s + (f.size ?? 0), 0);
+  const threads = opts.workers ?? Math.min(availableParallelism(), 4);
+  if (threads < 2 || bytes < (opts.minParallelBytes ?? 32 * 1024 * 1024) || !existsSync(fileURLToPath(WORKER_URL))) return 0;
+  return threads;
+}
+
+/** Scan workers started ahead of their scan (warmScanWorkers), waiting for their job. */
+const warm: Worker[] = [];
+
 /**
- * Scans capture files into `live`. Large inputs are split across worker threads (files balanced by
- * size); each builds its own summary and the summaries are merged (sketches are mergeable, bins and
- * moments add up). The worker entry exists in the built package; elsewhere (tests on the sources)
+ * Starts the worker threads that scanCapture will use on these files, now: their start-up (a
+ * Node isolate, the scanner's code) then overlaps the caller's own set-up (baseline, profile).
+ * Idle, they do not keep the process alive; a scan takes them, or they end with the process.
+ */
+export async function warmScanWorkers(refs: CaptureFileRef[], opts: Pick<ScanOptions, 'workers' | 'minParallelBytes'> = {}): Promise<void> {
+  const threads = scanThreads(refs, opts);
+  if (threads < 2) return;
+  const { Worker } = await import('node:worker_threads');
+  while (warm.length < threads) {
+    const w = new Worker(WORKER_URL);
+    w.unref();
+    // A worker that fails before its job is dropped from the pool (scanCapture starts another).
+    const drop = () => {
+      const i = warm.indexOf(w);
+      if (i >= 0) warm.splice(i, 1);
+    };
+    w.once('error', drop);
+    w.once('exit', drop);
+    warm.push(w);
+  }
+}
+
+/**
+ * Scans capture files into `live`. Large inputs are scanned by worker threads: local files are
+ * cut into line-aligned ranges of a few MB, and each worker takes the next range (or S3 object)
+ * from a shared queue until none is left, so they finish together however the machine's load
+ * falls. Each worker builds its own summary and the summaries are merged (bins, moments and grid
+ * counts add up). The worker entry exists in the built package; elsewhere (tests on the sources)
  * the scan runs in this thread.
  */
 export async function scanCapture(source: CaptureFiles, live: LiveSummary, opts: ScanOptions = {}): Promise<ScanStats> {
   let refs = source.kind === 'local' ? source.files : source.objects;
-  const bytes = refs.reduce((s, f) => s + (f.size ?? 0), 0);
-  const threads = opts.workers ?? Math.min(availableParallelism(), 4);
-  const parallel = threads > 1 && bytes >= (opts.minParallelBytes ?? 32 * 1024 * 1024) && existsSync(fileURLToPath(WORKER_URL));
-  if (parallel && source.kind === 'local') {
-    source = { kind: 'local', files: await splitLocalFiles(source.files, Math.ceil(bytes / (threads * 2))) };
+  const threads = scanThreads(refs, opts);
+  const sources = new Set(refs.filter((f) => f.size !== 0).map((f) => f.name)).size;
+  if (threads >= 2 && source.kind === 'local') {
+    const bytes = refs.reduce((s, f) => s + (f.size ?? 0), 0);
+    // Pieces small enough that the last ones even out the threads' finish, large enough that each costs little to start.
+    const piece = Math.min(64 << 20, Math.max(256 << 10, Math.ceil(bytes / (threads * 16))));
+    source = { kind: 'local', files: await splitLocalFiles(source.files, piece) };
     refs = source.files;
   }
   const workers = Math.min(threads, refs.length);
-  if (!parallel || workers < 2) {
+  if (workers < 2) {
     let batches: AsyncIterable<LineBatch | ByteBatch>;
     if (source.kind === 'local') batches = localCaptureLines(source.files, opts.signal);
     else {
@@ -441,22 +467,12 @@ export async function scanCapture(source: CaptureFiles, live: LiveSummary, opts:
     }
     return scanLines(batches, live, { window: opts.window, signal: opts.signal, onProgress: opts.onProgress });
   }
-  // Largest first, each to the least loaded share.
-  const shares: CaptureFileRef[][] = Array.from({ length: workers }, () => []);
-  const load = new Array<number>(workers).fill(0);
-  for (const f of [...refs].sort((a, b) => (b.size ?? 0) - (a.size ?? 0))) {
-    const i = load.indexOf(Math.min(...load));
-    shares[i].push(f);
-    load[i] += f.size ?? 1;
-  }
   const { Worker } = await import('node:worker_threads');
-  const running = shares.map((files) => {
-    const job: ScanJob = {
-      ...live.seed(),
-      window: opts.window,
-      source: source.kind === 'local' ? { kind: 'local', files } : { kind: 's3', settings: source.settings, objects: files },
-    };
-    const w = new Worker(WORKER_URL, { workerData: job });
+  const job: ScanJob = { ...live.seed(), window: opts.window, source, next: new SharedArrayBuffer(4) };
+  const running = Array.from({ length: workers }, () => {
+    const w = warm.shift() ?? new Worker(WORKER_URL);
+    w.removeAllListeners();
+    w.ref();
     const done = new Promise<{ state: ReturnType<LiveSummary['toState']>; stats: ScanStats }>((resolve, reject) => {
       w.once(
         'message',
@@ -480,6 +496,7 @@ export async function scanCapture(source: CaptureFiles, live: LiveSummary, opts:
         reject(new ExternalError('CAPTURE_SCAN_FAILED', `a capture scan worker exited with code ${code} before it answered`)),
       );
     });
+    w.postMessage(job);
     return { w, done };
   });
   const onAbort = () => running.forEach((r) => void r.w.terminate());
@@ -492,6 +509,8 @@ export async function scanCapture(source: CaptureFiles, live: LiveSummary, opts:
       live.mergeState(r.state);
       stats = mergeScanStats(stats, r.stats);
     }
+    // Workers count the ranges they read; a file cut into ranges is one source.
+    stats.sources = sources;
     opts.onProgress?.(stats.records);
     return stats;
   } catch (e) {

@@ -156,10 +156,17 @@ function localStateStore(file: string, endpoint: string, variant: string): Monit
 }
 
 export const run: CommandRun<'monitor'> = async (ctx, _args, opts) => {
-  const { config, root } = await loadConfigOrDefaults(ctx);
-  const m = config.monitor;
   const captureDirs = opts.captureDir?.map((p) => path.resolve(ctx.cwd, p));
   const local = Boolean(captureDirs?.length);
+  // Local capture is listed now, and the scan's worker threads start while the config and the
+  // baseline load; a listing error is reported when the scan needs the files, as before.
+  const listing = local
+    ? import('../adapters/capture-source.js').then(async (src) => ({ src, files: await src.localCaptureFiles(captureDirs!) }))
+    : undefined;
+  listing?.catch(() => undefined);
+  const { config, root } = await loadConfigOrDefaults(ctx);
+  const m = config.monitor;
+  listing?.then(({ src, files }) => src.warmScanWorkers(files, { workers: m.workers || undefined })).catch(() => undefined);
   const endpoint = opts.endpoint ?? m.endpoint ?? config.deploy?.endpointName ?? (local ? 'local' : undefined);
   if (!endpoint)
     throw new UserError('MONITOR_NO_ENDPOINT', 'No endpoint to monitor.', {
@@ -196,9 +203,8 @@ export const run: CommandRun<'monitor'> = async (ctx, _args, opts) => {
 
   // Capture source: local files, or the window's hour prefixes in S3.
   const scan: MonitorPorts['scan'] = async (live, o) => {
-    const src = await import('../adapters/capture-source.js');
-    if (local) {
-      const files = await src.localCaptureFiles(captureDirs!);
+    if (listing) {
+      const { src, files } = await listing;
       const stats = await src.scanCapture({ kind: 'local', files }, live, { ...o, workers: m.workers || undefined });
       return { stats, files: files.length, bytes: files.reduce((s, f) => s + (f.size ?? 0), 0), describe: captureDirs!.join(', ') };
     }
@@ -207,6 +213,7 @@ export const run: CommandRun<'monitor'> = async (ctx, _args, opts) => {
       throw new UserError('MONITOR_NO_CAPTURE', 'No data-capture location.', {
         hint: 'Set monitor.capture or deploy.dataCapture.destination, or pass --capture-dir.',
       });
+    const src = await import('../adapters/capture-source.js');
     const { parseS3Uri } = await import('../adapters/s3-store.js');
     const loc = parseS3Uri(dest);
     const client = await aws!.s3Client(settings!);

@@ -1,9 +1,10 @@
 /** Line splitting of streamed chunks and line-aligned file splitting (local files). */
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { localCaptureFiles, localCaptureLines, splitLines, splitLocalFiles } from '../../src/adapters/capture-source.js';
+import { localCaptureFiles, localCaptureLines, splitLineChunks, splitLines, splitLocalFiles } from '../../src/adapters/capture-source.js';
 
 async function collect(chunks: Array<Uint8Array | string>): Promise<string[]> {
   async function* gen() {
@@ -25,6 +26,30 @@ describe('splitLines', () => {
     }
     expect(await collect(['a\nb', 'c\n'])).toEqual(['a', 'bc']);
     expect(await collect([Buffer.from('only\n')])).toEqual(['only']);
+  });
+
+  it('drops a too-long line that lies whole inside one chunk, in bytes and decoded alike', async () => {
+    const chunks = () =>
+      (async function* () {
+        yield Buffer.from('a\n' + 'x'.repeat(10) + '\nbb\n' + 'y'.repeat(5) + '\nc');
+        yield Buffer.from('d\n');
+      })();
+    const bytes: string[] = [];
+    let tooLong = 0;
+    for await (const b of splitLineChunks(chunks(), 's', undefined, 4)) {
+      bytes.push(Buffer.from(b.bytes).toString('utf8'));
+      tooLong += b.tooLong ?? 0;
+    }
+    expect(bytes.join('')).toBe('a\nbb\ncd\n');
+    expect(tooLong).toBe(2);
+    const lines: string[] = [];
+    tooLong = 0;
+    for await (const b of splitLines(chunks(), 's', undefined, 4)) {
+      lines.push(...b.lines);
+      tooLong += b.tooLong ?? 0;
+    }
+    expect(lines).toEqual(['a', 'bb', 'cd']);
+    expect(tooLong).toBe(2);
   });
 });
 
@@ -89,11 +114,12 @@ describe('parallel scan (worker threads of the built package)', () => {
       const one = new LiveSummary(profile);
       const s1 = await built.scanCapture({ kind: 'local', files }, one, { workers: 1 });
       const par = new LiveSummary(profile);
+      // Threads started ahead (as monitor does while it loads the baseline) take the job.
+      await built.warmScanWorkers(files, { workers: 2, minParallelBytes: 0 });
       const s2 = await built.scanCapture({ kind: 'local', files }, par, { workers: 2, minParallelBytes: 0 });
-      // Only the parallel path cuts a file into line-aligned ranges (one per source).
+      // The parallel path cuts the file into line-aligned ranges, scanned by both threads; it is still one source.
+      expect(s2).toEqual(s1);
       expect(s1.sources).toBe(1);
-      expect(s2.sources).toBeGreaterThan(1);
-      expect({ ...s2, sources: 0 }).toEqual({ ...s1, sources: 0 });
       expect(par.inputRows).toBe(9000);
       const r1 = evaluateDrift(one);
       const r2 = evaluateDrift(par);
@@ -101,6 +127,25 @@ describe('parallel scan (worker threads of the built package)', () => {
       expect(r2.features.map((f: { liveCount: number; status: string }) => [f.liveCount, f.status])).toEqual(
         r1.features.map((f: { liveCount: number; status: string }) => [f.liveCount, f.status]),
       );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('threads started ahead and never used do not keep the process alive', () => {
+    const dist = path.resolve(__dirname, '../../dist/adapters/capture-source.js');
+    const dir = mkdtempSync(path.join(tmpdir(), 'mlops-warm-'));
+    try {
+      const script = path.join(dir, 'warm.mjs');
+      writeFileSync(
+        script,
+        `const m = await import(${JSON.stringify(dist)});\nawait m.warmScanWorkers([{ name: 'x', size: 1e9 }], { workers: 2 });\nconsole.log('warmed');\n`,
+      );
+      // Were the idle threads holding the process, it would not end by itself (it is killed after a minute: status null).
+      const r = spawnSync(process.execPath, [script], { encoding: 'utf8', timeout: 60_000 });
+      expect(r.stderr).toBe('');
+      expect(r.stdout.trim()).toBe('warmed');
+      expect(r.status).toBe(0);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

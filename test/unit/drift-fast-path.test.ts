@@ -138,6 +138,27 @@ describe('the byte fast path of the drift scan', () => {
     expect(takes(`{"captureData":{"endpointInput":{"data":"1,p,3","encoding":"CSV"}}}`, false)).toBe(true);
   });
 
+  it('reads a line after any other line as it reads it first (the last line taken is a template for the next)', () => {
+    const fields = (r: CaptureByteReader) => [r.inS, r.inE, r.outS, r.outE, r.timeS, r.timeE];
+    const all = [...TAKEN, ...DECLINED, ...TAKEN.map((l) => l.replace('e1', 'e\\u0031')), rec('1,p,3', '1').replace('"CSV"', '"CSX"')];
+    for (const window of [true, false]) {
+      for (const first of all) {
+        for (const line of all) {
+          const fresh = new CaptureByteReader();
+          const b = Buffer.from(line);
+          const expected = fresh.read(b, 0, b.length, window);
+          const r = new CaptureByteReader();
+          const a = Buffer.from(first);
+          r.read(a, 0, a.length, window);
+          // The second line sits elsewhere in a larger buffer, as in a chunk.
+          const padded = Buffer.concat([Buffer.from('xx\n'), b, Buffer.from('\nyy')]);
+          expect(r.read(padded, 3, 3 + b.length, window), `${first}\nthen ${line}`).toBe(expected);
+          if (expected) expect(fields(r).map((x) => (x < 0 ? x : x - 3))).toEqual(fields(fresh));
+        }
+      }
+    }
+  });
+
   it.each([
     ['with a window', WINDOW],
     ['without a window', undefined],

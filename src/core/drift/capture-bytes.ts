@@ -7,6 +7,13 @@
  * captureData object whose endpointInput (and endpointOutput, when present) has a string `data`
  * with encoding "CSV", each key at most once, and an eventMetadata.inferenceTime string when a
  * window is asked for. Anything else is the caller's to read with the general path.
+ *
+ * Capture lines of one endpoint are nearly all alike: the same keys in the same order, only the
+ * contents of string values differ. So the reader keeps the last line it took as a template (its
+ * bytes outside the string values, which are the same JSON with other strings in it) and first
+ * tries the next line against it: equal bytes there, and valid strings (no escape, no control
+ * character) in between, make a line JSON.parse reads as the same record with other values, with
+ * its fields found without parsing. A line that does not fit the template is parsed in full.
  */
 
 /** Where the fields of a line are: [start, end) byte offsets of the strings' contents, -1 when absent. */
@@ -121,6 +128,11 @@ const OUTPUT = 3;
 const META = 4;
 const OTHER = 5;
 
+const SLOT_OTHER = 0;
+const SLOT_IN = 1;
+const SLOT_OUT = 2;
+const SLOT_TIME = 3;
+
 /** Reads capture lines from bytes (one instance per scan: it keeps the fields of the last line read). */
 export class CaptureByteReader implements CaptureFields {
   inS = -1;
@@ -136,8 +148,116 @@ export class CaptureByteReader implements CaptureFields {
   private b: Uint8Array = new Uint8Array(0);
   private e = 0;
 
+  /** The template: literal bytes (the last line taken, without its string values' contents) in segments around slots. */
+  private lit = new Uint8Array(0);
+  /** Length of literal segment k (one more segment than slots: the last follows the last slot). */
+  private segLens = new Int32Array(0);
+  /** What slot k (a string value's contents) holds: SLOT_OTHER, SLOT_IN, SLOT_OUT or SLOT_TIME. */
+  private slots = new Uint8Array(0);
+  private templateTime = false;
+  private litWords = new DataView(new ArrayBuffer(0));
+  /** A view of the bytes last read, for the word compares. */
+  private words: DataView = new DataView(new ArrayBuffer(0));
+  private wordsOf: Uint8Array | undefined;
+
   /** Reads line [s, e) of b: true when it is the common record (then the fields are set), false for the general path. */
   read(b: Uint8Array, s: number, e: number, needTime: boolean): boolean {
+    if ((this.templateTime || !needTime) && this.fits(b, s, e)) return true;
+    if (!this.parse(b, s, e, needTime)) return false;
+    this.learn(b, s, e);
+    return true;
+  }
+
+  /** Line [s, e) against the template: true (fields set) when it is the template line with other strings. */
+  private fits(b: Uint8Array, s: number, e: number): boolean {
+    const lit = this.lit;
+    const lens = this.segLens;
+    const slots = this.slots;
+    const n = slots.length;
+    if (lens.length === 0) return false;
+    this.inS = this.inE = this.outS = this.outE = this.timeS = this.timeE = -1;
+    if (b !== this.wordsOf) {
+      this.words = new DataView(b.buffer, b.byteOffset, b.byteLength);
+      this.wordsOf = b;
+    }
+    const words = this.words;
+    const litWords = this.litWords;
+    let p = s;
+    let q = 0;
+    for (let k = 0; ; k++) {
+      const len = lens[k];
+      if (p + len > e) return false;
+      // Four bytes at a time, then the rest.
+      let i = 0;
+      for (; i + 4 <= len; i += 4) if (words.getUint32(p + i) !== litWords.getUint32(q + i)) return false;
+      for (; i < len; i++) if (b[p + i] !== lit[q + i]) return false;
+      p += len;
+      q += len;
+      if (k === n) return p === e;
+      // p is just past a string's opening quote (the last literal byte); its closing quote starts the next segment.
+      const end = stringEnd(b, p - 1, e);
+      if (end === FAIL) return false;
+      const slot = slots[k];
+      if (slot === SLOT_IN) {
+        this.inS = p;
+        this.inE = end - 1;
+      } else if (slot === SLOT_OUT) {
+        this.outS = p;
+        this.outE = end - 1;
+      } else if (slot === SLOT_TIME) {
+        this.timeS = p;
+        this.timeE = end - 1;
+      }
+      p = end - 1;
+    }
+  }
+
+  /**
+   * Makes line [s, e) (just parsed and taken) the template: string values become slots, except
+   * those of an "encoding" key (they must stay "CSV"); keys, other values, punctuation and spaces
+   * stay literal.
+   */
+  private learn(b: Uint8Array, s: number, e: number): void {
+    const lit: number[] = [];
+    const lens: number[] = [];
+    const slots: number[] = [];
+    let segStart = 0;
+    let ks = -1;
+    let ke = -1;
+    for (let i = s; i < e;) {
+      const c = b[i];
+      if (c !== QUOTE) {
+        lit.push(c);
+        i++;
+        continue;
+      }
+      const end = stringEnd(b, i, e);
+      const after = ws(b, end, e);
+      const isKey = b[after] === 58;
+      if (isKey || (ks >= 0 && same(b, ks, ke, ENCODING))) {
+        for (let k = i; k < end; k++) lit.push(b[k]);
+        if (isKey) [ks, ke] = [i + 1, end - 1];
+      } else {
+        lit.push(QUOTE);
+        lens.push(lit.length - segStart);
+        segStart = lit.length;
+        const at = i + 1;
+        slots.push(at === this.inS ? SLOT_IN : at === this.outS ? SLOT_OUT : at === this.timeS ? SLOT_TIME : SLOT_OTHER);
+        lit.push(QUOTE);
+        ks = -1;
+      }
+      i = end;
+    }
+    lens.push(lit.length - segStart);
+    this.lit = Uint8Array.from(lit);
+    this.litWords = new DataView(this.lit.buffer);
+    this.segLens = Int32Array.from(lens);
+    this.slots = Uint8Array.from(slots);
+    this.templateTime = this.timeS >= 0;
+  }
+
+  /** The full parse of line [s, e). */
+  private parse(b: Uint8Array, s: number, e: number, needTime: boolean): boolean {
     this.b = b;
     this.e = e;
     this.inS = this.inE = this.outS = this.outE = this.timeS = this.timeE = -1;

@@ -112,11 +112,12 @@ export class LiveNumeric {
   private readonly baseMid: Float64Array;
   private readonly total: number;
   /**
-   * Interleaved per j: [3j] live values equal to values[j]; [3j+1] live values strictly between
-   * values[j-1] and values[j] (j = 0: below the first, j = n: above the last); [3j+2] the sum of
-   * their distances to values[j-1] (to values[0] for j = 0).
+   * Interleaved per j: [4j] values[j] (NaN for j = n: equal to nothing); [4j+1] live values equal to it;
+   * [4j+2] live values strictly between values[j-1] and values[j] (j = 0: below the first, j = n:
+   * above the last); [4j+3] the sum of their distances to values[j-1] (to values[0] for j = 0).
+   * A grid value beside its counts: the search and the count touch one cache line, not two.
    */
-  private readonly counts: Float64Array;
+  private readonly cells: Float64Array;
   /** Bucket b of the value range starts at grid index starts[b]: a search touches a handful of values. */
   private readonly starts: Int32Array;
   private readonly scale: number;
@@ -136,7 +137,9 @@ export class LiveNumeric {
     const v = grid.values;
     const n = v.length;
     ({ values: this.values, cumAt: this.cumAt, cumBefore: this.cumBefore, baseMid: this.baseMid, total: this.total } = grid);
-    this.counts = new Float64Array(3 * (n + 1));
+    this.cells = new Float64Array(4 * (n + 1));
+    for (let j = 0; j < n; j++) this.cells[4 * j] = v[j];
+    this.cells[4 * n] = NaN;
     this.shift = n > 0 ? v[n >> 1] : 0;
     const span = n > 1 ? v[n - 1] - v[0] : 0;
     const buckets = n > 1 && span > 0 && Number.isFinite(span) ? 2 * n : 0;
@@ -163,17 +166,17 @@ export class LiveNumeric {
     this.s2 += dx * dx;
     if (x < this.min) this.min = x;
     if (x > this.max) this.max = x;
-    const v = this.values;
-    const n = v.length;
+    const n = this.values.length;
     if (n === 0) return;
+    const c = this.cells;
     let j: number;
-    if (x <= v[0]) j = 0;
-    else if (x > v[n - 1]) j = n;
+    if (x <= c[0]) j = 0;
+    else if (x > c[4 * (n - 1)]) j = n;
     else {
       // The number of baseline values < x: start in x's bucket, then step (float rounding may
       // put x one bucket off; the steps correct it).
       const starts = this.starts;
-      let b = ((x - v[0]) * this.scale) | 0;
+      let b = ((x - c[0]) * this.scale) | 0;
       if (b > starts.length - 2) b = starts.length - 2;
       j = b >= 0 ? starts[b] : 0;
       const hi = b >= 0 ? starts[b + 1] : n - 1;
@@ -182,19 +185,19 @@ export class LiveNumeric {
         let h = hi;
         while (lo < h) {
           const mid = (lo + h) >>> 1;
-          if (v[mid] < x) lo = mid + 1;
+          if (c[4 * mid] < x) lo = mid + 1;
           else h = mid;
         }
         j = lo;
       }
-      while (v[j] < x) j++;
-      while (j > 0 && v[j - 1] >= x) j--;
+      while (c[4 * j] < x) j++;
+      while (j > 0 && c[4 * j - 4] >= x) j--;
     }
-    const c = this.counts;
-    if (j < n && v[j] === x) c[3 * j]++;
+    const at = 4 * j;
+    if (c[at] === x) c[at + 1]++;
     else {
-      c[3 * j + 1]++;
-      c[3 * j + 2] += j === 0 ? v[0] - x : x - v[j - 1];
+      c[at + 2]++;
+      c[at + 3] += j === 0 ? c[0] - x : x - c[at - 4];
     }
     if (this.ownBins) this.ownBins[binIndex(this.edges, x)]++;
   }
@@ -208,13 +211,13 @@ export class LiveNumeric {
   /** Live counts on the baseline's bins (-inf, e0], (e0, e1], ..., (e_last, +inf). */
   get binCounts(): Float64Array {
     if (this.ownBins) return this.ownBins;
-    const c = this.counts;
+    const c = this.cells;
     const out = new Float64Array(this.edges.length + 1);
     let below = 0;
     let j = 0;
     let acc = 0;
     this.edgeAt!.forEach((at, i) => {
-      for (; j <= at; j++) acc += c[3 * j] + c[3 * j + 1];
+      for (; j <= at; j++) acc += c[4 * j + 1] + c[4 * j + 2];
       out[i] = acc - below;
       below = acc;
     });
@@ -224,15 +227,15 @@ export class LiveNumeric {
 
   /** sup |F_b - F_l| within 1/GRID_POINTS of scipy's ks_2samp statistic against the baseline values; NaN without data. */
   ks(): number {
-    const { cumAt, cumBefore, total, counts: c } = this;
+    const { cumAt, cumBefore, total, cells: c } = this;
     const m = this.count;
     if (m === 0 || total === 0) return NaN;
     let acc = 0;
     let d = 0;
     for (let j = 0; j < cumAt.length; j++) {
-      acc += c[3 * j + 1];
+      acc += c[4 * j + 2];
       const before = Math.abs(cumBefore[j] / total - acc / m);
-      acc += c[3 * j];
+      acc += c[4 * j + 1];
       const at = Math.abs(cumAt[j] / total - acc / m);
       if (before > d) d = before;
       if (at > d) d = at;
@@ -242,28 +245,40 @@ export class LiveNumeric {
 
   /** integral |F_b - F_l| dx (scipy's wasserstein_distance), each gap's values taken at their mean; NaN without data. */
   wasserstein(): number {
-    const { values: v, cumAt, cumBefore, baseMid, total, counts: c } = this;
+    const { values: v, cumAt, cumBefore, baseMid, total, cells: c } = this;
     const m = this.count;
     const n = v.length;
     if (m === 0 || total === 0) return NaN;
-    let w = (c[2] + c[3 * n + 2]) / m;
-    let acc = c[0] + c[1];
+    let w = (c[3] + c[4 * n + 3]) / m;
+    let acc = c[1] + c[2];
     for (let j = 1; j < n; j++) {
       const len = v[j] - v[j - 1];
-      const g = c[3 * j + 1];
+      const g = c[4 * j + 2];
       // Both CDFs are steps inside the gap: the baseline's at baseMid, the live one at its values' mean.
       const b0 = cumAt[j - 1] / total;
       const b1 = cumBefore[j] / total;
       const l0 = acc / m;
       const l1 = (acc + g) / m;
       const mb = baseMid[j];
-      const ml = g > 0 ? c[3 * j + 2] / g : 0;
+      const ml = g > 0 ? c[4 * j + 3] / g : 0;
       const p = Math.min(mb, ml);
       const q = Math.max(mb, ml);
       w += Math.abs(b0 - l0) * p + Math.abs((mb <= ml ? b1 : b0) - (mb <= ml ? l0 : l1)) * (q - p) + Math.abs(b1 - l1) * (len - q);
-      acc += g + c[3 * j];
+      acc += g + c[4 * j + 1];
     }
     return w;
+  }
+
+  /** The counts of cells without the grid values (NumericState's layout: 3 per j). */
+  private counts(): Float64Array {
+    const c = this.cells;
+    const out = new Float64Array((c.length / 4) * 3);
+    for (let j = 0, k = 0; j < c.length; j += 4, k += 3) {
+      out[k] = c[j + 1];
+      out[k + 1] = c[j + 2];
+      out[k + 2] = c[j + 3];
+    }
+    return out;
   }
 
   toState(): NumericState {
@@ -275,7 +290,7 @@ export class LiveNumeric {
       s2: this.s2,
       min: this.min,
       max: this.max,
-      counts: this.counts,
+      counts: this.counts(),
       ...(this.ownBins ? { bins: this.ownBins } : {}),
     };
   }
@@ -293,7 +308,12 @@ export class LiveNumeric {
     const add = (a: Float64Array, b: ArrayLike<number>) => {
       for (let i = 0; i < a.length; i++) a[i] += b[i] ?? 0;
     };
-    add(this.counts, o.counts);
+    const c = this.cells;
+    for (let j = 0, k = 0; k < o.counts.length; j += 4, k += 3) {
+      c[j + 1] += o.counts[k];
+      c[j + 2] += o.counts[k + 1];
+      c[j + 3] += o.counts[k + 2];
+    }
     if (this.ownBins && o.bins) add(this.ownBins, o.bins);
   }
 }

@@ -180,7 +180,11 @@ export class KllSketch {
   sortedView(): SortedView {
     if (this.view) return this.view;
     // Every level is sorted (the bottom one once, as a typed array): merge them pairwise, weights along.
-    let values = this.buf0.slice(0, this.len0).sort();
+    let values = this.buf0.slice(0, this.len0);
+    // A profile's sketch comes with its bottom level sorted (toJSON): check, which costs far less than a sort.
+    let sorted = true;
+    for (let i = 1; i < values.length && sorted; i++) sorted = values[i - 1] <= values[i];
+    if (!sorted) values.sort();
     let weights = new Float64Array(values.length).fill(1);
     for (let h = 1; h < this.levels.length; h++) {
       const level = this.levels[h];
@@ -232,7 +236,8 @@ export class KllSketch {
       n: this.n,
       min: this.min,
       max: this.max,
-      levels: [Array.from(this.buf0.subarray(0, this.len0)), ...this.levels.slice(1).map((l) => [...l])],
+      // Sorted, as the levels above are: reading the profile back then needs no sort (sortedView).
+      levels: [Array.from(this.buf0.slice(0, this.len0).sort()), ...this.levels.slice(1).map((l) => [...l])],
     };
   }
 
