@@ -46,6 +46,7 @@ const LIBRARIES = [
   'commands/promote',
   'config/json-schema',
   'config/load',
+  'config/plan',
   'core/drift/evaluate',
   'core/drift/profile',
   'core/promote-run',

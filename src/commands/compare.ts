@@ -11,7 +11,7 @@ import type { CommandRun } from '../cli/context.js';
 import { CheckFailedError, UserError } from '../core/errors.js';
 import { mlflowFromConfig, type MlflowClient, type Run } from '../adapters/mlflow.js';
 import { pullRequestComments } from '../adapters/pr-comment.js';
-import { configLines } from '../config/load.js';
+import { configLines } from '../config/positions.js';
 import { gateAudit } from '../app/deploy.js';
 import { lastRunPath, readLastRun } from '../app/last-run.js';
 import { describeBaselineSpec, parseBaselineFlag, resolveBaseline, type BaselineSpec } from '../core/baseline.js';

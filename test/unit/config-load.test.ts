@@ -2,7 +2,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { findConfig, loadConfig, parseConfigText, resolveConfigPath } from '../../src/config/load.js';
+import { findConfig, loadConfig, resolveConfigPath } from '../../src/config/load.js';
+import { parseConfigText } from '../../src/config/parse.js';
 import { runCli } from '../support/cli.js';
 
 const made: string[] = [];
