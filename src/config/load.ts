@@ -12,7 +12,6 @@
  * the working directory: use `resolveConfigPath`.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { UserError } from '../core/errors.js';
 import type { Config } from './schema.js';
@@ -21,7 +20,7 @@ import { applyEnvironment, type SettingSource } from './environment.js';
 import { fastValidate, type PlanNode } from './fast-validate.js';
 import { fastYaml } from './fast-yaml.js';
 import { interpolateValue, type InterpolationProblem } from './interpolate.js';
-import { hashConfigValue, MAX_CONFIG_BYTES, tooLarge } from './text.js';
+import { MAX_CONFIG_BYTES, tooLarge, withFileHash } from './text.js';
 import type { ConfigProblem } from './validate.js';
 
 export type { ConfigProblem } from './validate.js';
@@ -91,7 +90,8 @@ export async function loadConfig(opts: LoadOptions): Promise<LoadedConfig> {
   try {
     const size = statSync(filepath).size;
     if (size > MAX_CONFIG_BYTES) throw configError(filepath, [{ path: '', message: tooLarge(size) }]);
-    bytes = await readFile(filepath);
+    // Sync: a config is small, and node:fs/promises would be one more module to load at start-up.
+    bytes = readFileSync(filepath);
   } catch (err) {
     if (err instanceof UserError) throw err;
     throw new UserError('CONFIG_UNREADABLE', `Cannot read the config file ${filepath}: ${(err as Error).message}`, {
@@ -101,10 +101,12 @@ export async function loadConfig(opts: LoadOptions): Promise<LoadedConfig> {
   }
   const decoded = decodeConfig(bytes);
   if ('problem' in decoded) throw configError(filepath, [decoded.problem]);
-  const { config, problems, fileHash } =
+  const read =
     fastConfigText(decoded.text, filepath, opts.env) ?? (await import('./parse.js')).parseConfigText(decoded.text, filepath, opts.env);
-  if (problems.length || !config) throw configError(filepath, problems);
-  return { ...applyEnvironment(config, opts.env), filepath, root: path.dirname(filepath), fileHash };
+  if (read.problems.length || !read.config) throw configError(filepath, read.problems);
+  const loaded: LoadedConfig = { ...applyEnvironment(read.config, opts.env), filepath, root: path.dirname(filepath) };
+  // Passed on unread: the hash is computed only if a command asks for it.
+  return Object.defineProperty(loaded, 'fileHash', { enumerable: true, get: () => read.fileHash });
 }
 
 /**
@@ -127,7 +129,7 @@ export function fastConfigText(
   if (unset.length) return undefined;
   const valid = fastValidate(CONFIG_PLAN as PlanNode, value);
   if (!valid) return undefined;
-  return { config: valid.value as Config, problems: [], fileHash: hashConfigValue(raw) };
+  return withFileHash({ config: valid.value as Config, problems: [] }, raw);
 }
 
 /**

@@ -9,7 +9,7 @@ import { isMap, LineCounter, parseDocument, visit, type Node } from 'yaml';
 import type { Config } from './schema.js';
 import { interpolateValue, type InterpolationProblem } from './interpolate.js';
 import { positionOf } from './positions.js';
-import { hashConfigValue, MAX_ALIAS_COUNT, MAX_CONFIG_BYTES, tooLarge } from './text.js';
+import { MAX_ALIAS_COUNT, MAX_CONFIG_BYTES, tooLarge, withFileHash } from './text.js';
 import { validateConfig, type ConfigProblem } from './validate.js';
 
 /**
@@ -88,7 +88,7 @@ export function parseConfigText(
   // In file order, so the list reads top to bottom.
   problems.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0));
   if (problems.length) return { problems };
-  return { config: result.config, problems, fileHash: hashConfigValue(raw) };
+  return withFileHash({ config: result.config, problems }, raw);
 }
 
 /** What to do about a YAML syntax error, by the parser's error code. */

@@ -402,6 +402,14 @@ describe('mlops.config.hash does not depend on interpolated secrets (issue 17)',
     expect(a.fileHash).toBe(b.fileHash);
     expect(parseConfigText(text.replace('demo', 'other'), '/x/c.yaml', { MLFLOW_PW: 'hunter2' }).fileHash).not.toBe(a.fileHash);
   });
+
+  it('loadConfig (the fast path, which computes the hash only when read) gives the same hash', async () => {
+    const text = 'project: demo\nmlflow:\n  trackingUri: http://u:${MLFLOW_PW}@127.0.0.1:5000\n';
+    const dir = tree({ '.git/': '', 'mlops.config.yaml': text });
+    const loaded = await loadConfig({ cwd: dir, env: { MLFLOW_PW: 'correct-horse' } });
+    expect(loaded.fileHash).toBe(parseConfigText(text, '/x/c.yaml', { MLFLOW_PW: 'hunter2' }).fileHash);
+    expect({ ...loaded }.fileHash).toBe(loaded.fileHash);
+  });
 });
 
 describe('pull --remote never passes an option to dvc (issue 17)', () => {
