@@ -30,12 +30,14 @@ const FLOAT_NAN = /^(?:[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN)$/;
 const FLOAT_EXP = /^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)[eE][-+]?[0-9]+$/;
 const FLOAT = /^[-+]?(?:\.[0-9]+|[0-9]+\.[0-9]*)$/;
 
+/** A character a config never needs and YAML treats specially: a control (tab included), a lone CR, another line break, a BOM. */
+const AWKWARD = /[^\P{Cc}\n\r]|[\u2028\u2029\ufeff]|\r(?!\n)/u;
 /** A plain key: no spaces, no indicator first, at most 1024 characters as YAML's implicit keys. */
 const PLAIN_KEY = /^([A-Za-z0-9_$./][^\s:#,[\]{}'"]{0,1000})(:(?: +|$))/;
 
 /** The value of config text, or undefined when it is not in the subset (or not valid YAML). */
 export function fastYaml(text: string): { value: unknown } | undefined {
-  if (hasAwkwardCharacter(text)) return undefined;
+  if (AWKWARD.test(text)) return undefined;
   const lines: Line[] = [];
   for (const raw of text.split(/\r?\n/)) {
     const body = raw.trimStart();
@@ -53,18 +55,6 @@ export function fastYaml(text: string): { value: unknown } | undefined {
     // Not in the subset (Unsure), or nested deeper than the stack allows: `yaml` decides.
     return undefined;
   }
-}
-
-/** A character a config never needs and YAML treats specially: a control, tab, lone CR, other line break, BOM. */
-function hasAwkwardCharacter(text: string): boolean {
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c >= 0x20 && c < 0x7f) continue;
-    if (c === 0x0a) continue;
-    if (c === 0x0d && text.charCodeAt(i + 1) === 0x0a) continue;
-    if (c < 0x20 || c === 0x7f || c === 0x85 || c === 0x2028 || c === 0x2029 || c === 0xfeff) return true;
-  }
-  return false;
 }
 
 class Reader {
