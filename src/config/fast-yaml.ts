@@ -262,3 +262,52 @@ function quoted(text: string, start: number): { value: string; end: number } {
     i++;
   }
 }
+
+/** A string yaml writes as it is (plain): no space or indicator, and not read back as another type. */
+const PLAIN_OUT = /^[A-Za-z0-9_./][A-Za-z0-9_./:@+=-]*$/;
+
+/**
+ * The YAML text yaml's stringify writes for a plain value (mappings, lists, plain strings, finite
+ * numbers, booleans, null), or undefined for anything else (then use yaml): `mlops config show`
+ * prints a config without loading yaml. test/unit/config-fast-path.test.ts checks it against yaml.
+ */
+export function fastYamlText(value: unknown): string | undefined {
+  const lines: string[] = [];
+  const scalarText = (v: unknown): string | undefined => {
+    if (v === null) return 'null';
+    if (typeof v === 'boolean') return String(v);
+    if (typeof v === 'number') return Number.isFinite(v) && !Object.is(v, -0) ? JSON.stringify(v) : undefined;
+    if (typeof v === 'string') return PLAIN_OUT.test(v) && scalar(v) === v && !v.endsWith(':') ? v : undefined;
+    if (Array.isArray(v) && v.length === 0) return '[]';
+    if (v !== null && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype && Object.keys(v).length === 0) return '{}';
+    return undefined;
+  };
+  const write = (v: unknown, indent: string, first: string): boolean => {
+    // `first` prefixes the first line: "- " for a mapping inside a list.
+    if (Array.isArray(v)) {
+      for (const x of v) {
+        const s = scalarText(x);
+        if (s !== undefined) lines.push(`${indent}- ${s}`);
+        else if (Array.isArray(x) || !write(x, `${indent}  `, '- ')) return false;
+      }
+      return true;
+    }
+    if (v === null || typeof v !== 'object' || Object.getPrototypeOf(v) !== Object.prototype) return false;
+    let prefix = first;
+    for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
+      if (scalarText(k) !== k) return false;
+      const head = prefix ? `${indent.slice(2)}${prefix}${k}:` : `${indent}${k}:`;
+      prefix = '';
+      const s = scalarText(x);
+      if (s !== undefined) lines.push(`${head} ${s}`);
+      else {
+        lines.push(head);
+        if (!write(x, `${indent}  `, '')) return false;
+      }
+    }
+    return true;
+  };
+  const top = scalarText(value);
+  if (top !== undefined) return typeof value === 'object' ? `${top}\n` : undefined;
+  return write(value, '', '') ? `${lines.join('\n')}\n` : undefined;
+}

@@ -11,13 +11,14 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { parseDocument } from 'yaml';
+import { parseDocument, stringify } from 'yaml';
 import CONFIG_PLAN from '../../src/config/config-plan.json' with { type: 'json' };
 import { fastValidate, type PlanNode } from '../../src/config/fast-validate.js';
-import { fastYaml } from '../../src/config/fast-yaml.js';
+import { fastYaml, fastYamlText } from '../../src/config/fast-yaml.js';
 import { fastConfigText } from '../../src/config/load.js';
 import { parseConfigText } from '../../src/config/parse.js';
 import { configSchema } from '../../src/config/schema.js';
+import { redactObject } from '../../src/core/redact.js';
 import { renderTemplate } from '../../src/core/template.js';
 import { EXAMPLE, mutateText, randomValue, rng, SMALL } from '../support/fuzz-inputs.js';
 
@@ -183,7 +184,7 @@ interface Tally {
 }
 
 /** The fast validator and zod agree on this value: when the fast one accepts, zod accepts and returns the same. */
-function validatorAgrees(value: unknown, plan: PlanNode, tally: Tally): void {
+function validatorAgrees(value: unknown, plan: PlanNode, tally: Tally, showText = true): void {
   const fast = fastValidate(plan, value);
   if (!fast) {
     tally.slow++;
@@ -195,6 +196,15 @@ function validatorAgrees(value: unknown, plan: PlanNode, tally: Tally): void {
   expect(zod.success, `the fast validator accepts what zod rejects (seed ${SEED}): ${input}\n${zod.error?.message ?? ''}`).toBe(true);
   expect(fast.value, `the fast validator returns another value than zod for ${input}`).toStrictEqual(zod.data);
   expect(JSON.stringify(fast.value), `key order differs from zod's for ${input}`).toBe(JSON.stringify(zod.data));
+  if (showText) textOfConfigAgrees(fast.value);
+}
+
+/** What `mlops config show` prints for a config: fastYamlText, when it writes it, writes what yaml does. */
+function textOfConfigAgrees(config: unknown): void {
+  for (const v of [config, redactObject(config)]) {
+    const text = fastYamlText(v);
+    if (text !== undefined) expect(text).toBe(stringify(v));
+  }
 }
 
 /** fast-yaml and yaml agree on this text, and the fast config path and the full reader agree on it. */
@@ -221,6 +231,7 @@ function textAgrees(text: string, tally: Tally): void {
   expect(quick.config).toStrictEqual(full.config);
   expect(JSON.stringify(quick.config)).toBe(JSON.stringify(full.config));
   expect(quick.fileHash).toBe(full.fileHash);
+  textOfConfigAgrees(quick.config);
 }
 
 const example = parseDocument(EXAMPLE).toJS() as Record<string, unknown>;
@@ -247,7 +258,14 @@ function fieldVariants(): unknown[] {
 describe('the config fast path agrees with yaml and zod', () => {
   it('on the example, on what `mlops init` writes (taken by the fast path), and on the YAML and configs in the tests', () => {
     const tally = { fast: 0, slow: 0 };
-    for (const text of [EXAMPLE, ...initConfigs()]) {
+    const [init, initWithSpaces] = initConfigs();
+    for (const text of [EXAMPLE, init]) {
+      expect(
+        fastYamlText(redactObject(fastConfigText(text, FILE, ENV)?.config)),
+        '`config show` of a typical config needs no yaml',
+      ).toBeDefined();
+    }
+    for (const text of [EXAMPLE, init, initWithSpaces]) {
       expect(fastConfigText(text, FILE, ENV), 'a typical config takes the fast path').toBeDefined();
       textAgrees(text, tally);
     }
@@ -274,7 +292,8 @@ describe('the config fast path agrees with yaml and zod', () => {
   it('on every field of two valid configs set to each of a pool of values near the limits, as values and as YAML text', () => {
     const tally = { fast: 0, slow: 0 };
     const variants = fieldVariants();
-    for (const v of variants) validatorAgrees(v, PLAN, tally);
+    // yaml's stringify is slow next to the rest: the printed text is compared on every fourth variant.
+    variants.forEach((v, i) => validatorAgrees(v, PLAN, tally, i % 4 === 0));
     expect(tally.fast).toBeGreaterThan(variants.length / 10);
     expect(tally.slow).toBeGreaterThan(variants.length / 10);
     const r = rng(SEED + 2);
@@ -297,7 +316,7 @@ describe('the config fast path agrees with yaml and zod', () => {
       breakIt(plan);
       const caught = variants.some((v) => {
         try {
-          validatorAgrees(v, plan, { fast: 0, slow: 0 });
+          validatorAgrees(v, plan, { fast: 0, slow: 0 }, false);
           return false;
         } catch {
           return true;
