@@ -1,6 +1,6 @@
 /**
  * A reader of the YAML that config files are written in: block mappings and sequences, plain and
- * quoted one-line scalars, one-line flow lists, comments. It returns what `yaml` would return
+ * quoted one-line scalars, one-line flow lists and mappings of scalars, comments. It returns what `yaml` would return
  * (YAML 1.2 core schema, as yaml's parse with uniqueKeys) or undefined for anything else: anchors,
  * aliases, tags, block or multi-line scalars, flow mappings, several documents, tabs, a duplicate
  * key, and every error. Then the loader parses the file with `yaml`, which knows positions and words
@@ -164,10 +164,7 @@ function inline(text: string): unknown {
     return q.value;
   }
   if (c === '[') return flowList(text);
-  if (c === '{') {
-    if (!/^\{\s*\}(?:\s+#.*)?$/.test(text)) unsure();
-    return {};
-  }
+  if (c === '{') return flowMap(text);
   const hash = text.search(/\s#/);
   const plain = (hash === -1 ? text : text.slice(0, hash)).trimEnd();
   checkPlain(plain, false);
@@ -224,6 +221,51 @@ function flowList(text: string): unknown[] {
       skip();
       if (text[i] === ',') i++;
       else if (text[i] === ']') {
+        i++;
+        break;
+      } else unsure();
+    }
+  }
+  if (!/^(?:\s+#.*)?$/.test(text.slice(i))) unsure();
+  return out;
+}
+
+/** `{ a: 1, b: "x" }` on one line, of scalars. */
+function flowMap(text: string): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  let i = 1;
+  const skip = () => {
+    while (text[i] === ' ') i++;
+  };
+  /** A quoted or plain scalar ending before one of `stops`. */
+  const item = (stops: string): { text: string; value: unknown } => {
+    if (text[i] === '"' || text[i] === "'") {
+      const q = quoted(text, i);
+      i = q.end;
+      return { text: q.value, value: q.value };
+    }
+    let j = i;
+    while (j < text.length && !stops.includes(text[j])) j++;
+    const plain = text.slice(i, j).trimEnd();
+    checkPlain(plain, true);
+    i = j;
+    return { text: plain, value: scalar(plain) };
+  };
+  skip();
+  if (text[i] === '}') i++;
+  else {
+    for (;;) {
+      skip();
+      const key = item(':,{}[]#');
+      if (key.value !== key.text || text[i] !== ':' || text[i + 1] !== ' ') unsure();
+      i += 2;
+      skip();
+      const { value } = item(',}');
+      if (Object.hasOwn(out, key.text) || key.text === '__proto__' || key.text === '<<') unsure();
+      out[key.text] = value;
+      skip();
+      if (text[i] === ',') i++;
+      else if (text[i] === '}') {
         i++;
         break;
       } else unsure();

@@ -34,6 +34,15 @@ function filesUnder(dir: string, test: (f: string) => boolean): string[] {
     .map((e) => path.join(e.parentPath, e.name));
 }
 
+/** The example with its commented-out train.sagemaker section in use (flow mappings: `channels: { train: data }`). */
+function exampleWithSageMaker(): string {
+  const lines = EXAMPLE.split('\n');
+  const start = lines.indexOf('  # sagemaker:');
+  const end = lines.findIndex((l, i) => i > start && !l.startsWith('  #'));
+  expect(start).toBeGreaterThan(0);
+  return [...lines.slice(0, start), ...lines.slice(start, end).map((l) => l.replace(/^ {2}# /, '  ')), ...lines.slice(end)].join('\n');
+}
+
 /** What `mlops init` writes, with a few sets of answers. */
 function initConfigs(): string[] {
   const template = readFileSync(path.join(root, 'templates/mlops.config.yaml'), 'utf8');
@@ -265,7 +274,7 @@ describe('the config fast path agrees with yaml and zod', () => {
         '`config show` of a typical config needs no yaml',
       ).toBeDefined();
     }
-    for (const text of [EXAMPLE, init, initWithSpaces]) {
+    for (const text of [EXAMPLE, init, initWithSpaces, exampleWithSageMaker()]) {
       expect(fastConfigText(text, FILE, ENV), 'a typical config takes the fast path').toBeDefined();
       textAgrees(text, tally);
     }
@@ -278,6 +287,38 @@ describe('the config fast path agrees with yaml and zod', () => {
     expect(inTests.length).toBeGreaterThan(30);
     for (const text of inTests) textAgrees(text, tally);
     expect(tally.fast).toBeGreaterThan(10);
+  });
+
+  it('on scalars of every YAML 1.2 core type and spelling, as values, list items, flow items and keys', () => {
+    const spellings = [
+      ...['0x1F', '0o17', '017', '0b1', '1_000', '+1', '-0', '12', '-12', '1.', '.5', '-.5', '1.50', '1e3', '1E-3', '+1.5e+3', '2e', 'e2'],
+      ...['.inf', '-.Inf', '+.INF', '.nan', '.NaN', '.NAN', 'nan', 'inf', '~', 'null', 'Null', 'NULL', 'nULL', 'true', 'True', 'TRUE'],
+      ...['tRUE', 'false', 'yes', 'no', 'on', 'off', 'y', 'n', '1h', '30s', 'a b', 'a#b', 'a #b', 'a:b', 'a: b', 'a:', ':a', '-a', '- a'],
+      ...[
+        '"x"',
+        "'x'",
+        '"a\\nb"',
+        '"a\\tb"',
+        '"\\u00e9"',
+        "'it''s'",
+        '"a # b"',
+        "'a: b'",
+        '""',
+        "''",
+        '"1"',
+        '[a, b]',
+        '{ a: 1 }',
+        '{}',
+        '[]',
+      ],
+      ...['http://127.0.0.1:5000', '${X:-d}', 's3://b/p', 'a,b', 'a]', '*a', '&a x', '!!str 1', '|', '>', '%x', '@x', '`x', '? x'],
+    ];
+    const tally = { fast: 0, slow: 0 };
+    for (const v of spellings) {
+      for (const text of [`k: ${v}\n`, `k:\n  - ${v}\n`, `k: [${v}, x]\n`, `k: { a: ${v} }\n`, `${v}: 1\n`, `- ${v}\n`, `k: ${v} # c\n`]) {
+        textAgrees(text, tally);
+      }
+    }
   });
 
   it(`on the fuzz test's mutated texts and random values (seed ${SEED})`, () => {
