@@ -93,6 +93,26 @@ const yamlEsm = {
   },
 };
 
+/**
+ * commander requires node:child_process at load, for executable subcommands (which mlops does not
+ * use); loading it pulls in net, dgram and more, ~2 ms of every command's start-up. Here it is
+ * required on first use instead. The build fails if commander's line changes (update this then).
+ */
+const COMMANDER_CHILD_PROCESS = "const childProcess = require('node:child_process');";
+const commanderLazyChildProcess = {
+  name: 'commander-lazy-child-process',
+  setup(build) {
+    build.onLoad({ filter: /[\\/]commander[\\/]lib[\\/]command\.js$/ }, (args) => {
+      const text = readFileSync(args.path, 'utf8');
+      if (!text.includes(COMMANDER_CHILD_PROCESS)) {
+        return { errors: [{ text: `commander's lib/command.js no longer has ${COMMANDER_CHILD_PROCESS} (see scripts/build.mjs)` }] };
+      }
+      const lazy = "const childProcess = { spawn: (...args) => require('node:child_process').spawn(...args) };";
+      return { contents: text.replace(COMMANDER_CHILD_PROCESS, lazy), loader: 'js' };
+    });
+  },
+};
+
 rmSync(outdir, { recursive: true, force: true });
 const result = await esbuild.build({
   absWorkingDir: root,
@@ -113,7 +133,7 @@ const result = await esbuild.build({
   legalComments: 'linked',
   metafile: true,
   logLevel: 'warning',
-  plugins: [workerUrls, yamlEsm],
+  plugins: [workerUrls, yamlEsm, commanderLazyChildProcess],
 });
 
 // The layout rule above: an output using import.meta.url at another depth would resolve wrongly.
