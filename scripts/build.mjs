@@ -113,6 +113,20 @@ const commanderLazyChildProcess = {
   },
 };
 
+/**
+ * The config validator's plan (src/config/config-plan.json, ~30 KB) as JSON.parse of a string: V8
+ * parses JSON text faster than it compiles the same object as a JavaScript literal (~1 ms here).
+ */
+const planAsJsonText = {
+  name: 'plan-as-json-text',
+  setup(build) {
+    build.onLoad({ filter: /[\\/]src[\\/]config[\\/]config-plan\.json$/ }, (args) => {
+      const compact = JSON.stringify(JSON.parse(readFileSync(args.path, 'utf8')));
+      return { contents: `export default JSON.parse(${JSON.stringify(compact)});`, loader: 'js' };
+    });
+  },
+};
+
 rmSync(outdir, { recursive: true, force: true });
 const result = await esbuild.build({
   absWorkingDir: root,
@@ -133,7 +147,7 @@ const result = await esbuild.build({
   legalComments: 'linked',
   metafile: true,
   logLevel: 'warning',
-  plugins: [workerUrls, yamlEsm, commanderLazyChildProcess],
+  plugins: [workerUrls, yamlEsm, commanderLazyChildProcess, planAsJsonText],
 });
 
 // The layout rule above: an output using import.meta.url at another depth would resolve wrongly.
