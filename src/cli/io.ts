@@ -2,7 +2,6 @@
  * The one output object of the program. Results go to stdout; logs, progress and errors to stderr.
  * With --json, stdout carries exactly one JSON document (the result, or the error).
  */
-import { randomUUID } from 'node:crypto';
 import { appendFileSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 import type { ChalkInstance, Options as ChalkOptions } from 'chalk';
@@ -180,7 +179,8 @@ export class Io {
     const lines = Object.entries(values).map(([name, raw]) => {
       const v = this.redactor.redact(raw);
       if (!/[\r\n]/.test(v)) return `${name}=${v}\n`;
-      const delimiter = `mlops_${randomUUID()}`;
+      // The global Web Crypto, not node:crypto: loaded only here, not at every start-up.
+      const delimiter = `mlops_${crypto.randomUUID()}`;
       return `${name}<<${delimiter}\n${v}\n${delimiter}\n`;
     });
     appendFileSync(file, lines.join(''));

@@ -185,7 +185,7 @@ export async function main(argv: string[], deps: MainDeps = {}): Promise<number>
       exitCode = result.exitCode ?? ExitCode.OK;
     });
   };
-  for (const def of commands) register(program, def, '');
+  for (const def of commandsToRegister(argv, commands)) register(program, def, '');
 
   // Without the help flag, commander reports the unknown word (exit 2) with its nearest command.
   const unknown = unknownCommandWithHelp(
@@ -216,6 +216,26 @@ export async function main(argv: string[], deps: MainDeps = {}): Promise<number>
     cleanupSignals();
   }
   return exitCode;
+}
+
+/**
+ * The commands commander needs for this argv. To run a command (no help flag), only that one, with
+ * its subcommands: building every command's options and help text is start-up time that only help
+ * and the "did you mean" of an unknown command use, and those get the whole table.
+ */
+export function commandsToRegister(argv: string[], commands: readonly CommandDef[]): readonly CommandDef[] {
+  const end = argv.indexOf('--');
+  const flags = end === -1 ? argv : argv.slice(0, end);
+  if (flags.includes('--help') || flags.includes('-h')) return commands;
+  for (let i = 0; i < flags.length; i++) {
+    const a = flags[i];
+    if (a === '-c' || a === '--config' || a === '-C' || a === '--cwd') i++;
+    else if (!a.startsWith('-')) {
+      const def = commands.find((c) => c.name === a);
+      return def ? [def] : commands;
+    }
+  }
+  return commands;
 }
 
 /** `mlops validate` -> "config validate": a subcommand named like the unknown top-level word. */

@@ -160,7 +160,7 @@ export const run: CommandRun<'compare'> = async (ctx, _args, opts) => {
   const failedGates = result.gates.flatMap((g, i) => (g.verdict === 'fail' ? [{ g, i }] : []));
   if (io.githubActions && failedGates.length) {
     // One annotation per failed gate, on the gate's own entry in the config file.
-    const { configLines } = await import('../config/load.js');
+    const { configLines } = await import('../config/positions.js');
     const lines = configLines(
       filepath,
       failedGates.map(({ i }) => `compare.gates[${i}]`),

@@ -24,3 +24,25 @@ export function interpolateString(text: string, env: Record<string, string | und
     return value;
   });
 }
+
+/** Interpolates every string in a parsed config value; each unset variable is reported with its dotted path. */
+export function interpolateValue(
+  v: unknown,
+  env: Record<string, string | undefined>,
+  at: string,
+  problems: Array<InterpolationProblem & { path: string }>,
+): unknown {
+  if (typeof v === 'string') {
+    const local: InterpolationProblem[] = [];
+    const out = interpolateString(v, env, local);
+    for (const p of local) problems.push({ ...p, path: at });
+    return out;
+  }
+  if (Array.isArray(v)) return v.map((x, i) => interpolateValue(x, env, `${at}[${i}]`, problems));
+  if (v && typeof v === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) out[k] = interpolateValue(x, env, at ? `${at}.${k}` : k, problems);
+    return out;
+  }
+  return v;
+}

@@ -1,7 +1,8 @@
 /**
- * Finds the config file, parses it with positions (yaml), interpolates ${VAR},
- * validates it against the schema and turns every problem into a message that names the file,
- * line, dotted path, what was expected and what was found, and how to fix it.
+ * Finds the config file, reads it, interpolates ${VAR}, validates it and applies the environment.
+ * A valid file in the YAML that configs are written in takes the fast path (fast-yaml.ts,
+ * fast-validate.ts), which loads neither yaml nor zod; anything else goes to the full reader
+ * (parse.ts), which words every problem with its line, dotted path, what was expected and found.
  *
  * Search: from the working directory upward to the repository root (the nearest folder holding
  * .git), first match wins; outside a repository only the working directory is searched. In each
@@ -10,20 +11,20 @@
  * Relative paths inside the config resolve against the folder of the config file (`root`), not
  * the working directory: use `resolveConfigPath`.
  */
-import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Node } from 'yaml';
 import { UserError } from '../core/errors.js';
-import { canonicalJson } from '../core/run-tags.js';
 import type { Config } from './schema.js';
+import CONFIG_PLAN from './config-plan.json' with { type: 'json' };
 import { applyEnvironment, type SettingSource } from './environment.js';
-import { interpolateString, type InterpolationProblem } from './interpolate.js';
-import { splitPath, validateConfig, type ConfigProblem } from './validate.js';
+import { fastValidate, type PlanNode } from './fast-validate.js';
+import { fastYaml } from './fast-yaml.js';
+import { interpolateValue, type InterpolationProblem } from './interpolate.js';
+import { MAX_CONFIG_BYTES, tooLarge, withFileHash } from './text.js';
+import type { ConfigProblem } from './validate.js';
 
 export type { ConfigProblem } from './validate.js';
-export { closest } from './validate.js';
+export { hashConfigValue, MAX_CONFIG_BYTES } from './text.js';
 
 export const SEARCH_PLACES = [
   'mlops.config.yaml',
@@ -89,7 +90,8 @@ export async function loadConfig(opts: LoadOptions): Promise<LoadedConfig> {
   try {
     const size = statSync(filepath).size;
     if (size > MAX_CONFIG_BYTES) throw configError(filepath, [{ path: '', message: tooLarge(size) }]);
-    bytes = await readFile(filepath);
+    // Sync: a config is small, and node:fs/promises would be one more module to load at start-up.
+    bytes = readFileSync(filepath);
   } catch (err) {
     if (err instanceof UserError) throw err;
     throw new UserError('CONFIG_UNREADABLE', `Cannot read the config file ${filepath}: ${(err as Error).message}`, {
@@ -99,19 +101,35 @@ export async function loadConfig(opts: LoadOptions): Promise<LoadedConfig> {
   }
   const decoded = decodeConfig(bytes);
   if ('problem' in decoded) throw configError(filepath, [decoded.problem]);
-  const { config, problems, fileHash } = parseConfigText(decoded.text, filepath, opts.env);
-  if (problems.length || !config) throw configError(filepath, problems);
-  return { ...applyEnvironment(config, opts.env), filepath, root: path.dirname(filepath), fileHash };
+  const read =
+    fastConfigText(decoded.text, filepath, opts.env) ?? (await import('./parse.js')).parseConfigText(decoded.text, filepath, opts.env);
+  if (read.problems.length || !read.config) throw configError(filepath, read.problems);
+  const loaded: LoadedConfig = { ...applyEnvironment(read.config, opts.env), filepath, root: path.dirname(filepath) };
+  // Passed on unread: the hash is computed only if a command asks for it.
+  return Object.defineProperty(loaded, 'fileHash', { enumerable: true, get: () => read.fileHash });
 }
 
-/** Config files are small; a larger one is a mistake (or an attack) that would take long to parse. */
-export const MAX_CONFIG_BYTES = 1024 * 1024;
-
-/** How many alias expansions a config may make (yaml's default is 100; a config needs a handful). */
-const MAX_ALIAS_COUNT = 100;
-
-function tooLarge(size: number): string {
-  return `the file is ${size} bytes; a config file may be at most ${MAX_CONFIG_BYTES} bytes (1 MiB). Check that --config names the config, not a data file`;
+/**
+ * The config of valid text, without yaml or zod; undefined when the full reader (parse.ts) must
+ * decide: text outside fast-yaml's subset, an unset variable, anything the fast validator is not
+ * sure of. What it returns is what parseConfigText returns for the same text.
+ */
+export function fastConfigText(
+  text: string,
+  filepath: string,
+  env: Record<string, string | undefined>,
+): { config: Config; problems: ConfigProblem[]; fileHash: string } | undefined {
+  // package.json holds the config under a key, and JSON is not the subset fast-yaml reads.
+  if (text.length > MAX_CONFIG_BYTES || path.basename(filepath) === 'package.json') return undefined;
+  const parsed = fastYaml(text);
+  const raw = parsed?.value;
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return undefined;
+  const unset: Array<InterpolationProblem & { path: string }> = [];
+  const value = interpolateValue(raw, env, '', unset);
+  if (unset.length) return undefined;
+  const valid = fastValidate(CONFIG_PLAN as PlanNode, value);
+  if (!valid) return undefined;
+  return withFileHash({ config: valid.value as Config, problems: [] }, raw);
 }
 
 /**
@@ -213,183 +231,6 @@ export function findRepoRoot(dir: string): string | undefined {
     if (parent === cur) return undefined;
     cur = parent;
   }
-}
-
-/**
- * Parses, interpolates and validates config text. Reads nothing: tests call it directly.
- * Interpolation and schema problems are reported together.
- */
-export function parseConfigText(
-  text: string,
-  filepath: string,
-  env: Record<string, string | undefined>,
-): { config?: Config; problems: ConfigProblem[]; fileHash?: string } {
-  if (text.length > MAX_CONFIG_BYTES) return { problems: [{ path: '', message: tooLarge(Buffer.byteLength(text)) }] };
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
-  const problems: ConfigProblem[] = [];
-  for (const e of doc.errors) {
-    let at = e.pos[0];
-    // yaml reports an unclosed quote at the end of the text; the opening quote is the useful place.
-    const quote = e.code === 'MISSING_CHAR' ? /closing (["'])/.exec(e.message)?.[1] : undefined;
-    if (quote) at = Math.max(0, text.lastIndexOf(quote, at - 1));
-    const pos = lineCounter.linePos(at);
-    problems.push({ path: '', message: `YAML syntax error: ${firstLine(e.message)}; ${yamlFix(e.code)}`, line: pos.line, column: pos.col });
-  }
-  if (problems.length) return { problems };
-
-  const isPackageJson = path.basename(filepath) === 'package.json';
-  let root: Node | null = doc.contents;
-  let raw: unknown;
-  try {
-    raw = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
-  } catch (err) {
-    // yaml refuses an alias "bomb" (aliases of aliases that expand exponentially) while converting.
-    let first: Node | undefined;
-    visit(doc, {
-      Alias(_key, node) {
-        first = node;
-        return visit.BREAK;
-      },
-    });
-    const pos = first?.range ? lineCounter.linePos(first.range[0]) : { line: 1, col: 1 };
-    const what = /alias/i.test((err as Error).message)
-      ? `its aliases (*name) expand to more than ${MAX_ALIAS_COUNT} copies`
-      : `it cannot be read as data (${firstLine((err as Error).message)})`;
-    return {
-      problems: [
-        { path: '', line: pos.line, column: pos.col, message: `YAML error: ${what}; write the values out instead of nesting aliases` },
-      ],
-    };
-  }
-  if (isPackageJson) {
-    raw = (raw as Record<string, unknown> | null)?.mlops;
-    root = isMap(doc.contents) ? ((doc.contents.get('mlops', true) as Node | undefined) ?? null) : null;
-  }
-  const place = (p: ConfigProblem): ConfigProblem => ({ ...p, ...positionOf(root, p.path, p.at ?? 'value', lineCounter) });
-
-  if (raw === null || raw === undefined || typeof raw !== 'object' || Array.isArray(raw)) {
-    const { problems: shape } = validateConfig(raw);
-    return { problems: shape.map((p) => ({ ...p, line: p.line ?? positionOf(root, '', 'value', lineCounter).line ?? 1 })) };
-  }
-
-  const interp: Array<InterpolationProblem & { path: string }> = [];
-  const value = interpolate(raw, env, '', interp);
-  for (const p of interp) {
-    problems.push(
-      place({
-        path: p.path,
-        message: `environment variable ${p.variable} is not set (referenced as "${p.text}"); set it, or give a default with \${${p.variable}:-value}`,
-      }),
-    );
-  }
-
-  const result = validateConfig(value);
-  // A value whose variable is unset is already reported; its empty stand-in would only add noise.
-  const unset = new Set(interp.map((p) => p.path));
-  for (const p of result.problems) if (!unset.has(p.path)) problems.push(place(p));
-  // In file order, so the list reads top to bottom.
-  problems.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0));
-  if (problems.length) return { problems };
-  return { config: result.config, problems, fileHash: hashConfigValue(raw) };
-}
-
-/**
- * The config's hash (the run tag mlops.config.hash): of its settings as written, before ${VAR}
- * interpolation, so a secret that reaches the config through the environment does not change it
- * (a hash of the secret would let anyone who reads MLflow test guesses offline). Keys are sorted,
- * so comments, formatting and key order do not change it either.
- */
-export function hashConfigValue(raw: unknown): string {
-  return createHash('sha256').update(canonicalJson(raw)).digest('hex').slice(0, 16);
-}
-
-function interpolate(
-  v: unknown,
-  env: Record<string, string | undefined>,
-  at: string,
-  problems: Array<InterpolationProblem & { path: string }>,
-): unknown {
-  if (typeof v === 'string') {
-    const local: InterpolationProblem[] = [];
-    const out = interpolateString(v, env, local);
-    for (const p of local) problems.push({ ...p, path: at });
-    return out;
-  }
-  if (Array.isArray(v)) return v.map((x, i) => interpolate(x, env, `${at}[${i}]`, problems));
-  if (v && typeof v === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [k, x] of Object.entries(v)) out[k] = interpolate(x, env, at ? `${at}.${k}` : k, problems);
-    return out;
-  }
-  return v;
-}
-
-/** The line of each dotted path's key in a config file (for annotations); undefined when the file cannot be read. */
-export function configLines(filepath: string, dottedPaths: string[]): (number | undefined)[] {
-  let text: string;
-  try {
-    text = readFileSync(filepath, 'utf8');
-  } catch {
-    return dottedPaths.map(() => undefined);
-  }
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter });
-  return dottedPaths.map((p) => positionOf(doc.contents, p, 'key', lineCounter).line);
-}
-
-/**
- * Line and column of a dotted path in the YAML document. `at: 'key'` points at the key (unknown
- * keys, missing values); otherwise at the value. A path that does not exist (a missing key) points
- * at the key of its nearest existing parent.
- */
-function positionOf(root: Node | null, dottedPath: string, at: 'key' | 'value', lc: LineCounter): { line?: number; column?: number } {
-  let node: unknown = root;
-  let target: unknown = root;
-  const segs = splitPath(dottedPath);
-  for (let i = 0; i < segs.length; i++) {
-    const seg = segs[i];
-    const last = i === segs.length - 1;
-    if (isMap(node)) {
-      const pair = node.items.find((it) => isScalar(it.key) && String(it.key.value) === String(seg));
-      if (!pair) break;
-      target = last && at === 'value' && pair.value ? pair.value : pair.key;
-      node = pair.value;
-    } else if (isSeq(node) && typeof seg === 'number') {
-      const item = node.items[seg];
-      if (!item) break;
-      target = item;
-      node = item;
-    } else break;
-  }
-  const range = (target as { range?: [number, number, number] } | null)?.range;
-  if (!range) return {};
-  const pos = lc.linePos(range[0]);
-  return { line: pos.line, column: pos.col };
-}
-
-/** What to do about a YAML syntax error, by the parser's error code. */
-function yamlFix(code: string): string {
-  switch (code) {
-    case 'MISSING_CHAR':
-      return 'add the missing closing character';
-    case 'TAB_AS_INDENT':
-      return 'indent with spaces, not tabs';
-    case 'MULTILINE_IMPLICIT_KEY':
-      return 'a setting needs a colon after its key (`key: value`); check this line and the one before';
-    case 'BLOCK_AS_IMPLICIT_KEY':
-      return 'put a value that contains ": " in quotes';
-    case 'DUPLICATE_KEY':
-      return 'a key may appear once per mapping: remove or merge one of them';
-    case 'BAD_INDENT':
-      return 'indent nested settings by the same number of spaces, deeper than their parent key';
-    default:
-      return 'check indentation, colons and quotes on this line and the one before';
-  }
-}
-
-function firstLine(s: string): string {
-  return s.split('\n')[0].trim();
 }
 
 /** One UserError listing every problem as "file:line:col path: message". */

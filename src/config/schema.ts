@@ -6,6 +6,7 @@
 import * as z from 'zod';
 import { durationMs, formatDuration, MAX_DURATION_MS } from '../core/duration.js';
 import { lockExpiryProblem } from '../core/lock.js';
+import { directionClashes, rule, type RuleName } from './rules.js';
 
 // One parse per process: zod's compiled (new Function) fast path costs more to build than it saves.
 z.config({ jitless: true });
@@ -13,28 +14,16 @@ z.config({ jitless: true });
 /** A duration: seconds as a number, or a string such as "90s", "15m", "24h", "7d". */
 export const duration = z
   .union([z.number().nonnegative(), z.string().regex(/^\d+(\.\d+)?\s*(ms|s|m|h|d)$/, 'a duration like "90s", "15m", "24h" or "7d"')])
-  .refine((d) => Number.isFinite(durationMsOrNaN(d)), {
+  .refine(rule('durationWithinMax'), {
     message: `expected a duration of at most ${formatDuration(MAX_DURATION_MS)} ("365d")`,
   })
   .describe('A duration: seconds as a number, or a string like "90s", "15m", "24h", "7d".');
 
-function durationMsOrNaN(d: number | string): number {
-  try {
-    return durationMs(d);
-  } catch {
-    return NaN;
-  }
-}
-
 /** A duration within [min, max] (SageMaker's limits), e.g. a blue/green wait of 0-1h. */
 function durationBetween(minMs: number, maxMs: number, range: string) {
-  return duration.refine(
-    (d) => {
-      const ms = durationMsOrNaN(d);
-      return ms >= minMs && ms <= maxMs;
-    },
-    { message: `expected a duration of ${range} (SageMaker's limit), e.g. "10m"` },
-  );
+  return duration.refine(rule('durationBetween', minMs, maxMs), {
+    message: `expected a duration of ${range} (SageMaker's limit), e.g. "10m"`,
+  });
 }
 
 /**
@@ -44,15 +33,7 @@ function durationBetween(minMs: number, maxMs: number, range: string) {
 const s3Uri = z
   .string()
   .regex(/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/, 'an S3 URI like s3://bucket/prefix')
-  .refine(
-    (u) => {
-      const key = /^s3:\/\/[^/]+\/(.*)$/.exec(u)?.[1];
-      if (key === undefined || key === '') return true;
-      const segs = key.replace(/\/$/, '').split('/');
-      return segs.every((seg) => seg !== '' && seg !== '.' && seg !== '..');
-    },
-    { message: 'expected an S3 URI without "..", "." or empty (//) segments, like s3://bucket/prefix' },
-  );
+  .refine(rule('s3KeySegments'), { message: 'expected an S3 URI without "..", "." or empty (//) segments, like s3://bucket/prefix' });
 
 /** SageMaker's pattern for endpoint and variant names. */
 const sagemakerName = (what: string) =>
@@ -64,43 +45,19 @@ const sagemakerName = (what: string) =>
  * A file mlops writes, relative to the config file's folder and inside it: an absolute path or
  * one that climbs out with ".." could overwrite any file the user can write.
  */
-const localOutput = z.string().refine(
-  (p) => {
-    if (p === '' || /^([a-zA-Z]:)?[\\/]/.test(p)) return false;
-    let depth = 0;
-    for (const seg of p.split(/[\\/]/)) {
-      if (seg === '..') depth--;
-      else if (seg !== '' && seg !== '.') depth++;
-      if (depth < 0) return false;
-    }
-    return depth > 0;
-  },
-  { message: 'expected a relative path inside the config file\'s folder (no absolute path, no ".." out of it), e.g. .mlops/report.md' },
-);
+const localOutput = z.string().refine(rule('localOutput'), {
+  message: 'expected a relative path inside the config file\'s folder (no absolute path, no ".." out of it), e.g. .mlops/report.md',
+});
 
 /**
  * An MLflow tracking URI mlops can talk to: an http(s) URL, or the ARN of a SageMaker-managed
  * MLflow tracking server (requests SigV4-signed). (MLflow's other forms, a local folder, `file:`
  * or `databricks`, are not served over plain REST.)
  */
-const trackingUri = z
-  .string()
-  .min(1)
-  .refine(
-    (u) => {
-      if (/^arn:(aws|aws-us-gov):sagemaker:[a-z0-9-]+:\d{12}:mlflow-tracking-server\/[A-Za-z0-9-]+$/.test(u)) return true;
-      try {
-        const url = new URL(u);
-        return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '';
-      } catch {
-        return false;
-      }
-    },
-    {
-      message:
-        'expected an http(s) URL of the MLflow tracking server, such as http://127.0.0.1:5000, or a SageMaker MLflow tracking server ARN (arn:aws:sagemaker:REGION:ACCOUNT:mlflow-tracking-server/NAME)',
-    },
-  );
+const trackingUri = z.string().min(1).refine(rule('trackingUri'), {
+  message:
+    'expected an http(s) URL of the MLflow tracking server, such as http://127.0.0.1:5000, or a SageMaker MLflow tracking server ARN (arn:aws:sagemaker:REGION:ACCOUNT:mlflow-tracking-server/NAME)',
+});
 
 const gate = z
   .object({
@@ -119,18 +76,28 @@ const gate = z
 
 /** Two gates on one metric that disagree on which way is better cannot both be meant. */
 function oneDirectionPerMetric(gates: Array<z.infer<typeof gate>>, ctx: z.RefinementCtx): void {
-  const first = new Map<string, { index: number; direction: string }>();
-  gates.forEach((g, index) => {
-    const seen = first.get(g.metric);
-    if (!seen) first.set(g.metric, { index, direction: g.direction });
-    else if (seen.direction !== g.direction) {
-      ctx.addIssue({
-        code: 'custom',
-        path: [index, 'direction'],
-        message: `gate ${index} says ${g.direction} is better for "${g.metric}", gate ${seen.index} says ${seen.direction}; give the metric one direction (merge the two gates, or fix the direction)`,
-      });
-    }
-  });
+  for (const { index, first } of directionClashes(gates)) {
+    const g = gates[index];
+    ctx.addIssue({
+      code: 'custom',
+      path: [index, 'direction'],
+      message: `gate ${index} says ${g.direction} is better for "${g.metric}", gate ${first} says ${gates[first].direction}; give the metric one direction (merge the two gates, or fix the direction)`,
+    });
+  }
+}
+
+/**
+ * The rule of each superRefine check, by check: zod keeps no reference to a superRefine's function,
+ * so the plan generator (plan.ts) finds the rule here. `superRule` is the only writer.
+ */
+export const SUPER_RULES = new WeakMap<object, RuleName>();
+
+/** schema.superRefine(refine), its check named after the rule whose predicate says yes exactly when refine adds no issue. */
+function superRule<S extends z.ZodType>(schema: S, name: RuleName, refine: (value: z.output<S>, ctx: z.RefinementCtx) => void): S {
+  const out = schema.superRefine(refine);
+  const checks = out._zod.def.checks ?? [];
+  SUPER_RULES.set(checks[checks.length - 1], name);
+  return out;
 }
 
 const baseline = z
@@ -233,7 +200,7 @@ const trainSageMaker = z
     pollInterval: duration.default('10s').describe('How often the job status and its logs are read.'),
   })
   .strict()
-  .refine((t) => !t.spot || durationMsOrNaN(t.spot.maxWait) >= durationMsOrNaN(t.maxRuntime), {
+  .refine(rule('spotMaxWait'), {
     message: 'spot.maxWait must be at least maxRuntime (SageMaker counts the training time in the wait)',
     path: ['spot', 'maxWait'],
   })
@@ -391,13 +358,10 @@ const deploy = z
     lock: z
       .object({
         uri: s3Uri.describe('Prefix of the per-endpoint lock object.'),
-        expiry: duration
-          .default('30m')
-          .superRefine((d, ctx) => {
-            const problem = lockExpiryProblem(durationMs(d));
-            if (problem) ctx.addIssue({ code: 'custom', message: problem });
-          })
-          .describe('A lock older than this may be taken over (its holder is presumed dead).'),
+        expiry: superRule(duration.default('30m'), 'lockExpiry', (d, ctx) => {
+          const problem = lockExpiryProblem(durationMs(d));
+          if (problem) ctx.addIssue({ code: 'custom', message: problem });
+        }).describe('A lock older than this may be taken over (its holder is presumed dead).'),
       })
       .strict()
       .describe('One writer per endpoint: a lock object taken with a conditional write.'),
@@ -623,7 +587,9 @@ export const configSchema = z
           .enum(['pass', 'fail'])
           .default('pass')
           .describe('What to do when there is no baseline yet (the first model): pass with a warning, or fail.'),
-        gates: z.array(gate).superRefine(oneDirectionPerMetric).default([]).describe('The merge gate: one entry per metric.'),
+        gates: superRule(z.array(gate), 'gatesOneDirection', oneDirectionPerMetric)
+          .default([])
+          .describe('The merge gate: one entry per metric.'),
         report: localOutput
           .default('.mlops/compare-report.md')
           .describe("Where to write the Markdown report. Relative to the config file's folder."),

@@ -348,13 +348,6 @@ export function dotted(p: ReadonlyArray<PropertyKey>): string {
   return out;
 }
 
-/** Segments from a dotted path. */
-export function splitPath(p: string): Segment[] {
-  const out: Segment[] = [];
-  for (const m of p.matchAll(/([^.[\]]+)|\[(\d+)\]/g)) out.push(m[2] !== undefined ? Number(m[2]) : m[1]);
-  return out;
-}
-
 function getAt(value: unknown, p: Segment[]): unknown {
   let cur: unknown = value;
   for (const seg of p) {

@@ -109,11 +109,22 @@ describe('start-up', () => {
     expect(ours(inputs, ['commands', 'config', 'adapters'])).toEqual([]);
   });
 
-  it('control: running a command does load what it needs (the hook sees it)', () => {
+  it('a valid config is read without yaml or zod (the fast path); only commander is loaded', () => {
     const project = path.join(dir, 'project');
     mkdirSync(path.join(project, '.git'), { recursive: true });
     writeFileSync(path.join(project, 'mlops.config.yaml'), 'project: demo\n');
-    const packages = pkg(loaded(['config', 'validate'], project));
+    const inputs = loaded(['config', 'validate'], project);
+    expect(inputs).toContain('src/config/fast-validate.ts');
+    expect(pkg(inputs)).toEqual(new Set(['commander']));
+  });
+
+  it('control: an invalid config loads the full reader, yaml and zod (the hook sees them)', () => {
+    const project = path.join(dir, 'project-invalid');
+    mkdirSync(path.join(project, '.git'), { recursive: true });
+    writeFileSync(path.join(project, 'mlops.config.yaml'), 'project: demo\nmlflow:\n  retries: many\n');
+    const inputs = loaded(['config', 'validate'], project, {}, 2);
+    expect(inputs).toContain('src/config/parse.ts');
+    const packages = pkg(inputs);
     for (const p of ['commander', 'zod', 'yaml']) expect(packages).toContain(p);
     for (const p of HEAVY.filter((h) => !['zod', 'yaml'].includes(h))) expect(packages).not.toContain(p);
   });
@@ -168,7 +179,7 @@ describe('start-up', () => {
     expect(found).toContain('../adapters/capture-source-worker.js');
   });
 
-  it('`mlops compare` loads commander, zod and yaml, and none of the AWS SDK, octokit, gitbeaker, execa, ora or axios', () => {
+  it('`mlops compare` loads commander, and none of zod, the AWS SDK, octokit, gitbeaker, execa, ora or axios', () => {
     const project = path.join(dir, 'project-compare');
     mkdirSync(path.join(project, '.git'), { recursive: true });
     // Nothing listens on port 1: compare fails fast (exit 3) after loading what it needs to get that far.
@@ -176,8 +187,9 @@ describe('start-up', () => {
     const inputs = loaded(['compare', '--run', 'abc'], project, {}, 3);
     expect(inputs).toContain('src/adapters/mlflow.ts');
     const packages = pkg(inputs);
-    for (const p of ['commander', 'zod', 'yaml']) expect(packages).toContain(p);
-    for (const p of HEAVY.filter((h) => !['zod', 'yaml'].includes(h))) expect(packages).not.toContain(p);
+    expect(packages).toContain('commander');
+    // yaml: compare's GitHub annotations read the config's lines (config/positions.ts).
+    for (const p of HEAVY.filter((h) => h !== 'yaml')) expect(packages).not.toContain(p);
   });
 
   it('`mlops compare` holds no AWS wiring in what it loads up front: the audit chain is imported only for a deploy section', () => {

@@ -2,7 +2,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { findConfig, loadConfig, parseConfigText, resolveConfigPath } from '../../src/config/load.js';
+import { findConfig, loadConfig, resolveConfigPath } from '../../src/config/load.js';
+import { parseConfigText } from '../../src/config/parse.js';
 import { runCli } from '../support/cli.js';
 
 const made: string[] = [];
@@ -400,6 +401,14 @@ describe('mlops.config.hash does not depend on interpolated secrets (issue 17)',
     expect(a.fileHash).toMatch(/^[0-9a-f]{16}$/);
     expect(a.fileHash).toBe(b.fileHash);
     expect(parseConfigText(text.replace('demo', 'other'), '/x/c.yaml', { MLFLOW_PW: 'hunter2' }).fileHash).not.toBe(a.fileHash);
+  });
+
+  it('loadConfig (the fast path, which computes the hash only when read) gives the same hash', async () => {
+    const text = 'project: demo\nmlflow:\n  trackingUri: http://u:${MLFLOW_PW}@127.0.0.1:5000\n';
+    const dir = tree({ '.git/': '', 'mlops.config.yaml': text });
+    const loaded = await loadConfig({ cwd: dir, env: { MLFLOW_PW: 'correct-horse' } });
+    expect(loaded.fileHash).toBe(parseConfigText(text, '/x/c.yaml', { MLFLOW_PW: 'hunter2' }).fileHash);
+    expect({ ...loaded }.fileHash).toBe(loaded.fileHash);
   });
 });
 
