@@ -64,12 +64,7 @@ export async function runPromote(p: DeployPorts, s: DeploySettings, candidate: M
     const action = decide(
       rec,
       { now, endpoint: ep },
-      {
-        shadowDurationMs: durationMs(d.shadow.duration),
-        maxUpdateAttempts: d.shadow.maxUpdateAttempts,
-        // Ports without a smoke port (core's unit tests) plan no smoke test; the commands always wire one.
-        smokeTest: (d.smokeTest?.enabled ?? true) && p.smoke !== undefined,
-      },
+      { shadowDurationMs: durationMs(d.shadow.duration), maxUpdateAttempts: d.shadow.maxUpdateAttempts, smokeTest: smokePlanned(p, d) },
     );
     const budgetLeft = s.waitBudgetMs - (now.getTime() - started);
     switch (action.kind) {
@@ -235,6 +230,10 @@ async function act(
       steps.push(`SageMaker CreateEndpointConfig ${a.config === 'shadow' ? rec.names.shadowConfig : rec.names.finalConfig}`);
       return rec;
     case 'create-endpoint':
+      if (smokePlanned(p, d) && !(await smokeRows(p, d, rec))) {
+        // Nothing to send: the test cannot run, so the candidate fails it before an endpoint is created for it.
+        return recordSmoke(skippedSmoke(p, rec, d.variantName, now()));
+      }
       await p.sagemaker.createEndpointConfig(finalConfigSpec(d, rec));
       steps.push(`SageMaker CreateEndpointConfig ${rec.names.finalConfig}`);
       await p.sagemaker.createEndpoint({
@@ -332,6 +331,9 @@ async function act(
       return save({ ...rec, aliasMoved: true });
   }
 }
+
+/** Whether candidates are smoke-tested: unless deploy.smokeTest.enabled is false; ports without a smoke port (core's unit tests) plan none, the commands always wire one. */
+const smokePlanned = (p: DeployPorts, d: DeployTarget) => (d.smokeTest?.enabled ?? true) && p.smoke !== undefined;
 
 /** The example rows of the candidate, or undefined when there are none (or no smoke port). */
 const smokeRows = async (p: DeployPorts, d: DeployTarget, rec: DeploymentRecord) => p.smoke?.example(rec.candidate, d.smokeTest?.rows ?? 5);

@@ -400,6 +400,20 @@ describe('promote over fakes', () => {
     expect(w.registry.aliases.get('production')).toBe('1');
   });
 
+  it('a first deployment without example rows fails its smoke test before an endpoint is created for it', async () => {
+    const w = world();
+    const d = deployConfig();
+    w.ports.smoke = { ...smokePort({}), example: async () => undefined };
+    const r = await runPromote(w.ports, settings(d), { registeredModel: 'churn', version: '1' });
+    expect(r.outcome).toBe('rolled-back');
+    expect(r.deployment!.smoke).toMatchObject({ skipped: true, passed: false, reason: expect.stringMatching(/input_example/) });
+    expect(await w.sm.describeEndpoint('churn')).toBeUndefined();
+    const ops = w.sm.calls.map((c) => c.op);
+    expect(ops).not.toContain('CreateEndpoint');
+    expect(ops).not.toContain('DeleteEndpoint');
+    expect(w.registry.aliases.get('production')).toBeUndefined();
+  });
+
   it('a second candidate while one is in progress is refused as a check (exit 1), not as a held lock (exit 4)', async () => {
     const w = world();
     const d = deployConfig();
