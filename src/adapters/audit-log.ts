@@ -11,17 +11,21 @@ import { ExternalError } from '../core/errors.js';
 import {
   anchorIn,
   auditKey,
+  deployedModels,
+  registryClaims,
   sealRecord,
   seqOfKey,
   verifyTrail,
+  type AnchorClaim,
   type AuditAnchor,
   type AuditRecord,
   type StoredKey,
+  type VersionRef,
 } from '../core/audit.js';
 import type { DeployTarget } from '../core/deploy-target.js';
 import { deploymentStore } from '../core/deployment-store.js';
 import { joinKey, parseS3Uri, type ObjectStore, type Retention, type S3Location } from './s3-store.js';
-import type { AuditLog } from '../core/ports.js';
+import type { AuditLog, RegistryPort } from '../core/ports.js';
 export type { AuditLog } from '../core/ports.js';
 
 export interface AuditLogOptions {
@@ -160,18 +164,25 @@ export function openAuditLog(o: AuditLogOptions): AuditLog {
           k.newest = { record: undefined };
         }
       }
-      return verifyTrail(stored, { retention: { mode, days: o.retentionDays }, anchors });
+      const records = stored.flatMap((k) => (k.newest?.record ? [k.newest.record] : []));
+      const claims = typeof anchors === 'function' ? await anchors(records) : anchors;
+      return verifyTrail(stored, { retention: { mode, days: o.retentionDays }, anchors: claims });
     },
   };
 }
 
 /**
- * The chain heads the endpoint's deployment records quote (`auditHead`, written by promote with
- * every save): the anchors `audit verify` checks the chain against.
+ * What the endpoint's deployment records quote: the chain head each holds (`auditHead`, written
+ * by promote with every save), the anchors `audit verify` checks the chain against, and the
+ * registered models they deployed (whose versions verify reads from MLflow).
  */
-export async function deploymentAnchors(store: ObjectStore, deploy: Pick<DeployTarget, 'state' | 'endpointName'>): Promise<AuditAnchor[]> {
+export async function deploymentAnchors(
+  store: ObjectStore,
+  deploy: Pick<DeployTarget, 'state' | 'endpointName'>,
+): Promise<{ anchors: AuditAnchor[]; models: string[] }> {
   const { bucket } = parseS3Uri(deploy.state.uri);
   const anchors: AuditAnchor[] = [];
+  const models = new Set<string>();
   for (const key of await deploymentStore(store, deploy).list()) {
     let value: unknown;
     try {
@@ -183,6 +194,30 @@ export async function deploymentAnchors(store: ObjectStore, deploy: Pick<DeployT
     }
     const a = anchorIn(value, `s3://${bucket}/${key}`);
     if (a) anchors.push(a);
+    const c = value && typeof value === 'object' ? (value as { candidate?: unknown }).candidate : undefined;
+    const name = c && typeof c === 'object' ? (c as Record<string, unknown>).registeredModel : undefined;
+    if (typeof name === 'string') models.add(name);
   }
-  return anchors;
+  return { anchors, models: [...models] };
+}
+
+/**
+ * The MLflow anchors, gathered once the chain is read: every version of the registered models
+ * given (the configured one, those the deployment records name) and of those the chain names is
+ * read with its tags; a version carrying the endpoint's head tag is an anchor, a version the
+ * chain deployed with the tag but that lacks it an absent one. Errors (MLflow unreachable)
+ * propagate: verify fails closed.
+ */
+export function registryAnchors(
+  registry: Pick<RegistryPort, 'versionTags'>,
+  endpoint: string,
+  models: string[],
+): (records: AuditRecord[]) => Promise<AnchorClaim[]> {
+  return async (records) => {
+    const versions: (VersionRef & { tags: Record<string, string> })[] = [];
+    for (const name of new Set([...models, ...deployedModels(records)])) {
+      for (const v of await registry.versionTags(name)) versions.push({ registeredModel: name, version: v.version, tags: v.tags });
+    }
+    return registryClaims(endpoint, versions, records);
+  };
 }

@@ -951,6 +951,29 @@ export class MlflowClient {
     }
   }
 
+  /** Sets (or replaces) a tag on a model version (POST model-versions/set-tag). */
+  async setModelVersionTag(name: string, version: string, key: string, value: string): Promise<void> {
+    await this.request('POST', 'model-versions/set-tag', { body: { name, version: String(version), key, value } });
+  }
+
+  /** Every version of a registered model, tags included (GET model-versions/search, page by page); empty when there is none. */
+  async searchModelVersions(name: string): Promise<ModelVersion[]> {
+    const out: ModelVersion[] = [];
+    let pageToken: string | undefined;
+    do {
+      const r = await this.request<{ model_versions?: Record<string, unknown>[]; next_page_token?: string }>(
+        'GET',
+        'model-versions/search',
+        {
+          params: { filter: `name='${name.replace(/'/g, "\\'")}'`, max_results: 1000, page_token: pageToken },
+        },
+      );
+      out.push(...(r.model_versions ?? []).map(parseModelVersion));
+      pageToken = r.next_page_token || undefined;
+    } while (pageToken);
+    return out;
+  }
+
   /** Latest version per legacy stage (deprecated in MLflow; kept for stage-based baselines). */
   async getLatestVersions(name: string, stages?: string[]): Promise<ModelVersion[]> {
     try {

@@ -4,7 +4,14 @@
  */
 import { trainingOutputPath } from '../config/derived.js';
 import type { Config } from '../config/schema.js';
-import { accountClients, callerIdentity, observeAccount, type AccountClients, type CallerIdentity } from '../adapters/account.js';
+import {
+  accountClients,
+  callerIdentity,
+  executeCall,
+  observeAccount,
+  type AccountClients,
+  type CallerIdentity,
+} from '../adapters/account.js';
 import { awsSettings } from '../adapters/aws.js';
 import { accountNeeds, planBootstrap, type AccountNeeds, type PlannedResource } from '../core/bootstrap-plan.js';
 
@@ -63,4 +70,25 @@ export async function inspectAccount(
     clients.destroy();
     throw e;
   }
+}
+
+/**
+ * The bucket part of the bootstrap plan, applied: creates the buckets the config needs that are
+ * missing (the audit one with Object Lock and its default retention) and adds what only
+ * strengthens an existing one; what differs is left for `mlops bootstrap` and `doctor` to report.
+ * `sandbox up` runs it against moto. Returns the names of the buckets created.
+ */
+export async function applyBucketPlan(config: Config, env: Record<string, string | undefined>, signal?: AbortSignal): Promise<string[]> {
+  const { clients, plan } = await inspectAccount(config, env, { createEcr: false, signal });
+  const created: string[] = [];
+  try {
+    for (const r of plan) {
+      if (r.kind !== 'bucket' || (r.status !== 'create' && r.status !== 'update')) continue;
+      for (const call of r.calls) await executeCall(clients, call);
+      if (r.status === 'create') created.push(r.name);
+    }
+  } finally {
+    clients.destroy();
+  }
+  return created;
 }

@@ -95,6 +95,8 @@ export function registryOver(mlflow: MlflowClient): RegistryPort {
     },
     setAlias: (name, alias, version) => mlflow.setRegisteredModelAlias(name, alias, version),
     deleteAlias: (name, alias) => mlflow.deleteRegisteredModelAlias(name, alias),
+    setVersionTag: (name, version, key, value) => mlflow.setModelVersionTag(name, version, key, value),
+    versionTags: async (name) => (await mlflow.searchModelVersions(name)).map((v) => ({ version: v.version, tags: v.tags })),
   };
 }
 

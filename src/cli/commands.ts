@@ -409,7 +409,13 @@ export const COMMANDS = [
         name: 'verify',
         summary: "Check every stored version of the endpoint's audit chain, its retention and its anchors; exit 1 on any problem",
         examples: ['mlops audit verify', 'mlops audit verify --endpoint churn-prod --json'],
-        options: [{ flags: '--endpoint <name>', description: 'endpoint whose chain to verify (default: deploy.endpointName)' }],
+        options: [
+          { flags: '--endpoint <name>', description: 'endpoint whose chain to verify (default: deploy.endpointName)' },
+          {
+            flags: '--no-mlflow-anchors',
+            description: 'skip the heads quoted on the MLflow model versions (without it, an unreachable MLflow is exit 3)',
+          },
+        ],
       },
     ],
   },

@@ -253,7 +253,8 @@ async function dryRun(ctx: CommandContext, w: Wiring, named: Named | undefined, 
       putMetricData: async () => {},
       getMetricStatistics: (q) => w.metrics.getMetricStatistics(q),
     },
-    registry: { ...real.registry, setAlias: async () => {}, deleteAlias: async () => {} },
+    // Nothing is written to MLflow either: the plan's audit chain (and so its head) is in memory.
+    registry: { ...real.registry, setAlias: async () => {}, deleteAlias: async () => {}, setVersionTag: async () => {} },
     packager: { package: async () => {} },
     // The plan lists the smoke test's calls; it does not send them (the candidate is not deployed).
     smoke: {

@@ -10,7 +10,7 @@ import path from 'node:path';
 import type { CommandContext, CommandResult, CommandRun } from '../cli/context.js';
 import { MlopsError, UserError } from '../core/errors.js';
 import type { Config } from '../config/schema.js';
-import type { SandboxState } from '../sandbox/local-stack.js';
+import type { SandboxState, StackUrls } from '../sandbox/local-stack.js';
 import { mlopsInvocation } from '../sandbox/invocation.js';
 import { progressReporter } from '../adapters/progress.js';
 
@@ -56,11 +56,17 @@ function describe(state: SandboxState): string[] {
   ];
 }
 
-/** Creates the S3 buckets the config's deploy section names (audit bucket with Object Lock). */
-async function buckets(ctx: CommandContext, p: Project, motoUrl: string): Promise<string[]> {
+/**
+ * Creates in moto the S3 buckets the config names, as `mlops bootstrap` would in AWS (one plan:
+ * the audit bucket with Object Lock and its default retention). Every call goes to the stack,
+ * whatever endpoints the config or the environment name.
+ */
+async function buckets(ctx: CommandContext, p: Project, urls: StackUrls): Promise<string[]> {
   if (!p.config?.deploy) return [];
-  const { bucketsOf, ensureBuckets } = await import('../sandbox/local-stack.js');
-  const created = await ensureBuckets(motoUrl, bucketsOf(p.config.deploy));
+  const [{ applyBucketPlan }, { stackEnv }] = await Promise.all([import('../app/account.js'), import('../sandbox/local-stack.js')]);
+  const endpoints = { s3: urls.moto, iam: urls.moto, sts: urls.moto, ecr: urls.moto };
+  const local = { ...p.config, aws: { ...p.config.aws, endpoints: { ...p.config.aws.endpoints, ...endpoints } } };
+  const created = await applyBucketPlan(local, { ...ctx.env, ...stackEnv(urls) }, ctx.signal);
   if (created.length) ctx.io.info(`created S3 bucket(s) in moto: ${created.join(', ')}`);
   return created;
 }
@@ -75,7 +81,7 @@ export const up: CommandRun<'sandbox up'> = async (ctx, _args, opts) => {
   if (existing) {
     const probes = await stack.probeSandbox(existing);
     if (probes.every((x) => x.answers)) {
-      const created = await buckets(ctx, p, existing.urls.moto);
+      const created = await buckets(ctx, p, existing.urls);
       ctx.io.info('the sandbox is already up');
       return {
         data: { alreadyUp: true, ...existing, bucketsCreated: created },
@@ -129,7 +135,7 @@ export const up: CommandRun<'sandbox up'> = async (ctx, _args, opts) => {
   const state = stack.writeSandboxState(p.dir, started, { venv: venv.dir, timeScale });
   let created: string[] = [];
   try {
-    created = await buckets(ctx, p, state.urls.moto);
+    created = await buckets(ctx, p, state.urls);
   } catch (err) {
     ctx.io.warn(`could not create the config's buckets in moto: ${(err as Error).message}`);
   }

@@ -3,7 +3,7 @@
  * Pure: the hasher is injected (the default uses Web Crypto, which Node and browsers both have).
  */
 
-export type AuditKind = 'gate' | 'stage' | 'rollback' | 'drift' | 'lock' | 'cleanup';
+export type AuditKind = 'gate' | 'stage' | 'rollback' | 'drift' | 'lock' | 'cleanup' | 'anchor';
 
 /** What a caller appends; the chain fields are added by `sealRecord`. */
 export interface AuditEvent {
@@ -112,9 +112,123 @@ export interface AuditHead {
   hash: string;
 }
 
-/** A head quoted outside the chain, and where it was found (a deployment record's URI). */
+/** A head quoted outside the chain, and where it was found (a deployment record's URI, a model version's). */
 export interface AuditAnchor extends AuditHead {
   source: string;
+}
+
+/** A place that should quote the head but does not (a deployed model version without its tag): reported as anchor-missing. */
+export interface AbsentAnchor {
+  source: string;
+  /** Why it counts as missing, for the report. */
+  absent: string;
+}
+
+export type AnchorClaim = AuditAnchor | AbsentAnchor;
+
+/** Where anchors were found: the deployment records in the state bucket, or the MLflow model versions. */
+export type AnchorOrigin = 'deployment-record' | 'mlflow';
+
+/** The origin of an anchor, from its source (`mlflow:models:/...` or `s3://...`). */
+export function anchorOrigin(source: string): AnchorOrigin {
+  return source.startsWith('mlflow:') ? 'mlflow' : 'deployment-record';
+}
+
+/**
+ * The MLflow model version tag that quotes an endpoint's chain head. The endpoint is in the key
+ * because each endpoint has its own chain and one version may be deployed to several; the value
+ * is `<seq>:<sha256 hex>` of the last record appended (e.g. `42:9f86d0...`).
+ */
+export function auditHeadTagKey(endpoint: string): string {
+  return `mlops.audit.head.${endpoint}`;
+}
+
+/** The tag value quoting a head: `<seq>:<hash>`. */
+export function auditHeadTagValue(head: AuditHead): string {
+  return `${head.seq}:${head.hash}`;
+}
+
+/** The source name of a model version's anchor, as verify reports it. */
+export function modelVersionSource(registeredModel: string, version: string): string {
+  return `mlflow:models:/${registeredModel}/${version}`;
+}
+
+/** A model version as the trail and the deployment records name it. */
+export interface VersionRef {
+  registeredModel: string;
+  version: string;
+}
+
+/**
+ * The model versions the chain says were deployed to the endpoint with their head tag: the
+ * candidate of each deployment.started that names the tag (`details.headTag`, written since
+ * promote anchors on MLflow; older deployments name none and are not expected to carry one).
+ */
+export function taggedDeployments(records: AuditRecord[], endpoint: string): VersionRef[] {
+  const out: VersionRef[] = [];
+  for (const r of records) {
+    if (r.action !== 'deployment.started' || r.details?.headTag !== auditHeadTagKey(endpoint)) continue;
+    const c = r.details.candidate;
+    if (!c || typeof c !== 'object') continue;
+    const { registeredModel, version } = c as Record<string, unknown>;
+    if (typeof registeredModel === 'string' && typeof version === 'string') out.push({ registeredModel, version });
+  }
+  return out;
+}
+
+/** The registered models the chain names as deployment candidates. */
+export function deployedModels(records: AuditRecord[]): string[] {
+  const out = new Set<string>();
+  for (const r of records) {
+    const c = r.action === 'deployment.started' ? r.details?.candidate : undefined;
+    const name = c && typeof c === 'object' ? (c as Record<string, unknown>).registeredModel : undefined;
+    if (typeof name === 'string') out.add(name);
+  }
+  return [...out];
+}
+
+/**
+ * The MLflow anchors of an endpoint's chain: every model version that carries the endpoint's
+ * head tag quotes a head; every version the chain says was deployed with the tag
+ * (taggedDeployments) but carries none is an absent anchor, with promote's own note when it
+ * recorded that it could not write it (anchor.failed).
+ */
+export function registryClaims(
+  endpoint: string,
+  versions: (VersionRef & { tags: Record<string, string> })[],
+  records: AuditRecord[],
+): AnchorClaim[] {
+  const deployed = taggedDeployments(records, endpoint);
+  const key = auditHeadTagKey(endpoint);
+  const claims: AnchorClaim[] = [];
+  const id = (v: VersionRef) => `${v.registeredModel}\n${v.version}`;
+  const tagged = new Set<string>();
+  for (const v of versions) {
+    const value = v.tags[key];
+    if (value === undefined) continue;
+    tagged.add(id(v));
+    const source = modelVersionSource(v.registeredModel, v.version);
+    const m = /^(\d{1,15}):([0-9a-f]{64})$/.exec(value);
+    if (m && Number(m[1]) >= 1) claims.push({ source, seq: Number(m[1]), hash: m[2] });
+    else claims.push({ source, absent: `its tag ${key} holds ${JSON.stringify(value.slice(0, 80))}, not <seq>:<sha256 hex>` });
+  }
+  const known = new Set(versions.map(id));
+  const seen = new Set<string>();
+  for (const v of deployed) {
+    if (tagged.has(id(v)) || seen.has(id(v))) continue;
+    seen.add(id(v));
+    const failed = records.find(
+      (r) => r.action === 'anchor.failed' && r.details?.registeredModel === v.registeredModel && r.details?.version === v.version,
+    );
+    const why = failed ? `; promote recorded that it could not write it (record #${failed.seq}: ${String(failed.details?.reason)})` : '';
+    claims.push({
+      source: modelVersionSource(v.registeredModel, v.version),
+      absent: known.has(id(v))
+        ? `was deployed to ${endpoint} but carries no ${key} tag${why}`
+        : `was deployed to ${endpoint} but no longer exists in MLflow${why}`,
+    });
+  }
+  return claims;
 }
 
 /** The head a stored object quotes in its `auditHead` field, if it holds a well-formed one. */
@@ -134,6 +248,8 @@ export interface ChainReport {
   head?: AuditHead;
   /** How many anchors (heads quoted outside the chain) were checked. */
   anchors?: number;
+  /** The anchors checked, by where they were found. */
+  anchorsBySource?: Record<AnchorOrigin, number>;
   problems: ChainProblem[];
 }
 
@@ -227,7 +343,7 @@ const RETENTION_SLACK_MS = 1000;
  */
 export async function verifyTrail(
   keys: StoredKey[],
-  opts: { retention?: RetentionPolicy; anchors?: AuditAnchor[] } = {},
+  opts: { retention?: RetentionPolicy; anchors?: AnchorClaim[] } = {},
   hasher: Hasher = sha256Hex,
 ): Promise<ChainReport> {
   const problems: ChainProblem[] = [];
@@ -281,7 +397,13 @@ export async function verifyTrail(
     const seq = seqOfKey(w.key);
     if (seq !== undefined && w.record) bySeq.set(seq, w.record);
   }
+  const anchorsBySource: Record<AnchorOrigin, number> = { 'deployment-record': 0, mlflow: 0 };
   for (const a of opts.anchors ?? []) {
+    anchorsBySource[anchorOrigin(a.source)]++;
+    if ('absent' in a) {
+      problems.push({ kind: 'anchor-missing', message: `${a.source} ${a.absent}` });
+      continue;
+    }
     const r = bySeq.get(a.seq);
     // The hash of the content, not the stored `hash` field: an edit that kept the field must not match.
     const { hash: _stored, ...body } = r ?? { hash: '' };
@@ -300,5 +422,12 @@ export async function verifyTrail(
       });
     }
   }
-  return { ok: problems.length === 0, records: chain.records, head: chain.head, anchors: opts.anchors?.length ?? 0, problems };
+  return {
+    ok: problems.length === 0,
+    records: chain.records,
+    head: chain.head,
+    anchors: opts.anchors?.length ?? 0,
+    anchorsBySource,
+    problems,
+  };
 }

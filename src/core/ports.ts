@@ -4,7 +4,7 @@
  * depends only on these types, never on an adapter.
  */
 import type { EndpointView, ModelRef } from './deployment.js';
-import type { AuditAnchor, AuditEvent, AuditHead, AuditRecord, ChainReport } from './audit.js';
+import type { AnchorClaim, AuditEvent, AuditHead, AuditRecord, ChainReport } from './audit.js';
 import type { CapturedPair } from './bake.js';
 import type { SmokeAnswer, SmokeRequest } from './smoke.js';
 import type { LiveSummary } from './drift/evaluate.js';
@@ -264,9 +264,10 @@ export interface AuditLog {
   tail(n: number): Promise<AuditRecord[]>;
   /**
    * Walks every stored version of the chain: continuity, deletions, overwrites, retention, and
-   * the anchors given (heads quoted elsewhere). Throws an ExternalError on a bucket without versioning.
+   * the anchors given (heads quoted elsewhere), or gathered by a function of the records read
+   * (the model versions they name). Throws an ExternalError on a bucket without versioning.
    */
-  verify(anchors?: AuditAnchor[]): Promise<ChainReport>;
+  verify(anchors?: AnchorClaim[] | ((records: AuditRecord[]) => Promise<AnchorClaim[]>)): Promise<ChainReport>;
   location: S3Location;
 }
 
@@ -278,6 +279,10 @@ export interface RegistryPort {
   getAlias(name: string, alias: string): Promise<string | undefined>;
   setAlias(name: string, alias: string, version: string): Promise<void>;
   deleteAlias(name: string, alias: string): Promise<void>;
+  /** Sets a tag on a model version (promote quotes the audit chain's head there). */
+  setVersionTag(name: string, version: string, key: string, value: string): Promise<void>;
+  /** Every version of a registered model with its tags; empty when there is no such model. */
+  versionTags(name: string): Promise<{ version: string; tags: Record<string, string> }[]>;
 }
 
 /** Packages a model version as model.tar.gz (MLmodel at the root) at an s3:// URI. */

@@ -27,6 +27,7 @@ import {
   tags,
 } from './sagemaker-requests.js';
 import { excerpt, judgeSmoke, type SmokeOutcome } from './smoke.js';
+import { auditHeadTagKey, auditHeadTagValue } from './audit.js';
 
 export type Outcome = 'advanced' | 'waiting' | 'nothing' | 'done' | 'rolled-back' | 'failed';
 
@@ -43,6 +44,7 @@ export async function runPromote(p: DeployPorts, s: DeploySettings, candidate: M
   const d = s.deploy;
   const states = deploymentStore(p.store, d);
   const steps: string[] = [];
+  const anchor = registryAnchor(p, s);
   let rec = await states.current();
 
   if (rec && !isTerminal(rec.stage) && rec.candidate.version !== candidate.version)
@@ -52,6 +54,7 @@ export async function runPromote(p: DeployPorts, s: DeploySettings, candidate: M
   }
   if (!rec || (isTerminal(rec.stage) && !(rec.stage === 'done' && rec.candidate.version === candidate.version))) {
     rec = await startDeployment(p, s, candidate, states, steps);
+    await anchor(rec);
   }
 
   let advanced = false;
@@ -94,6 +97,7 @@ export async function runPromote(p: DeployPorts, s: DeploySettings, candidate: M
           actor: s.actor,
           details: { reason: action.reason, ...(rec.updateAttempts && { updateAttempts: rec.updateAttempts }) },
         });
+        await anchor(rec);
         if (action.check) {
           throw new CheckFailedError('DEPLOYMENT_FAILED', `deployment ${rec.id} failed: ${action.reason}`, {
             hint: 'The previous model keeps serving. Check why SageMaker rejects the candidate (the endpoint events and logs), then promote again.',
@@ -107,6 +111,7 @@ export async function runPromote(p: DeployPorts, s: DeploySettings, candidate: M
       default:
         acts++;
         rec = await act(p, s, rec, action, steps, states);
+        await anchor(rec);
         advanced = true;
         if (rec.stage === 'rolled-back') {
           return { outcome: 'rolled-back', deployment: rec, steps };
@@ -114,6 +119,45 @@ export async function runPromote(p: DeployPorts, s: DeploySettings, candidate: M
     }
   }
   return { outcome: advanced ? 'advanced' : 'waiting', deployment: rec, steps };
+}
+
+/**
+ * Quotes the audit chain's head on the deployed model version (the MLflow tag
+ * `mlops.audit.head.<endpoint>` = `<seq>:<hash>`) after each step that appended to the chain: an
+ * anchor outside both buckets, so rewriting the trail and the deployment records together is
+ * still detected by `audit verify`. A failed write never fails the deployment: it is said once
+ * and recorded in the trail (anchor.failed); this run then stops trying (MLflow is likely down)
+ * and verify reports the version's anchor missing until a later run writes it.
+ */
+export function registryAnchor(p: DeployPorts, s: Pick<DeploySettings, 'deploy' | 'actor'>): (rec: DeploymentRecord) => Promise<void> {
+  const key = auditHeadTagKey(s.deploy.endpointName);
+  let written: string | undefined;
+  let failed = false;
+  return async (rec) => {
+    const head = p.audit.head();
+    if (!head || failed || p.signal?.aborted) return;
+    const value = auditHeadTagValue(head);
+    if (value === written) return;
+    const { registeredModel, version } = rec.candidate;
+    try {
+      await p.registry.setVersionTag(registeredModel, version, key, value);
+      written = value;
+    } catch (e) {
+      if (p.signal?.aborted) return;
+      failed = true;
+      const reason = e instanceof Error ? e.message : String(e);
+      p.log(
+        `warning: could not tag ${registeredModel} v${version} with the audit chain's head (${key}): ${reason}; the deployment goes on, and \`mlops audit verify\` will report this version's MLflow anchor missing until a later promote or rollback writes it`,
+      );
+      await p.audit.append({
+        kind: 'anchor',
+        action: 'anchor.failed',
+        deploymentId: rec.id,
+        actor: s.actor,
+        details: { registeredModel, version, tag: key, head, reason },
+      });
+    }
+  };
 }
 
 async function startDeployment(
@@ -174,7 +218,8 @@ async function startDeployment(
     action: 'deployment.started',
     deploymentId: rec.id,
     actor: s.actor,
-    details: { candidate, previous: rec.previous ?? null, record: states.uri(rec.id) },
+    // headTag: this deployment quotes the chain's head on the candidate version; verify expects the tag.
+    details: { candidate, previous: rec.previous ?? null, record: states.uri(rec.id), headTag: auditHeadTagKey(d.endpointName) },
   });
   return rec;
 }

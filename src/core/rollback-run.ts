@@ -7,7 +7,7 @@ import type { DeploySettings } from './deploy-target.js';
 import type { DeployPorts } from './ports.js';
 import { advance, decideRollback, type DeploymentRecord } from './deployment.js';
 import { deploymentStore } from './deployment-store.js';
-import type { RunResult } from './promote-run.js';
+import { registryAnchor, type RunResult } from './promote-run.js';
 import { warmVariantName } from './sagemaker-requests.js';
 import { endpointWait } from './wait-event.js';
 
@@ -20,6 +20,7 @@ export async function runRollback(p: DeployPorts, s: DeploySettings, reason: str
   const states = deploymentStore(p.store, d);
   const steps: string[] = [];
   const alias = s.alias;
+  const anchor = registryAnchor(p, s);
   let rec = await states.current();
   if (!rec)
     throw new UserError('NO_DEPLOYMENT', `no deployment of ${d.endpointName} is recorded in ${d.state.uri}`, {
@@ -59,6 +60,7 @@ export async function runRollback(p: DeployPorts, s: DeploySettings, reason: str
         return { outcome: 'nothing', deployment: rec, steps };
       case 'wait-endpoint':
         if (p.clock.now().getTime() - started > s.waitBudgetMs) {
+          await anchor(rec);
           return { outcome: 'waiting', deployment: rec, steps, waitingFor: `endpoint is ${a.status}` };
         }
         p.progress?.waiting(endpointWait(d, rec, a.status, 'rollback'));
@@ -113,9 +115,11 @@ export async function runRollback(p: DeployPorts, s: DeploySettings, reason: str
           actor: s.actor,
           details: { from, reason, steps, ...(from === 'package' ? { abandoned: 'ended before it touched the endpoint' } : {}) },
         });
+        await anchor(rec);
         return { outcome: 'rolled-back', deployment: rec, steps };
       }
     }
   }
+  await anchor(rec);
   return { outcome: 'waiting', deployment: rec, steps };
 }

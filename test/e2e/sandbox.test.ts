@@ -1,7 +1,8 @@
 /**
  * `mlops sandbox up|env|status|down` in a project made by `mlops init`: the servers outlive the
  * command (detached), `up` again says so, `env` points mlops at them (status and audit verify
- * reach the emulator and moto through AWS_ENDPOINT_URL_* alone), `down` stops every process.
+ * reach the emulator and moto through AWS_ENDPOINT_URL_* alone; the buckets are bootstrap's, so
+ * bootstrap has nothing to add to them), `down` stops every process.
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -69,6 +70,18 @@ describe.sequential('mlops sandbox', () => {
     const audit = await runCli(['audit', 'verify', '--json'], { cwd: dir, env: withEnv });
     expect(audit.code, audit.stderr).toBe(0);
     expect(audit.json()).toMatchObject({ ok: true, records: 0 });
+    // up made the buckets from bootstrap's own plan: bootstrap finds nothing to add to them.
+    const boot = await runCli(['bootstrap', '--dry-run', '--json'], { cwd: dir, env: withEnv });
+    const buckets = boot
+      .json<{ resources: { kind: string; name: string; status: string }[] }>()
+      .resources.filter((r) => r.kind === 'bucket');
+    expect(
+      buckets.map((b) => [b.name, b.status]),
+      boot.stdout,
+    ).toEqual([
+      ['sbx-mlops', 'exists'],
+      ['sbx-mlops-audit', 'exists'],
+    ]);
   }, 60_000);
 
   it('status reports each server answering', async () => {

@@ -8,7 +8,9 @@
  * Both are what moto (and S3) allow, so the tests do both and check that `verify` reports them
  * and that an append never takes a deleted key. A versioned bucket without Object Lock shows what
  * an attacker with write access can do there (remove versions for good, rewrite the tail with
- * recomputed hashes) being caught by the head anchored in a deployment record.
+ * recomputed hashes) being caught by the head anchored in a deployment record, and, when the
+ * attacker rewrites the deployment records' anchors too, by the head tagged on the MLflow model
+ * version (the real MLflow server).
  */
 import {
   CreateBucketCommand,
@@ -20,9 +22,11 @@ import {
 } from '@aws-sdk/client-s3';
 import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
-import { deploymentAnchors, openAuditLog } from '../../src/adapters/audit-log.js';
+import { deploymentAnchors, openAuditLog, registryAnchors } from '../../src/adapters/audit-log.js';
+import { createMlflowClient } from '../../src/adapters/mlflow.js';
+import { registryOver } from '../../src/app/deploy.js';
 import { listVersionsAll, s3Store, type ObjectStore } from '../../src/adapters/s3-store.js';
-import { canonicalJson, sealRecord, sha256Hex, type AuditRecord } from '../../src/core/audit.js';
+import { auditHeadTagKey, auditHeadTagValue, canonicalJson, sealRecord, sha256Hex, type AuditRecord } from '../../src/core/audit.js';
 
 let client: S3Client;
 let store: ObjectStore;
@@ -166,7 +170,7 @@ describe('audit trail on moto', () => {
     await store.putJson(plain, 'state/ep5/deployments/d1.json', { id: 'd1', auditHead: { seq: 3, hash: heads[3].hash } });
     await store.putJson(plain, 'state/ep5/deployments/d2.json', { id: 'd2', auditHead: { seq: 5, hash: heads[5].hash } });
     const tampering = async () =>
-      (await log.verify(await deploymentAnchors(store, { state, endpointName: 'ep5' }))).problems.filter(
+      (await log.verify((await deploymentAnchors(store, { state, endpointName: 'ep5' })).anchors)).problems.filter(
         (p) => !p.kind.startsWith('retention'),
       );
     expect(await tampering()).toEqual([]);
@@ -203,6 +207,55 @@ describe('audit trail on moto', () => {
     expect((await tampering()).map((p) => [p.kind, p.seq])).toEqual([
       ['anchor-mismatch', 3],
       ['anchor-missing', 5],
+    ]);
+  });
+
+  it("a tail rewritten together with the deployment records' anchors is caught by the head tagged on the MLflow model version", async () => {
+    const log = unlockedLog(plain, 'ep8');
+    const model = `audit-model-${randomUUID().slice(0, 8)}`;
+    const mlflow = await createMlflowClient({ trackingUri: inject('mlflowUrl'), retries: 0 });
+    const registry = registryOver(mlflow);
+    await mlflow.createRegisteredModel(model);
+    await mlflow.createModelVersion({ name: model, source: `s3://${plain}/models/m` });
+    // promote deployed v1: the chain's start, a deployment record and the version's tag quote head #4.
+    for (const a of ['a', 'b', 'c']) await log.append(ev(a));
+    const head = await log.append({
+      ...ev('deployment.started'),
+      details: { candidate: { registeredModel: model, version: '1' }, headTag: auditHeadTagKey('ep8') },
+    });
+    const target = { state: { uri: `s3://${plain}/state` }, endpointName: 'ep8' };
+    const record = { id: 'd1', candidate: { registeredModel: model, version: '1' }, auditHead: { seq: head.seq, hash: head.hash } };
+    await store.putJson(plain, 'state/ep8/deployments/d1.json', record);
+    await registry.setVersionTag(model, '1', auditHeadTagKey('ep8'), auditHeadTagValue(head));
+    const tampering = async () => {
+      const s = await deploymentAnchors(store, target);
+      const report = await log.verify(async (records) => [
+        ...s.anchors,
+        ...(await registryAnchors(registry, 'ep8', [model, ...s.models])(records)),
+      ]);
+      return report.problems.filter((p) => !p.kind.startsWith('retention'));
+    };
+    expect(await tampering()).toEqual([]);
+
+    // The attacker with write access to both buckets removes records 3..4 for good, writes a
+    // consistent new tail from #3 on, and makes the deployment record quote the forged head.
+    let prev = (await store.getJson<AuditRecord>(plain, 'ep8/000000000002.json'))!.value;
+    for (const seq of [3, 4]) {
+      const key = `ep8/00000000000${seq}.json`;
+      for (const v of (await history(plain, key)).versions)
+        await client.send(new DeleteObjectCommand({ Bucket: plain, Key: key, VersionId: v }));
+      prev = await sealRecord({ ...ev(`forged ${seq}`), endpoint: 'ep8' }, prev, new Date());
+      await store.putJson(plain, key, prev);
+    }
+    await store.putJson(plain, 'state/ep8/deployments/d1.json', { ...record, auditHead: { seq: prev.seq, hash: prev.hash } });
+    const s3Only = await log.verify((await deploymentAnchors(store, target)).anchors);
+    expect(s3Only.problems.filter((p) => !p.kind.startsWith('retention'))).toEqual([]);
+    expect(await tampering()).toEqual([
+      expect.objectContaining({
+        kind: 'anchor-mismatch',
+        seq: 4,
+        message: expect.stringMatching(new RegExp(`^mlflow:models:/${model}/1 anchors record #4 with hash ${head.hash}`)),
+      }),
     ]);
   });
 

@@ -151,6 +151,21 @@ async function mlflowPost<T>(path: string, body: object): Promise<T> {
   return (await res.json()) as T;
 }
 
+/** The audit chain head promote quoted on a model version (its mlops.audit.head.<endpoint> tag). */
+async function headTag(version: string): Promise<string | undefined> {
+  const res = await fetch(`${inject('mlflowUrl')}/api/2.0/mlflow/model-versions/get?name=${MODEL}&version=${version}`);
+  const tags = ((await res.json()) as { model_version: { tags?: { key: string; value: string }[] } }).model_version.tags ?? [];
+  return tags.find((t) => t.key === `mlops.audit.head.${EP}`)?.value;
+}
+
+/** The chain's head as `audit verify` reads it, in the tag's format. */
+async function chainHead(): Promise<string> {
+  const v = await runCli(['audit', 'verify', '--json'], { cwd: dir, env });
+  expect(v.code, v.stderr).toBe(0);
+  const { seq, hash } = v.json().head as { seq: number; hash: string };
+  return `${seq}:${hash}`;
+}
+
 async function versionCount(): Promise<number> {
   const res = await fetch(`${inject('mlflowUrl')}/api/2.0/mlflow/model-versions/search?filter=${encodeURIComponent(`name='${MODEL}'`)}`);
   return (((await res.json()) as { model_versions?: unknown[] }).model_versions ?? []).length;
@@ -203,6 +218,8 @@ describe.sequential('promote on the emulator', () => {
     expect(r.json().steps.join('\n')).toMatch(/CreateEndpoint /);
     expect(r.json().steps.join('\n')).not.toMatch(/UpdateEndpoint/);
     expect(await alias()).toBe('1');
+    // The chain's head, quoted on the deployed version in MLflow (outside both buckets).
+    expect(await headTag('1')).toBe(await chainHead());
     const again = await promote('--model-version', '1', '--json');
     expect(again.json().outcome).toBe('nothing');
   }, 240_000);
@@ -266,6 +283,8 @@ describe.sequential('promote on the emulator', () => {
     expect(r.json().performed).toBe(true);
     expect(await endpointConfig()).toMatch(/-v1-final$/);
     expect(await alias()).toBe('1');
+    // The rollback's records are anchored on the version it rolled back.
+    expect(await headTag('2')).toBe(await chainHead());
   }, 240_000);
 
   it('a shadow that disagrees with production fails the bake, rolls back by itself, exits 1', async () => {
@@ -384,6 +403,7 @@ describe.sequential('promote on the emulator', () => {
 
   it('--dry-run prints the calls a new promotion would make, and changes nothing', async () => {
     const before = await endpointConfig();
+    const tag = await headTag('2');
     const r = await runCli(['promote', '--model-version', '2', '--dry-run'], { cwd: dir, env });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/1\. S3 PutObject .*state/);
@@ -391,12 +411,16 @@ describe.sequential('promote on the emulator', () => {
     expect(r.stdout).toMatch(/SageMaker CreateEndpointConfig .*-v2-shadow/);
     expect(r.stdout).toMatch(/SageMaker UpdateEndpoint .* -> .*-v2-shadow/);
     expect(await endpointConfig()).toBe(before);
+    // The plan's chain is in memory: its head is not quoted on the version.
+    expect(await headTag('2')).toBe(tag);
   }, 120_000);
 
   it('audit verify: the chain of everything above is intact; a forged record is detected', async () => {
     const ok = await runCli(['audit', 'verify', '--json'], { cwd: dir, env });
     expect(ok.code, ok.stderr).toBe(0);
     expect(ok.json().records).toBeGreaterThan(15);
+    // Every version deployed above carries its tag, and each was checked.
+    expect(ok.json()).toMatchObject({ mlflowAnchors: 'checked', anchorsBySource: { mlflow: 4 } });
     const key = `trail/${EP}/000000000003.json`;
     await s3.send(new PutObjectCommand({ Bucket: auditBucket, Key: key, Body: JSON.stringify({ forged: true }) }));
     const bad = await runCli(['audit', 'verify', '--json'], { cwd: dir, env });

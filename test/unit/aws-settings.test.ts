@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { awsSettings } from '../../src/adapters/aws.js';
-import { bucketsOf, stackEnv } from '../../src/sandbox/local-stack.js';
+import { stackEnv } from '../../src/sandbox/local-stack.js';
 import { configSchema } from '../../src/config/schema.js';
 
 const config = (endpoints: Record<string, string> = {}) => configSchema.parse({ aws: { endpoints } });
@@ -56,19 +56,5 @@ describe('awsSettings endpoints: config > AWS_ENDPOINT_URL_<SERVICE> > AWS_ENDPO
       },
       credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
     });
-  });
-});
-
-describe('bucketsOf', () => {
-  it('lists each bucket of the deploy section once, the audit bucket apart (Object Lock)', () => {
-    expect(
-      bucketsOf({
-        artifacts: 's3://b/models',
-        dataCapture: { destination: 's3://b/capture' },
-        state: { uri: 's3://s/deployments' },
-        lock: { uri: 's3://b/locks' },
-        audit: { uri: 's3://a/audit' },
-      }),
-    ).toEqual({ plain: ['b', 's'], objectLock: ['a'] });
   });
 });

@@ -21,7 +21,7 @@ describe('options derived from the command table', () => {
     expectTypeOf<OptionsOf<'compare'>['ifNoBaseline']>().toEqualTypeOf<'pass' | 'fail' | undefined>();
     expectTypeOf<OptionsOf<'init'>['ci']>().toEqualTypeOf<'github' | 'gitlab' | 'both' | 'none'>();
     expectTypeOf<OptionsOf<'doctor'>['timeout']>().toEqualTypeOf<string>();
-    expectTypeOf<OptionsOf<'audit verify'>>().toEqualTypeOf<{ endpoint?: string }>();
+    expectTypeOf<OptionsOf<'audit verify'>>().toEqualTypeOf<{ endpoint?: string; mlflowAnchors: boolean }>();
     expectTypeOf<OptionsOf<'status'>>().toEqualTypeOf<Record<never, never>>();
   });
 

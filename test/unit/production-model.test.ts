@@ -64,6 +64,12 @@ class Registry {
     this.aliases.delete(alias);
     return Promise.resolve();
   }
+  setVersionTag() {
+    return Promise.resolve();
+  }
+  versionTags() {
+    return Promise.resolve([]);
+  }
 }
 
 function fakes(registry: Registry): DeployPorts {

@@ -60,6 +60,8 @@ function fakes(busyPolls: number, clock: { t: number }): DeployPorts {
       getAlias: async () => undefined,
       setAlias: async () => {},
       deleteAlias: async () => {},
+      setVersionTag: async () => {},
+      versionTags: async () => [],
     },
     packager: {
       package: async (_c, dest) => {

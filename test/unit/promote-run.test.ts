@@ -49,6 +49,17 @@ class FakeRegistry implements RegistryPort {
   async deleteAlias(_n: string, alias: string) {
     this.aliases.delete(alias);
   }
+  /** Tags by "name/version", then key. */
+  tags = new Map<string, Record<string, string>>();
+  /** When set, setVersionTag fails with it (MLflow down). */
+  tagFailure?: Error;
+  async setVersionTag(name: string, version: string, key: string, value: string) {
+    if (this.tagFailure) throw this.tagFailure;
+    this.tags.set(`${name}/${version}`, { ...this.tags.get(`${name}/${version}`), [key]: value });
+  }
+  async versionTags(name: string) {
+    return [...this.tags].filter(([k]) => k.startsWith(`${name}/`)).map(([k, tags]) => ({ version: k.slice(name.length + 1), tags }));
+  }
 }
 
 interface World {
