@@ -30,8 +30,15 @@ const FLOAT_NAN = /^(?:[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN)$/;
 const FLOAT_EXP = /^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)[eE][-+]?[0-9]+$/;
 const FLOAT = /^[-+]?(?:\.[0-9]+|[0-9]+\.[0-9]*)$/;
 
-/** A character a config never needs and YAML treats specially: a control (tab included), a lone CR, another line break, a BOM. */
-const AWKWARD = /[^\P{Cc}\n\r]|[\u2028\u2029\ufeff]|\r(?!\n)/u;
+/**
+ * A character a config never needs and YAML treats specially: a control (tab included), a lone CR,
+ * another line break, a BOM, and every space but U+0020: YAML's white space is only space and tab,
+ * while JavaScript's trim and \s also take U+00A0 and the other Unicode spaces (`key:\u00a0v` is a
+ * string to YAML, not a key).
+ */
+const AWKWARD = /[^\P{Cc}\n\r]|[^\P{Zs} ]|[\u2028\u2029\ufeff]|\r(?!\n)/u;
+/** yaml refuses an implicit key whose text (quotes included) runs longer than 1024 characters; PLAIN_KEY stays well under. */
+const MAX_QUOTED_KEY = 1000;
 /** A plain key: no spaces, no indicator first, at most 1024 characters as YAML's implicit keys. */
 const PLAIN_KEY = /^([A-Za-z0-9_$./][^\s:#,[\]{}'"]{0,1000})(:(?: +|$))/;
 
@@ -147,7 +154,7 @@ function splitKey(text: string): { key: string; rest: string } {
     after = plain[0].length;
   } else if (text.startsWith('"') || text.startsWith("'")) {
     const q = quoted(text, 0);
-    if (!/^:(?: |$)/.test(text.slice(q.end))) unsure();
+    if (q.end > MAX_QUOTED_KEY || !/^:(?: |$)/.test(text.slice(q.end))) unsure();
     key = q.value;
     after = q.end + 1;
   } else return unsure();
@@ -351,5 +358,7 @@ export function fastYamlText(value: unknown): string | undefined {
   };
   const top = scalarText(value);
   if (top !== undefined) return typeof value === 'object' ? `${top}\n` : undefined;
-  return write(value, '', '') ? `${lines.join('\n')}\n` : undefined;
+  // yaml folds a plain string past its line width (80): after a long key it starts the string on the
+  // next line. Within 80 columns on every line it never does, and a key over 1024 (written `? key`) cannot fit.
+  return write(value, '', '') && lines.every((l) => l.length <= 80) ? `${lines.join('\n')}\n` : undefined;
 }
