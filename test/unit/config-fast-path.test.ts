@@ -12,11 +12,13 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parseDocument, stringify } from 'yaml';
+import * as z from 'zod';
 import CONFIG_PLAN from '../../src/config/config-plan.json' with { type: 'json' };
 import { fastValidate, type PlanNode } from '../../src/config/fast-validate.js';
 import { fastYaml, fastYamlText } from '../../src/config/fast-yaml.js';
 import { fastConfigText } from '../../src/config/load.js';
 import { parseConfigText } from '../../src/config/parse.js';
+import { configPlan } from '../../src/config/plan.js';
 import { configSchema } from '../../src/config/schema.js';
 import { redactObject } from '../../src/core/redact.js';
 import { renderTemplate } from '../../src/core/template.js';
@@ -382,6 +384,20 @@ describe('the config fast path agrees with yaml and zod', () => {
     // Both paths get plenty: clean valid configs, and texts the fast path must leave to yaml and zod.
     expect(tally.fast).toBeGreaterThan(GENERATED / 10);
     expect(tally.slow).toBeGreaterThan(GENERATED / 10);
+  });
+
+  it('on a union whose first alternative the plan cannot decide: it does not answer with a later one', () => {
+    // zod takes the first alternative that accepts: here the URL one, which trims the value.
+    const schemas = [z.union([z.string().url(), z.string()]), z.union([z.string().transform((s) => s.length), z.string()])];
+    for (const schema of schemas) {
+      const plan = configPlan(schema);
+      for (const value of [' http://x.example ', 'http://x.example', 'x', 1]) {
+        const fast = fastValidate(plan, value);
+        const zod = schema.safeParse(value);
+        if (fast) expect(fast.value, JSON.stringify(value)).toStrictEqual(zod.data);
+      }
+    }
+    expect(fastValidate(configPlan(schemas[0]), 'http://x.example')).toEqual({ value: 'http://x.example' });
   });
 
   it('can fail: a plan with one rule broken disagrees with zod on some of these inputs', () => {
