@@ -312,8 +312,11 @@ function quoted(text: string, start: number): { value: string; end: number } {
   }
 }
 
-/** A string yaml writes as it is (plain): no space or indicator, and not read back as another type. */
-const PLAIN_OUT = /^[A-Za-z0-9_./][A-Za-z0-9_./:@+=-]*$/;
+/**
+ * A string yaml writes as it is (plain): no space or indicator, and not read back as another type;
+ * not `...` first either, a document end marker at the start of a line (yaml quotes such a top-level key).
+ */
+const PLAIN_OUT = /^(?!\.\.\.)[A-Za-z0-9_./][A-Za-z0-9_./:@+=-]*$/;
 
 /**
  * The YAML text yaml's stringify writes for a plain value (mappings, lists, plain strings, finite
@@ -322,17 +325,22 @@ const PLAIN_OUT = /^[A-Za-z0-9_./][A-Za-z0-9_./:@+=-]*$/;
  */
 export function fastYamlText(value: unknown): string | undefined {
   const lines: string[] = [];
+  // yaml writes an object it meets twice as an anchor and an alias (&a1, *a1).
+  const seen = new Set<object>();
+  const fresh = (v: object) => !seen.has(v) && Boolean(seen.add(v));
   const scalarText = (v: unknown): string | undefined => {
     if (v === null) return 'null';
     if (typeof v === 'boolean') return String(v);
     if (typeof v === 'number') return Number.isFinite(v) && !Object.is(v, -0) ? JSON.stringify(v) : undefined;
     if (typeof v === 'string') return PLAIN_OUT.test(v) && scalar(v) === v && !v.endsWith(':') ? v : undefined;
-    if (Array.isArray(v) && v.length === 0) return '[]';
-    if (v !== null && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype && Object.keys(v).length === 0) return '{}';
+    if (Array.isArray(v) && v.length === 0) return fresh(v) ? '[]' : undefined;
+    if (v !== null && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype && Object.keys(v).length === 0)
+      return fresh(v) ? '{}' : undefined;
     return undefined;
   };
   const write = (v: unknown, indent: string, first: string): boolean => {
     // `first` prefixes the first line: "- " for a mapping inside a list.
+    if (v !== null && typeof v === 'object' && !fresh(v)) return false;
     if (Array.isArray(v)) {
       for (const x of v) {
         const s = scalarText(x);

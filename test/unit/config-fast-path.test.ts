@@ -352,10 +352,45 @@ describe('the config fast path agrees with yaml and zod', () => {
     expect(stringify(longKey)).toBe(`${'k'.repeat(100)}:\n  ${'v'.repeat(100)}\n`);
     expect(fastYamlText(longKey)).toBeUndefined();
     expect(fastYamlText({ ['k'.repeat(1030)]: 1 })).toBeUndefined();
+    // A key that starts a line with `...` (a document end marker), an object met twice (an alias): yaml writes them otherwise.
+    expect(fastYamlText({ '...': 1 })).toBeUndefined();
+    const shared = { a: 1 };
+    expect(fastYamlText({ x: shared, y: shared })).toBeUndefined();
+    expect(fastYamlText([[], []])).toBe(stringify([[], []]));
     const r = rng(SEED + 4);
     const sizes = [1, 20, 21, 40, 55, 58, 59, 60, 61, 62, 70, 76, 77, 78, 79, 80, 81, 82, 100, 1030];
-    const leaves = [...SCALARS, ...sizes.map((n) => 'v'.repeat(n)), ...sizes.map((n) => `s3://b/${'p'.repeat(n)}`)];
-    const keys = ['a', 'metric', ...sizes.map((n) => 'k'.repeat(n))];
+    const odd = [
+      'a:b',
+      'a:',
+      ':a',
+      '...',
+      '---',
+      '.',
+      '/x',
+      'x=',
+      '1_000',
+      '0o8',
+      '1.',
+      '.5',
+      '-x',
+      'yes',
+      'True',
+      'é',
+      '***',
+      'a b',
+      'a#b',
+    ];
+    const leaves = [
+      ...SCALARS,
+      ...odd,
+      2 ** 53,
+      1e21,
+      5e-7,
+      -0,
+      ...sizes.map((n) => 'v'.repeat(n)),
+      ...sizes.map((n) => `s3://b/${'p'.repeat(n)}`),
+    ];
+    const keys = ['a', 'metric', ...odd, ...sizes.map((n) => 'k'.repeat(n))];
     let written = 0;
     for (let i = 0; i < 1500; i++) {
       const value = randomValue(r, 0, leaves, keys);
@@ -364,7 +399,7 @@ describe('the config fast path agrees with yaml and zod', () => {
       written++;
       expect(text, `fastYamlText(${JSON.stringify(value).slice(0, 300)}) (seed ${SEED})`).toBe(stringify(value));
     }
-    expect(written).toBeGreaterThan(300);
+    expect(written).toBeGreaterThan(150);
   });
 
   it(`on ${GENERATED} config texts written in random YAML styles, with odd spellings mixed in (seed ${SEED})`, () => {
