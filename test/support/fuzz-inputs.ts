@@ -241,3 +241,15 @@ export function yamlText(r: Rng, value: unknown, oddity = 0.05): string {
   if (chance(0.02)) text = `${text}...\n`;
   return text;
 }
+
+/** A short YAML text of one to six lines of random kinds and indentation (0 to 5 spaces): the structure a reader must get right. */
+export function yamlLines(r: Rng): string {
+  const lines: string[] = [];
+  for (let n = 1 + r.int(6); n > 0; n--) {
+    const v = r.next() < 0.3 ? r.pick(YAML_SPELLINGS) : r.pick(['1', 'x', 'y z', '[1, 2]', '{ p: q }', '']);
+    const k = r.next() < 0.3 ? r.pick([...YAML_SPELLINGS, ...KEY_SPELLINGS]) : r.pick(['a', 'b', 'c', '"a"', "'b'"]);
+    const kinds = [`${k}:`, `${k}: ${v}`, `- ${v}`, `- ${k}: ${v}`, '-', `# ${v}`, `- ${k}:`, `-   ${k}: ${v}`, ''];
+    lines.push(' '.repeat(r.pick([0, 0, 2, 2, 4, 1, 3, 5])) + r.pick(kinds));
+  }
+  return `${lines.join('\n')}\n`;
+}

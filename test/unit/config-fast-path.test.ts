@@ -22,7 +22,7 @@ import { configPlan } from '../../src/config/plan.js';
 import { configSchema } from '../../src/config/schema.js';
 import { redactObject } from '../../src/core/redact.js';
 import { renderTemplate } from '../../src/core/template.js';
-import { EXAMPLE, mutateText, randomValue, rng, SCALARS, SMALL, YAML_SPELLINGS, yamlText } from '../support/fuzz-inputs.js';
+import { EXAMPLE, mutateText, randomValue, rng, SCALARS, SMALL, YAML_SPELLINGS, yamlLines, yamlText } from '../support/fuzz-inputs.js';
 
 const SEED = Number(process.env.MLOPS_FUZZ_SEED ?? 20261130);
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -322,6 +322,22 @@ describe('the config fast path agrees with yaml and zod', () => {
     const texts = { fast: 0, slow: 0 };
     for (let i = 0; i < 150; i++) textAgrees(stringifyYaml(r.pick(variants)), texts);
     expect(texts.fast).toBeGreaterThan(20);
+  });
+
+  it(`on 20000 short texts of random lines: keys, items, values, comments at random indentation (seed ${SEED})`, () => {
+    const r = rng(SEED + 5);
+    const tally = { fast: 0, slow: 0 };
+    let read = 0;
+    for (let i = 0; i < 20_000; i++) {
+      const text = yamlLines(r);
+      if (fastYaml(text)) read++;
+      try {
+        textAgrees(text, tally);
+      } catch (err) {
+        throw new Error(`lines ${i} (seed ${SEED}; replay with MLOPS_FUZZ_SEED=${SEED}): ${JSON.stringify(text)}`, { cause: err });
+      }
+    }
+    expect(read).toBeGreaterThan(500);
   });
 
   it('on texts that broke the fast path once (found by the random YAML writer below)', () => {
