@@ -96,18 +96,28 @@ const yamlEsm = {
 /**
  * commander requires node:child_process at load, for executable subcommands (which mlops does not
  * use); loading it pulls in net, dgram and more, ~2 ms of every command's start-up. Here it is
- * required on first use instead. The build fails if commander's line changes (update this then).
+ * required on first use instead, whatever member commander then uses. The build fails if
+ * commander's line changes, if it requires child_process a second time, or if the file is no
+ * longer where the filter looks (update this then).
  */
 const COMMANDER_CHILD_PROCESS = "const childProcess = require('node:child_process');";
+let commanderPatched = 0;
 const commanderLazyChildProcess = {
   name: 'commander-lazy-child-process',
   setup(build) {
     build.onLoad({ filter: /[\\/]commander[\\/]lib[\\/]command\.js$/ }, (args) => {
       const text = readFileSync(args.path, 'utf8');
-      if (!text.includes(COMMANDER_CHILD_PROCESS)) {
-        return { errors: [{ text: `commander's lib/command.js no longer has ${COMMANDER_CHILD_PROCESS} (see scripts/build.mjs)` }] };
+      if (text.split(COMMANDER_CHILD_PROCESS).length !== 2 || text.match(/child_process/g).length !== 1) {
+        return {
+          errors: [
+            {
+              text: `commander's lib/command.js no longer requires child_process once, as ${COMMANDER_CHILD_PROCESS} (see scripts/build.mjs)`,
+            },
+          ],
+        };
       }
-      const lazy = "const childProcess = { spawn: (...args) => require('node:child_process').spawn(...args) };";
+      commanderPatched++;
+      const lazy = "const childProcess = new Proxy({}, { get: (_target, name) => require('node:child_process')[name] });";
       return { contents: text.replace(COMMANDER_CHILD_PROCESS, lazy), loader: 'js' };
     });
   },
@@ -149,6 +159,13 @@ const result = await esbuild.build({
   logLevel: 'warning',
   plugins: [workerUrls, yamlEsm, commanderLazyChildProcess, planAsJsonText],
 });
+
+if (commanderPatched === 0) {
+  console.error(
+    "build: commander's lib/command.js was not bundled, so its require of child_process was not made lazy: update commanderLazyChildProcess",
+  );
+  process.exit(1);
+}
 
 // The layout rule above: an output using import.meta.url at another depth would resolve wrongly.
 const bad = Object.keys(result.metafile.outputs).filter((out) => {

@@ -100,10 +100,12 @@ function parse(node: PlanNode, v: unknown): Out {
         const option = node.options.find((o) => o.t === 'object' && isLiteralOf(o.shape[key], v[key]));
         return option ? run(option, v) : NO;
       }
-      // zod takes the first alternative that accepts the value.
+      // zod takes the first alternative that accepts the value. A later one may answer only when the
+      // plan's "no" on each earlier one is zod's "no" too, not "not sure".
       for (const option of node.options) {
         const r = run(option, v);
         if (r !== NO) return r;
+        if (!decides(option)) return NO;
       }
       return NO;
     }
@@ -131,6 +133,32 @@ function parse(node: PlanNode, v: unknown): Out {
     default:
       return NO;
   }
+}
+
+const decided = new WeakMap<PlanNode, boolean>();
+
+/**
+ * Whether run's NO on this node means zod rejects the value too: no unknown node or check, no url
+ * check (zod accepts, and trims, a URL with spaces around it), no record (it refuses undefined
+ * values and `__proto__`, which zod may take).
+ */
+function decides(node: PlanNode): boolean {
+  let known = decided.get(node);
+  if (known !== undefined) return known;
+  const kids: PlanNode[] =
+    node.t === 'object'
+      ? Object.values(node.shape)
+      : node.t === 'optional' || node.t === 'default'
+        ? [node.inner]
+        : node.t === 'union'
+          ? node.options
+          : node.t === 'array'
+            ? [node.element]
+            : [];
+  known =
+    node.t !== 'unknown' && node.t !== 'record' && !node.checks?.some((c) => c.c === 'unknown' || c.c === 'url') && kids.every(decides);
+  decided.set(node, known);
+  return known;
 }
 
 function isLiteralOf(node: PlanNode | undefined, v: unknown): boolean {

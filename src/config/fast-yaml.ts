@@ -2,10 +2,11 @@
  * A reader of the YAML that config files are written in: block mappings and sequences, plain and
  * quoted one-line scalars, one-line flow lists and mappings of scalars, comments. It returns what `yaml` would return
  * (YAML 1.2 core schema, as yaml's parse with uniqueKeys) or undefined for anything else: anchors,
- * aliases, tags, block or multi-line scalars, flow mappings, several documents, tabs, a duplicate
- * key, and every error. Then the loader parses the file with `yaml`, which knows positions and words
- * the problems. `yaml` costs about 20 ms of start-up to load and run cold; this costs well under 1.
- * test/unit/config-fast-path.test.ts compares both on every config the tests know and on fuzzed text.
+ * aliases, tags, block or multi-line scalars, nested flow collections, several documents, tabs,
+ * spaces other than U+0020, a duplicate key, and every error. Then the loader parses the file with
+ * `yaml`, which knows positions and words the problems. `yaml` costs about 20 ms of start-up to load
+ * and run cold; this costs well under 1. test/unit/config-fast-path.test.ts compares both on every
+ * config the tests know and on generated text (MLOPS_FUZZ_SEED replays a seed).
  */
 
 interface Line {
@@ -30,8 +31,15 @@ const FLOAT_NAN = /^(?:[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN)$/;
 const FLOAT_EXP = /^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)[eE][-+]?[0-9]+$/;
 const FLOAT = /^[-+]?(?:\.[0-9]+|[0-9]+\.[0-9]*)$/;
 
-/** A character a config never needs and YAML treats specially: a control (tab included), a lone CR, another line break, a BOM. */
-const AWKWARD = /[^\P{Cc}\n\r]|[\u2028\u2029\ufeff]|\r(?!\n)/u;
+/**
+ * A character a config never needs and YAML treats specially: a control (tab included), a lone CR,
+ * another line break, a BOM, and every space but U+0020: YAML's white space is only space and tab,
+ * while JavaScript's trim and \s also take U+00A0 and the other Unicode spaces (`key:\u00a0v` is a
+ * string to YAML, not a key).
+ */
+const AWKWARD = /[^\P{Cc}\n\r]|[^\P{Zs} ]|[\u2028\u2029\ufeff]|\r(?!\n)/u;
+/** yaml refuses an implicit key whose text (quotes included) runs longer than 1024 characters; PLAIN_KEY stays well under. */
+const MAX_QUOTED_KEY = 1000;
 /** A plain key: no spaces, no indicator first, at most 1024 characters as YAML's implicit keys. */
 const PLAIN_KEY = /^([A-Za-z0-9_$./][^\s:#,[\]{}'"]{0,1000})(:(?: +|$))/;
 
@@ -147,7 +155,7 @@ function splitKey(text: string): { key: string; rest: string } {
     after = plain[0].length;
   } else if (text.startsWith('"') || text.startsWith("'")) {
     const q = quoted(text, 0);
-    if (!/^:(?: |$)/.test(text.slice(q.end))) unsure();
+    if (q.end > MAX_QUOTED_KEY || !/^:(?: |$)/.test(text.slice(q.end))) unsure();
     key = q.value;
     after = q.end + 1;
   } else return unsure();
@@ -305,8 +313,11 @@ function quoted(text: string, start: number): { value: string; end: number } {
   }
 }
 
-/** A string yaml writes as it is (plain): no space or indicator, and not read back as another type. */
-const PLAIN_OUT = /^[A-Za-z0-9_./][A-Za-z0-9_./:@+=-]*$/;
+/**
+ * A string yaml writes as it is (plain): no space or indicator, and not read back as another type;
+ * not `...` first either, a document end marker at the start of a line (yaml quotes such a top-level key).
+ */
+const PLAIN_OUT = /^(?!\.\.\.)[A-Za-z0-9_./][A-Za-z0-9_./:@+=-]*$/;
 
 /**
  * The YAML text yaml's stringify writes for a plain value (mappings, lists, plain strings, finite
@@ -315,17 +326,22 @@ const PLAIN_OUT = /^[A-Za-z0-9_./][A-Za-z0-9_./:@+=-]*$/;
  */
 export function fastYamlText(value: unknown): string | undefined {
   const lines: string[] = [];
+  // yaml writes an object it meets twice as an anchor and an alias (&a1, *a1).
+  const seen = new Set<object>();
+  const fresh = (v: object) => !seen.has(v) && Boolean(seen.add(v));
   const scalarText = (v: unknown): string | undefined => {
     if (v === null) return 'null';
     if (typeof v === 'boolean') return String(v);
     if (typeof v === 'number') return Number.isFinite(v) && !Object.is(v, -0) ? JSON.stringify(v) : undefined;
     if (typeof v === 'string') return PLAIN_OUT.test(v) && scalar(v) === v && !v.endsWith(':') ? v : undefined;
-    if (Array.isArray(v) && v.length === 0) return '[]';
-    if (v !== null && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype && Object.keys(v).length === 0) return '{}';
+    if (Array.isArray(v) && v.length === 0) return fresh(v) ? '[]' : undefined;
+    if (v !== null && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype && Object.keys(v).length === 0)
+      return fresh(v) ? '{}' : undefined;
     return undefined;
   };
   const write = (v: unknown, indent: string, first: string): boolean => {
     // `first` prefixes the first line: "- " for a mapping inside a list.
+    if (v !== null && typeof v === 'object' && !fresh(v)) return false;
     if (Array.isArray(v)) {
       for (const x of v) {
         const s = scalarText(x);
@@ -351,5 +367,7 @@ export function fastYamlText(value: unknown): string | undefined {
   };
   const top = scalarText(value);
   if (top !== undefined) return typeof value === 'object' ? `${top}\n` : undefined;
-  return write(value, '', '') ? `${lines.join('\n')}\n` : undefined;
+  // yaml folds a plain string past its line width (80): after a long key it starts the string on the
+  // next line. Within 80 columns on every line it never does, and a key over 1024 (written `? key`) cannot fit.
+  return write(value, '', '') && lines.every((l) => l.length <= 80) ? `${lines.join('\n')}\n` : undefined;
 }

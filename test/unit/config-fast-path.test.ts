@@ -12,19 +12,23 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parseDocument, stringify } from 'yaml';
+import * as z from 'zod';
 import CONFIG_PLAN from '../../src/config/config-plan.json' with { type: 'json' };
 import { fastValidate, type PlanNode } from '../../src/config/fast-validate.js';
 import { fastYaml, fastYamlText } from '../../src/config/fast-yaml.js';
 import { fastConfigText } from '../../src/config/load.js';
 import { parseConfigText } from '../../src/config/parse.js';
+import { configPlan } from '../../src/config/plan.js';
 import { configSchema } from '../../src/config/schema.js';
 import { redactObject } from '../../src/core/redact.js';
 import { renderTemplate } from '../../src/core/template.js';
-import { EXAMPLE, mutateText, randomValue, rng, SMALL } from '../support/fuzz-inputs.js';
+import { EXAMPLE, mutateText, randomValue, rng, SCALARS, SMALL, YAML_SPELLINGS, yamlLines, yamlText } from '../support/fuzz-inputs.js';
 
 const SEED = Number(process.env.MLOPS_FUZZ_SEED ?? 20261130);
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const PLAN = CONFIG_PLAN as PlanNode;
+/** Config texts the random YAML writer makes for the differential test (a few seconds). */
+const GENERATED = 3000;
 const FILE = '/repo/mlops.config.yaml';
 const ENV = { MLFLOW_TRACKING_URI: 'http://127.0.0.1:5000', AWS_REGION: 'eu-west-1', SECRET: 's3cr3t', X: '' };
 
@@ -290,31 +294,8 @@ describe('the config fast path agrees with yaml and zod', () => {
   });
 
   it('on scalars of every YAML 1.2 core type and spelling, as values, list items, flow items and keys', () => {
-    const spellings = [
-      ...['0x1F', '0o17', '017', '0b1', '1_000', '+1', '-0', '12', '-12', '1.', '.5', '-.5', '1.50', '1e3', '1E-3', '+1.5e+3', '2e', 'e2'],
-      ...['.inf', '-.Inf', '+.INF', '.nan', '.NaN', '.NAN', 'nan', 'inf', '~', 'null', 'Null', 'NULL', 'nULL', 'true', 'True', 'TRUE'],
-      ...['tRUE', 'false', 'yes', 'no', 'on', 'off', 'y', 'n', '1h', '30s', 'a b', 'a#b', 'a #b', 'a:b', 'a: b', 'a:', ':a', '-a', '- a'],
-      ...[
-        '"x"',
-        "'x'",
-        '"a\\nb"',
-        '"a\\tb"',
-        '"\\u00e9"',
-        "'it''s'",
-        '"a # b"',
-        "'a: b'",
-        '""',
-        "''",
-        '"1"',
-        '[a, b]',
-        '{ a: 1 }',
-        '{}',
-        '[]',
-      ],
-      ...['http://127.0.0.1:5000', '${X:-d}', 's3://b/p', 'a,b', 'a]', '*a', '&a x', '!!str 1', '|', '>', '%x', '@x', '`x', '? x'],
-    ];
     const tally = { fast: 0, slow: 0 };
-    for (const v of spellings) {
+    for (const v of YAML_SPELLINGS) {
       for (const text of [`k: ${v}\n`, `k:\n  - ${v}\n`, `k: [${v}, x]\n`, `k: { a: ${v} }\n`, `${v}: 1\n`, `- ${v}\n`, `k: ${v} # c\n`]) {
         textAgrees(text, tally);
       }
@@ -341,6 +322,133 @@ describe('the config fast path agrees with yaml and zod', () => {
     const texts = { fast: 0, slow: 0 };
     for (let i = 0; i < 150; i++) textAgrees(stringifyYaml(r.pick(variants)), texts);
     expect(texts.fast).toBeGreaterThan(20);
+  });
+
+  it(`on 20000 short texts of random lines: keys, items, values, comments at random indentation (seed ${SEED})`, () => {
+    const r = rng(SEED + 5);
+    const tally = { fast: 0, slow: 0 };
+    let read = 0;
+    for (let i = 0; i < 20_000; i++) {
+      const text = yamlLines(r);
+      if (fastYaml(text)) read++;
+      try {
+        textAgrees(text, tally);
+      } catch (err) {
+        throw new Error(`lines ${i} (seed ${SEED}; replay with MLOPS_FUZZ_SEED=${SEED}): ${JSON.stringify(text)}`, { cause: err });
+      }
+    }
+    expect(read).toBeGreaterThan(500);
+  });
+
+  it('on texts that broke the fast path once (found by the random YAML writer below)', () => {
+    const long = 'k'.repeat(1030);
+    const texts = [
+      // YAML's white space is space and tab only: after U+00A0 a colon is no key's end, a `#` no comment.
+      'a:\n\u00a0 b: 1\n',
+      'train:\u00a0\n',
+      'project: churn-model\u00a0\n',
+      'a: x\u00a0#y\n',
+      'a: \u00a0v\n',
+      '- \u00a0a: 1\n',
+      'a: x\u3000\n',
+      "variantName: 'AllTraffic'\u00a0\n",
+      // yaml refuses a key of more than 1024 characters, quoted ones too.
+      `"${long}": 1\n`,
+      `- "${long}": 1\n`,
+    ];
+    const tally = { fast: 0, slow: 0 };
+    for (const text of texts) {
+      textAgrees(text, tally);
+      expect(fastYaml(text), JSON.stringify(text)).toBeUndefined();
+    }
+  });
+
+  it('`config show` of values with long keys and strings: yaml folds a string after a long key onto the next line', () => {
+    const longKey = { ['k'.repeat(100)]: 'v'.repeat(100) };
+    expect(stringify(longKey)).toBe(`${'k'.repeat(100)}:\n  ${'v'.repeat(100)}\n`);
+    expect(fastYamlText(longKey)).toBeUndefined();
+    expect(fastYamlText({ ['k'.repeat(1030)]: 1 })).toBeUndefined();
+    // A key that starts a line with `...` (a document end marker), an object met twice (an alias): yaml writes them otherwise.
+    expect(fastYamlText({ '...': 1 })).toBeUndefined();
+    const shared = { a: 1 };
+    expect(fastYamlText({ x: shared, y: shared })).toBeUndefined();
+    expect(fastYamlText([[], []])).toBe(stringify([[], []]));
+    const r = rng(SEED + 4);
+    const sizes = [1, 20, 21, 40, 55, 58, 59, 60, 61, 62, 70, 76, 77, 78, 79, 80, 81, 82, 100, 1030];
+    const odd = [
+      'a:b',
+      'a:',
+      ':a',
+      '...',
+      '---',
+      '.',
+      '/x',
+      'x=',
+      '1_000',
+      '0o8',
+      '1.',
+      '.5',
+      '-x',
+      'yes',
+      'True',
+      'é',
+      '***',
+      'a b',
+      'a#b',
+    ];
+    const leaves = [
+      ...SCALARS,
+      ...odd,
+      2 ** 53,
+      1e21,
+      5e-7,
+      -0,
+      ...sizes.map((n) => 'v'.repeat(n)),
+      ...sizes.map((n) => `s3://b/${'p'.repeat(n)}`),
+    ];
+    const keys = ['a', 'metric', ...odd, ...sizes.map((n) => 'k'.repeat(n))];
+    let written = 0;
+    for (let i = 0; i < 1500; i++) {
+      const value = randomValue(r, 0, leaves, keys);
+      const text = fastYamlText(value);
+      if (text === undefined) continue;
+      written++;
+      expect(text, `fastYamlText(${JSON.stringify(value).slice(0, 300)}) (seed ${SEED})`).toBe(stringify(value));
+    }
+    expect(written).toBeGreaterThan(150);
+  });
+
+  it(`on ${GENERATED} config texts written in random YAML styles, with odd spellings mixed in (seed ${SEED})`, () => {
+    const r = rng(SEED + 3);
+    const tally = { fast: 0, slow: 0 };
+    const variants = fieldVariants();
+    const bases = [example, interpolated, fullConfig(interpolated)];
+    for (let i = 0; i < GENERATED; i++) {
+      const value = i % 3 === 0 ? r.pick(variants) : r.pick(bases);
+      const text = yamlText(r, value, r.pick([0, 0.02, 0.05, 0.2]));
+      try {
+        textAgrees(text, tally);
+      } catch (err) {
+        throw new Error(`generated text ${i} (seed ${SEED}; replay with MLOPS_FUZZ_SEED=${SEED}): ${JSON.stringify(text)}`, { cause: err });
+      }
+    }
+    // Both paths get plenty: clean valid configs, and texts the fast path must leave to yaml and zod.
+    expect(tally.fast).toBeGreaterThan(GENERATED / 10);
+    expect(tally.slow).toBeGreaterThan(GENERATED / 10);
+  });
+
+  it('on a union whose first alternative the plan cannot decide: it does not answer with a later one', () => {
+    // zod takes the first alternative that accepts: here the URL one, which trims the value.
+    const schemas = [z.union([z.string().url(), z.string()]), z.union([z.string().transform((s) => s.length), z.string()])];
+    for (const schema of schemas) {
+      const plan = configPlan(schema);
+      for (const value of [' http://x.example ', 'http://x.example', 'x', 1]) {
+        const fast = fastValidate(plan, value);
+        const zod = schema.safeParse(value);
+        if (fast) expect(fast.value, JSON.stringify(value)).toStrictEqual(zod.data);
+      }
+    }
+    expect(fastValidate(configPlan(schemas[0]), 'http://x.example')).toEqual({ value: 'http://x.example' });
   });
 
   it('can fail: a plan with one rule broken disagrees with zod on some of these inputs', () => {
