@@ -124,6 +124,8 @@ export function awsFailure(service: keyof typeof CODES, op: string, e: unknown, 
   if (e instanceof MlopsError) return e;
   const msg = e instanceof Error ? e.message : String(e);
   const noCredentials = awsErrorName(e) === 'CredentialsProviderError';
+  // Only an endpoint override (the sandbox's, usually) can refuse a connection: AWS itself does not.
+  const refused = (e as { code?: string })?.code === 'ECONNREFUSED';
   return new ExternalError(
     CODES[service],
     `${service} ${op}${o.where ? ` ${o.where}` : ''} failed: ${awsErrorName(e) || 'error'}: ${msg}`,
@@ -131,7 +133,10 @@ export function awsFailure(service: keyof typeof CODES, op: string, e: unknown, 
       hint: noCredentials
         ? 'No AWS credentials: configure them (AWS_PROFILE, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or a role; in CI the deploy role); ' +
           'for the local sandbox, `eval "$(npx mlops sandbox env)"` sets them.'
-        : o.hint,
+        : refused
+          ? 'Nothing answers at the AWS endpoint override: the sandbox is down (`mlops sandbox up`, then `eval "$(npx mlops sandbox env)"` ' +
+            'again: its ports change), or AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_<SERVICE> / aws.endpoints is stale.'
+          : o.hint,
       cause: e,
     },
   );

@@ -638,7 +638,8 @@ export class MlflowClient {
         'MLFLOW_UNREACHABLE',
         `Cannot reach MLflow at ${where} (${code || 'network error'}).`,
         f,
-        'Check that the tracking server is running and that mlflow.trackingUri or $MLFLOW_TRACKING_URI points to it.',
+        'Check that the tracking server is running and that mlflow.trackingUri or $MLFLOW_TRACKING_URI points to it; ' +
+          'for the local sandbox, `mlops sandbox status` (or `up`), then `eval "$(npx mlops sandbox env)"` again: its ports change.',
       ),
     };
   }
@@ -1348,7 +1349,9 @@ export function trackingUriFrom(config: Config, env: Record<string, string | und
   const uri = trackingUriOf(config, env);
   if (!uri) {
     throw new UserError('MLFLOW_URI_MISSING', 'No MLflow tracking server configured.', {
-      hint: 'Set mlflow.trackingUri in mlops.config.yaml, or export MLFLOW_TRACKING_URI (e.g. http://127.0.0.1:5000).',
+      hint:
+        'Set mlflow.trackingUri in mlops.config.yaml, or export MLFLOW_TRACKING_URI (e.g. http://127.0.0.1:5000); ' +
+        'for the local sandbox, `eval "$(npx mlops sandbox env)"` sets it.',
     });
   }
   return uri;

@@ -381,7 +381,7 @@ export const COMMANDS = [
       'Each request carries an InferenceId (PREFIX-N), so the bake matches the shadow\n' +
       'and production answers to the same request. Label and prediction columns are\n' +
       'left out. --shift adds to a feature (f=+0.5) or scales it (f=*1.6; all features:\n' +
-      '*=1.6) to rehearse drift. While the endpoint is being created, requests wait.\n' +
+      '*=*1.6) to rehearse drift. While the endpoint is being created, requests wait.\n' +
       'Exit codes: 0 requests answered (failures, e.g. between fleets, are counted in the\n' +
       'result), 1 none was answered, 2 bad input or no such endpoint, 3 AWS failed.',
     examples: [

@@ -194,7 +194,10 @@ export const run: CommandRun<'init'> = async (ctx, _args, opts) => {
     'pip install -r requirements.txt',
     ...dvc.pending.map((c) => (c.startsWith('dvc remote add') ? `${c}   # any DVC remote` : c)),
     'dvc repro prepare && dvc push',
-    'export MLFLOW_TRACKING_URI=https://your-mlflow   # and MLFLOW_TRACKING_TOKEN if it needs one',
+    // After the sandbox's eval line the URI is set: asking for another would point away from it.
+    ...(ctx.env.MLFLOW_TRACKING_URI
+      ? []
+      : ['export MLFLOW_TRACKING_URI=https://your-mlflow   # and MLFLOW_TRACKING_TOKEN if it needs one']),
     'npx mlops train && npx mlops compare',
     'git add -A && git commit -m "mlops scaffold"',
   ];

@@ -3,7 +3,7 @@
  * schema (schema.ts) and by the fast validator (fast-validate.ts, which never loads zod). A rule
  * only says yes or no; the words of a failure come from the zod path, which runs on every "no".
  */
-import { durationMs } from '../core/duration.js';
+import { DURATION_FORMAT, durationMs } from '../core/duration.js';
 import { lockExpiryProblem } from '../core/lock.js';
 
 /** Milliseconds of a duration, NaN when it is not one (a refinement must not throw). */
@@ -14,6 +14,12 @@ export function durationMsOrNaN(d: number | string): number {
     return NaN;
   }
 }
+
+/**
+ * A value not even written as a duration (a negative number, "20 seconds"): the schema's own format
+ * check reports it, so the range rules pass it rather than add a second problem about its range.
+ */
+const malformed = (d: number | string) => (typeof d === 'number' ? !(d >= 0) : !DURATION_FORMAT.test(d.trim()));
 
 /** Two gates on one metric that disagree on which way is better: [index, first index] of each clash. */
 export function directionClashes(gates: ReadonlyArray<{ metric: string; direction: string }>): Array<{ index: number; first: number }> {
@@ -32,9 +38,10 @@ const ARN_TRACKING_SERVER = /^arn:(aws|aws-us-gov):sagemaker:[a-z0-9-]+:\d{12}:m
 /** Every rule, by name; the extra arguments of a rule come from the schema (e.g. a duration's range). */
 export const RULES = {
   /** A duration no longer than MAX_DURATION_MS. */
-  durationWithinMax: (d: number | string) => Number.isFinite(durationMsOrNaN(d)),
+  durationWithinMax: (d: number | string) => malformed(d) || Number.isFinite(durationMsOrNaN(d)),
   /** A duration within [minMs, maxMs]. */
   durationBetween: (d: number | string, minMs: number, maxMs: number) => {
+    if (malformed(d)) return true;
     const ms = durationMsOrNaN(d);
     return ms >= minMs && ms <= maxMs;
   },

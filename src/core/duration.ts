@@ -5,6 +5,9 @@ const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as co
 /** The longest duration accepted anywhere (a timeout, a window, a bake): 365 days. Longer is a typo. */
 export const MAX_DURATION_MS = 365 * UNIT_MS.d;
 
+/** How a duration is written as a string: a number and a unit, "90s", "1.5h". */
+export const DURATION_FORMAT = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)$/;
+
 /**
  * Converts a duration (seconds as a number, or "250ms", "90s", "15m", "24h", "7d") to
  * milliseconds; a RangeError for anything else, a negative one, or one above MAX_DURATION_MS.
@@ -13,7 +16,7 @@ export function durationMs(d: number | string): number {
   let ms: number;
   if (typeof d === 'number') ms = d * 1000;
   else {
-    const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)$/.exec(d.trim());
+    const m = DURATION_FORMAT.exec(d.trim());
     if (!m) throw new RangeError(`not a duration: "${d}" (use e.g. "90s", "15m", "24h")`);
     ms = Number(m[1]) * UNIT_MS[m[2] as keyof typeof UNIT_MS];
   }

@@ -365,6 +365,8 @@ describe('bad input', () => {
     const r = await compare(p, ['--run', fx.exact, '--json']);
     expect(r.code).toBe(2);
     expect(r.json().error).toMatchObject({ code: 'MLFLOW_URI_MISSING' });
+    // a new user who forgot the sandbox's eval line is told it
+    expect((r.json().error as { hint: string }).hint).toContain('eval "$(npx mlops sandbox env)"');
     // ...and the environment variable is enough
     const e = await compare(p, ['--run', fx.exact], { MLFLOW_TRACKING_URI: url });
     expect(e.code, e.stderr).toBe(0); // the default model (the project name, "cmp") does not exist: no baseline, policy pass
@@ -387,6 +389,8 @@ describe('MLflow down or slow: exit 3', () => {
     expect(r.code).toBe(3);
     expect(r.json().error).toMatchObject({ code: 'MLFLOW_UNREACHABLE', exitCode: 3 });
     expect(r.stderr).toContain(`Cannot reach MLflow at http://127.0.0.1:${port} (ECONNREFUSED)`);
+    // the usual cause locally: a sandbox stopped, or restarted on new ports after the eval line
+    expect((r.json().error as { hint: string }).hint).toContain('eval "$(npx mlops sandbox env)"');
   });
 
   it('slower than the timeout', async () => {

@@ -144,6 +144,17 @@ describe('mlops init', () => {
     );
   });
 
+  it('asks for an MLflow tracking URI only when none is set (after the sandbox eval line, one is)', async () => {
+    const without = await runCli(['init', '--name', 'churn', '--ci', 'none', '--json'], { cwd: repo('nouri'), env: env() });
+    expect(without.json().next.join('\n')).toContain('export MLFLOW_TRACKING_URI=');
+    const withUri = await runCli(['init', '--name', 'churn', '--ci', 'none', '--json'], {
+      cwd: repo('uri'),
+      env: { ...env(), MLFLOW_TRACKING_URI: 'http://127.0.0.1:5000' },
+    });
+    expect(withUri.code, withUri.stderr).toBe(0);
+    expect(withUri.json().next.join('\n')).not.toContain('MLFLOW_TRACKING_URI');
+  });
+
   it('the GitLab file is valid YAML with model, promote and scheduled advance and monitor jobs', async () => {
     const dir = repo('gitlab');
     const r = await runCli(['init', '--ci', 'gitlab', '--json'], { cwd: dir, env: env() });

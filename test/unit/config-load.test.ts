@@ -369,6 +369,16 @@ describe('hostile or out-of-range config input is exit 2 with the line and the f
     expect(problems.every((p) => /^\d+: /.test(p))).toBe(true); // every problem has its line
   });
 
+  it.each([
+    ['train.timeout', 'train:\n  timeout: 20 seconds\n'],
+    ['deploy.cutover.wait', DEPLOY('  cutover: { type: canary, size: 10, wait: 20 seconds }')],
+    ['train.timeout', 'train:\n  timeout: -5\n'],
+  ])('a %s not written as a duration gets one problem, not a second about its range too', (key, yaml) => {
+    const problems = problemsOf(yaml).filter((p) => p.includes(`: ${key}: `));
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).not.toMatch(/at most|SageMaker's limit/);
+  });
+
   it.each(['localhost:5000', 'not a url', 'file:///tmp/mlruns', 'http://', 'arn:aws:sagemaker:eu-west-1:12345:mlflow-tracking-server/x'])(
     'a tracking URI that is not an http(s) URL: %s',
     (uri) => {
