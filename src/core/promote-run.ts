@@ -41,10 +41,18 @@ export interface RunResult {
 
 /** Advances the endpoint's deployment of `candidate` as far as it can. The caller holds the lock. */
 export async function runPromote(p: DeployPorts, s: DeploySettings, candidate: ModelRef): Promise<RunResult> {
+  const anchor = registryAnchor(p, s);
+  try {
+    return await promoteSteps(p, s, candidate, anchor);
+  } finally {
+    await anchor.settle();
+  }
+}
+
+async function promoteSteps(p: DeployPorts, s: DeploySettings, candidate: ModelRef, anchor: RegistryAnchor): Promise<RunResult> {
   const d = s.deploy;
   const states = deploymentStore(p.store, d);
   const steps: string[] = [];
-  const anchor = registryAnchor(p, s);
   let rec = await states.current();
 
   if (rec && !isTerminal(rec.stage) && rec.candidate.version !== candidate.version)
@@ -54,7 +62,7 @@ export async function runPromote(p: DeployPorts, s: DeploySettings, candidate: M
   }
   if (!rec || (isTerminal(rec.stage) && !(rec.stage === 'done' && rec.candidate.version === candidate.version))) {
     rec = await startDeployment(p, s, candidate, states, steps);
-    await anchor(rec);
+    await anchor.start(rec);
   }
 
   let advanced = false;
@@ -97,7 +105,7 @@ export async function runPromote(p: DeployPorts, s: DeploySettings, candidate: M
           actor: s.actor,
           details: { reason: action.reason, ...(rec.updateAttempts && { updateAttempts: rec.updateAttempts }) },
         });
-        await anchor(rec);
+        await anchor.start(rec);
         if (action.check) {
           throw new CheckFailedError('DEPLOYMENT_FAILED', `deployment ${rec.id} failed: ${action.reason}`, {
             hint: 'The previous model keeps serving. Check why SageMaker rejects the candidate (the endpoint events and logs), then promote again.',
@@ -111,7 +119,7 @@ export async function runPromote(p: DeployPorts, s: DeploySettings, candidate: M
       default:
         acts++;
         rec = await act(p, s, rec, action, steps, states);
-        await anchor(rec);
+        await anchor.start(rec);
         advanced = true;
         if (rec.stage === 'rolled-back') {
           return { outcome: 'rolled-back', deployment: rec, steps };
@@ -128,36 +136,58 @@ export async function runPromote(p: DeployPorts, s: DeploySettings, candidate: M
  * still detected by `audit verify`. A failed write never fails the deployment: it is said once
  * and recorded in the trail (anchor.failed); this run then stops trying (MLflow is likely down)
  * and verify reports the version's anchor missing until a later run writes it.
+ *
+ * start() sends the tag and returns without waiting for MLflow, so the write overlaps the next
+ * step; the next start() or settle() first ends the write in flight and records its failure, in
+ * the caller's flow (audit appends never run concurrently). settle() before the run returns.
  */
-export function registryAnchor(p: DeployPorts, s: Pick<DeploySettings, 'deploy' | 'actor'>): (rec: DeploymentRecord) => Promise<void> {
+export interface RegistryAnchor {
+  start(rec: DeploymentRecord): Promise<void>;
+  settle(): Promise<void>;
+}
+
+export function registryAnchor(p: DeployPorts, s: Pick<DeploySettings, 'deploy' | 'actor'>): RegistryAnchor {
   const key = auditHeadTagKey(s.deploy.endpointName);
   let written: string | undefined;
   let failed = false;
-  return async (rec) => {
+  type Outcome = { rec: DeploymentRecord; head: { seq: number; hash: string }; value: string; error?: { reason: string } };
+  let inFlight: Promise<Outcome> | undefined;
+  const settle = async () => {
+    if (!inFlight) return;
+    const w = inFlight;
+    inFlight = undefined;
+    const { rec, head, value, error } = await w;
+    if (!error) {
+      written = value;
+      return;
+    }
+    if (p.signal?.aborted) return;
+    failed = true;
+    const { registeredModel, version } = rec.candidate;
+    p.log(
+      `warning: could not tag ${registeredModel} v${version} with the audit chain's head (${key}): ${error.reason}; the deployment goes on, and \`mlops audit verify\` will report this version's MLflow anchor missing until a later promote or rollback writes it`,
+    );
+    await p.audit.append({
+      kind: 'anchor',
+      action: 'anchor.failed',
+      deploymentId: rec.id,
+      actor: s.actor,
+      details: { registeredModel, version, tag: key, head, reason: error.reason },
+    });
+  };
+  const start = async (rec: DeploymentRecord) => {
+    await settle();
     const head = p.audit.head();
     if (!head || failed || p.signal?.aborted) return;
     const value = auditHeadTagValue(head);
     if (value === written) return;
     const { registeredModel, version } = rec.candidate;
-    try {
-      await p.registry.setVersionTag(registeredModel, version, key, value);
-      written = value;
-    } catch (e) {
-      if (p.signal?.aborted) return;
-      failed = true;
-      const reason = e instanceof Error ? e.message : String(e);
-      p.log(
-        `warning: could not tag ${registeredModel} v${version} with the audit chain's head (${key}): ${reason}; the deployment goes on, and \`mlops audit verify\` will report this version's MLflow anchor missing until a later promote or rollback writes it`,
-      );
-      await p.audit.append({
-        kind: 'anchor',
-        action: 'anchor.failed',
-        deploymentId: rec.id,
-        actor: s.actor,
-        details: { registeredModel, version, tag: key, head, reason },
-      });
-    }
+    inFlight = p.registry.setVersionTag(registeredModel, version, key, value).then(
+      () => ({ rec, head, value }),
+      (e: unknown) => ({ rec, head, value, error: { reason: e instanceof Error ? e.message : String(e) } }),
+    );
   };
+  return { start, settle };
 }
 
 async function startDeployment(

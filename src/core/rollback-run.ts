@@ -20,7 +20,12 @@ export async function runRollback(p: DeployPorts, s: DeploySettings, reason: str
   const states = deploymentStore(p.store, d);
   const steps: string[] = [];
   const alias = s.alias;
-  const anchor = registryAnchor(p, s);
+  const registry = registryAnchor(p, s);
+  // A rollback is short: each tag write is waited for.
+  const anchor = async (rec: DeploymentRecord) => {
+    await registry.start(rec);
+    await registry.settle();
+  };
   let rec = await states.current();
   if (!rec)
     throw new UserError('NO_DEPLOYMENT', `no deployment of ${d.endpointName} is recorded in ${d.state.uri}`, {
