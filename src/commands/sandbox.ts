@@ -61,8 +61,17 @@ function describe(state: SandboxState): string[] {
  * the audit bucket with Object Lock and its default retention). Every call goes to the stack,
  * whatever endpoints the config or the environment name.
  */
-async function buckets(ctx: CommandContext, p: Project, urls: StackUrls): Promise<string[]> {
-  if (!p.config?.deploy) return [];
+async function buckets(ctx: CommandContext, p: Project, urls: StackUrls, mlops: string): Promise<string[]> {
+  if (!p.config) {
+    ctx.io.info(
+      `no mlops config in ${p.root}: no S3 buckets created (after \`${mlops} init\`, run \`${mlops} sandbox up\` again to create them)`,
+    );
+    return [];
+  }
+  if (!p.config.deploy) {
+    ctx.io.info('the config has no deploy section: no S3 buckets to create');
+    return [];
+  }
   const [{ applyBucketPlan }, { stackEnv }] = await Promise.all([import('../app/account.js'), import('../sandbox/local-stack.js')]);
   const endpoints = { s3: urls.moto, iam: urls.moto, sts: urls.moto, ecr: urls.moto };
   const local = { ...p.config, aws: { ...p.config.aws, endpoints: { ...p.config.aws.endpoints, ...endpoints } } };
@@ -74,6 +83,7 @@ async function buckets(ctx: CommandContext, p: Project, urls: StackUrls): Promis
 export const up: CommandRun<'sandbox up'> = async (ctx, _args, opts) => {
   const stack = await import('../sandbox/local-stack.js');
   const p = await project(ctx, { needConfig: true });
+  const mlops = mlopsInvocation({ argv1: process.argv[1], env: ctx.env, packageRoot: stack.PACKAGE_ROOT, cwd: ctx.cwd });
   const timeScale = opts.timeScale !== undefined ? Number(opts.timeScale) : DEFAULT_TIME_SCALE;
   if (!(timeScale > 0)) throw new UserError('BAD_OPTION', `--time-scale must be a positive number, not ${String(opts.timeScale)}.`);
 
@@ -81,7 +91,7 @@ export const up: CommandRun<'sandbox up'> = async (ctx, _args, opts) => {
   if (existing) {
     const probes = await stack.probeSandbox(existing);
     if (probes.every((x) => x.answers)) {
-      const created = await buckets(ctx, p, existing.urls);
+      const created = await buckets(ctx, p, existing.urls, mlops);
       ctx.io.info('the sandbox is already up');
       return {
         data: { alreadyUp: true, ...existing, bucketsCreated: created },
@@ -135,12 +145,11 @@ export const up: CommandRun<'sandbox up'> = async (ctx, _args, opts) => {
   const state = stack.writeSandboxState(p.dir, started, { venv: venv.dir, timeScale });
   let created: string[] = [];
   try {
-    created = await buckets(ctx, p, state.urls);
+    created = await buckets(ctx, p, state.urls, mlops);
   } catch (err) {
     ctx.io.warn(`could not create the config's buckets in moto: ${(err as Error).message}`);
   }
   ctx.io.success(`sandbox up in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-  const mlops = mlopsInvocation({ argv1: process.argv[1], env: ctx.env, packageRoot: stack.PACKAGE_ROOT, cwd: ctx.cwd });
   return {
     data: { alreadyUp: false, ...state, bucketsCreated: created },
     text: [

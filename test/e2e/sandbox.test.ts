@@ -90,6 +90,24 @@ describe.sequential('mlops sandbox', () => {
     expect(r.json().processes.every((p: { answers: boolean }) => p.answers)).toBe(true);
   });
 
+  // The invocation in the message is the one that started mlops (here the test runner's; mlopsInvocation has its own unit tests).
+  it('up in a repository without a config says that it created no buckets, and how to get them', async () => {
+    const bare = mkdtempSync(join(tmpdir(), 'mlops-sandbox-bare-'));
+    mkdirSync(join(bare, '.git'));
+    try {
+      const r = await runCli(['sandbox', 'up', '--json'], { cwd: bare, env });
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.json()).toMatchObject({ alreadyUp: false, bucketsCreated: [] });
+      expect(r.stderr).toMatch(
+        /no mlops config in .*: no S3 buckets created \(after `[^`]* init`, run `[^`]* sandbox up` again to create them\)/,
+      );
+    } finally {
+      const down = await runCli(['sandbox', 'down', '--json'], { cwd: bare, env });
+      expect(down.code, down.stderr).toBe(0);
+      rmSync(bare, { recursive: true, force: true });
+    }
+  }, 180_000);
+
   it('down stops every process group and removes the state, even with the config broken meanwhile', async () => {
     const configFile = join(dir, 'mlops.config.yaml');
     const config = readFileSync(configFile, 'utf8');
