@@ -14,6 +14,7 @@ import { runCli } from '../support/cli.js';
 import { motoEnv } from '../support/peers.js';
 import { cloudWatchMetrics } from '../../src/adapters/cloudwatch.js';
 import { hourPrefixes } from '../../src/adapters/capture-source.js';
+import { gaussian, mulberry32 } from '../support/random.js';
 
 const id = randomUUID().slice(0, 8);
 const bucket = `monitor-${id}`;
@@ -22,22 +23,11 @@ let dir: string;
 let s3: S3Client;
 let env: Record<string, string | undefined>;
 
-function normal(seed: { s: number }): number {
-  const u = () => {
-    seed.s = (seed.s + 0x6d2b79f5) >>> 0;
-    let t = seed.s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return Math.sqrt(-2 * Math.log(u() || 1e-12)) * Math.cos(2 * Math.PI * u());
-}
-
 function rows(n: number, seed: number, shift: number): number[][] {
-  const s = { s: seed };
+  const u = mulberry32(seed);
   return Array.from({ length: n }, () => {
-    const a = normal(s) + shift;
-    const b = 3 + normal(s);
+    const a = gaussian(u) + shift;
+    const b = 3 + gaussian(u);
     return [a, b, a + b > 3 ? 1 : 0];
   });
 }

@@ -12,20 +12,10 @@ import { ProfileBuilder, profileProblem, toNumber, type Profile } from '../../sr
 import { scanCapture, type ScanOptions } from '../../src/core/drift/scan.js';
 import type { SortedView } from '../../src/core/drift/sketch.js';
 import { ksDistance, robustKs, wasserstein } from '../../src/core/drift/stats.js';
+import { mulberry32 } from '../support/random.js';
 
-/** Deterministic uniform numbers (mulberry32). */
-function uniform(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 function normals(n: number, mean: number, sd: number, seed: number, decimals = 5): Float64Array {
-  const rand = uniform(seed);
+  const rand = mulberry32(seed);
   const p = 10 ** decimals;
   return Float64Array.from({ length: n }, () => {
     const x = mean + sd * Math.sqrt(-2 * Math.log(rand() || 1e-12)) * Math.cos(2 * Math.PI * rand());
@@ -180,7 +170,7 @@ describe('the byte fast path of the drift scan', () => {
   it('cuts chunks at line boundaries whatever their sizes, and drops lines longer than the limit', async () => {
     const lines = [...TAKEN, 'x'.repeat(2000), ...DECLINED];
     const text = lines.join('\n') + '\n';
-    const rand = uniform(7);
+    const rand = mulberry32(7);
     for (let round = 0; round < 20; round++) {
       const all = Buffer.from(text);
       const chunks: Uint8Array[] = [];

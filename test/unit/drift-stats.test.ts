@@ -19,17 +19,11 @@ import {
   chiSquaredSurvival,
 } from '../../src/core/drift/stats.js';
 import { decileBins } from '../../src/core/drift/profile.js';
+import { mulberry32 } from '../support/random.js';
 
 /** Deterministic normal samples (mulberry32 + Box-Muller). */
 function normals(n: number, mean: number, sd: number, seed: number): number[] {
-  let a = seed >>> 0;
-  const rand = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rand = mulberry32(seed);
   const out: number[] = [];
   for (let i = 0; i < n; i++) {
     const u = rand() || 1e-12;

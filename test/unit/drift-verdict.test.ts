@@ -8,21 +8,11 @@ import { parseNumberRange, profileProblem, ProfileBuilder, type Profile } from '
 import { scanCapture, windowTest } from '../../src/core/drift/scan.js';
 import { advanceState, afterRollback, evaluatedBefore, initialState, rollbackDue } from '../../src/core/drift/windows.js';
 import { decodeRecord, readLineFast, recordTime, type CaptureRecord } from '../../src/core/capture.js';
-
-function rand(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../support/random.js';
 
 /** x ~ U(0,1)+shift, y ~ U(0,10), kind in a/b/c (skewed to a when skew), out = x. */
 function data(n: number, seed: number, opts: { shift?: number; skew?: boolean } = {}) {
-  const r = rand(seed);
+  const r = mulberry32(seed);
   return Array.from({ length: n }, () => {
     const x = r() + (opts.shift ?? 0);
     const kind = opts.skew ? (r() < 0.8 ? 'a' : 'b') : ['a', 'b', 'c'][Math.floor(r() * 3)];
@@ -73,7 +63,7 @@ describe('profile', () => {
   });
 
   it('parses plain decimals exactly like Number()', () => {
-    const r = rand(9);
+    const r = mulberry32(9);
     for (let i = 0; i < 20000; i++) {
       const s = ((r() - 0.5) * 10 ** Math.floor(r() * 12)).toFixed(Math.floor(r() * 9));
       expect(parseNumberRange(s, 0, s.length)).toBe(Number(s));

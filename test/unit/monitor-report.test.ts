@@ -8,18 +8,7 @@ import { ProfileBuilder } from '../../src/core/drift/profile.js';
 import { MAX_DISTRIBUTION_CHARTS, renderDistributionChart, renderMarkdown } from '../../src/core/monitor-report.js';
 import type { MonitorOutcome } from '../../src/core/monitor.js';
 import { mermaidBlocks, parseMermaid } from '../support/mermaid.js';
-
-/** A seeded uniform generator (mulberry32), so the data and the verdicts are the same on every run. */
-function rand(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../support/random.js';
 
 interface Shift {
   /** Added to the strongly drifting feature. */
@@ -30,7 +19,7 @@ interface Shift {
 const COLUMNS = ['far', 'near', 'steady', 'kind'];
 
 function rows(n: number, seed: number, shift: Shift): string[][] {
-  const r = rand(seed);
+  const r = mulberry32(seed);
   return Array.from({ length: n }, () => [
     String(r() + shift.big),
     String(r() * 10 + shift.small),
