@@ -354,7 +354,7 @@ try {
   };
   const nodeVars = Object.keys(process.env).filter((k) => k.startsWith('NODE_'));
   const node = process.execPath;
-  const mlops = path.join(root, 'bin', 'mlops.js');
+  const mlops = path.join(root, 'bin', 'mlops.cjs');
   const filterArgs = [mlops, 'compare', '--baseline', "filter:tags.`mlops.git.branch` = 'main'", '--json'];
   const aliasArgs = [mlops, 'compare', '--baseline', 'production', '--json'];
   const cases = {};

@@ -126,7 +126,7 @@ function timed(argv, opts = {}) {
   });
 }
 
-const mlops = (...a) => [process.execPath, path.join(root, 'bin/mlops.js'), ...a];
+const mlops = (...a) => [process.execPath, path.join(root, 'bin/mlops.cjs'), ...a];
 const fmtInt = (x) => Math.round(x).toLocaleString('en-US');
 
 // Both scripts end alike: scipy's ks_2samp per column, less a finite-sample margin (the robust KS this bench compares).
@@ -184,7 +184,7 @@ async function main() {
 
   const prof = spawnSync(
     process.execPath,
-    [path.join(root, 'bin/mlops.js'), 'profile', 'holdout.csv', '--prediction', 'score', '--out', 'profile.json'],
+    [path.join(root, 'bin/mlops.cjs'), 'profile', 'holdout.csv', '--prediction', 'score', '--out', 'profile.json'],
     { cwd: work, encoding: 'utf8' },
   );
   if (prof.status !== 0) throw new Error(`profile failed: ${prof.stderr}`);

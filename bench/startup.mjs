@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Start-up cost of the CLI: median wall time and mean CPU time of a few `node bin/mlops.js ...`
+// Start-up cost of the CLI: median wall time and mean CPU time of a few `node bin/mlops.cjs ...`
 // commands against a bare `node -e 0`, in one interleaved run, each with its target met / NOT met.
 // The commands run in a scratch repository holding mlops.config.example.yaml (as after `mlops init`).
 // Two environments, side by side: this machine's (what a user here gets; a variable such as
@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const runs = Math.max(15, Number(process.argv[2]) || 21);
-const bin = path.join(root, 'bin/mlops.js');
+const bin = path.join(root, 'bin/mlops.cjs');
 
 if (!existsSync(path.join(root, 'dist/cli/main.js'))) {
   console.error('dist/ is missing: run `npm run build` first.');

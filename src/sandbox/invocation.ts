@@ -1,7 +1,7 @@
 /**
  * How the person typed mlops, so that the commands we print (`eval "$(... sandbox env)"`) work
  * when pasted: `npx mlops` for npx and a project-local install (a bare `mlops` is not on PATH
- * there), `mlops` for a global install or a linked clone, `node <path>/bin/mlops.js` for a clone
+ * there), `mlops` for a global install or a linked clone, `node <path>/bin/mlops.cjs` for a clone
  * run by path.
  */
 import { basename, relative, sep } from 'node:path';

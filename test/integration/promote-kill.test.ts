@@ -1,5 +1,5 @@
 /**
- * SIGKILL at every stage boundary, then run again: `node bin/mlops.js promote` (the built CLI, as
+ * SIGKILL at every stage boundary, then run again: `node bin/mlops.cjs promote` (the built CLI, as
  * a scheduled CI job runs it) is killed the moment its deployment record shows a new stage, and
  * run again until it reports done. A killed holder leaves its lock behind: the next run exits 4;
  * the test then takes the dead lock over on a clock set past its expiry (the lock reads the
@@ -139,7 +139,7 @@ it('killed at every stage boundary and run again, promote converges to done, alw
     const before = await stage();
     const child = spawn(
       process.execPath,
-      [join(REPO_ROOT, 'bin/mlops.js'), 'promote', '--model-version', '2', '--wait', '2s', '--poll', '100ms', '--json'],
+      [join(REPO_ROOT, 'bin/mlops.cjs'), 'promote', '--model-version', '2', '--wait', '2s', '--poll', '100ms', '--json'],
       {
         cwd: dir,
         env: env,
@@ -194,7 +194,7 @@ it('SIGTERM during promote exits 130 once the step in flight is recorded; the lo
   try {
     const child = spawn(
       process.execPath,
-      [join(REPO_ROOT, 'bin/mlops.js'), 'promote', '--model-version', '3', '--wait', '120s', '--poll', '100ms', '--json'],
+      [join(REPO_ROOT, 'bin/mlops.cjs'), 'promote', '--model-version', '3', '--wait', '120s', '--poll', '100ms', '--json'],
       { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let stderr = '';

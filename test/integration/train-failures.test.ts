@@ -197,7 +197,7 @@ describe('mlops train failure paths', () => {
     await expectRun(last.runId, 'KILLED', 'interrupted');
   }, 120_000);
 
-  it('a real SIGTERM to `node bin/mlops.js train` is forwarded: exit 130, run KILLED, no child left', async () => {
+  it('a real SIGTERM to `node bin/mlops.cjs train` is forwarded: exit 130, run KILLED, no child left', async () => {
     const bin = builtBin();
     const child = spawn(process.execPath, [bin, 'train', '--', 'python', 'slow.py', marker('sigterm')], {
       cwd: repo,

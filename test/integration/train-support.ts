@@ -1,6 +1,6 @@
 /**
  * Helpers of the init/pull/train integration tests: temp git repos, the venv on PATH, the real
- * MLflow server read back over REST, and a built `bin/mlops.js` for tests that send real signals.
+ * MLflow server read back over REST, and a built `bin/mlops.cjs` for tests that send real signals.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -122,16 +122,16 @@ function newestMtime(dir: string): number {
 
 /**
  * A runnable `mlops` bin for tests that need a real process (real signals). Uses the package's
- * bin/mlops.js when dist/ is newer than src/ (npm test builds it first), else builds src/ once
+ * bin/mlops.cjs when dist/ is newer than src/ (npm test builds it first), else builds src/ once
  * into a private folder under .tmp/, so a stale or half-written dist/ never decides a test.
  */
 export function builtBin(): string {
   const dist = path.join(REPO_ROOT, 'dist');
   if (existsSync(path.join(dist, 'cli', 'main.js')) && newestMtime(dist) >= newestMtime(path.join(REPO_ROOT, 'src'))) {
-    return path.join(REPO_ROOT, 'bin', 'mlops.js');
+    return path.join(REPO_ROOT, 'bin', 'mlops.cjs');
   }
   const root = path.join(REPO_ROOT, '.tmp', `mlops-build-${process.pid}`);
-  if (!existsSync(path.join(root, 'bin', 'mlops.js'))) {
+  if (!existsSync(path.join(root, 'bin', 'mlops.cjs'))) {
     spawnSync(process.execPath, [path.join(REPO_ROOT, 'scripts', 'build.mjs'), '--outdir', path.join(root, 'dist')], {
       cwd: REPO_ROOT,
       encoding: 'utf8',
@@ -139,9 +139,9 @@ export function builtBin(): string {
     if (!existsSync(path.join(root, 'dist', 'cli', 'main.js'))) throw new Error('could not compile src/ for the bin test');
     copyFileSync(path.join(REPO_ROOT, 'package.json'), path.join(root, 'package.json'));
     mkdirSync(path.join(root, 'bin'), { recursive: true });
-    copyFileSync(path.join(REPO_ROOT, 'bin', 'mlops.js'), path.join(root, 'bin', 'mlops.js'));
+    copyFileSync(path.join(REPO_ROOT, 'bin', 'mlops.cjs'), path.join(root, 'bin', 'mlops.cjs'));
   }
-  return path.join(root, 'bin', 'mlops.js');
+  return path.join(root, 'bin', 'mlops.cjs');
 }
 
 /** Removes the private build of `builtBin` (if this process made one). */

@@ -73,7 +73,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 function loaded(argv: string[], cwd = dir, extraEnv: Record<string, string> = {}, exitCode = 0): string[] {
   const log = path.join(dir, `load-${Math.random().toString(36).slice(2)}.log`);
   writeFileSync(log, '');
-  const r = spawnSync(process.execPath, ['--import', path.join(dir, 'hook/register.mjs'), path.join(dir, 'bin/mlops.js'), ...argv], {
+  const r = spawnSync(process.execPath, ['--import', path.join(dir, 'hook/register.mjs'), path.join(dir, 'bin/mlops.cjs'), ...argv], {
     cwd,
     env: { PATH: process.env.PATH, LOAD_LOG: log, ...(extraEnv.FORCE_COLOR ? extraEnv : { NO_COLOR: '1' }) },
     encoding: 'utf8',
@@ -143,7 +143,7 @@ describe('start-up', () => {
     writeFileSync(path.join(project, 'mlops.config.yaml'), 'project: demo\n');
     const report = 'data:text/javascript,process.on("exit",()=>process.stderr.write(`maps:${process.sourceMapsEnabled}`))';
     const enabled = (argv: string[]) =>
-      spawnSync(process.execPath, ['--import', report, path.join(dir, 'bin/mlops.js'), ...argv], {
+      spawnSync(process.execPath, ['--import', report, path.join(dir, 'bin/mlops.cjs'), ...argv], {
         cwd: project,
         env: { PATH: process.env.PATH, NO_COLOR: '1' },
         encoding: 'utf8',
@@ -167,7 +167,7 @@ describe('start-up', () => {
     const found: string[] = [];
     for (const out of Object.keys(meta.outputs).filter((o) => o.endsWith('.js'))) {
       const file = path.resolve(repo, out);
-      for (const m of readFileSync(file, 'utf8').matchAll(/new URL\("([^"]+)", import\.meta\.url\)/g)) {
+      for (const m of readFileSync(file, 'utf8').matchAll(/new URL\("([^"]+)", __mlopsImportMetaUrl\)/g)) {
         const target = path.resolve(path.dirname(file), m[1]);
         const rel = path.relative(path.join(dir, 'dist'), target);
         // Inside dist/: the build's own output; above it: the package's files (templates/, package.json).

@@ -38,12 +38,14 @@ describe('the invocation sandbox up prints', () => {
     );
   });
   it('an installed package run by its path -> npx mlops', () => {
-    expect(mlopsInvocation({ argv1: `${installed}/bin/mlops.js`, env: {}, packageRoot: installed, cwd: '/home/u/proj' })).toBe('npx mlops');
+    expect(mlopsInvocation({ argv1: `${installed}/bin/mlops.cjs`, env: {}, packageRoot: installed, cwd: '/home/u/proj' })).toBe(
+      'npx mlops',
+    );
   });
   it('a clone run by path -> node and the path (relative inside the working directory)', () => {
-    expect(mlopsInvocation({ argv1: `${clone}/bin/mlops.js`, env: {}, packageRoot: clone, cwd: clone })).toBe('node bin/mlops.js');
-    expect(mlopsInvocation({ argv1: `${clone}/bin/mlops.js`, env: {}, packageRoot: clone, cwd: '/tmp/x' })).toBe(
-      `node ${clone}/bin/mlops.js`,
+    expect(mlopsInvocation({ argv1: `${clone}/bin/mlops.cjs`, env: {}, packageRoot: clone, cwd: clone })).toBe('node bin/mlops.cjs');
+    expect(mlopsInvocation({ argv1: `${clone}/bin/mlops.cjs`, env: {}, packageRoot: clone, cwd: '/tmp/x' })).toBe(
+      `node ${clone}/bin/mlops.cjs`,
     );
   });
   it('a linked clone started as mlops -> mlops', () => {
