@@ -44,6 +44,23 @@ export function packageVersion(): string {
   return version;
 }
 
+const tolerant = new WeakSet<object>();
+
+/**
+ * A reader that goes away (`mlops compare --help | head -2`) ends the output, not the command: the
+ * write fails with EPIPE, later writes are dropped, and the command runs to its end (a deployment
+ * is not abandoned because a log pipe closed) and returns its exit code. Any other stream error
+ * still surfaces.
+ */
+function tolerateGoneReader(stream: Stream): void {
+  const emitter = stream as Partial<NodeJS.EventEmitter>;
+  if (typeof emitter.on !== 'function' || tolerant.has(stream)) return;
+  tolerant.add(stream);
+  emitter.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+  });
+}
+
 /** Help goes to the injected streams, wrapped to their width, never styled by commander's own detection. */
 function outputConfig(stdout: Stream, stderr: Stream): OutputConfiguration {
   return {
@@ -74,6 +91,7 @@ export async function main(argv: string[], deps: MainDeps = {}): Promise<number>
   const stderr = deps.stderr ?? process.stderr;
   const env = deps.env ?? process.env;
   const baseCwd = deps.cwd ?? process.cwd();
+  for (const s of [stdout, stderr]) tolerateGoneReader(s);
 
   // `mlops --help` and `mlops --version` are answered without loading commander (the largest part
   // of start-up); the rendering is tested to be identical to commander's.

@@ -10,7 +10,7 @@
  * the process loaded. A control run (`config validate`, which needs zod and yaml) proves the hook
  * sees what it should. Modules required from CommonJS are read from the require cache at exit.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -161,6 +161,20 @@ describe('start-up', () => {
     const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
     expect(r.stdout).toMatch(/\bsrc\/config\/load\.ts:\d+:\d+/);
     expect(r.stdout).not.toMatch(/dist\/chunks\//);
+  });
+
+  it('a reader that goes away (`mlops compare --help | head -2`) ends the output quietly: exit 0, no EPIPE stack', async () => {
+    const child = spawn(process.execPath, [path.join(dir, 'bin/mlops.cjs'), 'compare', '--help'], {
+      env: { PATH: process.env.PATH, NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    // The read end closes before the child has started, so its first write fails with EPIPE.
+    child.stdout.destroy();
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(stderr).not.toMatch(/EPIPE|Unhandled/);
+    expect(code).toBe(0);
   });
 
   it('every file the bundle finds by `new URL(..., import.meta.url)` (workers, templates, package.json) is where it looks', () => {
