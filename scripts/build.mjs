@@ -14,7 +14,8 @@
 // any chunk and from any entry alike. The build checks it.
 //
 // Usage: node scripts/build.mjs [--outdir DIR] [--metafile FILE]
-import { cpSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { isBuiltin } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
@@ -225,3 +226,72 @@ if (bad.length) {
 }
 const metafile = arg('metafile');
 if (metafile) writeFileSync(metafile, JSON.stringify({ ...result.metafile, outputs }));
+
+// ---- The package installs nothing: no import of a package, and the bundled licences ship ----
+// package.json has no "dependencies": every library is bundled into dist/ above, so a user's
+// install fetches the tarball alone (docs/CONTRIBUTING.md). An output importing a package would
+// then fail on the user's machine (an esbuild `external`, or a require/import it could not resolve
+// but left in place because a try/catch handles it): only Node's built-ins may stay imported. And
+// the bundled packages' licence files no longer arrive in node_modules, so the build writes them to
+// dist/THIRD-PARTY-LICENSES.txt, which the package ships. Both read the metafile (`metafile: true`).
+{
+  const fail = (message) => {
+    console.error(`build: ${message}`);
+    process.exit(1);
+  };
+
+  const importers = new Map();
+  for (const [out, { imports }] of Object.entries(outputs)) {
+    for (const i of imports) {
+      if (i.external && !isBuiltin(i.path)) importers.set(i.path, [...(importers.get(i.path) ?? []), `${out} (${i.kind})`]);
+    }
+  }
+  if (importers.size) {
+    const list = [...importers].map(([name, outs]) => `  ${name}: ${outs.join(', ')}`).join('\n');
+    fail(`output files import packages, which an installed mlops does not have (bundle them, or make the import go away):\n${list}`);
+  }
+
+  const packageDirs = new Set();
+  for (const input of Object.keys(result.metafile.inputs)) {
+    const dir = /^(.*node_modules\/(?:@[^/]+\/)?[^/]+)\//.exec(input)?.[1];
+    // Real paths: a plugin's resolved path may go through a symlinked node_modules, esbuild's do not.
+    if (dir) packageDirs.add(realpathSync(path.resolve(root, dir)));
+  }
+  const texts = new Map(); // licence text -> the packages it is the text of
+  const textOf = new Map(); // licence id -> one full text of it
+  const withoutFile = [];
+  for (const dir of packageDirs) {
+    const pkg = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8'));
+    const id = `${pkg.name}@${pkg.version}`;
+    const licence = typeof pkg.license === 'string' ? pkg.license : pkg.license?.type;
+    const files = readdirSync(dir)
+      .filter((f) => /^(licen[cs]e|copying|notice)/i.test(f))
+      .sort();
+    if (!files.length) {
+      if (!licence) fail(`${id} (bundled) has neither a licence file nor a "license" in its package.json`);
+      const author = typeof pkg.author === 'string' ? pkg.author : pkg.author?.name;
+      withoutFile.push({ id, licence, author });
+      continue;
+    }
+    const text = files.map((f) => readFileSync(path.join(dir, f), 'utf8').trim()).join('\n\n');
+    texts.set(text, [...(texts.get(text) ?? []), id]);
+    if (licence) textOf.set(licence, text);
+  }
+  const missing = withoutFile.filter((p) => !textOf.has(p.licence));
+  if (missing.length)
+    fail(`no licence text to ship for ${missing.map((p) => `${p.id} (${p.licence})`).join(', ')}: add it to scripts/build.mjs`);
+
+  const byName = (a, b) => (a < b ? -1 : a > b ? 1 : 0);
+  const sections = [...texts].map(([text, ids]) => ({ ids: ids.sort(byName), text })).sort((a, b) => byName(a.ids[0], b.ids[0]));
+  const parts = [
+    `The packages bundled into this folder by mlops's build (${packageDirs.size}), each with the licence it is distributed under.`,
+    ...sections.map((s) => `${'='.repeat(80)}\n${s.ids.join('\n')}\n${'-'.repeat(80)}\n${s.text}`),
+  ];
+  if (withoutFile.length) {
+    const lines = withoutFile.sort((a, b) => byName(a.id, b.id)).map((p) => `${p.id}: ${p.licence}${p.author ? `, ${p.author}` : ''}`);
+    parts.push(
+      `${'='.repeat(80)}\nPackages without a licence file; the licence their package.json names, whose text is above:\n${lines.join('\n')}`,
+    );
+  }
+  writeFileSync(path.join(outdir, 'THIRD-PARTY-LICENSES.txt'), `${parts.join('\n\n')}\n`);
+}
