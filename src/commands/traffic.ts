@@ -10,7 +10,7 @@ import { resolveConfigPath } from '../config/load.js';
 import { awsSettings, sageMakerClient, sageMakerRuntimeClient } from '../adapters/aws.js';
 import { sageMakerPort } from '../adapters/sagemaker.js';
 import { readFeatureRows, rowRequests, startTraffic } from '../adapters/traffic.js';
-import { durationMs, formatDuration } from '../core/duration.js';
+import { durationFlagMs, formatDuration } from '../core/duration.js';
 import { CheckFailedError, UserError } from '../core/errors.js';
 import { parseShift, percentile, unknownShiftFeatures } from '../core/traffic-shift.js';
 
@@ -30,12 +30,8 @@ export const run: CommandRun<'traffic'> = async (ctx, _args, opts) => {
   const rate = positive('--rate', opts.rate)!;
   const count = positive('--count', opts.count);
   if (count !== undefined && !Number.isInteger(count)) throw new UserError('BAD_OPTION', `--count must be a whole number, not ${count}.`);
-  let limitMs: number | undefined;
-  try {
-    limitMs = opts.duration !== undefined ? durationMs(opts.duration) : count === undefined ? 60_000 : undefined;
-  } catch (err) {
-    throw new UserError('BAD_OPTION', `--duration: ${(err as Error).message}`, { hint: 'e.g. --duration 90s or --duration 5m' });
-  }
+  const limitMs =
+    opts.duration !== undefined ? durationFlagMs('--duration', opts.duration, '90s') : count === undefined ? 60_000 : undefined;
   let shifts;
   try {
     shifts = (opts.shift ?? []).map(parseShift);

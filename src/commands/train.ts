@@ -19,7 +19,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { CommandRun } from '../cli/context.js';
 import { ExternalError, InterruptedError, UserError } from '../core/errors.js';
-import { durationMs, formatDuration } from '../core/duration.js';
+import { durationFlagMs, durationMs, formatDuration } from '../core/duration.js';
 import { LAST_RUN_FILE, type LastRun } from '../core/last-run.js';
 import { buildRunTags, missingMetrics, requiredMetrics, TAG } from '../core/run-tags.js';
 import type { TrainerPort, TrainingOutcome } from '../core/training.js';
@@ -49,12 +49,7 @@ export const run: CommandRun<'train'> = async (ctx, args, opts) => {
     );
   }
   const command = args.length ? args : config.train.command;
-  let timeoutMs: number;
-  try {
-    timeoutMs = durationMs(opts.timeout ?? config.train.timeout);
-  } catch (err) {
-    throw new UserError('BAD_TIMEOUT', `--timeout: ${(err as Error).message}`, { hint: 'e.g. --timeout 45m' });
-  }
+  const timeoutMs = opts.timeout !== undefined ? durationFlagMs('--timeout', opts.timeout, '45m') : durationMs(config.train.timeout);
   const experimentName = config.mlflow.experiment ?? config.project ?? path.basename(root);
   const trackingUri = trackingUriFrom(config, ctx.env);
   const required = requiredMetrics(config.compare.gates, config.train.requiredMetrics);
