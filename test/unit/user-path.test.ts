@@ -3,11 +3,12 @@
  * invocation, the shell lines of `sandbox env`, traffic's feature shifts and latency percentiles,
  * and the monitor report's line after a rollback.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { mlopsInvocation } from '../../src/sandbox/invocation.js';
+import { ensureVenv } from '../../src/sandbox/local-stack.js';
 import { shellLines } from '../../src/commands/sandbox.js';
 import { applyShifts, parseShift, percentile, unknownShiftFeatures } from '../../src/core/traffic-shift.js';
 import { readFeatureRows, rowRequests } from '../../src/adapters/traffic.js';
@@ -173,5 +174,35 @@ describe('train failing on a missing Python package', () => {
       /no module "xgboost".*pip install -r requirements.txt/,
     );
     expect(missingModuleHint('ValueError: bad')).toBeUndefined();
+  });
+});
+
+describe('the venv sandbox up makes (scripts/setup-venv.sh through ensureVenv)', () => {
+  // A python that passes the version check and fails to make a venv: the script stops right after
+  // it decided what to do with the folder, without downloading anything.
+  function setUp(): { dir: string; env: Record<string, string | undefined> } {
+    const dir = mkdtempSync(path.join(tmpdir(), 'mlops-venv-'));
+    const python = path.join(dir, 'python3');
+    writeFileSync(python, '#!/bin/sh\ncase "$1" in -c) exit 0;; --version) echo Python 3.11.0;; *) exit 1;; esac\n');
+    chmodSync(python, 0o755);
+    return { dir, env: { PATH: process.env.PATH, PYTHON: python } };
+  }
+
+  it('never deletes a folder that is not a venv (--venv . or a mistyped path): it refuses, and the files stay', async () => {
+    const { dir, env } = setUp();
+    const project = path.join(dir, 'project');
+    mkdirSync(project);
+    writeFileSync(path.join(project, 'train.py'), 'print(1)\n');
+    await expect(ensureVenv(project, { env })).rejects.toThrow(/is not a Python virtual environment/);
+    expect(existsSync(path.join(project, 'train.py'))).toBe(true);
+  });
+
+  it('still replaces a broken venv (pyvenv.cfg without a working python)', async () => {
+    const { dir, env } = setUp();
+    const broken = path.join(dir, 'venv');
+    mkdirSync(broken);
+    writeFileSync(path.join(broken, 'pyvenv.cfg'), 'home = /nonexistent\n');
+    await expect(ensureVenv(broken, { env })).rejects.toThrow(/-m venv failed/);
+    expect(existsSync(path.join(broken, 'pyvenv.cfg'))).toBe(false);
   });
 });
