@@ -9,6 +9,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { mlopsInvocation } from '../../src/sandbox/invocation.js';
 import { ensureVenv } from '../../src/sandbox/local-stack.js';
+import { runCli } from '../support/cli.js';
 import { shellLines } from '../../src/commands/sandbox.js';
 import { applyShifts, parseShift, percentile, unknownShiftFeatures } from '../../src/core/traffic-shift.js';
 import { readFeatureRows, rowRequests } from '../../src/adapters/traffic.js';
@@ -195,6 +196,22 @@ describe('the venv sandbox up makes (scripts/setup-venv.sh through ensureVenv)',
     writeFileSync(path.join(project, 'train.py'), 'print(1)\n');
     await expect(ensureVenv(project, { env })).rejects.toThrow(/is not a Python virtual environment/);
     expect(existsSync(path.join(project, 'train.py'))).toBe(true);
+  });
+
+  it('sandbox up: a venv that cannot be made is a failed tool (exit 3) with what to do, not "a bug in mlops"; --time-scale must be finite', async () => {
+    const { dir, env } = setUp();
+    mkdirSync(path.join(dir, '.git'));
+    const notVenv = path.join(dir, 'data');
+    mkdirSync(notVenv);
+    writeFileSync(path.join(notVenv, 'rows.csv'), 'a\n1\n');
+    const failed = await runCli(['sandbox', 'up', '--venv', notVenv, '--json'], { cwd: dir, env });
+    expect(failed.code, failed.stderr).toBe(3);
+    expect(failed.stderr).not.toContain('internal error');
+    expect(failed.json().error).toMatchObject({ code: 'VENV_SETUP_FAILED', hint: expect.stringContaining('--venv') as string });
+    // Infinity is not a time scale: refused before any venv or server is touched.
+    const infinite = await runCli(['sandbox', 'up', '--time-scale', '1e999', '--venv', notVenv, '--json'], { cwd: dir, env });
+    expect(infinite.code, infinite.stderr).toBe(2);
+    expect(infinite.json().error.code).toBe('BAD_OPTION');
   });
 
   it('still replaces a broken venv (pyvenv.cfg without a working python)', async () => {
