@@ -27,6 +27,7 @@ import { ExternalError, InterruptedError, UserError } from '../core/errors.js';
 import type { Config } from '../config/schema.js';
 import { envTwinValue } from '../config/environment.js';
 import { durationMs } from '../core/duration.js';
+import { printable } from '../core/escape.js';
 import { sleep } from './clock.js';
 import {
   isTrackingServerArn,
@@ -649,8 +650,9 @@ export class MlflowClient {
     const text = typeof res.data === 'string' ? res.data : await readSome(res.data);
     const body = parseBody(text) as { error_code?: string; message?: string } | undefined;
     const mlflowCode = body?.error_code;
-    // Server messages may echo what we sent, never our headers; keep them short anyway.
-    const serverMsg = (body?.message ?? (text && !/^\s*</.test(text) ? text : '')).trim().slice(0, 500);
+    // Server messages may echo what we sent, never our headers; keep them short anyway. They reach the
+    // terminal, so an escape sequence in one is shown, not obeyed.
+    const serverMsg = printable((body?.message ?? (text && !/^\s*</.test(text) ? text : '')).trim().slice(0, 500));
     const f = { mlflowCode, httpStatus: status, endpoint };
     const detail = serverMsg ? `: ${serverMsg}` : '';
     const retryAfter = res.headers['retry-after'] ?? '';
