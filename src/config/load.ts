@@ -63,6 +63,12 @@ export async function loadConfig(opts: LoadOptions): Promise<LoadedConfig> {
   let filepath: string;
   if (opts.configPath) {
     filepath = path.resolve(opts.cwd, opts.configPath);
+    if (existsSync(filepath) && statSync(filepath).isDirectory()) {
+      throw new UserError('CONFIG_NOT_FOUND', `--config ${opts.configPath} names a folder (${filepath}), not a config file.`, {
+        hint: `Name the file itself, e.g. --config ${path.join(opts.configPath, SEARCH_PLACES[0])}, or use --cwd ${opts.configPath} to run in that folder.`,
+        details: { file: filepath },
+      });
+    }
     if (!existsSync(filepath) || !statSync(filepath).isFile()) {
       throw new UserError('CONFIG_NOT_FOUND', `Config file ${filepath} (from --config ${opts.configPath}) does not exist.`, {
         hint: 'Check the --config path (relative paths start from the working directory), or run `npx mlops init` to create a config.',
