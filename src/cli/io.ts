@@ -5,6 +5,7 @@
 import { appendFileSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 import type { ChalkInstance, Options as ChalkOptions } from 'chalk';
+import { printable } from '../core/escape.js';
 import { Redactor } from '../core/redact.js';
 
 export interface Stream {
@@ -117,6 +118,9 @@ export class Io {
 
   /** An error message (with optional hint), on stderr; an ::error:: annotation under GitHub Actions. */
   error(msg: string, hint?: string): void {
+    // An error echoes what was typed or read (a flag, a config value, a server's answer): shown, not obeyed.
+    msg = printableLines(msg);
+    hint = hint && printableLines(hint);
     this.err(`${this.style('red', 'error:')} ${msg}`);
     if (hint) this.err(`${this.style('dim', 'hint:')} ${hint}`);
     if (this.githubActions) this.err(`::error::${escapeAnnotation(hint ? `${msg} (${hint})` : msg)}`);
@@ -238,6 +242,11 @@ export class Io {
 export function isCI(env: Record<string, string | undefined>): boolean {
   const ci = env.CI;
   return ci !== undefined && ci !== '' && ci !== 'false' && ci !== '0';
+}
+
+/** printable() line by line: a message may span lines, so its line breaks stay. */
+function printableLines(s: string): string {
+  return s.split('\n').map(printable).join('\n');
 }
 
 function escapeProperty(s: string): string {

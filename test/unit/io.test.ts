@@ -132,6 +132,19 @@ describe('Io output', () => {
     expect(out.text + err.text).not.toMatch(/tok-123456|aws-secret-value/);
     expect(out.text).toBe('text ***\n');
   });
+
+  it('an error echoing what was typed or read shows its control characters as escapes; its line breaks stay', async () => {
+    const err = new Sink(true);
+    const io = await createIo({ stdout: new Sink(true), stderr: err, env: {} });
+    io.error('"a\u001b[2Jb" is not a valid SageMaker endpoint name.\n  second line', 'e.g. --endpoint x\u202ey');
+    expect(err.text).toContain('"a\\x1b[2Jb" is not a valid SageMaker endpoint name.\n  second line');
+    expect(err.text).toContain('x\\u202ey');
+    expect(err.text).not.toContain('\u202e');
+    // The one escape left is our own colour of "error:".
+    expect(
+      err.text.replaceAll(`${ESC}31m`, '').replaceAll(`${ESC}39m`, '').replaceAll(`${ESC}2m`, '').replaceAll(`${ESC}22m`, ''),
+    ).not.toContain('\u001b');
+  });
 });
 
 describe('GitHub Actions', () => {
