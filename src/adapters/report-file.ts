@@ -30,12 +30,19 @@ export async function writeReportFile(
       'FILE_NOT_WRITTEN',
       `Could not write the ${opts.what ?? 'report'} ${file}: ${e.code ? `${e.code}: ` : ''}${osMessage(e)}`,
       {
-        hint: `Free some space or make ${path.dirname(file)} writable, or write it elsewhere (the result above is complete).`,
+        hint: `${whatToDo(file, e.code)} (the result above is complete).`,
         details: { file, errno: e.code },
         cause: err,
       },
     );
   }
+}
+
+/** The fix for a write that failed with this OS error code. */
+function whatToDo(file: string, code: string | undefined): string {
+  if (code === 'EISDIR') return `${file} is a folder: name a file (one inside it, say), not the folder`;
+  if (code === 'ENOTDIR') return `A part of ${path.dirname(file)} is a file, not a folder: name another path`;
+  return `Free some space or make ${path.dirname(file)} writable, or write it elsewhere`;
 }
 
 /** The OS error without Node's "ENOSPC: " prefix and ", write '/path'" suffix (both are said already). */

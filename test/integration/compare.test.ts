@@ -142,6 +142,16 @@ describe('baseline by alias (the default: production)', () => {
     expect(json.json().error).toMatchObject({ code: 'FILE_NOT_WRITTEN', details: { file: '/dev/full', result: { verdict: 'pass' } } });
   });
 
+  it('--report naming a folder: the hint says to name a file, not to free space', async () => {
+    const p = project();
+    mkdirSync(path.join(p, 'reports'));
+    const r = await compare(p, ['--run', fx.exact, '--report', 'reports'], { MLFLOW_TRACKING_TOKEN: TOKEN });
+    expect(r.code, r.stderr).toBe(3);
+    expect(r.stderr).toMatch(/Could not write the report .*reports: EISDIR/);
+    expect(r.stderr).toMatch(/hint: .*reports is a folder: name a file/);
+    expect(r.stderr).not.toContain('Free some space');
+  });
+
   it('a drop of exactly the tolerance passes; JSON, Markdown report and step summary', async () => {
     const p = project();
     const summary = path.join(p, 'summary.md');
