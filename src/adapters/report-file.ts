@@ -30,7 +30,7 @@ export async function writeReportFile(
       'FILE_NOT_WRITTEN',
       `Could not write the ${opts.what ?? 'report'} ${file}: ${e.code ? `${e.code}: ` : ''}${osMessage(e)}`,
       {
-        hint: `${whatToDo(file, e.code)} (the result above is complete).`,
+        hint: `${whatToDo(file, e.code)}.`,
         details: { file, errno: e.code },
         cause: err,
       },
@@ -55,5 +55,9 @@ function osMessage(e: Error): string {
  * error), so the result goes into its details; otherwise the caller prints the result first.
  */
 export function failureWithResult(err: ExternalError, result: unknown): ExternalError {
-  return new ExternalError(err.code, err.message, { hint: err.hint, details: { ...err.details, result }, cause: err.cause });
+  return new ExternalError(err.code, err.message, {
+    hint: `${err.hint ?? ''} The result above is complete.`.trim(),
+    details: { ...err.details, result },
+    cause: err.cause,
+  });
 }
