@@ -4,7 +4,8 @@
  * bake has live requests to judge (shadow and production matched by id) and a drift can be
  * rehearsed. Works against any endpoint mlops can reach: the sandbox's emulator or AWS.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
+import path from 'node:path';
 import type { CommandRun } from '../cli/context.js';
 import { resolveConfigPath } from '../config/load.js';
 import { awsSettings, sageMakerClient, sageMakerRuntimeClient } from '../adapters/aws.js';
@@ -39,10 +40,16 @@ export const run: CommandRun<'traffic'> = async (ctx, _args, opts) => {
     throw new UserError('BAD_SHIFT', (err as Error).message);
   }
 
-  const file = resolveConfigPath({ root }, opts.file ?? config.train.holdout);
+  // A flag's path is the working directory's, a config path the config folder's (as everywhere).
+  const file = opts.file ? path.resolve(ctx.cwd, opts.file) : resolveConfigPath({ root }, config.train.holdout);
   if (!existsSync(file)) {
     throw new UserError('NO_DATA_FILE', `${file} does not exist.`, {
       hint: opts.file ? 'Check --file.' : 'It is train.holdout, which `mlops train` writes: train first, or pass --file.',
+    });
+  }
+  if (statSync(file).isDirectory()) {
+    throw new UserError('NO_DATA_FILE', `${file} is a folder, not a data file.`, {
+      hint: 'Pass a CSV (with a header) or JSON Lines file.',
     });
   }
   const data = readFeatureRows(file);

@@ -111,6 +111,27 @@ describe('traffic', () => {
     const req = rowRequests(csv, { shifts: [parseShift('a=+0.5')], inferenceIdPrefix: 'x-' });
     expect(req(3)).toEqual({ body: 'a,b\n3.5,4\n', inferenceId: 'x-3' });
   });
+  it('--file is relative to the working directory, like every other path flag; a folder is bad input, not an internal error', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'mlops-traffic-'));
+    mkdirSync(path.join(dir, '.git'));
+    mkdirSync(path.join(dir, 'sub'));
+    writeFileSync(path.join(dir, 'mlops.config.yaml'), 'project: demo\n');
+    writeFileSync(path.join(dir, 'sub', 'rows.csv'), 'a,b\n1,2\n');
+    const env = { PATH: process.env.PATH };
+    // An unknown shifted feature stops it after reading the file, before any endpoint is called.
+    const fromSub = await runCli(['traffic', '--endpoint', 'x', '--file', 'rows.csv', '--count', '1', '--shift', 'zz=+1', '--json'], {
+      cwd: path.join(dir, 'sub'),
+      env,
+    });
+    expect(fromSub.code, fromSub.stderr).toBe(2);
+    expect(fromSub.json().error).toMatchObject({
+      code: 'BAD_SHIFT',
+      message: expect.stringContaining(path.join(dir, 'sub', 'rows.csv')) as string,
+    });
+    const folder = await runCli(['traffic', '--endpoint', 'x', '--file', 'sub', '--count', '1', '--json'], { cwd: dir, env });
+    expect(folder.code, folder.stderr).toBe(2);
+    expect(folder.json().error).toMatchObject({ code: 'NO_DATA_FILE', message: expect.stringContaining('is a folder') as string });
+  });
 });
 
 describe('monitor text after a rollback', () => {
