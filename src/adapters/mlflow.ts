@@ -487,7 +487,12 @@ async function httpTransport(
     if (body !== undefined) h['Content-Length'] = String(Buffer.byteLength(body));
     for (let redirects = 0; ; redirects++) {
       const signed = sign ? await sign({ method, url: url.toString(), headers: contentTypeOf(h), body }) : {};
-      const { res, data } = await once(url, { method, headers: { ...h, ...signed }, signal }, body, r.stream === true);
+      const { res, data } = await once(url, { method, headers: { ...h, ...signed }, signal }, body, r.stream === true).catch(
+        (err: unknown) => {
+          // Past a redirect, the host that failed is not the tracking URI's: say which it was.
+          throw redirects > 0 && err instanceof Error ? Object.assign(err, { redirectedTo: url.origin }) : err;
+        },
+      );
       const status = res.statusCode ?? 0;
       const location = res.headers.location;
       if (status < 300 || status >= 400 || status === 304 || !location) return { status, headers: res.headers, data };
@@ -607,10 +612,22 @@ export class MlflowClient {
   }
 
   private transportFailure(err: unknown, endpoint: string): Failure {
-    const e = err as { code?: string; message?: string };
+    const e = err as { code?: string; message?: string; redirectedTo?: string };
     const code = e?.code ?? '';
     const f = { endpoint };
     const where = this.baseUrl;
+    if (e?.redirectedTo) {
+      return {
+        retryable: RETRYABLE_NET.has(code),
+        error: new MlflowUnavailableError(
+          'MLFLOW_UNREACHABLE',
+          `${where} redirected ${endpoint} to ${e.redirectedTo}, which cannot be reached (${code || 'network error'}).`,
+          f,
+          'A tracking URI that redirects elsewhere is often a proxy or a login page in front of MLflow: set mlflow.trackingUri ' +
+            "(or $MLFLOW_TRACKING_URI) to the tracking server's own address, with MLFLOW_TRACKING_TOKEN if it needs one.",
+        ),
+      };
+    }
     if (code === 'ECONNABORTED' || code === 'ETIMEDOUT' || /timeout/i.test(e?.message ?? '')) {
       return {
         retryable: true,

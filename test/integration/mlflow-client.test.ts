@@ -336,6 +336,25 @@ describe('failures', () => {
     }
   });
 
+  it('a redirect to a host that cannot be reached names that host and the redirect, not the tracking URI', async () => {
+    const front = await tinyServer((_req, res) => {
+      res.statusCode = 302;
+      res.setHeader('location', 'http://login.invalid/sso');
+      res.end();
+    });
+    try {
+      const c = await createMlflowClient({ trackingUri: front.url, retries: 0 });
+      const err = (await c.getExperimentByName('x').catch((e: unknown) => e)) as MlflowUnavailableError;
+      expect(err).toBeInstanceOf(MlflowUnavailableError);
+      expect(err.message).not.toContain(`Cannot resolve the MLflow host of ${front.url}`);
+      expect(err.message).toContain('login.invalid');
+      expect(err.message).toContain(`${front.url} redirected`);
+      expect(err.hint).toMatch(/redirect/);
+    } finally {
+      await front.close();
+    }
+  });
+
   it('a server that is not MLflow: a plain 404 or an HTML page is exit 3, never "not found"', async () => {
     const other = await tinyServer((req, res) => {
       if (req.url?.startsWith('/api/2.0/mlflow/runs/get')) {
