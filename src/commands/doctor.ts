@@ -342,7 +342,9 @@ async function checkAws(
       name: 'aws',
       required,
       status: bad,
-      summary: `no credentials in the environment or the shared files for profile "${found.profile}"${why}`,
+      summary: found.incomplete
+        ? `${found.incomplete}: no credentials${why}`
+        : `no credentials in the environment or the shared files for profile "${found.profile}"${why}`,
       fix: 'Export AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, set AWS_PROFILE to a configured profile (`aws configure`), or run where a role is attached.',
     });
   }

@@ -328,6 +328,25 @@ describe('probes', () => {
     expect(findAwsCredentials({ HOME: home, AWS_PROFILE: 'missing' }).source).toBeUndefined();
     expect(findAwsCredentials({ HOME: tempDir(), AWS_WEB_IDENTITY_TOKEN_FILE: '/t', AWS_ROLE_ARN: 'arn' }).source).toMatch(/web identity/);
   });
+
+  it('half-set credential variables (a CI secret misnamed) are named, not "no credentials"', async () => {
+    const home = tempDir();
+    expect(findAwsCredentials({ HOME: home, AWS_ACCESS_KEY_ID: 'AKIA' }).incomplete).toBe(
+      'AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not',
+    );
+    expect(findAwsCredentials({ HOME: home, AWS_SECRET_ACCESS_KEY: 's' }).incomplete).toBe(
+      'AWS_SECRET_ACCESS_KEY is set but AWS_ACCESS_KEY_ID is not',
+    );
+    expect(findAwsCredentials({ HOME: home, AWS_ROLE_ARN: 'arn' }).incomplete).toBe(
+      'AWS_ROLE_ARN is set but AWS_WEB_IDENTITY_TOKEN_FILE is not',
+    );
+    expect(findAwsCredentials({ HOME: home }).incomplete).toBeUndefined();
+    const r = await runCli(['doctor', '--offline', '--timeout', '1'], {
+      cwd: repo(config('http://127.0.0.1:9')),
+      env: { PATH: toolPath({ dvc: false }), HOME: home, AWS_ACCESS_KEY_ID: 'AKIA' },
+    });
+    expect(r.stdout).toMatch(/aws +\(optional\) AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not/);
+  });
 });
 
 describe('doctor options', () => {
