@@ -41,7 +41,7 @@ export async function writeReportFile(
 /** The fix for a write that failed with this OS error code. */
 function whatToDo(file: string, code: string | undefined): string {
   if (code === 'EISDIR') return `${file} is a folder: name a file (one inside it, say), not the folder`;
-  if (code === 'ENOTDIR') return `A part of ${path.dirname(file)} is a file, not a folder: name another path`;
+  if (code === 'ENOTDIR') return `A part of ${path.dirname(file)} is a file, not a folder: move that file, or write to another path`;
   return `Free some space or make ${path.dirname(file)} writable, or write it elsewhere`;
 }
 
