@@ -169,8 +169,22 @@ export class Io {
   stepSummary(markdown: string): boolean {
     const file = this.env.GITHUB_STEP_SUMMARY;
     if (!file) return false;
-    appendFileSync(file, this.redactor.redact(markdown.endsWith('\n') ? markdown : markdown + '\n'));
-    return true;
+    return this.append(file, this.redactor.redact(markdown.endsWith('\n') ? markdown : markdown + '\n'), 'append to $GITHUB_STEP_SUMMARY');
+  }
+
+  /**
+   * Appends to a file the CI runner gave; a failure is a warning, not an error: the command's
+   * verdict (a gate, a deployment already advanced) must not be lost to it.
+   */
+  private append(file: string, text: string, what: string): boolean {
+    try {
+      appendFileSync(file, text);
+      return true;
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      this.warn(`could not ${what} (${file}): ${e.code ?? e.message}`);
+      return false;
+    }
   }
 
   /**
@@ -187,8 +201,12 @@ export class Io {
       const delimiter = `mlops_${crypto.randomUUID()}`;
       return `${name}<<${delimiter}\n${v}\n${delimiter}\n`;
     });
-    appendFileSync(file, lines.join(''));
-    return true;
+    const names = Object.keys(values).join(', ');
+    return this.append(
+      file,
+      lines.join(''),
+      `write the step output${Object.keys(values).length === 1 ? '' : 's'} ${names} to $GITHUB_OUTPUT`,
+    );
   }
 
   /** Whether an animated spinner may be shown: a TTY stderr, not CI, not --json, not --verbose. */

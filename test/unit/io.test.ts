@@ -166,6 +166,19 @@ describe('GitHub Actions', () => {
     expect(err.text).not.toContain('::error::');
   });
 
+  it('a step summary or output file that cannot be written is a warning naming it, never a crash that loses the verdict', () => {
+    const err = new Sink();
+    const io = new Io({
+      stdout: new Sink(),
+      stderr: err,
+      env: { GITHUB_STEP_SUMMARY: '/nonexistent/summary.md', GITHUB_OUTPUT: tmpdir() },
+    });
+    expect(io.stepSummary('# report')).toBe(false);
+    expect(io.githubOutput({ 'candidate-run-id': 'abc' })).toBe(false);
+    expect(err.text).toMatch(/warning: could not append to \$GITHUB_STEP_SUMMARY \(\/nonexistent\/summary\.md\): ENOENT/);
+    expect(err.text).toMatch(/warning: could not write the step output candidate-run-id to \$GITHUB_OUTPUT \(.+\): EISDIR/);
+  });
+
   it('stepSummary appends Markdown to $GITHUB_STEP_SUMMARY, redacted', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'mlops-io-'));
     dirs.push(dir);
