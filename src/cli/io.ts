@@ -112,6 +112,8 @@ export class Io {
   /** A warning on stderr (and a ::warning:: annotation under GitHub Actions); nothing with --quiet. */
   warn(msg: string): void {
     if (this.opts.quiet) return;
+    // Like an error, a warning quotes outside text (a service's answer, a capture line): shown, not obeyed.
+    msg = printableLines(msg);
     this.err(`${this.style('yellow', 'warning:')} ${msg}`);
     if (this.githubActions) this.err(`::warning::${escapeAnnotation(msg)}`);
   }

@@ -133,17 +133,19 @@ describe('Io output', () => {
     expect(out.text).toBe('text ***\n');
   });
 
-  it('an error echoing what was typed or read shows its control characters as escapes; its line breaks stay', async () => {
+  it('an error or warning echoing what was typed or read shows its control characters as escapes; its line breaks stay', async () => {
     const err = new Sink(true);
     const io = await createIo({ stdout: new Sink(true), stderr: err, env: {} });
     io.error('"a\u001b[2Jb" is not a valid SageMaker endpoint name.\n  second line', 'e.g. --endpoint x\u202ey');
+    // A warning quotes outside text as often (a comment service's answer, a capture line).
+    io.warn('Could not comment: <html>Login \u001b[31mred</html>');
+    expect(err.text).toContain('Could not comment: <html>Login \\x1b[31mred</html>');
     expect(err.text).toContain('"a\\x1b[2Jb" is not a valid SageMaker endpoint name.\n  second line');
     expect(err.text).toContain('x\\u202ey');
     expect(err.text).not.toContain('\u202e');
-    // The one escape left is our own colour of "error:".
-    expect(
-      err.text.replaceAll(`${ESC}31m`, '').replaceAll(`${ESC}39m`, '').replaceAll(`${ESC}2m`, '').replaceAll(`${ESC}22m`, ''),
-    ).not.toContain('\u001b');
+    // The escapes left are our own colours of "error:", "hint:" and "warning:".
+    const ours = ['31m', '39m', '2m', '22m', '33m'].map((c) => `${ESC}${c}`);
+    expect(ours.reduce((t, c) => t.replaceAll(c, ''), err.text)).not.toContain('\u001b');
   });
 });
 
