@@ -247,11 +247,15 @@ export const run: CommandRun<'train'> = async (ctx, args, opts) => {
       }
       if (proc.kind === 'not-found') {
         failureTag = 'command-not-found';
+        // EACCES: it exists but cannot be run (a script without +x, a folder), so PATH is not the fix.
+        const denied = proc.spawnError === 'EACCES';
         throw new ExternalError(
           'TRAIN_COMMAND_NOT_FOUND',
-          `Cannot run the training command: \`${command[0]}\` was not found (${proc.spawnError}).`,
+          `Cannot run the training command: \`${command[0]}\` ${denied ? 'cannot be executed' : 'was not found'} (${proc.spawnError}).`,
           {
-            hint: `Check train.command in mlops.config.yaml and that \`${command[0]}\` is on PATH (e.g. activate the virtual environment).`,
+            hint: denied
+              ? `Make it executable (chmod +x ${command[0]}) or run it through its interpreter in train.command, e.g. [python, ${command[0]}].`
+              : `Check train.command in mlops.config.yaml and that \`${command[0]}\` is on PATH (e.g. activate the virtual environment).`,
             details: { runId, command },
           },
         );
