@@ -148,6 +148,21 @@ describe('errors', () => {
     }
   });
 
+  it('promote --run and --model-version together is bad input (exit 2), not --run silently ignored', async () => {
+    const dir = project(
+      'project: demo\nmlflow:\n  trackingUri: http://127.0.0.1:9\ndeploy:\n  endpointName: demo-prod\n' +
+        '  executionRoleArn: arn:aws:iam::123456789012:role/x\n  image: 123456789012.dkr.ecr.us-east-1.amazonaws.com/i:1\n' +
+        '  artifacts: s3://demo-mlops/models\n  dataCapture: { destination: s3://demo-mlops/capture }\n  state: { uri: s3://demo-mlops/state }\n' +
+        '  lock: { uri: s3://demo-mlops/locks }\n  audit: { uri: s3://demo-audit/audit }\n',
+    );
+    const r = await runCli(['promote', '--run', 'abc', '--model-version', '3', '--dry-run', '--json'], {
+      cwd: dir,
+      env: { ...env, AWS_ENDPOINT_URL: 'http://127.0.0.1:9' },
+    });
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.json().error).toMatchObject({ code: 'BAD_OPTION', message: expect.stringContaining('--run') as string });
+  });
+
   it('a subcommand typed at the top level suggests its full name', async () => {
     const r = await runCli(['validate'], { env });
     expect(r.code).toBe(2);
