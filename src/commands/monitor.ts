@@ -178,6 +178,11 @@ export const run: CommandRun<'monitor'> = async (ctx, _args, opts) => {
 
   // Window: --from/--to, else --since, else (S3) monitor.window; local files without flags: every record.
   let window: { from: number; to: number } | undefined;
+  if (opts.since !== undefined && opts.from !== undefined) {
+    throw new UserError('BAD_OPTION', '--since and --from both set where the window starts: give one of them.', {
+      hint: '--since 1h for the last hour, or --from (and --to) for fixed times.',
+    });
+  }
   const to = opts.to !== undefined ? parseTime(opts.to, '--to') : now.getTime();
   if (opts.from !== undefined) window = { from: parseTime(opts.from, '--from'), to };
   else if (opts.since !== undefined || !local || opts.to !== undefined) {

@@ -173,6 +173,15 @@ describe('mlops profile: bad input and a file it cannot write', () => {
 });
 
 describe('mlops monitor over local capture files', () => {
+  it('--since with --from is bad input (exit 2): two windows, not --since silently ignored', async () => {
+    const r = await runCli(['monitor', '--capture-dir', 'same', '--since', '1h', '--from', '2026-11-26T10:00:00Z', '--dry-run', '--json'], {
+      cwd: dir,
+      env,
+    });
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.json().error).toMatchObject({ code: 'BAD_OPTION', message: expect.stringContaining('--since') as string });
+  });
+
   it('baseline-like traffic: no drift, exit 0, empty violations', async () => {
     const r = await runCli(['monitor', '--baseline', 'profile.json', '--capture-dir', 'same', '--json'], { cwd: dir, env });
     expect(r.code, r.stderr + r.stdout).toBe(0);
