@@ -52,6 +52,8 @@ export interface HttpProbe {
   status?: number;
   /** Body start (for a 200) or why nothing answered (ECONNREFUSED, timeout, DNS...). */
   detail: string;
+  /** The body is a JSON object (what a REST API answers; a login page or a proxy's page is not). */
+  jsonObject?: boolean;
 }
 
 /** One GET with a short timeout; never throws. */
@@ -60,9 +62,18 @@ export async function probeHttp(url: string, opts: { headers?: Record<string, st
   try {
     const res = await fetch(url, { headers: opts.headers, signal: AbortSignal.timeout(timeoutMs), redirect: 'manual' });
     const body = await res.text().catch(() => '');
-    return { answered: true, status: res.status, detail: firstLine(body).slice(0, 120) };
+    return { answered: true, status: res.status, detail: firstLine(body).slice(0, 120), jsonObject: isJsonObject(body) };
   } catch (err) {
     return { answered: false, detail: fetchFailure(err, timeoutMs) };
+  }
+}
+
+function isJsonObject(text: string): boolean {
+  try {
+    const v: unknown = JSON.parse(text);
+    return typeof v === 'object' && v !== null && !Array.isArray(v);
+  } catch {
+    return false;
   }
 }
 

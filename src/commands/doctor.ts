@@ -261,6 +261,16 @@ async function checkMlflow(probe: Probe, ctx: CommandContext, loaded: LoadedConf
       fix: 'Check that the URL is the tracking server itself (not a UI path or a proxy prefix).',
     };
   }
+  if (!api.jsonObject) {
+    // Every command would fail on it with MLFLOW_BAD_RESPONSE: a 200 alone is not a pass.
+    return {
+      name,
+      required: true,
+      status: 'fail',
+      summary: `${base} answers the MLflow REST API path (HTTP ${api.status}) with something that is not MLflow's JSON`,
+      fix: 'Check that mlflow.trackingUri (or MLFLOW_TRACKING_URI) points to the tracking server itself, not a login page or proxy in front of it.',
+    };
+  }
   return { name, required: true, status: 'ok', summary: `${base} answers (REST API HTTP ${api.status})` };
 }
 

@@ -100,6 +100,22 @@ describe('mlops doctor', () => {
     expect(r.stdout).toContain('2 required checks failed: dvc, mlflow.');
   });
 
+  it('a server answering the REST path with an HTML page (a login page, a proxy) fails the mlflow check: the commands would fail', async () => {
+    const server = createServer((_req, res) => {
+      res.setHeader('content-type', 'text/html');
+      res.end('<html><body>Sign in</body></html>');
+    });
+    servers.push(server);
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const r = await runCli(['doctor', '--offline', '--timeout', '2'], {
+      cwd: repo(config(url)),
+      env: { PATH: toolPath({ dvc: true }), HOME: tempDir() },
+    });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/✖ mlflow +\(required\) .*not MLflow's JSON/);
+  });
+
   it('healthy setup: every required check passes, exit 0; --json gives the list', async () => {
     const dir = repo(config(healthyUrl));
     const env = {
