@@ -86,7 +86,14 @@ export const run: CommandRun<'train'> = async (ctx, args, opts) => {
     ]);
     job = await sageMakerTrainer({
       root,
-      job: sageMakerJob(config),
+      job: sageMakerJob(
+        config,
+        opts.attach
+          ? `--attach ${opts.attach} watches a SageMaker training job`
+          : opts.backend
+            ? `--backend ${opts.backend} trains on SageMaker`
+            : 'train.backend is sagemaker',
+      ),
       commandScript: script,
       project: config.project,
       dvcOutputs: data.outputs,
@@ -332,11 +339,14 @@ export const run: CommandRun<'train'> = async (ctx, args, opts) => {
   }
 };
 
-/** train.sagemaker with the role and output path resolved (defaults from deploy); bad input is a UserError. */
-function sageMakerJob(config: Config) {
+/**
+ * train.sagemaker with the role and output path resolved (defaults from deploy); bad input is a
+ * UserError. `chosenBy` says what asked for SageMaker (a flag, or train.backend).
+ */
+function sageMakerJob(config: Config, chosenBy: string) {
   const sm = config.train.sagemaker;
   if (!sm) {
-    throw new UserError('TRAIN_NO_SAGEMAKER_CONFIG', 'train.backend is sagemaker, but the config has no train.sagemaker section.', {
+    throw new UserError('TRAIN_NO_SAGEMAKER_CONFIG', `${chosenBy}, but the config has no train.sagemaker section.`, {
       hint: 'Add train.sagemaker with at least image (a SageMaker framework image, e.g. the scikit-learn one).',
     });
   }

@@ -163,6 +163,20 @@ describe('errors', () => {
     expect(r.json().error).toMatchObject({ code: 'BAD_OPTION', message: expect.stringContaining('--run') as string });
   });
 
+  it('train --attach or --backend sagemaker without train.sagemaker names the flag, not a train.backend the config does not set', async () => {
+    const dir = project('project: demo\nmlflow:\n  trackingUri: http://127.0.0.1:9\n');
+    for (const [flags, named] of [
+      [['--attach', 'job-1'], '--attach job-1'],
+      [['--backend', 'sagemaker'], '--backend sagemaker'],
+    ] as const) {
+      const r = await runCli(['train', ...flags, '--json'], { cwd: dir, env });
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.json().error.code).toBe('TRAIN_NO_SAGEMAKER_CONFIG');
+      expect(r.json().error.message).toContain(named);
+      expect(r.json().error.message).not.toContain('train.backend is sagemaker');
+    }
+  });
+
   it('a subcommand typed at the top level suggests its full name', async () => {
     const r = await runCli(['validate'], { env });
     expect(r.code).toBe(2);
