@@ -60,8 +60,14 @@ if ! venv_ok; then
   command -v "$PY" >/dev/null 2>&1 || die "$PY not found; install Python >= 3.11 (or set PYTHON=/path/to/python3)"
   py_ok "$PY" || die "$("$PY" --version 2>&1 | head -n 1) is too old or not Python; Python >= 3.11 is needed (set PYTHON=/path/to/python3.11+)"
   if [ -e "$VENV" ]; then
-    log "removing broken venv at $VENV"
-    rm -rf "$VENV"
+    # Only a venv (pyvenv.cfg) or an empty folder is removed: `mlops sandbox up --venv DIR` or
+    # MLOPS_SANDBOX_VENV naming a project folder or a file by mistake must never delete it.
+    if [ -f "$VENV/pyvenv.cfg" ] || { [ -d "$VENV" ] && [ -z "$(ls -A "$VENV")" ]; }; then
+      log "removing broken venv at $VENV"
+      rm -rf "$VENV"
+    else
+      die "$VENV exists and is not a Python virtual environment (no pyvenv.cfg), so it was left as it is; name a new or empty folder, or an existing venv"
+    fi
   fi
   log "creating venv at $VENV with $("$PY" --version 2>&1)"
   "$PY" -m venv "$VENV" || die "python3 -m venv failed (on Debian/Ubuntu: apt-get install python3-venv)"

@@ -6,6 +6,7 @@
 import { envTwinValue } from '../config/environment.js';
 import type { Config } from '../config/schema.js';
 import { ExternalError, MlopsError } from '../core/errors.js';
+import { printable } from '../core/escape.js';
 
 export interface AwsSettings {
   region: string;
@@ -122,7 +123,8 @@ const CODES = {
  */
 export function awsFailure(service: keyof typeof CODES, op: string, e: unknown, o: { where?: string; hint: string }): MlopsError {
   if (e instanceof MlopsError) return e;
-  const msg = e instanceof Error ? e.message : String(e);
+  // The service's own text (an endpoint override may be anything) reaches the terminal: shown, not obeyed.
+  const msg = printable(e instanceof Error ? e.message : String(e));
   const noCredentials = awsErrorName(e) === 'CredentialsProviderError';
   // Only an endpoint override (the sandbox's, usually) can refuse a connection: AWS itself does not.
   const refused = (e as { code?: string })?.code === 'ECONNREFUSED';

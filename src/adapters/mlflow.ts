@@ -27,6 +27,7 @@ import { ExternalError, InterruptedError, UserError } from '../core/errors.js';
 import type { Config } from '../config/schema.js';
 import { envTwinValue } from '../config/environment.js';
 import { durationMs } from '../core/duration.js';
+import { printable } from '../core/escape.js';
 import { sleep } from './clock.js';
 import {
   isTrackingServerArn,
@@ -486,7 +487,12 @@ async function httpTransport(
     if (body !== undefined) h['Content-Length'] = String(Buffer.byteLength(body));
     for (let redirects = 0; ; redirects++) {
       const signed = sign ? await sign({ method, url: url.toString(), headers: contentTypeOf(h), body }) : {};
-      const { res, data } = await once(url, { method, headers: { ...h, ...signed }, signal }, body, r.stream === true);
+      const { res, data } = await once(url, { method, headers: { ...h, ...signed }, signal }, body, r.stream === true).catch(
+        (err: unknown) => {
+          // Past a redirect, the host that failed is not the tracking URI's: say which it was.
+          throw redirects > 0 && err instanceof Error ? Object.assign(err, { redirectedTo: url.origin }) : err;
+        },
+      );
       const status = res.statusCode ?? 0;
       const location = res.headers.location;
       if (status < 300 || status >= 400 || status === 304 || !location) return { status, headers: res.headers, data };
@@ -606,10 +612,22 @@ export class MlflowClient {
   }
 
   private transportFailure(err: unknown, endpoint: string): Failure {
-    const e = err as { code?: string; message?: string };
+    const e = err as { code?: string; message?: string; redirectedTo?: string };
     const code = e?.code ?? '';
     const f = { endpoint };
     const where = this.baseUrl;
+    if (e?.redirectedTo) {
+      return {
+        retryable: RETRYABLE_NET.has(code),
+        error: new MlflowUnavailableError(
+          'MLFLOW_UNREACHABLE',
+          `${where} redirected ${endpoint} to ${e.redirectedTo}, which cannot be reached (${code || 'network error'}).`,
+          f,
+          'A tracking URI that redirects elsewhere is often a proxy or a login page in front of MLflow: set mlflow.trackingUri ' +
+            "(or $MLFLOW_TRACKING_URI) to the tracking server's own address, with MLFLOW_TRACKING_TOKEN if it needs one.",
+        ),
+      };
+    }
     if (code === 'ECONNABORTED' || code === 'ETIMEDOUT' || /timeout/i.test(e?.message ?? '')) {
       return {
         retryable: true,
@@ -649,8 +667,9 @@ export class MlflowClient {
     const text = typeof res.data === 'string' ? res.data : await readSome(res.data);
     const body = parseBody(text) as { error_code?: string; message?: string } | undefined;
     const mlflowCode = body?.error_code;
-    // Server messages may echo what we sent, never our headers; keep them short anyway.
-    const serverMsg = (body?.message ?? (text && !/^\s*</.test(text) ? text : '')).trim().slice(0, 500);
+    // Server messages may echo what we sent, never our headers; keep them short anyway. They reach the
+    // terminal, so an escape sequence in one is shown, not obeyed.
+    const serverMsg = printable((body?.message ?? (text && !/^\s*</.test(text) ? text : '')).trim().slice(0, 500));
     const f = { mlflowCode, httpStatus: status, endpoint };
     const detail = serverMsg ? `: ${serverMsg}` : '';
     const retryAfter = res.headers['retry-after'] ?? '';

@@ -46,7 +46,21 @@ function statusOf(err: unknown): number | undefined {
   return typeof s === 'number' ? s : undefined;
 }
 
+/** The variable naming each provider's API, for a failure that points at it. */
+const API_VARIABLE: Record<string, string> = { GitHub: 'GITHUB_API_URL', GitLab: 'CI_API_V4_URL' };
+
 function failure(provider: string, err: unknown, rateLimited: boolean): CommentOutcome {
+  const e = err as { response?: unknown; message?: string; cause?: { code?: string; response?: unknown } };
+  const answered = e?.response !== undefined || e?.cause?.response !== undefined;
+  // Octokit turns a request that got no answer into status 500 without a response; fetch's own is a TypeError.
+  if ((statusOf(err) !== undefined && !answered && !rateLimited) || (err instanceof TypeError && e.message === 'fetch failed')) {
+    const why = e?.cause?.code ?? (err instanceof Error ? err.message : String(err));
+    return { status: 'failed', reason: `${provider} could not be reached (${why}): check ${API_VARIABLE[provider]}` };
+  }
+  // An answer that is not the API's JSON (a login page, a proxy) fails inside the client's own parsing.
+  if (statusOf(err) === undefined && !rateLimited && (err instanceof TypeError || err instanceof SyntaxError)) {
+    return { status: 'failed', reason: `${provider} answered with something that is not its API's JSON: check ${API_VARIABLE[provider]}` };
+  }
   // gitbeaker retries 429 itself and then throws an error without the response.
   const httpStatus = statusOf(err) ?? (rateLimited ? 429 : undefined);
   const why =

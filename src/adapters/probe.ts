@@ -52,6 +52,8 @@ export interface HttpProbe {
   status?: number;
   /** Body start (for a 200) or why nothing answered (ECONNREFUSED, timeout, DNS...). */
   detail: string;
+  /** The body is a JSON object (what a REST API answers; a login page or a proxy's page is not). */
+  jsonObject?: boolean;
 }
 
 /** One GET with a short timeout; never throws. */
@@ -60,9 +62,18 @@ export async function probeHttp(url: string, opts: { headers?: Record<string, st
   try {
     const res = await fetch(url, { headers: opts.headers, signal: AbortSignal.timeout(timeoutMs), redirect: 'manual' });
     const body = await res.text().catch(() => '');
-    return { answered: true, status: res.status, detail: firstLine(body).slice(0, 120) };
+    return { answered: true, status: res.status, detail: firstLine(body).slice(0, 120), jsonObject: isJsonObject(body) };
   } catch (err) {
     return { answered: false, detail: fetchFailure(err, timeoutMs) };
+  }
+}
+
+function isJsonObject(text: string): boolean {
+  try {
+    const v: unknown = JSON.parse(text);
+    return typeof v === 'object' && v !== null && !Array.isArray(v);
+  } catch {
+    return false;
   }
 }
 
@@ -80,7 +91,15 @@ export interface AwsCredentialSource {
   profile: string;
   /** Region from the env or the profile, if any. */
   region?: string;
+  /** When no source is visible: a pair of variables of which only one is set (a CI secret misnamed, say). */
+  incomplete?: string;
 }
+
+/** The environment's credential sources that need two variables, each named as [first, second]. */
+const PAIRS = [
+  ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY'],
+  ['AWS_ROLE_ARN', 'AWS_WEB_IDENTITY_TOKEN_FILE'],
+] as const;
 
 /**
  * Where the AWS SDK's default chain would find credentials, judged from the env and the shared
@@ -108,7 +127,9 @@ export function findAwsCredentials(env: Record<string, string | undefined>): Aws
   ) {
     source = `profile "${profile}" in ${configFile} (role, SSO or credential_process)`;
   } else if (env.AWS_CONTAINER_CREDENTIALS_RELATIVE_URI || env.AWS_CONTAINER_CREDENTIALS_FULL_URI) source = 'container role (ECS/EKS)';
-  return { source, profile, region };
+  if (source) return { source, profile, region };
+  const half = PAIRS.flatMap(([a, b]) => (env[a] && !env[b] ? [[a, b]] : !env[a] && env[b] ? [[b, a]] : []))[0];
+  return { source, profile, region, ...(half ? { incomplete: `${half[0]} is set but ${half[1]} is not` } : {}) };
 }
 
 /** A tolerant reader of the AWS shared-config INI files: section -> key -> value. */

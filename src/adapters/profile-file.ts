@@ -5,7 +5,7 @@
  * by monitor (which reads that artifact).
  */
 import { createReadStream } from 'node:fs';
-import { mkdir, open, writeFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import path from 'node:path';
 import { UserError } from '../core/errors.js';
 import { splitLines } from './capture-source.js';
@@ -115,10 +115,4 @@ export async function profileFile(
   } catch (e) {
     throw new UserError('PROFILE_BAD_COLUMN', (e as Error).message, { hint: "Check --label/--prediction against the file's header." });
   }
-}
-
-/** Writes a profile as pretty JSON (creating the folder). */
-export async function writeProfile(file: string, profile: Profile): Promise<void> {
-  await mkdir(path.dirname(file), { recursive: true });
-  await writeFile(file, JSON.stringify(profile, null, 1) + '\n');
 }

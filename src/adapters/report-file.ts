@@ -30,12 +30,19 @@ export async function writeReportFile(
       'FILE_NOT_WRITTEN',
       `Could not write the ${opts.what ?? 'report'} ${file}: ${e.code ? `${e.code}: ` : ''}${osMessage(e)}`,
       {
-        hint: `Free some space or make ${path.dirname(file)} writable, or write it elsewhere (the result above is complete).`,
+        hint: `${whatToDo(file, e.code)}.`,
         details: { file, errno: e.code },
         cause: err,
       },
     );
   }
+}
+
+/** The fix for a write that failed with this OS error code. */
+function whatToDo(file: string, code: string | undefined): string {
+  if (code === 'EISDIR') return `${file} is a folder: name a file (one inside it, say), not the folder`;
+  if (code === 'ENOTDIR') return `A part of ${path.dirname(file)} is a file, not a folder: move that file, or write to another path`;
+  return `Free some space or make ${path.dirname(file)} writable, or write it elsewhere`;
 }
 
 /** The OS error without Node's "ENOSPC: " prefix and ", write '/path'" suffix (both are said already). */
@@ -48,5 +55,9 @@ function osMessage(e: Error): string {
  * error), so the result goes into its details; otherwise the caller prints the result first.
  */
 export function failureWithResult(err: ExternalError, result: unknown): ExternalError {
-  return new ExternalError(err.code, err.message, { hint: err.hint, details: { ...err.details, result }, cause: err.cause });
+  return new ExternalError(err.code, err.message, {
+    hint: `${err.hint ?? ''} The result above is complete.`.trim(),
+    details: { ...err.details, result },
+    cause: err.cause,
+  });
 }

@@ -25,7 +25,7 @@ import { parseS3Uri, s3Store, type ObjectStore } from '../adapters/s3-store.js';
 import type { DeploySettings } from '../core/deploy-target.js';
 import { decideRollback } from '../core/deployment.js';
 import { deploymentStore } from '../core/deployment-store.js';
-import { durationMs } from '../core/duration.js';
+import { durationFlagMs, durationMs } from '../core/duration.js';
 import type { LockHolder } from '../core/lock.js';
 import { UserError } from '../core/errors.js';
 import type { Clock, DeployPorts, ProgressPort, RegistryPort, RollbackPort } from '../core/ports.js';
@@ -136,8 +136,9 @@ export async function wire(ctx: CommandContext, opts: Record<string, unknown> = 
     registeredModel,
     alias,
     actor: actor.actor,
-    waitBudgetMs: typeof opts.wait === 'string' ? durationMs(opts.wait) : 15 * 60_000,
-    pollMs: typeof opts.poll === 'string' ? durationMs(opts.poll) : 5_000,
+    waitBudgetMs: typeof opts.wait === 'string' ? durationFlagMs('--wait', opts.wait, '15m') : 15 * 60_000,
+    // Zero would poll SageMaker in a busy loop (and be throttled).
+    pollMs: typeof opts.poll === 'string' ? durationFlagMs('--poll', opts.poll, '5s', true) : 5_000,
   };
   let client: MlflowClient | undefined;
   const mlflow = async () => {

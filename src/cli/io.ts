@@ -5,6 +5,7 @@
 import { appendFileSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 import type { ChalkInstance, Options as ChalkOptions } from 'chalk';
+import { printable } from '../core/escape.js';
 import { Redactor } from '../core/redact.js';
 
 export interface Stream {
@@ -111,12 +112,17 @@ export class Io {
   /** A warning on stderr (and a ::warning:: annotation under GitHub Actions); nothing with --quiet. */
   warn(msg: string): void {
     if (this.opts.quiet) return;
+    // Like an error, a warning quotes outside text (a service's answer, a capture line): shown, not obeyed.
+    msg = printableLines(msg);
     this.err(`${this.style('yellow', 'warning:')} ${msg}`);
     if (this.githubActions) this.err(`::warning::${escapeAnnotation(msg)}`);
   }
 
   /** An error message (with optional hint), on stderr; an ::error:: annotation under GitHub Actions. */
   error(msg: string, hint?: string): void {
+    // An error echoes what was typed or read (a flag, a config value, a server's answer): shown, not obeyed.
+    msg = printableLines(msg);
+    hint = hint && printableLines(hint);
     this.err(`${this.style('red', 'error:')} ${msg}`);
     if (hint) this.err(`${this.style('dim', 'hint:')} ${hint}`);
     if (this.githubActions) this.err(`::error::${escapeAnnotation(hint ? `${msg} (${hint})` : msg)}`);
@@ -165,8 +171,22 @@ export class Io {
   stepSummary(markdown: string): boolean {
     const file = this.env.GITHUB_STEP_SUMMARY;
     if (!file) return false;
-    appendFileSync(file, this.redactor.redact(markdown.endsWith('\n') ? markdown : markdown + '\n'));
-    return true;
+    return this.append(file, this.redactor.redact(markdown.endsWith('\n') ? markdown : markdown + '\n'), 'append to $GITHUB_STEP_SUMMARY');
+  }
+
+  /**
+   * Appends to a file the CI runner gave; a failure is a warning, not an error: the command's
+   * verdict (a gate, a deployment already advanced) must not be lost to it.
+   */
+  private append(file: string, text: string, what: string): boolean {
+    try {
+      appendFileSync(file, text);
+      return true;
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      this.warn(`could not ${what} (${file}): ${e.code ?? e.message}`);
+      return false;
+    }
   }
 
   /**
@@ -183,8 +203,12 @@ export class Io {
       const delimiter = `mlops_${crypto.randomUUID()}`;
       return `${name}<<${delimiter}\n${v}\n${delimiter}\n`;
     });
-    appendFileSync(file, lines.join(''));
-    return true;
+    const names = Object.keys(values).join(', ');
+    return this.append(
+      file,
+      lines.join(''),
+      `write the step output${Object.keys(values).length === 1 ? '' : 's'} ${names} to $GITHUB_OUTPUT`,
+    );
   }
 
   /** Whether an animated spinner may be shown: a TTY stderr, not CI, not --json, not --verbose. */
@@ -238,6 +262,11 @@ export class Io {
 export function isCI(env: Record<string, string | undefined>): boolean {
   const ci = env.CI;
   return ci !== undefined && ci !== '' && ci !== 'false' && ci !== '0';
+}
+
+/** printable() line by line: a message may span lines, so its line breaks stay. */
+function printableLines(s: string): string {
+  return s.split('\n').map(printable).join('\n');
 }
 
 function escapeProperty(s: string): string {

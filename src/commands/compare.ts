@@ -138,7 +138,8 @@ export const run: CommandRun<'compare'> = async (ctx, _args, opts) => {
     if (failure) notWritten.push(failure);
     return !failure;
   };
-  const reportPath = path.resolve(root, typeof opts.report === 'string' ? opts.report : config.compare.report);
+  // A flag's path is the working directory's, a config path the config folder's (as everywhere).
+  const reportPath = typeof opts.report === 'string' ? path.resolve(ctx.cwd, opts.report) : path.resolve(root, config.compare.report);
   if (await write(reportPath, markdown, 'report')) io.debug(`report written to ${reportPath}`);
   if (io.stepSummary(markdown)) io.debug('report appended to $GITHUB_STEP_SUMMARY');
   if (

@@ -261,6 +261,16 @@ async function checkMlflow(probe: Probe, ctx: CommandContext, loaded: LoadedConf
       fix: 'Check that the URL is the tracking server itself (not a UI path or a proxy prefix).',
     };
   }
+  if (!api.jsonObject) {
+    // Every command would fail on it with MLFLOW_BAD_RESPONSE: a 200 alone is not a pass.
+    return {
+      name,
+      required: true,
+      status: 'fail',
+      summary: `${base} answers the MLflow REST API path (HTTP ${api.status}) with something that is not MLflow's JSON`,
+      fix: 'Check that mlflow.trackingUri (or MLFLOW_TRACKING_URI) points to the tracking server itself, not a login page or proxy in front of it.',
+    };
+  }
   return { name, required: true, status: 'ok', summary: `${base} answers (REST API HTTP ${api.status})` };
 }
 
@@ -342,7 +352,9 @@ async function checkAws(
       name: 'aws',
       required,
       status: bad,
-      summary: `no credentials in the environment or the shared files for profile "${found.profile}"${why}`,
+      summary: found.incomplete
+        ? `${found.incomplete}: no credentials${why}`
+        : `no credentials in the environment or the shared files for profile "${found.profile}"${why}`,
       fix: 'Export AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, set AWS_PROFILE to a configured profile (`aws configure`), or run where a role is attached.',
     });
   }

@@ -3,13 +3,14 @@
  * time relative to this module). Never overwrites without --force, merges .gitignore and
  * requirements.txt line by line, prompts for nothing, and a second run changes nothing.
  */
-import { existsSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { existsSync, statSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { CommandRun } from '../cli/context.js';
 import { UserError } from '../core/errors.js';
 import { formatCommand, runProcess, whichOnPath } from '../adapters/process.js';
+import { writeReportFile } from '../adapters/report-file.js';
 import { missingLines, renderTemplate, slugify } from '../core/template.js';
 
 export type CiChoice = 'github' | 'gitlab' | 'both' | 'none';
@@ -127,11 +128,15 @@ export const run: CommandRun<'init'> = async (ctx, _args, opts) => {
     const content = renderTemplate(await readFile(path.join(tdir, f.template), 'utf8'), vars);
     const dest = path.join(ctx.cwd, f.dest);
     const exists = existsSync(dest);
-    const existing = exists ? await readFile(dest, 'utf8') : undefined;
+    const folder = exists && statSync(dest).isDirectory();
+    const existing = exists && !folder ? await readFile(dest, 'utf8') : undefined;
     let action: FileAction;
     let write: string | undefined;
     let detail: string | undefined;
-    if (!exists) {
+    if (folder) {
+      action = 'skip';
+      detail = 'a folder is in the way (move it to have this file written)';
+    } else if (!exists) {
       action = 'create';
       write = content;
     } else if (f.mode === 'append' || f.mode === 'requirements') {
@@ -163,8 +168,8 @@ export const run: CommandRun<'init'> = async (ctx, _args, opts) => {
     }
     results.push({ path: f.dest, action, ...(detail ? { detail } : {}) });
     if (write !== undefined && !dryRun) {
-      await mkdir(path.dirname(dest), { recursive: true });
-      await writeFile(dest, write);
+      const notWritten = await writeReportFile(dest, write, { what: 'file' });
+      if (notWritten) throw notWritten;
     }
   }
 

@@ -21,7 +21,7 @@ import type { CommandContext, CommandRun } from '../cli/context.js';
 import { configSchema, type Config } from '../config/schema.js';
 import { monitorRollbackPort } from '../app/deploy.js';
 import { gateAudit } from '../app/gate-audit.js';
-import { durationMs, formatDuration } from '../core/duration.js';
+import { durationFlagMs, durationMs, formatDuration } from '../core/duration.js';
 import { PROFILE_ARTIFACT_PATH, profileProblem, type Profile } from '../core/drift/profile.js';
 import { monitorStateProblem, type MonitorState } from '../core/drift/windows.js';
 import { monitorWindow, type MonitorOutcome } from '../core/monitor.js';
@@ -178,15 +178,15 @@ export const run: CommandRun<'monitor'> = async (ctx, _args, opts) => {
 
   // Window: --from/--to, else --since, else (S3) monitor.window; local files without flags: every record.
   let window: { from: number; to: number } | undefined;
+  if (opts.since !== undefined && opts.from !== undefined) {
+    throw new UserError('BAD_OPTION', '--since and --from both set where the window starts: give one of them.', {
+      hint: '--since 1h for the last hour, or --from (and --to) for fixed times.',
+    });
+  }
   const to = opts.to !== undefined ? parseTime(opts.to, '--to') : now.getTime();
   if (opts.from !== undefined) window = { from: parseTime(opts.from, '--from'), to };
   else if (opts.since !== undefined || !local || opts.to !== undefined) {
-    let span: number;
-    try {
-      span = durationMs(opts.since ?? m.window);
-    } catch (e) {
-      throw new UserError('BAD_OPTION', (e as Error).message, { hint: '--since takes a duration like 30m, 1h, 1d.' });
-    }
+    const span = opts.since !== undefined ? durationFlagMs('--since', opts.since, '1h') : durationMs(m.window);
     window = { from: to - span, to };
   }
   if (window && !(window.from < window.to)) throw new UserError('BAD_OPTION', `The window is empty: --from must be before --to.`);

@@ -5,7 +5,8 @@
 import path from 'node:path';
 import { UserError } from '../core/errors.js';
 import type { CommandRun } from '../cli/context.js';
-import { profileFile, writeProfile } from '../adapters/profile-file.js';
+import { profileFile } from '../adapters/profile-file.js';
+import { writeReportFile } from '../adapters/report-file.js';
 
 const list = (v: unknown): string[] =>
   (Array.isArray(v) ? v : v === undefined ? [] : [v])
@@ -26,11 +27,18 @@ export const run: CommandRun<'profile'> = async (ctx, args, opts) => {
     k,
     signal: ctx.signal,
   });
+  // A baseline of no rows would make every later drift verdict meaningless.
+  if (profile.rows === 0) {
+    throw new UserError('PROFILE_NO_ROWS', `${file} has no data rows: there is nothing to profile.`, {
+      hint: 'Pass the holdout data: a CSV with a header and rows, or JSON Lines.',
+    });
+  }
   const numeric = profile.features.filter((f) => f.kind === 'numeric').length;
   const summary = `${profile.rows} rows, ${profile.features.length} features (${numeric} numeric, ${profile.features.length - numeric} categorical; inputs: ${profile.inputColumns.length}, outputs: ${profile.outputColumns.join(', ') || 'none'})`;
   if (opts.out) {
     const out = path.resolve(ctx.cwd, opts.out);
-    await writeProfile(out, profile);
+    const notWritten = await writeReportFile(out, JSON.stringify(profile, null, 1) + '\n', { what: 'profile' });
+    if (notWritten) throw notWritten;
     ctx.io.success(`Profile of ${path.basename(file)} written to ${out}: ${summary}`);
     return {
       data: {

@@ -105,6 +105,11 @@ async function resolveCandidate(
 
 export const run: CommandRun<'promote'> = async (ctx, _args, opts) => {
   if (opts.status) return statusOf(ctx);
+  if (opts.run !== undefined && opts.modelVersion !== undefined) {
+    throw new UserError('BAD_OPTION', '--run and --model-version both name the candidate: give one of them.', {
+      hint: '--model-version N promotes a registered version; --run RUN_ID registers the run as a new version first.',
+    });
+  }
   const w = await wire(ctx, opts);
   const links = linksOf(ctx, w);
   const named = await namedCandidate(w, opts);

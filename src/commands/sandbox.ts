@@ -85,7 +85,9 @@ export const up: CommandRun<'sandbox up'> = async (ctx, _args, opts) => {
   const p = await project(ctx, { needConfig: true });
   const mlops = mlopsInvocation({ argv1: process.argv[1], env: ctx.env, packageRoot: stack.PACKAGE_ROOT, cwd: ctx.cwd });
   const timeScale = opts.timeScale !== undefined ? Number(opts.timeScale) : DEFAULT_TIME_SCALE;
-  if (!(timeScale > 0)) throw new UserError('BAD_OPTION', `--time-scale must be a positive number, not ${String(opts.timeScale)}.`);
+  // 1e999 is Infinity to Number(): the emulator would start with no clock to scale.
+  if (!(timeScale > 0) || !Number.isFinite(timeScale))
+    throw new UserError('BAD_OPTION', `--time-scale must be a positive number, not ${String(opts.timeScale)}.`);
 
   const existing = stack.readSandboxState(p.dir);
   if (existing) {

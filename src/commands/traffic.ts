@@ -4,13 +4,14 @@
  * bake has live requests to judge (shadow and production matched by id) and a drift can be
  * rehearsed. Works against any endpoint mlops can reach: the sandbox's emulator or AWS.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
+import path from 'node:path';
 import type { CommandRun } from '../cli/context.js';
 import { resolveConfigPath } from '../config/load.js';
 import { awsSettings, sageMakerClient, sageMakerRuntimeClient } from '../adapters/aws.js';
 import { sageMakerPort } from '../adapters/sagemaker.js';
 import { readFeatureRows, rowRequests, startTraffic } from '../adapters/traffic.js';
-import { durationMs, formatDuration } from '../core/duration.js';
+import { durationFlagMs, formatDuration } from '../core/duration.js';
 import { CheckFailedError, UserError } from '../core/errors.js';
 import { parseShift, percentile, unknownShiftFeatures } from '../core/traffic-shift.js';
 
@@ -30,12 +31,8 @@ export const run: CommandRun<'traffic'> = async (ctx, _args, opts) => {
   const rate = positive('--rate', opts.rate)!;
   const count = positive('--count', opts.count);
   if (count !== undefined && !Number.isInteger(count)) throw new UserError('BAD_OPTION', `--count must be a whole number, not ${count}.`);
-  let limitMs: number | undefined;
-  try {
-    limitMs = opts.duration !== undefined ? durationMs(opts.duration) : count === undefined ? 60_000 : undefined;
-  } catch (err) {
-    throw new UserError('BAD_OPTION', `--duration: ${(err as Error).message}`, { hint: 'e.g. --duration 90s or --duration 5m' });
-  }
+  const limitMs =
+    opts.duration !== undefined ? durationFlagMs('--duration', opts.duration, '90s') : count === undefined ? 60_000 : undefined;
   let shifts;
   try {
     shifts = (opts.shift ?? []).map(parseShift);
@@ -43,10 +40,16 @@ export const run: CommandRun<'traffic'> = async (ctx, _args, opts) => {
     throw new UserError('BAD_SHIFT', (err as Error).message);
   }
 
-  const file = resolveConfigPath({ root }, opts.file ?? config.train.holdout);
+  // A flag's path is the working directory's, a config path the config folder's (as everywhere).
+  const file = opts.file ? path.resolve(ctx.cwd, opts.file) : resolveConfigPath({ root }, config.train.holdout);
   if (!existsSync(file)) {
     throw new UserError('NO_DATA_FILE', `${file} does not exist.`, {
       hint: opts.file ? 'Check --file.' : 'It is train.holdout, which `mlops train` writes: train first, or pass --file.',
+    });
+  }
+  if (statSync(file).isDirectory()) {
+    throw new UserError('NO_DATA_FILE', `${file} is a folder, not a data file.`, {
+      hint: 'Pass a CSV (with a header) or JSON Lines file.',
     });
   }
   const data = readFeatureRows(file);

@@ -19,7 +19,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { CommandRun } from '../cli/context.js';
 import { ExternalError, InterruptedError, UserError } from '../core/errors.js';
-import { durationMs, formatDuration } from '../core/duration.js';
+import { durationFlagMs, durationMs, formatDuration } from '../core/duration.js';
 import { LAST_RUN_FILE, type LastRun } from '../core/last-run.js';
 import { buildRunTags, missingMetrics, requiredMetrics, TAG } from '../core/run-tags.js';
 import type { TrainerPort, TrainingOutcome } from '../core/training.js';
@@ -49,12 +49,7 @@ export const run: CommandRun<'train'> = async (ctx, args, opts) => {
     );
   }
   const command = args.length ? args : config.train.command;
-  let timeoutMs: number;
-  try {
-    timeoutMs = durationMs(opts.timeout ?? config.train.timeout);
-  } catch (err) {
-    throw new UserError('BAD_TIMEOUT', `--timeout: ${(err as Error).message}`, { hint: 'e.g. --timeout 45m' });
-  }
+  const timeoutMs = opts.timeout !== undefined ? durationFlagMs('--timeout', opts.timeout, '45m') : durationMs(config.train.timeout);
   const experimentName = config.mlflow.experiment ?? config.project ?? path.basename(root);
   const trackingUri = trackingUriFrom(config, ctx.env);
   const required = requiredMetrics(config.compare.gates, config.train.requiredMetrics);
@@ -91,7 +86,14 @@ export const run: CommandRun<'train'> = async (ctx, args, opts) => {
     ]);
     job = await sageMakerTrainer({
       root,
-      job: sageMakerJob(config),
+      job: sageMakerJob(
+        config,
+        opts.attach
+          ? `--attach ${opts.attach} watches a SageMaker training job`
+          : opts.backend
+            ? `--backend ${opts.backend} trains on SageMaker`
+            : 'train.backend is sagemaker',
+      ),
       commandScript: script,
       project: config.project,
       dvcOutputs: data.outputs,
@@ -252,11 +254,15 @@ export const run: CommandRun<'train'> = async (ctx, args, opts) => {
       }
       if (proc.kind === 'not-found') {
         failureTag = 'command-not-found';
+        // EACCES: it exists but cannot be run (a script without +x, a folder), so PATH is not the fix.
+        const denied = proc.spawnError === 'EACCES';
         throw new ExternalError(
           'TRAIN_COMMAND_NOT_FOUND',
-          `Cannot run the training command: \`${command[0]}\` was not found (${proc.spawnError}).`,
+          `Cannot run the training command: \`${command[0]}\` ${denied ? 'cannot be executed' : 'was not found'} (${proc.spawnError}).`,
           {
-            hint: `Check train.command in mlops.config.yaml and that \`${command[0]}\` is on PATH (e.g. activate the virtual environment).`,
+            hint: denied
+              ? `Make it executable (chmod +x ${command[0]}) or run it through its interpreter in train.command, e.g. [python, ${command[0]}].`
+              : `Check train.command in mlops.config.yaml and that \`${command[0]}\` is on PATH (e.g. activate the virtual environment).`,
             details: { runId, command },
           },
         );
@@ -333,11 +339,14 @@ export const run: CommandRun<'train'> = async (ctx, args, opts) => {
   }
 };
 
-/** train.sagemaker with the role and output path resolved (defaults from deploy); bad input is a UserError. */
-function sageMakerJob(config: Config) {
+/**
+ * train.sagemaker with the role and output path resolved (defaults from deploy); bad input is a
+ * UserError. `chosenBy` says what asked for SageMaker (a flag, or train.backend).
+ */
+function sageMakerJob(config: Config, chosenBy: string) {
   const sm = config.train.sagemaker;
   if (!sm) {
-    throw new UserError('TRAIN_NO_SAGEMAKER_CONFIG', 'train.backend is sagemaker, but the config has no train.sagemaker section.', {
+    throw new UserError('TRAIN_NO_SAGEMAKER_CONFIG', `${chosenBy}, but the config has no train.sagemaker section.`, {
       hint: 'Add train.sagemaker with at least image (a SageMaker framework image, e.g. the scikit-learn one).',
     });
   }

@@ -8,6 +8,8 @@
  * loadConfig applies the rule, so every command sees the effective values; the adapters read the
  * same table (envTwinValue) only to fill a config built without a file.
  */
+import { UserError } from '../core/errors.js';
+import { RULES } from './rules.js';
 import type { Config } from './schema.js';
 
 export interface EnvTwin {
@@ -73,4 +75,41 @@ export function applyEnvironment(
     }
   }
   return { config: out, sources };
+}
+
+/** What a setting's value must be, as the schema checks it in the file; undefined when it is fine. */
+function twinProblem(path: string, value: string): string | undefined {
+  if (path === 'mlflow.trackingUri' && !RULES.trackingUri(value)) {
+    return 'expected an http(s) URL of the MLflow tracking server, or a SageMaker MLflow tracking server ARN';
+  }
+  if (path.startsWith('aws.endpoints.') && !URL.canParse(value)) return 'expected a URL, such as http://127.0.0.1:4566';
+  return undefined;
+}
+
+/**
+ * The variables that override a setting checked as the file's value is (the file's own check
+ * never sees them), so `config validate` and every command refuse a malformed one up front
+ * instead of failing at the first call. Each variable is named once, whatever it feeds.
+ */
+export function checkEnvironment(env: Record<string, string | undefined>): void {
+  const problems = new Map<string, { variable: string; settings: string[]; message: string; found: string }>();
+  for (const twin of ENV_TWINS) {
+    const fromEnv = envTwinValue(twin.path, env);
+    const message = fromEnv && twinProblem(twin.path, fromEnv.value);
+    if (!fromEnv || !message) continue;
+    const seen = problems.get(fromEnv.variable);
+    if (seen) seen.settings.push(twin.path);
+    else problems.set(fromEnv.variable, { variable: fromEnv.variable, settings: [twin.path], message, found: fromEnv.value });
+  }
+  if (!problems.size) return;
+  const list = [...problems.values()];
+  throw new UserError(
+    'CONFIG_ENV_INVALID',
+    `Invalid setting from the environment (${list.length} problem${list.length === 1 ? '' : 's'}):\n` +
+      list.map((p) => `  $${p.variable} (over ${p.settings.join(', ')}): ${p.message}, found ${JSON.stringify(p.found)}`).join('\n'),
+    {
+      hint: 'Fix or unset the variable: it overrides the config file for these settings (`mlops config show` says where each value comes from).',
+      details: { problems: list },
+    },
+  );
 }

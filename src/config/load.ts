@@ -16,7 +16,7 @@ import path from 'node:path';
 import { UserError } from '../core/errors.js';
 import type { Config } from './schema.js';
 import CONFIG_PLAN from './config-plan.json' with { type: 'json' };
-import { applyEnvironment, type SettingSource } from './environment.js';
+import { applyEnvironment, checkEnvironment, type SettingSource } from './environment.js';
 import { fastValidate, type PlanNode } from './fast-validate.js';
 import { fastYaml } from './fast-yaml.js';
 import { interpolateValue, type InterpolationProblem } from './interpolate.js';
@@ -63,6 +63,12 @@ export async function loadConfig(opts: LoadOptions): Promise<LoadedConfig> {
   let filepath: string;
   if (opts.configPath) {
     filepath = path.resolve(opts.cwd, opts.configPath);
+    if (existsSync(filepath) && statSync(filepath).isDirectory()) {
+      throw new UserError('CONFIG_NOT_FOUND', `--config ${opts.configPath} names a folder (${filepath}), not a config file.`, {
+        hint: `Name the file itself, e.g. --config ${path.join(opts.configPath, SEARCH_PLACES[0])}, or use --cwd ${opts.configPath} to run in that folder.`,
+        details: { file: filepath },
+      });
+    }
     if (!existsSync(filepath) || !statSync(filepath).isFile()) {
       throw new UserError('CONFIG_NOT_FOUND', `Config file ${filepath} (from --config ${opts.configPath}) does not exist.`, {
         hint: 'Check the --config path (relative paths start from the working directory), or run `npx mlops init` to create a config.',
@@ -104,6 +110,7 @@ export async function loadConfig(opts: LoadOptions): Promise<LoadedConfig> {
   const read =
     fastConfigText(decoded.text, filepath, opts.env) ?? (await import('./parse.js')).parseConfigText(decoded.text, filepath, opts.env);
   if (read.problems.length || !read.config) throw configError(filepath, read.problems);
+  checkEnvironment(opts.env);
   const loaded: LoadedConfig = { ...applyEnvironment(read.config, opts.env), filepath, root: path.dirname(filepath) };
   // Passed on unread: the hash is computed only if a command asks for it.
   return Object.defineProperty(loaded, 'fileHash', { enumerable: true, get: () => read.fileHash });

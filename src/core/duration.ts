@@ -1,4 +1,5 @@
 /** Durations as people write them in config and flags. Pure. */
+import { UserError } from './errors.js';
 
 const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 
@@ -23,6 +24,22 @@ export function durationMs(d: number | string): number {
   if (!Number.isFinite(ms) || ms < 0 || ms > MAX_DURATION_MS) {
     throw new RangeError(`duration out of range: "${d}" (at most ${formatDuration(MAX_DURATION_MS)})`);
   }
+  return ms;
+}
+
+/**
+ * A duration given as a command-line flag, in milliseconds; anything durationMs refuses (and zero,
+ * when `positive`) is bad input (exit 2) naming the flag, never an internal error.
+ */
+export function durationFlagMs(flag: string, value: string, example: string, positive = false): number {
+  let ms: number;
+  try {
+    ms = durationMs(value);
+  } catch (err) {
+    throw new UserError('BAD_OPTION', `${flag}: ${(err as Error).message}`, { hint: `e.g. ${flag} ${example}` });
+  }
+  if (positive && ms === 0)
+    throw new UserError('BAD_OPTION', `${flag} must be longer than 0, not "${value}".`, { hint: `e.g. ${flag} ${example}` });
   return ms;
 }
 

@@ -22,6 +22,7 @@ import { fileURLToPath } from 'node:url';
 import { answers, startLocalServer, type LaunchSpec } from '../adapters/local-server.js';
 import { groupAlive, killGroup, runProcess } from '../adapters/process.js';
 import { pollUntil } from '../adapters/clock.js';
+import { ExternalError } from '../core/errors.js';
 
 /** The package root: two levels above this file (src/sandbox/ and dist/sandbox/ alike). */
 export const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -87,7 +88,7 @@ export function venvReady(venv: string): boolean {
 /**
  * Creates or updates the venv from the package's testbed/requirements.txt by running
  * scripts/setup-venv.sh (idempotent: a hash of the requirements file is kept in the venv, so a
- * current venv costs a second). Its progress lines go to `log`. Throws with the script's last
+ * current venv costs a second). Its progress lines go to `log`. Throws an ExternalError with the script's last
  * lines when it fails.
  */
 export async function ensureVenv(
@@ -112,7 +113,14 @@ export async function ensureVenv(
   });
   if (!r.ok) {
     const code = r.exitCode ?? (r.signal ? 128 : 1);
-    throw new Error(`setting up the Python environment at ${venv} failed (exit ${code}):\n${r.output}`);
+    // pip, Python or the folder failed, not mlops: exit 3 with the script's own last lines, never "a bug".
+    throw new ExternalError(
+      'VENV_SETUP_FAILED',
+      `Setting up the Python environment at ${venv} failed (exit ${code}):\n${r.output.trimEnd()}`,
+      {
+        hint: "Fix what the lines above say, or pass --venv DIR (or set MLOPS_SANDBOX_VENV) to another folder: a new one, or an existing venv made from the same requirements, e.g. a clone's .venv.",
+      },
+    );
   }
 }
 

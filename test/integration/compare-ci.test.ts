@@ -5,6 +5,8 @@
  * failed gate on its config line, and GitLab's JUnit and metrics reports parsed back.
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
@@ -215,6 +217,36 @@ describe('GitHub: the sticky pull request comment', () => {
       }
     }
     expect(gh.comments).toEqual([]);
+  });
+
+  it('an API URL that answers an HTML page, or nothing, is a warning saying so (not a JavaScript error or "answered 500")', async () => {
+    gh = await startGithubStandin({ token: TOKEN });
+    const p = repo();
+    const html = createServer((_req, res) => {
+      res.setHeader('content-type', 'text/html');
+      res.end('<html><body>Sign in</body></html>');
+    });
+    await new Promise<void>((r) => html.listen(0, '127.0.0.1', r));
+    const closed = createServer();
+    await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
+    const closedUrl = `http://127.0.0.1:${(closed.address() as AddressInfo).port}`;
+    await new Promise((r) => closed.close(r));
+    try {
+      const page = await runCli(['compare', '--run', fx.good, '--comment'], {
+        cwd: p,
+        env: { ...prJob(p), GITHUB_API_URL: `http://127.0.0.1:${(html.address() as AddressInfo).port}` },
+      });
+      expect(page.code, page.stderr).toBe(0);
+      expect(page.stderr).toMatch(/Could not comment on GitHub .*: GitHub answered with something that is not its API's JSON/);
+      expect(page.stderr).not.toMatch(/Cannot use 'in' operator/);
+      const nothing = await runCli(['compare', '--run', fx.good, '--comment'], { cwd: p, env: { ...prJob(p), GITHUB_API_URL: closedUrl } });
+      expect(nothing.code, nothing.stderr).toBe(0);
+      expect(nothing.stderr).toMatch(/Could not comment on GitHub .*: GitHub could not be reached/);
+      expect(nothing.stderr).not.toMatch(/answered 500/);
+    } finally {
+      html.closeAllConnections();
+      await new Promise((r) => html.close(r));
+    }
   });
 
   it('a report too long for a GitHub comment is posted without the ungated metrics (the file keeps them)', async () => {

@@ -6,7 +6,7 @@
  */
 import { createServer, request as httpRequest } from 'node:http';
 import { createServer as createNetServer } from 'node:net';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
@@ -140,6 +140,28 @@ describe('baseline by alias (the default: production)', () => {
     const json = await compare(p, ['--run', fx.exact, '--report', '/dev/full', '--json'], { MLFLOW_TRACKING_TOKEN: TOKEN });
     expect(json.code).toBe(3);
     expect(json.json().error).toMatchObject({ code: 'FILE_NOT_WRITTEN', details: { file: '/dev/full', result: { verdict: 'pass' } } });
+  });
+
+  it('--report is relative to the working directory (compare.report to the config folder)', async () => {
+    const p = project();
+    mkdirSync(path.join(p, 'sub'));
+    const r = await runCli(['compare', '--run', fx.exact, '--report', 'out.md', '--json'], {
+      cwd: path.join(p, 'sub'),
+      env: env({ MLFLOW_TRACKING_TOKEN: TOKEN }),
+    });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.json().report).toBe(path.join(p, 'sub', 'out.md'));
+    expect(existsSync(path.join(p, 'sub', 'out.md'))).toBe(true);
+  });
+
+  it('--report naming a folder: the hint says to name a file, not to free space', async () => {
+    const p = project();
+    mkdirSync(path.join(p, 'reports'));
+    const r = await compare(p, ['--run', fx.exact, '--report', 'reports'], { MLFLOW_TRACKING_TOKEN: TOKEN });
+    expect(r.code, r.stderr).toBe(3);
+    expect(r.stderr).toMatch(/Could not write the report .*reports: EISDIR/);
+    expect(r.stderr).toMatch(/hint: .*reports is a folder: name a file/);
+    expect(r.stderr).not.toContain('Free some space');
   });
 
   it('a drop of exactly the tolerance passes; JSON, Markdown report and step summary', async () => {

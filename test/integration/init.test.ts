@@ -4,7 +4,7 @@
  * the GitLab file as YAML, the IAM policy as least-privilege JSON.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -253,6 +253,24 @@ describe('mlops init', () => {
     expect(r.stdout).toContain('would create mlops.config.yaml');
     expect(r.stdout).not.toContain('.github');
     expect(Object.keys(snapshot(dir))).toEqual([]);
+  });
+
+  it('a folder where a file goes is skipped like a differing file; a path it cannot write is FILE_NOT_WRITTEN, never an internal error', async () => {
+    const dir = repo('blocked');
+    mkdirSync(path.join(dir, 'src', 'train.py'), { recursive: true });
+    const r = await runCli(['init', '--ci', 'none', '--json'], { cwd: dir, env: env() });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.json().files).toContainEqual({ path: 'src/train.py', action: 'skip', detail: expect.stringContaining('folder') as string });
+
+    const blocked = repo('blocked-github');
+    writeFileSync(path.join(blocked, '.github'), 'not a folder\n');
+    const w = await runCli(['init', '--json'], { cwd: blocked, env: env() });
+    expect(w.code, w.stderr).toBe(3);
+    expect(w.stderr).not.toMatch(/internal error|This is a bug/);
+    expect(w.json().error).toMatchObject({
+      code: 'FILE_NOT_WRITTEN',
+      details: { file: path.join(blocked, '.github/workflows/mlops.yml') },
+    });
   });
 
   it('rejects bad names with exit 2', async () => {

@@ -255,6 +255,23 @@ describe('failures', () => {
     }
   });
 
+  it("writes control characters of a server's error message as visible escapes (the message reaches the terminal)", async () => {
+    const hostile = await tinyServer((_req, res) => {
+      res.statusCode = 400;
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ error_code: 'INVALID_PARAMETER_VALUE', message: 'bad\u001b[2J\u001b]8;;http://x\u0007 \u202eid' }));
+    });
+    try {
+      const c = await createMlflowClient({ trackingUri: hostile.url, retries: 0 });
+      const err = (await c.getRun('abc').catch((e: unknown) => e)) as Error;
+      expect(err).toBeInstanceOf(MlflowInvalidParameterError);
+      for (const c of ['\u001b', '\u0007', '\u202e']) expect(err.message).not.toContain(c);
+      expect(err.message).toContain('bad\\x1b[2J');
+    } finally {
+      await hostile.close();
+    }
+  });
+
   it('sends bearer or basic auth, and never puts a secret in an error', async () => {
     const seen: (string | undefined)[] = [];
     const denied = await tinyServer((req, res) => {
@@ -316,6 +333,25 @@ describe('failures', () => {
       ]);
     } finally {
       await Promise.all([front.close(), other.close()]);
+    }
+  });
+
+  it('a redirect to a host that cannot be reached names that host and the redirect, not the tracking URI', async () => {
+    const front = await tinyServer((_req, res) => {
+      res.statusCode = 302;
+      res.setHeader('location', 'http://login.invalid/sso');
+      res.end();
+    });
+    try {
+      const c = await createMlflowClient({ trackingUri: front.url, retries: 0 });
+      const err = (await c.getExperimentByName('x').catch((e: unknown) => e)) as MlflowUnavailableError;
+      expect(err).toBeInstanceOf(MlflowUnavailableError);
+      expect(err.message).not.toContain(`Cannot resolve the MLflow host of ${front.url}`);
+      expect(err.message).toContain('login.invalid');
+      expect(err.message).toContain(`${front.url} redirected`);
+      expect(err.hint).toMatch(/redirect/);
+    } finally {
+      await front.close();
     }
   });
 

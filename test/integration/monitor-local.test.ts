@@ -152,7 +152,36 @@ describe('mlops profile', () => {
   });
 });
 
+describe('mlops profile: bad input and a file it cannot write', () => {
+  it('--out naming a folder is FILE_NOT_WRITTEN (exit 3) saying to name a file, not an internal error', async () => {
+    mkdirSync(path.join(dir, 'profiles'), { recursive: true });
+    const r = await runCli(['profile', 'holdout.csv', '--out', 'profiles', '--json'], { cwd: dir, env });
+    expect(r.code, r.stderr).toBe(3);
+    expect(r.stderr).not.toMatch(/internal error|This is a bug/);
+    expect(r.json().error).toMatchObject({ code: 'FILE_NOT_WRITTEN', hint: expect.stringContaining('is a folder: name a file') as string });
+    expect(r.json().error.hint).not.toContain('result above');
+  });
+
+  it('data without rows (only a header, or /dev/null) is bad input, not an empty baseline', async () => {
+    writeFileSync(path.join(dir, 'header-only.csv'), 'x1,x2\n');
+    for (const file of ['header-only.csv', '/dev/null']) {
+      const r = await runCli(['profile', file, '--json'], { cwd: dir, env });
+      expect(r.code, `${file}: ${r.stderr}`).toBe(2);
+      expect(r.json().error.code).toBe('PROFILE_NO_ROWS');
+    }
+  });
+});
+
 describe('mlops monitor over local capture files', () => {
+  it('--since with --from is bad input (exit 2): two windows, not --since silently ignored', async () => {
+    const r = await runCli(['monitor', '--capture-dir', 'same', '--since', '1h', '--from', '2026-11-26T10:00:00Z', '--dry-run', '--json'], {
+      cwd: dir,
+      env,
+    });
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.json().error).toMatchObject({ code: 'BAD_OPTION', message: expect.stringContaining('--since') as string });
+  });
+
   it('baseline-like traffic: no drift, exit 0, empty violations', async () => {
     const r = await runCli(['monitor', '--baseline', 'profile.json', '--capture-dir', 'same', '--json'], { cwd: dir, env });
     expect(r.code, r.stderr + r.stdout).toBe(0);

@@ -164,6 +164,16 @@ describe('mlops train failure paths', () => {
     await expectRun(r.json().error.details.runId, 'FAILED', 'command-not-found');
   }, 60_000);
 
+  it('a command that exists but cannot be executed (a script without +x) is said so, not "not found ... on PATH"', async () => {
+    const r = await train(['--', './partial.py']);
+    expect(r.code).toBe(3);
+    const err = r.json().error;
+    expect(err.code).toBe('TRAIN_COMMAND_NOT_FOUND');
+    expect(err.message).not.toContain('was not found');
+    expect(err.message).toContain('`./partial.py` cannot be executed (EACCES)');
+    expect(err.hint).toContain('chmod +x');
+  }, 60_000);
+
   it('a required metric is missing: exit 3 naming it, run FAILED', async () => {
     const r = await train(['--', 'python', 'partial.py']);
     expect(r.code).toBe(3);

@@ -35,3 +35,12 @@ describe('awsFailure when the endpoint override points at nothing', () => {
     expect(failure.hint).not.toContain('Check AWS credentials');
   });
 });
+
+describe('awsFailure with text from the service', () => {
+  it('writes control and bidi characters of the service message as visible escapes: they reach the terminal', () => {
+    const e = Object.assign(new Error('Access Denied\u001b[2J\u001b]0;owned\u0007 \u202eevil'), { name: 'AccessDenied' });
+    const failure = awsFailure('S3', 'GetObject', e, { where: 's3://b/k', hint: 'Check the role.' });
+    for (const c of ['\u001b', '\u0007', '\u202e']) expect(failure.message).not.toContain(c);
+    expect(failure.message).toContain('Access Denied\\x1b[2J');
+  });
+});

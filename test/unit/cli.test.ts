@@ -125,6 +125,58 @@ describe('errors', () => {
     expect(long.json().timeoutMs).toBe(25 * 86_400_000);
   });
 
+  it('promote and rollback --wait/--poll: a malformed or zero duration is bad input (exit 2) naming the flag, not an internal error', async () => {
+    // A deploy config whose AWS calls would fail: the flags must be refused before any call is made.
+    const dir = project(
+      'project: demo\nmlflow:\n  trackingUri: http://127.0.0.1:9\ndeploy:\n  endpointName: demo-prod\n' +
+        '  executionRoleArn: arn:aws:iam::123456789012:role/x\n  image: 123456789012.dkr.ecr.us-east-1.amazonaws.com/i:1\n' +
+        '  artifacts: s3://demo-mlops/models\n  dataCapture: { destination: s3://demo-mlops/capture }\n  state: { uri: s3://demo-mlops/state }\n' +
+        '  lock: { uri: s3://demo-mlops/locks }\n  audit: { uri: s3://demo-audit/audit }\n',
+    );
+    const cases = [
+      ['promote', '--wait', 'abc'],
+      ['promote', '--poll', '1e999'],
+      ['promote', '--poll', '0s'],
+      ['rollback', '--poll', '-5'],
+      ['rollback', '--wait', 'NaN'],
+    ];
+    for (const argv of cases) {
+      const r = await runCli([...argv, '--json'], { cwd: dir, env: { ...env, AWS_ENDPOINT_URL: 'http://127.0.0.1:9' } });
+      expect(r.code, `${argv.join(' ')}: ${r.stderr}`).toBe(2);
+      expect(r.stderr).not.toContain('internal error');
+      expect(r.json().error).toMatchObject({ code: 'BAD_OPTION', message: expect.stringContaining(`${argv[1]}`) as string });
+    }
+  });
+
+  it('promote --run and --model-version together is bad input (exit 2), not --run silently ignored', async () => {
+    const dir = project(
+      'project: demo\nmlflow:\n  trackingUri: http://127.0.0.1:9\ndeploy:\n  endpointName: demo-prod\n' +
+        '  executionRoleArn: arn:aws:iam::123456789012:role/x\n  image: 123456789012.dkr.ecr.us-east-1.amazonaws.com/i:1\n' +
+        '  artifacts: s3://demo-mlops/models\n  dataCapture: { destination: s3://demo-mlops/capture }\n  state: { uri: s3://demo-mlops/state }\n' +
+        '  lock: { uri: s3://demo-mlops/locks }\n  audit: { uri: s3://demo-audit/audit }\n',
+    );
+    const r = await runCli(['promote', '--run', 'abc', '--model-version', '3', '--dry-run', '--json'], {
+      cwd: dir,
+      env: { ...env, AWS_ENDPOINT_URL: 'http://127.0.0.1:9' },
+    });
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.json().error).toMatchObject({ code: 'BAD_OPTION', message: expect.stringContaining('--run') as string });
+  });
+
+  it('train --attach or --backend sagemaker without train.sagemaker names the flag, not a train.backend the config does not set', async () => {
+    const dir = project('project: demo\nmlflow:\n  trackingUri: http://127.0.0.1:9\n');
+    for (const [flags, named] of [
+      [['--attach', 'job-1'], '--attach job-1'],
+      [['--backend', 'sagemaker'], '--backend sagemaker'],
+    ] as const) {
+      const r = await runCli(['train', ...flags, '--json'], { cwd: dir, env });
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.json().error.code).toBe('TRAIN_NO_SAGEMAKER_CONFIG');
+      expect(r.json().error.message).toContain(named);
+      expect(r.json().error.message).not.toContain('train.backend is sagemaker');
+    }
+  });
+
   it('a subcommand typed at the top level suggests its full name', async () => {
     const r = await runCli(['validate'], { env });
     expect(r.code).toBe(2);

@@ -100,6 +100,30 @@ describe('the rule around the table', () => {
     expect(loaded.sources['aws.endpoints.s3']).toBe('file');
   });
 
+  it('a variable that overrides a setting is checked like the file: `config validate` refuses a malformed one (exit 2, naming it)', async () => {
+    const dir = project('');
+    const base = { PATH: process.env.PATH };
+    for (const [variable, value] of [
+      ['MLFLOW_TRACKING_URI', 'not a url'],
+      ['AWS_ENDPOINT_URL', 'localhost 4566'],
+      ['AWS_ENDPOINT_URL_S3', '::'],
+    ]) {
+      const r = await runCli(['config', 'validate', '--json'], { cwd: dir, env: { ...base, [variable]: value } });
+      expect(r.code, `${variable}: ${r.stderr}`).toBe(2);
+      const error = r.json().error;
+      expect(error.code).toBe('CONFIG_ENV_INVALID');
+      // Named once, even when the variable feeds several settings (AWS_ENDPOINT_URL: every service).
+      expect(error.message.split(`$${variable}`)).toHaveLength(2);
+      expect(error.message).toContain(JSON.stringify(value));
+    }
+    // Turned off by AWS_IGNORE_CONFIGURED_ENDPOINT_URLS, the variable is not a setting and not checked.
+    const ignored = await runCli(['config', 'validate'], {
+      cwd: dir,
+      env: { ...base, AWS_ENDPOINT_URL: 'localhost 4566', AWS_IGNORE_CONFIGURED_ENDPOINT_URLS: 'true' },
+    });
+    expect(ignored.code, ignored.stderr).toBe(0);
+  });
+
   it('every field whose description names an environment variable is in the table', () => {
     const documented = fieldRows()
       .filter((r) => /\$[A-Z][A-Z_]+/.test(r.description) && !/^mlflow$|^aws$/.test(r.path))

@@ -114,6 +114,13 @@ describe('config errors a new user meets (exit 2, file:line:col, dotted path, ex
     expect(stderr).toMatch(/Config file .*nope\.yaml \(from --config nope\.yaml\) does not exist/);
   });
 
+  it('--config to a folder says it is a folder, not that it does not exist', async () => {
+    const { stderr } = await invalid({ 'mlops.config.yaml': VALID, 'conf/': '' }, { argv: ['--config', 'conf'] });
+    expect(stderr).not.toContain('does not exist');
+    expect(stderr).toMatch(/--config conf names a folder/);
+    expect(stderr).toContain('conf/mlops.config.yaml');
+  });
+
   it('union (compare.baseline) says which shapes are accepted', async () => {
     const { stderr } = await invalid({ 'mlops.config.yaml': 'project: demo\ncompare:\n  baseline: production\n' });
     expect(stderr).toContain(

@@ -100,6 +100,22 @@ describe('mlops doctor', () => {
     expect(r.stdout).toContain('2 required checks failed: dvc, mlflow.');
   });
 
+  it('a server answering the REST path with an HTML page (a login page, a proxy) fails the mlflow check: the commands would fail', async () => {
+    const server = createServer((_req, res) => {
+      res.setHeader('content-type', 'text/html');
+      res.end('<html><body>Sign in</body></html>');
+    });
+    servers.push(server);
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const r = await runCli(['doctor', '--offline', '--timeout', '2'], {
+      cwd: repo(config(url)),
+      env: { PATH: toolPath({ dvc: true }), HOME: tempDir() },
+    });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/✖ mlflow +\(required\) .*not MLflow's JSON/);
+  });
+
   it('healthy setup: every required check passes, exit 0; --json gives the list', async () => {
     const dir = repo(config(healthyUrl));
     const env = {
@@ -327,6 +343,25 @@ describe('probes', () => {
     });
     expect(findAwsCredentials({ HOME: home, AWS_PROFILE: 'missing' }).source).toBeUndefined();
     expect(findAwsCredentials({ HOME: tempDir(), AWS_WEB_IDENTITY_TOKEN_FILE: '/t', AWS_ROLE_ARN: 'arn' }).source).toMatch(/web identity/);
+  });
+
+  it('half-set credential variables (a CI secret misnamed) are named, not "no credentials"', async () => {
+    const home = tempDir();
+    expect(findAwsCredentials({ HOME: home, AWS_ACCESS_KEY_ID: 'AKIA' }).incomplete).toBe(
+      'AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not',
+    );
+    expect(findAwsCredentials({ HOME: home, AWS_SECRET_ACCESS_KEY: 's' }).incomplete).toBe(
+      'AWS_SECRET_ACCESS_KEY is set but AWS_ACCESS_KEY_ID is not',
+    );
+    expect(findAwsCredentials({ HOME: home, AWS_ROLE_ARN: 'arn' }).incomplete).toBe(
+      'AWS_ROLE_ARN is set but AWS_WEB_IDENTITY_TOKEN_FILE is not',
+    );
+    expect(findAwsCredentials({ HOME: home }).incomplete).toBeUndefined();
+    const r = await runCli(['doctor', '--offline', '--timeout', '1'], {
+      cwd: repo(config('http://127.0.0.1:9')),
+      env: { PATH: toolPath({ dvc: false }), HOME: home, AWS_ACCESS_KEY_ID: 'AKIA' },
+    });
+    expect(r.stdout).toMatch(/aws +\(optional\) AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not/);
   });
 });
 

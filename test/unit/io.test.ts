@@ -132,6 +132,21 @@ describe('Io output', () => {
     expect(out.text + err.text).not.toMatch(/tok-123456|aws-secret-value/);
     expect(out.text).toBe('text ***\n');
   });
+
+  it('an error or warning echoing what was typed or read shows its control characters as escapes; its line breaks stay', async () => {
+    const err = new Sink(true);
+    const io = await createIo({ stdout: new Sink(true), stderr: err, env: {} });
+    io.error('"a\u001b[2Jb" is not a valid SageMaker endpoint name.\n  second line', 'e.g. --endpoint x\u202ey');
+    // A warning quotes outside text as often (a comment service's answer, a capture line).
+    io.warn('Could not comment: <html>Login \u001b[31mred</html>');
+    expect(err.text).toContain('Could not comment: <html>Login \\x1b[31mred</html>');
+    expect(err.text).toContain('"a\\x1b[2Jb" is not a valid SageMaker endpoint name.\n  second line');
+    expect(err.text).toContain('x\\u202ey');
+    expect(err.text).not.toContain('\u202e');
+    // The escapes left are our own colours of "error:", "hint:" and "warning:".
+    const ours = ['31m', '39m', '2m', '22m', '33m'].map((c) => `${ESC}${c}`);
+    expect(ours.reduce((t, c) => t.replaceAll(c, ''), err.text)).not.toContain('\u001b');
+  });
 });
 
 describe('GitHub Actions', () => {
@@ -151,6 +166,19 @@ describe('GitHub Actions', () => {
     const err = new Sink();
     new Io({ stdout: new Sink(), stderr: err, env: {} }).error('x');
     expect(err.text).not.toContain('::error::');
+  });
+
+  it('a step summary or output file that cannot be written is a warning naming it, never a crash that loses the verdict', () => {
+    const err = new Sink();
+    const io = new Io({
+      stdout: new Sink(),
+      stderr: err,
+      env: { GITHUB_STEP_SUMMARY: '/nonexistent/summary.md', GITHUB_OUTPUT: tmpdir() },
+    });
+    expect(io.stepSummary('# report')).toBe(false);
+    expect(io.githubOutput({ 'candidate-run-id': 'abc' })).toBe(false);
+    expect(err.text).toMatch(/warning: could not append to \$GITHUB_STEP_SUMMARY \(\/nonexistent\/summary\.md\): ENOENT/);
+    expect(err.text).toMatch(/warning: could not write the step output candidate-run-id to \$GITHUB_OUTPUT \(.+\): EISDIR/);
   });
 
   it('stepSummary appends Markdown to $GITHUB_STEP_SUMMARY, redacted', () => {

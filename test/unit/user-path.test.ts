@@ -3,11 +3,13 @@
  * invocation, the shell lines of `sandbox env`, traffic's feature shifts and latency percentiles,
  * and the monitor report's line after a rollback.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { mlopsInvocation } from '../../src/sandbox/invocation.js';
+import { ensureVenv } from '../../src/sandbox/local-stack.js';
+import { runCli } from '../support/cli.js';
 import { shellLines } from '../../src/commands/sandbox.js';
 import { applyShifts, parseShift, percentile, unknownShiftFeatures } from '../../src/core/traffic-shift.js';
 import { readFeatureRows, rowRequests } from '../../src/adapters/traffic.js';
@@ -111,6 +113,27 @@ describe('traffic', () => {
     const req = rowRequests(csv, { shifts: [parseShift('a=+0.5')], inferenceIdPrefix: 'x-' });
     expect(req(3)).toEqual({ body: 'a,b\n3.5,4\n', inferenceId: 'x-3' });
   });
+  it('--file is relative to the working directory, like every other path flag; a folder is bad input, not an internal error', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'mlops-traffic-'));
+    mkdirSync(path.join(dir, '.git'));
+    mkdirSync(path.join(dir, 'sub'));
+    writeFileSync(path.join(dir, 'mlops.config.yaml'), 'project: demo\n');
+    writeFileSync(path.join(dir, 'sub', 'rows.csv'), 'a,b\n1,2\n');
+    const env = { PATH: process.env.PATH };
+    // An unknown shifted feature stops it after reading the file, before any endpoint is called.
+    const fromSub = await runCli(['traffic', '--endpoint', 'x', '--file', 'rows.csv', '--count', '1', '--shift', 'zz=+1', '--json'], {
+      cwd: path.join(dir, 'sub'),
+      env,
+    });
+    expect(fromSub.code, fromSub.stderr).toBe(2);
+    expect(fromSub.json().error).toMatchObject({
+      code: 'BAD_SHIFT',
+      message: expect.stringContaining(path.join(dir, 'sub', 'rows.csv')) as string,
+    });
+    const folder = await runCli(['traffic', '--endpoint', 'x', '--file', 'sub', '--count', '1', '--json'], { cwd: dir, env });
+    expect(folder.code, folder.stderr).toBe(2);
+    expect(folder.json().error).toMatchObject({ code: 'NO_DATA_FILE', message: expect.stringContaining('is a folder') as string });
+  });
 });
 
 describe('monitor text after a rollback', () => {
@@ -175,5 +198,51 @@ describe('train failing on a missing Python package', () => {
       /no module "xgboost".*pip install -r requirements.txt/,
     );
     expect(missingModuleHint('ValueError: bad')).toBeUndefined();
+  });
+});
+
+describe('the venv sandbox up makes (scripts/setup-venv.sh through ensureVenv)', () => {
+  // A python that passes the version check and fails to make a venv: the script stops right after
+  // it decided what to do with the folder, without downloading anything.
+  function setUp(): { dir: string; env: Record<string, string | undefined> } {
+    const dir = mkdtempSync(path.join(tmpdir(), 'mlops-venv-'));
+    const python = path.join(dir, 'python3');
+    writeFileSync(python, '#!/bin/sh\ncase "$1" in -c) exit 0;; --version) echo Python 3.11.0;; *) exit 1;; esac\n');
+    chmodSync(python, 0o755);
+    return { dir, env: { PATH: process.env.PATH, PYTHON: python } };
+  }
+
+  it('never deletes a folder that is not a venv (--venv . or a mistyped path): it refuses, and the files stay', async () => {
+    const { dir, env } = setUp();
+    const project = path.join(dir, 'project');
+    mkdirSync(project);
+    writeFileSync(path.join(project, 'train.py'), 'print(1)\n');
+    await expect(ensureVenv(project, { env })).rejects.toThrow(/is not a Python virtual environment/);
+    expect(existsSync(path.join(project, 'train.py'))).toBe(true);
+  });
+
+  it('sandbox up: a venv that cannot be made is a failed tool (exit 3) with what to do, not "a bug in mlops"; --time-scale must be finite', async () => {
+    const { dir, env } = setUp();
+    mkdirSync(path.join(dir, '.git'));
+    const notVenv = path.join(dir, 'data');
+    mkdirSync(notVenv);
+    writeFileSync(path.join(notVenv, 'rows.csv'), 'a\n1\n');
+    const failed = await runCli(['sandbox', 'up', '--venv', notVenv, '--json'], { cwd: dir, env });
+    expect(failed.code, failed.stderr).toBe(3);
+    expect(failed.stderr).not.toContain('internal error');
+    expect(failed.json().error).toMatchObject({ code: 'VENV_SETUP_FAILED', hint: expect.stringContaining('--venv') as string });
+    // Infinity is not a time scale: refused before any venv or server is touched.
+    const infinite = await runCli(['sandbox', 'up', '--time-scale', '1e999', '--venv', notVenv, '--json'], { cwd: dir, env });
+    expect(infinite.code, infinite.stderr).toBe(2);
+    expect(infinite.json().error.code).toBe('BAD_OPTION');
+  });
+
+  it('still replaces a broken venv (pyvenv.cfg without a working python)', async () => {
+    const { dir, env } = setUp();
+    const broken = path.join(dir, 'venv');
+    mkdirSync(broken);
+    writeFileSync(path.join(broken, 'pyvenv.cfg'), 'home = /nonexistent\n');
+    await expect(ensureVenv(broken, { env })).rejects.toThrow(/-m venv failed/);
+    expect(existsSync(path.join(broken, 'pyvenv.cfg'))).toBe(false);
   });
 });
