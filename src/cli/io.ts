@@ -5,7 +5,7 @@
 import { appendFileSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 import type { ChalkInstance, Options as ChalkOptions } from 'chalk';
-import { printable } from '../core/escape.js';
+import { printableLines } from '../core/escape.js';
 import { Redactor } from '../core/redact.js';
 
 export interface Stream {
@@ -262,11 +262,6 @@ export class Io {
 export function isCI(env: Record<string, string | undefined>): boolean {
   const ci = env.CI;
   return ci !== undefined && ci !== '' && ci !== 'false' && ci !== '0';
-}
-
-/** printable() line by line: a message may span lines, so its line breaks stay. */
-function printableLines(s: string): string {
-  return s.split('\n').map(printable).join('\n');
 }
 
 function escapeProperty(s: string): string {

@@ -3,7 +3,7 @@
  * `main` never calls process.exit; the bin sets process.exitCode from its return value.
  */
 import { getEventListeners, setMaxListeners } from 'node:events';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { inspect } from 'node:util';
 import type { Command, OutputConfiguration } from 'commander';
@@ -11,6 +11,7 @@ import { COMMANDS, type CommandDef } from './commands.js';
 import { loadCommand, type AnyRun } from './loaders.js';
 import type { CommandContext, GlobalOptions } from './context.js';
 import { ExitCode, MlopsError, UserError, exitCodeFor, isExpected } from '../core/errors.js';
+import { printableLines } from '../core/escape.js';
 import type { Io, Stream } from './io.js';
 import {
   AFTER_HELP,
@@ -65,7 +66,8 @@ function tolerateGoneReader(stream: Stream): void {
 function outputConfig(stdout: Stream, stderr: Stream): OutputConfiguration {
   return {
     writeOut: (s: string) => void stdout.write(s),
-    writeErr: (s: string) => void stderr.write(s),
+    // Commander's usage errors quote what was typed (`unknown command 'x'`): never raw escapes.
+    writeErr: (s: string) => void stderr.write(printableLines(s)),
     getOutHelpWidth: () => (stdout.isTTY && stdout.columns ? stdout.columns : 80),
     getErrHelpWidth: () => (stderr.isTTY && stderr.columns ? stderr.columns : 80),
     getOutHasColors: () => false,
@@ -100,7 +102,7 @@ export async function main(argv: string[], deps: MainDeps = {}): Promise<number>
     return ExitCode.OK;
   }
   if (isVersion(argv)) {
-    stdout.write(`${packageVersion()}\n`);
+    stdout.write(rawGlobals(argv).json ? `${JSON.stringify({ ok: true, version: packageVersion() }, null, 2)}\n` : `${packageVersion()}\n`);
     return ExitCode.OK;
   }
 
@@ -179,6 +181,13 @@ export async function main(argv: string[], deps: MainDeps = {}): Promise<number>
         color: globals.color,
       });
       const cwd = globals.cwd ? path.resolve(baseCwd, globals.cwd) : baseCwd;
+      // Else init would create the folder and scaffold there, and other commands would look for a
+      // config in a folder that does not exist.
+      if (globals.cwd && !statSync(cwd, { throwIfNoEntry: false })?.isDirectory()) {
+        throw new UserError('BAD_CWD', `--cwd ${globals.cwd}: ${cwd} is not an existing folder.`, {
+          hint: 'Give --cwd (-C) the folder to run in, e.g. the root of your repository.',
+        });
+      }
       let configCache: ReturnType<CommandContext['loadConfig']> | undefined;
       const ctx: CommandContext = {
         io,
@@ -221,7 +230,11 @@ export async function main(argv: string[], deps: MainDeps = {}): Promise<number>
       const nested = err.code === 'commander.unknownCommand' ? nestedCommandFor(err.message, commands) : undefined;
       if (nested) stderr.write(`(Did you mean \`mlops ${nested}\`?)\n`);
       if (exitCode !== ExitCode.OK && rawGlobals(argv).json) {
-        const usage = new UserError('USAGE', err.message.replace(/^error: /, ''), {
+        // Commander shows the usage (on stderr) for a command group run without its command; its
+        // message for that is "(outputHelp)".
+        const message =
+          err.code === 'commander.help' ? 'a command is needed: the usage on stderr lists them' : err.message.replace(/^error: /, '');
+        const usage = new UserError('USAGE', message, {
           hint: 'run with --help for usage',
           details: { commander: err.code },
         });

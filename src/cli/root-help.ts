@@ -54,9 +54,10 @@ export function unknownCommandWithHelp(argv: string[], commandNames: readonly st
   return undefined;
 }
 
-/** argv that asks for exactly the version. */
+/** argv that asks for exactly the version (as JSON with --json). */
 export function isVersion(argv: string[]): boolean {
-  return argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V');
+  const rest = argv.filter((a) => a !== '--json');
+  return rest.length === 1 && (rest[0] === '--version' || rest[0] === '-V');
 }
 
 const MIN_WIDTH_TO_WRAP = 40; // commander's Help.minWidthToWrap

@@ -21,6 +21,11 @@ export function printable(text: string): string {
   });
 }
 
+/** printable() line by line: a message may span lines, so its line breaks stay. */
+export function printableLines(text: string): string {
+  return text.split('\n').map(printable).join('\n');
+}
+
 /** Text for one cell of a Markdown table: printable, with pipes and backslashes escaped. */
 export function markdownCell(text: string): string {
   return printable(text).replace(/\\/g, '\\\\').replace(/\|/g, '\\|');

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -195,6 +195,44 @@ describe('errors', () => {
     const r = await runCli(['--version'], { env });
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^\d+\.\d+\.\d+\n$/);
+  });
+
+  it('--version --json prints the version as a JSON document', async () => {
+    for (const argv of [
+      ['--version', '--json'],
+      ['--json', '-V'],
+    ]) {
+      const r = await runCli(argv, { env });
+      expect(r.code, argv.join(' ')).toBe(0);
+      expect(r.json()).toEqual({ ok: true, version: expect.stringMatching(/^\d+\.\d+\.\d+$/) });
+    }
+  });
+
+  it('a command group run without its command, with --json: the JSON error says a command is needed (not "(outputHelp)")', async () => {
+    for (const argv of [['--json'], ['config', '--json']]) {
+      const r = await runCli(argv, { env });
+      expect(r.code, argv.join(' ')).toBe(2);
+      expect(r.json()).toMatchObject({ ok: false, error: { code: 'USAGE', message: expect.stringContaining('a command is needed') } });
+    }
+  });
+
+  it('--cwd to a folder that does not exist (or to a file) is bad input, and init creates nothing there', async () => {
+    const base = mkdtempSync(path.join(tmpdir(), 'mlops-cli-'));
+    dirs.push(base);
+    writeFileSync(path.join(base, 'a-file'), '');
+    for (const target of ['missing', 'a-file']) {
+      const r = await runCli(['--cwd', path.join(base, target), '--json', 'init'], { env });
+      expect(r.code, target).toBe(2);
+      expect(r.json()).toMatchObject({ ok: false, error: { code: 'BAD_CWD' } });
+    }
+    expect(existsSync(path.join(base, 'missing'))).toBe(false);
+  });
+
+  it("commander's usage errors quote what was typed with escapes visible, not raw (no terminal control through a typo)", async () => {
+    const r = await runCli(['x\u001b[2Jy'], { env });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("unknown command 'x\\x1b[2Jy'");
+    expect(r.stderr).not.toContain('\u001b');
   });
 });
 
