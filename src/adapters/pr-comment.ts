@@ -82,7 +82,13 @@ function github(env: Record<string, string | undefined>, settings: CommentSettin
   const [owner, repo] = (env.GITHUB_REPOSITORY ?? '').split('/');
   const issueNumber = pullRequestNumber(env.GITHUB_EVENT_PATH);
   if (!owner || !repo) return { skipped: 'GITHUB_REPOSITORY is not set' };
-  if (!issueNumber) return { skipped: `this workflow run is not for a pull request (${env.GITHUB_EVENT_NAME ?? 'unknown event'})` };
+  if (!issueNumber) {
+    const event = env.GITHUB_EVENT_NAME;
+    // A pull_request run whose event file cannot be read is not "not for a pull request".
+    return event?.startsWith('pull_request')
+      ? { skipped: `the pull request's number could not be read from $GITHUB_EVENT_PATH (${env.GITHUB_EVENT_PATH || 'not set'})` }
+      : { skipped: `this workflow run is not for a pull request (${event ?? 'unknown event'})` };
+  }
   if (!token) return { skipped: `$${tokenVariable} is empty (pass it to the step: env: ${tokenVariable}: \${{ secrets.GITHUB_TOKEN }})` };
   const baseUrl = (env.GITHUB_API_URL || 'https://api.github.com').replace(/\/+$/, '');
   const debug = settings.debug ?? (() => {});

@@ -305,7 +305,7 @@ export const COMMANDS = [
       { flags: '--dry-run', description: 'print each AWS call it would make, in order, and change nothing', default: false },
       {
         flags: '--wait <duration>',
-        description: 'how long this run may wait for SageMaker before exiting 0 (default 15m, at most half the lock expiry)',
+        description: 'how long this run may wait for SageMaker before exiting 0 (default 15m)',
       },
       { flags: '--poll <duration>', description: 'how often to poll SageMaker while waiting (default 5s)' },
     ],

@@ -110,6 +110,11 @@ export const run: CommandRun<'promote'> = async (ctx, _args, opts) => {
       hint: '--model-version N promotes a registered version; --run RUN_ID registers the run as a new version first.',
     });
   }
+  if (typeof opts.modelVersion === 'string' && !/^[1-9]\d*$/.test(opts.modelVersion.trim())) {
+    throw new UserError('BAD_OPTION', `--model-version ${opts.modelVersion}: a registered model version is a whole number from 1.`, {
+      hint: 'Give the version number MLflow shows for the registered model, e.g. --model-version 3.',
+    });
+  }
   const w = await wire(ctx, opts);
   const links = linksOf(ctx, w);
   const named = await namedCandidate(w, opts);

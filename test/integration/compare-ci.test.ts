@@ -276,6 +276,22 @@ describe('GitHub: the sticky pull request comment', () => {
     );
     expect(gh.requests).toEqual([]);
   });
+
+  it('a pull_request run whose event file cannot be read says so, not that the run is not for a pull request', async () => {
+    gh = await startGithubStandin({ token: TOKEN });
+    const p = repo({ compareExtra: ['comment: true'] });
+    const missing = path.join(p, 'no-event.json');
+    const r = await runCli(['compare', '--run', fx.good], {
+      cwd: p,
+      env: { ...prJob(p), GITHUB_EVENT_NAME: 'pull_request', GITHUB_EVENT_PATH: missing },
+    });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain(
+      `notice: no pull/merge request comment: the pull request's number could not be read from $GITHUB_EVENT_PATH (${missing})`,
+    );
+    expect(r.stderr).not.toContain('not for a pull request');
+    expect(gh.requests).toEqual([]);
+  });
 });
 
 describe('GitLab: the sticky merge request note and the report files', () => {

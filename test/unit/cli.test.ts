@@ -163,6 +163,23 @@ describe('errors', () => {
     expect(r.json().error).toMatchObject({ code: 'BAD_OPTION', message: expect.stringContaining('--run') as string });
   });
 
+  it('promote --model-version that is not a version number is bad input (exit 2) before anything is read', async () => {
+    const dir = project(
+      'project: demo\nmlflow:\n  trackingUri: http://127.0.0.1:9\ndeploy:\n  endpointName: demo-prod\n' +
+        '  executionRoleArn: arn:aws:iam::123456789012:role/x\n  image: 123456789012.dkr.ecr.us-east-1.amazonaws.com/i:1\n' +
+        '  artifacts: s3://demo-mlops/models\n  dataCapture: { destination: s3://demo-mlops/capture }\n  state: { uri: s3://demo-mlops/state }\n' +
+        '  lock: { uri: s3://demo-mlops/locks }\n  audit: { uri: s3://demo-audit/audit }\n',
+    );
+    for (const v of ['abc', '0', '1.5', '-2']) {
+      const r = await runCli(['promote', `--model-version=${v}`, '--dry-run', '--json'], {
+        cwd: dir,
+        env: { ...env, AWS_ENDPOINT_URL: 'http://127.0.0.1:9' },
+      });
+      expect(r.code, `${v}: ${r.stderr}`).toBe(2);
+      expect(r.json().error).toMatchObject({ code: 'BAD_OPTION', message: expect.stringContaining('--model-version') as string });
+    }
+  });
+
   it('train --attach or --backend sagemaker without train.sagemaker names the flag, not a train.backend the config does not set', async () => {
     const dir = project('project: demo\nmlflow:\n  trackingUri: http://127.0.0.1:9\n');
     for (const [flags, named] of [
