@@ -1,13 +1,15 @@
 import { readFileSync } from 'node:fs';
+import semver from 'semver';
 import { describe, expect, it } from 'vitest';
 
 interface Lock {
-  packages: Record<string, { version?: string; dev?: boolean }>;
+  packages: Record<string, { version?: string; dev?: boolean; engines?: { node?: string } }>;
 }
 const lock = JSON.parse(readFileSync(new URL('../../package-lock.json', import.meta.url), 'utf8')) as Lock;
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
   dependencies?: Record<string, string>;
   devDependencies: Record<string, string>;
+  engines: { node: string };
 };
 
 /** Every installed version of each package whose name matches, from the lockfile. */
@@ -37,5 +39,14 @@ describe('dependencies', () => {
   it('every package, the bundled ones included, is pinned to an exact version', () => {
     const ranged = Object.entries({ ...pkg.dependencies, ...pkg.devDependencies }).filter(([, v]) => !/^\d+\.\d+\.\d+$/.test(v));
     expect(ranged).toEqual([]);
+  });
+
+  it('every locked package supports the oldest Node mlops supports (npm ci warns EBADENGINE otherwise)', () => {
+    const floor = semver.minVersion(pkg.engines.node)!.version;
+    expect(floor).toBe('20.19.0');
+    const refusing = Object.entries(lock.packages)
+      .filter(([where, entry]) => where !== '' && entry.engines?.node && !semver.satisfies(floor, entry.engines.node))
+      .map(([where, entry]) => `${where} (${entry.engines!.node})`);
+    expect(refusing).toEqual([]);
   });
 });
