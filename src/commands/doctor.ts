@@ -8,7 +8,8 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { CommandRun, CommandContext } from '../cli/context.js';
-import { MlopsError, UserError } from '../core/errors.js';
+import { MlopsError } from '../core/errors.js';
+import { numberFlag } from '../core/number-flag.js';
 import type { LoadedConfig } from '../config/load.js';
 
 export type CheckStatus = 'ok' | 'fail' | 'warn' | 'skip';
@@ -27,13 +28,7 @@ const NODE_MIN = '20.19';
 const PYTHON_MIN = '3.9';
 
 export const run: CommandRun<'doctor'> = async (ctx, _args, opts) => {
-  const seconds = Number(opts.timeout ?? 5);
-  if (!Number.isFinite(seconds) || seconds <= 0) {
-    throw new UserError('BAD_TIMEOUT', `--timeout must be a positive number of seconds, got "${String(opts.timeout)}".`, {
-      hint: 'e.g. --timeout 2',
-    });
-  }
-  const timeoutMs = seconds * 1000;
+  const timeoutMs = numberFlag('--timeout', opts.timeout ?? '5', { example: '2', note: 'seconds' }) * 1000;
   const probe = await import('../adapters/probe.js');
   const { io } = ctx;
 

@@ -4,20 +4,15 @@
  * them. Exit 3 when a deletion failed (the others were still attempted).
  */
 import type { CommandRun } from '../cli/context.js';
-import { UserError } from '../core/errors.js';
+import { numberFlag } from '../core/number-flag.js';
 import { collectGarbage, type GcResult } from '../app/gc.js';
 import { lockFor, wire } from '../app/deploy.js';
 
 export const run: CommandRun<'gc'> = async (ctx, _args, opts) => {
-  let retain: number | undefined;
-  if (opts.retain !== undefined) {
-    retain = Number(opts.retain);
-    if (!Number.isInteger(retain) || retain < 1) {
-      throw new UserError('BAD_OPTION', `--retain must be a whole number of at least 1, got "${opts.retain}"`, {
-        hint: 'e.g. mlops gc --retain 3 (the current deployment counts as one)',
-      });
-    }
-  }
+  const retain =
+    opts.retain === undefined
+      ? undefined
+      : numberFlag('--retain', opts.retain, { whole: true, min: 1, example: '3', note: 'the current deployment counts as one' });
   const w = await wire(ctx);
   // Deleting takes the endpoint's lock like promote and rollback (exit 4 while one runs); a dry run does not.
   const lock = opts.dryRun ? undefined : await lockFor(w, 'gc');

@@ -4,6 +4,7 @@
  */
 import path from 'node:path';
 import { UserError } from '../core/errors.js';
+import { numberFlag } from '../core/number-flag.js';
 import type { CommandRun } from '../cli/context.js';
 import { profileFile } from '../adapters/profile-file.js';
 import { writeReportFile } from '../adapters/report-file.js';
@@ -16,9 +17,7 @@ const list = (v: unknown): string[] =>
 
 export const run: CommandRun<'profile'> = async (ctx, args, opts) => {
   const file = path.resolve(ctx.cwd, args[0]);
-  const k = opts.k === undefined ? undefined : Number(opts.k);
-  if (k !== undefined && !(Number.isInteger(k) && k >= 8))
-    throw new UserError('BAD_OPTION', `--k must be an integer >= 8, got ${String(opts.k)}`);
+  const k = opts.k === undefined ? undefined : numberFlag('--k', opts.k, { whole: true, min: 8, example: '200' });
   const profile = await profileFile(file, {
     outputs: list(opts.prediction),
     labels: list(opts.label),

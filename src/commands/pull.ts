@@ -3,16 +3,12 @@ import type { CommandRun } from '../cli/context.js';
 import { ExternalError, InterruptedError, UserError } from '../core/errors.js';
 import { dvcPullArgv } from '../core/dvc-errors.js';
 import { formatCommand } from '../adapters/process.js';
+import { numberFlag } from '../core/number-flag.js';
 
 export const run: CommandRun<'pull'> = async (ctx, args, opts) => {
+  const jobsFlag = opts.jobs === undefined ? undefined : numberFlag('--jobs', opts.jobs, { whole: true, example: '4' });
   const { config, root } = await ctx.loadConfig();
-  let jobs = config.data.jobs;
-  if (opts.jobs !== undefined) {
-    jobs = Number(opts.jobs);
-    if (!Number.isInteger(jobs) || jobs <= 0) {
-      throw new UserError('BAD_JOBS', `--jobs must be a positive integer, got "${opts.jobs}".`, { hint: 'e.g. --jobs 4' });
-    }
-  }
+  const jobs = jobsFlag ?? config.data.jobs;
   // dvc would read a remote named like an option (`--help`) as that option.
   if (opts.remote?.startsWith('-')) {
     throw new UserError('BAD_REMOTE', `--remote: "${opts.remote}" is not a DVC remote name (it starts with "-").`, {

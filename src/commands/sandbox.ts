@@ -9,6 +9,7 @@ import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type { CommandContext, CommandResult, CommandRun } from '../cli/context.js';
 import { MlopsError, UserError } from '../core/errors.js';
+import { numberFlag } from '../core/number-flag.js';
 import type { Config } from '../config/schema.js';
 import type { SandboxState, StackUrls } from '../sandbox/local-stack.js';
 import { mlopsInvocation } from '../sandbox/invocation.js';
@@ -81,13 +82,10 @@ async function buckets(ctx: CommandContext, p: Project, urls: StackUrls, mlops: 
 }
 
 export const up: CommandRun<'sandbox up'> = async (ctx, _args, opts) => {
+  const timeScale = opts.timeScale === undefined ? DEFAULT_TIME_SCALE : numberFlag('--time-scale', opts.timeScale, { example: '60' });
   const stack = await import('../sandbox/local-stack.js');
   const p = await project(ctx, { needConfig: true });
   const mlops = mlopsInvocation({ argv1: process.argv[1], env: ctx.env, packageRoot: stack.PACKAGE_ROOT, cwd: ctx.cwd });
-  const timeScale = opts.timeScale !== undefined ? Number(opts.timeScale) : DEFAULT_TIME_SCALE;
-  // 1e999 is Infinity to Number(): the emulator would start with no clock to scale.
-  if (!(timeScale > 0) || !Number.isFinite(timeScale))
-    throw new UserError('BAD_OPTION', `--time-scale must be a positive number, not ${String(opts.timeScale)}.`);
 
   const existing = stack.readSandboxState(p.dir);
   if (existing) {

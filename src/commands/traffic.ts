@@ -13,26 +13,19 @@ import { sageMakerPort } from '../adapters/sagemaker.js';
 import { readFeatureRows, rowRequests, startTraffic } from '../adapters/traffic.js';
 import { durationFlagMs, formatDuration } from '../core/duration.js';
 import { CheckFailedError, UserError } from '../core/errors.js';
+import { numberFlag } from '../core/number-flag.js';
 import { parseShift, percentile, unknownShiftFeatures } from '../core/traffic-shift.js';
 
-const positive = (flag: string, v: string | undefined): number | undefined => {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!(n > 0) || !Number.isFinite(n)) throw new UserError('BAD_OPTION', `${flag} must be a positive number, not "${v}".`);
-  return n;
-};
-
 export const run: CommandRun<'traffic'> = async (ctx, _args, opts) => {
+  const rate = numberFlag('--rate', opts.rate, { example: '20', note: 'requests per second' });
+  const count = opts.count === undefined ? undefined : numberFlag('--count', opts.count, { whole: true, example: '500' });
+  const limitMs =
+    opts.duration !== undefined ? durationFlagMs('--duration', opts.duration, '90s') : count === undefined ? 60_000 : undefined;
   const { config, root } = await ctx.loadConfig();
   const endpoint = opts.endpoint ?? config.deploy?.endpointName;
   if (!endpoint) {
     throw new UserError('NO_ENDPOINT', 'No endpoint to send to.', { hint: 'Pass --endpoint NAME or set deploy.endpointName.' });
   }
-  const rate = positive('--rate', opts.rate)!;
-  const count = positive('--count', opts.count);
-  if (count !== undefined && !Number.isInteger(count)) throw new UserError('BAD_OPTION', `--count must be a whole number, not ${count}.`);
-  const limitMs =
-    opts.duration !== undefined ? durationFlagMs('--duration', opts.duration, '90s') : count === undefined ? 60_000 : undefined;
   let shifts;
   try {
     shifts = (opts.shift ?? []).map(parseShift);

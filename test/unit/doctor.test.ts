@@ -369,6 +369,6 @@ describe('doctor options', () => {
   it('a bad --timeout is a usage error (exit 2)', async () => {
     const r = await runCli(['doctor', '--timeout', 'soon'], { env: { PATH: process.env.PATH } });
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain('--timeout must be a positive number of seconds, got "soon"');
+    expect(r.stderr).toContain('--timeout must be a number above 0, not "soon"');
   });
 });
