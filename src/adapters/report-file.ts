@@ -30,7 +30,7 @@ export async function writeReportFile(
       'FILE_NOT_WRITTEN',
       `Could not write the ${opts.what ?? 'report'} ${file}: ${e.code ? `${e.code}: ` : ''}${osMessage(e)}`,
       {
-        hint: `${whatToDo(file, e.code)}.`,
+        hint: `${remedyFor(file, e.code)}.`,
         details: { file, errno: e.code },
         cause: err,
       },
@@ -39,7 +39,7 @@ export async function writeReportFile(
 }
 
 /** The fix for a write that failed with this OS error code. */
-function whatToDo(file: string, code: string | undefined): string {
+function remedyFor(file: string, code: string | undefined): string {
   if (code === 'EISDIR') return `${file} is a folder: name a file (one inside it, say), not the folder`;
   if (code === 'ENOTDIR') return `A part of ${path.dirname(file)} is a file, not a folder: move that file, or write to another path`;
   return `Free some space or make ${path.dirname(file)} writable, or write it elsewhere`;
