@@ -28,7 +28,7 @@ const NODE_MIN = '20.19';
 const PYTHON_MIN = '3.9';
 
 export const run: CommandRun<'doctor'> = async (ctx, _args, opts) => {
-  const timeoutMs = numberFlag('--timeout', opts.timeout ?? '5', { example: '2', note: 'seconds' }) * 1000;
+  const timeoutMs = numberFlag('--timeout', opts.timeout, { example: '2', note: 'seconds' }) * 1000;
   const probe = await import('../adapters/probe.js');
   const { io } = ctx;
 

@@ -9,10 +9,7 @@ import { collectGarbage, type GcResult } from '../app/gc.js';
 import { lockFor, wire } from '../app/deploy.js';
 
 export const run: CommandRun<'gc'> = async (ctx, _args, opts) => {
-  const retain =
-    opts.retain === undefined
-      ? undefined
-      : numberFlag('--retain', opts.retain, { whole: true, min: 1, example: '3', note: 'the current deployment counts as one' });
+  const retain = numberFlag('--retain', opts.retain, { whole: true, min: 1, example: '3', note: 'the current deployment counts as one' });
   const w = await wire(ctx);
   // Deleting takes the endpoint's lock like promote and rollback (exit 4 while one runs); a dry run does not.
   const lock = opts.dryRun ? undefined : await lockFor(w, 'gc');

@@ -17,7 +17,7 @@ const list = (v: unknown): string[] =>
 
 export const run: CommandRun<'profile'> = async (ctx, args, opts) => {
   const file = path.resolve(ctx.cwd, args[0]);
-  const k = opts.k === undefined ? undefined : numberFlag('--k', opts.k, { whole: true, min: 8, example: '200' });
+  const k = numberFlag('--k', opts.k, { whole: true, min: 8, example: '200' });
   const profile = await profileFile(file, {
     outputs: list(opts.prediction),
     labels: list(opts.label),

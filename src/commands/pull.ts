@@ -6,9 +6,8 @@ import { formatCommand } from '../adapters/process.js';
 import { numberFlag } from '../core/number-flag.js';
 
 export const run: CommandRun<'pull'> = async (ctx, args, opts) => {
-  const jobsFlag = opts.jobs === undefined ? undefined : numberFlag('--jobs', opts.jobs, { whole: true, example: '4' });
+  const jobs = numberFlag('--jobs', opts.jobs, { whole: true, example: '4' });
   const { config, root } = await ctx.loadConfig();
-  const jobs = jobsFlag ?? config.data.jobs;
   // dvc would read a remote named like an option (`--help`) as that option.
   if (opts.remote?.startsWith('-')) {
     throw new UserError('BAD_REMOTE', `--remote: "${opts.remote}" is not a DVC remote name (it starts with "-").`, {
@@ -18,7 +17,7 @@ export const run: CommandRun<'pull'> = async (ctx, args, opts) => {
   const spec = {
     remote: opts.remote ?? config.data.remote,
     targets: args.length ? args : config.data.targets,
-    jobs,
+    jobs: jobs ?? config.data.jobs,
   };
   const argv = dvcPullArgv(spec);
   const command = formatCommand(argv);

@@ -82,7 +82,7 @@ async function buckets(ctx: CommandContext, p: Project, urls: StackUrls, mlops: 
 }
 
 export const up: CommandRun<'sandbox up'> = async (ctx, _args, opts) => {
-  const timeScale = opts.timeScale === undefined ? DEFAULT_TIME_SCALE : numberFlag('--time-scale', opts.timeScale, { example: '60' });
+  const timeScale = numberFlag('--time-scale', opts.timeScale, { example: '60' }) ?? DEFAULT_TIME_SCALE;
   const stack = await import('../sandbox/local-stack.js');
   const p = await project(ctx, { needConfig: true });
   const mlops = mlopsInvocation({ argv1: process.argv[1], env: ctx.env, packageRoot: stack.PACKAGE_ROOT, cwd: ctx.cwd });

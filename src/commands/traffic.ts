@@ -18,7 +18,7 @@ import { parseShift, percentile, unknownShiftFeatures } from '../core/traffic-sh
 
 export const run: CommandRun<'traffic'> = async (ctx, _args, opts) => {
   const rate = numberFlag('--rate', opts.rate, { example: '20', note: 'requests per second' });
-  const count = opts.count === undefined ? undefined : numberFlag('--count', opts.count, { whole: true, example: '500' });
+  const count = numberFlag('--count', opts.count, { whole: true, example: '500' });
   const limitMs =
     opts.duration !== undefined ? durationFlagMs('--duration', opts.duration, '90s') : count === undefined ? 60_000 : undefined;
   const { config, root } = await ctx.loadConfig();

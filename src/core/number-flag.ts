@@ -16,10 +16,14 @@ export interface NumberFlagRule {
 }
 
 /**
- * The number a flag was given, or bad input (exit 2) naming the flag. Only plain decimals count:
- * Number() also takes "0x10", "1e3", "", " " and "Infinity", none of which a user means as a count.
+ * The number a flag was given (undefined when it was not given), or bad input (exit 2) naming the
+ * flag. Only plain decimals count: Number() also takes "0x10", "1e3", "", " " and "Infinity", none
+ * of which a user means as a count.
  */
-export function numberFlag(flag: string, value: string, rule: NumberFlagRule): number {
+export function numberFlag(flag: string, value: string, rule: NumberFlagRule): number;
+export function numberFlag(flag: string, value: string | undefined, rule: NumberFlagRule): number | undefined;
+export function numberFlag(flag: string, value: string | undefined, rule: NumberFlagRule): number | undefined {
+  if (value === undefined) return undefined;
   const n = DECIMAL.test(value) ? Number(value) : NaN;
   const inRange = rule.min === undefined ? n > 0 : n >= rule.min;
   if (!Number.isFinite(n) || !inRange || (rule.whole && !Number.isInteger(n))) {

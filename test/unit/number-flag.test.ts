@@ -20,6 +20,8 @@ describe('numberFlag', () => {
     expect(numberFlag('--rate', '2.5', { example: '20' })).toBe(2.5);
     expect(numberFlag('--retain', '1', { whole: true, min: 1, example: '3' })).toBe(1);
     expect(numberFlag('--k', '016', { whole: true, min: 8, example: '200' })).toBe(16);
+    // A flag not given is no number: the caller's default applies.
+    expect(numberFlag('--jobs', undefined, { whole: true, example: '4' })).toBeUndefined();
   });
 
   it('refuses what Number() would quietly turn into a number: hex, exponents, blanks, signs, Infinity', () => {
