@@ -56,7 +56,14 @@ export function openAuditLog(o: AuditLogOptions): AuditLog {
   const { bucket } = o.location;
   const prefix = joinKey(o.location.prefix, o.endpoint);
   const where = `s3://${bucket}/${prefix}/`;
-  const keys = async () => (await o.store.list(bucket, prefix + '/')).filter((k) => seqOfKey(k) !== undefined);
+  // Only a record's own key is the chain's: anyone who can write the bucket can put a key that
+  // merely ends like one further down (prefix/x/000000000009.json), and it must not steer appends,
+  // status or verify.
+  const inChain = (key: string) => {
+    const seq = seqOfKey(key);
+    return seq !== undefined && key === auditKey(prefix, seq);
+  };
+  const keys = async () => (await o.store.list(bucket, prefix + '/')).filter(inChain);
   const read = async (key: string, versionId?: string) => (await o.store.getJson<AuditRecord>(bucket, key, { versionId }))?.value;
   const everStored = async (key: string) => {
     const { versions, deleteMarkers } = await o.store.listVersions(bucket, key);
@@ -72,7 +79,7 @@ export function openAuditLog(o: AuditLogOptions): AuditLog {
     const { versions, deleteMarkers } = await o.store.listVersions(bucket, prefix + '/');
     let last: string | undefined;
     for (const v of [...versions, ...deleteMarkers]) {
-      if (seqOfKey(v.key) !== undefined && (last === undefined || v.key > last)) last = v.key;
+      if (inChain(v.key) && (last === undefined || v.key > last)) last = v.key;
     }
     if (last === undefined) return undefined;
     // Versions of a key are listed newest first.
@@ -142,13 +149,13 @@ export function openAuditLog(o: AuditLogOptions): AuditLog {
         return k;
       };
       for (const v of versions) {
-        if (seqOfKey(v.key) === undefined) continue;
+        if (!inChain(v.key)) continue;
         const k = entry(v.key);
         k.versions++;
         k.newestId ??= v.versionId;
       }
       for (const m of deleteMarkers) {
-        if (seqOfKey(m.key) === undefined) continue;
+        if (!inChain(m.key)) continue;
         const k = entry(m.key);
         k.deleteMarkers++;
         if (m.latest) k.deleted = true;

@@ -179,6 +179,31 @@ describe('audit log appends over a version history (in-memory versioned store)',
     expect((await open(store).verify()).problems.map((p) => p.kind)).toEqual(['deleted']);
   });
 
+  it('a key that only ends like a record (in a folder under the chain) is not part of the chain', async () => {
+    const store = new MemoryStore(at);
+    const log = open(store);
+    for (const a of ['a', 'b', 'c']) await log.append(ev(a));
+    // Written by someone with write access to the bucket: a self-consistent record 9 and a second genesis.
+    const forged9 = { ...(await sealRecord(ev('forged'), undefined, at())), seq: 9 };
+    await store.putJson('audit', 'trail/ep/x/000000000009.json', forged9);
+    await store.putJson('audit', 'trail/ep/y/000000000001.json', await sealRecord(ev('forged genesis'), undefined, at()));
+    const next = await open(store).append(ev('d'));
+    expect(next.seq).toBe(4);
+    expect(next.prevHash).toBe(
+      await sha256Hex(canonicalJson((await store.getJson<AuditRecord>('audit', 'trail/ep/000000000003.json'))!.value)),
+    );
+    expect((await open(store).tail(5)).map((r) => r.action)).toEqual(['a', 'b', 'c', 'd']);
+    expect(
+      await open(store).verify([
+        { seq: 1, hash: (await store.getJson<AuditRecord>('audit', 'trail/ep/000000000001.json'))!.value.hash, source: 'd1' },
+      ]),
+    ).toMatchObject({
+      ok: true,
+      records: 4,
+      head: { seq: 4, hash: next.hash },
+    });
+  });
+
   it('verify reports a record written over, and checks anchors', async () => {
     const store = new MemoryStore(at);
     const log = open(store);
