@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { openAuditLog } from '../../src/adapters/audit-log.js';
 import { MemoryStore } from '../../src/adapters/s3-store.js';
+import { exitCodeFor } from '../../src/core/errors.js';
 import {
   anchorIn,
   auditKey,
@@ -202,6 +203,20 @@ describe('audit log appends over a version history (in-memory versioned store)',
       records: 4,
       head: { seq: 4, hash: next.hash },
     });
+  });
+
+  it('a record nested too deeply to hash is S3_BAD_JSON for an append and unreadable for verify, not a stack overflow', async () => {
+    const store = new MemoryStore(at);
+    for (const a of ['a', 'b']) await open(store).append(ev(a));
+    const deep = `{"seq":3,"details":${'['.repeat(100_000)}${']'.repeat(100_000)}}`;
+    await store.putBytes('audit', 'trail/ep/000000000003.json', new TextEncoder().encode(deep));
+    const err = await open(store)
+      .append(ev('c'))
+      .catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'S3_BAD_JSON', message: expect.stringMatching(/000000000003\.json .*deeper than 64 levels/) });
+    expect(exitCodeFor(err)).toBe(3);
+    const report = await open(store).verify();
+    expect(report.problems.map((p) => [p.kind, p.seq])).toEqual([['unreadable', 3]]);
   });
 
   it('verify reports a record written over, and checks anchors', async () => {
