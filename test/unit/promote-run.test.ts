@@ -660,6 +660,7 @@ describe('rollback over fakes', () => {
       .map((v) => cfg.productionVariants.find((p) => p.name === v.name)!.model);
     expect(servingModels).toEqual([expect.stringMatching(/-v1-model$/)]);
   });
+
 });
 
 describe('deployment state read from S3 is validated', () => {
@@ -682,6 +683,25 @@ describe('deployment state read from S3 is validated', () => {
       /history: expected a list, found an object/,
     ],
     ['a record that is null', 'keep', () => null, /expected a JSON object, found null/],
+    [
+      // An existing config of this endpoint (one that serves an older model): promote would cut over to it.
+      'a record naming another endpoint config than its id gives',
+      'keep',
+      (r) => ({ ...r, names: { ...(r.names as object), finalConfig: 'churn-20250101000000-v1-final' } }),
+      /names\.finalConfig: expected "churn-\d{14}-v1-final" \(from the id\), found "churn-20250101000000-v1-final"/,
+    ],
+    [
+      'a record naming other alarms (rollback would set one to ALARM)',
+      'keep',
+      (r) => ({ ...r, names: { ...(r.names as object), alarms: ['someone-elses-alarm'] } }),
+      /names\.alarms: expected none or churn-.*-5xx.* found "someone-elses-alarm"/,
+    ],
+    [
+      'a record about another endpoint',
+      'keep',
+      (r) => ({ ...r, endpoint: 'fraud' }),
+      /endpoint: expected "churn" \(the state's\), found "fraud"/,
+    ],
     [
       'current.json pointing at a missing record',
       { id: '20990101000000-v9' },
