@@ -73,7 +73,11 @@ export function openAuditLog(o: AuditLogOptions): AuditLog {
   /**
    * The chain's last record from every version ever stored, deleted keys included: the next
    * number is past any key that ever existed. A deleted last record is chained onto through its
-   * stored version (verify reports the deletion).
+   * stored version (verify reports the deletion). A last record that cannot be chained onto (not
+   * JSON, another seq, no version left) is passed over: anyone who can write the bucket can leave
+   * one, Object Lock keeps it for years, and refusing to append after it stopped every promote and
+   * rollback for that long. verify reports it on its own (unreadable, reordered, gap), and does
+   * not check the link of the record after it.
    */
   const chainEnd = async (): Promise<AuditRecord | undefined> => {
     const { versions, deleteMarkers } = await o.store.listVersions(bucket, prefix + '/');
@@ -84,15 +88,16 @@ export function openAuditLog(o: AuditLogOptions): AuditLog {
     if (last === undefined) return undefined;
     // Versions of a key are listed newest first.
     const newest = versions.find((v) => v.key === last);
-    const previous = newest && (await read(last, newest.versionId));
-    if (!previous || previous.seq !== seqOfKey(last)) {
-      throw new ExternalError(
-        'AUDIT_CORRUPT',
-        `audit record ${last} ${previous ? `holds seq ${previous.seq}` : 'has no stored version left to chain onto'}`,
-        { hint: 'Run `mlops audit verify` to see what happened to the trail.' },
-      );
-    }
-    return previous;
+    const seq = seqOfKey(last)!;
+    const previous: unknown =
+      newest &&
+      (await read(last, newest.versionId).catch((e: unknown) => {
+        if (e instanceof ExternalError && e.code === 'S3_BAD_JSON') return undefined;
+        throw e;
+      }));
+    if (previous && typeof previous === 'object' && (previous as AuditRecord).seq === seq) return previous as AuditRecord;
+    // Only its number is known: the next record links to a stand-in for it.
+    return { seq, unusable: last } as unknown as AuditRecord;
   };
 
   // The record this log appended last: the next append chains onto it after checking only that

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { openAuditLog } from '../../src/adapters/audit-log.js';
 import { MemoryStore } from '../../src/adapters/s3-store.js';
-import { exitCodeFor } from '../../src/core/errors.js';
 import {
   anchorIn,
   auditKey,
@@ -205,19 +204,40 @@ describe('audit log appends over a version history (in-memory versioned store)',
     });
   });
 
-  it('a record nested too deeply to hash is S3_BAD_JSON for an append and unreadable for verify, not a stack overflow', async () => {
+  it('a record nested too deeply to hash is unreadable for verify and passed over by an append, not a stack overflow', async () => {
     const store = new MemoryStore(at);
     for (const a of ['a', 'b']) await open(store).append(ev(a));
     const deep = `{"seq":3,"details":${'['.repeat(100_000)}${']'.repeat(100_000)}}`;
     await store.putBytes('audit', 'trail/ep/000000000003.json', new TextEncoder().encode(deep));
-    const err = await open(store)
-      .append(ev('c'))
-      .catch((e: unknown) => e);
-    expect(err).toMatchObject({ code: 'S3_BAD_JSON', message: expect.stringMatching(/000000000003\.json .*deeper than 64 levels/) });
-    expect(exitCodeFor(err)).toBe(3);
+    await expect(store.getJson('audit', 'trail/ep/000000000003.json')).rejects.toMatchObject({
+      code: 'S3_BAD_JSON',
+      message: expect.stringMatching(/000000000003\.json .*deeper than 64 levels/),
+    });
+    expect((await open(store).append(ev('c'))).seq).toBe(4);
     const report = await open(store).verify();
     expect(report.problems.map((p) => [p.kind, p.seq])).toEqual([['unreadable', 3]]);
   });
+
+  it.each([
+    ['not JSON', 'junk {'],
+    ['JSON that is no record', 'null'],
+    ['a record of another number', JSON.stringify({ seq: 9, action: 'x' })],
+  ])(
+    'an object left at the next key (%s) does not stop every later append (and so every promote and rollback); verify reports it',
+    async (_what, body) => {
+      const store = new MemoryStore(at);
+      for (const a of ['a', 'b']) await open(store).append(ev(a));
+      // Under the bucket's default Object Lock retention it cannot be removed for years.
+      await store.putBytes('audit', 'trail/ep/000000000003.json', new TextEncoder().encode(body));
+      const next = await open(store).append(ev('rollback.started'));
+      expect(next.seq).toBe(4);
+      expect((await open(store).append(ev('rollback.done'))).prevHash).toBe(await sha256Hex(canonicalJson(next)));
+      const report = await open(store).verify();
+      expect(report.ok).toBe(false);
+      expect([...new Set(report.problems.map((p) => p.seq))]).toEqual([3]);
+      expect(report.head?.seq).toBe(5);
+    },
+  );
 
   it('verify reports a record written over, and checks anchors', async () => {
     const store = new MemoryStore(at);
