@@ -56,7 +56,14 @@ export function openAuditLog(o: AuditLogOptions): AuditLog {
   const { bucket } = o.location;
   const prefix = joinKey(o.location.prefix, o.endpoint);
   const where = `s3://${bucket}/${prefix}/`;
-  const keys = async () => (await o.store.list(bucket, prefix + '/')).filter((k) => seqOfKey(k) !== undefined);
+  // Only a record's own key is the chain's: anyone who can write the bucket can put a key that
+  // merely ends like one further down (prefix/x/000000000009.json), and it must not steer appends,
+  // status or verify.
+  const inChain = (key: string) => {
+    const seq = seqOfKey(key);
+    return seq !== undefined && key === auditKey(prefix, seq);
+  };
+  const keys = async () => (await o.store.list(bucket, prefix + '/')).filter(inChain);
   const read = async (key: string, versionId?: string) => (await o.store.getJson<AuditRecord>(bucket, key, { versionId }))?.value;
   const everStored = async (key: string) => {
     const { versions, deleteMarkers } = await o.store.listVersions(bucket, key);
@@ -66,26 +73,31 @@ export function openAuditLog(o: AuditLogOptions): AuditLog {
   /**
    * The chain's last record from every version ever stored, deleted keys included: the next
    * number is past any key that ever existed. A deleted last record is chained onto through its
-   * stored version (verify reports the deletion).
+   * stored version (verify reports the deletion). A last record that cannot be chained onto (not
+   * JSON, another seq, no version left) is passed over: anyone who can write the bucket can leave
+   * one, Object Lock keeps it for years, and refusing to append after it stopped every promote and
+   * rollback for that long. verify reports it on its own (unreadable, reordered, gap), and does
+   * not check the link of the record after it.
    */
   const chainEnd = async (): Promise<AuditRecord | undefined> => {
     const { versions, deleteMarkers } = await o.store.listVersions(bucket, prefix + '/');
     let last: string | undefined;
     for (const v of [...versions, ...deleteMarkers]) {
-      if (seqOfKey(v.key) !== undefined && (last === undefined || v.key > last)) last = v.key;
+      if (inChain(v.key) && (last === undefined || v.key > last)) last = v.key;
     }
     if (last === undefined) return undefined;
     // Versions of a key are listed newest first.
     const newest = versions.find((v) => v.key === last);
-    const previous = newest && (await read(last, newest.versionId));
-    if (!previous || previous.seq !== seqOfKey(last)) {
-      throw new ExternalError(
-        'AUDIT_CORRUPT',
-        `audit record ${last} ${previous ? `holds seq ${previous.seq}` : 'has no stored version left to chain onto'}`,
-        { hint: 'Run `mlops audit verify` to see what happened to the trail.' },
-      );
-    }
-    return previous;
+    const seq = seqOfKey(last)!;
+    const previous: unknown =
+      newest &&
+      (await read(last, newest.versionId).catch((e: unknown) => {
+        if (e instanceof ExternalError && e.code === 'S3_BAD_JSON') return undefined;
+        throw e;
+      }));
+    if (previous && typeof previous === 'object' && (previous as AuditRecord).seq === seq) return previous as AuditRecord;
+    // Only its number is known: the next record links to a stand-in for it.
+    return { seq, unusable: last } as unknown as AuditRecord;
   };
 
   // The record this log appended last: the next append chains onto it after checking only that
@@ -142,13 +154,13 @@ export function openAuditLog(o: AuditLogOptions): AuditLog {
         return k;
       };
       for (const v of versions) {
-        if (seqOfKey(v.key) === undefined) continue;
+        if (!inChain(v.key)) continue;
         const k = entry(v.key);
         k.versions++;
         k.newestId ??= v.versionId;
       }
       for (const m of deleteMarkers) {
-        if (seqOfKey(m.key) === undefined) continue;
+        if (!inChain(m.key)) continue;
         const k = entry(m.key);
         k.deleteMarkers++;
         if (m.latest) k.deleted = true;

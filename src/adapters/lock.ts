@@ -124,7 +124,12 @@ function held(o: AcquireOptions, bucket: string, key: string, holder: LockHolder
     async release() {
       if (released) return;
       released = true;
-      const cur = await o.store.getJson<Partial<LockHolder>>(bucket, key);
+      // A lock object that is no holder record (written over by someone else) is not ours to
+      // delete, and not a failure of the run that is releasing it.
+      const cur = await o.store.getJson<Partial<LockHolder> | null>(bucket, key).catch((e: unknown) => {
+        if (e instanceof ExternalError && e.code === 'S3_BAD_JSON') return undefined;
+        throw e;
+      });
       if (!cur || cur.value?.token !== current.token) return;
       await o.store.delete(bucket, key, { ifMatch: cur.etag });
     },

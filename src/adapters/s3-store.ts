@@ -147,6 +147,44 @@ export async function downloadPrefix(
   return written;
 }
 
+/**
+ * The most a state, lock or audit object may hold. mlops writes a few KiB; anyone who can write
+ * the bucket could leave gigabytes, which would be read whole into memory.
+ */
+export const MAX_STORED_JSON_BYTES = 8 * 1024 * 1024;
+/** The deepest nesting of such an object: mlops writes under 10 levels; deeper JSON overflows the stack of every recursive walk (hashing, printing). */
+export const MAX_STORED_JSON_DEPTH = 64;
+
+/** How deeply the JSON text nests objects and arrays (counted without parsing it). */
+function jsonDepth(text: string): number {
+  let depth = 0;
+  let max = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++;
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) max = Math.max(max, ++depth);
+    else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  return max;
+}
+
+/** Parses a stored object's text; S3_BAD_JSON naming the object when it is not JSON, or nests too deeply. */
+function parseStoredJson(text: string, where: string): unknown {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (e) {
+    throw new ExternalError('S3_BAD_JSON', `${where} is not valid JSON`, { cause: e });
+  }
+  if (jsonDepth(text) > MAX_STORED_JSON_DEPTH)
+    throw new ExternalError('S3_BAD_JSON', `${where} is not JSON mlops wrote: it nests deeper than ${MAX_STORED_JSON_DEPTH} levels`);
+  return value;
+}
+
 function isPreconditionFailed(e: unknown): boolean {
   // 412 PreconditionFailed; 409 ConditionalRequestConflict when two conditional writes race.
   return awsHttpStatus(e) === 412 || awsHttpStatus(e) === 409 || /PreconditionFailed|ConditionalRequestConflict/.test(awsErrorName(e));
@@ -170,17 +208,24 @@ export async function s3Store(client: S3Client): Promise<ObjectStore> {
     async getJson<T>(bucket: string, key: string, opts: { versionId?: string } = {}) {
       try {
         const out = await client.send(new s3.GetObjectCommand({ Bucket: bucket, Key: key, VersionId: opts.versionId }));
+        if ((out.ContentLength ?? 0) > MAX_STORED_JSON_BYTES) {
+          (out.Body as unknown as Readable | undefined)?.destroy?.();
+          throw new ExternalError(
+            'S3_BAD_JSON',
+            `s3://${bucket}/${key} is not JSON mlops wrote: it is ${out.ContentLength} bytes, more than ${MAX_STORED_JSON_BYTES}`,
+          );
+        }
         const text = await out.Body!.transformToString('utf8');
         return {
-          value: JSON.parse(text) as T,
+          value: parseStoredJson(text, `s3://${bucket}/${key}`) as T,
           etag: out.ETag ?? '',
           versionId: out.VersionId,
           lockMode: out.ObjectLockMode,
           retainUntil: out.ObjectLockRetainUntilDate,
         };
       } catch (e) {
+        if (e instanceof ExternalError) throw e;
         if (isNotFound(e)) return undefined;
-        if (e instanceof SyntaxError) throw new ExternalError('S3_BAD_JSON', `s3://${bucket}/${key} is not valid JSON`, { cause: e });
         throw s3Error('GetObject', bucket, key, e);
       }
     },
@@ -315,7 +360,7 @@ export class MemoryStore implements ObjectStore {
       : this.current(bucket, key);
     if (!o?.body) return undefined;
     return {
-      value: JSON.parse(new TextDecoder().decode(o.body)) as T,
+      value: parseStoredJson(new TextDecoder().decode(o.body), `s3://${bucket}/${key}`) as T,
       etag: o.etag,
       versionId: o.versionId,
       lockMode: o.retention?.mode,

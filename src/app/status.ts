@@ -5,18 +5,34 @@ import { isTerminal, stageTimings, type DeploymentRecord } from '../core/deploym
 import { deploymentStore } from '../core/deployment-store.js';
 import { formatDuration } from '../core/duration.js';
 import { MlopsError } from '../core/errors.js';
+import { printable } from '../core/escape.js';
 import { wire } from './deploy.js';
+
+// What status shows was read from S3 (the deployment record, the audit records): anyone who can
+// write those buckets chooses these strings, so each is shown with its control characters
+// escaped, never obeyed by the terminal and never able to forge a line.
+const shown = (v: unknown) => printable(String(v));
 
 /** Renders a deployment's stage timings for people. */
 export function renderTimings(rec: DeploymentRecord, now: Date): string {
   return stageTimings(rec, now)
-    .map((t) => `  ${t.stage.padEnd(12)} ${t.at}  ${isTerminal(t.stage) ? '' : formatDuration(t.ms)}`)
+    .map((t) => `  ${t.stage.padEnd(12)} ${shown(t.at)}  ${isTerminal(t.stage) ? '' : formatDuration(t.ms)}`)
     .join('\n');
 }
 
 /** Renders audit records one a line. */
 export function renderAudit(records: AuditRecord[]): string {
-  return records.map((r) => `  #${r.seq} ${r.at} ${r.kind}/${r.action} by ${r.actor}`).join('\n');
+  return records.map((r) => `  #${shown(r.seq)} ${shown(r.at)} ${shown(r.kind)}/${shown(r.action)} by ${shown(r.actor)}`).join('\n');
+}
+
+/** Renders the deployment's line and its stage timings (and the bake's verdict, once judged). */
+export function renderDeployment(rec: DeploymentRecord, now: Date): string {
+  const { candidate: c, reason, bake } = rec;
+  return [
+    `deployment ${shown(rec.id)}: ${shown(c.registeredModel)} v${shown(c.version)} at stage ${rec.stage}${reason ? ` (${shown(reason)})` : ''}`,
+    renderTimings(rec, now),
+    ...(bake ? [`  bake: ${bake.passed ? 'passed' : 'failed: ' + bake.reasons.map(shown).join('; ')}`] : []),
+  ].join('\n');
 }
 
 /** Endpoint, variants, weights, the deployment's stage and timings, the last audit entries. */
@@ -47,13 +63,9 @@ export async function statusOf(ctx: CommandContext): Promise<CommandResult> {
     lines.push(`endpoint ${w.deploy.endpointName}: does not exist yet`);
   }
   if (deployment) {
-    lines.push(
-      `deployment ${deployment.id}: ${deployment.candidate.registeredModel} v${deployment.candidate.version} at stage ${deployment.stage}${deployment.reason ? ` (${deployment.reason})` : ''}`,
-    );
-    lines.push(renderTimings(deployment, w.clock.now()));
-    if (deployment.bake) lines.push(`  bake: ${deployment.bake.passed ? 'passed' : 'failed: ' + deployment.bake.reasons.join('; ')}`);
+    lines.push(renderDeployment(deployment, w.clock.now()));
   } else if (invalid) {
-    lines.push(`deployment state unreadable: ${invalid.message}`);
+    lines.push(`deployment state unreadable: ${shown(invalid.message)}`);
   } else {
     lines.push('no deployment recorded');
   }

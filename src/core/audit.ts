@@ -97,7 +97,8 @@ export type ChainProblemKind =
   | 'retention-mode'
   | 'retention-short'
   | 'anchor-missing'
-  | 'anchor-mismatch';
+  | 'anchor-mismatch'
+  | 'contradicted';
 
 export interface ChainProblem {
   kind: ChainProblemKind;
@@ -241,6 +242,66 @@ export function anchorIn(value: unknown, source: string): AuditAnchor | undefine
   return { seq, hash, source };
 }
 
+const fields = (v: unknown): Record<string, unknown> | undefined =>
+  v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+
+/**
+ * Records that act on a deployment other than its `deployment.started` said. The chain cannot be
+ * rewritten, but the deployment record in the state bucket can be edited between two runs, and
+ * promote and rollback act on what it says: a record edited to name another config to go back to,
+ * another alias version or another candidate, or a pointer moved back to an older deployment,
+ * shows here as a later step that contradicts the start. Records without the fields (written
+ * before they were recorded) are not checked.
+ */
+export function contradictions(records: unknown[]): ChainProblem[] {
+  const started = new Map<string, { seq: number; details: Record<string, unknown> }>();
+  let latest: string | undefined;
+  const problems: ChainProblem[] = [];
+  for (const raw of records) {
+    const r = fields(raw);
+    if (!r || typeof r.deploymentId !== 'string' || typeof r.seq !== 'number') continue;
+    const id = r.deploymentId;
+    const d = fields(r.details) ?? {};
+    if (r.action === 'deployment.started') {
+      // The first start of an id is the one a later forged start (an append) cannot replace.
+      if (!started.has(id)) started.set(id, { seq: r.seq, details: d });
+      latest = id;
+      continue;
+    }
+    const start = started.get(id);
+    if (!start) continue;
+    const seq = r.seq;
+    const says = (what: string, want: unknown, found: unknown) =>
+      problems.push({
+        kind: 'contradicted',
+        seq,
+        message: `record #${seq} (${String(r.action)}) of deployment ${id} ${what} ${JSON.stringify(found)}, but its deployment.started (record #${start.seq}) says ${JSON.stringify(want)}: the deployment record was edited between runs`,
+      });
+    const previous = fields(start.details.previous);
+    const candidate = fields(start.details.candidate);
+    if (r.action === 'rollback.started' && latest !== id) {
+      problems.push({
+        kind: 'contradicted',
+        seq,
+        message: `record #${seq} rolls back deployment ${id}, but deployment ${latest} started after it (record #${started.get(latest!)?.seq}): the state's pointer was moved back`,
+      });
+    }
+    const backTo = ['shadow.removed', 'candidate.removed', 'rollback.done'].includes(String(r.action));
+    if (backTo && typeof d.config === 'string' && previous && d.config !== previous.endpointConfig)
+      says('went back to endpoint config', previous.endpointConfig, d.config);
+    if (
+      r.action === 'rollback.done' &&
+      'alias' in d &&
+      'previousAliasVersion' in start.details &&
+      d.alias !== start.details.previousAliasVersion
+    )
+      says('restored the alias to', start.details.previousAliasVersion, d.alias);
+    if (r.action === 'alias.moved' && candidate && d.version !== candidate.version)
+      says('moved the alias to version', candidate.version, d.version);
+  }
+  return problems;
+}
+
 export interface ChainReport {
   ok: boolean;
   records: number;
@@ -364,7 +425,7 @@ export async function verifyTrail(
   }
   const walked = keys.flatMap((k) => (k.newest ? [{ key: k.key, record: k.newest.record }] : []));
   const chain = await verifyChain(walked, hasher);
-  problems.push(...chain.problems);
+  problems.push(...chain.problems, ...contradictions(walked.map((w) => w.record)));
 
   if (opts.retention) {
     const { mode, days } = opts.retention;

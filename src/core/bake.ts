@@ -306,16 +306,26 @@ export function capturedPair(line: string, window?: { from: number; to: number }
     const t = Date.parse(rec.eventMetadata.inferenceTime);
     if (Number.isFinite(t) && (t < window.from || t >= window.to)) return undefined;
   }
-  const decode = (p: { data?: string; encoding?: string }) => (p.encoding === 'BASE64' ? base64Text(p.data ?? '') : (p.data ?? ''));
+  // Anyone who can write the capture bucket chooses these: a payload that is not a string, or
+  // not base64 where it says so, is not a pair (it made the bake, and every promote after it, throw).
+  const decode = (p: { data?: unknown; encoding?: string }) =>
+    typeof p.data !== 'string' ? undefined : p.encoding === 'BASE64' ? base64Text(p.data) : p.data;
+  const [inText, outText] = [decode(input), decode(output)];
+  if (inText === undefined || outText === undefined) return undefined;
   return {
     inferenceId: rec.eventMetadata?.inferenceId || undefined,
-    input: decode(input).trim(),
-    output: decode(output),
+    input: inText.trim(),
+    output: outText,
     outputContentType: output.observedContentType,
   };
 }
 
-function base64Text(b64: string): string {
-  const bin = globalThis.atob(b64);
+function base64Text(b64: string): string | undefined {
+  let bin: string;
+  try {
+    bin = globalThis.atob(b64);
+  } catch {
+    return undefined;
+  }
   return new TextDecoder().decode(Uint8Array.from(bin, (c) => c.charCodeAt(0)));
 }

@@ -5,7 +5,7 @@
  * record that is not one, and acting on it could redeploy or drop the live model.
  */
 import type { DeployTarget } from './deploy-target.js';
-import { TERMINAL, type DeploymentRecord, type Stage } from './deployment.js';
+import { resourceNames, TERMINAL, type DeploymentRecord, type Stage } from './deployment.js';
 import { ExternalError, MlopsError } from './errors.js';
 import type { ObjectStore } from './ports.js';
 import { parseS3Uri } from './s3-uri.js';
@@ -15,8 +15,14 @@ const STAGES: readonly Stage[] = ['package', 'shadow', 'bake', 'cutover', ...TER
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** The problems of a value that should be a deployment record (empty when it is one). */
-export function deploymentRecordProblems(v: unknown): string[] {
+/**
+ * The problems of a value that should be a deployment record (empty when it is one). Given the
+ * endpoint whose state it was read from, the record must be about that endpoint and name the
+ * SageMaker resources mlops derives from its id: promote creates, updates the endpoint to, and
+ * gc deletes what the record names, so a record edited to name another config (one serving an
+ * older model, say) must not be acted on.
+ */
+export function deploymentRecordProblems(v: unknown, endpoint?: string): string[] {
   if (!isObj(v)) return [`expected a JSON object, found ${describe(v)}`];
   const p: string[] = [];
   const str = (o: Obj, k: string, at: string, optional = false) => {
@@ -51,6 +57,7 @@ export function deploymentRecordProblems(v: unknown): string[] {
     for (const k of ['model', 'shadowConfig', 'finalConfig']) str(v.names, k, 'names.');
     if (!Array.isArray(v.names.alarms) || v.names.alarms.some((a) => typeof a !== 'string'))
       p.push(`names.alarms: expected a list of names, found ${describe(v.names.alarms)}`);
+    if (endpoint !== undefined && !p.length) p.push(...nameProblems(v.names, v.endpoint, v.id as string, endpoint));
   }
   for (const k of ['artifactUploaded', 'modelCreated', 'aliasMoved']) bool(v, k);
   for (const k of ['shadowStartedAt', 'cutoverIssuedAt', 'reason']) str(v, k, '', true);
@@ -66,6 +73,22 @@ export function deploymentRecordProblems(v: unknown): string[] {
       if (!isObj(h) || typeof h.at !== 'string') p.push(`history[${i}]: expected { stage, at }, found ${describe(h)}`);
       else stage(h.stage, `history[${i}].stage`);
     });
+  return p;
+}
+
+/** How the record's endpoint and resource names differ from what mlops derives for `endpoint` and the record's id. */
+function nameProblems(names: Obj, recordEndpoint: unknown, id: string, endpoint: string): string[] {
+  if (recordEndpoint !== endpoint) return [`endpoint: expected ${describe(endpoint)} (the state's), found ${describe(recordEndpoint)}`];
+  const want = resourceNames(endpoint, id);
+  const p: string[] = [];
+  for (const k of ['model', 'shadowConfig', 'finalConfig', 'restoreConfig', 'smokeConfig'] as const) {
+    // restoreConfig and smokeConfig are absent from records made before they existed.
+    if ((k === 'restoreConfig' || k === 'smokeConfig') && names[k] === undefined) continue;
+    if (names[k] !== want[k]) p.push(`names.${k}: expected ${describe(want[k])} (from the id), found ${describe(names[k])}`);
+  }
+  const alarms = names.alarms as string[];
+  if (alarms.length && alarms.join('\n') !== want.alarms.join('\n'))
+    p.push(`names.alarms: expected none or ${want.alarms.join(', ')} (from the id), found ${describe(alarms.join(', '))}`);
   return p;
 }
 
@@ -112,7 +135,7 @@ export class DeploymentStore {
     if (!rec) {
       throw this.invalid(`${this.pointerUri()} points at deployment ${id}, but its record ${this.uri(id)} does not exist`);
     }
-    const problems = deploymentRecordProblems(rec.value);
+    const problems = deploymentRecordProblems(rec.value, this.endpoint);
     if (!problems.length && (rec.value as DeploymentRecord).id !== id)
       problems.push(`id: expected ${id} (the pointer's), found ${describe((rec.value as DeploymentRecord).id)}`);
     if (problems.length) throw this.invalid(`${this.uri(id)} is not a valid deployment record: ${problems.slice(0, 5).join('; ')}`);
@@ -138,7 +161,7 @@ export class DeploymentStore {
         return undefined;
       });
       if (!got) continue;
-      const p = deploymentRecordProblems(got.value);
+      const p = deploymentRecordProblems(got.value, this.endpoint);
       if (p.length) problems.push(`s3://${this.bucket}/${key}: ${p.slice(0, 3).join('; ')}`);
       else records.push(got.value as DeploymentRecord);
     }

@@ -231,7 +231,10 @@ export interface StoredJson<T> {
 
 /** The S3 calls mlops makes. */
 export interface ObjectStore {
-  /** The object (its latest version, or the given one), or undefined when there is none. */
+  /**
+   * The object (its latest version, or the given one), or undefined when there is none;
+   * S3_BAD_JSON (exit 3) when it is not JSON mlops could have written (too large, nested too deep).
+   */
   getJson<T>(bucket: string, key: string, opts?: { versionId?: string }): Promise<StoredJson<T> | undefined>;
   putJson(bucket: string, key: string, value: unknown, opts?: PutCondition & { retention?: Retention }): Promise<PutOutcome>;
   putBytes(bucket: string, key: string, body: Uint8Array, contentType?: string): Promise<{ etag: string }>;

@@ -249,7 +249,15 @@ async function startDeployment(
     deploymentId: rec.id,
     actor: s.actor,
     // headTag: this deployment quotes the chain's head on the candidate version; verify expects the tag.
-    details: { candidate, previous: rec.previous ?? null, record: states.uri(rec.id), headTag: auditHeadTagKey(d.endpointName) },
+    // What a rollback may restore (previous, previousAliasVersion) is named here, where the state
+    // bucket cannot change it: verify checks later steps against it.
+    details: {
+      candidate,
+      previous: rec.previous ?? null,
+      previousAliasVersion: rec.previousAliasVersion ?? null,
+      record: states.uri(rec.id),
+      headTag: auditHeadTagKey(d.endpointName),
+    },
   });
   return rec;
 }

@@ -49,6 +49,8 @@ export async function runRollback(p: DeployPorts, s: DeploySettings, reason: str
     });
   };
   let stopped = false;
+  // What this rollback put back, for its audit record (verify checks it against deployment.started).
+  const restored: { config?: string; alias?: string | null } = {};
   // Waits are bounded by the wait budget; each other step is taken at most a few times.
   for (let acts = 0; acts < 50;) {
     if (p.signal?.aborted) break;
@@ -85,6 +87,7 @@ export async function runRollback(p: DeployPorts, s: DeploySettings, reason: str
       case 'update-endpoint':
         acts++;
         await p.sagemaker.updateEndpoint({ EndpointName: d.endpointName, EndpointConfigName: rec.previous!.endpointConfig });
+        restored.config = rec.previous!.endpointConfig;
         steps.push(`SageMaker UpdateEndpoint ${d.endpointName} -> ${rec.previous!.endpointConfig}`);
         continue;
       case 'weights':
@@ -104,6 +107,7 @@ export async function runRollback(p: DeployPorts, s: DeploySettings, reason: str
         if (cur === rec.candidate.version) {
           if (rec.previousAliasVersion) await p.registry.setAlias(s.registeredModel, alias, rec.previousAliasVersion);
           else await p.registry.deleteAlias(s.registeredModel, alias);
+          restored.alias = rec.previousAliasVersion ?? null;
           steps.push(`MLflow alias ${alias} -> ${rec.previousAliasVersion ? 'v' + rec.previousAliasVersion : '(removed)'}`);
         }
         aliasRestored = true;
@@ -118,7 +122,13 @@ export async function runRollback(p: DeployPorts, s: DeploySettings, reason: str
           action: 'rollback.done',
           deploymentId: rec.id,
           actor: s.actor,
-          details: { from, reason, steps, ...(from === 'package' ? { abandoned: 'ended before it touched the endpoint' } : {}) },
+          details: {
+            from,
+            reason,
+            steps,
+            ...restored,
+            ...(from === 'package' ? { abandoned: 'ended before it touched the endpoint' } : {}),
+          },
         });
         await anchor(rec);
         return { outcome: 'rolled-back', deployment: rec, steps };

@@ -1,5 +1,5 @@
 /** The S3 store and the endpoint lock against real moto, through the real SDK. */
-import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { openAuditLog } from '../../src/adapters/audit-log.js';
 import { systemClock } from '../../src/adapters/clock.js';
-import { acquireLock } from '../../src/adapters/lock.js';
-import { s3Store, type ObjectStore } from '../../src/adapters/s3-store.js';
+import { acquireLock, breakLock } from '../../src/adapters/lock.js';
+import { MAX_STORED_JSON_BYTES, s3Store, type ObjectStore } from '../../src/adapters/s3-store.js';
 import { ConflictError } from '../../src/core/errors.js';
 import { runCli } from '../support/cli.js';
 import { motoEnv } from '../support/peers.js';
@@ -45,6 +45,22 @@ describe('s3 store on moto', () => {
     expect(await store.getJson(bucket, 'missing.json')).toBeUndefined();
     expect(await store.head(bucket, 'missing.json')).toBeUndefined();
     expect(await store.list(bucket, 'k')).toEqual(['k.json']);
+  });
+
+  it('a lock, state or audit object larger than mlops writes is refused unread (S3_BAD_JSON), and unlock --force removes such a lock', async () => {
+    // Valid JSON, one string: read whole, it would have been accepted (a 10 GB one, read into memory).
+    const big = `"${'x'.repeat(MAX_STORED_JSON_BYTES)}"`;
+    await client.send(new PutObjectCommand({ Bucket: bucket, Key: 'locks/big.lock.json', Body: big }));
+    await expect(store.getJson(bucket, 'locks/big.lock.json')).rejects.toMatchObject({
+      code: 'S3_BAD_JSON',
+      message: expect.stringMatching(/locks\/big\.lock\.json is not JSON mlops wrote: it is \d+ bytes, more than/),
+    });
+    const lock = { store, location: { bucket, prefix: 'locks' }, endpoint: 'big', clock: systemClock, dryRun: false };
+    await expect(
+      acquireLock({ ...lock, me: { token: 't', who: 'ana@laptop', pid: 1, command: 'promote' }, expiryMs: 60_000 }),
+    ).rejects.toMatchObject({ code: 'LOCK_INVALID' });
+    expect(await breakLock({ ...lock, force: true })).toMatchObject({ outcome: 'broken' });
+    expect(await store.head(bucket, 'locks/big.lock.json')).toBeUndefined();
   });
 });
 

@@ -179,6 +179,66 @@ describe('audit log appends over a version history (in-memory versioned store)',
     expect((await open(store).verify()).problems.map((p) => p.kind)).toEqual(['deleted']);
   });
 
+  it('a key that only ends like a record (in a folder under the chain) is not part of the chain', async () => {
+    const store = new MemoryStore(at);
+    const log = open(store);
+    for (const a of ['a', 'b', 'c']) await log.append(ev(a));
+    // Written by someone with write access to the bucket: a self-consistent record 9 and a second genesis.
+    const forged9 = { ...(await sealRecord(ev('forged'), undefined, at())), seq: 9 };
+    await store.putJson('audit', 'trail/ep/x/000000000009.json', forged9);
+    await store.putJson('audit', 'trail/ep/y/000000000001.json', await sealRecord(ev('forged genesis'), undefined, at()));
+    const next = await open(store).append(ev('d'));
+    expect(next.seq).toBe(4);
+    expect(next.prevHash).toBe(
+      await sha256Hex(canonicalJson((await store.getJson<AuditRecord>('audit', 'trail/ep/000000000003.json'))!.value)),
+    );
+    expect((await open(store).tail(5)).map((r) => r.action)).toEqual(['a', 'b', 'c', 'd']);
+    expect(
+      await open(store).verify([
+        { seq: 1, hash: (await store.getJson<AuditRecord>('audit', 'trail/ep/000000000001.json'))!.value.hash, source: 'd1' },
+      ]),
+    ).toMatchObject({
+      ok: true,
+      records: 4,
+      head: { seq: 4, hash: next.hash },
+    });
+  });
+
+  it('a record nested too deeply to hash is unreadable for verify and passed over by an append, not a stack overflow', async () => {
+    const store = new MemoryStore(at);
+    for (const a of ['a', 'b']) await open(store).append(ev(a));
+    const deep = `{"seq":3,"details":${'['.repeat(100_000)}${']'.repeat(100_000)}}`;
+    await store.putBytes('audit', 'trail/ep/000000000003.json', new TextEncoder().encode(deep));
+    await expect(store.getJson('audit', 'trail/ep/000000000003.json')).rejects.toMatchObject({
+      code: 'S3_BAD_JSON',
+      message: expect.stringMatching(/000000000003\.json .*deeper than 64 levels/),
+    });
+    expect((await open(store).append(ev('c'))).seq).toBe(4);
+    const report = await open(store).verify();
+    expect(report.problems.map((p) => [p.kind, p.seq])).toEqual([['unreadable', 3]]);
+  });
+
+  it.each([
+    ['not JSON', 'junk {'],
+    ['JSON that is no record', 'null'],
+    ['a record of another number', JSON.stringify({ seq: 9, action: 'x' })],
+  ])(
+    'an object left at the next key (%s) does not stop every later append (and so every promote and rollback); verify reports it',
+    async (_what, body) => {
+      const store = new MemoryStore(at);
+      for (const a of ['a', 'b']) await open(store).append(ev(a));
+      // Under the bucket's default Object Lock retention it cannot be removed for years.
+      await store.putBytes('audit', 'trail/ep/000000000003.json', new TextEncoder().encode(body));
+      const next = await open(store).append(ev('rollback.started'));
+      expect(next.seq).toBe(4);
+      expect((await open(store).append(ev('rollback.done'))).prevHash).toBe(await sha256Hex(canonicalJson(next)));
+      const report = await open(store).verify();
+      expect(report.ok).toBe(false);
+      expect([...new Set(report.problems.map((p) => p.seq))]).toEqual([3]);
+      expect(report.head?.seq).toBe(5);
+    },
+  );
+
   it('verify reports a record written over, and checks anchors', async () => {
     const store = new MemoryStore(at);
     const log = open(store);

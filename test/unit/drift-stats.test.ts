@@ -145,6 +145,19 @@ print(json.dumps({'linf': float(np.max(np.abs(b/b.sum() - l/l.sum()))), 'chi2': 
     expect(chiSquaredSurvival(37.5, 7) / ref.p2).toBeCloseTo(1, 8);
   });
 
+  it('categories named like Object.prototype members are counted like any other', () => {
+    // Live data (a capture line anyone who can write the bucket chose, or a real category such
+    // as an occupation "constructor") must not be dropped or turned into a function.
+    const live = JSON.parse('{"toString": 5, "__proto__": 5, "red": 10}') as Record<string, number>;
+    const { categories, b, l } = alignCounts({ constructor: 10, red: 10 }, live);
+    expect(categories).toEqual(['constructor', 'red', 'toString', '__proto__']);
+    expect(b).toEqual([10, 10, 0, 0]);
+    expect(l).toEqual([0, 10, 5, 5]);
+    const all = alignCounts({ red: 10 }, { hasOwnProperty: 10 });
+    expect(all).toEqual({ categories: ['red', 'hasOwnProperty'], b: [10, 0], l: [0, 10] });
+    expect(lInfinity(all.b, all.l).distance).toBe(1);
+  });
+
   it('identical shares: no distance, p-value 1', () => {
     const c = chiSquared([10, 20], [20, 40]);
     expect(c.statistic).toBeCloseTo(0, 12);

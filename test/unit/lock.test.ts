@@ -138,6 +138,16 @@ describe('lock objects read from S3 are validated', () => {
   );
 });
 
+describe('release after the lock object was written over', () => {
+  it.each(['not json {', 'null', '"text"'])('release leaves a lock object %j alone and does not fail the run', async (body) => {
+    const store = new MemoryStore();
+    const a = await acquireLock({ store, location: loc, endpoint: 'ep', me: me('a'), expiryMs: 60_000, clock });
+    await store.putBytes('state', 'locks/ep.lock.json', new TextEncoder().encode(body));
+    await expect(a.release()).resolves.toBeUndefined();
+    expect((await store.head('state', 'locks/ep.lock.json'))?.size).toBe(body.length);
+  });
+});
+
 describe('lock messages', () => {
   const holder = { ...me('a'), endpoint: 'ep', started: '2026-01-01T00:00:00Z', expires: '2053-05-19T00:00:00Z' };
 

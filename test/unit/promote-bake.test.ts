@@ -124,4 +124,21 @@ describe('bake', () => {
     expect(capturedPair(line('JSON', '[9]'), window)).toBeUndefined();
     expect(capturedPair('not json')).toBeUndefined();
   });
+  it('a capture line whose payload is not a string, or not base64 where it says so, is no pair (not an exception that stops every bake)', () => {
+    const line = (input: unknown, output: unknown) =>
+      JSON.stringify({ captureData: { endpointInput: input, endpointOutput: output }, eventMetadata: { inferenceId: 'id-1' } });
+    const csv = { data: '1,2', encoding: 'CSV' };
+    for (const bad of [
+      line({ data: '@@@', encoding: 'BASE64' }, csv),
+      line(csv, { data: '%%%', encoding: 'BASE64' }),
+      line({ data: 5, encoding: 'CSV' }, csv),
+      line({ data: { a: 1 }, encoding: 'JSON' }, csv),
+      line(csv, { data: 7, encoding: 'JSON' }),
+      line(csv, { data: ['1'], encoding: 'CSV' }),
+    ]) {
+      expect(() => capturedPair(bad)).not.toThrow();
+      expect(capturedPair(bad)).toBeUndefined();
+    }
+    expect(capturedPair(line(csv, { data: '', encoding: 'CSV' }))).toMatchObject({ input: '1,2', output: '' });
+  });
 });

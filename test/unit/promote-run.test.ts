@@ -660,6 +660,54 @@ describe('rollback over fakes', () => {
       .map((v) => cfg.productionVariants.find((p) => p.name === v.name)!.model);
     expect(servingModels).toEqual([expect.stringMatching(/-v1-model$/)]);
   });
+
+  describe('a deployment record edited in the state bucket steers a rollback: audit verify says so', () => {
+    const recordKey = (id: string) => `deployments/churn/deployments/${id}.json`;
+
+    it('another config to go back to and another alias version: the rollback contradicts deployment.started', async () => {
+      const { w, d } = await atStage('done');
+      expect(await w.ports.audit.verify()).toMatchObject({ ok: true });
+      const rec = (await deploymentStore(w.store, d).current())!;
+      // An existing config of this endpoint that is not the one serving before this deployment.
+      const forged = { ...rec, previous: { ...rec.previous!, endpointConfig: rec.names.shadowConfig }, previousAliasVersion: '7' };
+      await w.store.putJson('state', recordKey(rec.id), forged);
+      expect((await runRollback(w.ports, settings(d), 'drift')).outcome).toBe('rolled-back');
+      const report = await w.ports.audit.verify();
+      expect(report.ok).toBe(false);
+      expect(report.problems.map((p) => p.kind)).toEqual(['contradicted', 'contradicted']);
+      expect(report.problems[0].message).toMatch(
+        new RegExp(
+          `went back to endpoint config "${rec.names.shadowConfig}", but its deployment.started \\(record #\\d+\\) says "${rec.previous!.endpointConfig}"`,
+        ),
+      );
+      expect(report.problems[1].message).toMatch(/restored the alias to "7", but .* says "1"/);
+    });
+
+    it('the pointer moved back to an older deployment: its rollback is reported', async () => {
+      const { w, d } = await atStage('done');
+      const v2 = (await deploymentStore(w.store, d).current())!;
+      await runPromote(w.ports, settings(d), { registeredModel: 'churn', version: '3' });
+      await traffic(w);
+      w.clock.t += 3_600_000;
+      expect((await runPromote(w.ports, settings(d), { registeredModel: 'churn', version: '3' })).outcome).toBe('done');
+      const v3 = (await deploymentStore(w.store, d).current())!;
+      await w.store.putJson('state', 'deployments/churn/current.json', { id: v2.id });
+      expect((await runRollback(w.ports, settings(d), 'drift')).outcome).toBe('rolled-back');
+      const report = await w.ports.audit.verify();
+      expect(report.problems).toEqual([
+        expect.objectContaining({
+          kind: 'contradicted',
+          message: expect.stringContaining(`rolls back deployment ${v2.id}, but deployment ${v3.id} started after it`),
+        }),
+      ]);
+    });
+
+    it('an untouched rollback is not reported', async () => {
+      const { w, d } = await atStage('done');
+      expect((await runRollback(w.ports, settings(d), 'drift')).outcome).toBe('rolled-back');
+      expect(await w.ports.audit.verify()).toMatchObject({ ok: true, problems: [] });
+    });
+  });
 });
 
 describe('deployment state read from S3 is validated', () => {
@@ -682,6 +730,25 @@ describe('deployment state read from S3 is validated', () => {
       /history: expected a list, found an object/,
     ],
     ['a record that is null', 'keep', () => null, /expected a JSON object, found null/],
+    [
+      // An existing config of this endpoint (one that serves an older model): promote would cut over to it.
+      'a record naming another endpoint config than its id gives',
+      'keep',
+      (r) => ({ ...r, names: { ...(r.names as object), finalConfig: 'churn-20250101000000-v1-final' } }),
+      /names\.finalConfig: expected "churn-\d{14}-v1-final" \(from the id\), found "churn-20250101000000-v1-final"/,
+    ],
+    [
+      'a record naming other alarms (rollback would set one to ALARM)',
+      'keep',
+      (r) => ({ ...r, names: { ...(r.names as object), alarms: ['someone-elses-alarm'] } }),
+      /names\.alarms: expected none or churn-.*-5xx.* found "someone-elses-alarm"/,
+    ],
+    [
+      'a record about another endpoint',
+      'keep',
+      (r) => ({ ...r, endpoint: 'fraud' }),
+      /endpoint: expected "churn" \(the state's\), found "fraud"/,
+    ],
     [
       'current.json pointing at a missing record',
       { id: '20990101000000-v9' },

@@ -120,12 +120,15 @@ export function alignCounts(
   baseline: Record<string, number>,
   live: Record<string, number>,
 ): { categories: string[]; b: number[]; l: number[] } {
+  // Own keys only: a category is any string, and "constructor" or "toString" must not find
+  // Object.prototype's member (that dropped the category, or made a count of a function).
+  const count = (o: Record<string, number>, c: string) => (Object.hasOwn(o, c) ? o[c] : 0);
   const categories = [...Object.keys(baseline)];
-  for (const k of Object.keys(live)) if (!(k in baseline)) categories.push(k);
+  for (const k of Object.keys(live)) if (!Object.hasOwn(baseline, k)) categories.push(k);
   return {
     categories,
-    b: categories.map((c) => baseline[c] ?? 0),
-    l: categories.map((c) => live[c] ?? 0),
+    b: categories.map((c) => count(baseline, c)),
+    l: categories.map((c) => count(live, c)),
   };
 }
 
