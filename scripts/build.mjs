@@ -185,7 +185,9 @@ await esbuild.build({
   sourcemap: 'linked',
   sourcesContent: false,
   define: { 'import.meta.url': '__mlopsImportMetaUrl' },
-  banner: { js: "const __mlopsImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
+  // The directive first: esbuild's own "use strict" (ES modules are strict) comes after the banner,
+  // where it is a plain expression, and the code would run in sloppy mode, unlike its sources.
+  banner: { js: `"use strict"; const __mlopsImportMetaUrl = require('node:url').pathToFileURL(__filename).href;` },
   logLevel: 'warning',
 });
 for (const f of readdirSync(stage, { recursive: true })) {
@@ -218,7 +220,7 @@ const bad = Object.keys(outputs).filter((out) => {
   const depth = path.relative(outdir, path.resolve(root, out)).split(path.sep).length - 1;
   if (depth === 1) return false;
   const code = readFileSync(path.resolve(root, out), 'utf8');
-  return code.replace(/^const __mlopsImportMetaUrl = .*\n/, '').includes('__mlopsImportMetaUrl');
+  return code.replace(/^"use strict"; const __mlopsImportMetaUrl = .*\n/, '').includes('__mlopsImportMetaUrl');
 });
 if (bad.length) {
   console.error(`build: these files use import.meta.url but are not one folder below ${outdir}: ${bad.join(', ')}`);

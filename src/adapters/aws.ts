@@ -3,7 +3,7 @@
  * endpoint), path-style S3. Each client module is imported lazily, so commands that do not touch
  * AWS never load the SDK. Credentials come from the SDK's default chain.
  */
-import { envTwinValue } from '../config/environment.js';
+import { checkEnvironment, envTwinValue } from '../config/environment.js';
 import type { Config } from '../config/schema.js';
 import { ExternalError, MlopsError } from '../core/errors.js';
 import { printable } from '../core/escape.js';
@@ -40,6 +40,8 @@ export function awsSettings(config: Config, env: Record<string, string | undefin
     ecr: pick('ecr'),
   };
   for (const k of Object.keys(endpoints) as Array<keyof typeof endpoints>) if (endpoints[k] === undefined) delete endpoints[k];
+  // A malformed endpoint variable, about to be used: bad input naming it (not the SDK's 'Invalid URL').
+  checkEnvironment(env, (p, value) => p.startsWith('aws.endpoints.') && endpoints[p.slice(14) as keyof typeof endpoints] === value);
   const credentials = envCredentials(env);
   return {
     region: config.aws.region ?? envTwinValue('aws.region', env)?.value ?? 'us-east-1',

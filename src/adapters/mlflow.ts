@@ -25,7 +25,7 @@ import { fileURLToPath } from 'node:url';
 import type { Readable } from 'node:stream';
 import { ExternalError, InterruptedError, UserError } from '../core/errors.js';
 import type { Config } from '../config/schema.js';
-import { envTwinValue } from '../config/environment.js';
+import { checkEnvironment, envTwinValue } from '../config/environment.js';
 import { durationMs } from '../core/duration.js';
 import { printable } from '../core/escape.js';
 import { sleep } from './clock.js';
@@ -1373,6 +1373,8 @@ export function trackingUriFrom(config: Config, env: Record<string, string | und
         'for the local sandbox, `eval "$(npx mlops sandbox env)"` sets it.',
     });
   }
+  // A malformed $MLFLOW_TRACKING_URI, about to be used: bad input naming the variable.
+  checkEnvironment(env, (p, value) => p === 'mlflow.trackingUri' && value === uri);
   return uri;
 }
 

@@ -180,6 +180,13 @@ export async function main(argv: string[], deps: MainDeps = {}): Promise<number>
         quiet: globals.quiet,
         color: globals.color,
       });
+      // An empty value is a variable that was not set (`-c "$CONFIG"`), not a request for the default.
+      if (globals.cwd === '' || globals.config === '') {
+        const [flag, code, what] = globals.cwd === '' ? ['--cwd', 'BAD_CWD', 'folder'] : ['--config', 'CONFIG_NOT_FOUND', 'config file'];
+        throw new UserError(code, `${flag} was given an empty value.`, {
+          hint: `Name the ${what} (a variable that is not set expands to nothing), or leave ${flag} out for the default.`,
+        });
+      }
       const cwd = globals.cwd ? path.resolve(baseCwd, globals.cwd) : baseCwd;
       // Else init would create the folder and scaffold there, and other commands would look for a
       // config in a folder that does not exist.

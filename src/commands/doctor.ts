@@ -10,6 +10,7 @@ import path from 'node:path';
 import type { CommandRun, CommandContext } from '../cli/context.js';
 import { MlopsError } from '../core/errors.js';
 import { numberFlag } from '../core/number-flag.js';
+import { checkEnvironment } from '../config/environment.js';
 import type { LoadedConfig } from '../config/load.js';
 
 export type CheckStatus = 'ok' | 'fail' | 'warn' | 'skip';
@@ -37,6 +38,8 @@ export const run: CommandRun<'doctor'> = async (ctx, _args, opts) => {
   let configCheck: Check;
   try {
     loaded = await ctx.loadConfig();
+    // As `config validate` does; a malformed variable fails this check and the others still run.
+    checkEnvironment(ctx.env);
     configCheck = { name: 'config', required: true, status: 'ok', summary: `${loaded.filepath} is valid` };
   } catch (err) {
     if (!(err instanceof MlopsError)) throw err;

@@ -88,14 +88,17 @@ function twinProblem(path: string, value: string): string | undefined {
 
 /**
  * The variables that override a setting checked as the file's value is (the file's own check
- * never sees them), so `config validate` and every command refuse a malformed one up front
- * instead of failing at the first call. Each variable is named once, whatever it feeds.
+ * never sees them): a malformed one is bad input naming it, not a failed call. `config validate`
+ * and `doctor` check them all; the MLflow and AWS adapters check, with `only`, the settings they
+ * are about to use (the value given), so a command that uses neither is not stopped by a variable
+ * meant for other work (MLFLOW_TRACKING_URI=sqlite:///mlflow.db). Each variable is named once,
+ * whatever it feeds.
  */
-export function checkEnvironment(env: Record<string, string | undefined>): void {
+export function checkEnvironment(env: Record<string, string | undefined>, only?: (path: string, value: string) => boolean): void {
   const problems = new Map<string, { variable: string; settings: string[]; message: string; found: string }>();
   for (const twin of ENV_TWINS) {
     const fromEnv = envTwinValue(twin.path, env);
-    const message = fromEnv && twinProblem(twin.path, fromEnv.value);
+    const message = fromEnv && (!only || only(twin.path, fromEnv.value)) && twinProblem(twin.path, fromEnv.value);
     if (!fromEnv || !message) continue;
     const seen = problems.get(fromEnv.variable);
     if (seen) seen.settings.push(twin.path);

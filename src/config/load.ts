@@ -16,7 +16,7 @@ import path from 'node:path';
 import { UserError } from '../core/errors.js';
 import type { Config } from './schema.js';
 import CONFIG_PLAN from './config-plan.json' with { type: 'json' };
-import { applyEnvironment, checkEnvironment, type SettingSource } from './environment.js';
+import { applyEnvironment, type SettingSource } from './environment.js';
 import { fastValidate, type PlanNode } from './fast-validate.js';
 import { fastYaml } from './fast-yaml.js';
 import { interpolateValue, type InterpolationProblem } from './interpolate.js';
@@ -110,7 +110,6 @@ export async function loadConfig(opts: LoadOptions): Promise<LoadedConfig> {
   const read =
     fastConfigText(decoded.text, filepath, opts.env) ?? (await import('./parse.js')).parseConfigText(decoded.text, filepath, opts.env);
   if (read.problems.length || !read.config) throw configError(filepath, read.problems);
-  checkEnvironment(opts.env);
   const loaded: LoadedConfig = { ...applyEnvironment(read.config, opts.env), filepath, root: path.dirname(filepath) };
   // Passed on unread: the hash is computed only if a command asks for it.
   return Object.defineProperty(loaded, 'fileHash', { enumerable: true, get: () => read.fileHash });

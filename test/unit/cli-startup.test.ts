@@ -193,6 +193,13 @@ describe('start-up', () => {
     expect(found).toContain('../adapters/capture-source-worker.js');
   });
 
+  it('every output file is strict code, as its ES module sources are: "use strict" is its first statement, before the banner', () => {
+    const outputs = Object.keys(meta.outputs).filter((o) => o.endsWith('.js'));
+    expect(outputs.length).toBeGreaterThan(10);
+    const sloppy = outputs.filter((o) => !readFileSync(path.resolve(repo, o), 'utf8').startsWith('"use strict";'));
+    expect(sloppy).toEqual([]);
+  });
+
   it('`mlops compare` loads commander, and none of zod, the AWS SDK, octokit, gitbeaker, execa, ora or axios', () => {
     const project = path.join(dir, 'project-compare');
     mkdirSync(path.join(project, '.git'), { recursive: true });

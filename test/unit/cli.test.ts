@@ -245,6 +245,21 @@ describe('errors', () => {
     expect(existsSync(path.join(base, 'missing'))).toBe(false);
   });
 
+  it('an empty --cwd or --config (`-c "$CONFIG"` with the variable unset) is bad input, not the default folder or config', async () => {
+    // A valid config where the command runs: without the check, the empty flag fell back to it.
+    const dir = project('project: demo\n');
+    for (const [flag, code] of [
+      ['--cwd', 'BAD_CWD'],
+      ['-C', 'BAD_CWD'],
+      ['--config', 'CONFIG_NOT_FOUND'],
+      ['-c', 'CONFIG_NOT_FOUND'],
+    ]) {
+      const r = await runCli([flag, '', 'config', 'validate', '--json'], { cwd: dir, env });
+      expect(r.code, `${flag} ''`).toBe(2);
+      expect(r.json()).toMatchObject({ ok: false, error: { code, message: expect.stringContaining('empty') } });
+    }
+  });
+
   it("commander's usage errors quote what was typed with escapes visible, not raw (no terminal control through a typo)", async () => {
     const r = await runCli(['x\u001b[2Jy'], { env });
     expect(r.code).toBe(2);

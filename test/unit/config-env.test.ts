@@ -10,6 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { awsSettings } from '../../src/adapters/aws.js';
 import { trackingUriFrom } from '../../src/adapters/mlflow.js';
 import { ENV_TWINS } from '../../src/config/environment.js';
+import { exitCodeFor, type MlopsError } from '../../src/core/errors.js';
 import { fieldRows } from '../../src/config/json-schema.js';
 import { loadConfig } from '../../src/config/load.js';
 import { runCli } from '../support/cli.js';
@@ -122,6 +123,48 @@ describe('the rule around the table', () => {
       env: { ...base, AWS_ENDPOINT_URL: 'localhost 4566', AWS_IGNORE_CONFIGURED_ENDPOINT_URLS: 'true' },
     });
     expect(ignored.code, ignored.stderr).toBe(0);
+  });
+
+  it('a malformed variable stops only what uses its setting: pull, config show and sandbox down run; MLflow and AWS refuse it at first use', async () => {
+    const dir = project('');
+    // What a shell may well hold from other MLflow work: a valid MLflow URI, but not a server mlops can talk to.
+    const env = { PATH: process.env.PATH, MLFLOW_TRACKING_URI: 'sqlite:///mlflow.db', AWS_ENDPOINT_URL: 'localhost 4566' };
+    for (const argv of [
+      ['pull', '--dry-run'],
+      ['config', 'show'],
+      ['sandbox', 'down'],
+    ]) {
+      const r = await runCli([...argv, '--json'], { cwd: dir, env });
+      expect(r.code, `${argv.join(' ')}: ${r.stderr}`).toBe(0);
+    }
+    // `config show`, which the error's hint points at, shows where the value comes from.
+    expect((await runCli(['config', 'show', '--json'], { cwd: dir, env })).json().sources).toMatchObject({
+      'mlflow.trackingUri': 'env:MLFLOW_TRACKING_URI',
+      'aws.endpoints.s3': 'env:AWS_ENDPOINT_URL',
+    });
+    const loaded = await loadConfig({ cwd: dir, env });
+    const thrown = (f: () => unknown) => {
+      try {
+        f();
+      } catch (err) {
+        return err as MlopsError;
+      }
+      throw new Error('did not throw');
+    };
+    const mlflow = thrown(() => trackingUriFrom(loaded.config, env));
+    expect([mlflow.code, exitCodeFor(mlflow)]).toEqual(['CONFIG_ENV_INVALID', 2]);
+    expect(mlflow.message).toContain('$MLFLOW_TRACKING_URI');
+    expect(mlflow.message).not.toContain('$AWS_ENDPOINT_URL');
+    const aws = thrown(() => awsSettings(loaded.config, env));
+    expect([aws.code, exitCodeFor(aws)]).toEqual(['CONFIG_ENV_INVALID', 2]);
+    expect(aws.message).toContain('$AWS_ENDPOINT_URL ');
+    expect(aws.message).not.toContain('$MLFLOW_TRACKING_URI');
+    // An endpoint the config sets over the variable (what `sandbox up` does for its own stack) is not the variable's.
+    const endpoints = Object.fromEntries(
+      ENV_TWINS.filter((t) => t.path.startsWith('aws.endpoints.')).map((t) => [t.path.slice(14), 'http://127.0.0.1:1']),
+    );
+    const local = { ...loaded.config, aws: { ...loaded.config.aws, endpoints } };
+    expect(awsSettings(local, env).endpoints.s3).toBe('http://127.0.0.1:1');
   });
 
   it('every field whose description names an environment variable is in the table', () => {

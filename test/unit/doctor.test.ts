@@ -116,6 +116,21 @@ describe('mlops doctor', () => {
     expect(r.stdout).toMatch(/✖ mlflow +\(required\) .*not MLflow's JSON/);
   });
 
+  it('a malformed endpoint variable fails the config check naming it, and the other checks still use the config file', async () => {
+    const r = await runCli(['doctor', '--offline', '--timeout', '2', '--json'], {
+      cwd: repo(config(healthyUrl)),
+      env: { PATH: toolPath({ dvc: true }), HOME: tempDir(), AWS_ENDPOINT_URL_S3: 'localhost 4566' },
+    });
+    expect(r.code).toBe(1);
+    const checks = r.json().checks as Array<{ name: string; status: string; summary: string }>;
+    expect(checks.find((c) => c.name === 'config')).toMatchObject({
+      status: 'fail',
+      summary: expect.stringContaining('$AWS_ENDPOINT_URL_S3'),
+    });
+    // The tracking server of the file, not "no tracking server configured".
+    expect(checks.find((c) => c.name === 'mlflow')).toMatchObject({ status: 'ok' });
+  });
+
   it('healthy setup: every required check passes, exit 0; --json gives the list', async () => {
     const dir = repo(config(healthyUrl));
     const env = {
