@@ -49,7 +49,7 @@ export const run: CommandRun<'train'> = async (ctx, args, opts) => {
     );
   }
   const command = args.length ? args : config.train.command;
-  const timeoutMs = opts.timeout !== undefined ? durationFlagMs('--timeout', opts.timeout, '45m') : durationMs(config.train.timeout);
+  const timeoutMs = opts.timeout !== undefined ? durationFlagMs('--timeout', opts.timeout, '45m', true) : durationMs(config.train.timeout);
   const experimentName = config.mlflow.experiment ?? config.project ?? path.basename(root);
   const trackingUri = trackingUriFrom(config, ctx.env);
   const required = requiredMetrics(config.compare.gates, config.train.requiredMetrics);

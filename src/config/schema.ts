@@ -20,9 +20,9 @@ export const duration = z
   .describe('A duration: seconds as a number, or a string like "90s", "15m", "24h", "7d".');
 
 /** A duration within [min, max] (SageMaker's limits), e.g. a blue/green wait of 0-1h. */
-function durationBetween(minMs: number, maxMs: number, range: string) {
+function durationBetween(minMs: number, maxMs: number, range: string, why = "SageMaker's limit") {
   return duration.refine(rule('durationBetween', minMs, maxMs), {
-    message: `expected a duration of ${range} (SageMaker's limit), e.g. "10m"`,
+    message: `expected a duration of ${range} (${why}), e.g. "10m"`,
   });
 }
 
@@ -563,7 +563,9 @@ export const configSchema = z
           .min(1)
           .default(['python', 'src/train.py'])
           .describe("Training command as an argv array (no shell), started in the config file's folder."),
-        timeout: duration.default('2h').describe('Kill the training command after this long.'),
+        timeout: durationBetween(1000, MAX_DURATION_MS, '1s to 365d', '0 would end a SageMaker training job at once')
+          .default('2h')
+          .describe('Kill the training command (or stop the SageMaker training job) after this long.'),
         requiredMetrics: z.array(z.string().min(1)).default([]).describe('Metrics the run must log, besides those the gates need.'),
         holdout: z
           .string()

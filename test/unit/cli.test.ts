@@ -125,6 +125,19 @@ describe('errors', () => {
     expect(long.json().timeoutMs).toBe(25 * 86_400_000);
   });
 
+  it('train: a timeout of 0 is exit 2 (it meant no limit for a local run and an immediate stop for a SageMaker job)', async () => {
+    const dir = project('project: demo\nmlflow:\n  trackingUri: http://127.0.0.1:9\n');
+    const flag = await runCli(['train', '--timeout', '0s', '--dry-run', '--json'], { cwd: dir, env });
+    expect(flag.code, flag.stderr).toBe(2);
+    expect(flag.json().error).toMatchObject({ code: 'BAD_OPTION', message: '--timeout must be longer than 0, not "0s".' });
+    for (const value of ['0', '0s', '500ms']) {
+      const inConfig = project(`project: demo\nmlflow:\n  trackingUri: http://127.0.0.1:9\ntrain:\n  timeout: ${value}\n`);
+      const r = await runCli(['train', '--dry-run'], { cwd: inConfig, env });
+      expect(r.code, `train.timeout: ${value}`).toBe(2);
+      expect(r.stderr).toContain('train.timeout: expected a duration of 1s to 365d (0 would end a SageMaker training job at once)');
+    }
+  });
+
   it('promote and rollback --wait/--poll: a malformed or zero duration is bad input (exit 2) naming the flag, not an internal error', async () => {
     // A deploy config whose AWS calls would fail: the flags must be refused before any call is made.
     const dir = project(
