@@ -45,6 +45,9 @@ export function packageVersion(): string {
   return version;
 }
 
+/** The error code of an empty value for a flag whose wrong value has a code of its own; else BAD_OPTION. */
+const EMPTY_VALUE_CODES: Record<string, string> = { cwd: 'BAD_CWD', config: 'CONFIG_NOT_FOUND' };
+
 const tolerant = new WeakSet<object>();
 
 /**
@@ -180,12 +183,20 @@ export async function main(argv: string[], deps: MainDeps = {}): Promise<number>
         quiet: globals.quiet,
         color: globals.color,
       });
-      // An empty value is a variable that was not set (`-c "$CONFIG"`), not a request for the default.
-      if (globals.cwd === '' || globals.config === '') {
-        const [flag, code, what] = globals.cwd === '' ? ['--cwd', 'BAD_CWD', 'folder'] : ['--config', 'CONFIG_NOT_FOUND', 'config file'];
-        throw new UserError(code, `${flag} was given an empty value.`, {
-          hint: `Name the ${what} (a variable that is not set expands to nothing), or leave ${flag} out for the default.`,
+      // An empty value is a variable that was not set (`-c "$CONFIG"`, `--file "$ROWS"`), not a
+      // request for the default: for --config, --cwd, --file it would silently mean another input.
+      const given = globals as unknown as Record<string, unknown>;
+      for (let c: Command | null = command; c; c = c.parent) {
+        const empty = c.options.find((o) => {
+          const v = given[o.attributeName()];
+          return v === '' || (Array.isArray(v) && v.includes(''));
         });
+        if (empty) {
+          const flag = empty.long ?? empty.flags;
+          throw new UserError(EMPTY_VALUE_CODES[empty.attributeName()] ?? 'BAD_OPTION', `${flag} was given an empty value.`, {
+            hint: `Give ${flag} a value (a variable that is not set expands to nothing), or leave ${flag} out for its default.`,
+          });
+        }
       }
       const cwd = globals.cwd ? path.resolve(baseCwd, globals.cwd) : baseCwd;
       // Else init would create the folder and scaffold there, and other commands would look for a

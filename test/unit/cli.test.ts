@@ -273,6 +273,23 @@ describe('errors', () => {
     }
   });
 
+  it("any command's empty flag value is bad input naming the flag, before the command runs (traffic --file '' meant train.holdout)", async () => {
+    const dir = project('project: demo\n');
+    for (const argv of [
+      ['traffic', '--file', ''],
+      ['traffic', '--shift=', '--count', '1'],
+      ['compare', '--run', ''],
+      ['monitor', '--capture-dir', 'a', '', '--dry-run'],
+      ['pull', '--remote', '', '--dry-run'],
+      ['rollback', '--reason', ''],
+    ]) {
+      const r = await runCli([...argv, '--json'], { cwd: dir, env });
+      expect(r.code, argv.join(' ')).toBe(2);
+      const flag = argv.find((a) => a.startsWith('--'))!.replace(/=.*/, '');
+      expect(r.json().error, argv.join(' ')).toMatchObject({ code: 'BAD_OPTION', message: `${flag} was given an empty value.` });
+    }
+  });
+
   it("commander's usage errors quote what was typed with escapes visible, not raw (no terminal control through a typo)", async () => {
     const r = await runCli(['x\u001b[2Jy'], { env });
     expect(r.code).toBe(2);
