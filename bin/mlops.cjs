@@ -11,7 +11,9 @@ const argv = process.argv.slice(2);
 // Under --verbose, stack traces name the TypeScript sources (the bundle ships source maps). Only
 // then: reading the maps costs start-up time. Maps are read for modules loaded after this call.
 const end = argv.indexOf('--');
-if ((end === -1 ? argv : argv.slice(0, end)).some((a) => a === '--verbose' || a === '-v')) process.setSourceMapsEnabled(true);
+// -v may come in a cluster of short flags (-qv), as commander accepts it.
+if ((end === -1 ? argv : argv.slice(0, end)).some((a) => a === '--verbose' || /^-[a-zA-Z]*v[a-zA-Z]*$/.test(a)))
+  process.setSourceMapsEnabled(true);
 
 // Node 22.1 and later keep V8's compiled code of the bundle between runs (Node 20 has no such cache).
 require('node:module').enableCompileCache?.();

@@ -149,6 +149,7 @@ describe('start-up', () => {
         encoding: 'utf8',
       }).stderr;
     expect(enabled(['--verbose', 'config', 'validate'])).toContain('maps:true');
+    expect(enabled(['-qv', 'config', 'validate'])).toContain('maps:true');
     expect(enabled(['config', 'validate'])).toContain('maps:false');
 
     // A stack through the bundle, mapped: its frames name src/**/*.ts, not dist/chunks/*.js.
