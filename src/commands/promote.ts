@@ -21,7 +21,7 @@ import { consoleLinks, linkLines, type ConsoleLinks } from '../core/console-link
 import { isTerminal, type DeploymentRecord, type ModelRef } from '../core/deployment.js';
 import { deploymentStore } from '../core/deployment-store.js';
 import type { DeployPorts } from '../core/ports.js';
-import { inProgressError, promoteVerdict, runPromote, type RunResult } from '../core/promote-run.js';
+import { inProgressError, promoteSummary, promoteVerdict, runPromote, type RunResult } from '../core/promote-run.js';
 
 /** What the invocation names as the candidate, its MLflow run checked FINISHED. */
 type Named = { kind: 'version'; ref: ModelRef } | { kind: 'run'; runId: string; modelUri?: string };
@@ -188,16 +188,13 @@ function shape(ctx: CommandContext, w: Wiring, r: RunResult, links: ConsoleLinks
     links,
   };
   if (!dry) ctx.io.githubOutput({ stage: data.stage ?? '', 'deployment-id': data.deployment ?? '' });
-  const lines = [
-    ...(dry ? ['Plan (dry run: nothing was changed):', ...r.steps.map((s, i) => `  ${i + 1}. ${s}`)] : []),
-    `${w.deploy.endpointName}: deployment ${rec?.id ?? '-'} ${rec ? `(v${rec.candidate.version})` : ''} at stage ${rec?.stage ?? '-'}: ${r.outcome}${r.waitingFor ? `, waiting for ${r.waitingFor}` : ''}`,
-  ];
+  const text = promoteSummary(w.deploy.endpointName, r, dry);
   const verdict = dry ? undefined : promoteVerdict(r);
   if (verdict) {
     ctx.io.error(verdict.message, verdict.hint);
-    return { data, text: lines.join('\n'), exitCode: 1 };
+    return { data, text, exitCode: 1 };
   }
-  return { data, text: lines.join('\n') };
+  return { data, text };
 }
 
 /**

@@ -28,6 +28,7 @@ import {
 } from './sagemaker-requests.js';
 import { excerpt, judgeSmoke, type SmokeOutcome } from './smoke.js';
 import { auditHeadTagKey, auditHeadTagValue } from './audit.js';
+import { printable } from './escape.js';
 
 export type Outcome = 'advanced' | 'waiting' | 'nothing' | 'done' | 'rolled-back' | 'failed';
 
@@ -300,7 +301,7 @@ async function act(
   };
   switch (a.kind) {
     case 'upload-artifact':
-      p.log(`packaging ${rec.candidate.registeredModel} v${rec.candidate.version} -> ${rec.artifact}`);
+      p.log(printable(`packaging ${rec.candidate.registeredModel} v${rec.candidate.version} -> ${rec.artifact}`));
       await p.packager.package(rec.candidate, rec.artifact);
       steps.push(`S3 PutObject ${rec.artifact}`);
       return save({ ...rec, artifactUploaded: true });
@@ -528,6 +529,20 @@ export function inProgressError(rec: DeploymentRecord, wanted: string): CheckFai
   );
 }
 
+/**
+ * promote's human result: the plan of a dry run, then where the deployment is. The id, version and
+ * stage come from the record in S3, which anyone who can write the bucket can edit: each line is
+ * shown through printable(), never obeyed by the terminal.
+ */
+export function promoteSummary(endpoint: string, r: RunResult, dryRun = false): string {
+  const rec = r.deployment;
+  return [
+    ...(dryRun ? ['Plan (dry run: nothing was changed):', ...r.steps.map((s, i) => `  ${i + 1}. ${s}`)] : []),
+    `${endpoint}: deployment ${rec?.id ?? '-'} ${rec ? `(v${rec.candidate.version})` : ''} at stage ${rec?.stage ?? '-'}: ${r.outcome}${r.waitingFor ? `, waiting for ${r.waitingFor}` : ''}`,
+  ]
+    .map(printable)
+    .join('\n');
+}
 /**
  * The exit-1 error of a promotion whose check said no: it ended rolled back, or its smoke test or
  * bake failed and the candidate is still being removed (a later run records the rollback).

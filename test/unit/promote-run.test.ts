@@ -783,3 +783,17 @@ describe('deployment state read from S3 is validated', () => {
     expect(await deploymentStore(w.store, d).current()).toMatchObject({ auditHead: { seq: 3, hash: 'abc' } });
   });
 });
+
+describe('promote shows what it read, never obeys it', () => {
+  // eslint-disable-next-line no-control-regex -- the point is that none reaches the terminal
+  const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+  it('the progress line of the package stage shows the version as printable text', async () => {
+    const w = world();
+    const logged: string[] = [];
+    const ports = { ...w.ports, log: (m: string) => logged.push(m) };
+    await runPromote(ports, settings(deployConfig()), { registeredModel: 'churn', version: '1\u001b[2J' });
+    const packaging = logged.find((l) => l.startsWith('packaging'));
+    expect(packaging).toContain('churn v1\\x1b[2J ->');
+    expect(logged.join('\n')).not.toMatch(CONTROL);
+  });
+});
