@@ -1137,28 +1137,34 @@ export class MlflowClient {
         },
       );
     }
-    const written: string[] = [];
-    const walk = async (rel: string, local: string, rootRel: string): Promise<void> => {
-      const files = await this.listProxiedArtifacts(`mlflow-artifacts:/${rel}`);
-      if (files.length === 0) {
-        await this.downloadProxiedFile(rel, local);
-        written.push(path.relative(dest, local));
+    // The whole tree is listed, and every name checked, before anything is written: a listed name
+    // is joined to a local folder, so "..", "." or one with a separator would write elsewhere.
+    const files: { rel: string; local: string }[] = [];
+    const walk = async (rel: string, local: string): Promise<void> => {
+      const listed = await this.listProxiedArtifacts(`mlflow-artifacts:/${rel}`);
+      if (listed.length === 0) {
+        files.push({ rel, local });
         return;
       }
-      await mkdir(local, { recursive: true });
-      for (const f of files) {
-        // The listing gives paths relative to the listed directory.
-        const name = path.posix.basename(f.path);
-        const childRel = `${rel}/${name}`;
-        if (f.isDir) await walk(childRel, path.join(local, name), rootRel);
-        else {
-          await this.downloadProxiedFile(childRel, path.join(local, name));
-          written.push(path.relative(dest, path.join(local, name)));
+      for (const f of listed) {
+        // The server lists names relative to the listed directory (MLflow sends basenames).
+        if (f.path === '' || f.path === '.' || f.path === '..' || /[/\\]/.test(f.path)) {
+          throw new ExternalError(
+            'MLFLOW_BAD_ARTIFACT_NAME',
+            `MLflow listed an artifact named ${JSON.stringify(f.path)} in mlflow-artifacts:/${rel}: not a file or folder name, nothing was downloaded`,
+            { hint: 'The tracking server or its artifact store answers with paths MLflow never writes: check what serves it.' },
+          );
         }
+        if (f.isDir) await walk(`${rel}/${f.path}`, path.join(local, f.path));
+        else files.push({ rel: `${rel}/${f.path}`, local: path.join(local, f.path) });
       }
     };
-    const rootRel = proxiedPath(resolved);
-    await walk(rootRel, dest, rootRel);
+    await walk(proxiedPath(resolved), dest);
+    const written: string[] = [];
+    for (const f of files) {
+      await this.downloadProxiedFile(f.rel, f.local);
+      written.push(path.relative(dest, f.local));
+    }
     return written;
   }
 
