@@ -11,6 +11,7 @@ import { ExternalError } from '../core/errors.js';
 import {
   anchorIn,
   auditKey,
+  byAuditSeq,
   deployedModels,
   registryClaims,
   sealRecord,
@@ -63,7 +64,7 @@ export function openAuditLog(o: AuditLogOptions): AuditLog {
     const seq = seqOfKey(key);
     return seq !== undefined && key === auditKey(prefix, seq);
   };
-  const keys = async () => (await o.store.list(bucket, prefix + '/')).filter(inChain);
+  const keys = async () => (await o.store.list(bucket, prefix + '/')).filter(inChain).sort(byAuditSeq);
   const read = async (key: string, versionId?: string) => (await o.store.getJson<AuditRecord>(bucket, key, { versionId }))?.value;
   const everStored = async (key: string) => {
     const { versions, deleteMarkers } = await o.store.listVersions(bucket, key);
@@ -83,7 +84,7 @@ export function openAuditLog(o: AuditLogOptions): AuditLog {
     const { versions, deleteMarkers } = await o.store.listVersions(bucket, prefix + '/');
     let last: string | undefined;
     for (const v of [...versions, ...deleteMarkers]) {
-      if (inChain(v.key) && (last === undefined || v.key > last)) last = v.key;
+      if (inChain(v.key) && (last === undefined || byAuditSeq(v.key, last) > 0)) last = v.key;
     }
     if (last === undefined) return undefined;
     // Versions of a key are listed newest first.
@@ -165,7 +166,7 @@ export function openAuditLog(o: AuditLogOptions): AuditLog {
         k.deleteMarkers++;
         if (m.latest) k.deleted = true;
       }
-      const stored = [...byKey.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+      const stored = [...byKey.values()].sort((a, b) => byAuditSeq(a.key, b.key));
       for (const k of stored) {
         if (!k.newestId) continue;
         try {

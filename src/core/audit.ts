@@ -52,15 +52,34 @@ export function canonicalJson(value: unknown): string {
   return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
 }
 
+/** Digits a record key is padded to, so S3 lists a chain in order (up to the trillionth record). */
+export const AUDIT_KEY_DIGITS = 12;
+
 /** The key of record `seq` under a chain's prefix: zero-padded so S3 lists in order. */
 export function auditKey(prefix: string, seq: number): string {
-  return `${prefix ? prefix + '/' : ''}${String(seq).padStart(12, '0')}.json`;
+  return `${prefix ? prefix + '/' : ''}${String(seq).padStart(AUDIT_KEY_DIGITS, '0')}.json`;
 }
 
-/** The sequence number a key names, or undefined for a key that is not a record. */
+/**
+ * The sequence number a key names, or undefined for a key that is not a record. A number with
+ * more digits than the padding is one (a forged key can push the numbering there, and the chain
+ * must go on after it); one whose successor is past exact integers is not: nothing could follow it.
+ */
 export function seqOfKey(key: string): number | undefined {
-  const m = /(?:^|\/)(\d{12})\.json$/.exec(key);
-  return m ? Number(m[1]) : undefined;
+  const m = /(?:^|\/)(\d{12,})\.json$/.exec(key);
+  if (!m) return undefined;
+  const seq = Number(m[1]);
+  return Number.isSafeInteger(seq + 1) ? seq : undefined;
+}
+
+/** Orders record keys by the number they name (S3 lists 1000000000000.json before 999999999999.json); other keys by name, after them. */
+export function byAuditSeq(a: string, b: string): number {
+  const sa = seqOfKey(a);
+  const sb = seqOfKey(b);
+  if (sa !== undefined && sb !== undefined && sa !== sb) return sa - sb;
+  if (sa !== undefined && sb === undefined) return -1;
+  if (sa === undefined && sb !== undefined) return 1;
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** Hash of a whole stored record (the next record's prevHash). */
@@ -98,7 +117,8 @@ export type ChainProblemKind =
   | 'retention-short'
   | 'anchor-missing'
   | 'anchor-mismatch'
-  | 'contradicted';
+  | 'contradicted'
+  | 'numbered-past-padding';
 
 export interface ChainProblem {
   kind: ChainProblemKind;
@@ -326,17 +346,22 @@ export async function verifyChain(
 ): Promise<ChainReport> {
   const problems: ChainProblem[] = [];
   let expectedSeq = 1;
+  let pastPadding = false;
   let prev: AuditRecord | undefined;
   let head: ChainReport['head'];
   for (const { key, record } of entries) {
     const keySeq = seqOfKey(key);
     if (keySeq === undefined) continue;
-    if (!record || typeof record !== 'object') {
-      problems.push({ kind: 'unreadable', seq: keySeq, key, message: `${key}: not a JSON audit record` });
-      prev = undefined;
-      expectedSeq = keySeq + 1;
-      continue;
+    if (keySeq >= 10 ** AUDIT_KEY_DIGITS && !pastPadding) {
+      pastPadding = true;
+      problems.push({
+        kind: 'numbered-past-padding',
+        seq: keySeq,
+        key,
+        message: `${key}: record numbers from ${keySeq} on have more than ${AUDIT_KEY_DIGITS} digits, which no chain reaches one append at a time: a key was forged ahead of the chain, and later records are numbered after it`,
+      });
     }
+    // Before an unreadable record too: a forged key far ahead must not hide the numbers it skips.
     if (keySeq > expectedSeq) {
       problems.push({
         kind: 'gap',
@@ -344,6 +369,12 @@ export async function verifyChain(
         key,
         message: `records ${expectedSeq}..${keySeq - 1} are missing before ${key}`,
       });
+    }
+    if (!record || typeof record !== 'object') {
+      problems.push({ kind: 'unreadable', seq: keySeq, key, message: `${key}: not a JSON audit record` });
+      prev = undefined;
+      expectedSeq = keySeq + 1;
+      continue;
     }
     if (record.seq !== keySeq) {
       problems.push({ kind: 'reordered', seq: keySeq, key, message: `${key} holds record seq ${record.seq}` });

@@ -239,6 +239,51 @@ describe('audit log appends over a version history (in-memory versioned store)',
     },
   );
 
+  it.each([
+    ['junk at the last 12-digit key', '999999999999', 'junk {'],
+    ['a self-consistent record numbered past the padding', '5000000000000', 'record'],
+  ])(
+    'a forged key with a huge number (%s) does not stop every later append; verify reports the gap and the numbering',
+    async (_what, digits, body) => {
+      const store = new MemoryStore(at);
+      for (const a of ['a', 'b']) await open(store).append(ev(a));
+      const seq = Number(digits);
+      const forged =
+        body === 'record'
+          ? new TextEncoder().encode(JSON.stringify({ ...(await sealRecord(ev('forged'), undefined, at())), seq }))
+          : new TextEncoder().encode(body);
+      await store.putBytes('audit', `trail/ep/${digits}.json`, forged);
+      const next = await open(store).append(ev('rollback.started'));
+      expect(next.seq).toBe(seq + 1);
+      expect(await store.head('audit', `trail/ep/${seq + 1}.json`)).toBeDefined();
+      // The next run (a fresh log, as every CLI run is) finds that record and goes on after it.
+      const after = await open(store).append(ev('rollback.done'));
+      expect(after.seq).toBe(seq + 2);
+      expect(after.prevHash).toBe(await sha256Hex(canonicalJson(next)));
+      expect((await open(store).tail(2)).map((r) => r.action)).toEqual(['rollback.started', 'rollback.done']);
+      const report = await open(store).verify();
+      expect(report.ok).toBe(false);
+      expect(report.head).toEqual({ seq: seq + 2, hash: after.hash });
+      expect(report.problems.find((p) => p.kind === 'gap')).toMatchObject({
+        seq: 3,
+        message: `records 3..${seq - 1} are missing before trail/ep/${digits}.json`,
+      });
+      const past = report.problems.find((p) => p.kind === 'numbered-past-padding');
+      expect(past?.key).toBe(seq > 999_999_999_999 ? `trail/ep/${digits}.json` : `trail/ep/${seq + 1}.json`);
+      expect(past?.message).toMatch(/more than 12 digits/);
+    },
+  );
+
+  it('a key whose number no chain can reach (past a safe integer) or with a leading zero past the padding is not part of the chain', async () => {
+    const store = new MemoryStore(at);
+    for (const a of ['a', 'b']) await open(store).append(ev(a));
+    await store.putBytes('audit', 'trail/ep/99999999999999999999.json', new TextEncoder().encode('junk'));
+    await store.putBytes('audit', 'trail/ep/0000000000003.json', new TextEncoder().encode('junk'));
+    expect((await open(store).append(ev('c'))).seq).toBe(3);
+    expect((await open(store).append(ev('d'))).seq).toBe(4);
+    expect(await open(store).verify()).toMatchObject({ ok: true, records: 4 });
+  });
+
   it('verify reports a record written over, and checks anchors', async () => {
     const store = new MemoryStore(at);
     const log = open(store);
