@@ -255,7 +255,9 @@ beforeAll(async () => {
     'sagemaker-training.ts:CreateTrainingJobCommand': [...on('sagemaker:CreateTrainingJob', job), ...on('sagemaker:AddTags', job), role],
     'sagemaker-training.ts:DescribeTrainingJobCommand': on('sagemaker:DescribeTrainingJob', job),
     'sagemaker-training.ts:StopTrainingJobCommand': on('sagemaker:StopTrainingJob', job),
-    'sagemaker-training.ts:DescribeLogStreamsCommand': on('logs:DescribeLogStreams', logGroup),
+    // A log group's ARN in a policy takes a trailing :* for every action but the tagging ones (CloudWatch
+    // Logs' access-control guide); the form without it is what the service authorization reference names.
+    'sagemaker-training.ts:DescribeLogStreamsCommand': on('logs:DescribeLogStreams', logGroup, `${logGroup}:*`),
     'sagemaker-training.ts:GetLogEventsCommand': on('logs:GetLogEvents', `${logGroup}:log-stream:${job.split('/')[1]}/algo-1-1700000000`),
 
     'account.ts:GetCallerIdentityCommand': bootstrap,
