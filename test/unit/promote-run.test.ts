@@ -702,6 +702,41 @@ describe('rollback over fakes', () => {
       ]);
     });
 
+    for (const strategy of ['config', 'keep-warm'] as const) {
+      it(`an untouched history (${strategy}) of promotions, rollbacks split over runs, an abandoned one and a failed bake is not reported`, async () => {
+        const w = world();
+        const d = deployConfig({ rollback: { strategy } });
+        const promoteToDone = async (version: string) => {
+          await runPromote(w.ports, settings(d), { registeredModel: 'churn', version });
+          await traffic(w);
+          w.clock.t += 3_600_000;
+          expect((await runPromote(w.ports, settings(d), { registeredModel: 'churn', version })).outcome).toBe('done');
+        };
+        await firstDeployment(w, d);
+        await promoteToDone('2');
+        await promoteToDone('3');
+        expect((await runRollback(w.ports, settings(d), 'by hand')).outcome).toBe('rolled-back');
+        await promoteToDone('4');
+        // monitor's rollback whose wait ends first, finished by the next run
+        await runRollback(w.ports, { ...settings(d), waitBudgetMs: 0 }, 'drift');
+        await runRollback(w.ports, settings(d), 'drift');
+        expect((await deploymentStore(w.store, d).current())!.stage).toBe('rolled-back');
+        // a promotion stopped during its bake, then a bake that fails inside promote
+        await runPromote(w.ports, settings(d), { registeredModel: 'churn', version: '5' });
+        expect((await runRollback(w.ports, settings(d), 'stop 5')).outcome).toBe('rolled-back');
+        await runPromote(w.ports, settings(d), { registeredModel: 'churn', version: '6' });
+        await traffic(w, 100);
+        w.clock.t += 3_600_000;
+        expect((await runPromote(w.ports, settings(d), { registeredModel: 'churn', version: '6' })).outcome).toBe('rolled-back');
+
+        const trail = await w.ports.audit.tail(500);
+        // The checks had something to check: rollbacks that name what they restored.
+        expect(trail.filter((r) => r.action === 'rollback.done' && r.details && 'alias' in r.details).length).toBeGreaterThan(0);
+        expect(trail.filter((r) => r.action === 'shadow.removed').length).toBeGreaterThan(0);
+        expect(await w.ports.audit.verify()).toMatchObject({ ok: true, problems: [] });
+      });
+    }
+
     it('an untouched rollback is not reported', async () => {
       const { w, d } = await atStage('done');
       expect((await runRollback(w.ports, settings(d), 'drift')).outcome).toBe('rolled-back');
