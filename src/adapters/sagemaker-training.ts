@@ -24,7 +24,7 @@ import {
   type TrainingRun,
   type TrainOptions,
 } from '../core/training.js';
-import { awsFailure, type AwsSettings } from './aws.js';
+import { awsErrorName, awsFailure, type AwsSettings } from './aws.js';
 import { tarGzDirectory } from './model-package.js';
 import { runProcess } from './process.js';
 import { sleep } from './clock.js';
@@ -83,6 +83,10 @@ export async function sageMakerTrainer(o: SageMakerTrainerOptions): Promise<Sage
     ...(o.settings.credentials ? { credentials: o.settings.credentials } : {}),
     maxAttempts: 3,
   });
+  // A refusal to read the logs (the deploy role without logs:DescribeLogStreams/GetLogEvents) is said
+  // once: the job runs on, but its output would be missing without a word.
+  let refusalSaid = false;
+
   const jobName = o.attach ?? trainingJobName(o.project, new Date(), randomUUID().slice(0, 4));
   const entryPoint = o.job.entryPoint ?? o.commandScript;
   const sourceDir = o.job.sourceDir ?? (entryPoint ? path.dirname(entryPoint) : '.');
@@ -343,7 +347,16 @@ export async function sageMakerTrainer(o: SageMakerTrainerOptions): Promise<Sage
       }
     } catch (err) {
       // The group appears with the first log line; until then (or on a hiccup) the next poll tries again.
-      if ((err as Error).name !== 'ResourceNotFoundException') o.io.debug(`CloudWatch Logs: ${(err as Error).message}`);
+      const name = awsErrorName(err);
+      if (name === 'ResourceNotFoundException') return;
+      if (!refusalSaid && /AccessDenied|NotAuthorized|UnrecognizedClient|InvalidSignature/.test(name)) {
+        refusalSaid = true;
+        o.io.warn(
+          `The training job's logs cannot be read from CloudWatch Logs (${name}: ${(err as Error).message}); ` +
+            `the job goes on, but its output is not shown here. The credentials need logs:DescribeLogStreams and ` +
+            `logs:GetLogEvents on the log group ${LOG_GROUP} (iam/mlops-deploy-policy.json grants them).`,
+        );
+      } else o.io.debug(`CloudWatch Logs: ${(err as Error).message}`);
     }
   }
 

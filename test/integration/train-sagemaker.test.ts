@@ -5,6 +5,8 @@
  * script, Ctrl-C and the timeout, two instances, and a spot interruption resumed from a checkpoint.
  */
 import { spawn } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { rmSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -253,6 +255,38 @@ describe('train.backend: sagemaker (emulator + moto + MLflow)', () => {
       const { run, tags } = await runOf(r.stderr);
       expect(run.info.status).toBe('KILLED');
       expect(tags['mlops.train.failure']).toBe('timeout');
+    }, 180_000);
+
+    it('logs the credentials may not read: one warning naming the permissions, and the job still ends its run', async () => {
+      // CloudWatch Logs answering every call as it answers a role without logs:DescribeLogStreams.
+      const refusals: string[] = [];
+      const denied = createServer((req, res) => {
+        refusals.push(String(req.headers['x-amz-target']));
+        req.resume();
+        res.writeHead(400, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-errortype': 'AccessDeniedException' });
+        res.end(
+          JSON.stringify({
+            __type: 'AccessDeniedException',
+            message: 'User: arn:aws:sts::123456789012:assumed-role/ci is not authorized to perform: logs:DescribeLogStreams',
+          }),
+        );
+      });
+      await new Promise<void>((resolve) => denied.listen(0, '127.0.0.1', resolve));
+      try {
+        config('src/ok.py');
+        const port = (denied.address() as AddressInfo).port;
+        const r = await runCli(['train'], { cwd: repo, env: { ...env(), AWS_ENDPOINT_URL_CLOUDWATCH_LOGS: `http://127.0.0.1:${port}` } });
+        expect(r.code, r.stderr).toBe(0);
+        expect(refusals.length).toBeGreaterThan(1);
+        expect(refusals.every((t) => t === 'Logs_20140328.DescribeLogStreams')).toBe(true);
+        const warnings = r.stderr.split('\n').filter((l) => l.includes('logs cannot be read from CloudWatch Logs'));
+        expect(warnings).toHaveLength(1);
+        expect(warnings[0]).toContain('AccessDeniedException');
+        expect(warnings[0]).toContain('logs:DescribeLogStreams and logs:GetLogEvents on the log group /aws/sagemaker/TrainingJobs');
+        expect((await runOf(r.stderr)).run.info.status).toBe('FINISHED');
+      } finally {
+        await new Promise((resolve) => denied.close(resolve));
+      }
     }, 180_000);
 
     it('two instances see each other (SM_HOSTS) and each its own host name', async () => {
